@@ -1,0 +1,117 @@
+package notify
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"slices"
+)
+
+// Secret is a string that never shows itself in logs, errors or %v.
+type Secret string
+
+// LogValue keeps the secret out of slog output.
+func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// String keeps the secret out of fmt output.
+func (Secret) String() string { return "REDACTED" }
+
+// GoString keeps the secret out of %#v output.
+func (Secret) GoString() string { return `"REDACTED"` }
+
+// Reveal returns the secret itself, for the one place that must send it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Group is a set of callers, named by GroupID, and what they may do.
+// Empty SignNames or Templates mean any.
+type Group struct {
+	ID        string
+	Channels  []Channel
+	SignNames []string
+	Templates []string
+	// Keys are the API keys the group's callers must present as
+	// "Authorization: Bearer <key>"; at most two live at once, for rotation.
+	// A group without keys is authorized by its id alone, as seed 000 was.
+	Keys []Secret
+}
+
+// Groups finds a group by id.
+type Groups map[string]*Group
+
+// NewGroups indexes gs by id.
+func NewGroups(gs []Group) Groups {
+	m := make(Groups, len(gs))
+	for i := range gs {
+		m[gs[i].ID] = &gs[i]
+	}
+	return m
+}
+
+// Credentials are what a caller presented: the GroupID from the body and the
+// bearer key from the Authorization header, if any.
+type Credentials struct {
+	GroupID string
+	Key     Secret
+}
+
+// Request names what a caller asks to do, for authorization.
+type Request struct {
+	Channel  Channel
+	SignName string // "" when the channel has none
+	Template string // "" when the channel has none
+	// TemplateField is the request field that carries Template, for errors:
+	// "TemplateCode" for SMS, "TtsCode" for voice.
+	TemplateField string
+}
+
+var errNoKey = errors.New("this group requires an API key")
+
+// Authorize checks that the caller's credentials name a group that may make
+// request r, and returns that group.
+func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
+	const op = "authorize"
+	g := gs[c.GroupID]
+	if c.GroupID == "" {
+		return nil, &Error{Op: op, Kind: Invalid, Field: "GroupID", Reason: "missing_field", Err: errors.New("is required")}
+	}
+	if g == nil {
+		return nil, &Error{Op: op, Kind: Unauthenticated, Field: "GroupID", Reason: "unknown_group",
+			Err: errors.New("no such group; ask the administrator to confirm the GroupID")}
+	}
+	if len(g.Keys) > 0 {
+		if c.Key == "" {
+			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: "missing_key", Err: errNoKey}
+		}
+		if !g.keyMatches(c.Key) {
+			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: "wrong_key",
+				Err: errors.New("the API key does not match this group's keys")}
+		}
+	}
+	if !slices.Contains(g.Channels, r.Channel) {
+		return nil, &Error{Op: op, Kind: Forbidden, Field: "GroupID", Reason: "channel_not_allowed",
+			Err: errors.New("this group may not use channel " + string(r.Channel))}
+	}
+	if r.SignName != "" && len(g.SignNames) > 0 && !slices.Contains(g.SignNames, r.SignName) {
+		return nil, &Error{Op: op, Kind: Forbidden, Field: "SignName", Reason: "sign_name_not_allowed",
+			Err: errors.New("this group may not use this sign name")}
+	}
+	if r.Template != "" && len(g.Templates) > 0 && !slices.Contains(g.Templates, r.Template) {
+		return nil, &Error{Op: op, Kind: Forbidden, Field: r.TemplateField, Reason: "template_not_allowed",
+			Err: errors.New("this group may not use this template")}
+	}
+	return g, nil
+}
+
+// keyMatches compares k with every key of the group in constant time. Both
+// sides are hashed first so that the comparison takes the same time whatever
+// the lengths.
+func (g *Group) keyMatches(k Secret) bool {
+	got := sha256.Sum256([]byte(k))
+	ok := 0
+	for _, want := range g.Keys {
+		w := sha256.Sum256([]byte(want))
+		ok |= subtle.ConstantTimeCompare(got[:], w[:])
+	}
+	return ok == 1
+}

@@ -1,0 +1,116 @@
+// Package notify is the core of the notification gateway: the message kinds,
+// the send pipeline (Service), the error Kind, and the small interfaces it
+// consumes (Store, SMSSender). It imports no cloud SDK, no provider SDK and no
+// HTTP framework: the edges (httpapi, platform, provider, store) adapt to it.
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+)
+
+// Channel is a way of reaching a person.
+type Channel string
+
+// The channels a group may be allowed to use.
+const (
+	SMS   Channel = "sms"
+	Voice Channel = "tts"
+	Mail  Channel = "mail"
+)
+
+// Status is where a message stands in its life cycle:
+// accepted -> submitted -> delivered | failed | unknown.
+type Status string
+
+// The statuses of a message.
+const (
+	Accepted  Status = "accepted"  // recorded, not yet handed to a provider
+	Submitted Status = "submitted" // a provider accepted it
+	Delivered Status = "delivered" // a receipt says it arrived
+	Failed    Status = "failed"    // it was certainly not sent, or a receipt says it failed
+	Unknown   Status = "unknown"   // the provider may or may not have it; settled by a receipt or a query
+)
+
+// Message is the record of one send request: stored before anything is sent
+// and updated with the outcome.
+type Message struct {
+	ID         string
+	GroupID    string
+	Channel    Channel
+	Recipients []string
+	SignName   string
+	Template   string
+	Params     string // the template parameters as a JSON object
+	OutID      string
+	Provider   string
+	Status     Status
+	ProviderID string // Aliyun BizId or CallId, Tencent SerialNo, ...
+	RequestID  string // the provider's request id
+	ErrorCode  string
+	ErrorText  string
+	Sandbox    bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Outcome is what became of a send, written over the accepted record.
+type Outcome struct {
+	Status     Status
+	Provider   string
+	ProviderID string
+	RequestID  string
+	ErrorCode  string
+	ErrorText  string
+	Sandbox    bool
+	At         time.Time
+}
+
+// Store keeps message records. Implementations live under shared/store.
+type Store interface {
+	// CreateMessage durably records m before it is sent.
+	CreateMessage(ctx context.Context, m *Message) error
+	// FinishMessage records the outcome of the send of message id.
+	FinishMessage(ctx context.Context, id string, o Outcome) error
+	// Message returns the record of message id; a missing one is an
+	// *Error of kind Invalid with Reason "not_found".
+	Message(ctx context.Context, id string) (*Message, error)
+}
+
+// TextMessage is an SMS ready for a provider: validated and authorized.
+type TextMessage struct {
+	ID           string   // our message id
+	PhoneNumbers []string // mainland 11-digit numbers or E.164 (+CC...)
+	SignName     string
+	TemplateCode string
+	Params       string // a JSON object whose values are all strings, or ""
+	OutID        string
+}
+
+// Receipt is a provider's acceptance of a message.
+type Receipt struct {
+	ProviderID string // Aliyun BizId
+	RequestID  string
+	Code       string // the provider's success code, "OK" for Aliyun
+	Message    string
+	Sandbox    bool // the sandbox accepted it and nothing left the machine
+}
+
+// SMSSender hands a text message to one SMS provider. An error is an *Error
+// whose Kind says whether the provider certainly did not accept it
+// (Transient, Throttled, Account, Rejected) or may have (Ambiguous).
+type SMSSender interface {
+	SendSMS(ctx context.Context, m TextMessage) (Receipt, error)
+}
+
+// NewID returns a new message id: 32 hex digits, the first 12 of them the
+// creation time in milliseconds, so ids sort by time.
+func NewID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,173 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of an SMS request, as Aliyun's SendSms has them.
+const (
+	MaxPhoneNumbers = 1000 // numbers in one request
+	MaxParamsLen    = 500  // characters of the TemplateParam JSON
+	MaxOutIDLen     = 256  // bytes of OutId
+)
+
+// SMSRequest is a decoded POST /sms: seed 000's fields, names as the caller
+// spelled them in Field of any error.
+type SMSRequest struct {
+	Credentials
+	PhoneNumbers []string
+	SignName     string
+	TemplateCode string
+	// Params are the template variables; seed 000's bare TemplateParam
+	// value arrives here as {"code": value}.
+	Params map[string]string
+	OutID  string
+}
+
+// SendSMS authorizes, validates, records and sends r.
+func (s *Service) SendSMS(ctx context.Context, r SMSRequest) (Sent, error) {
+	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
+		Template: r.TemplateCode, TemplateField: "TemplateCode"}); err != nil {
+		return Sent{}, err
+	}
+	tm, err := r.validate()
+	if err != nil {
+		return Sent{}, err
+	}
+	m := &Message{GroupID: r.GroupID, Channel: SMS, Recipients: tm.PhoneNumbers, SignName: tm.SignName,
+		Template: tm.TemplateCode, Params: tm.Params, OutID: tm.OutID}
+	return s.send(ctx, m, s.d.SMSProvider, func(ctx context.Context) (Receipt, error) {
+		tm.ID = m.ID
+		return s.d.SMS.SendSMS(ctx, tm)
+	})
+}
+
+func (r *SMSRequest) validate() (TextMessage, error) {
+	tm := TextMessage{SignName: strings.TrimSpace(r.SignName), TemplateCode: strings.TrimSpace(r.TemplateCode), OutID: r.OutID}
+	var err error
+	if tm.PhoneNumbers, err = NormalizePhones(r.PhoneNumbers, "PhoneNumbers", MaxPhoneNumbers); err != nil {
+		return tm, err
+	}
+	if tm.SignName == "" {
+		return tm, Invalidf("SignName", "missing_field", "is required")
+	}
+	if !utf8.ValidString(tm.SignName) || hasControl(tm.SignName) || len([]rune(tm.SignName)) > 64 {
+		return tm, Invalidf("SignName", "invalid_field", "must be at most 64 printable characters")
+	}
+	if tm.TemplateCode == "" {
+		return tm, Invalidf("TemplateCode", "missing_field", "is required")
+	}
+	if len(tm.TemplateCode) > 64 || hasControl(tm.TemplateCode) {
+		return tm, Invalidf("TemplateCode", "invalid_field", "must be at most 64 printable characters")
+	}
+	if len(tm.OutID) > MaxOutIDLen || hasControl(tm.OutID) {
+		return tm, Invalidf("OutId", "invalid_field", "must be at most %d printable bytes", MaxOutIDLen)
+	}
+	if len(r.Params) > 0 {
+		for k, v := range r.Params {
+			if k == "" {
+				return tm, Invalidf("TemplateParam", "invalid_field", "has an empty variable name")
+			}
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return tm, Invalidf("TemplateParam", "invalid_field", "variable %q is not valid UTF-8", k)
+			}
+		}
+		b, _ := json.Marshal(r.Params) // a map of strings always encodes
+		if n := utf8.RuneCount(b); n > MaxParamsLen {
+			return tm, Invalidf("TemplateParam", "too_long", "is %d characters as JSON; at most %d", n, MaxParamsLen)
+		}
+		tm.Params = string(b)
+	}
+	return tm, nil
+}
+
+// NormalizePhones validates phone numbers and returns them in canonical form,
+// without duplicates: mainland mobile numbers as 11 digits, all others in
+// E.164 (+ and up to 15 digits). It accepts "+86" and "0086" prefixes on
+// mainland numbers and Aliyun's "00" international form.
+func NormalizePhones(in []string, field string, max int) ([]string, error) {
+	if len(in) == 0 {
+		return nil, Invalidf(field, "missing_field", "is required")
+	}
+	if len(in) > max {
+		return nil, Invalidf(field, "too_many", "has %d numbers; at most %d", len(in), max)
+	}
+	out := make([]string, 0, len(in))
+	seen := make(map[string]struct{}, len(in))
+	for i, raw := range in {
+		p, ok := NormalizePhone(raw)
+		if !ok {
+			if raw == "" {
+				return nil, Invalidf(field, "invalid_phone", "number %d is empty", i+1)
+			}
+			return nil, Invalidf(field, "invalid_phone",
+				"%q is not a phone number (mainland: 11 digits starting with 1; others: E.164 such as +85261234567)", truncate(raw, 32))
+		}
+		if _, dup := seen[p]; dup {
+			continue
+		}
+		seen[p] = struct{}{}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// NormalizePhone returns the canonical form of one phone number and whether
+// it is one.
+func NormalizePhone(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	case strings.HasPrefix(s, "00"):
+		s = s[2:]
+	default:
+		return s, isMainland(s)
+	}
+	if !allDigits(s) || len(s) < 7 || len(s) > 15 || s[0] == '0' {
+		return "", false
+	}
+	if strings.HasPrefix(s, "86") {
+		if isMainland(s[2:]) {
+			return s[2:], true
+		}
+		return "", false
+	}
+	return "+" + s, true
+}
+
+// IsMainland reports whether p, in canonical form, is a mainland China number.
+func IsMainland(p string) bool { return isMainland(p) }
+
+func isMainland(s string) bool { return len(s) == 11 && s[0] == '1' && allDigits(s) }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
