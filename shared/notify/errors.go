@@ -22,6 +22,7 @@ const (
 	Transient                   // the provider certainly did not accept the message; a retry may work
 	Ambiguous                   // the request may have reached the provider; never resend automatically
 	Unavailable                 // our store is unavailable; nothing was sent
+	TooLarge                    // the request is over a size limit
 )
 
 var kindNames = [...]string{
@@ -35,6 +36,7 @@ var kindNames = [...]string{
 	Transient:       "transient",
 	Ambiguous:       "ambiguous",
 	Unavailable:     "unavailable",
+	TooLarge:        "too_large",
 }
 
 func (k Kind) String() string {

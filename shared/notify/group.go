@@ -34,6 +34,11 @@ type Group struct {
 	// "Authorization: Bearer <key>"; at most two live at once, for rotation.
 	// A group without keys is authorized by its id alone, as seed 000 was.
 	Keys []Secret
+	// MailFrom is the group's sender address; "" is the gateway's default.
+	MailFrom string
+	// MailDomains are the recipient domains the group may mail, lower case;
+	// empty is any.
+	MailDomains []string
 }
 
 // Groups finds a group by id.

@@ -15,8 +15,18 @@ type Deps struct {
 	// "sandbox", ...).
 	SMS         SMSSender
 	SMSProvider string
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Voice places text-to-speech calls; VoiceProvider names it.
+	Voice         Caller
+	VoiceProvider string
+	// Mail sends e-mail; MailProvider names it. MailFrom is the sender of
+	// groups without their own; MaxAttachmentBytes bounds the decoded total
+	// of a message's attachments.
+	Mail               Mailer
+	MailProvider       string
+	MailFrom           string
+	MaxAttachmentBytes int
+	Log                *slog.Logger
+	Now                func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the

@@ -57,31 +57,48 @@ func (r *SMSRequest) validate() (TextMessage, error) {
 	if !utf8.ValidString(tm.SignName) || hasControl(tm.SignName) || len([]rune(tm.SignName)) > 64 {
 		return tm, Invalidf("SignName", "invalid_field", "must be at most 64 printable characters")
 	}
-	if tm.TemplateCode == "" {
-		return tm, Invalidf("TemplateCode", "missing_field", "is required")
-	}
-	if len(tm.TemplateCode) > 64 || hasControl(tm.TemplateCode) {
-		return tm, Invalidf("TemplateCode", "invalid_field", "must be at most 64 printable characters")
+	if err := checkCode("TemplateCode", tm.TemplateCode); err != nil {
+		return tm, err
 	}
 	if len(tm.OutID) > MaxOutIDLen || hasControl(tm.OutID) {
 		return tm, Invalidf("OutId", "invalid_field", "must be at most %d printable bytes", MaxOutIDLen)
 	}
-	if len(r.Params) > 0 {
-		for k, v := range r.Params {
-			if k == "" {
-				return tm, Invalidf("TemplateParam", "invalid_field", "has an empty variable name")
-			}
-			if !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return tm, Invalidf("TemplateParam", "invalid_field", "variable %q is not valid UTF-8", k)
-			}
-		}
-		b, _ := json.Marshal(r.Params) // a map of strings always encodes
-		if n := utf8.RuneCount(b); n > MaxParamsLen {
-			return tm, Invalidf("TemplateParam", "too_long", "is %d characters as JSON; at most %d", n, MaxParamsLen)
-		}
-		tm.Params = string(b)
+	if tm.Params, err = encodeParams(r.Params, "TemplateParam"); err != nil {
+		return tm, err
 	}
 	return tm, nil
+}
+
+// checkCode checks a required template code.
+func checkCode(field, code string) error {
+	if code == "" {
+		return Invalidf(field, "missing_field", "is required")
+	}
+	if len(code) > 64 || hasControl(code) {
+		return Invalidf(field, "invalid_field", "must be at most 64 printable characters")
+	}
+	return nil
+}
+
+// encodeParams checks template variables and encodes them as the JSON
+// object providers take; no variables is "".
+func encodeParams(params map[string]string, field string) (string, error) {
+	if len(params) == 0 {
+		return "", nil
+	}
+	for k, v := range params {
+		if k == "" {
+			return "", Invalidf(field, "invalid_field", "has an empty variable name")
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return "", Invalidf(field, "invalid_field", "variable %q is not valid UTF-8", k)
+		}
+	}
+	b, _ := json.Marshal(params) // a map of strings always encodes
+	if n := utf8.RuneCount(b); n > MaxParamsLen {
+		return "", Invalidf(field, "too_long", "is %d characters as JSON; at most %d", n, MaxParamsLen)
+	}
+	return string(b), nil
 }
 
 // NormalizePhones validates phone numbers and returns them in canonical form,

@@ -1,0 +1,323 @@
+// Package config reads the gateway's configuration from the environment,
+// once, at cold start. Load reports every problem at once, each naming the
+// variable (and the field inside it), so that a function that cannot start
+// says everything that is wrong in one log line.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// Config is everything a function reads from its environment.
+type Config struct {
+	Groups []notify.Group
+	Aliyun Aliyun
+	SMTP   SMTP
+	// DatabaseURL names the store: "sqlite:<path>", by default a file in the
+	// temporary directory.
+	DatabaseURL string
+	// Port is where a function run outside any cloud runtime serves HTTP.
+	Port string
+	// KeylessGroups lists the groups authorized by GroupID alone, for the
+	// cold-start warning.
+	KeylessGroups []string
+}
+
+// Aliyun holds the Alibaba Cloud credentials, by their standard names.
+type Aliyun struct {
+	AccessKeyID     string
+	AccessKeySecret notify.Secret
+	SecurityToken   notify.Secret
+	SMSEndpoint     string // NOTIFY_ALIYUN_SMS_ENDPOINT; "" is the public endpoint
+	VoiceEndpoint   string // NOTIFY_ALIYUN_VOICE_ENDPOINT
+}
+
+// Configured reports whether Aliyun credentials were given; without them the
+// functions use the sandbox providers.
+func (a Aliyun) Configured() bool { return a.AccessKeyID != "" }
+
+// SMTP holds the outgoing mail server settings.
+type SMTP struct {
+	URL                notify.Secret // NOTIFY_SMTP_URL; it may carry a password
+	From               string        // NOTIFY_MAIL_FROM, the default sender
+	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total
+}
+
+// Defaults.
+const (
+	DefaultPort               = "8010"
+	DefaultMaxAttachmentBytes = 10 << 20
+	DefaultMailFrom           = "notify@localhost"
+	maxKeys                   = 2
+	minKeyLen                 = 16
+)
+
+type groupJSON struct {
+	ID          string   `json:"id"`
+	Channels    []string `json:"channels"`
+	SignNames   []string `json:"sign_names"`
+	Templates   []string `json:"templates"`
+	Keys        []string `json:"keys"`
+	MailFrom    string   `json:"mail_from"`
+	MailDomains []string `json:"mail_domains"`
+}
+
+var groupIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// problems collects what is wrong, in order.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// Load reads the configuration through getenv (os.Getenv in main; a map in
+// tests) and returns it, or an error listing every problem found.
+func Load(getenv func(string) string) (Config, error) {
+	var p problems
+	c := Config{
+		Port:        strings.TrimSpace(getenv("PORT")),
+		DatabaseURL: strings.TrimSpace(getenv("NOTIFY_DATABASE_URL")),
+	}
+	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), &p)
+	for _, g := range c.Groups {
+		if len(g.Keys) == 0 {
+			c.KeylessGroups = append(c.KeylessGroups, g.ID)
+		}
+	}
+	c.Aliyun = loadAliyun(getenv, &p)
+	c.SMTP = loadSMTP(getenv, &p)
+	if c.Port == "" {
+		c.Port = DefaultPort
+	} else if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
+		p.add("PORT: %q is not a port number", c.Port)
+	}
+	if c.DatabaseURL == "" {
+		tmp := getenv("TMPDIR")
+		if tmp == "" {
+			tmp = "/tmp"
+		}
+		c.DatabaseURL = "sqlite:" + filepath.Join(tmp, "notify.db")
+	} else if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		p.add("NOTIFY_DATABASE_URL: %v", err)
+	}
+	if len(p) > 0 {
+		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))
+	}
+	return c, nil
+}
+
+func loadGroups(raw string, p *problems) []notify.Group {
+	const v = "NOTIFY_GROUPS"
+	if strings.TrimSpace(raw) == "" {
+		p.add("%s: not set; it must be a JSON list of groups such as "+
+			`[{"id":"demo","channels":["sms"]}]`, v)
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var in []groupJSON
+	if err := dec.Decode(&in); err != nil {
+		p.add("%s: %s", v, describeJSONError(raw, err))
+		return nil
+	}
+	if dec.More() {
+		p.add("%s: unexpected data after the list", v)
+		return nil
+	}
+	if len(in) == 0 {
+		p.add("%s: the list is empty; no caller could send anything", v)
+	}
+	groups := make([]notify.Group, 0, len(in))
+	seen := map[string]int{}
+	for i, gj := range in {
+		at := fmt.Sprintf("%s[%d]", v, i)
+		if gj.ID != "" {
+			at = fmt.Sprintf("%s[%d] (id %q)", v, i, gj.ID)
+		}
+		switch {
+		case gj.ID == "":
+			p.add("%s.id: missing", at)
+		case !groupIDPattern.MatchString(gj.ID):
+			p.add("%s.id: must be 1-64 letters, digits, '.', '_', ':' or '-'", at)
+		}
+		if j, dup := seen[gj.ID]; dup && gj.ID != "" {
+			p.add("%s.id: duplicate of %s[%d]", at, v, j)
+		}
+		seen[gj.ID] = i
+		g := notify.Group{ID: gj.ID, SignNames: gj.SignNames, Templates: gj.Templates, MailFrom: gj.MailFrom,
+			MailDomains: lower(gj.MailDomains)}
+		if len(gj.Channels) == 0 {
+			p.add("%s.channels: missing; list at least one of sms, tts, mail", at)
+		}
+		for j, ch := range gj.Channels {
+			c := notify.Channel(ch)
+			switch c {
+			case notify.SMS, notify.Voice, notify.Mail:
+				g.Channels = append(g.Channels, c)
+			default:
+				p.add("%s.channels[%d]: unknown channel %q (want sms, tts or mail)", at, j, ch)
+			}
+		}
+		checkNonEmpty(p, at+".sign_names", gj.SignNames)
+		checkNonEmpty(p, at+".templates", gj.Templates)
+		if len(gj.Keys) > maxKeys {
+			p.add("%s.keys: %d keys; at most %d live at once (for rotation)", at, len(gj.Keys), maxKeys)
+		}
+		for j, k := range gj.Keys {
+			if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
+				// Never echo the key itself.
+				p.add("%s.keys[%d]: must be at least %d characters without spaces", at, j, minKeyLen)
+			}
+			g.Keys = append(g.Keys, notify.Secret(k))
+		}
+		if gj.MailFrom != "" {
+			if _, err := notify.CheckAddress(gj.MailFrom); err != nil {
+				p.add("%s.mail_from: %v", at, err)
+			}
+		}
+		for j, d := range gj.MailDomains {
+			if d == "" || strings.ContainsAny(d, "@ \r\n") {
+				p.add("%s.mail_domains[%d]: %q is not a domain", at, j, d)
+			}
+		}
+		if len(gj.MailDomains) > 0 && !slices.Contains(g.Channels, notify.Mail) {
+			p.add("%s.mail_domains: set but the group may not use mail", at)
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+func checkNonEmpty(p *problems, at string, list []string) {
+	for j, s := range list {
+		if strings.TrimSpace(s) == "" {
+			p.add("%s[%d]: empty", at, j)
+		}
+	}
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(strings.TrimPrefix(s, "."))
+	}
+	return out
+}
+
+// describeJSONError turns a decoding error into a sentence with the line and
+// column, and never echoes the text (which may hold keys).
+func describeJSONError(raw string, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(raw, syn.Offset)
+		return fmt.Sprintf("malformed JSON at line %d, column %d: %v", line, col, syn)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q: want %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ") + " (known: id, channels, sign_names, templates, keys, mail_from, mail_domains)"
+	default:
+		return err.Error()
+	}
+}
+
+func position(raw string, off int64) (line, col int) {
+	b := []byte(raw)[:min(int(off), len(raw))]
+	line = bytes.Count(b, []byte("\n")) + 1
+	col = len(b) - bytes.LastIndexByte(b, '\n')
+	return line, col
+}
+
+func loadAliyun(getenv func(string) string, p *problems) Aliyun {
+	a := Aliyun{
+		AccessKeyID:     strings.TrimSpace(getenv("ALIBABA_CLOUD_ACCESS_KEY_ID")),
+		AccessKeySecret: notify.Secret(strings.TrimSpace(getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"))),
+		SecurityToken:   notify.Secret(strings.TrimSpace(getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))),
+		SMSEndpoint:     strings.TrimSpace(getenv("NOTIFY_ALIYUN_SMS_ENDPOINT")),
+		VoiceEndpoint:   strings.TrimSpace(getenv("NOTIFY_ALIYUN_VOICE_ENDPOINT")),
+	}
+	switch {
+	case a.AccessKeyID != "" && a.AccessKeySecret == "":
+		p.add("ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set, but ALIBABA_CLOUD_ACCESS_KEY_ID is")
+	case a.AccessKeyID == "" && a.AccessKeySecret != "":
+		p.add("ALIBABA_CLOUD_ACCESS_KEY_ID: not set, but ALIBABA_CLOUD_ACCESS_KEY_SECRET is")
+	case a.AccessKeyID == "" && a.SecurityToken != "":
+		p.add("ALIBABA_CLOUD_SECURITY_TOKEN: set without ALIBABA_CLOUD_ACCESS_KEY_ID")
+	}
+	for _, e := range []struct{ name, val string }{
+		{"NOTIFY_ALIYUN_SMS_ENDPOINT", a.SMSEndpoint}, {"NOTIFY_ALIYUN_VOICE_ENDPOINT", a.VoiceEndpoint},
+	} {
+		if e.val != "" && !validEndpoint(e.val) {
+			p.add("%s: %q is not host[:port] or an http(s) URL", e.name, e.val)
+		}
+	}
+	return a
+}
+
+func validEndpoint(s string) bool {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	}
+	u, err := url.Parse("http://" + s)
+	return err == nil && u.Host == s
+}
+
+func loadSMTP(getenv func(string) string, p *problems) SMTP {
+	s := SMTP{
+		URL:                notify.Secret(strings.TrimSpace(getenv("NOTIFY_SMTP_URL"))),
+		From:               strings.TrimSpace(getenv("NOTIFY_MAIL_FROM")),
+		MaxAttachmentBytes: DefaultMaxAttachmentBytes,
+	}
+	if s.URL != "" {
+		u, err := url.Parse(s.URL.Reveal())
+		switch {
+		case err != nil:
+			p.add("NOTIFY_SMTP_URL: not a URL") // the URL may hold a password: never echo it
+		case u.Scheme != "smtp" && u.Scheme != "smtps":
+			p.add("NOTIFY_SMTP_URL: scheme %q; want smtp:// or smtps://", u.Scheme)
+		case u.Hostname() == "":
+			p.add("NOTIFY_SMTP_URL: no host")
+		}
+	}
+	if s.From == "" {
+		s.From = DefaultMailFrom
+	} else if _, err := notify.CheckAddress(s.From); err != nil {
+		p.add("NOTIFY_MAIL_FROM: %v", err)
+	}
+	if v := strings.TrimSpace(getenv("NOTIFY_MAIL_MAX_ATTACHMENT_BYTES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 50<<20 {
+			p.add("NOTIFY_MAIL_MAX_ATTACHMENT_BYTES: %q; want a byte count from 0 to %d", v, 50<<20)
+		} else {
+			s.MaxAttachmentBytes = n
+		}
+	}
+	return s
+}
+
+// ParseDatabaseURL splits a NOTIFY_DATABASE_URL into its kind ("sqlite") and
+// what that kind's store opens.
+func ParseDatabaseURL(s string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(s, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("sqlite: needs a file path, as in sqlite:/var/lib/notify/notify.db")
+		}
+		return "sqlite", path, nil
+	default:
+		return "", "", errors.New("want sqlite:<path>")
+	}
+}

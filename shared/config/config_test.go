@@ -1,0 +1,136 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"NOTIFY_GROUPS": `[{"id":"bc-fumin","channels":["sms","tts"],"sign_names":["冰鉴科技"],"templates":["SMS_184105379"],
+			"keys":["0123456789abcdef0123","fedcba9876543210fedc"]},
+			{"id":"ops","channels":["mail"],"mail_from":"ops@example.com","mail_domains":["Example.COM"]}]`,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":      "LTAI-test",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET":  "s3cret",
+		"NOTIFY_ALIYUN_SMS_ENDPOINT":       "127.0.0.1:4000",
+		"NOTIFY_DATABASE_URL":              "sqlite:/var/lib/notify.db",
+		"PORT":                             "9000",
+		"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": "1024",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(c.Groups) != 2 || c.Groups[0].ID != "bc-fumin" || len(c.Groups[0].Keys) != 2 {
+		t.Fatalf("groups = %+v", c.Groups)
+	}
+	if got := c.Groups[0].Channels; len(got) != 2 || got[0] != notify.SMS || got[1] != notify.Voice {
+		t.Errorf("channels = %v, want [sms tts]", got)
+	}
+	if got, want := c.KeylessGroups, []string{"ops"}; len(got) != 1 || got[0] != want[0] {
+		t.Errorf("KeylessGroups = %v, want %v", got, want)
+	}
+	if got := c.Groups[1]; got.MailFrom != "ops@example.com" || len(got.MailDomains) != 1 || got.MailDomains[0] != "example.com" {
+		t.Errorf("group ops = %+v", got)
+	}
+	if !c.Aliyun.Configured() || c.Aliyun.SMSEndpoint != "127.0.0.1:4000" || c.Aliyun.AccessKeySecret.Reveal() != "s3cret" {
+		t.Errorf("Aliyun = %+v", c.Aliyun)
+	}
+	if c.Port != "9000" || c.DatabaseURL != "sqlite:/var/lib/notify.db" || c.SMTP.MaxAttachmentBytes != 1024 {
+		t.Errorf("Port %q DatabaseURL %q MaxAttachmentBytes %d", c.Port, c.DatabaseURL, c.SMTP.MaxAttachmentBytes)
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`, "TMPDIR": "/scratch"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Port != DefaultPort || c.DatabaseURL != "sqlite:/scratch/notify.db" || c.Aliyun.Configured() ||
+		c.SMTP.From != DefaultMailFrom || c.SMTP.MaxAttachmentBytes != DefaultMaxAttachmentBytes {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+// Every problem is reported at once, each naming its variable and field.
+func TestLoadProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"no groups", map[string]string{}, []string{"NOTIFY_GROUPS: not set"}},
+		{"malformed JSON", map[string]string{"NOTIFY_GROUPS": "[{\"id\":\"a\",\n\"channels\":[\"sms\"],}]"},
+			[]string{"NOTIFY_GROUPS: malformed JSON at line 2"}},
+		{"unknown field", map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"],"chanels":[]}]`},
+			[]string{`NOTIFY_GROUPS: unknown field "chanels"`}},
+		{"wrong type", map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":"sms"}]`},
+			[]string{`NOTIFY_GROUPS: field "channels"`}},
+		{"empty list", map[string]string{"NOTIFY_GROUPS": `[]`}, []string{"NOTIFY_GROUPS: the list is empty"}},
+		{"many at once", map[string]string{
+			"NOTIFY_GROUPS": `[{"id":"a","channels":["sms","fax"]},{"id":"a","channels":[]},{"channels":["sms"],"keys":["short"]},
+				{"id":"b c","channels":["mail"],"keys":["0123456789abcdef","0123456789abcdef","0123456789abcdef"],"sign_names":[""],"mail_from":"nope"}]`,
+			"ALIBABA_CLOUD_ACCESS_KEY_ID":      "id",
+			"NOTIFY_ALIYUN_SMS_ENDPOINT":       "ftp://x",
+			"PORT":                             "http",
+			"NOTIFY_DATABASE_URL":              "mysql://x",
+			"NOTIFY_SMTP_URL":                  "http://user:hunter2@mail",
+			"NOTIFY_MAIL_FROM":                 "not an address",
+			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": "-1",
+		}, []string{
+			`NOTIFY_GROUPS[0] (id "a").channels[1]: unknown channel "fax"`,
+			`NOTIFY_GROUPS[1] (id "a").id: duplicate of NOTIFY_GROUPS[0]`,
+			`NOTIFY_GROUPS[1] (id "a").channels: missing`,
+			`NOTIFY_GROUPS[2].id: missing`,
+			`NOTIFY_GROUPS[2].keys[0]: must be at least 16 characters`,
+			`NOTIFY_GROUPS[3] (id "b c").id: must be 1-64 letters`,
+			`NOTIFY_GROUPS[3] (id "b c").keys: 3 keys; at most 2`,
+			`NOTIFY_GROUPS[3] (id "b c").sign_names[0]: empty`,
+			`NOTIFY_GROUPS[3] (id "b c").mail_from:`,
+			"ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
+			"NOTIFY_ALIYUN_SMS_ENDPOINT:",
+			`PORT: "http" is not a port number`,
+			"NOTIFY_DATABASE_URL: want sqlite:<path>",
+			`NOTIFY_SMTP_URL: scheme "http"`,
+			"NOTIFY_MAIL_FROM:",
+			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES:",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := strings.Count(err.Error(), "; "); tt.name == "many at once" && n+1 < len(tt.want) {
+				t.Errorf("error lists %d problems, want at least %d", n+1, len(tt.want))
+			}
+		})
+	}
+}
+
+// Keys and passwords never appear in configuration errors.
+func TestLoadNeverEchoesSecrets(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"NOTIFY_GROUPS":   `[{"id":"a","channels":["sms"],"keys":["tiny-secret"]}]`,
+		"NOTIFY_SMTP_URL": "ftp://user:hunter2@mail",
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded; want an error")
+	}
+	for _, s := range []string{"tiny-secret", "hunter2"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error shows the secret %q: %v", s, err)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// The decoders here accept what seed callers really send: a JSON number
+// where a string is documented, a comma-separated string where a list would
+// do, and a bare value where an object is documented.
+
+// scalar decodes a JSON string or number (or true/false) into its text. An
+// absent or null value is "". Objects and arrays are refused.
+func scalar(raw json.RawMessage, field string) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", notify.Invalidf(field, "invalid_field", "is not a valid JSON string")
+		}
+		return s, nil
+	case '{', '[':
+		return "", notify.Invalidf(field, "invalid_field", "must be a string")
+	default:
+		// A number or a boolean: keep its literal text, so that 18683441008
+		// stays 18683441008 and not 1.8683441008e+10.
+		return string(raw), nil
+	}
+}
+
+// field names a raw request field and where its text goes.
+type field struct {
+	raw  json.RawMessage
+	name string
+	dst  *string
+}
+
+// scalars decodes each field with scalar, stopping at the first error.
+func scalars(fs ...field) error {
+	for _, f := range fs {
+		s, err := scalar(f.raw, f.name)
+		if err != nil {
+			return err
+		}
+		*f.dst = s
+	}
+	return nil
+}
+
+// phoneList decodes PhoneNumbers: a string of comma-separated numbers, a JSON
+// number, or a list of strings and numbers.
+func phoneList(raw json.RawMessage, field string) ([]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, notify.Invalidf(field, "invalid_field", "must be a list of phone numbers")
+		}
+		out := make([]string, 0, len(items))
+		for i, it := range items {
+			s, err := scalar(it, field)
+			if err != nil {
+				return nil, notify.Invalidf(field, "invalid_field", "item %d must be a string or a number", i+1)
+			}
+			out = append(out, strings.TrimSpace(s))
+		}
+		return out, nil
+	}
+	s, err := scalar(raw, field)
+	if err != nil || strings.TrimSpace(s) == "" {
+		return nil, err
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' })
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts, nil
+}
+
+// templateParams decodes TemplateParam (or TtsParam): a JSON object, a string
+// holding a JSON object, or a bare value, which seed 000 treats as the
+// verification code ({"code": value}). Values must be strings, numbers or
+// booleans; numbers and booleans become their text, because Aliyun accepts
+// only string values (isv.INVALID_JSON_PARAM).
+func templateParams(raw json.RawMessage, field string) (map[string]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, notify.Invalidf(field, "invalid_field", "is not a valid JSON string")
+		}
+		t := strings.TrimSpace(s)
+		if !strings.HasPrefix(t, "{") {
+			if t == "" {
+				return nil, nil
+			}
+			return map[string]string{"code": s}, nil
+		}
+		raw = []byte(t)
+	}
+	switch raw[0] {
+	case '{':
+	case '[':
+		return nil, notify.Invalidf(field, "invalid_field", "must be a JSON object of template variables, not a list")
+	default:
+		return map[string]string{"code": string(raw)}, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, notify.Invalidf(field, "invalid_json", "is not a valid JSON object: %v", jsonProblem(err))
+	}
+	out := make(map[string]string, len(obj))
+	for k, v := range obj {
+		s, err := scalar(v, field)
+		if err != nil {
+			return nil, notify.Invalidf(field, "invalid_field", "variable %q must be a string or a number", k)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// jsonProblem describes a JSON error without echoing the input.
+func jsonProblem(err error) string {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return fmt.Sprintf("syntax error at byte %d", e.Offset)
+	case *json.UnmarshalTypeError:
+		if e.Field != "" {
+			return fmt.Sprintf("field %s: want %s, got %s", e.Field, e.Type, e.Value)
+		}
+		return fmt.Sprintf("want %s, got %s", e.Type, e.Value)
+	default:
+		return "malformed JSON"
+	}
+}
+
+// decodeObject decodes a request body that must be a JSON object into v.
+func decodeObject(body []byte, v any) *httpError {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 {
+		return requestError(400, "", "empty_body", "the request body is empty; send a JSON object")
+	}
+	if t[0] != '{' {
+		return requestError(400, "", "invalid_json", "the request body must be a JSON object")
+	}
+	if err := json.Unmarshal(t, v); err != nil {
+		return requestError(400, "", "invalid_json", "malformed JSON: "+jsonProblem(err))
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+func TestDecodeTTS(t *testing.T) {
+	r, err := DecodeTTS([]byte(`{"GroupID":"bc-fmb","CalledNumber":18683441008,"TtsCode":"TTS_1","TtsParam":{"count":10},"PlayTimes":"2","Volume":0,"Speed":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CalledNumber != "18683441008" || r.Params["count"] != "10" || *r.PlayTimes != 2 || *r.Volume != 0 || r.Speed != nil {
+		t.Errorf("DecodeTTS = %+v", r)
+	}
+	for body, field := range map[string]string{
+		`{"PlayTimes":1.5}`:     "PlayTimes",
+		`{"Volume":[1]}`:        "Volume",
+		`{"CalledNumber":{}}`:   "CalledNumber",
+		`{"TtsParam":"{bad"}`:   "TtsParam",
+		`{"OutId":{"a":1}}`:     "OutId",
+		`{"TtsCode":["TTS_1"]}`: "TtsCode",
+	} {
+		var e *notify.Error
+		if _, err := DecodeTTS([]byte(body)); !errors.As(err, &e) || e.Field != field {
+			t.Errorf("DecodeTTS(%s) = %v; want an error naming %s", body, err, field)
+		}
+	}
+}
+
+func TestDecodeMail(t *testing.T) {
+	r, err := DecodeMail([]byte(`{"group_id":"g","subject":"s","to":["a@x.com","b@x.com,"],"cc":"c@x.com, d@x.com","bcc":["\"Doe, J\" <j@x.com>"],
+		"body":"b","attachments":[{"name":"a.txt","content_type":"text/plain","content":"aGVs\nbG8="}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r.To, []string{"a@x.com", "b@x.com"}) || !reflect.DeepEqual(r.Cc, []string{"c@x.com", "d@x.com"}) ||
+		!reflect.DeepEqual(r.Bcc, []string{`"Doe, J" <j@x.com>`}) {
+		t.Errorf("to %q cc %q bcc %q", r.To, r.Cc, r.Bcc)
+	}
+	if len(r.Attachments) != 1 || string(r.Attachments[0].Data) != "hello" || r.Text != "b" || r.GroupID != "g" {
+		t.Errorf("DecodeMail = %+v", r)
+	}
+	for body, field := range map[string]string{
+		`{"to":{"a":1}}`:                       "to",
+		`{"subject":["s"]}`:                    "subject",
+		`{"attachments":[{"content":"%%%"}]}`:  "attachments[0].content",
+		`{"attachments":"x"}`:                  "",
+		`{"group_id":"g","body":{"text":"x"}}`: "body",
+		`{"cc":["a@x.com",["b@x.com"]]}`:       "cc",
+	} {
+		var e *notify.Error
+		if _, err := DecodeMail([]byte(body)); !errors.As(err, &e) || e.Field != field || e.Kind != notify.Invalid {
+			t.Errorf("DecodeMail(%s) = %v; want an Invalid error naming %q", body, err, field)
+		}
+	}
+}
+
+func fuzzDecoder[R any](f *testing.F, decode func([]byte) (R, error), seeds ...string) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := decode(body); err != nil {
+			var e *notify.Error
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+				t.Fatalf("error %v is not an Invalid *notify.Error with a reason", err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeTTS(f *testing.F) {
+	fuzzDecoder(f, DecodeTTS,
+		`{"GroupID":"bc-fmb","CalledNumber":18683441008,"TtsCode":"TTS_134311476","TtsParam":{"errorcode":"TTS测试","count":"10"}}`,
+		`{"CalledNumber":"13800138000","PlayTimes":"3","Volume":100,"Speed":-500,"OutId":"abc","TtsParam":"{\"a\":\"1\"}"}`,
+		`{"PlayTimes":1e9}`, `{"Speed":"-"}`, `[]`, ``)
+}
+
+func FuzzDecodeMail(f *testing.F) {
+	fuzzDecoder(f, DecodeMail,
+		`{"group_id":"bc-fmb","subject":"邮件测试MailTest","to":["a@icekredit.com","b@icekredit.com,"],"cc":["a@icekredit.com"],"body":"邮件正文MailBody"}`,
+		`{"group_id":"g","to":"a@x.com","html":"<p>x</p>","attachments":[{"name":"a","content":"YQ=="}]}`,
+		`{"attachments":[{}]}`, `{"to":[1,2]}`, `{`)
+}

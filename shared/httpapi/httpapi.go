@@ -1,0 +1,248 @@
+// Package httpapi serves the gateway's HTTP API: one http.Handler per
+// function. Each decodes a request in the shape seed 000's callers send,
+// calls the core, encodes the seed-compatible JSON reply, and maps the
+// core's error Kind to an HTTP status. Queue messages reach the same
+// handlers (the platform replays each as a POST), so the statuses here also
+// decide what a queue redelivers.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// MaxBodyBytes is the largest request body the sms and tts routes accept.
+const MaxBodyBytes = 64 << 10
+
+// errorReply is the seed's error shape plus our machine-readable reason.
+// Seed callers read Code and Message; RequestId and BizId are the string
+// "null" on gateway errors, as seed 000 returned them.
+type errorReply struct {
+	Code      string
+	Message   string
+	RequestId string
+	BizId     string `json:",omitempty"`
+	CallId    string `json:",omitempty"`
+	MessageId string `json:",omitempty"`
+	Reason    string
+	Field     string `json:",omitempty"`
+}
+
+// requestError is a problem found before the core was called.
+func requestError(status int, field, reason, msg string) *httpError {
+	return &httpError{status: status, err: &notify.Error{Op: "decode", Kind: notify.Invalid, Field: field,
+		Reason: reason, Err: errors.New(msg)}}
+}
+
+// httpError carries a status decided by the HTTP layer itself (405, 413,
+// 415) or by the Kind of a core error.
+type httpError struct {
+	status int
+	err    *notify.Error
+}
+
+// endpoint serves one POST route of a sending function: read the body,
+// decode and send it, and reply in the route's shape.
+type endpoint struct {
+	log     *slog.Logger
+	limit   int64  // the largest body taken
+	idField string // the provider id field of error replies: "BizId", "CallId" or ""
+	// send decodes the body and calls the core.
+	send func(r *http.Request, body []byte) (notify.Sent, error)
+	// reply is the success reply.
+	reply func(notify.Sent) any
+}
+
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, he := readJSON(w, r, e.limit)
+	if he != nil {
+		writeError(w, r, e.log, he, e.idField, "")
+		return
+	}
+	sent, err := e.send(r, body)
+	if err != nil {
+		writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, sent.MessageID)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.reply(sent))
+}
+
+func logOrDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}
+
+// readJSON checks the method and content type and reads at most limit bytes
+// of body. A missing Content-Type is taken as JSON: seed callers send it, but
+// hand-written curl lines often do not.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpError) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
+			Reason: "method_not_allowed", Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, &httpError{status: http.StatusUnsupportedMediaType, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
+				Field: "Content-Type", Reason: "unsupported_media_type", Err: errors.New("must be application/json")}}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &httpError{status: http.StatusRequestEntityTooLarge, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
+				Reason: "body_too_large", Err: fmt.Errorf("request body is over %d bytes", limit)}}
+		}
+		return nil, requestError(http.StatusBadRequest, "", "unreadable_body", "the request body could not be read")
+	}
+	return body, nil
+}
+
+// bearerKey returns the API key of an "Authorization: Bearer <key>" header.
+func bearerKey(r *http.Request) notify.Secret {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return notify.Secret(strings.TrimSpace(h[7:]))
+	}
+	return ""
+}
+
+// statusOf maps a core error to the HTTP status of the reply.
+func statusOf(r *http.Request, e *notify.Error) int {
+	switch e.Kind {
+	case notify.Invalid:
+		return http.StatusBadRequest
+	case notify.Unauthenticated:
+		return http.StatusUnauthorized
+	case notify.Forbidden:
+		return http.StatusForbidden
+	case notify.Throttled:
+		return http.StatusTooManyRequests
+	case notify.Rejected:
+		return http.StatusBadRequest
+	case notify.Account, notify.Transient:
+		return http.StatusBadGateway
+	case notify.Ambiguous:
+		// The provider may have the message. Over HTTP, 504 tells the
+		// caller so; a queue must not redeliver it (that could send it
+		// twice), and 202 says the record will be settled later.
+		if _, fromQueue := notify.OriginFrom(r.Context()); fromQueue {
+			return http.StatusAccepted
+		}
+		return http.StatusGatewayTimeout
+	case notify.Unavailable:
+		return http.StatusServiceUnavailable
+	case notify.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// reasonOf is the stable machine-readable reason of e.
+func reasonOf(e *notify.Error) string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	switch e.Kind {
+	case notify.Rejected:
+		return "provider_rejected"
+	case notify.Throttled:
+		return "provider_throttled"
+	case notify.Account:
+		return "provider_account"
+	case notify.Transient:
+		return "provider_unavailable"
+	case notify.Ambiguous:
+		return "provider_outcome_unknown"
+	case notify.Unavailable:
+		return "store_unavailable"
+	default:
+		return "internal_error"
+	}
+}
+
+// messageOf is the human-readable Message of the reply: the provider's own
+// message when it answered, otherwise the field and the problem. Internal
+// errors say nothing of their cause, which is logged instead.
+func messageOf(e *notify.Error) string {
+	switch {
+	case e.Code != "" && e.Message != "":
+		return e.Message
+	case e.Kind == notify.Internal:
+		return "internal error; the administrator can find it in the logs"
+	case e.Kind == notify.Ambiguous:
+		return "the provider did not answer in time; the message may have been sent. Do not resend blindly: query its status by MessageId"
+	case e.Kind == notify.Unavailable:
+		return "the message store is unavailable; nothing was sent. Retry later"
+	case e.Kind == notify.Transient || e.Kind == notify.Account:
+		return "the provider could not take the message; nothing was sent"
+	}
+	msg := "request failed"
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.Field != "" {
+		msg = e.Field + ": " + msg
+	}
+	return msg
+}
+
+// writeError replies with the seed's error shape. idField is "BizId" or
+// "CallId", the provider id field of the route, which seed callers expect.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError, idField, messageID string) {
+	e := he.err
+	status := he.status
+	if status == 0 {
+		status = statusOf(r, e)
+	}
+	rep := errorReply{Code: "ERROR", Message: messageOf(e), RequestId: "null", MessageId: messageID,
+		Reason: reasonOf(e), Field: e.Field}
+	if e.Code != "" {
+		rep.Code = e.Code // a provider's rejection goes back unchanged
+	}
+	if e.RequestID != "" {
+		rep.RequestId = e.RequestID
+	}
+	switch idField {
+	case "BizId":
+		rep.BizId = "null"
+	case "CallId":
+		rep.CallId = "null"
+	}
+	if status == http.StatusUnauthorized && e.Reason == "missing_key" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="notify"`)
+	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "60")
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.Log(r.Context(), level, "request refused", "path", r.URL.Path, "status", status, "reason", rep.Reason,
+		"field", e.Field, "message_id", messageID, "err", e)
+	writeJSON(w, status, rep)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"ERROR","Message":"internal error","Reason":"internal_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

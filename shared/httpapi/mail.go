@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// mailBody is seed 000's POST /mail request, in its snake_case, with our
+// additions (bcc, html, reply_to, attachments).
+type mailBody struct {
+	GroupID     json.RawMessage `json:"group_id"`
+	Subject     json.RawMessage `json:"subject"`
+	To          json.RawMessage `json:"to"`
+	Cc          json.RawMessage `json:"cc"`
+	Bcc         json.RawMessage `json:"bcc"`
+	ReplyTo     json.RawMessage `json:"reply_to"`
+	Body        json.RawMessage `json:"body"`
+	HTML        json.RawMessage `json:"html"`
+	Attachments []struct {
+		Name        string `json:"name"`
+		ContentType string `json:"content_type"`
+		Content     string `json:"content"` // base64
+	} `json:"attachments"`
+}
+
+// mailReply is seed 000's success reply. ThreadIdentifier is our MessageId,
+// for seed callers that log it.
+type mailReply struct {
+	Code             string
+	Message          string
+	MessageId        string
+	ThreadIdentifier string
+	Sandbox          bool `json:",omitempty"`
+}
+
+// MailBodyLimit is the largest POST /mail body for attachments of at most
+// maxAttachment decoded bytes: base64 grows them by a third.
+func MailBodyLimit(maxAttachment int) int64 {
+	return int64(maxAttachment)/3*4 + 8 + MaxBodyBytes
+}
+
+// DecodeMail turns a POST /mail body into a MailRequest (credentials
+// aside). Address lists may be JSON lists or comma-separated strings, and a
+// list item may carry a stray comma, as seed 000's own example does.
+func DecodeMail(body []byte) (notify.MailRequest, error) {
+	var b mailBody
+	if he := decodeObject(body, &b); he != nil {
+		return notify.MailRequest{}, he.err
+	}
+	var r notify.MailRequest
+	err := scalars(field{b.GroupID, "group_id", &r.GroupID}, field{b.Subject, "subject", &r.Subject},
+		field{b.ReplyTo, "reply_to", &r.ReplyTo}, field{b.Body, "body", &r.Text}, field{b.HTML, "html", &r.HTML})
+	if err != nil {
+		return r, err
+	}
+	for _, f := range []struct {
+		raw   json.RawMessage
+		name  string
+		value *[]string
+	}{{b.To, "to", &r.To}, {b.Cc, "cc", &r.Cc}, {b.Bcc, "bcc", &r.Bcc}} {
+		if *f.value, err = addressList(f.raw, f.name); err != nil {
+			return r, err
+		}
+	}
+	for i, a := range b.Attachments {
+		data, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(a.Content), ""))
+		if err != nil {
+			return r, notify.Invalidf(fmt.Sprintf("attachments[%d].content", i), "invalid_base64", "is not base64")
+		}
+		r.Attachments = append(r.Attachments, notify.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
+	}
+	return r, nil
+}
+
+// addressList decodes a list of addresses, or one string of them separated
+// by commas. Items are split at commas unless they hold a display name.
+func addressList(raw json.RawMessage, field string) ([]string, error) {
+	items, err := phoneList(raw, field) // the same shapes: a string, or a list of strings
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		parts := []string{it}
+		if !strings.Contains(it, "<") {
+			parts = strings.Split(it, ",")
+		}
+		for _, p := range parts {
+			if p = strings.Trim(p, " \t,"); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Mail returns the mail function's handler: POST /mail, taking bodies with
+// attachments of up to maxAttachment decoded bytes.
+func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/mail", &endpoint{log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
+		send: func(r *http.Request, body []byte) (notify.Sent, error) {
+			req, err := DecodeMail(body)
+			if err != nil {
+				return notify.Sent{}, err
+			}
+			req.Key = bearerKey(r)
+			return svc.SendMail(r.Context(), req)
+		},
+		reply: func(s notify.Sent) any {
+			msg := "邮件已发送" // seed 000's "mail sent"
+			if s.Sandbox {
+				msg = "OK (sandbox: not sent)"
+			}
+			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox}
+		},
+	})
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail"))
+	return mux
+}

@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// smsBody is seed 000's POST /sms request. Every field is raw, because seed
+// callers send numbers where strings are documented.
+type smsBody struct {
+	GroupID       json.RawMessage
+	PhoneNumbers  json.RawMessage
+	SignName      json.RawMessage
+	TemplateCode  json.RawMessage
+	TemplateParam json.RawMessage
+	OutID         json.RawMessage `json:"OutId"`
+}
+
+// smsReply is seed 000's success reply: Aliyun's own values, plus our
+// MessageId, and Sandbox when nothing left the machine.
+type smsReply struct {
+	Code      string
+	Message   string
+	RequestId string
+	BizId     string
+	MessageId string
+	Sandbox   bool `json:",omitempty"`
+}
+
+// DecodeSMS turns a POST /sms body into an SMSRequest (credentials aside).
+// It accepts seed 000's quirks: PhoneNumbers as a comma-separated string, a
+// JSON number or a list; TemplateParam as an object, a string holding one, or
+// a bare verification code.
+func DecodeSMS(body []byte) (notify.SMSRequest, error) {
+	var b smsBody
+	if he := decodeObject(body, &b); he != nil {
+		return notify.SMSRequest{}, he.err
+	}
+	var r notify.SMSRequest
+	err := scalars(field{b.GroupID, "GroupID", &r.GroupID}, field{b.SignName, "SignName", &r.SignName},
+		field{b.TemplateCode, "TemplateCode", &r.TemplateCode}, field{b.OutID, "OutId", &r.OutID})
+	if err != nil {
+		return r, err
+	}
+	if r.PhoneNumbers, err = phoneList(b.PhoneNumbers, "PhoneNumbers"); err != nil {
+		return r, err
+	}
+	if r.Params, err = templateParams(b.TemplateParam, "TemplateParam"); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// SMS returns the sms function's handler: POST /sms.
+func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/sms", &endpoint{log: logOrDiscard(log), limit: MaxBodyBytes, idField: "BizId",
+		send: func(r *http.Request, body []byte) (notify.Sent, error) {
+			req, err := DecodeSMS(body)
+			if err != nil {
+				return notify.Sent{}, err
+			}
+			req.Key = bearerKey(r)
+			return svc.SendSMS(r.Context(), req)
+		},
+		reply: func(s notify.Sent) any {
+			return smsReply{Code: s.Code, Message: s.Message, RequestId: s.RequestID, BizId: s.ProviderID,
+				MessageId: s.MessageID, Sandbox: s.Sandbox}
+		},
+	})
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms"))
+	return mux
+}
+
+// notFound answers routes the function does not serve. It does not echo the
+// path, which may carry a token.
+func notFound(log *slog.Logger, routes string) http.HandlerFunc {
+	err := errors.New("no such route; this function serves " + routes)
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route", Kind: notify.Invalid,
+			Reason: "no_such_route", Err: err}}, "", "")
+	}
+}

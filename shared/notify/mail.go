@@ -1,0 +1,58 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// Address limits (RFC 5321 §4.5.3.1, OWASP input validation).
+const (
+	MaxAddressLen   = 254
+	MaxLocalPartLen = 64
+)
+
+// CheckAddress validates one e-mail address, bare ("a@example.com") or with a
+// display name ("Ann <a@example.com>"), and returns the bare address. It
+// refuses CR, LF and NUL anywhere, so that no address can inject a header.
+func CheckAddress(s string) (string, error) {
+	if strings.ContainsAny(s, "\r\n\x00") {
+		return "", errors.New("contains a line break or NUL")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an e-mail address", truncate(s, 64))
+	}
+	if len(a.Address) > MaxAddressLen {
+		return "", fmt.Errorf("address is %d characters; at most %d", len(a.Address), MaxAddressLen)
+	}
+	local, domain, _ := strings.Cut(a.Address, "@")
+	if len(local) > MaxLocalPartLen {
+		return "", fmt.Errorf("local part is %d characters; at most %d", len(local), MaxLocalPartLen)
+	}
+	if !dotAtom(local) {
+		return "", fmt.Errorf("%q: the local part may hold only letters, digits, dots and !#$%%&'*+-/=?^_{|}~", truncate(a.Address, 64))
+	}
+	if !strings.Contains(domain, ".") && domain != "localhost" {
+		return "", fmt.Errorf("%q has no domain", truncate(a.Address, 64))
+	}
+	return a.Address, nil
+}
+
+// dotAtom reports whether s is an RFC 5322 dot-atom without backquotes: no
+// quoted local parts, which some mail systems read differently.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r >= 0x80:
+		case strings.ContainsRune(".!#$%&'*+-/=?^_{|}~", r):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,170 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of a mail request.
+const (
+	MaxMailRecipients = 100 // to, cc and bcc together: what most SMTP servers take
+	MaxSubjectLen     = 255 // characters
+	MaxAttachments    = 20
+)
+
+// MailRequest is a decoded POST /mail: seed 000's snake_case fields, with
+// their names as the caller spelled them in Field of any error.
+type MailRequest struct {
+	Credentials
+	Subject     string
+	To, Cc, Bcc []string
+	ReplyTo     string
+	Text        string // seed 000's body
+	HTML        string
+	Attachments []Attachment
+}
+
+// SendMail authorizes, validates, records and sends r.
+func (s *Service) SendMail(ctx context.Context, r MailRequest) (Sent, error) {
+	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: Mail})
+	if err != nil {
+		return Sent{}, err
+	}
+	e, err := r.validate(g, s.d.MaxAttachmentBytes)
+	if err != nil {
+		return Sent{}, err
+	}
+	e.From = g.MailFrom
+	if e.From == "" {
+		e.From = s.d.MailFrom
+	}
+	summary, _ := json.Marshal(map[string]any{"subject": e.Subject, "attachments": len(e.Attachments)})
+	m := &Message{GroupID: r.GroupID, Channel: Mail, Recipients: slices.Concat(e.To, e.Cc, e.Bcc), Params: string(summary)}
+	return s.send(ctx, m, s.d.MailProvider, func(ctx context.Context) (Receipt, error) {
+		e.ID = m.ID
+		return s.d.Mail.SendMail(ctx, e)
+	})
+}
+
+func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
+	e := Email{Subject: r.Subject, Text: r.Text, HTML: r.HTML}
+	var err error
+	if len(r.To) == 0 {
+		return e, Invalidf("to", "missing_field", "needs at least one address")
+	}
+	if n := len(r.To) + len(r.Cc) + len(r.Bcc); n > MaxMailRecipients {
+		return e, Invalidf("to", "too_many", "to, cc and bcc hold %d addresses; at most %d", n, MaxMailRecipients)
+	}
+	seen := map[string]bool{}
+	for _, l := range []struct {
+		field string
+		in    []string
+		out   *[]string
+	}{{"to", r.To, &e.To}, {"cc", r.Cc, &e.Cc}, {"bcc", r.Bcc, &e.Bcc}} {
+		if *l.out, err = checkRecipients(l.field, l.in, g.MailDomains, seen); err != nil {
+			return e, err
+		}
+	}
+	if r.ReplyTo != "" {
+		if _, err := CheckAddress(r.ReplyTo); err != nil {
+			return e, Invalidf("reply_to", "invalid_address", "%v", err)
+		}
+		e.ReplyTo = r.ReplyTo
+	}
+	switch {
+	case strings.TrimSpace(e.Subject) == "":
+		return e, Invalidf("subject", "missing_field", "is required")
+	case strings.ContainsAny(e.Subject, "\r\n"):
+		return e, Invalidf("subject", "header_injection", "must not contain a line break")
+	case !utf8.ValidString(e.Subject) || hasControl(e.Subject):
+		return e, Invalidf("subject", "invalid_field", "must be printable UTF-8")
+	case utf8.RuneCountInString(e.Subject) > MaxSubjectLen:
+		return e, Invalidf("subject", "too_long", "is %d characters; at most %d", utf8.RuneCountInString(e.Subject), MaxSubjectLen)
+	}
+	if strings.TrimSpace(e.Text) == "" && strings.TrimSpace(e.HTML) == "" {
+		return e, Invalidf("body", "missing_field", "is required (or html)")
+	}
+	if !utf8.ValidString(e.Text) || !utf8.ValidString(e.HTML) {
+		return e, Invalidf("body", "invalid_field", "must be UTF-8")
+	}
+	if e.Attachments, err = checkAttachments(r.Attachments, maxAttach); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// checkRecipients validates the addresses of one list, drops the ones an
+// earlier list already has, and keeps the group to its domains.
+func checkRecipients(field string, in, domains []string, seen map[string]bool) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for i, a := range in {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		addr, err := CheckAddress(a)
+		if err != nil {
+			return nil, Invalidf(at, "invalid_address", "%v", err)
+		}
+		if !domainAllowed(addr, domains) {
+			return nil, &Error{Op: "authorize", Kind: Forbidden, Field: at, Reason: "domain_not_allowed",
+				Err: fmt.Errorf("this group may not mail %s", addr[strings.LastIndexByte(addr, '@')+1:])}
+		}
+		key := strings.ToLower(addr)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// domainAllowed reports whether addr is in one of domains or below one;
+// no domains allows any.
+func domainAllowed(addr string, domains []string) bool {
+	if len(domains) == 0 {
+		return true
+	}
+	d := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+	for _, want := range domains {
+		if d == want || strings.HasSuffix(d, "."+want) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkAttachments(in []Attachment, max int) ([]Attachment, error) {
+	if len(in) > MaxAttachments {
+		return nil, Invalidf("attachments", "too_many", "has %d files; at most %d", len(in), MaxAttachments)
+	}
+	total := 0
+	for i, a := range in {
+		at := fmt.Sprintf("attachments[%d]", i)
+		switch {
+		case strings.TrimSpace(a.Name) == "":
+			return nil, Invalidf(at+".name", "missing_field", "is required")
+		case strings.ContainsAny(a.Name, "\r\n\"\\/") || hasControl(a.Name) || !utf8.ValidString(a.Name):
+			return nil, Invalidf(at+".name", "invalid_field", "must be a file name without line breaks, quotes or slashes")
+		case len(a.Name) > 255:
+			return nil, Invalidf(at+".name", "too_long", "is over 255 bytes")
+		}
+		if a.ContentType != "" {
+			if strings.ContainsAny(a.ContentType, "\r\n") {
+				return nil, Invalidf(at+".content_type", "header_injection", "must not contain a line break")
+			}
+			if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
+				return nil, Invalidf(at+".content_type", "invalid_field", "is not a media type such as application/pdf")
+			}
+		}
+		total += len(a.Data)
+	}
+	if total > max {
+		return nil, &Error{Op: "validate", Kind: TooLarge, Field: "attachments", Reason: "attachments_too_large",
+			Err: fmt.Errorf("attachments total %d bytes; at most %d", total, max)}
+	}
+	return in, nil
+}

@@ -1,0 +1,228 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"13800138000", "13800138000", true},
+		{" 13800138000 ", "13800138000", true},
+		{"+8613800138000", "13800138000", true},
+		{"008613800138000", "13800138000", true},
+		{"+85261234567", "+85261234567", true},
+		{"0085261234567", "+85261234567", true},
+		{"+14155552671", "+14155552671", true},
+		{"23800138000", "", false},    // mainland numbers start with 1
+		{"1380013800", "", false},     // 10 digits
+		{"138001380001", "", false},   // 12 digits
+		{"+8623800138000", "", false}, // +86 but not a mobile number
+		{"+0123456789", "", false},    // no leading 0 in E.164
+		{"+1234567890123456", "", false},
+		{"+12345", "", false},
+		{"1380013800a", "", false},
+		{"", "", false},
+		{"+", "", false},
+		{"１３８００１３８０００", "", false}, // full-width digits
+	}
+	for _, tt := range tests {
+		got, ok := NormalizePhone(tt.in)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestNormalizePhonesDeduplicatesAndLimits(t *testing.T) {
+	got, err := NormalizePhones([]string{"13800138000", "+8613800138000", "13900139000"}, "PhoneNumbers", 10)
+	if err != nil || strings.Join(got, ",") != "13800138000,13900139000" {
+		t.Errorf("got %v, %v; want the two distinct numbers", got, err)
+	}
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = fmt.Sprintf("138%08d", i)
+	}
+	if _, err := NormalizePhones(many, "PhoneNumbers", MaxPhoneNumbers); reason(err) != "too_many" {
+		t.Errorf("1001 numbers: err = %v, want too_many", err)
+	}
+	if _, err := NormalizePhones(many[:1000], "PhoneNumbers", MaxPhoneNumbers); err != nil {
+		t.Errorf("1000 numbers: %v", err)
+	}
+}
+
+func reason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+func TestAuthorize(t *testing.T) {
+	gs := NewGroups([]Group{
+		{ID: "open", Channels: []Channel{SMS}},
+		{ID: "strict", Channels: []Channel{SMS, Voice}, SignNames: []string{"冰鉴科技"}, Templates: []string{"SMS_1", "TTS_1"},
+			Keys: []Secret{"old-key-0123456789", "new-key-0123456789"}},
+	})
+	sms := Request{Channel: SMS, SignName: "冰鉴科技", Template: "SMS_1", TemplateField: "TemplateCode"}
+	tests := []struct {
+		name   string
+		c      Credentials
+		r      Request
+		kind   Kind
+		reason string
+		field  string
+	}{
+		{"keyless group by id alone", Credentials{GroupID: "open"}, Request{Channel: SMS, SignName: "any", Template: "any"}, 0, "", ""},
+		{"old key", Credentials{GroupID: "strict", Key: "old-key-0123456789"}, sms, 0, "", ""},
+		{"new key", Credentials{GroupID: "strict", Key: "new-key-0123456789"}, sms, 0, "", ""},
+		{"missing group", Credentials{}, sms, Invalid, "missing_field", "GroupID"},
+		{"unknown group", Credentials{GroupID: "nope"}, sms, Unauthenticated, "unknown_group", "GroupID"},
+		{"missing key", Credentials{GroupID: "strict"}, sms, Unauthenticated, "missing_key", "Authorization"},
+		{"wrong key", Credentials{GroupID: "strict", Key: "new-key-012345678"}, sms, Unauthenticated, "wrong_key", "Authorization"},
+		{"channel", Credentials{GroupID: "open"}, Request{Channel: Voice}, Forbidden, "channel_not_allowed", "GroupID"},
+		{"sign name", Credentials{GroupID: "strict", Key: "old-key-0123456789"}, Request{Channel: SMS, SignName: "other", Template: "SMS_1"},
+			Forbidden, "sign_name_not_allowed", "SignName"},
+		{"template", Credentials{GroupID: "strict", Key: "old-key-0123456789"},
+			Request{Channel: Voice, Template: "TTS_2", TemplateField: "TtsCode"}, Forbidden, "template_not_allowed", "TtsCode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := gs.Authorize(tt.c, tt.r)
+			if tt.reason == "" {
+				if err != nil || g == nil || g.ID != tt.c.GroupID {
+					t.Fatalf("Authorize = %v, %v; want group %s", g, err, tt.c.GroupID)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != tt.kind || e.Reason != tt.reason || e.Field != tt.field {
+				t.Fatalf("Authorize error = %#v; want kind %v reason %s field %s", err, tt.kind, tt.reason, tt.field)
+			}
+			if strings.Contains(err.Error(), "key-0123") {
+				t.Errorf("error shows a key: %v", err)
+			}
+		})
+	}
+}
+
+func TestSecretRedacts(t *testing.T) {
+	s := Secret("hunter2")
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, nil))
+	log.Info("x", "key", s)
+	for _, got := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %#v", s, s, s), b.String()} {
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("secret shown: %s", got)
+		}
+	}
+	if s.Reveal() != "hunter2" {
+		t.Errorf("Reveal = %q", s.Reveal())
+	}
+}
+
+func TestValidateSMS(t *testing.T) {
+	ok := SMSRequest{PhoneNumbers: []string{"13800138000"}, SignName: "s", TemplateCode: "SMS_1", Params: map[string]string{"code": "1234"}}
+	long := map[string]string{"v": strings.Repeat("码", 492)} // {"v":"…"} is 8 + 492 = 500 characters
+	tests := []struct {
+		name   string
+		mod    func(r *SMSRequest)
+		field  string
+		reason string
+	}{
+		{"ok", func(r *SMSRequest) {}, "", ""},
+		{"500 characters of params", func(r *SMSRequest) { r.Params = long }, "", ""},
+		{"501 characters of params", func(r *SMSRequest) { r.Params = map[string]string{"v": strings.Repeat("码", 493)} },
+			"TemplateParam", "too_long"},
+		{"empty variable name", func(r *SMSRequest) { r.Params = map[string]string{"": "x"} }, "TemplateParam", "invalid_field"},
+		{"no numbers", func(r *SMSRequest) { r.PhoneNumbers = nil }, "PhoneNumbers", "missing_field"},
+		{"empty number", func(r *SMSRequest) { r.PhoneNumbers = []string{""} }, "PhoneNumbers", "invalid_phone"},
+		{"bad number", func(r *SMSRequest) { r.PhoneNumbers = []string{"12345"} }, "PhoneNumbers", "invalid_phone"},
+		{"no sign", func(r *SMSRequest) { r.SignName = " " }, "SignName", "missing_field"},
+		{"control in sign", func(r *SMSRequest) { r.SignName = "a\nb" }, "SignName", "invalid_field"},
+		{"no template", func(r *SMSRequest) { r.TemplateCode = "" }, "TemplateCode", "missing_field"},
+		{"long OutId", func(r *SMSRequest) { r.OutID = strings.Repeat("x", 257) }, "OutId", "invalid_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ok
+			tt.mod(&r)
+			tm, err := r.validate()
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("validate: %v", err)
+				}
+				if tm.Params == "" || tm.PhoneNumbers[0] != "13800138000" {
+					t.Errorf("validated message = %+v", tm)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != Invalid || e.Field != tt.field || e.Reason != tt.reason {
+				t.Fatalf("validate error = %v; want field %s reason %s", err, tt.field, tt.reason)
+			}
+		})
+	}
+}
+
+func TestNewIDSortsByTime(t *testing.T) {
+	t0 := time.UnixMilli(1_700_000_000_000)
+	a, b := NewID(t0), NewID(t0.Add(time.Millisecond))
+	if len(a) != 32 || a >= b {
+		t.Errorf("NewID: %s then %s; want 32 hex digits in increasing order", a, b)
+	}
+	if NewID(t0) == NewID(t0) {
+		t.Error("two ids in the same millisecond are equal")
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", &Error{Op: "aliyunsms.SendSms", Kind: Throttled, Code: "isv.BUSINESS_LIMIT_CONTROL", Message: "触发分钟级流控"})
+	if KindOf(err) != Throttled || !KindOf(err).Retryable() {
+		t.Errorf("KindOf = %v", KindOf(err))
+	}
+	if KindOf(errors.New("x")) != Internal || AsError(errors.New("x")).Kind != Internal {
+		t.Error("a plain error is not Internal")
+	}
+	if Ambiguous.Retryable() || Rejected.Retryable() || Invalid.Retryable() {
+		t.Error("ambiguous, rejected or invalid outcomes must not be retried")
+	}
+	if got := err.Error(); !strings.Contains(got, "isv.BUSINESS_LIMIT_CONTROL 触发分钟级流控") {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestCheckAddress(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"a@example.com", "a@example.com", true},
+		{"张三 <zhang@example.com>", "zhang@example.com", true},
+		{"=?UTF-8?B?5byg5LiJ?= <zhang@example.com>", "zhang@example.com", true},
+		{"root@localhost", "root@localhost", true},
+		{"a@b", "", false},
+		{"not an address", "", false},
+		{"a@example.com\r\nBcc: x@evil.com", "", false},
+		{"a\n@example.com", "", false},
+		{strings.Repeat("a", 65) + "@example.com", "", false},
+		{"a@" + strings.Repeat("b", 250) + ".com", "", false},
+		{`"a b"@example.com`, "", false},
+		{`"same"@example.com`, "same@example.com", true}, // the quotes change nothing
+		{"a..b@example.com", "", false},
+	}
+	for _, tt := range tests {
+		got, err := CheckAddress(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("CheckAddress(%q) = %q, %v; want %q, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+// Package sandbox is the provider for local runs and for deployments without
+// credentials: it accepts every message, sends nothing, and answers with ids
+// that say so. Records of sandboxed messages are kept like any other, marked
+// sandbox, so a developer can follow a message through the gateway without a
+// cloud account.
+package sandbox
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// Name is the provider name the sandbox gives in records.
+const Name = "sandbox"
+
+// Provider accepts SMS, voice calls and mail without sending them.
+type Provider struct {
+	log *slog.Logger
+}
+
+var (
+	_ notify.SMSSender = (*Provider)(nil)
+	_ notify.Caller    = (*Provider)(nil)
+	_ notify.Mailer    = (*Provider)(nil)
+)
+
+// New returns a sandbox provider that logs what it accepts to log (nil
+// discards). It logs counts and ids, never template parameters, which may
+// hold verification codes.
+func New(log *slog.Logger) *Provider {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Provider{log: log}
+}
+
+func (p *Provider) accept(ctx context.Context, id, what string, n int) (notify.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return notify.Receipt{}, notify.E("sandbox."+what, notify.Transient, err)
+	}
+	p.log.InfoContext(ctx, "sandbox accepted; nothing sent", "what", what, "message_id", id, "recipients", n)
+	return notify.Receipt{
+		ProviderID: "sandbox-" + id,
+		RequestID:  "sandbox-" + id,
+		Code:       "OK",
+		Message:    "OK (sandbox: not sent)",
+		Sandbox:    true,
+	}, nil
+}
+
+// SendSMS accepts m.
+func (p *Provider) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+	return p.accept(ctx, m.ID, "sms", len(m.PhoneNumbers))
+}
+
+// Call accepts c.
+func (p *Provider) Call(ctx context.Context, c notify.VoiceCall) (notify.Receipt, error) {
+	return p.accept(ctx, c.ID, "tts", 1)
+}
+
+// SendMail accepts e.
+func (p *Provider) SendMail(ctx context.Context, e notify.Email) (notify.Receipt, error) {
+	return p.accept(ctx, e.ID, "mail", len(e.To)+len(e.Cc)+len(e.Bcc))
+}
