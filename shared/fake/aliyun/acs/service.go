@@ -1,0 +1,127 @@
+package acs
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// maxBody bounds the request bodies a Service reads.
+const maxBody = 1 << 20
+
+// Action answers one API action: it gets the request id and the business
+// parameters of a request whose signature checked out, and returns the
+// success body (which embeds OK) or an error answer.
+type Action func(requestID string, p url.Values) (any, *Error)
+
+// Product describes a fake product to NewService.
+type Product struct {
+	Name    string // "Dysmsapi": names the product in Recommend links
+	Host    string // "dysmsapi.aliyuncs.com": the HostId of gateway errors
+	Version string // "2017-05-25"
+	Signing Signing
+	Actions map[string]Action
+	// Now is the fake's clock for timestamp checks; nil is time.Now.
+	Now func() time.Time
+}
+
+// Service is an http.Handler serving a Product behind a fake gateway. Its
+// methods are safe for concurrent use.
+type Service struct {
+	p        Product
+	c        Credentials
+	requests atomic.Int64
+	faults   faults
+}
+
+// NewService returns a Service for p that accepts the credentials c.
+func NewService(p Product, c Credentials) *Service {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	return &Service{p: p, c: c}
+}
+
+// Requests returns how many requests have reached the service, answered or
+// not.
+func (s *Service) Requests() int { return int(s.requests.Load()) }
+
+// ServeHTTP answers one API request.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	id := newRequestID()
+	f := s.faults.next()
+	switch f.kind {
+	case dropConn:
+		drop(w)
+		return
+	case notJSON:
+		writeNotJSON(w, f.err.Status)
+		return
+	case emptyBody:
+		w.WriteHeader(f.err.Status)
+		return
+	}
+	// Read the body first: the server notices a client going away only
+	// once the body is read.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		s.writeError(w, id, errBody)
+		return
+	}
+	if f.kind == slowReply {
+		t := time.NewTimer(f.delay)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+	c, e := s.verify(r, body)
+	if e == nil && f.kind == answerError {
+		e = &f.err
+	}
+	if e != nil {
+		s.writeError(w, id, e)
+		return
+	}
+	action := s.p.Actions[c.action]
+	if action == nil {
+		s.writeError(w, id, errAPI)
+		return
+	}
+	if c.version != s.p.Version {
+		s.writeError(w, id, errVersion)
+		return
+	}
+	v, e := action(id, c.params)
+	switch {
+	case e != nil:
+		s.writeError(w, id, e)
+	case f.kind == acceptThenDrop:
+		drop(w)
+	default:
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// verify checks the request's signature and credentials.
+func (s *Service) verify(r *http.Request, body []byte) (*call, *Error) {
+	if s.p.Signing == RPC {
+		return verifyRPC(r, body, s.c, s.p.Now())
+	}
+	return verifyACS3(r, body, s.c, s.p.Now())
+}
+
+// writeError writes e as a business error (status 200) or a gateway error.
+func (s *Service) writeError(w http.ResponseWriter, id string, e *Error) {
+	if e.Status == http.StatusOK {
+		writeJSON(w, e.Status, businessError{RequestID: id, Code: e.Code, Message: e.Message})
+		return
+	}
+	writeJSON(w, e.Status, gatewayError{RequestID: id, HostID: s.p.Host, Code: e.Code, Message: e.Message,
+		Recommend: recommend(s.p.Name, e.Code, id)})
+}

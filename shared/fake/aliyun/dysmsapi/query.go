@@ -1,0 +1,79 @@
+package dysmsapi
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+)
+
+// MaxPageSize is the largest PageSize of QuerySendDetails.
+const MaxPageSize = 50
+
+// beijing is the time zone of SendDate and of the dates in the answer.
+var beijing = time.FixedZone("CST", 8*3600)
+
+type detail struct {
+	PhoneNum     string
+	SendStatus   int // 1 waiting for a receipt, 2 failed, 3 delivered
+	ErrCode      string
+	TemplateCode string
+	Content      string
+	SendDate     string
+	ReceiveDate  string
+	OutID        string `json:"OutId"`
+}
+
+type queryReply struct {
+	acs.OK
+	TotalCount        int
+	SmsSendDetailDTOs struct {
+		SmsSendDetailDTO []detail
+	}
+}
+
+func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
+	for _, name := range [...]string{"PhoneNumber", "SendDate", "PageSize", "CurrentPage"} {
+		if p.Get(name) == "" {
+			return nil, acs.Missing(name)
+		}
+	}
+	phone, _ := canonical(p.Get("PhoneNumber"))
+	day, err := time.ParseInLocation("20060102", p.Get("SendDate"), beijing)
+	size, err1 := strconv.Atoi(p.Get("PageSize"))
+	page, err2 := strconv.Atoi(p.Get("CurrentPage"))
+	if err != nil || err1 != nil || err2 != nil || size < 1 || size > MaxPageSize || page < 1 {
+		return nil, acs.Errorf("isv.INVALID_PARAMETERS", "参数异常")
+	}
+	biz := p.Get("BizId")
+
+	var all []detail
+	for _, m := range s.sends.All() {
+		at := m.At.In(beijing)
+		if (biz != "" && m.BizID != biz) || at.Format("20060102") != day.Format("20060102") {
+			continue
+		}
+		for _, n := range m.PhoneNumbers {
+			if c, _ := canonical(n); c == phone {
+				all = append(all, detail{
+					PhoneNum: n, SendStatus: 3, ErrCode: "DELIVERED", TemplateCode: m.TemplateCode,
+					Content:  "【" + m.SignName + "】" + m.TemplateCode + " " + m.TemplateParam,
+					SendDate: at.Format(time.DateTime), ReceiveDate: at.Add(3 * time.Second).Format(time.DateTime),
+					OutID: m.OutID,
+				})
+			}
+		}
+	}
+
+	r := queryReply{OK: acs.Success(id), TotalCount: len(all)}
+	from := len(all)
+	if page-1 <= len(all)/size { // and (page-1)*size cannot overflow
+		from = min((page-1)*size, len(all))
+	}
+	r.SmsSendDetailDTOs.SmsSendDetailDTO = all[from:min(from+size, len(all))]
+	if r.SmsSendDetailDTOs.SmsSendDetailDTO == nil {
+		r.SmsSendDetailDTOs.SmsSendDetailDTO = []detail{}
+	}
+	return r, nil
+}

@@ -1,0 +1,159 @@
+package aliyuntest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/internal/aliyun"
+)
+
+// Fake is what Run needs of a fake product.
+type Fake interface {
+	http.Handler
+	Fail(acs.Fault)
+	Requests() int
+}
+
+// Provider is what Run needs of a provider and its fake.
+type Provider struct {
+	Op string // the Op of the provider's errors
+	// NewFake returns a fake accepting the keys c, and a function counting
+	// the messages it accepted.
+	NewFake func(c acs.Credentials) (Fake, func() int)
+	// Send makes a client of c and sends it one valid message.
+	Send func(ctx context.Context, c aliyun.Config) error
+}
+
+// Config serves the fake h for the test and returns the configuration of a
+// client of it with keys.
+func Config(t testing.TB, keys acs.Credentials, h http.Handler) aliyun.Config {
+	return aliyun.Config{AccessKeyID: keys.AccessKeyID, AccessKeySecret: notify.Secret(keys.AccessKeySecret),
+		SecurityToken: notify.Secret(keys.SecurityToken), Endpoint: Serve(t, h)}
+}
+
+// Setup serves a fake made by newFake with the test keys and returns it
+// with a client of it made by newClient:
+//
+//	fake, c := aliyuntest.Setup(t, dysmsapi.New, aliyunsms.New)
+func Setup[F http.Handler, C any](t testing.TB, newFake func(acs.Credentials) F, newClient func(aliyun.Config) (C, error)) (F, C) {
+	t.Helper()
+	fake := newFake(Keys())
+	c, err := newClient(Config(t, Keys(), fake))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return fake, c
+}
+
+// Send returns a Provider.Send that makes a client with newClient and
+// sends one message with send.
+func Send[C any](newClient func(aliyun.Config) (C, error), send func(context.Context, C) error) func(context.Context, aliyun.Config) error {
+	return func(ctx context.Context, c aliyun.Config) error {
+		cl, err := newClient(c)
+		if err != nil {
+			return err
+		}
+		return send(ctx, cl)
+	}
+}
+
+// Run runs the tests every Aliyun provider must pass against its fake:
+// each fault, the credentials, the context's deadline, the client's
+// timeout, a refused connection, a context done before the send, and a
+// proxy in the environment.
+func Run(t *testing.T, p Provider) {
+	start := func(t *testing.T, keys acs.Credentials) (Fake, func() int, aliyun.Config) {
+		fake, accepted := p.NewFake(keys)
+		return fake, accepted, Config(t, keys, fake)
+	}
+	ctx := context.Background()
+
+	t.Run("faults", func(t *testing.T) {
+		for _, tt := range Faults() {
+			t.Run(tt.Fault.String(), func(t *testing.T) {
+				fake, accepted, c := start(t, Keys())
+				fake.Fail(tt.Fault.Times(1))
+				Want(t, p.Send(ctx, c), p.Op, tt.Kind, tt.Code, tt.Message)
+				want := 0
+				if tt.Accepted {
+					want = 1
+				}
+				if n := accepted(); n != want {
+					t.Errorf("the fake accepted %d messages, want %d", n, want)
+				}
+				if n := fake.Requests(); n != 1 {
+					t.Errorf("the fake got %d requests, want 1 (the SDK must not retry)", n)
+				}
+				if err := p.Send(ctx, c); err != nil {
+					t.Errorf("the send after the fault: %v", err)
+				}
+			})
+		}
+	})
+
+	t.Run("credentials", func(t *testing.T) {
+		for _, tt := range Credentials() {
+			t.Run(tt.Name, func(t *testing.T) {
+				_, accepted, c := start(t, tt.Fake)
+				tt.Client.Endpoint = c.Endpoint
+				err := p.Send(ctx, tt.Client)
+				if tt.Code == "" {
+					if err != nil || accepted() != 1 {
+						t.Fatalf("send: %v, %d accepted; want success", err, accepted())
+					}
+					return
+				}
+				Want(t, err, p.Op, tt.Kind, tt.Code, tt.Message)
+			})
+		}
+	})
+
+	t.Run("deadline", func(t *testing.T) {
+		fake, _, c := start(t, Keys())
+		fake.Fail(acs.Slow(time.Minute))
+		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		err := p.Send(ctx, c)
+		Want(t, err, p.Op, notify.Ambiguous, "", "")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		fake, _, c := start(t, Keys())
+		fake.Fail(acs.Slow(time.Minute))
+		c.Timeout = 100 * time.Millisecond
+		Want(t, p.Send(ctx, c), p.Op, notify.Ambiguous, "", "")
+	})
+
+	t.Run("connection refused", func(t *testing.T) {
+		c := aliyun.Config{AccessKeyID: Key, AccessKeySecret: Secret, Endpoint: "http://" + ClosedAddr(t)}
+		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+	})
+
+	t.Run("context done", func(t *testing.T) {
+		fake, _, c := start(t, Keys())
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		if n := fake.Requests(); n != 0 {
+			t.Errorf("the fake got %d requests, want 0", n)
+		}
+	})
+
+	// tea honours proxy variables; a loopback endpoint must bypass them.
+	t.Run("proxy", func(t *testing.T) {
+		t.Setenv("HTTP_PROXY", "http://127.0.0.1:9")
+		t.Setenv("http_proxy", "http://127.0.0.1:9")
+		_, _, c := start(t, Keys())
+		if err := p.Send(ctx, c); err != nil {
+			t.Fatalf("send with a proxy in the environment: %v", err)
+		}
+	})
+}
