@@ -1,0 +1,263 @@
+package smtpmail
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// maxHeaderValue bounds, in bytes, a subject, a display name or an
+// attachment's name or type. go-mail folds long values only at spaces, and a
+// header line must stay under the 998 bytes RFC 5322 allows.
+const maxHeaderValue = 900
+
+// defaultContentType is an attachment's type when the Email gives none.
+const defaultContentType = "application/octet-stream"
+
+// envelope is what the session tells the server, apart from the message.
+type envelope struct {
+	from      string   // MAIL FROM: "<addr>"
+	rcpts     []string // RCPT TO: "<addr>" for To, Cc and Bcc, each once
+	messageID string   // the Message-ID header: "<id@domain>"
+}
+
+// compose checks every header value of e and builds the message and its
+// envelope. Bcc recipients go into the envelope only: the message never
+// names them.
+func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, error) {
+	var env envelope
+	from := c.from
+	if e.From != "" {
+		a, err := parseMailbox("from", e.From)
+		if err != nil {
+			return nil, env, err
+		}
+		from = a
+	}
+	if from == nil {
+		return nil, env, invalid("from", "missing_field", "no sender: the message names none and the client has no default")
+	}
+	to, err := parseMailboxes("to", e.To)
+	if err != nil {
+		return nil, env, err
+	}
+	if len(to) == 0 {
+		return nil, env, invalid("to", "missing_field", "at least one recipient is required")
+	}
+	cc, err := parseMailboxes("cc", e.Cc)
+	if err != nil {
+		return nil, env, err
+	}
+	bcc, err := parseMailboxes("bcc", e.Bcc)
+	if err != nil {
+		return nil, env, err
+	}
+	var replyTo *mail.Address
+	if e.ReplyTo != "" {
+		if replyTo, err = parseMailbox("reply_to", e.ReplyTo); err != nil {
+			return nil, env, err
+		}
+	}
+	if err := checkHeaderValue("subject", e.Subject); err != nil {
+		return nil, env, err
+	}
+	for i, a := range e.Attachments {
+		if err := checkAttachment(i, a); err != nil {
+			return nil, env, err
+		}
+	}
+	id := e.ID
+	if id == "" {
+		id = notify.NewID(now)
+	} else if !validID(id) {
+		return nil, env, invalid("id", "invalid_field", "message id %q is not a dot-atom of at most 128 characters", id)
+	}
+
+	env.from = angle(from.Address)
+	env.messageID = "<" + id + "@" + messageIDDomain(from.Address) + ">"
+	env.rcpts = make([]string, 0, len(to)+len(cc)+len(bcc))
+	seen := make(map[string]bool, cap(env.rcpts))
+	for _, list := range [][]*mail.Address{to, cc, bcc} {
+		for _, a := range list {
+			if k := strings.ToLower(a.Address); !seen[k] {
+				seen[k] = true
+				env.rcpts = append(env.rcpts, angle(a.Address))
+			}
+		}
+	}
+
+	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	m.FromMailAddress(from)
+	m.ToMailAddress(to...)
+	if len(cc) > 0 {
+		m.CcMailAddress(cc...)
+	}
+	if replyTo != nil {
+		m.ReplyToMailAddress(replyTo)
+	}
+	if strings.Contains(e.Subject, "=?") {
+		// A reader would take it for encoded-words and show something else.
+		m.SetGenHeaderPreformatted(gomail.HeaderSubject, encodeWords(e.Subject))
+	} else {
+		m.Subject(e.Subject) // go-mail Q-encodes it when it is not plain ASCII
+	}
+	m.SetMessageIDWithValue(env.messageID[1 : len(env.messageID)-1])
+	m.SetDateWithValue(now)
+	switch {
+	case e.Text != "" && e.HTML != "":
+		m.SetBodyString(gomail.TypeTextPlain, e.Text)
+		m.AddAlternativeString(gomail.TypeTextHTML, e.HTML)
+	case e.HTML != "":
+		m.SetBodyString(gomail.TypeTextHTML, e.HTML)
+	default:
+		m.SetBodyString(gomail.TypeTextPlain, e.Text)
+	}
+	for _, a := range e.Attachments {
+		ct := a.ContentType
+		if ct == "" {
+			ct = defaultContentType
+		}
+		m.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct)))
+	}
+	return m, env, nil
+}
+
+func invalid(field, reason, format string, args ...any) *notify.Error {
+	return &notify.Error{Op: op, Kind: notify.Invalid, Field: field, Reason: reason, Err: fmt.Errorf(format, args...)}
+}
+
+// checkHeaderValue refuses what could end a header line or break the
+// message: CR, LF, NUL, bytes that are not UTF-8, and overlong values.
+func checkHeaderValue(field, v string) error {
+	switch {
+	case strings.ContainsAny(v, "\r\n\x00"):
+		return invalid(field, "invalid_field", "contains a line break (CR or LF) or NUL")
+	case !utf8.ValidString(v):
+		return invalid(field, "invalid_field", "is not valid UTF-8")
+	case len(v) > maxHeaderValue:
+		return invalid(field, "invalid_field", "is %d bytes; at most %d", len(v), maxHeaderValue)
+	}
+	return nil
+}
+
+// parseMailbox checks one "addr" or "Name <addr>" with notify.CheckAddress
+// and returns it parsed. The display name is checked after decoding too,
+// since net/mail decodes RFC 2047 words, which may hide a line break.
+func parseMailbox(field, s string) (*mail.Address, error) {
+	if err := checkHeaderValue(field, s); err != nil {
+		return nil, err
+	}
+	if _, err := notify.CheckAddress(s); err != nil {
+		return nil, invalid(field, "invalid_field", "%w", err)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil { // CheckAddress parsed it already
+		return nil, invalid(field, "invalid_field", "%w", err)
+	}
+	if err := checkHeaderValue(field, a.Name); err != nil {
+		return nil, err
+	}
+	if strings.Contains(a.Name, "=?") {
+		// Quoted, it passed net/mail undecoded; written out, a reader would
+		// decode it into something else.
+		return nil, invalid(field, "invalid_field", "the display name holds an encoded-word (=?)")
+	}
+	return a, nil
+}
+
+func parseMailboxes(field string, list []string) ([]*mail.Address, error) {
+	out := make([]*mail.Address, 0, len(list))
+	for i, s := range list {
+		a, err := parseMailbox(field, s)
+		if err != nil {
+			e := err.(*notify.Error)
+			e.Err = fmt.Errorf("entry %d: %w", i, e.Err)
+			return nil, e
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func checkAttachment(i int, a notify.Attachment) error {
+	const field = "attachments"
+	if a.Name == "" {
+		return invalid(field, "missing_field", "attachment %d has no name", i)
+	}
+	for _, v := range []string{a.Name, a.ContentType} {
+		if err := checkHeaderValue(field, v); err != nil {
+			e := err.(*notify.Error)
+			e.Err = fmt.Errorf("attachment %d: %w", i, e.Err)
+			return e
+		}
+	}
+	if a.ContentType != "" {
+		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
+			return invalid(field, "invalid_field", "attachment %d: content type: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// angle is addr as SMTP's envelope wants it: "<addr>".
+func angle(addr string) string { return (&mail.Address{Address: addr}).String() }
+
+// messageIDDomain is the domain of the sender's address when it is a plain
+// ASCII domain name, so that the Message-ID is unique to the sender's
+// domain; "notify.local" otherwise.
+func messageIDDomain(addr string) string {
+	d := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+	if !strings.Contains(d, ".") || !validID(d) {
+		return "notify.local"
+	}
+	return d
+}
+
+// validID reports whether s may stand left of the @ in a Message-ID: a
+// dot-atom of letters, digits, '-' and '_', at most 128 characters.
+func validID(s string) bool {
+	if s == "" || len(s) > 128 || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '-', b == '_', b == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// encodeWords encodes s as RFC 2047 B encoded-words, whatever its
+// characters, folded one word a line. mime.WordEncoder leaves plain ASCII
+// alone, which is wrong for a value that holds "=?". Each word carries at
+// most 42 bytes of s, never splitting a character: 56 characters of base64,
+// 68 with its delimiters.
+func encodeWords(s string) string {
+	const chunk = 42
+	var b strings.Builder
+	for s != "" {
+		n := min(len(s), chunk)
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n ")
+		}
+		b.WriteString("=?UTF-8?b?")
+		b.WriteString(base64.StdEncoding.EncodeToString([]byte(s[:n])))
+		b.WriteString("?=")
+		s = s[n:]
+	}
+	return b.String()
+}

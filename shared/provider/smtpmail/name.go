@@ -1,0 +1,4 @@
+package smtpmail
+
+// Name is the provider name records give for mail sent over SMTP.
+const Name = "smtp"
