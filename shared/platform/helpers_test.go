@@ -1,0 +1,111 @@
+package platform
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// seen is what the test handler saw of one request: the fields of the
+// *http.Request an adapter built.
+type seen struct {
+	Method        string         `json:"method"`
+	RequestURI    string         `json:"requestURI"`
+	Path          string         `json:"path"`
+	Query         url.Values     `json:"query"`
+	Host          string         `json:"host"`
+	RemoteAddr    string         `json:"remoteAddr"`
+	Header        http.Header    `json:"header"`
+	Cookies       []string       `json:"cookies"`
+	ContentLength int64          `json:"contentLength"`
+	Body          string         `json:"body"` // "base64:..." when not UTF-8
+	RequestID     string         `json:"requestId"`
+	Deadline      string         `json:"deadline"`
+	Origin        *notify.Origin `json:"origin"`
+}
+
+// pngHead is the reply of /binary: bytes no text decoder accepts.
+var pngHead = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff")
+
+// recorder is the handler of the adapter tests. It records each request
+// and answers by script:
+//
+//   - /panic sets a cookie, then panics;
+//   - /binary replies 200 image/png with pngHead;
+//   - a JSON body {"status":N} gets status N and {"Code":"ERROR","Message":"asked for N"};
+//   - anything else gets 201, two X-Multi values, two cookies and a JSON body.
+type recorder struct {
+	mu   sync.Mutex
+	seen []seen
+}
+
+func (rec *recorder) requests() []seen {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]seen(nil), rec.seen...)
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		panic(err)
+	}
+	s := seen{Method: r.Method, RequestURI: r.RequestURI, Path: r.URL.Path, Query: r.URL.Query(), Host: r.Host,
+		RemoteAddr: r.RemoteAddr, Header: r.Header, ContentLength: r.ContentLength, Body: string(body),
+		RequestID: RequestID(r.Context()), Cookies: []string{}}
+	if !utf8.Valid(body) {
+		s.Body = "base64:" + base64.StdEncoding.EncodeToString(body)
+	}
+	for _, c := range r.Cookies() {
+		s.Cookies = append(s.Cookies, c.Name+"="+c.Value)
+	}
+	if d, ok := r.Context().Deadline(); ok {
+		s.Deadline = d.UTC().Format(time.RFC3339)
+	}
+	if o, ok := notify.OriginFrom(r.Context()); ok {
+		s.Origin = &o
+	}
+	rec.mu.Lock()
+	rec.seen = append(rec.seen, s)
+	rec.mu.Unlock()
+
+	var ask struct{ Status int }
+	_ = json.Unmarshal(body, &ask)
+	switch {
+	case r.URL.Path == "/panic":
+		w.Header().Set("Set-Cookie", "half=done")
+		panic("test handler: asked to panic")
+	case r.URL.Path == "/binary":
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(pngHead)
+	case ask.Status != 0:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(ask.Status)
+		fmt.Fprintf(w, `{"Code":"ERROR","Message":"asked for %d"}`, ask.Status)
+	default:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Add("X-Multi", "a")
+		w.Header().Add("X-Multi", "b")
+		w.Header().Add("Set-Cookie", "session=xyz; Path=/; HttpOnly")
+		w.Header().Add("Set-Cookie", "theme=light; Path=/")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"Code":"OK","Message":"created"}`)
+		w.Header().Set("X-Too-Late", "after WriteHeader")
+	}
+}
+
+// fixedDeadline is the deadline of every in-process invocation.
+var fixedDeadline = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func invocationContext() (context.Context, context.CancelFunc) {
+	return context.WithDeadline(WithRequestID(context.Background(), "req-test"), fixedDeadline)
+}

@@ -1,0 +1,91 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestServeLocal(t *testing.T) {
+	rec := &recorder{}
+	f, err := New(rec, Options{Name: "sms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- f.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	tests := []struct {
+		name, method, path, requestID, body string
+		wantStatus                          int
+		wantID                              string // "" : a new 32-digit id
+	}{
+		{"caller's id", "POST", "/sms", "trace-abc.1", `{"GroupID":"demo"}`, 201, "trace-abc.1"},
+		{"insane id replaced", "POST", "/sms", "two words", `{"GroupID":"demo"}`, 201, ""},
+		{"status", "POST", "/sms", "", `{"status":503}`, 503, ""},
+		{"panic", "GET", "/panic", "p-1", "", 500, "p-1"},
+		{"after the panic", "POST", "/sms", "", `{}`, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.requestID != "" {
+				req.Header.Set("X-Request-Id", tt.requestID)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			id := resp.Header.Get("X-Request-Id")
+			if tt.wantID != "" && id != tt.wantID || tt.wantID == "" && (len(id) != 32 || id == tt.requestID) {
+				t.Errorf("X-Request-Id = %q, want %q (or a new 32-digit id)", id, tt.wantID)
+			}
+			if tt.name == "panic" {
+				var reply struct {
+					Code      string
+					RequestID string `json:"RequestId"`
+				}
+				if err := json.Unmarshal(body, &reply); err != nil || reply.Code != "ERROR" || reply.RequestID != "p-1" {
+					t.Errorf("panic reply = %s, want the 500 JSON body with RequestId p-1", body)
+				}
+				if resp.Header.Get("Set-Cookie") != "" {
+					t.Errorf("the panic reply kept headers of the failed handler: %v", resp.Header)
+				}
+				return
+			}
+			seen := rec.requests()
+			last := seen[len(seen)-1]
+			if last.RequestID != id {
+				t.Errorf("handler saw request id %q, reply says %q", last.RequestID, id)
+			}
+			if last.Origin != nil {
+				t.Errorf("an HTTP request carried an origin: %+v", last.Origin)
+			}
+		})
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve after cancel = %v, want nil", err)
+	}
+	if _, err := http.Get(base + "/sms"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+}

@@ -1,0 +1,101 @@
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Options say how Start serves a function.
+type Options struct {
+	// Name is the function's name (sms, tts, mail, callback), for logs and
+	// errors.
+	Name string
+	// QueuePath is the route a queue message's body is POSTed to, such as
+	// "/sms"; "" means the function has no queue trigger and refuses queue
+	// events.
+	QueuePath string
+	// Log receives the platform's own log lines; nil is JSON on stderr at
+	// level info. Its handler is wrapped with LogHandler when it is not one.
+	Log *slog.Logger
+	// Getenv reads the environment; nil is os.Getenv.
+	Getenv func(string) string
+}
+
+// Start serves h on the runtime the environment names, and returns only
+// when serving ends:
+//
+//   - AWS_LAMBDA_RUNTIME_API set: the AWS Lambda runtime loop (aws-lambda-go),
+//     which never returns;
+//   - FC_RUNTIME_API set: the Aliyun FC 3 go1 runtime loop
+//     (fc-runtime-go-sdk), which never returns;
+//   - neither: an HTTP server on $PORT (8010 when unset) until SIGINT or
+//     SIGTERM, after which it finishes the requests in flight and returns
+//     nil.
+//
+// Nothing slow happens before the runtime loop starts.
+func Start(h http.Handler, o Options) error {
+	f, err := New(h, o)
+	if err != nil {
+		return err
+	}
+	if o.Log == nil {
+		f.log = Logger(os.Stderr, slog.LevelInfo)
+	}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch {
+	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		lambda.StartWithOptions(f.lambdaHandler)
+		return errors.New("platform: the Lambda runtime loop ended")
+	case getenv("FC_RUNTIME_API") != "":
+		fc.Start(f.fcHandler)
+		return errors.New("platform: the FC runtime loop ended")
+	}
+	port := getenv("PORT")
+	if port == "" {
+		port = "8010"
+	}
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		return fmt.Errorf("platform: listen on port %s: %w", port, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return f.Serve(ctx, ln)
+}
+
+// lambdaHandler is the handler given to aws-lambda-go.
+func (f *Function) lambdaHandler(ctx context.Context, ev json.RawMessage) (json.RawMessage, error) {
+	inv := invocation{host: onLambda}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		inv.requestID = lc.AwsRequestID
+	}
+	return f.invoke(ctx, ev, inv)
+}
+
+// fcHandler is the handler given to fc-runtime-go-sdk. A []byte argument
+// gets the raw payload, which an MNS topic in STREAM format needs; the
+// result is json.Marshal'ed, which leaves a json.RawMessage as it is.
+func (f *Function) fcHandler(ctx context.Context, ev []byte) (json.RawMessage, error) {
+	inv := invocation{host: onFC}
+	if fctx, ok := fccontext.FromContext(ctx); ok {
+		inv.requestID = fctx.RequestID
+		inv.attempt = 1 + fctx.RetryCount
+	}
+	return f.invoke(ctx, ev, inv)
+}

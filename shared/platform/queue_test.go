@@ -1,0 +1,190 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+)
+
+// logLines decodes the JSON lines a Logger wrote.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line is not JSON: %v: %s", err, l)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// findLine returns the first log line whose message_id is id.
+func findLine(lines []map[string]any, id string) map[string]any {
+	for _, l := range lines {
+		if l["message_id"] == id {
+			return l
+		}
+	}
+	return nil
+}
+
+// An SQS batch with one good, one permanently bad (400) and one retryable
+// (503) message: only the retryable one is named for redelivery; the bad
+// one is logged as an error with the handler's reason.
+func TestSQSPartialBatch(t *testing.T) {
+	payload, err := os.ReadFile("testdata/events/sqs-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	f, err := New(&recorder{}, Options{Name: "sms", QueuePath: "/sms", Log: Logger(&logs, slog.LevelInfo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := invocationContext()
+	defer cancel()
+	resp, err := f.Invoke(ctx, payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if got, want := string(resp), `{"batchItemFailures":[{"itemIdentifier":"m-retry"}]}`; got != want {
+		t.Errorf("response = %s, want %s", got, want)
+	}
+	lines := logLines(t, &logs)
+	tests := []struct {
+		id, level string
+		status    float64
+		reason    any
+	}{
+		{"m-ok", "INFO", 201, nil},
+		{"m-bad", "ERROR", 400, "asked for 400"},
+		{"m-retry", "WARN", 503, "asked for 503"},
+	}
+	for _, tt := range tests {
+		l := findLine(lines, tt.id)
+		if l == nil {
+			t.Errorf("no log line for message %s in\n%s", tt.id, logs.String())
+			continue
+		}
+		if l["level"] != tt.level || l["status"] != tt.status || l["reason"] != tt.reason ||
+			l["request_id"] != "req-test" || l["source"] != "sqs" {
+			t.Errorf("log line for %s = %v, want level %s, status %v, reason %v, request_id req-test, source sqs",
+				tt.id, l, tt.level, tt.status, tt.reason)
+		}
+	}
+}
+
+// When every message succeeds, the SQS response is an empty list, not null.
+func TestSQSAllDone(t *testing.T) {
+	f, err := New(&recorder{}, Options{Name: "sms", QueuePath: "/sms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs","messageId":"a","body":"{}"}]}`))
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	if got, want := string(resp), `{"batchItemFailures":[]}`; got != want {
+		t.Errorf("response = %s, want %s", got, want)
+	}
+}
+
+// A message whose handler panics is retried; so is one that arrives after
+// the deadline, without reaching the handler.
+func TestQueueRetries(t *testing.T) {
+	payload := []byte(`{"Records":[{"eventSource":"aws:sqs","messageId":"a","body":"{}"},{"eventSource":"aws:sqs","messageId":"b","body":"{}"}]}`)
+	const all = `{"batchItemFailures":[{"itemIdentifier":"a"},{"itemIdentifier":"b"}]}`
+	t.Run("panic", func(t *testing.T) {
+		rec := &recorder{}
+		f, err := New(rec, Options{Name: "sms", QueuePath: "/panic"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := f.Invoke(context.Background(), payload)
+		if err != nil || string(resp) != all {
+			t.Errorf("Invoke = %s, %v; want %s", resp, err, all)
+		}
+		if n := len(rec.requests()); n != 2 {
+			t.Errorf("handler saw %d requests, want 2", n)
+		}
+	})
+	t.Run("deadline passed", func(t *testing.T) {
+		rec := &recorder{}
+		f, err := New(rec, Options{Name: "sms", QueuePath: "/sms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		resp, err := f.Invoke(ctx, payload)
+		if err != nil || string(resp) != all {
+			t.Errorf("Invoke = %s, %v; want %s", resp, err, all)
+		}
+		if n := len(rec.requests()); n != 0 {
+			t.Errorf("handler saw %d requests, want none", n)
+		}
+	})
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		status int
+		want   verdict
+	}{
+		{200, done}, {201, done}, {204, done}, {299, done},
+		{408, retry}, {409, retry}, {425, retry}, {429, retry}, {500, retry}, {502, retry}, {503, retry}, {504, retry},
+		{400, permanent}, {401, permanent}, {403, permanent}, {404, permanent}, {410, permanent}, {413, permanent},
+		{422, permanent}, {302, permanent}, {100, permanent},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.status); got != tt.want {
+			t.Errorf("classify(%d) = %v, want %v", tt.status, got, tt.want)
+		}
+	}
+}
+
+func TestReason(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"Code":"ERROR","Message":"PhoneNumbers is invalid","RequestId":"null"}`, "PhoneNumbers is invalid"},
+		{`{"code":400,"msg":"bad"}`, "bad"},
+		{`{"error":"nope"}`, "nope"},
+		{"plain\ntext  reply", "plain text reply"},
+		{strings.Repeat("x", 300), strings.Repeat("x", 200) + "..."},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := reason([]byte(tt.body)); got != tt.want {
+			t.Errorf("reason(%q) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
+
+// One panicking invocation does not break the next.
+func TestPanicThenNormal(t *testing.T) {
+	f, err := New(&recorder{}, Options{Name: "sms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ file, status string }{
+		{"testdata/events/apigw-http-panic.json", `"statusCode":500`},
+		{"testdata/events/apigw-http.json", `"statusCode":201`},
+	} {
+		payload, err := os.ReadFile(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := f.Invoke(context.Background(), payload)
+		if err != nil || !strings.Contains(string(resp), tt.status) {
+			t.Errorf("Invoke(%s) = %s, %v; want %s", tt.file, resp, err, tt.status)
+		}
+	}
+}
