@@ -1,0 +1,69 @@
+// Command notify serves every function of the gateway from one local HTTP
+// server, on embedded defaults: with no environment at all it listens on
+// :8010, authorizes the group "demo" for every channel, keeps records in an
+// SQLite file in the temporary directory, and sends through the sandbox
+// providers, so that nothing leaves the machine. Set the same environment
+// variables as the cloud functions (README.md) to change any of that.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/seed4ddb146e/notify/shared/app"
+	mailapp "github.com/seed4ddb146e/notify/shared/app/mail"
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
+	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/platform"
+)
+
+// defaults are the embedded settings a bare `make run` starts with.
+var defaults = map[string]string{
+	"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms","tts","mail"]}]`,
+}
+
+func getenv(k string) string {
+	if v, ok := os.LookupEnv(k); ok {
+		return v
+	}
+	return defaults[k]
+}
+
+func main() {
+	log := platform.Logger(os.Stderr, slog.LevelInfo)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("notify stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	app.WarnKeyless(ctx, log, cfg)
+	mux := http.NewServeMux()
+	for _, fn := range []struct {
+		route string
+		build app.Builder
+	}{{"/sms", smsapp.New}, {"/tts", ttsapp.New}, {"/mail", mailapp.New}} {
+		h, err := fn.build(ctx, cfg, st, log)
+		if err != nil {
+			return fmt.Errorf("%s: %w", fn.route, err)
+		}
+		mux.Handle(fn.route, h)
+	}
+	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", cfg.DatabaseURL,
+		"routes", "POST /sms, POST /tts, POST /mail")
+	return platform.Start(mux, platform.Options{Name: "notify", Log: log, Getenv: getenv})
+}

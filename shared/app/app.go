@@ -1,0 +1,74 @@
+// Package app holds what every function's wiring shares: the store a
+// configuration names and the cold-start warnings. The wiring of each
+// function is a package of its own below app (app/sms, ...), so that a
+// function's binary links only the providers it uses.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
+)
+
+// Store is a notify.Store that must be closed.
+type Store interface {
+	notify.Store
+	Close() error
+}
+
+// OpenStore opens the store cfg.DatabaseURL names and applies its migrations.
+func OpenStore(ctx context.Context, cfg config.Config) (Store, error) {
+	kind, target, err := config.ParseDatabaseURL(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	switch kind {
+	case "sqlite":
+		return sqlite.Open(ctx, target)
+	default:
+		return nil, fmt.Errorf("open store: no store for %q", kind)
+	}
+}
+
+// WarnKeyless logs, at cold start, each group that callers reach by GroupID
+// alone, as seed 000 did: anyone who learns the id can send.
+func WarnKeyless(ctx context.Context, log *slog.Logger, cfg config.Config) {
+	for _, id := range cfg.KeylessGroups {
+		log.WarnContext(ctx, "group has no API keys: callers are authorized by GroupID alone", "group", id)
+	}
+}
+
+// Builder makes a function's handler from its configuration and store.
+type Builder func(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error)
+
+// Run is the whole life of a function binary: read the environment once,
+// open the store, build the handler, and hand it to the platform (AWS
+// Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue
+// messages are replayed to. It returns only when the function cannot start
+// or its local server stops.
+func Run(name, queuePath string, build Builder) error {
+	ctx := context.Background()
+	log := platform.Logger(os.Stderr, slog.LevelInfo)
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("%s: cannot start: %w", name, err)
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: cannot start: %w", name, err)
+	}
+	defer st.Close()
+	WarnKeyless(ctx, log, cfg)
+	h, err := build(ctx, cfg, st, log)
+	if err != nil {
+		return fmt.Errorf("%s: cannot start: %w", name, err)
+	}
+	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log})
+}
