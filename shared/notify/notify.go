@@ -46,6 +46,10 @@ type Message struct {
 	Template   string
 	Params     string // the template parameters as a JSON object
 	OutID      string
+	// QueueKey names the queue message this record came from
+	// ("<source>:<message id>"), "" for HTTP requests. At most one record
+	// per key is in any status but failed: a redelivered message finds it.
+	QueueKey   string
 	Provider   string
 	Status     Status
 	ProviderID string // Aliyun BizId or CallId, Tencent SerialNo, ...
@@ -71,13 +75,17 @@ type Outcome struct {
 
 // Store keeps message records. Implementations live under shared/store.
 type Store interface {
-	// CreateMessage durably records m before it is sent.
+	// CreateMessage durably records m before it is sent. A record whose
+	// QueueKey another live record holds is an *Error of kind Conflict.
 	CreateMessage(ctx context.Context, m *Message) error
 	// FinishMessage records the outcome of the send of message id.
 	FinishMessage(ctx context.Context, id string, o Outcome) error
 	// Message returns the record of message id; a missing one is an
 	// *Error of kind Invalid with Reason "not_found".
 	Message(ctx context.Context, id string) (*Message, error)
+	// MessageByQueueKey returns the newest record of queue message key
+	// whose status is not failed; none is the not_found *Error.
+	MessageByQueueKey(ctx context.Context, key string) (*Message, error)
 }
 
 // TextMessage is an SMS ready for a provider: validated and authorized.

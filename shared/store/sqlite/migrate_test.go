@@ -1,12 +1,18 @@
 package sqlite
 
 import (
+	"database/sql"
+	"fmt"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // schema returns the embedded migrations plus extra files.
@@ -58,28 +64,45 @@ func TestLaterMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := versions(t, s); !slices.Equal(got, []int{1}) {
-		t.Fatalf("versions after Open = %v, want [1]", got)
+	released := releasedVersions(t)
+	if got := versions(t, s); !slices.Equal(got, released) {
+		t.Fatalf("versions after Open = %v, want %v", got, released)
 	}
 	// Plain ALTER TABLE fails if it runs twice.
-	later := schema(t, fstest.MapFS{"002_idempotency.sql": {Data: []byte(
+	next := len(released) + 1
+	name := fmt.Sprintf("%03d_idempotency.sql", next)
+	later := schema(t, fstest.MapFS{name: {Data: []byte(
 		"ALTER TABLE messages ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';\n" +
 			"CREATE UNIQUE INDEX messages_idempotency ON messages (group_id, idempotency_key) WHERE idempotency_key <> '';\n")}})
 	for range 2 {
 		if err := migrate(ctx, s.db, later); err != nil {
-			t.Fatalf("migrate with 002: %v", err)
+			t.Fatalf("migrate with %s: %v", name, err)
 		}
 	}
-	if got := versions(t, s); !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("versions after 002 = %v, want [1 2]", got)
+	if got, want := versions(t, s), append(released, next); !slices.Equal(got, want) {
+		t.Errorf("versions after %s = %v, want %v", name, got, want)
 	}
 	if _, err := s.db.ExecContext(ctx, `SELECT idempotency_key FROM messages`); err != nil {
-		t.Errorf("the column 002 adds: %v", err)
+		t.Errorf("the column %s adds: %v", name, err)
 	}
-	// The released binary, which knows only 001, still opens the database.
+	// The released binary, which lacks the new file, still opens the database.
 	if err := migrate(ctx, s.db, schema(t, nil)); err != nil {
-		t.Errorf("migrate without 002 on a database that has it: %v", err)
+		t.Errorf("migrate without %s on a database that has it: %v", name, err)
 	}
+}
+
+// releasedVersions lists the versions of the embedded migrations.
+func releasedVersions(t *testing.T) []int {
+	t.Helper()
+	ms, err := readMigrations(schema(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []int
+	for _, m := range ms {
+		vs = append(vs, m.version)
+	}
+	return vs
 }
 
 // TestFailedMigration checks that a migration failing halfway leaves
@@ -91,14 +114,16 @@ func TestFailedMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	bad := schema(t, fstest.MapFS{"002_bad.sql": {Data: []byte(
+	released := releasedVersions(t)
+	name := fmt.Sprintf("%03d_bad.sql", len(released)+1)
+	bad := schema(t, fstest.MapFS{name: {Data: []byte(
 		"CREATE TABLE half (x INTEGER);\nALTER TABLE nowhere ADD COLUMN y TEXT;\n")}})
 	err = migrate(ctx, s.db, bad)
-	if err == nil || !strings.Contains(err.Error(), "apply migration 002_bad.sql: ") {
-		t.Fatalf("migrate with a bad 002 = %v, want an error naming 002_bad.sql", err)
+	if err == nil || !strings.Contains(err.Error(), "apply migration "+name+": ") {
+		t.Fatalf("migrate with a bad %s = %v, want an error naming it", name, err)
 	}
-	if got := versions(t, s); !slices.Equal(got, []int{1}) {
-		t.Errorf("versions after a failed 002 = %v, want [1]", got)
+	if got := versions(t, s); !slices.Equal(got, released) {
+		t.Errorf("versions after a failed %s = %v, want %v", name, got, released)
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
@@ -141,5 +166,54 @@ func TestReadMigrations(t *testing.T) {
 				t.Errorf("readMigrations = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestQueueKeyMigration opens a database that 001 made and that holds a
+// record: 002 gives the record the queue key "" and leaves the rest as it
+// was.
+func TestQueueKeyMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	first, err := fs.ReadFile(migrations, "migrations/001_messages.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, fstest.MapFS{"001_messages.sql": {Data: first}}); err != nil {
+		t.Fatalf("migrate to 001: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO messages VALUES ('old', 'ops', 'sms', '["13800138000"]', '测试',
+	'SMS_1', '{}', 'o-1', 'aliyun', 'submitted', 'biz-1', 'req-1', '', '', 0,
+	'2025-03-14T09:26:53.589Z', '2025-03-14T09:26:54.000Z')`); err != nil {
+		t.Fatalf("insert under 001: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open a database at 001: %v", err)
+	}
+	defer s.Close()
+	if got, want := versions(t, s), releasedVersions(t); !slices.Equal(got, want) {
+		t.Errorf("versions = %v, want %v", got, want)
+	}
+	got, err := s.Message(ctx, "old")
+	if err != nil {
+		t.Fatalf("Message(old): %v", err)
+	}
+	want := notify.Message{ID: "old", GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		SignName: "测试", Template: "SMS_1", Params: "{}", OutID: "o-1", Provider: "aliyun", Status: notify.Submitted,
+		ProviderID: "biz-1", RequestID: "req-1",
+		CreatedAt: time.Date(2025, 3, 14, 9, 26, 53, 589_000_000, time.UTC),
+		UpdatedAt: time.Date(2025, 3, 14, 9, 26, 54, 0, time.UTC)}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("Message(old) after 002 =\n%+v\nwant\n%+v", *got, want)
 	}
 }

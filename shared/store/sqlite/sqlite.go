@@ -9,22 +9,43 @@
 // transaction, and recorded in the schema_migrations table.
 //
 // The file is in WAL journal mode, and the connection has foreign keys on, a
-// busy timeout of 5 s (cut short by the caller's context) and
-// synchronous=FULL. A message is recorded before its SMS is sent, so the
-// record must survive a power cut as well as a crash: FULL syncs the WAL at
-// every commit, NORMAL only at checkpoints, so a power cut may undo its last
-// commits. The price, from BenchmarkCreateFinish (one insert and one update,
-// two commits) on ext4 on a virtual disk: 0.51 ms per op with FULL against
-// 0.15 ms with NORMAL, both 77 allocations and 3.0 kB. Against a provider
-// call of tens to hundreds of milliseconds, the 0.36 ms is worth paying.
+// busy timeout of 5 s (cut short by the caller's context) and, unless the
+// path asks for FULL, synchronous=NORMAL. In WAL mode NORMAL syncs the WAL
+// at checkpoints rather than at every commit: a committed transaction
+// survives the process crashing, and only an OS crash or a power cut may
+// undo the last commits (the file stays consistent). The default store is a
+// file in a function instance's /tmp, which an OS crash or a power cut
+// destroys anyway, so FULL would buy nothing there; a deployment whose
+// records must outlive the machine uses the PostgreSQL store. On a disk that
+// does outlive a power cut, FULL is one setting away:
+// "/var/lib/notify/notify.db?synchronous=full". The price, from
+// BenchmarkCreateFinish (one insert and one update, two commits, as a send
+// does) on ext4 on a virtual disk, 2 shared cores: about 0.45 ms per op with
+// FULL against 0.10 to 0.13 ms with NORMAL, both 79 allocations and 3.6 kB.
+//
+// The Store prepares its statements once, at Open, on its one connection:
+// parsing them on every call was about a quarter of the time of a send's
+// two writes (0.14 to 0.16 ms per op before, with NORMAL). What remains is
+// mostly SQLite writing the WAL (two pwrite calls per page, about eight
+// pages per send: the row and three indexes) and taking its shared-memory
+// locks (six fcntl calls per transaction). Neither a larger checkpoint interval
+// nor memory-mapped reads changed the figure beyond the noise; exclusive
+// locking might save a tenth, at the cost of the sharing above.
 //
 // A Store holds one connection. Writes to SQLite are serial anyway; with a
 // pool, 64 goroutines writing at once waited for each other in SQLite's busy
-// handler, which polls with sleeps of up to 100 ms: 25 ms per op and 2.7 s
-// for the slowest, close to the busy timeout and its "database is locked".
-// With one connection they queue in database/sql instead, where the context
-// is watched: 0.55 ms per op, 0.2 s for the slowest. The busy timeout is left
-// for other processes on the same file.
+// handler, which polls with sleeps of up to 100 ms: 0.11 to 0.13 ms per op,
+// but 2 s for the slowest, close to the busy timeout and its "database is
+// locked". With one connection they queue in database/sql instead, where
+// the context is watched: 0.16 ms per op, under 0.1 s for the slowest
+// (BenchmarkCreateFinishParallel -cpu 4). The busy timeout is left for other
+// processes on the same file.
+//
+// A record from a queue carries its queue key. The partial unique index of
+// migration 002 lets at most one record per key be in any status but
+// failed. CreateMessage inserts with ON CONFLICT DO NOTHING, which skips a
+// row that breaks any unique index, and when nothing was inserted, looks the
+// id up to tell a duplicate id (a bug) from a redelivered queue message.
 //
 // Times are stored as UTC text with millisecond precision
 // ("2006-01-02T15:04:05.000Z", which sorts as text and reads in the sqlite3
@@ -39,10 +60,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -54,6 +78,8 @@ import (
 // concurrent use.
 type Store struct {
 	db *sql.DB
+	// The statements the methods run, prepared at Open.
+	create, finish, byID, byQueueKey, idExists *sql.Stmt
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -64,20 +90,21 @@ const busyTimeout = 5 * time.Second
 
 // Open opens the database file at path, creating it if needed, and applies
 // the migrations it lacks. The path ":memory:" opens a private in-memory
-// database, gone at Close, for tests.
+// database, gone at Close, for tests. The text after the last "?" in path is
+// its settings, as a URL query: "synchronous=full" or "synchronous=normal"
+// (the default); any other setting or value is an error. A file whose name
+// holds "?" is opened by ending its path with "?".
 func Open(ctx context.Context, path string) (*Store, error) {
-	return open(ctx, path, "FULL")
-}
-
-// open is Open with the synchronous setting chosen, for the benchmark that
-// compares them.
-func open(ctx context.Context, path, synchronous string) (*Store, error) {
-	if path == "" {
-		return nil, fmt.Errorf("sqlite: open: empty path")
-	}
-	conn, err := msqlite.NewConnector(dsn(path, synchronous))
+	file, synchronous, err := parsePath(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if file == "" {
+		return nil, fmt.Errorf("sqlite: open: empty path")
+	}
+	conn, err := msqlite.NewConnector(dsn(file, synchronous))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	db := sql.OpenDB(conn)
 	// One connection (see the package doc). It also keeps ":memory:" one
@@ -85,21 +112,56 @@ func open(ctx context.Context, path, synchronous string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	if err := setWAL(ctx, db); err != nil {
 		db.Close()
-		if why := cantOpen(path, err); why != nil {
-			return nil, fmt.Errorf("sqlite: open %s: %w: %w", path, err, why)
+		if why := cantOpen(file, err); why != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w: %w", file, err, why)
 		}
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", file, err)
 	}
 	if err := migrate(ctx, db, sub); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", file, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
+	}
+	return s, nil
+}
+
+// parsePath splits Open's path into the file and its synchronous setting,
+// in the spelling of SQLite's pragma.
+func parsePath(path string) (file, synchronous string, err error) {
+	file, query := path, ""
+	if i := strings.LastIndexByte(path, '?'); i >= 0 {
+		file, query = path[:i], path[i+1:]
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("read the settings after \"?\": %w", err)
+	}
+	synchronous = "NORMAL"
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		v := q[k]
+		switch {
+		case k != "synchronous":
+			return "", "", fmt.Errorf("unknown setting %q (a file name holding \"?\" is written with a \"?\" after it)", k)
+		case len(v) != 1:
+			return "", "", fmt.Errorf("synchronous is set %d times", len(v))
+		case strings.EqualFold(v[0], "full"):
+			synchronous = "FULL"
+		case strings.EqualFold(v[0], "normal"):
+			synchronous = "NORMAL"
+		default:
+			return "", "", fmt.Errorf("synchronous=%s: want full or normal", v[0])
+		}
+	}
+	return file, synchronous, nil
 }
 
 // cantOpen finds the cause SQLITE_CANTOPEN does not name: a missing
@@ -168,9 +230,61 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
+// The statements the Store runs, in $N placeholders and nothing PostgreSQL
+// does not also speak.
+const (
+	createSQL = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
+	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+ON CONFLICT DO NOTHING`
+	finishSQL = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
+	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
+WHERE id = $1`
+	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
+FROM messages`
+	byIDSQL = selectSQL + ` WHERE id = $1`
+	// The terms repeat the index's WHERE clause so that SQLite uses the
+	// partial index: it cannot tell that queue_key = $1 implies
+	// queue_key <> ''. The key "" finds nothing, not an HTTP request.
+	byQueueKeySQL = selectSQL + `
+WHERE queue_key = $1 AND queue_key <> '' AND status <> 'failed'
+ORDER BY created_at DESC, id DESC LIMIT 1`
+	idExistsSQL = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
+)
+
+// prepare prepares the statements the Store runs, on its one connection.
+// Parsing them on every call cost about a quarter of the Store's time.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.create, createSQL},
+		{&s.finish, finishSQL},
+		{&s.byID, byIDSQL},
+		{&s.byQueueKey, byQueueKeySQL},
+		{&s.idExists, idExistsSQL},
+	} {
+		stmt, err := s.db.PrepareContext(ctx, st.query)
+		if err != nil {
+			return fmt.Errorf("prepare %.40q...: %w", st.query, err)
+		}
+		*st.stmt = stmt
+	}
+	return nil
+}
+
 // Close closes the database. Calls after Close return errors.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.byID, s.byQueueKey, s.idExists} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	errs = append(errs, s.db.Close())
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
@@ -196,8 +310,9 @@ func checkTime(name string, t time.Time) error {
 }
 
 // CreateMessage records m. A message with m.ID already recorded is an
-// *notify.Error of kind Internal with Reason "duplicate_id", and the record
-// stays as it was.
+// *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
+// that a record in any status but failed holds is one of kind Conflict with
+// Reason "duplicate_queue_message". Either way nothing is written.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
@@ -213,13 +328,9 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: encode recipients: %w", m.ID, err)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO messages (id, group_id, channel, recipients, sign_name,
-	template, params, out_id, provider, status, provider_id, request_id, error_code, error_text, sandbox,
-	created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (id) DO NOTHING`,
-		m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName,
-		m.Template, m.Params, m.OutID, m.Provider, string(m.Status), m.ProviderID, m.RequestID, m.ErrorCode, m.ErrorText, m.Sandbox,
+	res, err := s.create.ExecContext(ctx,
+		m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName, m.Template, m.Params, m.OutID,
+		m.QueueKey, m.Provider, string(m.Status), m.ProviderID, m.RequestID, m.ErrorCode, m.ErrorText, m.Sandbox,
 		formatTime(m.CreatedAt), formatTime(m.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
@@ -228,24 +339,41 @@ ON CONFLICT (id) DO NOTHING`,
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
 	}
-	if n == 0 {
+	if n != 0 {
+		return nil
+	}
+	// Nothing was inserted: the id or the queue key is taken. Records are
+	// never deleted, so an id taken then is taken now.
+	var idTaken bool
+	if err := s.idExists.QueryRowContext(ctx, m.ID).Scan(&idTaken); err != nil {
+		return fmt.Errorf("sqlite: create message %s: look for the id after a conflict: %w", m.ID, err)
+	}
+	if idTaken {
 		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Internal, Reason: "duplicate_id",
 			Err: fmt.Errorf("message %s already exists", m.ID)}
 	}
-	return nil
+	return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+		Err: fmt.Errorf("message %s: queue key %q is held by another record, not failed", m.ID, m.QueueKey)}
 }
 
 // FinishMessage records outcome o of the send of message id. An unknown id
-// is an *notify.Error of kind Invalid with Reason "not_found".
+// is an *notify.Error of kind Invalid with Reason "not_found". An outcome
+// other than failed for a failed record whose queue key another record has
+// taken since is one of kind Conflict with Reason "duplicate_queue_message",
+// and the record stays as it was.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	if err := checkTime("outcome time", o.At); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE messages SET status = $2, provider = $3, provider_id = $4,
-	request_id = $5, error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
-WHERE id = $1`,
+	res, err := s.finish.ExecContext(ctx,
 		id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox, formatTime(o.At))
 	if err != nil {
+		// The one unique index an update can break is messages_queue_key.
+		var e *msqlite.Error
+		if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+				Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
+		}
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
 	n, err := res.RowsAffected()
@@ -261,32 +389,55 @@ WHERE id = $1`,
 // Message returns the record of message id. An unknown id is an
 // *notify.Error of kind Invalid with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
-	var (
-		m                notify.Message
-		rcpt             string
-		created, updated string
-		channel, status  string
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, group_id, channel, recipients, sign_name, template, params,
-	out_id, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
-FROM messages WHERE id = $1`, id).Scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params,
-		&m.OutID, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
-		&created, &updated)
+	m, err := scanMessage(s.byID.QueryRowContext(ctx, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound("sqlite.Message", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read message %s: %w", id, err)
 	}
+	return m, nil
+}
+
+// MessageByQueueKey returns the newest record with queue key key whose
+// status is not failed. None, or the key "", is an *notify.Error of kind
+// Invalid with Reason "not_found".
+func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
+	m, err := scanMessage(s.byQueueKey.QueryRowContext(ctx, key))
+	if err == sql.ErrNoRows {
+		return nil, &notify.Error{Op: "sqlite.MessageByQueueKey", Kind: notify.Invalid, Reason: "not_found",
+			Err: fmt.Errorf("no live message for queue key %q", key)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read the message of queue key %q: %w", key, err)
+	}
+	return m, nil
+}
+
+// scanMessage reads a row of selectSQL. Its errors name no message: the
+// caller's do.
+func scanMessage(row *sql.Row) (*notify.Message, error) {
+	var (
+		m                notify.Message
+		rcpt             string
+		created, updated string
+		channel, status  string
+	)
+	err := row.Scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
+		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
+		&created, &updated)
+	if err != nil {
+		return nil, err
+	}
 	m.Channel, m.Status = notify.Channel(channel), notify.Status(status)
 	if err := json.Unmarshal([]byte(rcpt), &m.Recipients); err != nil {
-		return nil, fmt.Errorf("sqlite: read message %s: decode recipients: %w", id, err)
+		return nil, fmt.Errorf("decode recipients: %w", err)
 	}
 	if m.CreatedAt, err = parseTime(created); err != nil {
-		return nil, fmt.Errorf("sqlite: read message %s: created_at: %w", id, err)
+		return nil, fmt.Errorf("created_at: %w", err)
 	}
 	if m.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, fmt.Errorf("sqlite: read message %s: updated_at: %w", id, err)
+		return nil, fmt.Errorf("updated_at: %w", err)
 	}
 	return &m, nil
 }

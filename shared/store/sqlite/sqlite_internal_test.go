@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,25 +59,108 @@ func TestWALWaits(t *testing.T) {
 	}
 }
 
-// TestPragmas checks the settings the connection runs with.
+// TestPragmas checks the settings the connection runs with, by default and
+// as the path's settings ask.
 func TestPragmas(t *testing.T) {
+	tests := []struct {
+		query       string // after the path
+		synchronous string // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{
+		{"", "1"},
+		{"?", "1"},
+		{"?synchronous=normal", "1"},
+		{"?synchronous=full", "2"},
+		{"?synchronous=FULL", "2"},
+	}
+	for _, tt := range tests {
+		t.Run("notify.db"+tt.query, func(t *testing.T) {
+			ctx := t.Context()
+			s, err := Open(ctx, filepath.Join(t.TempDir(), "notify.db")+tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := s.db.Stats().MaxOpenConnections; got != 1 {
+				t.Errorf("MaxOpenConnections = %d, want 1", got)
+			}
+			want := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": tt.synchronous,
+				"busy_timeout": "5000"}
+			for pragma, w := range want {
+				var got string
+				if err := s.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+					t.Fatalf("PRAGMA %s: %v", pragma, err)
+				}
+				if got != w {
+					t.Errorf("PRAGMA %s = %s, want %s", pragma, got, w)
+				}
+			}
+		})
+	}
+}
+
+// FuzzParsePath checks that parsePath, which reads a path from the
+// configuration, keeps the file as written and yields a setting SQLite
+// knows or an error.
+func FuzzParsePath(f *testing.F) {
+	for _, p := range []string{"/tmp/notify.db", "notify.db?synchronous=full", "a?b=c#d %41 é.db?",
+		":memory:?synchronous=NORMAL", "x?synchronous=full&synchronous=normal", "x?%zz", "x?;", "?", ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		file, synchronous, err := parsePath(path)
+		if err != nil {
+			return
+		}
+		if synchronous != "FULL" && synchronous != "NORMAL" {
+			t.Errorf("parsePath(%q): synchronous %q, want FULL or NORMAL", path, synchronous)
+		}
+		rest, ok := strings.CutPrefix(path, file)
+		if !ok || rest != "" && (rest[0] != '?' || strings.Contains(rest[1:], "?")) {
+			t.Errorf("parsePath(%q): file %q is not the path up to its last \"?\"", path, file)
+		}
+		if !strings.Contains(path, "?") && (file != path || synchronous != "NORMAL") {
+			t.Errorf("parsePath(%q) = %q, %q; want the path itself and NORMAL", path, file, synchronous)
+		}
+	})
+}
+
+// TestQueueKeyPlan checks that MessageByQueueKey and the conflict check of
+// CreateMessage use indexes rather than scanning the table.
+func TestQueueKeyPlan(t *testing.T) {
 	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "notify.db"))
+	s, err := Open(ctx, ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := s.db.Stats().MaxOpenConnections; got != 1 {
-		t.Errorf("MaxOpenConnections = %d, want 1", got)
+	tests := []struct {
+		query string
+		arg   string
+		want  string // in the plan
+	}{
+		{byQueueKeySQL, "sqs:1", "USING INDEX messages_queue_key (queue_key=?)"},
+		{idExistsSQL, "id", "USING COVERING INDEX sqlite_autoindex_messages_1 (id=?)"},
 	}
-	want := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"}
-	for pragma, w := range want {
-		var got string
-		if err := s.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
-			t.Fatalf("PRAGMA %s: %v", pragma, err)
+	for _, tt := range tests {
+		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tt.query, tt.arg)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got != w {
-			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, w)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if got := strings.Join(plan, "; "); !strings.Contains(got, tt.want) {
+			t.Errorf("plan of %.50q... = %q, want it to contain %q", tt.query, got, tt.want)
 		}
 	}
 }
@@ -95,10 +179,10 @@ func benchMessage() (*notify.Message, notify.Outcome) {
 // BenchmarkCreateFinish records a message and its outcome, as a send does,
 // with each synchronous setting.
 func BenchmarkCreateFinish(b *testing.B) {
-	for _, sync := range []string{"FULL", "NORMAL"} {
+	for _, sync := range []string{"full", "normal"} {
 		b.Run("synchronous="+sync, func(b *testing.B) {
 			ctx := b.Context()
-			s, err := open(ctx, filepath.Join(b.TempDir(), "notify.db"), sync)
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "notify.db")+"?synchronous="+sync)
 			if err != nil {
 				b.Fatal(err)
 			}

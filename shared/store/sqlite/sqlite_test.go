@@ -48,6 +48,22 @@ func TestContractMemory(t *testing.T) {
 	})
 }
 
+// migrations names the rows schema_migrations holds once Open has run.
+var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql"}
+
+// checkMigrations fails t unless schema_migrations rows (from
+// appliedMigrations) are one for each of migrations.
+func checkMigrations(t *testing.T, rows []string) {
+	t.Helper()
+	ok := len(rows) == len(migrations)
+	for i := 0; ok && i < len(rows); i++ {
+		ok = strings.HasPrefix(rows[i], migrations[i]+" ")
+	}
+	if !ok {
+		t.Errorf("schema_migrations = %q, want one row for each of %q", rows, migrations)
+	}
+}
+
 // message returns a new accepted message with id.
 func message(id string) *notify.Message {
 	now := time.Date(2025, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
@@ -105,9 +121,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	before := appliedMigrations(t, path)
-	if len(before) != 1 || !strings.HasPrefix(before[0], "1 001_messages.sql ") {
-		t.Fatalf("schema_migrations after the first Open = %q, want one row for 001_messages.sql", before)
-	}
+	checkMigrations(t, before)
 
 	st = openFile(t, path)
 	got, err := st.Message(ctx, "kept")
@@ -226,9 +240,7 @@ func TestTwoProcesses(t *testing.T) {
 	for _, p := range prefixes {
 		checkWritten(t, st, p, childWrites)
 	}
-	if got := appliedMigrations(t, path); len(got) != 1 {
-		t.Errorf("schema_migrations = %q, want one row", got)
-	}
+	checkMigrations(t, appliedMigrations(t, path))
 }
 
 func child(t *testing.T, path, prefix string) {
@@ -256,6 +268,13 @@ func TestOpenErrors(t *testing.T) {
 			": unable to open database file (14): stat " + filepath.Join(dir, "missing") + ": no such file or directory"},
 		{"a directory", dir, "sqlite: open " + dir + ": unable to open database file (14): " + dir + " is a directory"},
 		{"not a database", file, "sqlite: open " + file + ": file is not a database"},
+		{"settings only", "?synchronous=full", "sqlite: open: empty path"},
+		{"unknown value", file + "?synchronous=off", "sqlite: open " + file + "?synchronous=off: synchronous=off: want full or normal"},
+		{"unknown setting", file + "?sync=full", "sqlite: open " + file + `?sync=full: unknown setting "sync"`},
+		{"setting twice", file + "?synchronous=full&synchronous=normal",
+			"sqlite: open " + file + "?synchronous=full&synchronous=normal: synchronous is set 2 times"},
+		{"bad query", file + "?synchronous=%zz", "sqlite: open " + file + `?synchronous=%zz: read the settings after "?": invalid URL escape "%zz"`},
+		{"? in the name", filepath.Join(dir, "a?b.db"), "sqlite: open " + filepath.Join(dir, "a?b.db") + `: unknown setting "b.db"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,11 +306,11 @@ func TestOpenCancelled(t *testing.T) {
 }
 
 // TestOddPath opens a file whose name holds characters a URI would read as
-// its query, fragment or escapes.
+// its query, fragment or escapes; the "?" after it says where the name ends.
 func TestOddPath(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a?b=c#d %41 é.db")
-	st := openFile(t, path)
+	st := openFile(t, path+"?")
 	if err := st.CreateMessage(t.Context(), message("odd")); err != nil {
 		t.Fatalf("CreateMessage: %v", err)
 	}
@@ -342,12 +361,16 @@ func TestClosed(t *testing.T) {
 			return st.FinishMessage(ctx, "before", notify.Outcome{Status: notify.Failed, At: time.Now()})
 		}},
 		{"Message", func() error { _, err := st.Message(ctx, "before"); return err }},
+		{"MessageByQueueKey", func() error { _, err := st.MessageByQueueKey(ctx, "sqs:1"); return err }},
 	}
 	for _, c := range calls {
 		err := c.call()
-		if err == nil || !strings.Contains(err.Error(), "database is closed") {
-			t.Errorf("%s after Close = %v, want a \"database is closed\" error", c.name, err)
+		if err == nil || !strings.Contains(err.Error(), "statement is closed") {
+			t.Errorf("%s after Close = %v, want a \"statement is closed\" error", c.name, err)
 		}
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
 
@@ -452,4 +475,46 @@ func ExampleOpen() {
 	// Output:
 	// submitted 900619746936498440^0 [13800138000] 2025-03-14T09:26:53.769Z
 	// invalid not_found
+}
+
+func ExampleStore_MessageByQueueKey() {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer st.Close()
+
+	now := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+	delivery := func(id string) *notify.Message {
+		return &notify.Message{ID: id, GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
+			Template: "SMS_154950909", QueueKey: "sqs:059f36b4-87a3-44ab-83d2-661975830a7d",
+			Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
+	}
+	first := delivery("first")
+	fmt.Println(st.CreateMessage(ctx, first))
+
+	// The queue delivers the message again: its record is found, not sent twice.
+	err = st.CreateMessage(ctx, delivery("second"))
+	fmt.Println(notify.KindOf(err), notify.AsError(err).Reason)
+	m, err := st.MessageByQueueKey(ctx, first.QueueKey)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.ID, m.Status)
+
+	// A failed send lets the next delivery try again.
+	err = st.FinishMessage(ctx, first.ID, notify.Outcome{Status: notify.Failed, ErrorCode: "isp.SYSTEM_ERROR", At: now})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(st.CreateMessage(ctx, delivery("third")))
+	// Output:
+	// <nil>
+	// conflict duplicate_queue_message
+	// first accepted
+	// <nil>
 }

@@ -28,6 +28,23 @@
 //   - Concurrent calls all land: no "database is locked" surfaces to callers.
 //   - A call with a cancelled context fails with an error that wraps
 //     context.Canceled, and writes nothing.
+//
+// and for queue keys (Message.QueueKey):
+//
+//   - At most one record per key is in any status but failed. Creating a
+//     record whose key such a record holds is an *notify.Error of kind
+//     Conflict with Reason "duplicate_queue_message", and writes nothing;
+//     of concurrent creates with one key, exactly one succeeds. A failed
+//     record does not hold its key: a redelivered queue message whose send
+//     failed is recorded and sent again.
+//   - Creating an id that exists is "duplicate_id" even when the key is
+//     held too.
+//   - FinishMessage with an outcome other than failed, on a failed record
+//     whose key another record holds by then, is the same Conflict, and
+//     leaves the record as it was.
+//   - MessageByQueueKey returns the record that holds the key; a key no
+//     record holds, and the key "" of HTTP requests, is an *notify.Error of
+//     kind Invalid with Reason "not_found".
 package storetest
 
 import (
@@ -56,6 +73,11 @@ func Run(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"Duplicate", testDuplicate},
 		{"Concurrent", testConcurrent},
 		{"Cancelled", testCancelled},
+		{"QueueKeyHeld", testQueueKeyHeld},
+		{"QueueKeyFailed", testQueueKeyFailed},
+		{"QueueKeyRevive", testQueueKeyRevive},
+		{"QueueKeyNotFound", testQueueKeyNotFound},
+		{"QueueKeyConcurrent", testQueueKeyConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
@@ -100,6 +122,7 @@ func testCreateRead(t *testing.T, st notify.Store) {
 			m.Channel = notify.Voice
 			m.Params = `{"name":"张三","emoji":"😀👍🏽","quote":"\"a\\b\"","nl":"x\ny","esc":"\u00e9\u0000"}`
 			m.OutID = "外部-id/1?#%"
+			m.QueueKey = "sqs:059f36b4-87a3-44ab-83d2-661975830a7d"
 			m.Status = notify.Submitted
 			m.ProviderID = "900619746936498440^0"
 			m.RequestID = "F655A8D5-B967-440B-8683-DAD6FF8DE990"
@@ -113,6 +136,7 @@ func testCreateRead(t *testing.T, st notify.Store) {
 		}},
 		{"empty recipients", func(m *notify.Message) { m.Recipients = []string{} }},
 		{"many recipients", func(m *notify.Message) { m.Recipients = many }},
+		{"queue key", func(m *notify.Message) { m.QueueKey = "mns-queue:0BC1EEA24A8D52B1-1-1793F1D02A4-200000004" }},
 		{"mail recipients", func(m *notify.Message) {
 			m.Channel = notify.Mail
 			m.Recipients = []string{"ops@example.com", "用户@例子.广告", `"odd, name"@example.org`}
@@ -229,27 +253,46 @@ func testNotFound(t *testing.T, st notify.Store) {
 }
 
 func testDuplicate(t *testing.T, st notify.Store) {
-	ctx := t.Context()
-	m := newMessage()
-	if err := st.CreateMessage(ctx, m); err != nil {
-		t.Fatalf("CreateMessage: %v", err)
+	tests := []struct {
+		name             string
+		queueKey, second string // the queue keys of the record and of the duplicate
+	}{
+		{"http", "", ""},
+		{"queue key free", "", "sqs:dup-1"},
+		{"queue key held", "sqs:dup-2", "sqs:dup-2"},
 	}
-	again := newMessage()
-	again.ID, again.GroupID, again.Status = m.ID, "intruder", notify.Failed
-	err := st.CreateMessage(ctx, again)
-	checkReason(t, "CreateMessage(duplicate)", err, notify.Internal, "duplicate_id")
-	if err != nil && !strings.Contains(err.Error(), m.ID) {
-		t.Errorf("CreateMessage(duplicate) error %q does not name the id %s", err, m.ID)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			m := newMessage()
+			m.QueueKey = tt.queueKey
+			if err := st.CreateMessage(ctx, m); err != nil {
+				t.Fatalf("CreateMessage: %v", err)
+			}
+			again := newMessage()
+			again.ID, again.GroupID, again.QueueKey, again.Status = m.ID, "intruder", tt.second, notify.Failed
+			err := st.CreateMessage(ctx, again)
+			checkReason(t, "CreateMessage(duplicate)", err, notify.Internal, "duplicate_id")
+			if err != nil && !strings.Contains(err.Error(), m.ID) {
+				t.Errorf("CreateMessage(duplicate) error %q does not name the id %s", err, m.ID)
+			}
+			got, err := st.Message(ctx, m.ID)
+			if err != nil {
+				t.Fatalf("Message: %v", err)
+			}
+			for _, d := range diff(got, stored(m)) {
+				t.Error("after duplicate: " + d)
+			}
+		})
 	}
-	got, err := st.Message(ctx, m.ID)
-	if err != nil {
-		t.Fatalf("Message: %v", err)
-	}
-	want := *m
-	want.CreatedAt, want.UpdatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond), m.UpdatedAt.UTC().Truncate(time.Millisecond)
-	for _, d := range diff(got, &want) {
-		t.Error("after duplicate: " + d)
-	}
+}
+
+// stored is m as it should read back after CreateMessage.
+func stored(m *notify.Message) *notify.Message {
+	w := *m
+	w.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
+	w.UpdatedAt = m.UpdatedAt.UTC().Truncate(time.Millisecond)
+	return &w
 }
 
 // workers is how many goroutines write at once in testConcurrent.
@@ -324,6 +367,208 @@ func testCancelled(t *testing.T, st notify.Store) {
 	if got, err := st.Message(cancelled, m.ID); !errors.Is(err, context.Canceled) {
 		t.Errorf("Message(cancelled) = %v, %v; want an error wrapping context.Canceled", got, err)
 	}
+
+	q := newMessage()
+	q.QueueKey = "sqs:cancelled"
+	if err := st.CreateMessage(cancelled, q); !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateMessage(cancelled, queue key) = %v, want an error wrapping context.Canceled", err)
+	}
+	_, err = st.MessageByQueueKey(ctx, q.QueueKey)
+	checkReason(t, "MessageByQueueKey after a cancelled create", err, notify.Invalid, "not_found")
+	if err := st.CreateMessage(ctx, q); err != nil {
+		t.Fatalf("CreateMessage(queue key): %v", err)
+	}
+	if got, err := st.MessageByQueueKey(cancelled, q.QueueKey); !errors.Is(err, context.Canceled) {
+		t.Errorf("MessageByQueueKey(cancelled) = %v, %v; want an error wrapping context.Canceled", got, err)
+	}
+}
+
+// queued returns a new accepted message that came from queue message key.
+func queued(key string) *notify.Message {
+	m := newMessage()
+	m.QueueKey = key
+	return m
+}
+
+// create records m or fails t.
+func create(t *testing.T, st notify.Store, m *notify.Message) {
+	t.Helper()
+	if err := st.CreateMessage(t.Context(), m); err != nil {
+		t.Fatalf("CreateMessage(%s, queue key %q): %v", m.ID, m.QueueKey, err)
+	}
+}
+
+// finish records o for m or fails t, and returns m as it should read after.
+func finish(t *testing.T, st notify.Store, m *notify.Message, o notify.Outcome) *notify.Message {
+	t.Helper()
+	if err := st.FinishMessage(t.Context(), m.ID, o); err != nil {
+		t.Fatalf("FinishMessage(%s, %s): %v", m.ID, o.Status, err)
+	}
+	return finished(m, o)
+}
+
+// outcomeOf returns an outcome of status s.
+func outcomeOf(s notify.Status) notify.Outcome {
+	o := notify.Outcome{Status: s, Provider: "aliyun", ProviderID: "biz-" + string(s), RequestID: "req-" + string(s),
+		At: created.Add(time.Second)}
+	if s == notify.Failed {
+		o.ProviderID, o.ErrorCode, o.ErrorText = "", "isp.SYSTEM_ERROR", "系统错误"
+	}
+	return o
+}
+
+// checkRecord fails t unless the record of want.ID reads as want.
+func checkRecord(t *testing.T, st notify.Store, what string, want *notify.Message) {
+	t.Helper()
+	got, err := st.Message(t.Context(), want.ID)
+	if err != nil {
+		t.Errorf("%s: Message: %v", what, err)
+		return
+	}
+	for _, d := range diff(got, want) {
+		t.Errorf("%s: %s", what, d)
+	}
+}
+
+// checkHolder fails t unless MessageByQueueKey(key) returns want.
+func checkHolder(t *testing.T, st notify.Store, key string, want *notify.Message) {
+	t.Helper()
+	got, err := st.MessageByQueueKey(t.Context(), key)
+	if err != nil {
+		t.Errorf("MessageByQueueKey(%q): %v", key, err)
+		return
+	}
+	for _, d := range diff(got, want) {
+		t.Errorf("MessageByQueueKey(%q): %s", key, d)
+	}
+}
+
+// testQueueKeyHeld creates a record with a key another record holds, in
+// each status that holds it.
+func testQueueKeyHeld(t *testing.T, st notify.Store) {
+	for _, s := range []notify.Status{notify.Accepted, notify.Submitted, notify.Delivered, notify.Unknown} {
+		t.Run(string(s), func(t *testing.T) {
+			ctx := t.Context()
+			key := "sqs:held-" + string(s)
+			first := queued(key)
+			create(t, st, first)
+			want := stored(first)
+			if s != notify.Accepted {
+				want = finish(t, st, first, outcomeOf(s))
+			}
+			again := queued(key)
+			err := st.CreateMessage(ctx, again)
+			checkReason(t, "CreateMessage(key held)", err, notify.Conflict, "duplicate_queue_message")
+			_, err = st.Message(ctx, again.ID)
+			checkReason(t, "Message(refused record)", err, notify.Invalid, "not_found")
+			checkRecord(t, st, "the holder", want)
+			checkHolder(t, st, key, want)
+
+			other := queued("sqs:other-" + string(s))
+			create(t, st, other)
+			checkHolder(t, st, other.QueueKey, stored(other))
+		})
+	}
+}
+
+// testQueueKeyFailed retries a queue message after its send failed, twice.
+func testQueueKeyFailed(t *testing.T, st notify.Store) {
+	ctx := t.Context()
+	const key = "sqs:retried"
+	first := queued(key)
+	create(t, st, first)
+	firstFailed := finish(t, st, first, outcomeOf(notify.Failed))
+
+	second := queued(key)
+	create(t, st, second)
+	checkHolder(t, st, key, stored(second))
+	err := st.CreateMessage(ctx, queued(key))
+	checkReason(t, "CreateMessage(key held by the retry)", err, notify.Conflict, "duplicate_queue_message")
+
+	secondFailed := finish(t, st, second, outcomeOf(notify.Failed))
+	third := queued(key)
+	create(t, st, third)
+	thirdDone := finish(t, st, third, outcomeOf(notify.Submitted))
+	checkHolder(t, st, key, thirdDone)
+
+	checkRecord(t, st, "first try", firstFailed)
+	checkRecord(t, st, "second try", secondFailed)
+}
+
+// testQueueKeyRevive finishes a failed record as submitted after a retry
+// took its key.
+func testQueueKeyRevive(t *testing.T, st notify.Store) {
+	ctx := t.Context()
+	const key = "mns-queue:revived"
+	first := queued(key)
+	create(t, st, first)
+	firstFailed := finish(t, st, first, outcomeOf(notify.Failed))
+	second := queued(key)
+	create(t, st, second)
+
+	err := st.FinishMessage(ctx, first.ID, outcomeOf(notify.Delivered))
+	checkReason(t, "FinishMessage(failed record, key held)", err, notify.Conflict, "duplicate_queue_message")
+	checkRecord(t, st, "after the refused finish", firstFailed)
+	checkHolder(t, st, key, stored(second))
+
+	again := outcomeOf(notify.Failed)
+	again.ErrorCode, again.At = "isv.OUT_OF_SERVICE", created.Add(2*time.Second)
+	checkRecord(t, st, "failed again", finish(t, st, first, again))
+	checkHolder(t, st, key, finish(t, st, second, outcomeOf(notify.Submitted)))
+}
+
+func testQueueKeyNotFound(t *testing.T, st notify.Store) {
+	create(t, st, newMessage())
+	failed := queued("sqs:failed")
+	create(t, st, failed)
+	finish(t, st, failed, outcomeOf(notify.Failed))
+	for _, key := range []string{"sqs:unknown", "", "sqs:failed", "sqs:FAILED"} {
+		got, err := st.MessageByQueueKey(t.Context(), key)
+		checkReason(t, fmt.Sprintf("MessageByQueueKey(%q)", key), err, notify.Invalid, "not_found")
+		if got != nil {
+			t.Errorf("MessageByQueueKey(%q) = record %s, want nil", key, got.ID)
+		}
+	}
+}
+
+// queueWorkers is how many goroutines create records with one queue key at
+// once in testQueueKeyConcurrent.
+const queueWorkers = 16
+
+// testQueueKeyConcurrent has one queue message delivered to several
+// workers at once.
+func testQueueKeyConcurrent(t *testing.T, st notify.Store) {
+	const key = "sqs:concurrent"
+	ms := make([]*notify.Message, queueWorkers)
+	errs := make([]error, queueWorkers)
+	for i := range ms {
+		ms[i] = queued(key)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Go(func() {
+			<-start
+			errs[i] = st.CreateMessage(t.Context(), m)
+		})
+	}
+	close(start)
+	wg.Wait()
+	var winner *notify.Message
+	for i, err := range errs {
+		if err == nil {
+			if winner != nil {
+				t.Errorf("workers %s and %s both created a record with queue key %s", winner.ID, ms[i].ID, key)
+			}
+			winner = ms[i]
+			continue
+		}
+		checkReason(t, fmt.Sprintf("worker %d: CreateMessage", i), err, notify.Conflict, "duplicate_queue_message")
+	}
+	if winner == nil {
+		t.Fatalf("none of %d workers created a record with queue key %s", queueWorkers, key)
+	}
+	checkHolder(t, st, key, stored(winner))
 }
 
 // checkReason fails t unless err is an *notify.Error of kind k with reason.
@@ -359,6 +604,7 @@ func diff(got, want *notify.Message) []string {
 	str("Template", got.Template, want.Template)
 	str("Params", got.Params, want.Params)
 	str("OutID", got.OutID, want.OutID)
+	str("QueueKey", got.QueueKey, want.QueueKey)
 	str("Provider", got.Provider, want.Provider)
 	str("Status", string(got.Status), string(want.Status))
 	str("ProviderID", got.ProviderID, want.ProviderID)
