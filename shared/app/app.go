@@ -1,6 +1,7 @@
-// Package app holds what every function's wiring shares: the store a
-// configuration names and the cold-start warnings. The wiring of each
-// function is a package of its own below app (app/sms, ...), so that a
+// Package app holds what every function's wiring shares: Run, a function
+// binary's whole life; the store a configuration names; the choice between
+// a real provider and the sandbox; the cold-start warnings. The wiring of
+// each function is a package of its own below app (app/sms, ...), so that a
 // function's binary links only the providers it uses.
 package app
 
@@ -14,6 +15,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	sandboxpkg "github.com/seed4ddb146e/notify/shared/provider/sandbox"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -71,4 +73,26 @@ func Run(name, queuePath string, build Builder) error {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
 	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log})
+}
+
+const sandboxName = sandboxpkg.Name
+
+// Deps returns the parts of notify.Deps every function has: its groups, its
+// store and its log.
+func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
+	return notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
+}
+
+// Provider returns the provider a function sends through, and its name for
+// records: the real one, made by build, when configured; otherwise sandbox,
+// with a warning at cold start that what (such as "SMS") will not be sent
+// and which setting (such as "ALIBABA_CLOUD_ACCESS_KEY_ID") would change it.
+func Provider[T any](ctx context.Context, log *slog.Logger, configured bool, name string, build func() (T, error),
+	sandbox T, what, setting string) (T, string, error) {
+	if !configured {
+		log.WarnContext(ctx, "no "+setting+": "+what+" goes to the sandbox and is not sent")
+		return sandbox, sandboxName, nil
+	}
+	p, err := build()
+	return p, name, err
 }

@@ -54,6 +54,22 @@ type SMTP struct {
 	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total
 }
 
+// Variables are the environment variables Load reads that a deployment
+// sets: template.yaml and s.yaml give every function each of them. Load
+// also reads PORT and TMPDIR, which the runtime or the shell provides.
+var Variables = []string{
+	"NOTIFY_GROUPS",
+	"NOTIFY_DATABASE_URL",
+	"ALIBABA_CLOUD_ACCESS_KEY_ID",
+	"ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+	"ALIBABA_CLOUD_SECURITY_TOKEN",
+	"NOTIFY_ALIYUN_SMS_ENDPOINT",
+	"NOTIFY_ALIYUN_VOICE_ENDPOINT",
+	"NOTIFY_SMTP_URL",
+	"NOTIFY_MAIL_FROM",
+	"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES",
+}
+
 // Defaults.
 const (
 	DefaultPort               = "8010"

@@ -134,3 +134,25 @@ func TestLoadNeverEchoesSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Load reads exactly Variables, plus PORT and TMPDIR: the deployment
+// templates are checked against Variables, so a variable read but not
+// listed would be missing from them.
+func TestLoadReadsVariables(t *testing.T) {
+	read := map[string]bool{}
+	Load(func(k string) string { read[k] = true; return "" })
+	want := map[string]bool{"PORT": true, "TMPDIR": true}
+	for _, v := range Variables {
+		want[v] = true
+	}
+	for k := range read {
+		if !want[k] {
+			t.Errorf("Load reads %s, which Variables does not list", k)
+		}
+	}
+	for k := range want {
+		if !read[k] {
+			t.Errorf("Variables lists %s, which Load never reads", k)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type httpError struct {
 // endpoint serves one POST route of a sending function: read the body,
 // decode and send it, and reply in the route's shape.
 type endpoint struct {
+	svc     *notify.Service
+	channel notify.Channel
 	log     *slog.Logger
 	limit   int64  // the largest body taken
 	idField string // the provider id field of error replies: "BizId", "CallId" or ""
@@ -64,15 +66,34 @@ type endpoint struct {
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, he := readJSON(w, r, e.limit)
 	if he != nil {
-		writeError(w, r, e.log, he, e.idField, "")
+		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 		return
 	}
 	sent, err := e.send(r, body)
 	if err != nil {
-		writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, sent.MessageID)
+		writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, e.refused(r, body, err, sent.MessageID))
 		return
 	}
 	writeJSON(w, http.StatusOK, e.reply(sent))
+}
+
+// refused records a queue message refused for good before the pipeline
+// recorded it: the queue drops it, and the record says why. It returns the
+// id of the message's record, if it has one.
+func (e *endpoint) refused(r *http.Request, body []byte, err error, messageID string) string {
+	if _, fromQueue := notify.OriginFrom(r.Context()); !fromQueue || messageID != "" || notify.KindOf(err).Retryable() {
+		return messageID
+	}
+	var g struct {
+		GroupID  json.RawMessage
+		GroupID2 json.RawMessage `json:"group_id"`
+	}
+	_ = json.Unmarshal(body, &g)
+	group, _ := scalar(g.GroupID, "GroupID")
+	if group == "" {
+		group, _ = scalar(g.GroupID2, "group_id")
+	}
+	return e.svc.RecordRefusal(r.Context(), e.channel, group, err)
 }
 
 func logOrDiscard(log *slog.Logger) *slog.Logger {
@@ -146,6 +167,8 @@ func statusOf(r *http.Request, e *notify.Error) int {
 		return http.StatusServiceUnavailable
 	case notify.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case notify.Conflict:
+		return http.StatusConflict
 	default:
 		return http.StatusInternalServerError
 	}
@@ -232,7 +255,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *ht
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	log.Log(r.Context(), level, "request refused", "path", r.URL.Path, "status", status, "reason", rep.Reason,
+	log.Log(r.Context(), level, "request refused", "route", r.Pattern, "status", status, "reason", rep.Reason,
 		"field", e.Field, "message_id", messageID, "err", e)
 	writeJSON(w, status, rep)
 }

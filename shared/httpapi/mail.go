@@ -104,7 +104,7 @@ func addressList(raw json.RawMessage, field string) ([]string, error) {
 // attachments of up to maxAttachment decoded bytes.
 func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/mail", &endpoint{log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
+	mux.Handle("/mail", &endpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
 		send: func(r *http.Request, body []byte) (notify.Sent, error) {
 			req, err := DecodeMail(body)
 			if err != nil {

@@ -58,7 +58,7 @@ func DecodeSMS(body []byte) (notify.SMSRequest, error) {
 // SMS returns the sms function's handler: POST /sms.
 func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/sms", &endpoint{log: logOrDiscard(log), limit: MaxBodyBytes, idField: "BizId",
+	mux.Handle("/sms", &endpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log), limit: MaxBodyBytes, idField: "BizId",
 		send: func(r *http.Request, body []byte) (notify.Sent, error) {
 			req, err := DecodeSMS(body)
 			if err != nil {

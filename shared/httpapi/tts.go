@@ -80,7 +80,7 @@ func optionalInt(raw json.RawMessage, field string) (*int, error) {
 // TTS returns the tts function's handler: POST /tts.
 func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/tts", &endpoint{log: logOrDiscard(log), limit: MaxBodyBytes, idField: "CallId",
+	mux.Handle("/tts", &endpoint{svc: svc, channel: notify.Voice, log: logOrDiscard(log), limit: MaxBodyBytes, idField: "CallId",
 		send: func(r *http.Request, body []byte) (notify.Sent, error) {
 			req, err := DecodeTTS(body)
 			if err != nil {

@@ -23,6 +23,7 @@ const (
 	Ambiguous                   // the request may have reached the provider; never resend automatically
 	Unavailable                 // our store is unavailable; nothing was sent
 	TooLarge                    // the request is over a size limit
+	Conflict                    // the same request is being handled right now
 )
 
 var kindNames = [...]string{
@@ -37,6 +38,7 @@ var kindNames = [...]string{
 	Ambiguous:       "ambiguous",
 	Unavailable:     "unavailable",
 	TooLarge:        "too_large",
+	Conflict:        "conflict",
 }
 
 func (k Kind) String() string {
@@ -46,12 +48,15 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
+// MarshalText makes a Kind read as its name in JSON logs and replies.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // Retryable reports whether a queue message that failed with this kind should
 // be delivered again. Ambiguous outcomes are not retried: the provider may
 // already have sent the message.
 func (k Kind) Retryable() bool {
 	switch k {
-	case Transient, Unavailable, Throttled, Internal:
+	case Transient, Unavailable, Throttled, Internal, Conflict:
 		return true
 	}
 	return false

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -55,15 +56,37 @@ type Sent struct {
 
 // send records m, calls deliver, and records what became of it. It is the
 // part of the pipeline every channel shares.
+//
+// A message from a queue is keyed by its queue message id: when the queue
+// delivers it again (SQS and MNS deliver at least once; an FC push is
+// retried whole), the record found under the key answers, and nothing is
+// sent twice. Only a message whose earlier attempt failed is sent again.
 func (s *Service) send(ctx context.Context, m *Message, provider string, deliver func(context.Context) (Receipt, error)) (Sent, error) {
+	op := string(m.Channel) + ".record"
+	if o, ok := OriginFrom(ctx); ok && o.MessageID != "" {
+		m.QueueKey = o.Source + ":" + o.MessageID
+		prev, err := s.d.Store.MessageByQueueKey(ctx, m.QueueKey)
+		switch {
+		case err == nil:
+			return s.replay(ctx, prev)
+		case AsError(err).Reason != "not_found":
+			s.d.Log.ErrorContext(ctx, "look up queue message", "queue_key", m.QueueKey, "err", err)
+			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		}
+	}
 	now := s.d.Now()
 	m.ID = NewID(now)
 	m.Provider = provider
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
 	if err := s.d.Store.CreateMessage(ctx, m); err != nil {
+		if KindOf(err) == Conflict {
+			// Another delivery of the same queue message is being sent
+			// right now; the queue tries again later and finds its record.
+			return Sent{}, &Error{Op: op, Kind: Conflict, Reason: "in_flight", Err: err}
+		}
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
-		return Sent{}, &Error{Op: string(m.Channel) + ".record", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
 	}
 	rc, err := deliver(ctx)
 	o := Outcome{Provider: provider, At: s.d.Now()}
@@ -98,4 +121,49 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
 	return Sent{MessageID: m.ID, Receipt: rc}, nil
+}
+
+// replay answers a queue message delivered again with what became of its
+// first delivery, without sending anything.
+func (s *Service) replay(ctx context.Context, prev *Message) (Sent, error) {
+	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
+	switch prev.Status {
+	case Submitted, Delivered:
+		log.InfoContext(ctx, "queue message delivered again; already sent, not sent again")
+		return Sent{MessageID: prev.ID, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
+			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil
+	default:
+		// Accepted or unknown: the first delivery may have reached the
+		// provider. Sending again could send twice; the record is settled
+		// by a receipt or a status query instead.
+		log.WarnContext(ctx, "queue message delivered again while its first send is in doubt; not sent again")
+		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: "redelivered_in_doubt",
+			Err: errors.New("an earlier delivery of this queue message may have been sent")}
+	}
+}
+
+// RecordRefusal keeps a record of a queue message the gateway refused for
+// good before recording it (malformed, unauthorized, invalid), so that a
+// message dropped from its queue is not lost without a trace. groupID may be
+// empty when the message did not say. It returns the record's id, or "" when
+// the store could not keep it.
+func (s *Service) RecordRefusal(ctx context.Context, ch Channel, groupID string, refusal error) string {
+	o, _ := OriginFrom(ctx)
+	now := s.d.Now()
+	e := AsError(refusal)
+	m := &Message{ID: NewID(now), GroupID: groupID, Channel: ch, Status: Failed, ErrorCode: e.Reason,
+		ErrorText: e.Error(), CreatedAt: now, UpdatedAt: now}
+	if o.MessageID != "" {
+		m.QueueKey = o.Source + ":" + o.MessageID
+	}
+	if m.ErrorCode == "" {
+		m.ErrorCode = e.Kind.String()
+	}
+	if err := s.d.Store.CreateMessage(ctx, m); err != nil {
+		s.d.Log.ErrorContext(ctx, "record refused queue message", "queue_key", m.QueueKey, "reason", m.ErrorCode, "err", err)
+		return ""
+	}
+	s.d.Log.WarnContext(ctx, "queue message refused and recorded as failed", "message_id", m.ID, "queue_key", m.QueueKey,
+		"reason", m.ErrorCode)
+	return m.ID
 }

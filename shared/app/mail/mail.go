@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -18,17 +19,14 @@ import (
 // New builds the mail function's handler over st. Nothing here touches the
 // network: each send dials the SMTP server.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
-	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log,
-		MailFrom: cfg.SMTP.From, MaxAttachmentBytes: cfg.SMTP.MaxAttachmentBytes}
-	if cfg.SMTP.URL != "" {
-		c, err := smtpmail.New(smtpmail.Config{URL: cfg.SMTP.URL, From: cfg.SMTP.From})
-		if err != nil {
-			return nil, err
-		}
-		d.Mail, d.MailProvider = c, smtpmail.Name
-	} else {
-		log.WarnContext(ctx, "no SMTP server (NOTIFY_SMTP_URL): mail goes to the sandbox and is not sent")
-		d.Mail, d.MailProvider = sandbox.New(log), sandbox.Name
+	d := app.Deps(cfg, st, log)
+	d.MailFrom, d.MaxAttachmentBytes = cfg.SMTP.From, cfg.SMTP.MaxAttachmentBytes
+	var err error
+	d.Mail, d.MailProvider, err = app.Provider(ctx, log, cfg.SMTP.URL != "", smtpmail.Name, func() (notify.Mailer, error) {
+		return smtpmail.New(smtpmail.Config{URL: cfg.SMTP.URL, From: cfg.SMTP.From})
+	}, notify.Mailer(sandbox.New(log)), "mail", "SMTP server (NOTIFY_SMTP_URL)")
+	if err != nil {
+		return nil, err
 	}
 	return httpapi.Mail(notify.NewService(d), cfg.SMTP.MaxAttachmentBytes, log), nil
 }

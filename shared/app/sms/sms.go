@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -18,17 +19,15 @@ import (
 // New builds the sms function's handler over st. Nothing here touches the
 // network: the Aliyun client is made on the first send.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
-	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
-	if cfg.Aliyun.Configured() {
-		c, err := aliyunsms.New(aliyunsms.Config{AccessKeyID: cfg.Aliyun.AccessKeyID, AccessKeySecret: cfg.Aliyun.AccessKeySecret,
-			SecurityToken: cfg.Aliyun.SecurityToken, Endpoint: cfg.Aliyun.SMSEndpoint})
-		if err != nil {
-			return nil, err
-		}
-		d.SMS, d.SMSProvider = c, aliyunsms.Name
-	} else {
-		log.WarnContext(ctx, "no Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID): SMS goes to the sandbox and is not sent")
-		d.SMS, d.SMSProvider = sandbox.New(log), sandbox.Name
+	d := app.Deps(cfg, st, log)
+	a := cfg.Aliyun
+	var err error
+	d.SMS, d.SMSProvider, err = app.Provider(ctx, log, a.Configured(), aliyunsms.Name, func() (notify.SMSSender, error) {
+		return aliyunsms.New(aliyunsms.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
+			SecurityToken: a.SecurityToken, Endpoint: a.SMSEndpoint})
+	}, notify.SMSSender(sandbox.New(log)), "SMS", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	if err != nil {
+		return nil, err
 	}
 	return httpapi.SMS(notify.NewService(d), log), nil
 }

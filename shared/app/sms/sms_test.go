@@ -2,6 +2,7 @@ package sms_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -335,5 +336,118 @@ func TestOverHTTP(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json; charset=utf-8" || !bytes.Contains(b, []byte(`"Code":"OK"`)) {
 		t.Errorf("POST /sms: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
+	}
+}
+
+// postQueued serves body as the platform replays a queue message: with its
+// Origin in the context.
+func (g *gateway) postQueued(t *testing.T, body, messageID string) (int, reply) {
+	t.Helper()
+	ctx := notify.WithOrigin(context.Background(), notify.Origin{Source: "sqs", MessageID: messageID})
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/sms", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	g.Handler.ServeHTTP(w, r)
+	var rep reply
+	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
+		t.Fatalf("reply %d is not JSON: %q", w.Code, w.Body)
+	}
+	return w.Code, rep
+}
+
+// A queue message delivered again is never sent twice; one whose first
+// delivery failed for a reason worth retrying is sent on the next.
+func TestQueueRedelivery(t *testing.T) {
+	t.Run("sent, then delivered twice more", func(t *testing.T) {
+		g := newGateway(t, nil)
+		var first reply
+		for i := 0; i < 3; i++ {
+			status, rep := g.postQueued(t, seedBody, "m-1")
+			if status != 200 || rep.Code != "OK" {
+				t.Fatalf("delivery %d: %d %+v", i+1, status, rep)
+			}
+			if i == 0 {
+				first = rep
+			} else if rep.MessageId != first.MessageId || rep.BizId != first.BizId {
+				t.Errorf("delivery %d answered %+v, want the first delivery's %+v", i+1, rep, first)
+			}
+		}
+		if n := len(g.fake.Sends()); n != 1 {
+			t.Errorf("the provider sent %d messages, want 1", n)
+		}
+		if _, rep := g.postQueued(t, seedBody, "m-2"); rep.MessageId == first.MessageId {
+			t.Error("another queue message was taken for the first")
+		}
+	})
+	t.Run("failed retryably, then sent", func(t *testing.T) {
+		g := newGateway(t, nil)
+		g.fake.Fail(acs.Unavailable().Times(1))
+		if status, rep := g.postQueued(t, seedBody, "m-1"); status != 502 {
+			t.Fatalf("first delivery: %d %+v, want 502 (retryable)", status, rep)
+		}
+		status, rep := g.postQueued(t, seedBody, "m-1")
+		if status != 200 || len(g.fake.Sends()) != 1 {
+			t.Fatalf("second delivery: %d %+v, %d sends; want it sent once", status, rep, len(g.fake.Sends()))
+		}
+	})
+	t.Run("in doubt, then delivered again", func(t *testing.T) {
+		g := newGateway(t, nil)
+		g.fake.Fail(acs.AcceptThenDrop().Times(1))
+		status, rep := g.postQueued(t, seedBody, "m-1")
+		if status != 202 || rep.Reason != "provider_outcome_unknown" {
+			t.Fatalf("first delivery: %d %+v, want 202 (kept, not retried)", status, rep)
+		}
+		status, rep2 := g.postQueued(t, seedBody, "m-1")
+		if status != 202 || rep2.Reason != "redelivered_in_doubt" || rep2.MessageId != rep.MessageId {
+			t.Fatalf("second delivery: %d %+v", status, rep2)
+		}
+		if n := len(g.fake.Sends()); n != 1 {
+			t.Errorf("the provider accepted %d sends, want 1", n)
+		}
+	})
+	t.Run("refused for good is recorded", func(t *testing.T) {
+		g := newGateway(t, nil)
+		status, rep := g.postQueued(t, `{"GroupID":"bc-fumin","PhoneNumbers":"12345","SignName":"s","TemplateCode":"T"}`, "m-bad")
+		if status != 400 || rep.MessageId == "" {
+			t.Fatalf("reply %d %+v; want 400 with the refusal's record id", status, rep)
+		}
+		m := g.Record(t, rep.MessageId)
+		if m.Status != notify.Failed || m.ErrorCode != "invalid_phone" || m.GroupID != "bc-fumin" || m.QueueKey != "sqs:m-bad" {
+			t.Errorf("record %+v", m)
+		}
+		if g.fake.Requests() != 0 {
+			t.Error("the provider was called")
+		}
+	})
+}
+
+// Concurrent deliveries of one queue message: exactly one send.
+func TestQueueConcurrentDeliveries(t *testing.T) {
+	g := newGateway(t, nil)
+	g.fake.Fail(acs.Slow(200 * time.Millisecond).Times(1))
+	type result struct {
+		status int
+		rep    reply
+	}
+	results := make(chan result, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			status, rep := g.postQueued(t, seedBody, "m-same")
+			results <- result{status, rep}
+		}()
+	}
+	ok := 0
+	for i := 0; i < 8; i++ {
+		r := <-results
+		switch r.status {
+		case 200:
+			ok++
+		case 409, 202: // in flight elsewhere; the queue retries later
+		default:
+			t.Errorf("reply %d %+v", r.status, r.rep)
+		}
+	}
+	if ok < 1 || len(g.fake.Sends()) != 1 {
+		t.Errorf("%d OK replies, %d sends; want at least one OK and exactly one send", ok, len(g.fake.Sends()))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -18,17 +19,15 @@ import (
 // New builds the tts function's handler over st. Nothing here touches the
 // network: the Aliyun client is made on the first call.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
-	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
-	if cfg.Aliyun.Configured() {
-		c, err := aliyunvoice.New(aliyunvoice.Config{AccessKeyID: cfg.Aliyun.AccessKeyID, AccessKeySecret: cfg.Aliyun.AccessKeySecret,
-			SecurityToken: cfg.Aliyun.SecurityToken, Endpoint: cfg.Aliyun.VoiceEndpoint})
-		if err != nil {
-			return nil, err
-		}
-		d.Voice, d.VoiceProvider = c, aliyunvoice.Name
-	} else {
-		log.WarnContext(ctx, "no Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID): voice calls go to the sandbox and are not placed")
-		d.Voice, d.VoiceProvider = sandbox.New(log), sandbox.Name
+	d := app.Deps(cfg, st, log)
+	a := cfg.Aliyun
+	var err error
+	d.Voice, d.VoiceProvider, err = app.Provider(ctx, log, a.Configured(), aliyunvoice.Name, func() (notify.Caller, error) {
+		return aliyunvoice.New(aliyunvoice.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
+			SecurityToken: a.SecurityToken, Endpoint: a.VoiceEndpoint})
+	}, notify.Caller(sandbox.New(log)), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	if err != nil {
+		return nil, err
 	}
 	return httpapi.TTS(notify.NewService(d), log), nil
 }

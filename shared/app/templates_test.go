@@ -1,0 +1,201 @@
+package app_test
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/httpapi"
+)
+
+// The deployment templates are checked against the code: the functions the
+// Makefile builds, the variables config.Load reads, the routes httpapi
+// serves. yaml.v3 ignores CloudFormation's tags (!Ref, !GetAtt), which is
+// all these checks need.
+
+var functions = []string{"sms", "tts", "mail", "callback"}
+
+// sending functions have a queue trigger.
+var sending = []string{"sms", "tts", "mail"}
+
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return doc
+}
+
+// dig walks doc along keys, failing the test if a key is missing.
+func dig(t *testing.T, doc any, keys ...string) any {
+	t.Helper()
+	cur := doc
+	for i, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: not a mapping", strings.Join(keys[:i], "."))
+		}
+		if cur, ok = m[k]; !ok {
+			t.Fatalf("%s: missing", strings.Join(keys[:i+1], "."))
+		}
+	}
+	return cur
+}
+
+func logicalID(fn string) string { return strings.ToUpper(fn[:1]) + fn[1:] + "Function" }
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func sameSet(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	g, w := slices.Clone(got), slices.Clone(want)
+	sort.Strings(g)
+	sort.Strings(w)
+	if !slices.Equal(g, w) {
+		t.Errorf("%s: got %v, want %v", what, g, w)
+	}
+}
+
+func makefile(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSAMTemplate(t *testing.T) {
+	doc := readYAML(t, "../../template.yaml")
+	mk := makefile(t)
+	globals := dig(t, doc, "Globals", "Function").(map[string]any)
+	if globals["Runtime"] != "provided.al2023" || globals["Handler"] != "bootstrap" {
+		t.Errorf("Globals: Runtime %v Handler %v; want provided.al2023, bootstrap", globals["Runtime"], globals["Handler"])
+	}
+	if a, _ := globals["Architectures"].([]any); len(a) != 1 || a[0] != "arm64" {
+		t.Errorf("Globals.Architectures = %v, want [arm64]", globals["Architectures"])
+	}
+	timeout := globals["Timeout"].(int)
+	env := dig(t, doc, "Globals", "Function", "Environment", "Variables").(map[string]any)
+	sameSet(t, "template.yaml environment", keys(env), config.Variables)
+
+	params := dig(t, doc, "Parameters").(map[string]any)
+	for _, secret := range []string{"NotifyGroups", "AliyunAccessKeySecret", "AliyunSecurityToken", "SmtpUrl", "DatabaseUrl"} {
+		p, _ := params[secret].(map[string]any)
+		if p["NoEcho"] != true {
+			t.Errorf("parameter %s holds a secret but is not NoEcho", secret)
+		}
+	}
+
+	resources := dig(t, doc, "Resources").(map[string]any)
+	for _, fn := range functions {
+		id := logicalID(fn)
+		if dig(t, resources, id, "Metadata", "BuildMethod") != "makefile" {
+			t.Errorf("%s: BuildMethod is not makefile", id)
+		}
+		if !regexp.MustCompile(`(?m)^build-.*\b` + id + `\b.*:`).MatchString(mk) {
+			t.Errorf("Makefile has no build-%s target for sam build", id)
+		}
+		events := dig(t, resources, id, "Properties", "Events").(map[string]any)
+		var routes []string
+		var queue map[string]any
+		for _, name := range keys(events) {
+			ev := events[name].(map[string]any)
+			props, _ := ev["Properties"].(map[string]any)
+			switch ev["Type"] {
+			case "HttpApi":
+				routes = append(routes, fmt.Sprintf("%s %s", props["Method"], props["Path"]))
+			case "SQS":
+				queue = props
+			}
+		}
+		sameSet(t, id+" HttpApi routes", routes, httpapi.Routes[fn])
+		if !slices.Contains(sending, fn) {
+			if queue != nil {
+				t.Errorf("%s has an SQS trigger, but the function takes no queue messages yet", id)
+			}
+			continue
+		}
+		if queue == nil {
+			t.Fatalf("%s: no SQS event", id)
+		}
+		if rt, _ := queue["FunctionResponseTypes"].([]any); len(rt) != 1 || rt[0] != "ReportBatchItemFailures" {
+			t.Errorf("%s: SQS FunctionResponseTypes = %v, want [ReportBatchItemFailures]", id, queue["FunctionResponseTypes"])
+		}
+		qname := strings.TrimSuffix(queue["Queue"].(string), ".Arn") // !GetAtt X.Arn reads as "X.Arn"
+		q := dig(t, resources, qname, "Properties").(map[string]any)
+		if vt, _ := q["VisibilityTimeout"].(int); vt < 6*timeout {
+			t.Errorf("%s: VisibilityTimeout %d < 6 x the function timeout %d", qname, vt, timeout)
+		}
+		dlq := strings.TrimSuffix(dig(t, q, "RedrivePolicy", "deadLetterTargetArn").(string), ".Arn")
+		if dig(t, resources, dlq, "Type") != "AWS::SQS::Queue" {
+			t.Errorf("%s: dead-letter target %s is not a queue", qname, dlq)
+		}
+	}
+	if _, ok := dig(t, doc, "Outputs").(map[string]any)["ApiUrl"]; !ok {
+		t.Error("no ApiUrl output")
+	}
+}
+
+func TestServerlessDevs(t *testing.T) {
+	doc := readYAML(t, "../../s.yaml")
+	mk := makefile(t)
+	resources := dig(t, doc, "resources").(map[string]any)
+	sameSet(t, "s.yaml resources", keys(resources), functions)
+	for _, fn := range functions {
+		props := dig(t, resources, fn, "props").(map[string]any)
+		if props["runtime"] != "go1" || props["handler"] != "bootstrap" || props["code"] != "./dist/aliyun/"+fn {
+			t.Errorf("%s: runtime %v handler %v code %v; want go1, bootstrap, ./dist/aliyun/%s", fn, props["runtime"],
+				props["handler"], props["code"], fn)
+		}
+		if !strings.Contains(mk, "dist/aliyun/%/bootstrap:") || !strings.Contains(mk, "GOARCH=amd64") {
+			t.Error("the Makefile does not build dist/aliyun/<fn>/bootstrap for amd64")
+		}
+		env := props["environmentVariables"].(map[string]any)
+		sameSet(t, fn+" environmentVariables", keys(env), config.Variables)
+		var types []string
+		for _, tr := range props["triggers"].([]any) {
+			tm := tr.(map[string]any)
+			types = append(types, tm["triggerType"].(string))
+			cfg := tm["triggerConfig"].(map[string]any)
+			switch tm["triggerType"] {
+			case "http":
+				methods := cfg["methods"].([]any)
+				for _, r := range httpapi.Routes[fn] {
+					method, _, _ := strings.Cut(r, " ")
+					if !slices.Contains(methods, any(method)) {
+						t.Errorf("%s: the HTTP trigger does not allow %s (route %s)", fn, method, r)
+					}
+				}
+			case "eventbridge":
+				if dig(t, cfg, "eventSourceConfig", "eventSourceType") != "MNS" {
+					t.Errorf("%s: the eventbridge trigger is not an MNS queue", fn)
+				}
+			}
+		}
+		want := []string{"http"}
+		if slices.Contains(sending, fn) {
+			want = append(want, "eventbridge")
+		}
+		sameSet(t, fn+" triggers", types, want)
+	}
+}
