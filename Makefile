@@ -3,12 +3,13 @@
 #   make test    vet, then every test (what CI runs)
 #   make bench   the benchmarks
 #   make build   the function binaries for AWS Lambda and Aliyun FC 3
+#   make package those binaries zipped, ready to upload
 
 GO        ?= go
-FUNCTIONS := sms
+FUNCTIONS := sms tts mail callback
 BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags "-s -w -buildid="
 
-.PHONY: all build run test vet bench fmt clean
+.PHONY: all build package run test vet bench fmt clean
 
 all: vet test
 
@@ -20,11 +21,22 @@ dist/aws/%/bootstrap: FORCE
 dist/aliyun/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -o $@ ./functions/$*
 
+package: build
+	@for d in $(foreach f,$(FUNCTIONS),dist/aws/$(f) dist/aliyun/$(f)); do \
+		rm -f $$d.zip; (cd $$d && zip -q -9 -X ../$$(basename $$d).zip bootstrap) || exit 1; \
+		echo "$$d.zip: $$(wc -c < $$d.zip) bytes"; \
+	done
+
+# sam build (BuildMethod: makefile) runs build-<LogicalId> with ARTIFACTS_DIR.
+build-SmsFunction build-TtsFunction build-MailFunction build-CallbackFunction: build-%Function:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) \
+		-o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
+
 run:
 	$(GO) run ./cmd/notify
 
 vet:
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
@@ -35,7 +47,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w .
 
 clean:
 	rm -rf dist

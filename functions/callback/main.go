@@ -1,0 +1,19 @@
+// Command callback is the callback function: delivery receipts from the
+// providers, served on AWS Lambda, Aliyun FC 3 or, outside both, as a local
+// HTTP server on $PORT. Until receipts land it answers 404.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/seed4ddb146e/notify/shared/app"
+	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
+)
+
+func main() {
+	if err := app.Run("callback", "", callbackapp.New); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
