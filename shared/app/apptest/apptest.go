@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -46,8 +47,15 @@ func Build(t testing.TB, build app.Builder, vars map[string]string) *Function {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	// Tests keep every log line to search; benchmarks format lines at the
+	// production level, as a function writing to stderr does, and drop them.
 	logs := new(bytes.Buffer)
-	h, err := build(context.Background(), cfg, st, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var w io.Writer = logs
+	level := slog.LevelDebug
+	if _, bench := t.(*testing.B); bench {
+		w, level = io.Discard, slog.LevelInfo
+	}
+	h, err := build(context.Background(), cfg, st, slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatal(err)
 	}

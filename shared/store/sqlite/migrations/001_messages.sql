@@ -26,5 +26,8 @@ CREATE TABLE messages (
 -- A group's messages by time: listings and quotas.
 CREATE INDEX messages_group_created ON messages (group_id, created_at);
 
--- Delivery receipts and status queries name the provider's id.
-CREATE INDEX messages_provider_id ON messages (provider, provider_id);
+-- Delivery receipts and status queries name the provider's id. A record has
+-- none until the provider accepts it, so the index skips those rows and a
+-- send's first write does not touch it (queries must say provider_id <> ''
+-- for SQLite to use it).
+CREATE INDEX messages_provider_id ON messages (provider, provider_id) WHERE provider_id <> '';
