@@ -78,9 +78,13 @@ func Run(name, queuePath string, build Builder) error {
 const sandboxName = sandboxpkg.Name
 
 // Deps returns the parts of notify.Deps every function has: its groups, its
-// store and its log.
+// store (which keeps Idempotency-Key replies too, when it can) and its log.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
-	return notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
+	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
+	if is, ok := st.(notify.IdempotencyStore); ok {
+		d.Idempotency = is
+	}
+	return d
 }
 
 // Provider returns the provider a function sends through, and its name for

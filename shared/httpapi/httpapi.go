@@ -69,6 +69,17 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 		return
 	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if st := e.svc.Idempotency(); st != nil {
+			e.idempotent(w, r, body, key, st)
+			return
+		}
+	}
+	e.serve(w, r, body)
+}
+
+// serve sends the request body and replies.
+func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	sent, err := e.send(r, body)
 	if err != nil {
 		writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, e.refused(r, body, err, sent.MessageID))
@@ -84,6 +95,12 @@ func (e *endpoint) refused(r *http.Request, body []byte, err error, messageID st
 	if _, fromQueue := notify.OriginFrom(r.Context()); !fromQueue || messageID != "" || notify.KindOf(err).Retryable() {
 		return messageID
 	}
+	return e.svc.RecordRefusal(r.Context(), e.channel, probeGroup(body), err)
+}
+
+// probeGroup reads the group a request body names, as GroupID or group_id,
+// from a body that may not decode as a whole; "" when it names none.
+func probeGroup(body []byte) string {
 	var g struct {
 		GroupID  json.RawMessage
 		GroupID2 json.RawMessage `json:"group_id"`
@@ -93,7 +110,7 @@ func (e *endpoint) refused(r *http.Request, body []byte, err error, messageID st
 	if group == "" {
 		group, _ = scalar(g.GroupID2, "group_id")
 	}
-	return e.svc.RecordRefusal(r.Context(), e.channel, group, err)
+	return group
 }
 
 func logOrDiscard(log *slog.Logger) *slog.Logger {

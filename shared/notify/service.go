@@ -26,8 +26,11 @@ type Deps struct {
 	MailProvider       string
 	MailFrom           string
 	MaxAttachmentBytes int
-	Log                *slog.Logger
-	Now                func() time.Time
+	// Idempotency keeps the replies of requests sent with an
+	// Idempotency-Key; nil turns the header off.
+	Idempotency IdempotencyStore
+	Log         *slog.Logger
+	Now         func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -46,6 +49,10 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{d: d}
 }
+
+// Idempotency returns the store of Idempotency-Key replies, nil when there
+// is none.
+func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
 
 // Sent is the reply to a send: our message id, and the provider's receipt
 // when it accepted the message.

@@ -49,7 +49,7 @@ func TestContractMemory(t *testing.T) {
 }
 
 // migrations names the rows schema_migrations holds once Open has run.
-var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql"}
+var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql"}
 
 // checkMigrations fails t unless schema_migrations rows (from
 // appliedMigrations) are one for each of migrations.
@@ -517,4 +517,15 @@ func ExampleStore_MessageByQueueKey() {
 	// conflict duplicate_queue_message
 	// first accepted
 	// <nil>
+}
+
+func TestIdempotencyContract(t *testing.T) {
+	storetest.RunIdempotency(t, func(t *testing.T) notify.IdempotencyStore {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "notify.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
 }

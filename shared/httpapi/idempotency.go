@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// Idempotency-Key handling (draft-ietf-httpapi-idempotency-key-header):
+// the first request with a key is handled and its reply kept for
+// IdempotencyTTL; a retry with the same key and the same request gets that
+// reply again without anything being sent; the same key with another
+// request is refused (422); a retry while the first is still being handled
+// is refused (409). Replies worth keeping are those of a request the
+// gateway recorded and handed to a provider (sent, refused by it, or in
+// doubt); a request refused before that, or one that failed in a way a
+// retry may mend (provider or store unavailable, throttled), leaves the key
+// free for the retry.
+const (
+	MaxIdempotencyKeyLen = 255
+	IdempotencyTTL       = 24 * time.Hour
+	// idempotencyLease bounds a first request without a deadline of its
+	// own; after it, a retry may take the key over.
+	idempotencyLease = time.Minute
+)
+
+// idempotent serves a request that carries an Idempotency-Key.
+func (e *endpoint) idempotent(w http.ResponseWriter, r *http.Request, body []byte, key string, st notify.IdempotencyStore) {
+	if len(key) > MaxIdempotencyKeyLen || !printableASCII(key) {
+		writeError(w, r, e.log, requestError(http.StatusBadRequest, "Idempotency-Key", "invalid_idempotency_key",
+			"must be 1 to 255 printable ASCII characters"), e.idField, "")
+		return
+	}
+	group := probeGroup(body)
+	now := time.Now()
+	lease := now.Add(idempotencyLease)
+	if d, ok := r.Context().Deadline(); ok {
+		lease = d
+	}
+	sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
+	k := notify.Idempotency{GroupID: group, Key: key, Hash: hex.EncodeToString(sum[:]), CreatedAt: now,
+		ExpiresAt: now.Add(IdempotencyTTL), LeaseUntil: lease}
+	held, err := st.ClaimIdempotency(r.Context(), k)
+	switch {
+	case err != nil:
+		writeError(w, r, e.log, &httpError{err: &notify.Error{Op: "idempotency.claim", Kind: notify.Unavailable,
+			Reason: "store_unavailable", Err: err}}, e.idField, "")
+		return
+	case held != nil && held.Hash != k.Hash:
+		writeError(w, r, e.log, &httpError{status: http.StatusUnprocessableEntity, err: &notify.Error{Op: "idempotency",
+			Kind: notify.Invalid, Field: "Idempotency-Key", Reason: "idempotency_key_reused",
+			Err: errors.New("was first used with another request; use a new key for a new request")}}, e.idField, "")
+		return
+	case held != nil && held.Status == 0:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, e.log, &httpError{err: &notify.Error{Op: "idempotency", Kind: notify.Conflict,
+			Field: "Idempotency-Key", Reason: "idempotency_in_flight",
+			Err: errors.New("the first request with this key is still being handled; retry shortly")}}, e.idField, "")
+		return
+	case held != nil:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(held.Status)
+		_, _ = w.Write(held.Reply)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	e.serve(rec, r, body)
+	// Keep or free the key whatever became of the caller's context.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	if keep(rec.status, rec.body.Bytes()) {
+		err = st.CompleteIdempotency(ctx, group, key, rec.status, rec.body.Bytes())
+	} else {
+		err = st.ReleaseIdempotency(ctx, group, key)
+	}
+	if err != nil {
+		e.log.ErrorContext(r.Context(), "record the reply of an idempotent request", "status", rec.status, "err", err)
+	}
+}
+
+// keep reports whether a reply is one to give again to a retry.
+func keep(status int, reply []byte) bool {
+	switch {
+	case status >= 200 && status < 300:
+		return true
+	case status == http.StatusBadRequest, status == http.StatusGatewayTimeout:
+		var r struct{ MessageId string }
+		return json.Unmarshal(reply, &r) == nil && r.MessageId != ""
+	}
+	return false
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// recorder passes a reply through and keeps a copy of it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(p)
+	return r.ResponseWriter.Write(p)
+}
