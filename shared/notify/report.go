@@ -1,0 +1,74 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Report is one delivery receipt: what a provider says became of one
+// message to one recipient.
+type Report struct {
+	Provider   string  // "aliyun", "tencent" or "cloopen"
+	Channel    Channel // SMS or Voice
+	ProviderID string  // Aliyun biz_id or call_id, Tencent sid, Cloopen smsMessageSid
+	// Recipient is the phone number in NormalizePhone's canonical form, or
+	// as sent when it is masked ("1381111****") or not a number.
+	Recipient string
+	// Status is Delivered or Failed for a final receipt and Submitted for
+	// an intermediate voice call state.
+	Status Status
+	Code   string // the provider's code: err_code, errmsg, status_code, deliverCode
+	Text   string // the provider's words: err_msg, description, status_msg
+	OutID  string // our OutId, when the provider echoes it
+	// At is when the provider says it happened; zero when it does not say.
+	At  time.Time
+	Raw json.RawMessage // the record as it arrived
+	// MessageID and ReceivedAt are set by the store: the message the
+	// receipt matched ("" for an orphan) and when it was recorded.
+	MessageID  string
+	ReceivedAt time.Time
+}
+
+// Reply is an inbound SMS (Aliyun SmsUp): a person answering a message.
+type Reply struct {
+	Provider   string // "aliyun"
+	Recipient  string // the sender's phone number, canonical as in Report
+	Content    string
+	DestCode   string // the extension code the reply was sent to
+	SignName   string
+	SequenceID string // the provider's id for the reply
+	At         time.Time
+	Raw        json.RawMessage
+}
+
+// ReportResult is what recording a receipt did.
+type ReportResult struct {
+	// MessageID is the message the receipt matched, "" for an orphan: a
+	// receipt for a provider id and recipient no record has, kept as it
+	// came.
+	MessageID string
+	// Duplicate is true when the same receipt was recorded before; nothing
+	// changed.
+	Duplicate bool
+	// Status is the message's status after the receipt.
+	Status Status
+}
+
+// ReportStore keeps delivery receipts and inbound replies, and moves the
+// messages they name along their life cycle.
+type ReportStore interface {
+	// RecordReport durably keeps r and, when it matches a message (by
+	// provider, provider id and recipient), moves that message along its
+	// life cycle: a message is delivered once every recipient has a
+	// delivered receipt, failed once every recipient has a final receipt
+	// and one failed. A receipt recorded before (same provider, provider id,
+	// recipient, status and code) changes nothing.
+	RecordReport(ctx context.Context, r Report) (ReportResult, error)
+	// RecordReply durably keeps an inbound reply; one recorded before
+	// (same provider and sequence id) is not kept twice. It reports whether
+	// the reply was new.
+	RecordReply(ctx context.Context, r Reply) (bool, error)
+	// Reports returns the receipts recorded for message id, oldest first.
+	Reports(ctx context.Context, messageID string) ([]Report, error)
+}
