@@ -1,0 +1,308 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+var _ notify.ReportStore = (*Store)(nil)
+
+// The statements of the receipts: the SQLite store's, except that the
+// match picks the message in SQL and locks its row.
+const (
+	// reportMatchSQL finds the newest message a receipt names and locks
+	// it (FOR UPDATE) until the transaction ends, so that receipts for one
+	// message work out its status one after the other. provider_id <> ''
+	// lets it use the partial index messages_provider_id, and keeps a
+	// receipt without an id from matching the records no provider
+	// accepted. A receipt without a recipient names a message of one.
+	reportMatchSQL = `SELECT id, recipients, status FROM messages
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
+	AND (recipients @> jsonb_build_array($4::text) OR ($4::text = '' AND jsonb_array_length(recipients) = 1))
+ORDER BY created_at DESC, id DESC
+LIMIT 1
+FOR UPDATE`
+	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
+	out_id, reported_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING`
+	// reportFinalsSQL lists the final receipts of a message in the order
+	// they were recorded.
+	reportFinalsSQL = `SELECT recipient, status, code, text FROM reports
+WHERE message_id = $1 AND status IN ($2, $3)
+ORDER BY received_at, id`
+	// reportSettleSQL moves a message on; the guard keeps a final status
+	// final whatever the caller computed.
+	reportSettleSQL = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
+WHERE id = $1 AND status NOT IN ($6, $7)`
+	// reportSubmitSQL moves an accepted or unknown message to submitted.
+	reportSubmitSQL = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
+	reportsSQL      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
+	reported_at, received_at, raw
+FROM reports WHERE message_id = $1
+ORDER BY received_at, id`
+	replyInsertSQL = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
+	sent_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING`
+)
+
+// RecordReport keeps r and moves the message it names along its life
+// cycle, in one transaction, as the SQLite store does. The message is the
+// newest record with r's provider, provider id and channel that has
+// r.Recipient among its recipients; with none (an unknown id, a masked or
+// unknown number), r is kept as an orphan, with MessageID "". A receipt
+// that names no recipient at all (Aliyun's VoiceCallReport does not) names
+// the one recipient of a message that has only one, and is kept as that
+// recipient's; of any other message it is an orphan. The same receipt
+// recorded before (provider, provider id, channel, recipient, status and
+// code) is a Duplicate and changes nothing, even when it was an orphan then
+// and would match now.
+//
+// The matched message's row stays locked (SELECT ... FOR UPDATE) until the
+// commit, so that concurrent receipts for one message, from any instance,
+// work out its status one after the other, each seeing the receipts of
+// those before it.
+//
+// The message's status is then worked out from its final receipts, the
+// latest one recorded for each recipient: delivered when every recipient's
+// is delivered; failed when every recipient has one and one failed, with
+// that receipt's code and text as the error (a delivered message has
+// none). Short of that, a message still accepted or unknown becomes
+// submitted, since the provider evidently has it. A delivered or failed
+// message never moves. UpdatedAt is set when the status changes.
+func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	res, err := s.recordReport(ctx, r, time.Now())
+	if err != nil {
+		// Errors name the provider's id, never the recipient.
+		return notify.ReportResult{}, fmt.Errorf("postgres: record %s receipt for %q: %w", r.Provider, r.ProviderID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time) (notify.ReportResult, error) {
+	now, err := dbTime("receipt time", now)
+	if err != nil {
+		return notify.ReportResult{}, err
+	}
+	r.Provider, r.ProviderID, r.Recipient = text(r.Provider), text(r.ProviderID), text(r.Recipient)
+	r.Channel, r.Status = notify.Channel(text(string(r.Channel))), notify.Status(text(string(r.Status)))
+	r.Code, r.Text, r.OutID = text(r.Code), text(r.Text), text(r.OutID)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	m, err := matchReport(ctx, tx, r)
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("find its message: %w", err)
+	}
+	var res notify.ReportResult
+	if m != nil {
+		res.MessageID, res.Status = m.id, m.status
+		if r.Recipient == "" {
+			r.Recipient = m.recipients[0]
+		}
+	}
+	raw := []byte(r.Raw)
+	if raw == nil {
+		raw = []byte{} // pgx writes a nil slice as NULL
+	}
+	tag, err := tx.Exec(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		res.Duplicate = true
+		return res, nil // nothing was written: the deferred Rollback ends the transaction
+	}
+	if m != nil {
+		if res.Status, err = settle(ctx, tx, m, now); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// matched is the message a receipt names.
+type matched struct {
+	id         string
+	recipients []string
+	status     notify.Status
+}
+
+// matchReport returns the message r names, locked, or nil.
+func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, error) {
+	var (
+		m      matched
+		rcpt   []byte
+		status string
+	)
+	err := tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).
+		Scan(&m.id, &rcpt, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(rcpt, &m.recipients); err != nil {
+		return nil, fmt.Errorf("message %s: decode recipients: %w", m.id, err)
+	}
+	if len(m.recipients) == 0 {
+		return nil, fmt.Errorf("message %s has no recipients", m.id) // the match needs one
+	}
+	m.status = notify.Status(status)
+	return &m, nil
+}
+
+// final is the latest final receipt of one recipient.
+type final struct {
+	status     notify.Status
+	code, text string
+	order      int // its place among the message's final receipts
+}
+
+// settle works out m's status from its receipts, records it if it changed,
+// and returns it.
+func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
+	if m.status == notify.Delivered || m.status == notify.Failed {
+		return m.status, nil
+	}
+	rows, err := tx.Query(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed))
+	if err != nil {
+		return "", err
+	}
+	latest := map[string]final{}
+	var (
+		i            int
+		rcpt, status string
+		f            final
+	)
+	_, err = pgx.ForEachRow(rows, []any{&rcpt, &status, &f.code, &f.text}, func() error {
+		f.status, f.order = notify.Status(status), i
+		latest[rcpt] = f
+		i++
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	var (
+		settled int
+		failed  *final
+	)
+	for _, rcpt := range m.recipients {
+		f, ok := latest[rcpt]
+		if !ok {
+			continue
+		}
+		settled++
+		if f.status == notify.Failed && (failed == nil || f.order > failed.order) {
+			failed = &f
+		}
+	}
+	var next notify.Status
+	var code, text string
+	switch {
+	case settled == len(m.recipients) && failed == nil:
+		next = notify.Delivered
+	case settled == len(m.recipients):
+		next, code, text = notify.Failed, failed.code, failed.text
+	case m.status == notify.Accepted || m.status == notify.Unknown:
+		next = notify.Submitted
+	default:
+		return m.status, nil
+	}
+	if next == notify.Submitted {
+		// The error of an unknown send stays: it is the history of the
+		// send, and the message is not settled yet.
+		_, err = tx.Exec(ctx, reportSubmitSQL, m.id, string(next), now,
+			string(notify.Accepted), string(notify.Unknown))
+	} else {
+		_, err = tx.Exec(ctx, reportSettleSQL, m.id, string(next), code, text, now,
+			string(notify.Delivered), string(notify.Failed))
+	}
+	if err != nil {
+		return "", err
+	}
+	return next, nil
+}
+
+// reportTime is how a provider's time is stored: NULL when it did not say,
+// or said something the SQLite store cannot hold either (outside years
+// 0-9999 in UTC); a receipt is worth more than its timestamp.
+func reportTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t, err := dbTime("", t)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// RecordReply keeps r once per provider and sequence id, and reports
+// whether it was new. A reply without a sequence id cannot be told from
+// another, and is always kept.
+func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	now, err := dbTime("reply time", time.Now())
+	if err != nil {
+		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+	}
+	raw := []byte(r.Raw)
+	if raw == nil {
+		raw = []byte{}
+	}
+	tag, err := s.pool.Exec(ctx, replyInsertSQL, text(r.Provider), text(r.SequenceID), text(r.Recipient),
+		text(r.Content), text(r.DestCode), text(r.SignName), reportTime(r.At), now, raw)
+	if err != nil {
+		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Reports returns the receipts recorded for message id, oldest first; the
+// id "" lists the orphans.
+func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	rows, err := s.pool.Query(ctx, reportsSQL, text(messageID))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read the receipts of message %s: %w", messageID, err)
+	}
+	var (
+		rs              []notify.Report
+		r               notify.Report
+		channel, status string
+		reported        *time.Time
+		raw             []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
+		&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw}, func() error {
+		got := r
+		got.Channel, got.Status = notify.Channel(channel), notify.Status(status)
+		if reported != nil {
+			got.At = reported.UTC()
+		}
+		got.ReceivedAt = got.ReceivedAt.UTC()
+		if len(raw) > 0 {
+			got.Raw = append(json.RawMessage(nil), raw...)
+		}
+		rs = append(rs, got)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read the receipts of message %s: %w", messageID, err)
+	}
+	return rs, nil
+}
