@@ -119,15 +119,16 @@ func AliyunVoiceReport(body []byte) ([]Report, error) {
 		}
 		code := strings.TrimSpace(string(r.StatusCode))
 		return Report{Provider: "aliyun", Channel: notify.Voice, ProviderID: string(r.CallID),
-			Recipient: phone(r.Callee), Status: callStatus(code), Code: code, Text: string(r.StatusMsg),
+			Recipient: phone(r.Callee), Status: CallStatus(code), Code: code, Text: string(r.StatusMsg),
 			OutID: string(r.OutID), At: when(r.StatusTime, r.EndTime, r.OriginateTime), Raw: raw}, nil
 	})
 }
 
-// callStatus maps an Aliyun call status code: answered is delivered, the
+// CallStatus maps an Aliyun call status code (receipts and
+// QueryCallDetailByCallId): answered is delivered, the
 // intermediate states are submitted, and every other code is a call that
 // failed for good (busy, no answer, invalid number, ..., 999999).
-func callStatus(code string) notify.Status {
+func CallStatus(code string) notify.Status {
 	switch code {
 	case "200000", "200001":
 		return notify.Delivered

@@ -416,7 +416,7 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 
 // scanMessage reads a row of selectSQL. Its errors name no message: the
 // caller's do.
-func scanMessage(row *sql.Row) (*notify.Message, error) {
+func scanMessage(row interface{ Scan(...any) error }) (*notify.Message, error) {
 	var (
 		m                notify.Message
 		rcpt             string

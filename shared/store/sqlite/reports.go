@@ -1,0 +1,302 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+var _ notify.ReportStore = (*Store)(nil)
+
+// The statements of the receipts, in $N placeholders and standard SQL. A
+// PostgreSQL store runs the same ones; there the match must also lock the
+// message (FOR UPDATE), which SQLite's IMMEDIATE transaction does for the
+// whole file.
+const (
+	// reportMatchSQL finds the messages a receipt may name, newest first.
+	// provider_id <> '' lets SQLite use the partial index
+	// messages_provider_id, and keeps a receipt without an id from
+	// matching the records no provider accepted.
+	reportMatchSQL = `SELECT id, recipients, status FROM messages
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
+ORDER BY created_at DESC, id DESC`
+	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
+	out_id, reported_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING`
+	// reportFinalsSQL lists the final receipts of a message in the order
+	// they were recorded.
+	reportFinalsSQL = `SELECT recipient, status, code, text FROM reports
+WHERE message_id = $1 AND status IN ($2, $3)
+ORDER BY received_at, id`
+	// reportSettleSQL moves a message on; the guard keeps a final status
+	// final whatever the caller computed.
+	reportSettleSQL = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
+WHERE id = $1 AND status NOT IN ($6, $7)`
+	// reportSubmitSQL moves an accepted or unknown message to submitted.
+	reportSubmitSQL = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
+	reportsSQL      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
+	reported_at, received_at, raw
+FROM reports WHERE message_id = $1
+ORDER BY received_at, id`
+	replyInsertSQL = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
+	sent_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING`
+)
+
+// RecordReport keeps r and moves the message it names along its life
+// cycle, in one transaction. The message is the newest record with r's
+// provider, provider id and channel that has r.Recipient among its
+// recipients; with none (an unknown id, a masked or unknown number), r is
+// kept as an orphan, with MessageID "". A receipt that names no recipient
+// at all (Aliyun's VoiceCallReport does not) names the one recipient of a
+// message that has only one, a call always, and is kept as that
+// recipient's; of any other message it is an orphan. The same receipt
+// recorded before (provider, provider id, channel, recipient, status and
+// code) is a Duplicate and changes nothing, even when it was an orphan
+// then and would match now: a receipt that beats the send's outcome to the
+// store stays an orphan, for a later pass over the index reports_orphans.
+//
+// The message's status is then worked out from its final receipts, the
+// latest one recorded for each recipient: delivered when every recipient's
+// is delivered; failed when every recipient has one and one failed, with
+// that receipt's code and text as the error (a delivered message has
+// none). Short of that, a message still accepted or unknown becomes
+// submitted, since the provider evidently has it. A delivered or failed
+// message never moves. UpdatedAt is set when the status changes.
+func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	res, err := s.recordReport(ctx, r, time.Now())
+	if err != nil {
+		// Errors name the provider's id, never the recipient.
+		return notify.ReportResult{}, fmt.Errorf("sqlite: record %s receipt for %q: %w", r.Provider, r.ProviderID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time) (notify.ReportResult, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return notify.ReportResult{}, err
+	}
+	defer tx.Rollback()
+	m, err := matchReport(ctx, tx, r)
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("find its message: %w", err)
+	}
+	var res notify.ReportResult
+	if m != nil {
+		res.MessageID, res.Status = m.id, m.status
+		if r.Recipient == "" {
+			r.Recipient = m.recipients[0]
+		}
+	}
+	raw := []byte(r.Raw)
+	if raw == nil {
+		raw = []byte{}
+	}
+	ins, err := tx.ExecContext(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), formatTime(now), raw)
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
+	}
+	n, err := ins.RowsAffected()
+	if err != nil {
+		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
+	}
+	if n == 0 {
+		res.Duplicate = true
+		return res, nil // nothing was written: the deferred Rollback ends the transaction
+	}
+	if m != nil {
+		if res.Status, err = settle(ctx, tx, m, now); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// matched is the message a receipt names.
+type matched struct {
+	id         string
+	recipients []string
+	status     notify.Status
+}
+
+// matchReport returns the message r names, or nil.
+func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, error) {
+	rows, err := tx.QueryContext(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			m            matched
+			rcpt, status string
+		)
+		if err := rows.Scan(&m.id, &rcpt, &status); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(rcpt), &m.recipients); err != nil {
+			return nil, fmt.Errorf("message %s: decode recipients: %w", m.id, err)
+		}
+		if slices.Contains(m.recipients, r.Recipient) || (r.Recipient == "" && len(m.recipients) == 1) {
+			m.status = notify.Status(status)
+			return &m, rows.Err()
+		}
+	}
+	return nil, rows.Err()
+}
+
+// final is the latest final receipt of one recipient.
+type final struct {
+	status     notify.Status
+	code, text string
+	order      int // its place among the message's final receipts
+}
+
+// settle works out m's status from its receipts, records it if it changed,
+// and returns it.
+func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.Status, error) {
+	if m.status == notify.Delivered || m.status == notify.Failed {
+		return m.status, nil
+	}
+	rows, err := tx.QueryContext(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed))
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	latest := map[string]final{}
+	for i := 0; rows.Next(); i++ {
+		var (
+			rcpt, status string
+			f            = final{order: i}
+		)
+		if err := rows.Scan(&rcpt, &status, &f.code, &f.text); err != nil {
+			return "", err
+		}
+		f.status = notify.Status(status)
+		latest[rcpt] = f
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	var (
+		settled int
+		failed  *final
+	)
+	for _, rcpt := range m.recipients {
+		f, ok := latest[rcpt]
+		if !ok {
+			continue
+		}
+		settled++
+		if f.status == notify.Failed && (failed == nil || f.order > failed.order) {
+			failed = &f
+		}
+	}
+	var next notify.Status
+	var code, text string
+	switch {
+	case settled == len(m.recipients) && failed == nil:
+		next = notify.Delivered
+	case settled == len(m.recipients):
+		next, code, text = notify.Failed, failed.code, failed.text
+	case m.status == notify.Accepted || m.status == notify.Unknown:
+		next = notify.Submitted
+	default:
+		return m.status, nil
+	}
+	if next == notify.Submitted {
+		// The error of an unknown send stays: it is the history of the
+		// send, and the message is not settled yet.
+		_, err = tx.ExecContext(ctx, reportSubmitSQL, m.id, string(next), formatTime(now),
+			string(notify.Accepted), string(notify.Unknown))
+	} else {
+		_, err = tx.ExecContext(ctx, reportSettleSQL, m.id, string(next), code, text, formatTime(now),
+			string(notify.Delivered), string(notify.Failed))
+	}
+	if err != nil {
+		return "", err
+	}
+	return next, nil
+}
+
+// reportTime is how a provider's time is stored: "" when it did not say,
+// or said something the fixed-width layout cannot hold (year 0 in Beijing
+// is year -1 in UTC); a receipt is worth more than its timestamp.
+func reportTime(t time.Time) string {
+	if t.IsZero() || checkTime("", t) != nil {
+		return ""
+	}
+	return formatTime(t)
+}
+
+// RecordReply keeps r once per provider and sequence id, and reports
+// whether it was new. A reply without a sequence id cannot be told from
+// another, and is always kept.
+func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	raw := []byte(r.Raw)
+	if raw == nil {
+		raw = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, replyInsertSQL, r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode,
+		r.SignName, reportTime(r.At), formatTime(time.Now()), raw)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+	}
+	return n == 1, nil
+}
+
+// Reports returns the receipts recorded for message id, oldest first; the
+// id "" lists the orphans.
+func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	rows, err := s.db.QueryContext(ctx, reportsSQL, messageID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+	}
+	defer rows.Close()
+	var rs []notify.Report
+	for rows.Next() {
+		var (
+			r                  notify.Report
+			channel, status    string
+			reported, received string
+			raw                []byte
+		)
+		if err := rows.Scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status, &r.Code,
+			&r.Text, &r.OutID, &reported, &received, &raw); err != nil {
+			return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+		}
+		r.Channel, r.Status = notify.Channel(channel), notify.Status(status)
+		if len(raw) > 0 {
+			r.Raw = raw
+		}
+		if reported != "" {
+			if r.At, err = parseTime(reported); err != nil {
+				return nil, fmt.Errorf("sqlite: read the receipts of message %s: reported_at: %w", messageID, err)
+			}
+		}
+		if r.ReceivedAt, err = parseTime(received); err != nil {
+			return nil, fmt.Errorf("sqlite: read the receipts of message %s: received_at: %w", messageID, err)
+		}
+		rs = append(rs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+	}
+	return rs, nil
+}
