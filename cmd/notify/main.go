@@ -12,12 +12,15 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/app"
+	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
 	mailapp "github.com/seed4ddb146e/notify/shared/app/mail"
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
 	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/platform"
 )
 
@@ -53,17 +56,21 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer st.Close()
 	app.WarnKeyless(ctx, log, cfg)
 	mux := http.NewServeMux()
+	var routes []string
 	for _, fn := range []struct {
-		route string
+		name  string
 		build app.Builder
-	}{{"/sms", smsapp.New}, {"/tts", ttsapp.New}, {"/mail", mailapp.New}} {
+	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", callbackapp.New}} {
 		h, err := fn.build(ctx, cfg, st, log)
 		if err != nil {
-			return fmt.Errorf("%s: %w", fn.route, err)
+			return fmt.Errorf("%s: %w", fn.name, err)
 		}
-		mux.Handle(fn.route, h)
+		// Each function's handler serves its own routes below its name.
+		mux.Handle("/"+fn.name, h)
+		mux.Handle("/"+fn.name+"/", h)
+		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
 	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", cfg.DatabaseURL,
-		"routes", "POST /sms, POST /tts, POST /mail")
+		"routes", strings.Join(routes, ", "))
 	return platform.Start(mux, platform.Options{Name: "notify", Log: log, Getenv: getenv})
 }

@@ -69,6 +69,19 @@ func TestMakeRun(t *testing.T) {
 	if res.StatusCode != 200 || rep.Code != "OK" || !rep.Sandbox || rep.MessageId == "" {
 		t.Fatalf("reply %d %+v; want a sandboxed OK", res.StatusCode, rep)
 	}
+	st, err := http.Get("http://127.0.0.1:" + port + "/sms/status?GroupID=demo&MessageId=" + rep.MessageId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status struct {
+		Code     string
+		Messages []struct{ MessageId, Status string }
+	}
+	err = json.NewDecoder(st.Body).Decode(&status)
+	st.Body.Close()
+	if err != nil || st.StatusCode != 200 || len(status.Messages) != 1 || status.Messages[0].Status != "submitted" {
+		t.Errorf("GET /sms/status: %d %+v %v; want the message, submitted", st.StatusCode, status, err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "notify.db")); err != nil {
 		t.Errorf("no record store in TMPDIR: %v", err)
 	}

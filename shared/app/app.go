@@ -16,6 +16,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 	sandboxpkg "github.com/seed4ddb146e/notify/shared/provider/sandbox"
+	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -34,6 +35,8 @@ func OpenStore(ctx context.Context, cfg config.Config) (Store, error) {
 	switch kind {
 	case "sqlite":
 		return sqlite.Open(ctx, target)
+	case "postgres":
+		return postgres.Open(ctx, target)
 	default:
 		return nil, fmt.Errorf("open store: no store for %q", kind)
 	}
@@ -78,11 +81,18 @@ func Run(name, queuePath string, build Builder) error {
 const sandboxName = sandboxpkg.Name
 
 // Deps returns the parts of notify.Deps every function has: its groups, its
-// store (which keeps Idempotency-Key replies too, when it can) and its log.
+// store (which also keeps Idempotency-Key replies and receipts, and answers
+// status queries, when it can) and its log.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
-	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log}
+	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter}
 	if is, ok := st.(notify.IdempotencyStore); ok {
 		d.Idempotency = is
+	}
+	if f, ok := st.(notify.MessageFinder); ok {
+		d.Finder = f
+	}
+	if rs, ok := st.(notify.ReportStore); ok {
+		d.Reports = rs
 	}
 	return d
 }

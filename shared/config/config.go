@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -24,9 +25,14 @@ type Config struct {
 	Groups []notify.Group
 	Aliyun Aliyun
 	SMTP   SMTP
+	// Callback holds the secret path tokens of the callback function.
+	Callback Callback
 	// DatabaseURL names the store: "sqlite:<path>", by default a file in the
-	// temporary directory.
+	// temporary directory, or "postgres://...".
 	DatabaseURL string
+	// StatusRefreshAfter is how long after sending a status query asks the
+	// provider about a message no receipt has settled (0: the default).
+	StatusRefreshAfter time.Duration
 	// Port is where a function run outside any cloud runtime serves HTTP.
 	Port string
 	// KeylessGroups lists the groups authorized by GroupID alone, for the
@@ -54,6 +60,22 @@ type SMTP struct {
 	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total
 }
 
+// Callback holds the tokens that the providers' receipt pushes carry in
+// their path, /callback/{token}/<provider>/...: the pushes are not signed,
+// so the token is what tells them from forgeries. Token is
+// NOTIFY_CALLBACK_TOKEN; each provider's is NOTIFY_CALLBACK_TOKEN_<PROVIDER>
+// or, when that is not set, Token. An empty token refuses that provider's
+// pushes.
+type Callback struct {
+	Token   notify.Secret
+	Aliyun  notify.Secret
+	Tencent notify.Secret
+	Cloopen notify.Secret
+}
+
+// Configured reports whether any provider's pushes can be taken.
+func (c Callback) Configured() bool { return c.Aliyun != "" || c.Tencent != "" || c.Cloopen != "" }
+
 // Variables are the environment variables Load reads that a deployment
 // sets: template.yaml and s.yaml give every function each of them. Load
 // also reads PORT and TMPDIR, which the runtime or the shell provides.
@@ -68,6 +90,11 @@ var Variables = []string{
 	"NOTIFY_SMTP_URL",
 	"NOTIFY_MAIL_FROM",
 	"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES",
+	"NOTIFY_CALLBACK_TOKEN",
+	"NOTIFY_CALLBACK_TOKEN_ALIYUN",
+	"NOTIFY_CALLBACK_TOKEN_TENCENT",
+	"NOTIFY_CALLBACK_TOKEN_CLOOPEN",
+	"NOTIFY_STATUS_REFRESH_AFTER",
 }
 
 // Defaults.
@@ -77,6 +104,9 @@ const (
 	DefaultMailFrom           = "notify@localhost"
 	maxKeys                   = 2
 	minKeyLen                 = 16
+	// MinCallbackTokenLen is the shortest callback token: 22 characters
+	// of the URL-safe base64 alphabet hold 132 bits.
+	MinCallbackTokenLen = 22
 )
 
 type groupJSON struct {
@@ -112,6 +142,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Aliyun = loadAliyun(getenv, &p)
 	c.SMTP = loadSMTP(getenv, &p)
+	c.Callback = loadCallback(getenv, &p)
+	if v := strings.TrimSpace(getenv("NOTIFY_STATUS_REFRESH_AFTER")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			p.add("NOTIFY_STATUS_REFRESH_AFTER: %q; want a duration such as 60s, above 0 and at most 24h", v)
+		} else {
+			c.StatusRefreshAfter = d
+		}
+	}
 	if c.Port == "" {
 		c.Port = DefaultPort
 	} else if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
@@ -323,8 +362,33 @@ func loadSMTP(getenv func(string) string, p *problems) SMTP {
 	return s
 }
 
-// ParseDatabaseURL splits a NOTIFY_DATABASE_URL into its kind ("sqlite") and
-// what that kind's store opens.
+var callbackTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func loadCallback(getenv func(string) string, p *problems) Callback {
+	token := func(name string) notify.Secret {
+		t := strings.TrimSpace(getenv(name))
+		if t != "" && (len(t) < MinCallbackTokenLen || !callbackTokenPattern.MatchString(t)) {
+			// Never echo the token itself.
+			p.add("%s: must be at least %d characters of A-Z, a-z, 0-9, '_' and '-' (128 random bits or more, "+
+				"such as `openssl rand -hex 16` prints)", name, MinCallbackTokenLen)
+		}
+		return notify.Secret(t)
+	}
+	c := Callback{Token: token("NOTIFY_CALLBACK_TOKEN")}
+	or := func(s notify.Secret) notify.Secret {
+		if s == "" {
+			return c.Token
+		}
+		return s
+	}
+	c.Aliyun = or(token("NOTIFY_CALLBACK_TOKEN_ALIYUN"))
+	c.Tencent = or(token("NOTIFY_CALLBACK_TOKEN_TENCENT"))
+	c.Cloopen = or(token("NOTIFY_CALLBACK_TOKEN_CLOOPEN"))
+	return c
+}
+
+// ParseDatabaseURL splits a NOTIFY_DATABASE_URL into its kind ("sqlite" or
+// "postgres") and what that kind's store opens.
 func ParseDatabaseURL(s string) (kind, target string, err error) {
 	switch {
 	case strings.HasPrefix(s, "sqlite:"):
@@ -333,7 +397,9 @@ func ParseDatabaseURL(s string) (kind, target string, err error) {
 			return "", "", errors.New("sqlite: needs a file path, as in sqlite:/var/lib/notify/notify.db")
 		}
 		return "sqlite", path, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return "postgres", s, nil
 	default:
-		return "", "", errors.New("want sqlite:<path>")
+		return "", "", errors.New("want sqlite:<path> or postgres://...")
 	}
 }

@@ -95,7 +95,7 @@ func TestLoadProblems(t *testing.T) {
 			"ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
 			"NOTIFY_ALIYUN_SMS_ENDPOINT:",
 			`PORT: "http" is not a port number`,
-			"NOTIFY_DATABASE_URL: want sqlite:<path>",
+			"NOTIFY_DATABASE_URL: want sqlite:<path> or postgres://",
 			`NOTIFY_SMTP_URL: scheme "http"`,
 			"NOTIFY_MAIL_FROM:",
 			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES:",
@@ -154,5 +154,79 @@ func TestLoadReadsVariables(t *testing.T) {
 		if !read[k] {
 			t.Errorf("Variables lists %s, which Load never reads", k)
 		}
+	}
+}
+
+// Each provider's callback token falls back to NOTIFY_CALLBACK_TOKEN.
+func TestLoadCallbackTokens(t *testing.T) {
+	const (
+		shared = "c2hhcmVkLXRva2VuLTAxMjM0NTY3"
+		aliyun = "YWxpeXVuLXRva2VuLTAxMjM0NTY3_-"
+	)
+	tests := []struct {
+		name                     string
+		env                      map[string]string
+		aliyun, tencent, cloopen notify.Secret
+		configured               bool
+	}{
+		{"none", nil, "", "", "", false},
+		{"shared", map[string]string{"NOTIFY_CALLBACK_TOKEN": shared}, shared, shared, shared, true},
+		{"shared, Aliyun's own", map[string]string{"NOTIFY_CALLBACK_TOKEN": shared, "NOTIFY_CALLBACK_TOKEN_ALIYUN": aliyun},
+			aliyun, shared, shared, true},
+		{"Aliyun's only", map[string]string{"NOTIFY_CALLBACK_TOKEN_ALIYUN": " " + aliyun + "\n"}, aliyun, "", "", true},
+		{"Tencent's only", map[string]string{"NOTIFY_CALLBACK_TOKEN_TENCENT": shared}, "", shared, "", true},
+		{"Cloopen's only", map[string]string{"NOTIFY_CALLBACK_TOKEN_CLOOPEN": shared}, "", "", shared, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`}
+			for k, v := range tt.env {
+				vars[k] = v
+			}
+			c, err := Load(env(vars))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			cb := c.Callback
+			if cb.Aliyun != tt.aliyun || cb.Tencent != tt.tencent || cb.Cloopen != tt.cloopen || cb.Configured() != tt.configured {
+				t.Errorf("Callback = aliyun %q tencent %q cloopen %q configured %v; want %q %q %q %v",
+					cb.Aliyun.Reveal(), cb.Tencent.Reveal(), cb.Cloopen.Reveal(), cb.Configured(),
+					tt.aliyun.Reveal(), tt.tencent.Reveal(), tt.cloopen.Reveal(), tt.configured)
+			}
+			if got, want := cb.Token.Reveal(), tt.env["NOTIFY_CALLBACK_TOKEN"]; got != want {
+				t.Errorf("Token = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// A short or odd token is a problem that names its variable, never the
+// token.
+func TestLoadCallbackTokenProblems(t *testing.T) {
+	tests := []struct{ name, variable, token string }{
+		{"short", "NOTIFY_CALLBACK_TOKEN", "only-21-characters-xx"},
+		{"slash", "NOTIFY_CALLBACK_TOKEN_ALIYUN", "c2hhcmVkLXRva2VuLTAx/MjM0NTY3"},
+		{"plus and padding", "NOTIFY_CALLBACK_TOKEN_TENCENT", "c2hhcmVkLXRva2VuLTAx+MjM0NTY3=="},
+		{"inner space", "NOTIFY_CALLBACK_TOKEN_CLOOPEN", "c2hhcmVkLXRva2Vu LTAxMjM0NTY3"},
+		{"not ASCII", "NOTIFY_CALLBACK_TOKEN", "令牌令牌令牌令牌令牌令牌令牌令牌"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`, tt.variable: tt.token}))
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			if !strings.Contains(err.Error(), tt.variable+": must be at least 22 characters") {
+				t.Errorf("error does not name %s: %v", tt.variable, err)
+			}
+			if strings.Contains(err.Error(), tt.token) {
+				t.Errorf("error shows the token: %v", err)
+			}
+		})
+	}
+	// 22 characters is enough.
+	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`,
+		"NOTIFY_CALLBACK_TOKEN": "exactly-22-characters-"})); err != nil {
+		t.Errorf("a 22-character token: %v", err)
 	}
 }

@@ -121,6 +121,8 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox}
 		},
 	})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail"))
+	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),
+		providerIDField: "ProviderId", recipientField: "To"})
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail, GET /mail/status"))
 	return mux
 }

@@ -72,7 +72,9 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 				MessageId: s.MessageID, Sandbox: s.Sandbox}
 		},
 	})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms"))
+	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),
+		providerIDField: "BizId", recipientField: "PhoneNumber"})
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms, GET /sms/status"))
 	return mux
 }
 

@@ -94,6 +94,8 @@ func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 				MessageId: s.MessageID, Sandbox: s.Sandbox}
 		},
 	})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /tts"))
+	mux.Handle("/tts/status", &statusEndpoint{svc: svc, channel: notify.Voice, log: logOrDiscard(log),
+		providerIDField: "CallId", recipientField: "CalledNumber"})
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /tts, GET /tts/status"))
 	return mux
 }

@@ -29,8 +29,15 @@ type Deps struct {
 	// Idempotency keeps the replies of requests sent with an
 	// Idempotency-Key; nil turns the header off.
 	Idempotency IdempotencyStore
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Finder and Reports answer status queries; nil turns them off.
+	// Queriers ask the provider of a channel about messages no receipt has
+	// settled RefreshAfter (0: DefaultRefreshAfter) after they were sent.
+	Finder       MessageFinder
+	Reports      ReportStore
+	Queriers     map[Channel]Querier
+	RefreshAfter time.Duration
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -46,6 +53,9 @@ func NewService(d Deps) *Service {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.RefreshAfter == 0 {
+		d.RefreshAfter = DefaultRefreshAfter
 	}
 	return &Service{d: d}
 }

@@ -29,5 +29,8 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	if q, ok := d.SMS.(notify.Querier); ok {
+		d.Queriers = map[notify.Channel]notify.Querier{notify.SMS: q}
+	}
 	return httpapi.SMS(notify.NewService(d), log), nil
 }

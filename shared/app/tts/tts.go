@@ -29,5 +29,8 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	if q, ok := d.Voice.(notify.Querier); ok {
+		d.Queriers = map[notify.Channel]notify.Querier{notify.Voice: q}
+	}
 	return httpapi.TTS(notify.NewService(d), log), nil
 }

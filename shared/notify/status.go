@@ -1,0 +1,225 @@
+package notify
+
+import (
+	"context"
+	"time"
+)
+
+// MessageQuery selects one group's messages of one channel. Empty fields
+// select all; From and To, when set, bound the creation time [From, To).
+type MessageQuery struct {
+	GroupID    string
+	Channel    Channel
+	MessageID  string
+	ProviderID string
+	Recipient  string // canonical phone number
+	From, To   time.Time
+	Limit      int
+	Offset     int
+}
+
+// MessageFinder finds messages for status queries.
+type MessageFinder interface {
+	// FindMessages returns the page of messages q asks for, newest first,
+	// and how many match in all.
+	FindMessages(ctx context.Context, q MessageQuery) ([]*Message, int, error)
+}
+
+// Querier asks a provider what became of a message it accepted, for the
+// records no receipt has settled: Aliyun QuerySendDetails for SMS,
+// QueryCallDetailByCallId for calls. It returns one Report per recipient
+// the provider knows about; a provider that does not know yet returns none.
+type Querier interface {
+	Query(ctx context.Context, m *Message) ([]Report, error)
+}
+
+// Status query limits.
+const (
+	// DefaultRefreshAfter is how long after sending a status query asks
+	// the provider about a message no receipt has settled.
+	DefaultRefreshAfter = time.Minute
+
+	DefaultPageSize = 10
+	MaxPageSize     = 50 // as QuerySendDetails
+)
+
+// StatusRequest is a decoded status query: the caller's credentials, the
+// channel, and one way to name messages: MessageID, ProviderID (Aliyun
+// BizId or CallId), or Recipient with SendDate (yyyyMMdd, China time).
+type StatusRequest struct {
+	Credentials
+	Channel    Channel
+	MessageID  string
+	ProviderID string
+	Recipient  string
+	SendDate   string
+	Page       int // from 1; 0 is 1
+	PageSize   int // 0 is DefaultPageSize
+	// Fields name the request's parameters in errors: the caller's
+	// spelling of ProviderID and Recipient ("BizId", "PhoneNumber").
+	ProviderIDField, RecipientField string
+}
+
+// MessageStatus is one message as a status query shows it: its record,
+// where each recipient stands, and every receipt, oldest first.
+type MessageStatus struct {
+	*Message
+	Recipients []RecipientStatus
+	History    []Report
+}
+
+// RecipientStatus is where one recipient of a message stands.
+type RecipientStatus struct {
+	Recipient string
+	Status    Status
+	Code      string
+	Text      string
+	At        time.Time // of the receipt that said so; zero without one
+}
+
+// StatusPage is a page of a status query's messages.
+type StatusPage struct {
+	Total, Page, PageSize int
+	Messages              []MessageStatus
+}
+
+// china is the zone SendDate is read in.
+var china = time.FixedZone("CST", 8*3600)
+
+// Status answers a status query: the caller's group's messages it names,
+// with their recipients' states and history. A message still submitted or
+// unknown RefreshAfter after it was sent is first refreshed from the
+// provider (QuerySendDetails, QueryCallDetailByCallId), and what the
+// provider says is recorded like a receipt.
+func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, error) {
+	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: r.Channel}); err != nil {
+		return StatusPage{}, err
+	}
+	if s.d.Finder == nil || s.d.Reports == nil {
+		return StatusPage{}, &Error{Op: "status", Kind: Unavailable, Reason: "status_unavailable",
+			Err: errorString("this store keeps no receipts")}
+	}
+	q, err := r.query()
+	if err != nil {
+		return StatusPage{}, err
+	}
+	ms, total, err := s.d.Finder.FindMessages(ctx, q)
+	if err != nil {
+		return StatusPage{}, &Error{Op: "status.find", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+	}
+	page := StatusPage{Total: total, Page: q.Offset/q.Limit + 1, PageSize: q.Limit}
+	for _, m := range ms {
+		m = s.refresh(ctx, m)
+		history, err := s.d.Reports.Reports(ctx, m.ID)
+		if err != nil {
+			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		}
+		page.Messages = append(page.Messages, MessageStatus{Message: m, Recipients: recipientStates(m, history), History: history})
+	}
+	return page, nil
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func (r *StatusRequest) query() (MessageQuery, error) {
+	q := MessageQuery{GroupID: r.GroupID, Channel: r.Channel, MessageID: r.MessageID, ProviderID: r.ProviderID,
+		Limit: r.PageSize, Offset: 0}
+	switch {
+	case r.PageSize == 0:
+		q.Limit = DefaultPageSize
+	case r.PageSize < 1 || r.PageSize > MaxPageSize:
+		return q, Invalidf("PageSize", "out_of_range", "is %d; want 1 to %d", r.PageSize, MaxPageSize)
+	}
+	switch {
+	case r.Page == 0:
+	case r.Page < 1 || r.Page > 10000:
+		return q, Invalidf("Page", "out_of_range", "is %d; want 1 to 10000", r.Page)
+	default:
+		q.Offset = (r.Page - 1) * q.Limit
+	}
+	if r.Recipient != "" || r.SendDate != "" {
+		if r.Recipient == "" {
+			return q, Invalidf(r.RecipientField, "missing_field", "is required with SendDate")
+		}
+		if r.SendDate == "" {
+			return q, Invalidf("SendDate", "missing_field", "is required with %s (yyyyMMdd)", r.RecipientField)
+		}
+		day, err := time.ParseInLocation("20060102", r.SendDate, china)
+		if err != nil {
+			return q, Invalidf("SendDate", "invalid_field", "must be a date as yyyyMMdd")
+		}
+		q.From, q.To = day, day.AddDate(0, 0, 1)
+		q.Recipient = r.Recipient
+		if p, ok := NormalizePhone(r.Recipient); ok {
+			q.Recipient = p
+		}
+	}
+	if q.MessageID == "" && q.ProviderID == "" && q.Recipient == "" {
+		return q, Invalidf("MessageId", "missing_field", "name the messages: MessageId, %s, or %s with SendDate",
+			r.ProviderIDField, r.RecipientField)
+	}
+	return q, nil
+}
+
+// refresh asks the provider about a message no receipt has settled, once it
+// is old enough for the provider to know, and records the answer. On any
+// failure the message is shown as it stands.
+func (s *Service) refresh(ctx context.Context, m *Message) *Message {
+	q := s.d.Queriers[m.Channel]
+	if q == nil || m.Sandbox || m.ProviderID == "" || m.Provider != s.providerOf(m.Channel) ||
+		(m.Status != Submitted && m.Status != Unknown) || s.d.Now().Sub(m.CreatedAt) < s.d.RefreshAfter {
+		return m
+	}
+	reports, err := q.Query(ctx, m)
+	if err != nil {
+		s.d.Log.WarnContext(ctx, "refresh status from the provider", "message_id", m.ID, "err", err)
+		return m
+	}
+	for _, r := range reports {
+		if _, err := s.d.Reports.RecordReport(ctx, r); err != nil {
+			s.d.Log.WarnContext(ctx, "record the provider's status", "message_id", m.ID, "err", err)
+			return m
+		}
+	}
+	if fresh, err := s.d.Store.Message(ctx, m.ID); err == nil {
+		return fresh
+	}
+	return m
+}
+
+func (s *Service) providerOf(ch Channel) string {
+	switch ch {
+	case SMS:
+		return s.d.SMSProvider
+	case Voice:
+		return s.d.VoiceProvider
+	}
+	return s.d.MailProvider
+}
+
+// recipientStates is where each recipient of m stands: its latest final
+// receipt, else its latest receipt, else the message's own status.
+func recipientStates(m *Message, history []Report) []RecipientStatus {
+	out := make([]RecipientStatus, len(m.Recipients))
+	idx := make(map[string]int, len(m.Recipients))
+	for i, rc := range m.Recipients {
+		out[i] = RecipientStatus{Recipient: rc, Status: m.Status}
+		if m.Status == Delivered || m.Status == Failed {
+			out[i].Code, out[i].Text = m.ErrorCode, ""
+		}
+		idx[rc] = i
+	}
+	final := make([]bool, len(out))
+	for _, r := range history {
+		i, ok := idx[r.Recipient]
+		isFinal := r.Status == Delivered || r.Status == Failed
+		if !ok || (final[i] && !isFinal) {
+			continue
+		}
+		out[i] = RecipientStatus{Recipient: r.Recipient, Status: r.Status, Code: r.Code, Text: r.Text, At: r.At}
+		final[i] = final[i] || isFinal
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package aliyunvoice
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	dyvms "github.com/alibabacloud-go/dyvmsapi-20170525/v2/client"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/internal/aliyun"
+	"github.com/seed4ddb146e/notify/shared/receipt"
+)
+
+const opQuery = "aliyunvoice.QueryCallDetailByCallId"
+
+// ProdVoiceNotice is QueryCallDetailByCallId's product for text-to-speech
+// notice calls.
+const ProdVoiceNotice = 11000000300006
+
+var _ notify.Querier = (*Client)(nil)
+
+var china = time.FixedZone("CST", 8*3600)
+
+// callDetail is the JSON string QueryCallDetailByCallId answers in Data.
+type callDetail struct {
+	CallID    string `json:"callId"`
+	State     string `json:"state"`
+	StateDesc string `json:"stateDesc"`
+	Callee    string `json:"callee"`
+	EndDate   string `json:"endDate"`
+	StartDate string `json:"startDate"`
+}
+
+// Query asks QueryCallDetailByCallId what became of call m and returns its
+// Report, or none while the call has no state yet.
+func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
+	api, err := c.api()
+	if err != nil {
+		return nil, notify.E(opQuery, notify.Internal, err)
+	}
+	req := &dyvms.QueryCallDetailByCallIdRequest{CallId: tea.String(m.ProviderID), ProdId: tea.Int64(ProdVoiceNotice),
+		QueryDate: tea.Int64(m.CreatedAt.UnixMilli())}
+	var data string
+	_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
+		resp, err := api.QueryCallDetailByCallIdWithOptions(req, c.runtime)
+		if err != nil || resp.Body == nil {
+			return aliyun.Answer{}, err
+		}
+		b := resp.Body
+		data = tea.StringValue(b.Data)
+		return aliyun.Answer{Code: tea.StringValue(b.Code), Message: tea.StringValue(b.Message),
+			RequestID: tea.StringValue(b.RequestId), ID: m.ProviderID}, nil
+	})
+	if err != nil || strings.TrimSpace(data) == "" {
+		return nil, err
+	}
+	var d callDetail
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return nil, notify.E(opQuery, notify.Ambiguous, err)
+	}
+	if d.State == "" {
+		return nil, nil
+	}
+	r := notify.Report{Provider: Name, Channel: notify.Voice, ProviderID: m.ProviderID, Status: receipt.CallStatus(d.State),
+		Code: d.State, Text: d.StateDesc}
+	if len(m.Recipients) > 0 {
+		r.Recipient = m.Recipients[0] // the callee is masked in the answer
+	}
+	for _, t := range []string{d.EndDate, d.StartDate} {
+		if at, err := time.ParseInLocation(time.DateTime, t, china); err == nil {
+			r.At = at
+			break
+		}
+	}
+	return []notify.Report{r}, nil
+}
