@@ -55,7 +55,7 @@ type Config = aliyun.Config
 // Client sends SMS through Aliyun. It is safe for concurrent use.
 type Client struct {
 	runtime *util.RuntimeOptions
-	api     func() (*dysms.Client, error) // made on first use
+	api     *aliyun.Pool[*dysms.Client] // SDK clients, one per call in progress
 }
 
 var _ notify.SMSSender = (*Client)(nil)
@@ -66,13 +66,13 @@ func New(c Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.Lazy(s, dysms.NewClient)}, nil
+	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.NewPool(s, dysms.NewClient)}, nil
 }
 
 // SendSMS sends m to all its numbers in one SendSms request. The receipt's
 // ProviderID is Aliyun's BizId. Errors are *notify.Error values.
 func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
-	api, err := c.api()
+	api, err := c.api.Get()
 	if err != nil {
 		return notify.Receipt{}, notify.E(opSend, notify.Internal, err)
 	}
@@ -88,6 +88,7 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 		req.OutId = tea.String(m.OutID)
 	}
 	return aliyun.Do(ctx, opSend, func() (aliyun.Answer, error) {
+		defer c.api.Put(api) // once the SDK is done with it, whenever that is
 		resp, err := api.SendSmsWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

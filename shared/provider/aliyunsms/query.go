@@ -27,17 +27,18 @@ var china = time.FixedZone("CST", 8*3600)
 // has settled (SendStatus 3 delivered, 2 failed); one still waiting for its
 // receipt (1) gives none.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
-	api, err := c.api()
-	if err != nil {
-		return nil, notify.E(opQuery, notify.Internal, err)
-	}
 	var reports []notify.Report
 	for _, phone := range m.Recipients[:min(len(m.Recipients), MaxQueried)] {
+		api, err := c.api.Get()
+		if err != nil {
+			return reports, notify.E(opQuery, notify.Internal, err)
+		}
 		req := &dysms.QuerySendDetailsRequest{PhoneNumber: tea.String(phoneNumbers([]string{phone})),
 			BizId: tea.String(m.ProviderID), SendDate: tea.String(m.CreatedAt.In(china).Format("20060102")),
 			PageSize: tea.Int64(10), CurrentPage: tea.Int64(1)}
 		var details []*dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO
-		_, err := aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
+		_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
+			defer c.api.Put(api) // once the SDK is done with it, whenever that is
 			resp, err := api.QuerySendDetailsWithOptions(req, c.runtime)
 			if err != nil || resp.Body == nil {
 				return aliyun.Answer{}, err

@@ -43,7 +43,7 @@ type Config = aliyun.Config
 // Client places voice calls through Aliyun. It is safe for concurrent use.
 type Client struct {
 	runtime *util.RuntimeOptions
-	api     func() (*dyvms.Client, error) // made on first use
+	api     *aliyun.Pool[*dyvms.Client] // SDK clients, one per call in progress
 }
 
 var _ notify.Caller = (*Client)(nil)
@@ -54,13 +54,13 @@ func New(c Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.Lazy(s, dyvms.NewClient)}, nil
+	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.NewPool(s, dyvms.NewClient)}, nil
 }
 
 // Call places v with one SingleCallByTts request. The receipt's ProviderID
 // is Aliyun's CallId. Errors are *notify.Error values.
 func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Receipt, error) {
-	api, err := c.api()
+	api, err := c.api.Get()
 	if err != nil {
 		return notify.Receipt{}, notify.E(opCall, notify.Internal, err)
 	}
@@ -75,6 +75,7 @@ func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Receipt, 
 		Speed:            int32p(v.Speed),
 	}
 	return aliyun.Do(ctx, opCall, func() (aliyun.Answer, error) {
+		defer c.api.Put(api) // once the SDK is done with it, whenever that is
 		resp, err := api.SingleCallByTtsWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

@@ -37,7 +37,7 @@ type callDetail struct {
 // Query asks QueryCallDetailByCallId what became of call m and returns its
 // Report, or none while the call has no state yet.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
-	api, err := c.api()
+	api, err := c.api.Get()
 	if err != nil {
 		return nil, notify.E(opQuery, notify.Internal, err)
 	}
@@ -45,6 +45,7 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 		QueryDate: tea.Int64(m.CreatedAt.UnixMilli())}
 	var data string
 	_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
+		defer c.api.Put(api) // once the SDK is done with it, whenever that is
 		resp, err := api.QueryCallDetailByCallIdWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

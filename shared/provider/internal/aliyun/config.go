@@ -139,16 +139,36 @@ type sdkConfig[T any] interface {
 	SetConnectTimeout(int) *T
 }
 
-// Lazy returns a function that makes the SDK client with newClient, from
-// the darabonba-openapi Config (v1 or v2) for s, on its first call, and
-// returns the same client (or error) on every call:
+// Pool hands out SDK clients, one to each call in progress, made on first
+// need from the darabonba-openapi Config (v1 or v2) for the settings:
 //
-//	api := aliyun.Lazy(s, dysms.NewClient)
+//	pool := aliyun.NewPool(s, dysms.NewClient)
 //
-// Nothing is made at a function's cold start.
-func Lazy[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) func() (C, error) {
-	return sync.OnceValues(func() (C, error) { return newClient(sdkConfigOf[T, P](s)) })
+// A darabonba-openapi Client is not safe for concurrent use: every
+// RPC-style request reads and clears its Headers field (GetRpcHeaders), a
+// data race the race detector reports under concurrent sends. Clients are
+// cheap to make (no network: tea shares its HTTP clients), so each call
+// takes one of its own. Nothing is made at a function's cold start.
+type Pool[C any] struct {
+	pool sync.Pool
+	make func() (C, error)
 }
+
+// NewPool returns a Pool of clients newClient makes for s.
+func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) *Pool[C] {
+	return &Pool[C]{make: func() (C, error) { return newClient(sdkConfigOf[T, P](s)) }}
+}
+
+// Get returns a client no call in progress holds.
+func (p *Pool[C]) Get() (C, error) {
+	if c, ok := p.pool.Get().(C); ok {
+		return c, nil
+	}
+	return p.make()
+}
+
+// Put gives back a client whose call is over.
+func (p *Pool[C]) Put(c C) { p.pool.Put(c) }
 
 // sdkConfigOf returns the darabonba-openapi Config (v1 or v2) for s.
 //
