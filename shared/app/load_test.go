@@ -1,0 +1,186 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/app"
+	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
+)
+
+var pg pgtest.Cluster
+
+func TestMain(m *testing.M) { pg.Main(m) }
+
+const (
+	loadRequests    = 2000
+	loadConcurrency = 32
+	loadToken       = "load-test-token-0123456789abcdef"
+)
+
+// TestLoad drives the local server (the sms and callback functions on one
+// HTTP server, as make run serves them) with 2,000 sends at 32 at once
+// against the fake Dysmsapi, then with their 2,000 delivery receipts and
+// 200 of them pushed again, on each store: every send is recorded and sent
+// exactly once, every receipt lands once, and every message ends
+// delivered. Throughput is logged (go test -v -run TestLoad).
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	t.Run("sqlite", func(t *testing.T) { load(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
+	t.Run("postgres", func(t *testing.T) { load(t, pg.Database(t)) })
+}
+
+func load(t *testing.T, databaseURL string) {
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: "LTAI-load", AccessKeySecret: "load-secret"})
+	fakeSrv := httptest.NewServer(fake)
+	defer fakeSrv.Close()
+	vars := map[string]string{
+		"NOTIFY_GROUPS":                   `[{"id":"load","channels":["sms"]}]`,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "LTAI-load",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "load-secret",
+		"NOTIFY_ALIYUN_SMS_ENDPOINT":      fakeSrv.URL,
+		"NOTIFY_CALLBACK_TOKEN":           loadToken,
+		"NOTIFY_DATABASE_URL":             databaseURL,
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	for name, build := range map[string]app.Builder{"sms": smsapp.New, "callback": callbackapp.New} {
+		h, err := build(ctx, cfg, st, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle("/"+name, h)
+		mux.Handle("/"+name+"/", h)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency}, Timeout: 30 * time.Second}
+
+	type sent struct{ number, bizID, messageID string }
+	results := make([]sent, loadRequests)
+	var failures atomic.Int64
+	start := time.Now()
+	run(loadRequests, func(i int) {
+		number := fmt.Sprintf("138%08d", i)
+		body := `{"GroupID":"load","PhoneNumbers":"` + number + `","SignName":"notify","TemplateCode":"SMS_0001","TemplateParam":"123456"}`
+		var rep struct{ Code, BizId, MessageId string }
+		if status := postJSON(client, srv.URL+"/sms", body, &rep); status != 200 || rep.Code != "OK" {
+			failures.Add(1)
+			return
+		}
+		results[i] = sent{number, rep.BizId, rep.MessageId}
+	})
+	sendTime := time.Since(start)
+	if n := failures.Load(); n > 0 {
+		t.Fatalf("%d of %d sends failed", n, loadRequests)
+	}
+
+	start = time.Now()
+	pushes := loadRequests + loadRequests/10 // 200 receipts pushed twice
+	run(pushes, func(i int) {
+		s := results[i%loadRequests]
+		body := `[{"phone_number":"` + s.number + `","send_time":"2026-11-24 10:00:00","report_time":"2026-11-24 10:00:03",` +
+			`"success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":"` + s.bizID + `"}]`
+		var ack struct{ Code *int }
+		if status := postJSON(client, srv.URL+"/callback/"+loadToken+"/aliyun/sms-report", body, &ack); status != 200 ||
+			ack.Code == nil || *ack.Code != 0 {
+			failures.Add(1)
+		}
+	})
+	receiptTime := time.Since(start)
+	if n := failures.Load(); n > 0 {
+		t.Fatalf("%d of %d receipt pushes failed", n, pushes)
+	}
+
+	// Zero lost, zero duplicated.
+	if n := len(fake.Sends()); n != loadRequests {
+		t.Errorf("the provider sent %d messages, want %d", n, loadRequests)
+	}
+	rs := st.(notify.ReportStore)
+	seen := map[string]bool{}
+	for _, s := range results {
+		if seen[s.messageID] {
+			t.Fatalf("message id %s given twice", s.messageID)
+		}
+		seen[s.messageID] = true
+		m, err := st.Message(ctx, s.messageID)
+		if err != nil {
+			t.Fatalf("message %s lost: %v", s.messageID, err)
+		}
+		reports, err := rs.Reports(ctx, s.messageID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != notify.Delivered || m.ProviderID != s.bizID || len(reports) != 1 {
+			t.Fatalf("message %s: status %s, %d receipts; want delivered with one receipt", s.messageID, m.Status, len(reports))
+		}
+	}
+	t.Logf("%s: %d sends in %v (%.0f/s), %d receipt pushes in %v (%.0f/s), %d at once",
+		strings.SplitN(databaseURL, ":", 2)[0], loadRequests, sendTime.Round(time.Millisecond),
+		float64(loadRequests)/sendTime.Seconds(), pushes, receiptTime.Round(time.Millisecond),
+		float64(pushes)/receiptTime.Seconds(), loadConcurrency)
+}
+
+// run calls f(0..n-1) from loadConcurrency goroutines.
+func run(n int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < loadConcurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func postJSON(c *http.Client, url, body string, v any) int {
+	res, err := c.Post(url, "application/json", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return 0
+	}
+	return res.StatusCode
+}
