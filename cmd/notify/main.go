@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -38,13 +39,47 @@ func getenv(k string) string {
 
 func main() {
 	log := platform.Logger(os.Stderr, slog.LevelInfo)
+	run := serve
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "migrate":
+			run = migrate
+		default:
+			fmt.Fprintf(os.Stderr, "usage: notify [migrate]\n  (no argument) serve every function locally\n  migrate       apply the store's schema migrations and exit\n")
+			os.Exit(2)
+		}
+	}
 	if err := run(context.Background(), log); err != nil {
 		log.Error("notify stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger) error {
+// migrate applies the migrations of the store NOTIFY_DATABASE_URL names, as
+// every function also does at cold start, for deployments that migrate
+// before they roll out.
+func migrate(ctx context.Context, log *slog.Logger) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "store migrated", "database", redact(cfg.DatabaseURL))
+	return st.Close()
+}
+
+// redact drops the password from a database URL for the log.
+func redact(u string) string {
+	if p, err := url.Parse(u); err == nil && p.User != nil {
+		return p.Redacted()
+	}
+	return u
+}
+
+func serve(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -70,7 +105,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		mux.Handle("/"+fn.name+"/", h)
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
-	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", cfg.DatabaseURL,
+	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", redact(cfg.DatabaseURL),
 		"routes", strings.Join(routes, ", "))
 	return platform.Start(mux, platform.Options{Name: "notify", Log: log, Getenv: getenv})
 }

@@ -107,3 +107,28 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
+
+// TestMigrate runs `notify migrate` against a new SQLite file.
+func TestMigrate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "notify")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "m.db")
+	cmd := exec.Command(bin, "migrate")
+	cmd.Env = []string{"NOTIFY_DATABASE_URL=sqlite:" + db, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "store migrated") {
+		t.Fatalf("notify migrate: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("no database: %v", err)
+	}
+	if err := exec.Command(bin, "bogus").Run(); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+}

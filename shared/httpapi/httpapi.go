@@ -69,6 +69,20 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 		return
 	}
+	if o, fromQueue := notify.OriginFrom(r.Context()); fromQueue {
+		// A producer may name its message: then a message sent twice to the
+		// queue, or to two queues, is one message of its group.
+		if key := probeString(body, "IdempotencyKey", "idempotency_key"); key != "" {
+			if len(key) > MaxIdempotencyKeyLen || !printableASCII(key) {
+				he := requestError(http.StatusBadRequest, "IdempotencyKey", "invalid_idempotency_key",
+					"must be 1 to 255 printable ASCII characters")
+				writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
+				return
+			}
+			o.Source, o.MessageID = "key", probeGroup(body)+":"+key
+			r = r.WithContext(notify.WithOrigin(r.Context(), o))
+		}
+	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if st := e.svc.Idempotency(); st != nil {
 			e.idempotent(w, r, body, key, st)
@@ -88,6 +102,18 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	writeJSON(w, http.StatusOK, e.reply(sent))
 }
 
+// UnrecordedWarning is the Warning of a reply whose message was sent but
+// whose outcome could not be recorded.
+const UnrecordedWarning = "sent, but the outcome could not be recorded; the record stays accepted until a receipt or a status query settles it. Do not resend"
+
+// warning is the Warning of the reply to s, if any.
+func warning(s notify.Sent) string {
+	if s.Unrecorded {
+		return UnrecordedWarning
+	}
+	return ""
+}
+
 // refused records a queue message refused for good before the pipeline
 // recorded it: the queue drops it, and the record says why. It returns the
 // id of the message's record, if it has one.
@@ -100,17 +126,21 @@ func (e *endpoint) refused(r *http.Request, body []byte, err error, messageID st
 
 // probeGroup reads the group a request body names, as GroupID or group_id,
 // from a body that may not decode as a whole; "" when it names none.
-func probeGroup(body []byte) string {
-	var g struct {
-		GroupID  json.RawMessage
-		GroupID2 json.RawMessage `json:"group_id"`
+func probeGroup(body []byte) string { return probeString(body, "GroupID", "group_id") }
+
+// probeString reads the first of the named fields of a JSON object body
+// that holds a string or a number; "" when none does.
+func probeString(body []byte, names ...string) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
 	}
-	_ = json.Unmarshal(body, &g)
-	group, _ := scalar(g.GroupID, "GroupID")
-	if group == "" {
-		group, _ = scalar(g.GroupID2, "group_id")
+	for _, n := range names {
+		if v, err := scalar(fields[n], n); err == nil && v != "" {
+			return v
+		}
 	}
-	return group
+	return ""
 }
 
 func logOrDiscard(log *slog.Logger) *slog.Logger {

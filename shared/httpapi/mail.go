@@ -36,7 +36,8 @@ type mailReply struct {
 	Message          string
 	MessageId        string
 	ThreadIdentifier string
-	Sandbox          bool `json:",omitempty"`
+	Sandbox          bool   `json:",omitempty"`
+	Warning          string `json:",omitempty"`
 }
 
 // MailBodyLimit is the largest POST /mail body for attachments of at most
@@ -118,7 +119,7 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 			if s.Sandbox {
 				msg = "OK (sandbox: not sent)"
 			}
-			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox}
+			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
 		},
 	})
 	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),

@@ -28,7 +28,8 @@ type smsReply struct {
 	RequestId string
 	BizId     string
 	MessageId string
-	Sandbox   bool `json:",omitempty"`
+	Sandbox   bool   `json:",omitempty"`
+	Warning   string `json:",omitempty"`
 }
 
 // DecodeSMS turns a POST /sms body into an SMSRequest (credentials aside).
@@ -69,7 +70,7 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 		},
 		reply: func(s notify.Sent) any {
 			return smsReply{Code: s.Code, Message: s.Message, RequestId: s.RequestID, BizId: s.ProviderID,
-				MessageId: s.MessageID, Sandbox: s.Sandbox}
+				MessageId: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
 		},
 	})
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),

@@ -30,7 +30,8 @@ type ttsReply struct {
 	Code      string
 	Message   string
 	MessageId string
-	Sandbox   bool `json:",omitempty"`
+	Sandbox   bool   `json:",omitempty"`
+	Warning   string `json:",omitempty"`
 }
 
 // DecodeTTS turns a POST /tts body into a VoiceRequest (credentials aside).
@@ -91,7 +92,7 @@ func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 		},
 		reply: func(s notify.Sent) any {
 			return ttsReply{RequestId: s.RequestID, CallId: s.ProviderID, Code: s.Code, Message: s.Message,
-				MessageId: s.MessageID, Sandbox: s.Sandbox}
+				MessageId: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
 		},
 	})
 	mux.Handle("/tts/status", &statusEndpoint{svc: svc, channel: notify.Voice, log: logOrDiscard(log),

@@ -69,6 +69,11 @@ func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
 type Sent struct {
 	MessageID string
 	Receipt
+	// Unrecorded is true when the provider took the message but its
+	// outcome could not be written: the record stays accepted, a queue
+	// redelivery is not sent again, and a receipt or a status query
+	// settles it.
+	Unrecorded bool
 }
 
 // send records m, calls deliver, and records what became of it. It is the
@@ -126,7 +131,10 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 	// already answered, and a caller that went away must not lose the record.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if ferr := s.d.Store.FinishMessage(wctx, m.ID, o); ferr != nil {
+	ferr := s.d.Store.FinishMessage(wctx, m.ID, o)
+	if ferr != nil {
+		// The provider id is in this line: it is how the record is
+		// settled by hand if no receipt comes.
 		s.d.Log.ErrorContext(ctx, "record outcome after send", "message_id", m.ID, "status", o.Status,
 			"provider_id", o.ProviderID, "err", ferr)
 	}
@@ -137,7 +145,7 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 		return Sent{MessageID: m.ID}, err
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
-	return Sent{MessageID: m.ID, Receipt: rc}, nil
+	return Sent{MessageID: m.ID, Receipt: rc, Unrecorded: ferr != nil}, nil
 }
 
 // replay answers a queue message delivered again with what became of its

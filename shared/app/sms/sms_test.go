@@ -451,3 +451,19 @@ func TestQueueConcurrentDeliveries(t *testing.T) {
 		t.Errorf("%d OK replies, %d sends; want at least one OK and exactly one send", ok, len(g.fake.Sends()))
 	}
 }
+
+// A producer-given IdempotencyKey in the body names a queue message across
+// queue message ids: the same key delivered under two ids is sent once.
+func TestQueueProducerKey(t *testing.T) {
+	g := newGateway(t, nil)
+	body := strings.Replace(seedBody, `"GroupID"`, `"IdempotencyKey":"order-7","GroupID"`, 1)
+	_, first := g.postQueued(t, body, "sqs-id-1")
+	status, second := g.postQueued(t, body, "mns-id-2")
+	if status != 200 || second.MessageId != first.MessageId || len(g.fake.Sends()) != 1 {
+		t.Errorf("second delivery %d %+v (first %+v), %d sends; want the first answer and one send", status, second, first,
+			len(g.fake.Sends()))
+	}
+	if m := g.Record(t, first.MessageId); m.QueueKey != "key:bc-fumin:order-7" {
+		t.Errorf("queue key %q", m.QueueKey)
+	}
+}

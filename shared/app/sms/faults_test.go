@@ -1,0 +1,77 @@
+package sms_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/app/apptest"
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
+)
+
+// finishFails is a real store whose outcome writes fail, as when the
+// database goes down between recording a message and its outcome.
+type finishFails struct{ *sqlite.Store }
+
+func (finishFails) FinishMessage(context.Context, string, notify.Outcome) error {
+	return errors.New("database is down")
+}
+
+// Store down after the send: the reply says the message went out and its
+// outcome is unrecorded, and a queue redelivery does not send it again.
+func TestStoreDownAfterSend(t *testing.T) {
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	vars := map[string]string{"NOTIFY_GROUPS": groups, "ALIBABA_CLOUD_ACCESS_KEY_ID": akID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret, "NOTIFY_ALIYUN_SMS_ENDPOINT": srv.URL}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "notify.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := smsapp.New(t.Context(), cfg, finishFails{st}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{Function: &apptest.Function{Handler: h, Store: st}, fake: fake}
+
+	var rep struct{ Code, BizId, MessageId, Warning string }
+	status, _ := g.Post(t, "/sms", seedBody, nil, 5*time.Second, &rep)
+	if status != 200 || rep.Code != "OK" || rep.BizId == "" || rep.Warning != httpapi.UnrecordedWarning {
+		t.Fatalf("reply %d %+v; want OK with the unrecorded warning", status, rep)
+	}
+	if m := g.Record(t, rep.MessageId); m.Status != notify.Accepted {
+		t.Errorf("record status %s; want accepted (the outcome was not written)", m.Status)
+	}
+
+	// From a queue: the first delivery is sent, the redelivery finds the
+	// accepted record and does not send again.
+	if status, rep := g.postQueued(t, seedBody, "m-1"); status != 200 {
+		t.Fatalf("queued: %d %+v", status, rep)
+	}
+	status, again := g.postQueued(t, seedBody, "m-1")
+	if status != 202 || again.Reason != "redelivered_in_doubt" {
+		t.Errorf("redelivery: %d %+v; want 202 redelivered_in_doubt", status, again)
+	}
+	if n := len(fake.Sends()); n != 2 {
+		t.Errorf("the provider sent %d messages, want 2 (one HTTP, one queued)", n)
+	}
+}
