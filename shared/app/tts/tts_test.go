@@ -1,7 +1,10 @@
 package tts_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +167,33 @@ func TestTTSSandbox(t *testing.T) {
 	}
 	if g.fake.Requests() != 0 {
 		t.Error("the sandbox called Aliyun")
+	}
+}
+
+// A call no receipt has settled is refreshed from QueryCallDetailByCallId.
+func TestTTSStatusRefresh(t *testing.T) {
+	g := newGateway(t, map[string]string{"NOTIFY_STATUS_REFRESH_AFTER": "1ms"})
+	_, sent := g.post(t, seedBody, 5*time.Second)
+	time.Sleep(5 * time.Millisecond)
+	r := httptest.NewRequest(http.MethodGet, "/tts/status?GroupID=bc-fmb&CallId="+url.QueryEscape(sent.CallId), nil)
+	w := httptest.NewRecorder()
+	g.Handler.ServeHTTP(w, r)
+	var rep struct {
+		Code     string
+		Messages []struct {
+			MessageId, Status string
+			Recipients        []struct{ Recipient, Status, Code string }
+		}
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil || w.Code != 200 || len(rep.Messages) != 1 {
+		t.Fatalf("reply %d %s", w.Code, w.Body)
+	}
+	m := rep.Messages[0]
+	if m.MessageId != sent.MessageId || m.Status != "delivered" || m.Recipients[0].Code != "200000" ||
+		m.Recipients[0].Recipient != "18683441008" {
+		t.Errorf("refreshed call = %+v; want delivered (200000) from QueryCallDetailByCallId", m)
+	}
+	if rec := g.Record(t, sent.MessageId); rec.Status != notify.Delivered {
+		t.Errorf("record status %s; the refresh was not recorded", rec.Status)
 	}
 }
