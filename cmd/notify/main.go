@@ -22,6 +22,7 @@ import (
 	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 )
 
@@ -39,26 +40,24 @@ func getenv(k string) string {
 
 func main() {
 	log := platform.Logger(os.Stderr, slog.LevelInfo)
-	run := serve
+	var cmd string
 	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "migrate":
-			run = migrate
-		default:
-			fmt.Fprintf(os.Stderr, "usage: notify [migrate]\n  (no argument) serve every function locally\n  migrate       apply the store's schema migrations and exit\n")
-			os.Exit(2)
-		}
+		cmd = os.Args[1]
 	}
-	if err := run(context.Background(), log); err != nil {
+	if cmd != "" && cmd != "migrate" {
+		fmt.Fprintf(os.Stderr, "usage: notify [migrate]\n  (no argument) serve every function locally\n  migrate       apply the store's schema migrations and exit\n")
+		os.Exit(2)
+	}
+	if err := run(context.Background(), log, cmd); err != nil {
 		log.Error("notify stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-// migrate applies the migrations of the store NOTIFY_DATABASE_URL names, as
-// every function also does at cold start, for deployments that migrate
-// before they roll out.
-func migrate(ctx context.Context, log *slog.Logger) error {
+// run opens the store the configuration names, which applies its
+// migrations, and then either stops there (migrate: for deployments that
+// migrate before they roll out) or serves every function.
+func run(ctx context.Context, log *slog.Logger, cmd string) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -67,8 +66,12 @@ func migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "store migrated", "database", redact(cfg.DatabaseURL))
-	return st.Close()
+	defer st.Close()
+	if cmd == "migrate" {
+		log.InfoContext(ctx, "store migrated", "database", redact(cfg.DatabaseURL))
+		return nil
+	}
+	return serve(ctx, log, cfg, st)
 }
 
 // redact drops the password from a database URL for the log.
@@ -79,16 +82,8 @@ func redact(u string) string {
 	return u
 }
 
-func serve(ctx context.Context, log *slog.Logger) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+// serve serves every function's routes on one local HTTP server.
+func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.Store) error {
 	app.WarnKeyless(ctx, log, cfg)
 	mux := http.NewServeMux()
 	var routes []string
