@@ -226,3 +226,32 @@ func TestCheckAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestSettle(t *testing.T) {
+	d := func(rc string) Report { return Report{Recipient: rc, Status: Delivered, Code: "DELIVERED"} }
+	f := func(rc, code string) Report { return Report{Recipient: rc, Status: Failed, Code: code, Text: code + " text"} }
+	two := []string{"a", "b"}
+	tests := []struct {
+		name   string
+		status Status
+		finals []Report
+		next   Status
+		code   string
+		moves  bool
+	}{
+		{"all delivered", Submitted, []Report{d("a"), d("b")}, Delivered, "", true},
+		{"one still out", Submitted, []Report{d("a")}, Submitted, "", false},
+		{"one still out, unknown before", Unknown, []Report{d("a")}, Submitted, "", true},
+		{"all final, one failed", Submitted, []Report{d("a"), f("b", "MK:0001")}, Failed, "MK:0001", true},
+		{"the latest failure wins", Accepted, []Report{f("a", "X1"), f("b", "X2")}, Failed, "X2", true},
+		{"a later delivered receipt counts", Submitted, []Report{f("a", "X1"), d("b"), d("a")}, Delivered, "", true},
+		{"never backwards", Delivered, []Report{f("a", "X1"), f("b", "X2")}, Delivered, "", false},
+		{"receipts of others ignored", Submitted, []Report{d("a"), d("c")}, Submitted, "", false},
+	}
+	for _, tt := range tests {
+		next, code, _, moves := Settle(tt.status, two, tt.finals)
+		if next != tt.next || code != tt.code || moves != tt.moves {
+			t.Errorf("%s: Settle = %s %q %v; want %s %q %v", tt.name, next, code, moves, tt.next, tt.code, tt.moves)
+		}
+	}
+}

@@ -72,3 +72,44 @@ type ReportStore interface {
 	// Reports returns the receipts recorded for message id, oldest first.
 	Reports(ctx context.Context, messageID string) ([]Report, error)
 }
+
+// Settle is the life-cycle rule receipts apply to a message: given its
+// status, its recipients and its final receipts (Delivered or Failed) in the
+// order they were recorded, it returns the status the message moves to, the
+// error code and text that go with it, and whether it moves at all.
+//
+// Each recipient counts by its latest final receipt. The message is
+// delivered when every recipient is; failed when every recipient has a
+// final receipt and one failed, with the code and text of the latest failed
+// one; short of that, a message still accepted or unknown becomes submitted,
+// since the provider evidently has it. A delivered or failed message never
+// moves.
+func Settle(status Status, recipients []string, finals []Report) (next Status, code, text string, moves bool) {
+	if status == Delivered || status == Failed {
+		return status, "", "", false
+	}
+	latest := make(map[string]int, len(finals)) // recipient -> index of its latest final receipt
+	for i, r := range finals {
+		latest[r.Recipient] = i
+	}
+	settled, failed := 0, -1
+	for _, rc := range recipients {
+		i, ok := latest[rc]
+		if !ok {
+			continue
+		}
+		settled++
+		if finals[i].Status == Failed && i > failed {
+			failed = i
+		}
+	}
+	switch {
+	case settled == len(recipients) && failed < 0:
+		return Delivered, "", "", true
+	case settled == len(recipients):
+		return Failed, finals[failed].Code, finals[failed].Text, true
+	case status == Accepted || status == Unknown:
+		return Submitted, "", "", true
+	}
+	return status, "", "", false
+}

@@ -166,15 +166,8 @@ func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, err
 	return &m, nil
 }
 
-// final is the latest final receipt of one recipient.
-type final struct {
-	status     notify.Status
-	code, text string
-	order      int // its place among the message's final receipts
-}
-
-// settle works out m's status from its receipts, records it if it changed,
-// and returns it.
+// settle works out m's status from its receipts (notify.Settle), records
+// it if it changed, and returns it.
 func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
 		return m.status, nil
@@ -183,45 +176,21 @@ func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.S
 	if err != nil {
 		return "", err
 	}
-	latest := map[string]final{}
 	var (
-		i            int
-		rcpt, status string
-		f            final
+		finals []notify.Report
+		f      notify.Report
+		status string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&rcpt, &status, &f.code, &f.text}, func() error {
-		f.status, f.order = notify.Status(status), i
-		latest[rcpt] = f
-		i++
+	_, err = pgx.ForEachRow(rows, []any{&f.Recipient, &status, &f.Code, &f.Text}, func() error {
+		f.Status = notify.Status(status)
+		finals = append(finals, f)
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	var (
-		settled int
-		failed  *final
-	)
-	for _, rcpt := range m.recipients {
-		f, ok := latest[rcpt]
-		if !ok {
-			continue
-		}
-		settled++
-		if f.status == notify.Failed && (failed == nil || f.order > failed.order) {
-			failed = &f
-		}
-	}
-	var next notify.Status
-	var code, text string
-	switch {
-	case settled == len(m.recipients) && failed == nil:
-		next = notify.Delivered
-	case settled == len(m.recipients):
-		next, code, text = notify.Failed, failed.code, failed.text
-	case m.status == notify.Accepted || m.status == notify.Unknown:
-		next = notify.Submitted
-	default:
+	next, code, text, moves := notify.Settle(m.status, m.recipients, finals)
+	if !moves {
 		return m.status, nil
 	}
 	if next == notify.Submitted {

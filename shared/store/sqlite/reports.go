@@ -63,13 +63,8 @@ ON CONFLICT DO NOTHING`
 // then and would match now: a receipt that beats the send's outcome to the
 // store stays an orphan, for a later pass over the index reports_orphans.
 //
-// The message's status is then worked out from its final receipts, the
-// latest one recorded for each recipient: delivered when every recipient's
-// is delivered; failed when every recipient has one and one failed, with
-// that receipt's code and text as the error (a delivered message has
-// none). Short of that, a message still accepted or unknown becomes
-// submitted, since the provider evidently has it. A delivered or failed
-// message never moves. UpdatedAt is set when the status changes.
+// The message then moves as notify.Settle says; UpdatedAt is set when its
+// status changes.
 func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
@@ -157,15 +152,8 @@ func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, er
 	return nil, rows.Err()
 }
 
-// final is the latest final receipt of one recipient.
-type final struct {
-	status     notify.Status
-	code, text string
-	order      int // its place among the message's final receipts
-}
-
-// settle works out m's status from its receipts, records it if it changed,
-// and returns it.
+// settle works out m's status from its receipts (notify.Settle), records
+// it if it changed, and returns it.
 func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
 		return m.status, nil
@@ -175,45 +163,23 @@ func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.
 		return "", err
 	}
 	defer rows.Close()
-	latest := map[string]final{}
-	for i := 0; rows.Next(); i++ {
+	var finals []notify.Report
+	for rows.Next() {
 		var (
-			rcpt, status string
-			f            = final{order: i}
+			f      notify.Report
+			status string
 		)
-		if err := rows.Scan(&rcpt, &status, &f.code, &f.text); err != nil {
+		if err := rows.Scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
 			return "", err
 		}
-		f.status = notify.Status(status)
-		latest[rcpt] = f
+		f.Status = notify.Status(status)
+		finals = append(finals, f)
 	}
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
-	var (
-		settled int
-		failed  *final
-	)
-	for _, rcpt := range m.recipients {
-		f, ok := latest[rcpt]
-		if !ok {
-			continue
-		}
-		settled++
-		if f.status == notify.Failed && (failed == nil || f.order > failed.order) {
-			failed = &f
-		}
-	}
-	var next notify.Status
-	var code, text string
-	switch {
-	case settled == len(m.recipients) && failed == nil:
-		next = notify.Delivered
-	case settled == len(m.recipients):
-		next, code, text = notify.Failed, failed.code, failed.text
-	case m.status == notify.Accepted || m.status == notify.Unknown:
-		next = notify.Submitted
-	default:
+	next, code, text, moves := notify.Settle(m.status, m.recipients, finals)
+	if !moves {
 		return m.status, nil
 	}
 	if next == notify.Submitted {
