@@ -5,12 +5,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seed4ddb146e/notify/shared/store/migration"
 )
 
 // migrations holds the schema, one numbered file per change:
@@ -23,13 +22,6 @@ var migrations embed.FS
 // migrationLock is the key of the advisory lock that serializes migrations
 // within a database: the first eight bytes of "notify.m" read as a number.
 const migrationLock = 0x6e6f746966792e6d
-
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string // the file name, recorded with the version
-	sql     string
-}
 
 // Migrate applies the migrations the database at url lacks, as Open does,
 // for a command that prepares a database before the functions start.
@@ -60,36 +52,6 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 	return nil
 }
 
-// readMigrations returns the *.sql files at the root of fsys in version
-// order. A name must start with a positive number followed by "_"; two files
-// may not share a number.
-func readMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	ms := make([]migration, 0, len(names))
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNN_what.sql with NNN > 0", name)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
-}
-
 // migrate applies the migrations in fsys that the database has not seen,
 // all in one transaction that also records their versions in
 // schema_migrations: PostgreSQL's DDL is transactional, so a failing
@@ -102,7 +64,7 @@ func readMigrations(fsys fs.FS) ([]migration, error) {
 // left to do. Versions the database has and fsys lacks, from a newer binary,
 // are left alone: migrations only add, so older code keeps working.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
-	ms, err := readMigrations(fsys)
+	ms, err := migration.Read(fsys)
 	if err != nil {
 		return err
 	}
@@ -132,15 +94,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 		return err
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-			m.version, m.name); err != nil {
-			return fmt.Errorf("record migration %s: %w", m.name, err)
+			m.Version, m.Name); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -150,9 +112,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 }
 
 // missing reports whether any of ms is not applied.
-func missing(ms []migration, applied map[int]bool) bool {
+func missing(ms []migration.Migration, applied map[int]bool) bool {
 	for _, m := range ms {
-		if !applied[m.version] {
+		if !applied[m.Version] {
 			return true
 		}
 	}

@@ -6,10 +6,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/store/migration"
 )
 
 // migrations holds the schema, one numbered file per change:
@@ -19,43 +18,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string // the file name, recorded with the version
-	sql     string
-}
-
-// readMigrations returns the *.sql files at the root of fsys in version
-// order. A name must start with a positive number followed by "_"; two files
-// may not share a number.
-func readMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	ms := make([]migration, 0, len(names))
-	for _, name := range names {
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNN_what.sql with NNN > 0", name)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
-		}
-	}
-	return ms, nil
-}
-
 // migrate applies the migrations in fsys that db has not seen, each in a
 // transaction of its own that also records its version in
 // schema_migrations. The database's connections begin IMMEDIATE
@@ -64,7 +26,7 @@ func readMigrations(fsys fs.FS) ([]migration, error) {
 // Versions the database has and fsys lacks, from a newer binary, are left
 // alone: migrations only add, so older code keeps working.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-	ms, err := readMigrations(fsys)
+	ms, err := migration.Read(fsys)
 	if err != nil {
 		return err
 	}
@@ -73,11 +35,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		return err
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		if err := apply(ctx, db, m); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -115,7 +77,7 @@ func appliedVersions(ctx context.Context, db *sql.DB) (map[int]bool, error) {
 }
 
 // apply runs m unless another process got there first.
-func apply(ctx context.Context, db *sql.DB, m migration) error {
+func apply(ctx context.Context, db *sql.DB, m migration.Migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -130,17 +92,17 @@ func apply(ctx context.Context, db *sql.DB, m migration) error {
 	}
 	var done bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`,
-		m.version).Scan(&done); err != nil {
+		m.Version).Scan(&done); err != nil {
 		return err
 	}
 	if done {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-		m.version, m.name, formatTime(time.Now())); err != nil {
+		m.Version, m.Name, formatTime(time.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

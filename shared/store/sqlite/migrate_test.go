@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/migration"
 )
 
 // schema returns the embedded migrations plus extra files.
@@ -94,13 +95,13 @@ func TestLaterMigration(t *testing.T) {
 // releasedVersions lists the versions of the embedded migrations.
 func releasedVersions(t *testing.T) []int {
 	t.Helper()
-	ms, err := readMigrations(schema(t, nil))
+	ms, err := migration.Read(schema(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var vs []int
 	for _, m := range ms {
-		vs = append(vs, m.version)
+		vs = append(vs, m.Version)
 	}
 	return vs
 }
@@ -128,44 +129,6 @@ func TestFailedMigration(t *testing.T) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("table created by the failed migration: count %d, err %v; want 0, nil", n, err)
-	}
-}
-
-func TestReadMigrations(t *testing.T) {
-	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
-	tests := []struct {
-		name    string
-		fsys    fstest.MapFS
-		want    []string // names in order
-		wantErr string
-	}{
-		{"ordered by number", fstest.MapFS{"010_c.sql": sql, "002_b.sql": sql, "1_a.sql": sql, "README.md": sql},
-			[]string{"1_a.sql", "002_b.sql", "010_c.sql"}, ""},
-		{"no number", fstest.MapFS{"messages.sql": sql}, nil, "migration messages.sql: name must be NNN_what.sql"},
-		{"zero", fstest.MapFS{"000_init.sql": sql}, nil, "migration 000_init.sql: name must be NNN_what.sql"},
-		{"no underscore", fstest.MapFS{"001.sql": sql}, nil, "migration 001.sql: name must be NNN_what.sql"},
-		{"shared number", fstest.MapFS{"001_a.sql": sql, "1_b.sql": sql}, nil, "migrations 001_a.sql and 1_b.sql share version 1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ms, err := readMigrations(tt.fsys)
-			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Errorf("readMigrations = %v, want an error starting %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, m := range ms {
-				got = append(got, m.name)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("readMigrations = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
 
