@@ -80,19 +80,10 @@ type httpInput struct {
 func decodeHTTP(k Kind, payload []byte) (httpInput, error) {
 	var in httpInput
 	switch k {
-	case HTTPAPI:
+	case HTTPAPI, FunctionURL:
+		// A Function URL event has the HTTP API 2.0 shape, less routeKey
+		// and pathParameters, which are not read here.
 		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return in, err
-		}
-		in = httpInput{method: ev.RequestContext.HTTP.Method, path: ev.RawPath, rawQuery: ev.RawQueryString,
-			header: singleHeaders(ev.Headers), cookies: ev.Cookies, body: ev.Body, base64: ev.IsBase64Encoded,
-			sourceIP: ev.RequestContext.HTTP.SourceIP, host: ev.RequestContext.DomainName}
-		if in.path == "" {
-			in.path = (&url.URL{Path: ev.RequestContext.HTTP.Path}).EscapedPath()
-		}
-	case FunctionURL:
-		var ev events.LambdaFunctionURLRequest
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return in, err
 		}
