@@ -229,7 +229,9 @@ func TestCheckAddress(t *testing.T) {
 
 func TestSettle(t *testing.T) {
 	d := func(rc string) Report { return Report{Recipient: rc, Status: Delivered, Code: "DELIVERED"} }
-	f := func(rc, code string) Report { return Report{Recipient: rc, Status: Failed, Code: code, Text: code + " text"} }
+	f := func(rc, code string) Report {
+		return Report{Recipient: rc, Status: Failed, Code: code, Text: code + " text"}
+	}
 	two := []string{"a", "b"}
 	tests := []struct {
 		name   string
