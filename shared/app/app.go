@@ -16,31 +16,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 	sandboxpkg "github.com/seed4ddb146e/notify/shared/provider/sandbox"
-	"github.com/seed4ddb146e/notify/shared/store/postgres"
-	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
-
-// Store is a notify.Store that must be closed.
-type Store interface {
-	notify.Store
-	Close() error
-}
-
-// OpenStore opens the store cfg.DatabaseURL names and applies its migrations.
-func OpenStore(ctx context.Context, cfg config.Config) (Store, error) {
-	kind, target, err := config.ParseDatabaseURL(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	switch kind {
-	case "sqlite":
-		return sqlite.Open(ctx, target)
-	case "postgres":
-		return postgres.Open(ctx, target)
-	default:
-		return nil, fmt.Errorf("open store: no store for %q", kind)
-	}
-}
 
 // WarnKeyless logs, at cold start, each group that callers reach by GroupID
 // alone, as seed 000 did: anyone who learns the id can send.
@@ -54,7 +30,8 @@ func WarnKeyless(ctx context.Context, log *slog.Logger, cfg config.Config) {
 type Builder func(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error)
 
 // Run is the whole life of a function binary: read the environment once,
-// open the store, build the handler, and hand it to the platform (AWS
+// name the store (LazyStore: opened by the first request that needs it),
+// build the handler, and hand it to the platform (AWS
 // Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue
 // messages are replayed to. It returns only when the function cannot start
 // or its local server stops.
@@ -65,7 +42,7 @@ func Run(name, queuePath string, build Builder) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := LazyStore(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,7 +118,28 @@ type groupJSON struct {
 	MailDomains []string `json:"mail_domains"`
 }
 
-var groupIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+// validGroupID reports whether id is 1 to 64 letters, digits and ._:-,
+// starting with a letter or digit.
+func validGroupID(id string) bool {
+	if id == "" || len(id) > 64 || !alnum(id[0]) {
+		return false
+	}
+	return onlyBytes(id, func(c byte) bool { return alnum(c) || c == '.' || c == '_' || c == ':' || c == '-' })
+}
+
+func alnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+
+// onlyBytes reports whether every byte of s is ok. Plain loops, not
+// regular expressions: compiling those at every cold start costs more than
+// the checks.
+func onlyBytes(s string, ok func(byte) bool) bool {
+	for i := range len(s) {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // problems collects what is wrong, in order.
 type problems []string
@@ -202,7 +222,7 @@ func loadGroups(raw string, p *problems) []notify.Group {
 		switch {
 		case gj.ID == "":
 			p.add("%s.id: missing", at)
-		case !groupIDPattern.MatchString(gj.ID):
+		case !validGroupID(gj.ID):
 			p.add("%s.id: must be 1-64 letters, digits, '.', '_', ':' or '-'", at)
 		}
 		if j, dup := seen[gj.ID]; dup && gj.ID != "" {
@@ -362,12 +382,10 @@ func loadSMTP(getenv func(string) string, p *problems) SMTP {
 	return s
 }
 
-var callbackTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 func loadCallback(getenv func(string) string, p *problems) Callback {
 	token := func(name string) notify.Secret {
 		t := strings.TrimSpace(getenv(name))
-		if t != "" && (len(t) < MinCallbackTokenLen || !callbackTokenPattern.MatchString(t)) {
+		if t != "" && (len(t) < MinCallbackTokenLen || !onlyBytes(t, func(c byte) bool { return alnum(c) || c == '_' || c == '-' })) {
 			// Never echo the token itself.
 			p.add("%s: must be at least %d characters of A-Z, a-z, 0-9, '_' and '-' (128 random bits or more, "+
 				"such as `openssl rand -hex 16` prints)", name, MinCallbackTokenLen)

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/postgres"
+)
+
+// Store is what every store under shared/store provides: messages,
+// Idempotency-Key replies, receipts and status queries. It must be closed.
+type Store interface {
+	notify.Store
+	notify.IdempotencyStore
+	notify.MessageFinder
+	notify.ReportStore
+	Close() error
+}
+
+var (
+	_ Store = (*postgres.Store)(nil)
+	_ Store = (*lazyStore)(nil)
+)
+
+// errNoSQLite is what a build without the embedded store says of a
+// sqlite: URL.
+var errNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
+	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
+
+// OpenStore opens the store cfg.DatabaseURL names and applies its
+// migrations.
+func OpenStore(ctx context.Context, cfg config.Config) (Store, error) {
+	kind, target, err := storeTarget(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "sqlite" {
+		return openSQLite(ctx, target)
+	}
+	return postgres.Open(ctx, target)
+}
+
+// storeTarget checks, without any I/O, that this build has the store
+// cfg.DatabaseURL names.
+func storeTarget(cfg config.Config) (kind, target string, err error) {
+	kind, target, err = config.ParseDatabaseURL(cfg.DatabaseURL)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("open store: %w", err)
+	case kind == "sqlite" && !haveSQLite:
+		return "", "", fmt.Errorf("open store: NOTIFY_DATABASE_URL: %w", errNoSQLite)
+	case kind != "sqlite" && kind != "postgres":
+		return "", "", fmt.Errorf("open store: no store for %q", kind)
+	}
+	return kind, target, nil
+}
+
+// LazyStore returns the store cfg.DatabaseURL names without opening it:
+// the first call that needs it opens it (connecting, applying migrations),
+// so that a function's cold start does no I/O before its runtime loop
+// starts. A failed open is an *notify.Error of kind Unavailable for that
+// call, and the next call tries again. A URL this build cannot open is an
+// error at once.
+func LazyStore(cfg config.Config) (Store, error) {
+	if _, _, err := storeTarget(cfg); err != nil {
+		return nil, err
+	}
+	return &lazyStore{open: func(ctx context.Context) (Store, error) { return OpenStore(ctx, cfg) }}, nil
+}
+
+// lazyStore opens its store on first use. Calls that find it open take no
+// lock; calls that race to open it wait for the first.
+type lazyStore struct {
+	open func(context.Context) (Store, error)
+	st   atomic.Pointer[Store]
+	mu   sync.Mutex // held while opening
+}
+
+func (l *lazyStore) get(ctx context.Context) (Store, error) {
+	if st := l.st.Load(); st != nil {
+		return *st, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st := l.st.Load(); st != nil {
+		return *st, nil
+	}
+	st, err := l.open(ctx)
+	if err != nil {
+		return nil, notify.E("store.open", notify.Unavailable, err)
+	}
+	l.st.Store(&st)
+	return st, nil
+}
+
+// Close closes the store if it was opened.
+func (l *lazyStore) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st := l.st.Swap(nil); st != nil {
+		return (*st).Close()
+	}
+	return nil
+}
+
+func (l *lazyStore) CreateMessage(ctx context.Context, m *notify.Message) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.CreateMessage(ctx, m)
+}
+
+func (l *lazyStore) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.FinishMessage(ctx, id, o)
+}
+
+func (l *lazyStore) Message(ctx context.Context, id string) (*notify.Message, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Message(ctx, id)
+}
+
+func (l *lazyStore) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.MessageByQueueKey(ctx, key)
+}
+
+func (l *lazyStore) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*notify.Message, int, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return st.FindMessages(ctx, q)
+}
+
+func (l *lazyStore) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*notify.Idempotency, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.ClaimIdempotency(ctx, k)
+}
+
+func (l *lazyStore) CompleteIdempotency(ctx context.Context, groupID, key string, status int, reply []byte) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.CompleteIdempotency(ctx, groupID, key, status, reply)
+}
+
+func (l *lazyStore) ReleaseIdempotency(ctx context.Context, groupID, key string) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.ReleaseIdempotency(ctx, groupID, key)
+}
+
+func (l *lazyStore) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return notify.ReportResult{}, err
+	}
+	return st.RecordReport(ctx, r)
+}
+
+func (l *lazyStore) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.RecordReply(ctx, r)
+}
+
+func (l *lazyStore) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Reports(ctx, messageID)
+}

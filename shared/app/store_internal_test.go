@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
+)
+
+var testNow = time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+
+// TestLazyStore checks that the store opens on the first call that needs
+// it, once however many calls race there, and that a failed open fails
+// that call as Unavailable and is tried again by the next.
+func TestLazyStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	var opens, fails atomic.Int32
+	fails.Store(1)
+	l := &lazyStore{open: func(ctx context.Context) (Store, error) {
+		opens.Add(1)
+		if fails.Add(-1) >= 0 {
+			return nil, errors.New("connection refused")
+		}
+		return sqlite.Open(ctx, path)
+	}}
+	t.Cleanup(func() { l.Close() })
+	if n := opens.Load(); n != 0 {
+		t.Fatalf("%d opens before any call; want 0", n)
+	}
+	m := &notify.Message{ID: notify.NewID(testNow), GroupID: "g", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		Status: notify.Accepted, CreatedAt: testNow, UpdatedAt: testNow}
+	err := l.CreateMessage(ctx, m)
+	if k := notify.KindOf(err); k != notify.Unavailable {
+		t.Fatalf("first call while the store is down: %v (kind %v); want kind unavailable", err, k)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := l.Message(ctx, m.ID)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if notify.KindOf(err) != notify.Invalid { // not_found: the first create never reached the store
+			t.Errorf("call after the store came up: %v; want not_found", err)
+		}
+	}
+	if n := opens.Load(); n != 2 {
+		t.Errorf("%d opens; want 2 (the failed one, then one for all racing calls)", n)
+	}
+	if err := l.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := l.Message(ctx, m.ID); err != nil || got.ID != m.ID {
+		t.Errorf("Message = %v, %v; want the record", got, err)
+	}
+}
+
+// TestLazyStoreRefusesUnknownStores checks that a URL this build cannot
+// open is refused at once, without I/O.
+func TestLazyStoreRefusesUnknownStores(t *testing.T) {
+	for _, url := range []string{"mysql://x", "sqlite:"} {
+		if _, err := LazyStore(config.Config{DatabaseURL: url}); err == nil {
+			t.Errorf("LazyStore(%q) = nil error; want one", url)
+		}
+	}
+	if _, err := LazyStore(config.Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/none"}); err != nil {
+		t.Errorf("LazyStore(postgres://...) = %v; want no error and no connection", err)
+	}
+}
