@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error for the edge: httpapi maps it to an HTTP status,
@@ -74,7 +75,10 @@ type Error struct {
 	Code      string
 	Message   string
 	RequestID string // the provider's request id, when it answered
-	Err       error
+	// RetryAfter, for Throttled, is how long until the limit lets the
+	// request through; 0 when unknown.
+	RetryAfter time.Duration
+	Err        error
 }
 
 // E builds an *Error for op of kind k wrapping err (which may be nil).

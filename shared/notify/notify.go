@@ -95,7 +95,11 @@ type TextMessage struct {
 	SignName     string
 	TemplateCode string
 	Params       string // a JSON object whose values are all strings, or ""
-	OutID        string
+	// ParamList holds the template's values in the order a positional
+	// template takes them (Tencent's TemplateParamSet, Cloopen's datas);
+	// nil for a provider that names its parameters (Aliyun takes Params).
+	ParamList []string
+	OutID     string
 }
 
 // Receipt is a provider's acceptance of a message.
@@ -105,6 +109,21 @@ type Receipt struct {
 	Code       string // the provider's success code, "OK" for Aliyun
 	Message    string
 	Sandbox    bool // the sandbox accepted it and nothing left the machine
+	// Recipients is set by a provider that answers for each number on its
+	// own (Tencent SendSms): one entry per number sent, in request order.
+	// The receipt means at least one number was accepted; ProviderID is
+	// then the first accepted number's id.
+	Recipients []RecipientReceipt
+}
+
+// RecipientReceipt is one number's part of a provider's answer.
+type RecipientReceipt struct {
+	Number     string // as in TextMessage.PhoneNumbers
+	ProviderID string // the provider's id for this number (Tencent SerialNo); "" when refused
+	Code       string // the provider's code for this number ("Ok" at Tencent)
+	// Err is why the provider refused this number, an *Error; nil when it
+	// accepted it.
+	Err error
 }
 
 // SMSSender hands a text message to one SMS provider. An error is an *Error

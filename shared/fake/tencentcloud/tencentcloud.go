@@ -1,0 +1,328 @@
+// Package tencentcloud is a fake Tencent Cloud SMS service (API 3.0,
+// SendSms 2021-01-11) for tests and local runs: a server on 127.0.0.1 that
+// speaks the real wire protocol, so a client talks to it unchanged but for
+// its endpoint.
+//
+// It checks a request the way the real service does: POST with a JSON
+// body; the common headers X-TC-Action, X-TC-Version, X-TC-Region and
+// X-TC-Timestamp; the TC3-HMAC-SHA256 Authorization header, recomputed from
+// the request as received (its Content-Type and the headers SignedHeaders
+// lists), with the SecretId, the credential scope and a timestamp within
+// MaxSkew of the fake's clock; then SendSms's parameters and each number.
+// It answers HTTP 200 in the real shapes, always with a RequestId:
+//
+//	{"Response":{"SendStatusSet":[{"SerialNo":"2433:...","PhoneNumber":"+8613800138000","Fee":1,
+//	  "SessionContext":"...","Code":"Ok","Message":"send success","IsoCode":"CN"}],"RequestId":"..."}}
+//	{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"..."},"RequestId":"..."}}
+//
+// It records every send it accepted (Sends) and can be told to fail in each
+// way the real service and the network in front of it fail (Fail, and the
+// Fault values). The formats are those of provider-wire.md section 4 and
+// Tencent's API documents; the error codes are the SDK's
+// (tencentcloud/sms/v20210111/errors.go). The wording of some messages is
+// the fake's own.
+//
+// What the fake does not do: GET requests and the older signature, the
+// 2019-07-11 version, templates (any TemplateId and any parameters are
+// accepted), message lengths (every accepted number costs a Fee of 1).
+//
+//	fake := tencentcloud.Start(t, tencentcloud.Config{SecretID: "AKIDtest", SecretKey: "key", SDKAppID: "1400006666"})
+//	// point a client at fake.URL() ...
+//	got := fake.Sends()
+package tencentcloud
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The API the fake serves.
+const (
+	Service = "sms"
+	Action  = "SendSms"
+	Version = "2021-01-11"
+)
+
+// maxBody bounds the request bodies the fake reads.
+const maxBody = 1 << 20
+
+// Config is the fake's account.
+type Config struct {
+	SecretID  string
+	SecretKey string
+	// SDKAppID is the SMS application the account owns; "" accepts any.
+	SDKAppID string
+	// Now is the fake's clock for timestamp checks; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is the fake service. Its methods are safe for concurrent use.
+type Server struct {
+	c        Config
+	srv      *httptest.Server
+	requests atomic.Int64
+	serials  atomic.Uint64
+	faults   faults
+	mu       sync.Mutex
+	sends    []Send
+}
+
+// Send is one SendSms the fake accepted: at least one of its numbers was
+// sent.
+type Send struct {
+	RequestID      string
+	Region         string
+	Body           []byte   // the request body as it arrived
+	PhoneNumbers   []string // PhoneNumberSet, as the request gave it
+	SmsSdkAppID    string
+	SignName       string
+	TemplateID     string
+	TemplateParams []string // TemplateParamSet; nil when the request had none
+	SessionContext string
+	ExtendCode     string
+	SenderID       string
+	Statuses       []Status // the answer for each number, in request order
+	At             time.Time
+}
+
+// Status is the answer for one number, as SendStatusSet carries it: Code
+// "Ok" and a SerialNo when it was sent.
+type Status struct {
+	SerialNo       string `json:"SerialNo"`
+	PhoneNumber    string `json:"PhoneNumber"`
+	Fee            int    `json:"Fee"`
+	SessionContext string `json:"SessionContext"`
+	Code           string `json:"Code"`
+	Message        string `json:"Message"`
+	IsoCode        string `json:"IsoCode"`
+}
+
+// New starts a fake service for the account c on 127.0.0.1, for a local
+// run or a test; Close stops it.
+func New(c Config) *Server {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	s := &Server{c: c}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Start starts a fake service for the account c that stops at the end of
+// the test.
+func Start(tb testing.TB, c Config) *Server {
+	tb.Helper()
+	s := New(c)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// URL returns the service's base URL, http://127.0.0.1:port.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close closes the clients' connections, which ends slow answers, and
+// stops the service.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Requests returns how many requests have reached the service, answered or
+// not.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// Sends returns the sends accepted so far, oldest first.
+func (s *Server) Sends() []Send {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Send(nil), s.sends...)
+}
+
+// tcError is an error answer: {"Response":{"Error":{...},"RequestId":...}}.
+type tcError struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	id := newRequestID()
+	f := s.faults.next()
+	// The body is read first, whatever the fault: a client has then
+	// written its whole request, as it would have to reach Tencent.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	switch {
+	case f.kind == dropConn:
+		drop(w)
+		return
+	case f.kind == gateway:
+		writeHTML(w, f.status)
+		return
+	case f.kind == notJSON:
+		writeHTML(w, http.StatusOK)
+		return
+	case err != nil:
+		writeError(w, id, &tcError{Code: "InvalidParameter", Message: "The request body could not be read."})
+		return
+	}
+	if f.kind == slowReply {
+		t := time.NewTimer(f.delay)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+	req, e := s.check(r, body)
+	if e == nil && f.kind == apiError {
+		e = &tcError{Code: f.code, Message: f.message}
+	}
+	if e != nil {
+		writeError(w, id, e)
+		return
+	}
+	statuses := s.send(id, r.Header.Get("X-TC-Region"), body, req, f)
+	if f.kind == acceptThenDrop {
+		drop(w)
+		return
+	}
+	writeJSON(w, struct {
+		SendStatusSet []Status `json:"SendStatusSet"`
+		RequestID     string   `json:"RequestId"`
+	}{statuses, id})
+}
+
+// check checks the request's method, common parameters and signature, and
+// returns its SendSms parameters.
+func (s *Server) check(r *http.Request, body []byte) (sendRequest, *tcError) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodPost || err != nil || mt != "application/json" {
+		return sendRequest{}, &tcError{Code: "InvalidParameter",
+			Message: "The fake serves POST requests with Content-Type application/json only."}
+	}
+	for _, p := range [...]struct{ header, name string }{
+		{"X-TC-Action", "Action"}, {"X-TC-Version", "Version"}, {"X-TC-Timestamp", "Timestamp"}, {"X-TC-Region", "Region"},
+	} {
+		if r.Header.Get(p.header) == "" {
+			return sendRequest{}, missing(p.name)
+		}
+	}
+	switch {
+	case r.Header.Get("X-TC-Action") != Action:
+		return sendRequest{}, errAction
+	case r.Header.Get("X-TC-Version") != Version:
+		return sendRequest{}, errVersion
+	case !smsRegion(r.Header.Get("X-TC-Region")):
+		return sendRequest{}, errRegion
+	}
+	if e := verify(r, body, Service, s.c.SecretID, s.c.SecretKey, s.c.Now()); e != nil {
+		return sendRequest{}, e
+	}
+	return parseSendSms(body, s.c.SDKAppID)
+}
+
+// send answers an accepted SendSms for each number and records it when a
+// number was sent.
+func (s *Server) send(id, region string, body []byte, req sendRequest, f Fault) []Status {
+	statuses := make([]Status, len(req.PhoneNumberSet))
+	sent := false
+	for i, n := range req.PhoneNumberSet {
+		e164, ok := canonical(n)
+		st := Status{PhoneNumber: n, SessionContext: req.SessionContext, IsoCode: "DEF"}
+		if ok {
+			st.PhoneNumber, st.IsoCode = e164, isoCode(e164)
+		}
+		switch {
+		case !ok:
+			st.Code, st.Message = "InvalidParameterValue.IncorrectPhoneNumber", "incorrect phone number"
+		case isMainlandE164(e164) && req.SignName == "":
+			st.Code, st.Message = "FailedOperation.SignatureIncorrectOrUnapproved",
+				"signature format is incorrect or signature is not approved"
+		case f.refuses(e164):
+			st.Code, st.Message = f.code, f.message
+		default:
+			st.SerialNo = serialNo(s.serials.Add(1))
+			st.Fee, st.Code, st.Message = 1, "Ok", "send success"
+			sent = true
+		}
+		statuses[i] = st
+	}
+	if sent {
+		s.mu.Lock()
+		s.sends = append(s.sends, Send{RequestID: id, Region: region, Body: body, PhoneNumbers: req.PhoneNumberSet,
+			SmsSdkAppID: req.SmsSdkAppID, SignName: req.SignName, TemplateID: req.TemplateID,
+			TemplateParams: req.TemplateParamSet, SessionContext: req.SessionContext, ExtendCode: req.ExtendCode,
+			SenderID: req.SenderID, Statuses: statuses, At: s.c.Now()})
+		s.mu.Unlock()
+	}
+	return statuses
+}
+
+// smsRegion reports whether SMS is served in region.
+func smsRegion(region string) bool {
+	switch region {
+	case "ap-guangzhou", "ap-beijing", "ap-nanjing":
+		return true
+	}
+	return false
+}
+
+// serialNo makes the n-th SerialNo, shaped like Tencent's
+// "2433:1045710669157053657849499619".
+func serialNo(n uint64) string {
+	const first = 157053657849499618
+	b := []byte("2433:1045710669000000000000000000")
+	v := first + n
+	for i := len(b) - 1; v > 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b)
+}
+
+func writeError(w http.ResponseWriter, id string, e *tcError) {
+	writeJSON(w, struct {
+		Error     *tcError `json:"Error"`
+		RequestID string   `json:"RequestId"`
+	}{e, id})
+}
+
+// writeJSON writes {"Response": v} with HTTP 200, as the service answers
+// everything.
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(struct {
+		Response any `json:"Response"`
+	}{v})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// newRequestID returns a RequestId shaped like Tencent's:
+// a0aabda6-cf91-4f3e-a81f-9198114a2279.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
+}

@@ -1,0 +1,400 @@
+// Package tencentsms sends SMS through Tencent Cloud SMS (SendSms, API
+// version 2021-01-11) with a client of its own on the standard library: the
+// official tencentcloud-sdk-go sms package is not available to this module.
+// Requests are JSON POSTs signed with TC3-HMAC-SHA256 (Sign), which the
+// tests check against Tencent's published example.
+//
+// Choices, and why:
+//
+//   - New only checks the configuration; nothing connects until a send.
+//   - The client never retries. Whether and when to retry is the caller's
+//     decision, made on the error's notify.Kind. (net/http itself resends a
+//     request only when not a byte of it was written.)
+//   - Every request carries a fresh X-TC-Timestamp and is bounded by
+//     Config.Timeout as well as by ctx's deadline.
+//   - Numbers go out in E.164: an 11-digit mainland number gains +86, a
+//     number with "+" goes as it is. One request takes at most
+//     MaxPhoneNumbers numbers, all mainland or all international; anything
+//     else is an Invalid error (Field "PhoneNumbers") before any I/O.
+//   - TemplateParamSet is TextMessage.ParamList: Tencent's templates take
+//     their values by position. TextMessage.Params is not sent.
+//   - SessionContext is the message id, so Tencent's receipts name it.
+//
+// Tencent answers HTTP 200 to everything, with either a top-level
+// Response.Error (the request was refused whole: nothing was sent) or a
+// SendStatusSet with a Code for each number ("Ok" when accepted). The
+// outcome is classified into notify Kinds:
+//
+//	top-level Response.Error
+//	  AuthFailure.*, UnauthorizedOperation.* (arrears, disabled
+//	  application, SmsSdkAppId not the key's, ...),
+//	  FailedOperation.InsufficientBalanceInSmsPackage,
+//	  InvalidParameterValue.SdkAppIdNotExist,
+//	  InvalidParameter.AppidAndBizId, IpNotInWhitelist,
+//	  IpInBlacklist, UnsupportedRegion, InvalidAction,
+//	  NoSuchVersion, ActionOffline, NoSuchProduct          Account
+//	  LimitExceeded.*, RequestLimitExceeded*               Throttled
+//	    (but LimitExceeded.PhoneNumberCountLimit           Rejected)
+//	  InternalError*                                       Transient
+//	  FailedOperation.*, InvalidParameter*, MissingParameter*,
+//	  UnsupportedOperation*, UnknownParameter, ResourceNotFound*,
+//	  and any code not listed                              Rejected
+//	one number's Code in SendStatusSet
+//	  Ok                                                   accepted
+//	  LimitExceeded.*                                      Throttled
+//	  InternalError.* (Tencent may have passed it on)      Ambiguous
+//	  balance and account codes, as above                  Account
+//	  FailedOperation.*, InvalidParameterValue.*, others   Rejected
+//	  no status for the number                             Ambiguous
+//	the transport
+//	  refused, DNS, TLS: request never fully written       Transient
+//	  HTTP 408, and 5xx other than 504                     Transient
+//	  HTTP 504 (a proxy gave up waiting on Tencent)        Ambiguous
+//	  HTTP 429                                             Throttled
+//	  HTTP 413                                             Rejected
+//	  any other status (3xx, 4xx from something in front
+//	  of Tencent: an Endpoint or network to fix)           Account
+//	  a timeout or ctx's deadline after the request was
+//	  written, a connection dropped before the answer,
+//	  an answer that is not Tencent's JSON                 Ambiguous
+//
+// When at least one number is accepted, SendSMS returns a Receipt with an
+// entry for each number (Receipt.Recipients) and no error; the refused
+// numbers carry their own *notify.Error. When none is accepted, the error's
+// Kind is the least final of the numbers' kinds, in the order Ambiguous,
+// Transient, Throttled, Account, Rejected: if any number could still go
+// through another provider, failover stays possible. Throttled errors set
+// RetryAfter when the code names its window (30 seconds, an hour, the day
+// in Beijing time).
+//
+// The provider's Code, Message and RequestId are kept in every notify.Error.
+// Errors never hold the secret key or the Authorization header.
+package tencentsms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// Defaults of a Config's zero fields.
+const (
+	DefaultEndpoint = "sms.tencentcloudapi.com" // over https
+	DefaultRegion   = "ap-guangzhou"
+	DefaultTimeout  = 10 * time.Second
+)
+
+// The API this client speaks.
+const (
+	Service = "sms"
+	Action  = "SendSms"
+	Version = "2021-01-11"
+)
+
+// MaxPhoneNumbers is how many numbers one SendSms takes.
+const MaxPhoneNumbers = 200
+
+const opSend = "tencentsms.SendSms"
+
+// maxAnswer bounds the answer read: 200 statuses take about 40 KB.
+const maxAnswer = 1 << 20
+
+// Config configures a Client. SecretID, SecretKey and SDKAppID are
+// required; the zero values of the others mean defaults.
+type Config struct {
+	SecretID  string
+	SecretKey notify.Secret
+	SDKAppID  string // the SMS application, such as "1400006666"
+	Region    string // "" is DefaultRegion
+	// Endpoint is a host, host:port (https) or an http(s) URL without a
+	// path; "" is DefaultEndpoint.
+	Endpoint string
+	// Timeout bounds one request, as well as ctx's deadline; 0 is
+	// DefaultTimeout.
+	Timeout time.Duration
+	// HTTPClient makes the requests; nil is a client of its own with dial
+	// and TLS timeouts that follows no redirects.
+	HTTPClient *http.Client
+	// Now is the clock of X-TC-Timestamp; nil is time.Now. For tests.
+	Now func() time.Time
+}
+
+// Client sends SMS through Tencent Cloud. It is safe for concurrent use.
+type Client struct {
+	id, appID, region string
+	key               notify.Secret
+	url               string // scheme://host/
+	timeout           time.Duration
+	http              *http.Client
+	now               func() time.Time
+}
+
+var _ notify.SMSSender = (*Client)(nil)
+
+// New checks c and returns a Client. It makes no connection. The error
+// lists every problem in c.
+func New(c Config) (*Client, error) {
+	cl := &Client{id: c.SecretID, key: c.SecretKey, appID: c.SDKAppID, region: c.Region,
+		url: "https://" + DefaultEndpoint + "/", timeout: c.Timeout, http: c.HTTPClient, now: c.Now}
+	var errs []error
+	if strings.TrimSpace(c.SecretID) == "" {
+		errs = append(errs, errors.New("SecretID is required"))
+	}
+	if strings.TrimSpace(c.SecretKey.Reveal()) == "" {
+		errs = append(errs, errors.New("SecretKey is required"))
+	}
+	switch {
+	case c.SDKAppID == "":
+		errs = append(errs, errors.New("SDKAppID is required"))
+	case !digits(c.SDKAppID):
+		errs = append(errs, fmt.Errorf("SDKAppID %q is not a number", c.SDKAppID))
+	}
+	switch {
+	case c.Region == "":
+		cl.region = DefaultRegion
+	case !regionName(c.Region):
+		errs = append(errs, fmt.Errorf("Region %q is not a region name such as ap-guangzhou", c.Region))
+	}
+	if c.Endpoint != "" {
+		u, err := endpointURL(c.Endpoint)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cl.url = u
+	}
+	switch {
+	case c.Timeout == 0:
+		cl.timeout = DefaultTimeout
+	case c.Timeout < 0:
+		errs = append(errs, fmt.Errorf("Timeout %v is negative", c.Timeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("tencentsms: config: %w", err)
+	}
+	if cl.http == nil {
+		cl.http = defaultHTTPClient()
+	}
+	if cl.now == nil {
+		cl.now = time.Now
+	}
+	return cl, nil
+}
+
+// defaultHTTPClient returns net/http's default transport settings (proxies
+// from the environment, which loopback addresses bypass; dial and TLS
+// timeouts) in a client that follows no redirect: a POST must not turn into
+// a GET elsewhere.
+func defaultHTTPClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// endpointURL accepts "host", "host:port" (over https) or an http or https
+// URL without a path, and returns the URL to post to.
+func endpointURL(ep string) (string, error) {
+	raw := ep
+	if !strings.Contains(ep, "://") {
+		raw = "https://" + ep
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("Endpoint is not a host, host:port or URL")
+	}
+	shown := u.Redacted()
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("Endpoint %q: the scheme must be http or https", shown)
+	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("Endpoint %q must be a host, host:port or a URL without a path", shown)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("Endpoint %q has a bad port", shown)
+		}
+	}
+	return u.Scheme + "://" + u.Host + "/", nil
+}
+
+// request is the body of SendSms, in the order the API documents it.
+type request struct {
+	PhoneNumberSet   []string `json:"PhoneNumberSet"`
+	SmsSdkAppID      string   `json:"SmsSdkAppId"`
+	SignName         string   `json:"SignName,omitempty"`
+	TemplateID       string   `json:"TemplateId"`
+	TemplateParamSet []string `json:"TemplateParamSet,omitempty"`
+	SessionContext   string   `json:"SessionContext,omitempty"`
+}
+
+// SendSMS sends m to all its numbers in one SendSms request. The receipt's
+// ProviderID is the first accepted number's SerialNo, and its Recipients
+// say what became of each number. Errors are *notify.Error values.
+func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+	numbers, err := e164(m.PhoneNumbers)
+	if err != nil {
+		return notify.Receipt{}, err
+	}
+	body, err := json.Marshal(request{PhoneNumberSet: numbers, SmsSdkAppID: c.appID, SignName: m.SignName,
+		TemplateID: m.TemplateCode, TemplateParamSet: m.ParamList, SessionContext: m.ID})
+	if err != nil {
+		return notify.Receipt{}, notify.E(opSend, notify.Internal, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return notify.Receipt{}, notify.E(opSend, notify.Transient, fmt.Errorf("not sent: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	answer, err := c.post(ctx, body)
+	if err != nil {
+		return notify.Receipt{}, err
+	}
+	a, err := decode(answer)
+	if err != nil {
+		return notify.Receipt{}, notify.E(opSend, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
+	}
+	return outcome(a, m.PhoneNumbers, numbers, c.now())
+}
+
+// post sends one signed SendSms request and returns the body of an HTTP 200
+// answer, or an *notify.Error.
+func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
+	var written atomic.Bool // the whole request went out
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { written.Store(w.Err == nil) },
+	})
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, notify.E(opSend, notify.Internal, err)
+	}
+	h := r.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("X-TC-Action", Action)
+	h.Set("X-TC-Version", Version)
+	h.Set("X-TC-Region", c.region)
+	Sign(r, body, c.id, c.key.Reveal(), Service, c.now())
+
+	resp, err := c.http.Do(r)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL is c.url, which the error's Op already implies
+		}
+		if !written.Load() {
+			return nil, notify.E(opSend, notify.Transient, fmt.Errorf("not sent: %w", err))
+		}
+		return nil, notify.E(opSend, notify.Ambiguous, fmt.Errorf("waiting for the answer: %w", err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+		return nil, statusError(resp)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, notify.E(opSend, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
+	}
+	return b, nil
+}
+
+// statusError classifies an answer other than HTTP 200. Tencent answers
+// 200 to everything, so another status comes from something in front of it.
+func statusError(resp *http.Response) *notify.Error {
+	s := resp.StatusCode
+	var k notify.Kind
+	switch {
+	case s == http.StatusRequestTimeout:
+		k = notify.Transient
+	case s == http.StatusTooManyRequests:
+		k = notify.Throttled
+	case s == http.StatusRequestEntityTooLarge:
+		k = notify.Rejected
+	case s == http.StatusGatewayTimeout:
+		k = notify.Ambiguous
+	case s >= 500:
+		k = notify.Transient
+	default:
+		k = notify.Account
+	}
+	e := notify.E(opSend, k, fmt.Errorf("http status %d", s))
+	if k == notify.Throttled {
+		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
+			e.RetryAfter = time.Duration(n) * time.Second
+		}
+	}
+	return e
+}
+
+// e164 returns numbers as SendSms takes them, or an Invalid error when
+// they do not fit one request.
+func e164(numbers []string) ([]string, error) {
+	invalid := func(reason, format string, args ...any) error {
+		return &notify.Error{Op: opSend, Kind: notify.Invalid, Field: "PhoneNumbers", Reason: reason, Err: fmt.Errorf(format, args...)}
+	}
+	switch {
+	case len(numbers) == 0:
+		return nil, invalid("missing_field", "no numbers")
+	case len(numbers) > MaxPhoneNumbers:
+		return nil, invalid("too_many", "has %d numbers; Tencent takes at most %d in one request", len(numbers), MaxPhoneNumbers)
+	}
+	out := make([]string, len(numbers))
+	mainland := 0
+	for i, n := range numbers {
+		switch {
+		case strings.HasPrefix(n, "+86"):
+			mainland++
+		case !strings.HasPrefix(n, "+"):
+			// Tencent reads a number without a country code as mainland.
+			mainland++
+			if notify.IsMainland(n) {
+				n = "+86" + n
+			}
+		}
+		out[i] = n
+	}
+	if mainland != 0 && mainland != len(out) {
+		return nil, invalid("mixed_regions", "mixes %d mainland and %d international numbers; Tencent takes one kind in one request",
+			mainland, len(out)-mainland)
+	}
+	return out, nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// regionName reports whether s looks like a region: lower-case letters,
+// digits and hyphens.
+func regionName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return len(s) <= 32
+}
