@@ -58,8 +58,9 @@ func Run(name, queuePath string, build Builder) error {
 const sandboxName = sandboxpkg.Name
 
 // Deps returns the parts of notify.Deps every function has: its groups, its
-// store (which also keeps Idempotency-Key replies and receipts, and answers
-// status queries, when it can) and its log.
+// store (which also keeps Idempotency-Key replies and receipts, answers
+// status queries, and counts sends against the groups' limits, when it
+// can) and its log.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter}
 	if is, ok := st.(notify.IdempotencyStore); ok {
@@ -70,6 +71,9 @@ func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	}
 	if rs, ok := st.(notify.ReportStore); ok {
 		d.Reports = rs
+	}
+	if ls, ok := st.(notify.LimitStore); ok {
+		d.Limits = ls
 	}
 	return d
 }

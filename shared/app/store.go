@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -13,12 +14,15 @@ import (
 )
 
 // Store is what every store under shared/store provides: messages,
-// Idempotency-Key replies, receipts and status queries. It must be closed.
+// Idempotency-Key replies, receipts, status queries, send limits and
+// verification codes. It must be closed.
 type Store interface {
 	notify.Store
 	notify.IdempotencyStore
 	notify.MessageFinder
 	notify.ReportStore
+	notify.LimitStore
+	notify.CodeStore
 	Close() error
 }
 
@@ -194,4 +198,52 @@ func (l *lazyStore) Reports(ctx context.Context, messageID string) ([]notify.Rep
 		return nil, err
 	}
 	return st.Reports(ctx, messageID)
+}
+
+func (l *lazyStore) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return st.TakeQuotas(ctx, now, qs)
+}
+
+func (l *lazyStore) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.ReturnQuotas(ctx, taken, qs)
+}
+
+func (l *lazyStore) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.IssueCode(ctx, c, cooldown)
+}
+
+func (l *lazyStore) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.RevokeCode(ctx, key, messageID)
+}
+
+func (l *lazyStore) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return notify.CodeResult{}, err
+	}
+	return st.VerifyCode(ctx, key, hashes, now, maxAttempts)
+}
+
+func (l *lazyStore) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.PurgeCodes(ctx, before)
 }

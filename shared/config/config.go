@@ -22,8 +22,15 @@ import (
 // Config is everything a function reads from its environment.
 type Config struct {
 	Groups []notify.Group
-	Aliyun Aliyun
-	SMTP   SMTP
+	// Templates is the template registry (NOTIFY_TEMPLATES).
+	Templates []notify.Template
+	// SMSProviders is the gateway's order of SMS providers
+	// (NOTIFY_SMS_PROVIDERS); nil is SMSProviders.
+	SMSProviders []string
+	Aliyun       Aliyun
+	Tencent      Tencent
+	Cloopen      Cloopen
+	SMTP         SMTP
 	// Callback holds the secret path tokens of the callback function.
 	Callback Callback
 	// DatabaseURL names the store: "sqlite:<path>", by default a file in the
@@ -86,6 +93,17 @@ var Variables = []string{
 	"ALIBABA_CLOUD_SECURITY_TOKEN",
 	"NOTIFY_ALIYUN_SMS_ENDPOINT",
 	"NOTIFY_ALIYUN_VOICE_ENDPOINT",
+	"TENCENTCLOUD_SECRET_ID",
+	"TENCENTCLOUD_SECRET_KEY",
+	"NOTIFY_TENCENT_SMS_APP_ID",
+	"NOTIFY_TENCENT_SMS_REGION",
+	"NOTIFY_TENCENT_SMS_ENDPOINT",
+	"NOTIFY_CLOOPEN_ACCOUNT_SID",
+	"NOTIFY_CLOOPEN_AUTH_TOKEN",
+	"NOTIFY_CLOOPEN_APP_ID",
+	"NOTIFY_CLOOPEN_ENDPOINT",
+	"NOTIFY_SMS_PROVIDERS",
+	"NOTIFY_TEMPLATES",
 	"NOTIFY_SMTP_URL",
 	"NOTIFY_MAIL_FROM",
 	"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES",
@@ -109,13 +127,15 @@ const (
 )
 
 type groupJSON struct {
-	ID          string   `json:"id"`
-	Channels    []string `json:"channels"`
-	SignNames   []string `json:"sign_names"`
-	Templates   []string `json:"templates"`
-	Keys        []string `json:"keys"`
-	MailFrom    string   `json:"mail_from"`
-	MailDomains []string `json:"mail_domains"`
+	ID          string      `json:"id"`
+	Channels    []string    `json:"channels"`
+	SignNames   []string    `json:"sign_names"`
+	Templates   []string    `json:"templates"`
+	Keys        []string    `json:"keys"`
+	MailFrom    string      `json:"mail_from"`
+	MailDomains []string    `json:"mail_domains"`
+	Providers   []string    `json:"providers"`
+	Limits      *limitsJSON `json:"limits"`
 }
 
 // validGroupID reports whether id is 1 to 64 letters, digits and ._:-,
@@ -161,6 +181,10 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.Aliyun = loadAliyun(getenv, &p)
+	c.Tencent = loadTencent(getenv, &p)
+	c.Cloopen = loadCloopen(getenv, &p)
+	c.Templates = loadTemplates(getenv("NOTIFY_TEMPLATES"), &p)
+	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
 	if v := strings.TrimSpace(getenv("NOTIFY_STATUS_REFRESH_AFTER")); v != "" {
@@ -230,7 +254,8 @@ func loadGroups(raw string, p *problems) []notify.Group {
 		}
 		seen[gj.ID] = i
 		g := notify.Group{ID: gj.ID, SignNames: gj.SignNames, Templates: gj.Templates, MailFrom: gj.MailFrom,
-			MailDomains: lower(gj.MailDomains)}
+			MailDomains: lower(gj.MailDomains), Providers: gj.Providers, Limits: gj.Limits.limits(p, at)}
+		checkProviders(p, at+".providers", gj.Providers)
 		if len(gj.Channels) == 0 {
 			p.add("%s.channels: missing; list at least one of sms, tts, mail", at)
 		}

@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -298,7 +300,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *ht
 		w.Header().Set("WWW-Authenticate", `Bearer realm="notify"`)
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "60")
+		retry := "60"
+		if e.RetryAfter > 0 {
+			retry = strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10)
+		}
+		w.Header().Set("Retry-After", retry)
 	}
 	level := slog.LevelInfo
 	if status >= 500 {

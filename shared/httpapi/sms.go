@@ -28,6 +28,7 @@ type smsReply struct {
 	RequestId string
 	BizId     string
 	MessageId string
+	Provider  string `json:",omitempty"` // the provider that took the message
 	Sandbox   bool   `json:",omitempty"`
 	Warning   string `json:",omitempty"`
 }
@@ -70,7 +71,7 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 		},
 		reply: func(s notify.Sent) any {
 			return smsReply{Code: s.Code, Message: s.Message, RequestId: s.RequestID, BizId: s.ProviderID,
-				MessageId: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
+				MessageId: s.MessageID, Provider: s.Provider, Sandbox: s.Sandbox, Warning: warning(s)}
 		},
 	})
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),

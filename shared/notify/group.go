@@ -39,6 +39,13 @@ type Group struct {
 	// MailDomains are the recipient domains the group may mail, lower case;
 	// empty is any.
 	MailDomains []string
+	// Providers are the SMS providers the group's messages go through, in
+	// order of preference; empty is every configured one, in the
+	// gateway's order.
+	Providers []string
+	// Limits are the group's per-number limits and daily cap; nil is
+	// DefaultLimits.
+	Limits *Limits
 }
 
 // Groups finds a group by id.

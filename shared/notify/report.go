@@ -25,7 +25,10 @@ type Report struct {
 	At  time.Time
 	Raw json.RawMessage // the record as it arrived
 	// MessageID and ReceivedAt are set by the store: the message the
-	// receipt matched ("" for an orphan) and when it was recorded.
+	// receipt matched ("" for an orphan) and when it was recorded. A
+	// report the gateway makes itself of a send (one recipient's part of
+	// a provider's answer) sets MessageID: the store matches it to that
+	// message, and later receipts with its ProviderID and Recipient too.
 	MessageID  string
 	ReceivedAt time.Time
 }

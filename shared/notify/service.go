@@ -36,8 +36,20 @@ type Deps struct {
 	Reports      ReportStore
 	Queriers     map[Channel]Querier
 	RefreshAfter time.Duration
-	Log          *slog.Logger
-	Now          func() time.Time
+	// SMSRoutes are the SMS providers in the gateway's order of
+	// preference; nil is SMS alone, named SMSProvider, sending any
+	// template code. Templates maps logical templates to each provider's
+	// id; Retry is how a provider is tried again, Sleep (nil: a timer) how
+	// the retries wait.
+	SMSRoutes []Route
+	Templates Templates
+	Retry     RetryPolicy
+	Sleep     func(context.Context, time.Duration) error
+	// Limits counts sends against the groups' limits; nil turns limits
+	// off.
+	Limits LimitStore
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -57,6 +69,12 @@ func NewService(d Deps) *Service {
 	if d.RefreshAfter == 0 {
 		d.RefreshAfter = DefaultRefreshAfter
 	}
+	if d.SMSRoutes == nil && d.SMS != nil {
+		d.SMSRoutes = []Route{{Name: d.SMSProvider, Sender: d.SMS, Any: true}}
+	}
+	if d.Sleep == nil {
+		d.Sleep = sleep
+	}
 	return &Service{d: d}
 }
 
@@ -68,6 +86,7 @@ func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
 // when it accepted the message.
 type Sent struct {
 	MessageID string
+	Provider  string // the provider that took the message
 	Receipt
 	// Unrecorded is true when the provider took the message but its
 	// outcome could not be written: the record stays accepted, a queue
@@ -83,7 +102,12 @@ type Sent struct {
 // delivers it again (SQS and MNS deliver at least once; an FC push is
 // retried whole), the record found under the key answers, and nothing is
 // sent twice. Only a message whose earlier attempt failed is sent again.
-func (s *Service) send(ctx context.Context, m *Message, provider string, deliver func(context.Context) (Receipt, error)) (Sent, error) {
+//
+// Once recorded, the send counts against its limits (take, when set), so
+// that a queue message delivered twice at once is counted once: over a
+// limit, the record is failed and nothing is sent. A send that certainly
+// did not happen gives its limits back.
+func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	op := string(m.Channel) + ".record"
 	if o, ok := OriginFrom(ctx); ok && o.MessageID != "" {
 		m.QueueKey = o.Source + ":" + o.MessageID
@@ -97,8 +121,10 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 		}
 	}
 	now := s.d.Now()
-	m.ID = NewID(now)
-	m.Provider = provider
+	if m.ID == "" {
+		m.ID = NewID(now)
+	}
+	m.Provider = p.provider
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
 	if err := s.d.Store.CreateMessage(ctx, m); err != nil {
@@ -110,7 +136,18 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
 		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
 	}
-	rc, err := deliver(ctx)
+	var (
+		quotas []Quota
+		taken  time.Time
+	)
+	if p.take != nil {
+		var err error
+		if quotas, taken, err = p.take(ctx); err != nil {
+			s.refuse(ctx, m, err)
+			return Sent{MessageID: m.ID}, err
+		}
+	}
+	rc, provider, err := p.deliver(ctx)
 	o := Outcome{Provider: provider, At: s.d.Now()}
 	switch {
 	case err == nil:
@@ -119,6 +156,7 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 		o.Status = Unknown
 	default:
 		o.Status = Failed
+		s.returnLimits(ctx, taken, quotas)
 	}
 	if err != nil {
 		e := AsError(err)
@@ -145,7 +183,39 @@ func (s *Service) send(ctx context.Context, m *Message, provider string, deliver
 		return Sent{MessageID: m.ID}, err
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
-	return Sent{MessageID: m.ID, Receipt: rc, Unrecorded: ferr != nil}, nil
+	return Sent{MessageID: m.ID, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
+}
+
+// refuse records m, which was never sent, as failed for err.
+func (s *Service) refuse(ctx context.Context, m *Message, err error) {
+	e := AsError(err)
+	o := Outcome{Status: Failed, Provider: m.Provider, ErrorCode: e.Reason, ErrorText: e.Error(), At: s.d.Now()}
+	if o.ErrorCode == "" {
+		o.ErrorCode = e.Kind.String()
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if ferr := s.d.Store.FinishMessage(wctx, m.ID, o); ferr != nil {
+		s.d.Log.ErrorContext(ctx, "record a refused message", "message_id", m.ID, "reason", o.ErrorCode, "err", ferr)
+	}
+}
+
+// plan is how send sends one message: provider is the provider recorded
+// before sending (the first choice); take, when set, counts the send
+// against its limits; deliver sends it and names the provider that took
+// it, or gave the last error.
+type plan struct {
+	provider string
+	take     func(context.Context) ([]Quota, time.Time, error)
+	deliver  func(context.Context) (Receipt, string, error)
+}
+
+// via makes a plan's deliver of a channel with one provider.
+func via(provider string, f func(context.Context) (Receipt, error)) func(context.Context) (Receipt, string, error) {
+	return func(ctx context.Context) (Receipt, string, error) {
+		rc, err := f(ctx)
+		return rc, provider, err
+	}
 }
 
 // replay answers a queue message delivered again with what became of its
@@ -155,7 +225,7 @@ func (s *Service) replay(ctx context.Context, prev *Message) (Sent, error) {
 	switch prev.Status {
 	case Submitted, Delivered:
 		log.InfoContext(ctx, "queue message delivered again; already sent, not sent again")
-		return Sent{MessageID: prev.ID, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
+		return Sent{MessageID: prev.ID, Provider: prev.Provider, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil
 	default:
 		// Accepted or unknown: the first delivery may have reached the

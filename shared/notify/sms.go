@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -27,22 +28,74 @@ type SMSRequest struct {
 	OutID  string
 }
 
-// SendSMS authorizes, validates, records and sends r.
+// SendSMS authorizes, validates, counts against the limits, records and
+// sends r through the first provider that takes it.
 func (s *Service) SendSMS(ctx context.Context, r SMSRequest) (Sent, error) {
-	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
-		Template: r.TemplateCode, TemplateField: "TemplateCode"}); err != nil {
+	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
+		Template: r.TemplateCode, TemplateField: "TemplateCode"})
+	if err != nil {
 		return Sent{}, err
 	}
 	tm, err := r.validate()
 	if err != nil {
 		return Sent{}, err
 	}
+	t := s.d.Templates.Lookup(tm.TemplateCode)
+	var values []string
+	if t != nil {
+		if values, err = t.values(r.Params, "TemplateParam"); err != nil {
+			return Sent{}, err
+		}
+	}
+	routes := s.routes(g, t)
+	if len(routes) == 0 {
+		return Sent{}, Invalidf("TemplateCode", "no_provider", "no configured provider has template %q", truncate(tm.TemplateCode, 64))
+	}
 	m := &Message{GroupID: r.GroupID, Channel: SMS, Recipients: tm.PhoneNumbers, SignName: tm.SignName,
 		Template: tm.TemplateCode, Params: tm.Params, OutID: tm.OutID}
-	return s.send(ctx, m, s.d.SMSProvider, func(ctx context.Context) (Receipt, error) {
-		tm.ID = m.ID
-		return s.d.SMS.SendSMS(ctx, tm)
+	kind := limitKind(t, r.Params)
+	return s.send(ctx, m, plan{
+		provider: routes[0].Name,
+		take: func(ctx context.Context) ([]Quota, time.Time, error) {
+			return s.takeLimits(ctx, g, kind, tm.TemplateCode, tm.PhoneNumbers)
+		},
+		deliver: func(ctx context.Context) (Receipt, string, error) {
+			tm.ID = m.ID
+			rc, provider, err := s.deliverSMS(ctx, m, routes, tm, t, values)
+			if err == nil {
+				s.recordRecipients(ctx, m, provider, rc)
+			}
+			return rc, provider, err
+		},
 	})
+}
+
+// recordRecipients keeps, as reports of message m, what a provider that
+// answers for each number (Tencent) said of each: the id it gave an
+// accepted number, which its receipts will name, and the refusal of any
+// other, which settles that number as failed. A store error is logged: the
+// message itself was sent and is recorded.
+func (s *Service) recordRecipients(ctx context.Context, m *Message, provider string, rc Receipt) {
+	if len(rc.Recipients) == 0 || s.d.Reports == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for _, rr := range rc.Recipients {
+		r := Report{Provider: provider, Channel: SMS, ProviderID: rr.ProviderID, Recipient: rr.Number,
+			Status: Submitted, Code: rr.Code, At: s.d.Now(), MessageID: m.ID}
+		if rr.Err != nil {
+			e := AsError(rr.Err)
+			r.Status, r.Text = Failed, e.Error()
+			if r.Code == "" {
+				r.Code = e.Code
+			}
+		}
+		if _, err := s.d.Reports.RecordReport(wctx, r); err != nil {
+			s.d.Log.ErrorContext(ctx, "record a recipient's part of the provider's answer", "message_id", m.ID,
+				"provider_id", rr.ProviderID, "err", err)
+		}
+	}
 }
 
 func (r *SMSRequest) validate() (TextMessage, error) {

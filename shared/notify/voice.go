@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Limits of a voice call, as Aliyun's SingleCallByTts has them.
@@ -24,9 +25,11 @@ type VoiceRequest struct {
 	OutID            string
 }
 
-// SendVoice authorizes, validates, records and places the call r asks for.
+// SendVoice authorizes, validates, counts against the limits, records and
+// places the call r asks for.
 func (s *Service) SendVoice(ctx context.Context, r VoiceRequest) (Sent, error) {
-	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: Voice, Template: r.TtsCode, TemplateField: "TtsCode"}); err != nil {
+	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: Voice, Template: r.TtsCode, TemplateField: "TtsCode"})
+	if err != nil {
 		return Sent{}, err
 	}
 	c, err := r.validate()
@@ -35,9 +38,15 @@ func (s *Service) SendVoice(ctx context.Context, r VoiceRequest) (Sent, error) {
 	}
 	m := &Message{GroupID: r.GroupID, Channel: Voice, Recipients: []string{c.CalledNumber}, Template: c.TtsCode,
 		Params: c.Params, OutID: c.OutID}
-	return s.send(ctx, m, s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {
-		c.ID = m.ID
-		return s.d.Voice.Call(ctx, c)
+	return s.send(ctx, m, plan{
+		provider: s.d.VoiceProvider,
+		take: func(ctx context.Context) ([]Quota, time.Time, error) {
+			return s.takeLimits(ctx, g, VoiceLimit, c.TtsCode, m.Recipients)
+		},
+		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {
+			c.ID = m.ID
+			return s.d.Voice.Call(ctx, c)
+		}),
 	})
 }
 

@@ -92,7 +92,7 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 	t.Run("provider down: the retry sends", func(t *testing.T) {
 		g := newGateway(t, nil)
-		g.fake.Fail(acs.Unavailable().Times(1))
+		g.fake.Fail(acs.Unavailable().Times(3)) // down for every try of one request
 		if w := g.raw(t, seedBody, "k"); w.Code != 502 {
 			t.Fatalf("first: %d %s", w.Code, w.Body)
 		}

@@ -1,36 +1,85 @@
-// Package sms wires the sms function: the store, the SMS provider its
-// configuration names (Aliyun Dysmsapi, or the sandbox without
-// credentials), the core service and the HTTP handler.
+// Package sms wires the sms function: the store, the SMS providers its
+// configuration names (Aliyun Dysmsapi, Tencent Cloud SMS, Cloopen, in the
+// configured order; the sandbox when none is), the template registry, the
+// core service and the HTTP handler.
 package sms
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/provider/aliyunsms"
+	"github.com/seed4ddb146e/notify/shared/provider/cloopensms"
 	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
+	"github.com/seed4ddb146e/notify/shared/provider/tencentsms"
 )
 
 // New builds the sms function's handler over st. Nothing here touches the
-// network: the Aliyun client is made on the first send.
+// network: each provider's client is made on its first send.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
 	d := app.Deps(cfg, st, log)
-	a := cfg.Aliyun
-	var err error
-	d.SMS, d.SMSProvider, err = app.Provider(ctx, log, a.Configured(), aliyunsms.Name, func() (notify.SMSSender, error) {
-		return aliyunsms.New(aliyunsms.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
-			SecurityToken: a.SecurityToken, Endpoint: a.SMSEndpoint})
-	}, notify.SMSSender(sandbox.New(log)), "SMS", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	routes, err := Routes(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if q, ok := d.SMS.(notify.Querier); ok {
-		d.Queriers = map[notify.Channel]notify.Querier{notify.SMS: q}
+	d.SMSRoutes = routes
+	d.Templates = notify.NewTemplates(cfg.Templates)
+	if i := slices.IndexFunc(routes, func(r notify.Route) bool { return r.Name == aliyunsms.Name }); i >= 0 {
+		d.SMS, d.SMSProvider = routes[i].Sender, aliyunsms.Name
+		if q, ok := d.SMS.(notify.Querier); ok {
+			d.Queriers = map[notify.Channel]notify.Querier{notify.SMS: q}
+		}
 	}
 	return httpapi.SMS(notify.NewService(d), log), nil
+}
+
+// Routes returns the SMS providers cfg configures, in its order
+// (NOTIFY_SMS_PROVIDERS, else Aliyun, Tencent, Cloopen); with none, the
+// sandbox, with a warning.
+func Routes(ctx context.Context, cfg config.Config, log *slog.Logger) ([]notify.Route, error) {
+	var routes []notify.Route
+	order := cfg.SMSProviders
+	if len(order) == 0 {
+		order = config.SMSProviders
+	}
+	for _, name := range order {
+		var (
+			s   notify.SMSSender
+			err error
+			r   = notify.Route{Name: name}
+		)
+		switch a, t, c := cfg.Aliyun, cfg.Tencent, cfg.Cloopen; {
+		case name == config.ProviderAliyun && a.Configured():
+			r.Any = true
+			s, err = aliyunsms.New(aliyunsms.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
+				SecurityToken: a.SecurityToken, Endpoint: a.SMSEndpoint})
+		case name == config.ProviderTencent && t.Configured():
+			r.Positional = true
+			s, err = tencentsms.New(tencentsms.Config{SecretID: t.SecretID, SecretKey: t.SecretKey, SDKAppID: t.AppID,
+				Region: t.Region, Endpoint: t.Endpoint})
+		case name == config.ProviderCloopen && c.Configured():
+			r.Positional = true
+			s, err = cloopensms.New(cloopensms.Config{AccountSID: c.AccountSID, AuthToken: c.AuthToken, AppID: c.AppID,
+				Endpoint: c.Endpoint})
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Sender = s
+		routes = append(routes, r)
+	}
+	if len(routes) == 0 {
+		log.WarnContext(ctx, "no SMS provider configured (ALIBABA_CLOUD_ACCESS_KEY_ID, TENCENTCLOUD_SECRET_ID or "+
+			"NOTIFY_CLOOPEN_ACCOUNT_SID): SMS goes to the sandbox and is not sent")
+		routes = []notify.Route{{Name: sandbox.Name, Sender: sandbox.New(log), Any: true, Sandbox: true}}
+	}
+	return routes, nil
 }

@@ -197,3 +197,30 @@ func TestTTSStatusRefresh(t *testing.T) {
 		t.Errorf("record status %s; the refresh was not recorded", rec.Status)
 	}
 }
+
+// TestVoiceLimits checks Aliyun's default voice limits per number: one
+// call a minute, and the configured daily count.
+func TestVoiceLimits(t *testing.T) {
+	t.Run("one call a minute", func(t *testing.T) {
+		g := newGateway(t, nil)
+		if status, rep := g.post(t, seedBody, 5*time.Second); status != 200 {
+			t.Fatalf("first: %d %+v", status, rep)
+		}
+		status, rep := g.post(t, seedBody, 5*time.Second)
+		if status != 429 || rep.Reason != "rate_limited" || len(g.fake.Calls()) != 1 {
+			t.Errorf("second within the minute: %d %+v, %d calls; want 429 rate_limited and one call", status, rep, len(g.fake.Calls()))
+		}
+	})
+	t.Run("per day", func(t *testing.T) {
+		g := newGateway(t, map[string]string{"NOTIFY_GROUPS": `[{"id":"bc-fmb","channels":["tts"],
+			"limits":{"voice":{"per_minute":0,"per_hour":0,"per_day":3}}}]`})
+		for i := range 3 {
+			if status, rep := g.post(t, seedBody, 5*time.Second); status != 200 {
+				t.Fatalf("call %d: %d %+v", i+1, status, rep)
+			}
+		}
+		if status, rep := g.post(t, seedBody, 5*time.Second); status != 429 || len(g.fake.Calls()) != 3 {
+			t.Errorf("fourth: %d %+v, %d calls; want 429 and three calls", status, rep, len(g.fake.Calls()))
+		}
+	})
+}

@@ -70,7 +70,7 @@ func exec(t testing.TB, url string, sqls ...string) {
 }
 
 // migrations names the rows schema_migrations holds once Open has run.
-var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql"}
+var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql", "5 005_quotas.sql", "6 006_codes.sql"}
 
 // appliedMigrations lists schema_migrations as "version name applied_at".
 func appliedMigrations(t *testing.T, url string) []string {
@@ -210,29 +210,29 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 }
 
-// TestLaterMigration adds a 005 the way a later change will, to a database
+// TestLaterMigration adds a 999 the way a later change will, to a database
 // the released schema made, and checks it runs once, and that the released
 // migrations, which lack it, still open the database.
 func TestLaterMigration(t *testing.T) {
 	ctx := t.Context()
 	url := pg.Database(t)
 	open(t, url)
-	later := schema(t, fstest.MapFS{"005_later.sql": {Data: []byte(
+	later := schema(t, fstest.MapFS{"999_later.sql": {Data: []byte(
 		"ALTER TABLE messages ADD COLUMN later_key TEXT NOT NULL DEFAULT '';\n" +
 			"CREATE UNIQUE INDEX messages_later ON messages (group_id, later_key) WHERE later_key <> '';\n")}})
 	// Plain ALTER TABLE fails if it runs twice.
 	for range 2 {
 		if err := postgres.MigrateFS(ctx, url, later); err != nil {
-			t.Fatalf("migrate with 005: %v", err)
+			t.Fatalf("migrate with 999: %v", err)
 		}
 	}
 	rows := appliedMigrations(t, url)
-	if len(rows) != len(migrations)+1 || !strings.HasPrefix(rows[len(migrations)], "5 005_later.sql ") {
-		t.Errorf("schema_migrations after 005 = %q, want %q and 005", rows, migrations)
+	if len(rows) != len(migrations)+1 || !strings.HasPrefix(rows[len(migrations)], "999 999_later.sql ") {
+		t.Errorf("schema_migrations after 999 = %q, want %q and 999", rows, migrations)
 	}
 	exec(t, url, `SELECT later_key FROM messages`)
 	if err := postgres.Migrate(ctx, url); err != nil {
-		t.Errorf("Migrate without 005 on a database that has it: %v", err)
+		t.Errorf("Migrate without 999 on a database that has it: %v", err)
 	}
 }
 
@@ -262,11 +262,11 @@ func schema(t *testing.T, extra fstest.MapFS) fstest.MapFS {
 func TestFailedMigration(t *testing.T) {
 	ctx := t.Context()
 	url := pg.Database(t)
-	bad := schema(t, fstest.MapFS{"005_bad.sql": {Data: []byte(
+	bad := schema(t, fstest.MapFS{"999_bad.sql": {Data: []byte(
 		"CREATE TABLE half (x INTEGER);\nALTER TABLE nowhere ADD COLUMN y TEXT;\n")}})
 	err := postgres.MigrateFS(ctx, url, bad)
-	if err == nil || !strings.Contains(err.Error(), ": apply migration 005_bad.sql: ") {
-		t.Fatalf("migrate with a bad 005 = %v, want an error naming it", err)
+	if err == nil || !strings.Contains(err.Error(), ": apply migration 999_bad.sql: ") {
+		t.Fatalf("migrate with a bad 999 = %v, want an error naming it", err)
 	}
 	var tables []string
 	rows, err := connect(t, url).Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
@@ -277,7 +277,7 @@ func TestFailedMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(tables) != 0 {
-		t.Errorf("tables after a failed first migration = %q, want none: the released ones go with 005", tables)
+		t.Errorf("tables after a failed first migration = %q, want none: the released ones go with 999", tables)
 	}
 	// The released migrations still apply.
 	open(t, url)

@@ -28,6 +28,15 @@ WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY created_at DESC, id DESC
 LIMIT 1
 FOR UPDATE`
+	// reportMessageSQL locks the message a receipt names by our id, as
+	// the gateway's own reports of a send name it.
+	reportMessageSQL = `SELECT id, recipients, status FROM messages WHERE id = $1 FOR UPDATE`
+	// reportByRecipientIDSQL finds the message of a provider id that a
+	// provider gave one recipient only (Tencent's SerialNo), through the
+	// report the send recorded for that recipient.
+	reportByRecipientIDSQL = `SELECT message_id FROM reports
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
+LIMIT 1`
 	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -143,13 +152,36 @@ type matched struct {
 
 // matchReport returns the message r names, locked, or nil.
 func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, error) {
+	var row pgx.Row
+	switch {
+	case r.MessageID != "":
+		row = tx.QueryRow(ctx, reportMessageSQL, r.MessageID)
+	default:
+		m, err := scanMatch(tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
+		if m != nil || err != nil || r.Recipient == "" {
+			return m, err
+		}
+		var id string
+		err = tx.QueryRow(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		row = tx.QueryRow(ctx, reportMessageSQL, id)
+	}
+	return scanMatch(row)
+}
+
+// scanMatch reads the message of a match query; none is nil.
+func scanMatch(row pgx.Row) (*matched, error) {
 	var (
 		m      matched
 		rcpt   []byte
 		status string
 	)
-	err := tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).
-		Scan(&m.id, &rcpt, &status)
+	err := row.Scan(&m.id, &rcpt, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -25,6 +26,15 @@ const (
 	reportMatchSQL = `SELECT id, recipients, status FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY created_at DESC, id DESC`
+	// reportMessageSQL finds the message a receipt names by our id, as
+	// the gateway's own reports of a send name it.
+	reportMessageSQL = `SELECT id, recipients, status FROM messages WHERE id = $1`
+	// reportByRecipientIDSQL finds the message of a provider id that a
+	// provider gave one recipient only (Tencent's SerialNo), through the
+	// report the send recorded for that recipient.
+	reportByRecipientIDSQL = `SELECT message_id FROM reports
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
+LIMIT 1`
 	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -126,9 +136,34 @@ type matched struct {
 	status     notify.Status
 }
 
-// matchReport returns the message r names, or nil.
+// matchReport returns the message r names, or nil: the one r.MessageID
+// names when set (the gateway's own reports of a send); else the newest
+// with r's provider id that has r's recipient; else the message a report
+// recorded at the send gives r's provider id and recipient.
 func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, error) {
-	rows, err := tx.QueryContext(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel))
+	if r.MessageID != "" {
+		return firstMatch(ctx, tx, reportMessageSQL, nil, r.MessageID)
+	}
+	m, err := firstMatch(ctx, tx, reportMatchSQL, &r.Recipient, r.Provider, r.ProviderID, string(r.Channel))
+	if m != nil || err != nil || r.Recipient == "" {
+		return m, err
+	}
+	var id string
+	err = tx.QueryRowContext(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return firstMatch(ctx, tx, reportMessageSQL, nil, id)
+}
+
+// firstMatch runs the match query q and returns the first message it finds
+// that has *recipient among its recipients (a message of one when
+// *recipient is ""); with recipient nil, the first message.
+func firstMatch(ctx context.Context, tx *sql.Tx, q string, recipient *string, args ...any) (*matched, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +179,7 @@ func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, er
 		if err := json.Unmarshal([]byte(rcpt), &m.recipients); err != nil {
 			return nil, fmt.Errorf("message %s: decode recipients: %w", m.id, err)
 		}
-		if slices.Contains(m.recipients, r.Recipient) || (r.Recipient == "" && len(m.recipients) == 1) {
+		if recipient == nil || slices.Contains(m.recipients, *recipient) || (*recipient == "" && len(m.recipients) == 1) {
 			m.status = notify.Status(status)
 			return &m, rows.Err()
 		}

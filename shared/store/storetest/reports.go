@@ -61,6 +61,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"NeverBackwards", testReportNeverBackwards},
 		{"NotItsMessage", testReportNotItsMessage},
 		{"NoRecipient", testReportNoRecipient},
+		{"PerRecipientIDs", testReportPerRecipientIDs},
 		{"Concurrent", testReportConcurrent},
 		{"Cancelled", testReportCancelled},
 		{"Replies", testReplies},
@@ -314,6 +315,35 @@ func testReportAllRecipients(t *testing.T, st ReportStore) {
 		checkResult(t, "last receipt", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 		checkMessage(t, st, "after all receipts", updated(t, st, m, notify.Delivered, "", "", from, to))
 	})
+}
+
+// testReportPerRecipientIDs is a provider that gives each number an id of
+// its own (Tencent's SerialNo): the gateway records each number's part of
+// the answer as a report naming the message, and the provider's receipts,
+// which name only a number's id, find the message through it.
+func testReportPerRecipientIDs(t *testing.T, st ReportStore) {
+	to3 := []string{"13800138000", "13900139000", "13700137000"}
+	m := sentMessage(t, st, "tencent", notify.SMS, "2433:0001", notify.Submitted, to3...)
+	own := []notify.Report{
+		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0001", Recipient: to3[0], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
+		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0002", Recipient: to3[1], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
+		{Provider: "tencent", Channel: notify.SMS, Recipient: to3[2], Status: notify.Failed,
+			Code: "FailedOperation.PhoneNumberInBlacklist", MessageID: m.ID},
+	}
+	for i, r := range own {
+		checkResult(t, fmt.Sprintf("the send's report %d", i+1), record(t, st, r),
+			notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	}
+	// A receipt for the second number names only its own id.
+	r := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0002", Recipient: to3[1],
+		Status: notify.Delivered, Code: "DELIVRD"}
+	checkResult(t, "receipt for the second number", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	r.ProviderID, r.Recipient = "2433:0001", to3[0]
+	checkResult(t, "receipt for the first number, the last one pending", record(t, st, r),
+		notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
+	// Another number's id does not match a number it was not given to.
+	r.ProviderID, r.Recipient = "2433:0002", to3[2]
+	checkResult(t, "an id with the wrong number", record(t, st, r), notify.ReportResult{})
 }
 
 func testReportSettlesUnknown(t *testing.T, st ReportStore) {

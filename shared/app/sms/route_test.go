@@ -1,0 +1,287 @@
+package sms_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/app/apptest"
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/fake/cloopen"
+	"github.com/seed4ddb146e/notify/shared/fake/tencentcloud"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+const (
+	tcID, tcKey, tcApp           = "AKIDrouteTestKey0001", "route-test-tencent-key-01", "1400006666"
+	clSID, clToken, clApp        = "8a216da8route0test0account00001", "route0test0cloopen0token00000001", "8a216da8route0app"
+	routeGroups                  = `[{"id":"shop","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0},"daily_cap":0}}]`
+	routeTemplates               = `[{"name":"login_code","kind":"verification","variables":[{"name":"code","max_len":6,"chars":"digits"}],"ids":{"aliyun":"SMS_184105379","tencent":"1234567","cloopen":"1"}}]`
+	routeBody                    = `{"GroupID":"shop","PhoneNumbers":"13800138000","SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`
+	routeBodyByName              = `{"GroupID":"shop","PhoneNumbers":"13800138000","SignName":"冰鉴科技","TemplateCode":"login_code","TemplateParam":{"code":"123456"}}`
+	aliyunName, tcName, clName   = "aliyun", "tencent", "cloopen"
+	transientTries, routeTimeout = 3, 5 * time.Second
+)
+
+// routed is the sms function over three fake providers, in the gateway's
+// default order: Aliyun, Tencent, Cloopen.
+type routed struct {
+	*apptest.Function
+	ali *dysmsapi.Server
+	tc  *tencentcloud.Server
+	cl  *cloopen.Server
+}
+
+func newRouted(t testing.TB, env map[string]string) *routed {
+	t.Helper()
+	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
+	srv := httptest.NewServer(ali)
+	t.Cleanup(srv.Close)
+	tc := tencentcloud.Start(t, tencentcloud.Config{SecretID: tcID, SecretKey: tcKey, SDKAppID: tcApp})
+	cl := cloopen.New(cloopen.Config{AccountSID: clSID, AuthToken: clToken, AppID: clApp})
+	t.Cleanup(cl.Close)
+	f := apptest.Build(t, smsapp.New, apptest.Merge(map[string]string{
+		"NOTIFY_GROUPS":                   routeGroups,
+		"NOTIFY_TEMPLATES":                routeTemplates,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     akID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret,
+		"NOTIFY_ALIYUN_SMS_ENDPOINT":      srv.URL,
+		"TENCENTCLOUD_SECRET_ID":          tcID,
+		"TENCENTCLOUD_SECRET_KEY":         tcKey,
+		"NOTIFY_TENCENT_SMS_APP_ID":       tcApp,
+		"NOTIFY_TENCENT_SMS_ENDPOINT":     tc.URL(),
+		"NOTIFY_CLOOPEN_ACCOUNT_SID":      clSID,
+		"NOTIFY_CLOOPEN_AUTH_TOKEN":       clToken,
+		"NOTIFY_CLOOPEN_APP_ID":           clApp,
+		"NOTIFY_CLOOPEN_ENDPOINT":         cl.URL(),
+	}, env))
+	return &routed{Function: f, ali: ali, tc: tc, cl: cl}
+}
+
+type routedReply struct {
+	Code, Message, BizId, MessageId, Provider, Reason, Field string
+}
+
+func (g *routed) send(t *testing.T, body string, timeout time.Duration) (int, routedReply) {
+	t.Helper()
+	var rep routedReply
+	status, _ := g.Post(t, "/sms", body, nil, timeout, &rep)
+	return status, rep
+}
+
+// requests returns how many requests each provider got.
+func (g *routed) requests() [3]int {
+	return [3]int{g.ali.Requests(), g.tc.Requests(), len(g.cl.Requests())}
+}
+
+// TestFailoverMatrix sends one verification code with the primary (and
+// sometimes the secondary) failing in each way a provider fails, and
+// checks what was retried, what failed over, and how the message ended.
+func TestFailoverMatrix(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		fail     func(g *routed)
+		timeout  time.Duration
+		status   int
+		provider string        // of the record; "" when it has none
+		state    notify.Status // of the record
+		requests [3]int        // Aliyun, Tencent, Cloopen
+	}{
+		{"all well: the first sends", func(*routed) {}, 0, 200, aliyunName, notify.Submitted, [3]int{1, 0, 0}},
+		{"aliyun 503 on every try: retried, then tencent", func(g *routed) { g.ali.Fail(acs.Unavailable().Times(transientTries)) },
+			0, 200, tcName, notify.Submitted, [3]int{3, 1, 0}},
+		{"aliyun 503 once: the retry sends", func(g *routed) { g.ali.Fail(acs.Unavailable().Times(1)) },
+			0, 200, aliyunName, notify.Submitted, [3]int{2, 0, 0}},
+		{"aliyun isp.SYSTEM_ERROR: retried, then tencent", func(g *routed) {
+			g.ali.Fail(acs.Business("isp.SYSTEM_ERROR", "system error").Times(transientTries))
+		}, 0, 200, tcName, notify.Submitted, [3]int{3, 1, 0}},
+		{"aliyun flow control: tencent at once", func(g *routed) {
+			g.ali.Fail(acs.Business("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"))
+		}, 0, 200, tcName, notify.Submitted, [3]int{1, 1, 0}},
+		{"aliyun out of balance: tencent at once", func(g *routed) { g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足")) },
+			0, 200, tcName, notify.Submitted, [3]int{1, 1, 0}},
+		{"aliyun bad credentials: tencent at once", func(g *routed) {
+			g.ali.Fail(acs.Gateway(400, "SignatureDoesNotMatch", "Specified signature is not matched"))
+		}, 0, 200, tcName, notify.Submitted, [3]int{1, 1, 0}},
+		{"aliyun refuses the number: failed, no failover", func(g *routed) {
+			g.ali.Fail(acs.Business("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"))
+		}, 0, 400, aliyunName, notify.Failed, [3]int{1, 0, 0}},
+		{"aliyun accepts, then the connection drops: unknown, no failover", func(g *routed) { g.ali.Fail(acs.AcceptThenDrop()) },
+			0, 504, aliyunName, notify.Unknown, [3]int{1, 0, 0}},
+		{"aliyun answers too late: unknown, no failover", func(g *routed) { g.ali.Fail(acs.Slow(2 * time.Second)) },
+			400 * time.Millisecond, 504, aliyunName, notify.Unknown, [3]int{1, 0, 0}},
+		{"aliyun not JSON: unknown, no failover", func(g *routed) { g.ali.Fail(acs.NotJSON(200)) },
+			0, 504, aliyunName, notify.Unknown, [3]int{1, 0, 0}},
+		{"aliyun and tencent down: cloopen", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.Gateway(503).Times(transientTries))
+		}, 0, 200, clName, notify.Submitted, [3]int{3, 3, 1}},
+		{"aliyun down, tencent flow control: cloopen", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发条数超过设定的上限"))
+		}, 0, 200, clName, notify.Submitted, [3]int{3, 1, 1}},
+		{"aliyun down, tencent accepts and drops: unknown at tencent", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.AcceptThenDrop())
+		}, 0, 504, tcName, notify.Unknown, [3]int{3, 1, 0}},
+		{"aliyun down, tencent refuses the template: failed at tencent", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.APIError("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或内容不匹配"))
+		}, 0, 400, tcName, notify.Failed, [3]int{3, 1, 0}},
+		{"all three down: 502, failed", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.Gateway(503).Times(transientTries))
+			g.cl.Fail(cloopen.Business("160000", "系统错误").Times(transientTries))
+		}, 0, 502, clName, notify.Failed, [3]int{3, 3, 3}},
+		{"all three throttled: 429, failed", func(g *routed) {
+			g.ali.Fail(acs.Business("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"))
+			g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发条数超过设定的上限"))
+			g.cl.Fail(cloopen.Business("160040", "验证码超出同模板同号码每天发送上限"))
+		}, 0, 429, clName, notify.Failed, [3]int{1, 1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newRouted(t, nil)
+			tc.fail(g)
+			timeout := tc.timeout
+			if timeout == 0 {
+				timeout = routeTimeout
+			}
+			status, rep := g.send(t, routeBody, timeout)
+			if status != tc.status {
+				t.Errorf("status %d %+v, want %d", status, rep, tc.status)
+			}
+			if got := g.requests(); got != tc.requests {
+				t.Errorf("requests (aliyun, tencent, cloopen) = %v, want %v", got, tc.requests)
+			}
+			if rep.MessageId == "" {
+				t.Fatalf("reply %+v has no MessageId", rep)
+			}
+			m := g.Record(t, rep.MessageId)
+			if m.Status != tc.state || m.Provider != tc.provider {
+				t.Errorf("record %s at %q, want %s at %q", m.Status, m.Provider, tc.state, tc.provider)
+			}
+			if status == 200 && rep.Provider != tc.provider {
+				t.Errorf("reply Provider %q, want %q", rep.Provider, tc.provider)
+			}
+		})
+	}
+}
+
+// TestTemplateRegistry checks that one logical template goes to each
+// provider in its own form, named either way, and that variables are
+// checked before anything is sent.
+func TestTemplateRegistry(t *testing.T) {
+	t.Run("each provider gets its own id and parameter form", func(t *testing.T) {
+		g := newRouted(t, nil)
+		g.ali.Fail(acs.Business("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"))
+		g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发条数超过设定的上限"))
+		if status, rep := g.send(t, routeBodyByName, routeTimeout); status != 200 || rep.Provider != clName {
+			t.Fatalf("reply %d %+v, want 200 from cloopen", status, rep)
+		}
+		if s := g.cl.Sends(); len(s) != 1 || s[0].TemplateID != "1" || !slices.Equal(s[0].Datas, []string{"123456"}) ||
+			!slices.Equal(s[0].To, []string{"13800138000"}) {
+			t.Errorf("cloopen got %+v, want template 1 with datas [123456] to 13800138000", s)
+		}
+	})
+	t.Run("a seed caller's aliyun code fails over to tencent's id", func(t *testing.T) {
+		g := newRouted(t, nil)
+		g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"))
+		if status, rep := g.send(t, routeBody, routeTimeout); status != 200 || rep.Provider != tcName {
+			t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
+		}
+		s := g.tc.Sends()
+		if len(s) != 1 || s[0].TemplateID != "1234567" || !slices.Equal(s[0].TemplateParams, []string{"654321"}) ||
+			s[0].SignName != "冰鉴科技" || !slices.Equal(s[0].PhoneNumbers, []string{"+8613800138000"}) {
+			t.Errorf("tencent got %+v, want template 1234567, params [654321], sign 冰鉴科技, +8613800138000", s)
+		}
+	})
+	t.Run("aliyun gets the named parameters", func(t *testing.T) {
+		g := newRouted(t, nil)
+		if status, rep := g.send(t, routeBodyByName, routeTimeout); status != 200 || rep.Provider != aliyunName {
+			t.Fatalf("reply %d %+v", status, rep)
+		}
+		if s := g.ali.Sends(); len(s) != 1 || s[0].TemplateCode != "SMS_184105379" || s[0].TemplateParam != `{"code":"123456"}` {
+			t.Errorf("aliyun got %+v", s)
+		}
+	})
+	for _, tc := range []struct{ name, params, reason string }{
+		{"too long", `{"code":"1234567"}`, "parameter_too_long"},
+		{"not digits", `{"code":"12a456"}`, "invalid_parameter"},
+		{"missing", `{"other":"1"}`, "missing_parameter"},
+		{"unknown variable", `{"code":"123456","name":"x"}`, "unknown_parameter"},
+		{"empty", `{"code":""}`, "invalid_parameter"},
+	} {
+		t.Run("refused before sending: "+tc.name, func(t *testing.T) {
+			g := newRouted(t, nil)
+			body := strings.Replace(routeBodyByName, `{"code":"123456"}`, tc.params, 1)
+			status, rep := g.send(t, body, routeTimeout)
+			if status != 400 || rep.Reason != tc.reason || rep.Field != "TemplateParam" {
+				t.Errorf("reply %d %+v, want 400 %s on TemplateParam", status, rep, tc.reason)
+			}
+			if got := g.requests(); got != [3]int{} {
+				t.Errorf("requests %v, want none", got)
+			}
+		})
+	}
+	t.Run("a code no registry entry has goes to aliyun alone", func(t *testing.T) {
+		g := newRouted(t, nil)
+		g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"))
+		body := strings.Replace(routeBody, "SMS_184105379", "SMS_999", 1)
+		if status, rep := g.send(t, body, routeTimeout); status != 502 {
+			t.Errorf("reply %d %+v, want 502: no other provider has the template", status, rep)
+		}
+		if got := g.requests(); got != [3]int{1, 0, 0} {
+			t.Errorf("requests %v, want aliyun's only", got)
+		}
+	})
+}
+
+// TestProviderOrder checks the order of providers a group and a template
+// set, and that a provider without the template is skipped.
+func TestProviderOrder(t *testing.T) {
+	groups := `[{"id":"shop","channels":["sms"],"providers":["cloopen","aliyun"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
+	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+	g.cl.Fail(cloopen.Business("160038", "短信验证码发送过频繁"))
+	status, rep := g.send(t, routeBody, routeTimeout)
+	if status != 200 || rep.Provider != aliyunName || g.requests() != [3]int{1, 0, 1} {
+		t.Errorf("reply %d %+v, requests %v; want cloopen refused, then aliyun, never tencent", status, rep, g.requests())
+	}
+}
+
+// TestPerNumberAnswers sends to three numbers through Tencent, which
+// refuses one of them: the message is submitted, the refused number is
+// recorded failed at once, and a receipt naming only another number's
+// SerialNo finds the message.
+func TestPerNumberAnswers(t *testing.T) {
+	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
+	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+	g.tc.Fail(tencentcloud.NumberError("FailedOperation.PhoneNumberInBlacklist", "手机号在黑名单库中", "+8613700137000"))
+	body := strings.Replace(routeBody, `"13800138000"`, `"13800138000,13900139000,13700137000"`, 1)
+	status, rep := g.send(t, body, routeTimeout)
+	if status != 200 || rep.Provider != tcName {
+		t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
+	}
+	ctx := context.Background()
+	reports, err := g.Store.Reports(ctx, rep.MessageId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]notify.Status{}
+	ids := map[string]string{}
+	for _, r := range reports {
+		states[r.Recipient], ids[r.Recipient] = r.Status, r.ProviderID
+	}
+	if states["13800138000"] != notify.Submitted || states["13900139000"] != notify.Submitted || states["13700137000"] != notify.Failed {
+		t.Fatalf("reports %+v; want two submitted and 13700137000 failed", reports)
+	}
+	res, err := g.Store.RecordReport(ctx, notify.Report{Provider: tcName, Channel: notify.SMS, ProviderID: ids["13900139000"],
+		Recipient: "13900139000", Status: notify.Delivered, Code: "DELIVRD"})
+	if err != nil || res.MessageID != rep.MessageId {
+		t.Errorf("receipt for the second number matched %+v, %v; want message %s", res, err, rep.MessageId)
+	}
+}

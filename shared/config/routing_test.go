@@ -1,0 +1,103 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+const oneGroup = `[{"id":"shop","channels":["sms"]}]`
+
+func TestLoadRouting(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"NOTIFY_GROUPS": `[{"id":"shop","channels":["sms","tts"],"providers":["tencent","aliyun"],
+			"limits":{"verification":{"per_day":3},"voice":{"per_minute":0},"daily_cap":500}}]`,
+		"NOTIFY_TEMPLATES": `[{"name":"login_code","kind":"verification","variables":[{"name":"code","max_len":6,"chars":"digits"}],
+			"ids":{"aliyun":"SMS_1","tencent":"101","cloopen":"7"},"providers":["cloopen"]}]`,
+		"NOTIFY_SMS_PROVIDERS":       "cloopen, tencent",
+		"TENCENTCLOUD_SECRET_ID":     "AKIDexample",
+		"TENCENTCLOUD_SECRET_KEY":    "tencent-secret-key",
+		"NOTIFY_TENCENT_SMS_APP_ID":  "1400006666",
+		"NOTIFY_CLOOPEN_ACCOUNT_SID": "8a216da8",
+		"NOTIFY_CLOOPEN_AUTH_TOKEN":  "cloopen-token",
+		"NOTIFY_CLOOPEN_APP_ID":      "8a216da8app",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Groups[0]
+	wantLimits := notify.DefaultLimits
+	wantLimits.Verification.PerDay, wantLimits.Voice.PerMinute, wantLimits.DailyCap = 3, 0, 500
+	if strings.Join(g.Providers, ",") != "tencent,aliyun" || g.Limits == nil || *g.Limits != wantLimits {
+		t.Errorf("group providers %q, limits %+v; want tencent,aliyun and %+v", g.Providers, g.Limits, wantLimits)
+	}
+	if len(c.Templates) != 1 || c.Templates[0].IDs["tencent"] != "101" || c.Templates[0].Kind != notify.VerificationSMS ||
+		c.Templates[0].Variables[0] != (notify.Variable{Name: "code", MaxLen: 6, Chars: "digits"}) {
+		t.Errorf("templates %+v", c.Templates)
+	}
+	if strings.Join(c.SMSProviders, ",") != "cloopen,tencent" || !c.Tencent.Configured() || !c.Cloopen.Configured() ||
+		c.Tencent.SecretKey != "tencent-secret-key" || c.Cloopen.AppID != "8a216da8app" {
+		t.Errorf("providers %q, tencent %+v, cloopen %+v", c.SMSProviders, c.Tencent, c.Cloopen)
+	}
+}
+
+func TestLoadRoutingProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"tencent in part", map[string]string{"TENCENTCLOUD_SECRET_ID": "AKID"},
+			[]string{"Tencent Cloud SMS: TENCENTCLOUD_SECRET_ID set but NOTIFY_TENCENT_SMS_APP_ID, TENCENTCLOUD_SECRET_KEY missing"}},
+		{"cloopen in part", map[string]string{"NOTIFY_CLOOPEN_AUTH_TOKEN": "secret-token"},
+			[]string{"Cloopen: NOTIFY_CLOOPEN_AUTH_TOKEN set but NOTIFY_CLOOPEN_ACCOUNT_SID, NOTIFY_CLOOPEN_APP_ID missing"}},
+		{"unknown provider in the order", map[string]string{"NOTIFY_SMS_PROVIDERS": "aliyun,twilio,aliyun"},
+			[]string{`NOTIFY_SMS_PROVIDERS[1]: unknown provider "twilio"`, `NOTIFY_SMS_PROVIDERS[2]: "aliyun" listed twice`}},
+		{"group providers and limits", map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"],"providers":["x"],
+			"limits":{"verification":{"per_hour":-1},"daily_cap":-5}}]`},
+			[]string{`providers[0]: unknown provider "x"`, "limits.verification.per_hour: negative", "limits.daily_cap: negative"}},
+		{"templates", map[string]string{"NOTIFY_TEMPLATES": `[{"name":"","kind":"marketing","ids":{}},
+			{"name":"b","ids":{"aliyun":"SMS_1","fax":"1"},"providers":["tencent"],"variables":[{"name":"","chars":"x"},{"name":"v","chars":"hex"}]},
+			{"name":"SMS_1","ids":{"tencent":" "}}]`},
+			[]string{"[0].name: must be", `[0].kind: "marketing"`, "[0].ids: missing", `ids: unknown provider "fax"`,
+				"providers: lists tencent, which has no id", "variables[0].name: missing", `variables[1].chars: "hex"`,
+				`"SMS_1" also names template "b"`, "ids.tencent: empty"}},
+		{"templates not JSON", map[string]string{"NOTIFY_TEMPLATES": `{"name":"a"}`}, []string{"NOTIFY_TEMPLATES: "}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"NOTIFY_GROUPS": oneGroup}
+			for k, v := range tc.env {
+				vars[k] = v
+			}
+			_, err := Load(env(vars))
+			if err == nil {
+				t.Fatalf("Load = nil error, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "secret-token") {
+				t.Errorf("error %q shows a secret", err)
+			}
+		})
+	}
+}
+
+// FuzzLoad feeds Load arbitrary groups and templates: it must never panic,
+// and a configuration it accepts must have groups.
+func FuzzLoad(f *testing.F) {
+	f.Add(oneGroup, "")
+	f.Add(`[{"id":"a","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_day":3},"daily_cap":9}}]`,
+		`[{"name":"t","kind":"verification","variables":[{"name":"code","max_len":6,"chars":"digits"}],"ids":{"aliyun":"SMS_1"}}]`)
+	f.Add(`[{"id":"a","channels":["sms"],"limits":null}]`, `[{"name":"t","ids":{"cloopen":"1"},"providers":null}]`)
+	f.Add(`[`, `[{"variables":[{}]}]`)
+	f.Fuzz(func(t *testing.T, groups, templates string) {
+		c, err := Load(env(map[string]string{"NOTIFY_GROUPS": groups, "NOTIFY_TEMPLATES": templates}))
+		if err == nil && len(c.Groups) == 0 {
+			t.Errorf("Load accepted %q with no groups", groups)
+		}
+	})
+}

@@ -1,0 +1,126 @@
+package notify
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// Template is one message template as the gateway knows it: a logical name
+// mapped to each provider's own template id, the variables it takes in the
+// order positional templates (Tencent, Cloopen) take them, and what each
+// variable may hold. Checking variables here catches before anything is
+// sent what providers reject as TEMPLATE_MISSING_PARAMETERS or
+// PARAM_LENGTH_LIMIT.
+type Template struct {
+	Name      string
+	Kind      LimitKind // VerificationSMS or NotificationSMS, for limits
+	Variables []Variable
+	// IDs maps a provider's name ("aliyun", "tencent", "cloopen") to its id
+	// for this template. A caller may name the template by Name or by its
+	// Aliyun id, as seed 000's callers do.
+	IDs map[string]string
+	// Providers, when set, is the order of providers for this template,
+	// before the group's.
+	Providers []string
+}
+
+// Variable is one template variable and what it may hold.
+type Variable struct {
+	Name   string
+	MaxLen int    // characters; 0 is no limit beyond the request's
+	Chars  string // "digits", "alnum" (ASCII letters and digits) or "" for any printable text
+}
+
+// Templates finds templates by name or Aliyun id.
+type Templates struct {
+	byCode map[string]*Template
+}
+
+// NewTemplates indexes ts by name and by Aliyun id.
+func NewTemplates(ts []Template) Templates {
+	m := make(map[string]*Template, 2*len(ts))
+	for i := range ts {
+		t := &ts[i]
+		m[t.Name] = t
+		if id := t.IDs["aliyun"]; id != "" {
+			m[id] = t
+		}
+	}
+	return Templates{byCode: m}
+}
+
+// Lookup returns the template a request's TemplateCode names, nil when the
+// registry has none: the code is then an Aliyun template id, sent as it is.
+func (ts Templates) Lookup(code string) *Template { return ts.byCode[code] }
+
+// values checks params against t's variables and returns them in t's
+// order. field is the request field the errors name.
+func (t *Template) values(params map[string]string, field string) ([]string, error) {
+	out := make([]string, len(t.Variables))
+	for i, v := range t.Variables {
+		val, ok := params[v.Name]
+		if !ok {
+			return nil, Invalidf(field, "missing_parameter", "lacks variable %q of template %s", v.Name, t.Name)
+		}
+		if v.MaxLen > 0 && utf8.RuneCountInString(val) > v.MaxLen {
+			return nil, Invalidf(field, "parameter_too_long", "variable %q is %d characters; template %s takes at most %d",
+				v.Name, utf8.RuneCountInString(val), t.Name, v.MaxLen)
+		}
+		if !v.allows(val) {
+			return nil, Invalidf(field, "invalid_parameter", "variable %q must be %s", v.Name, v.describe())
+		}
+		out[i] = val
+	}
+	for k := range params {
+		if !slices.ContainsFunc(t.Variables, func(v Variable) bool { return v.Name == k }) {
+			return nil, Invalidf(field, "unknown_parameter", "has variable %q, which template %s does not take", k, t.Name)
+		}
+	}
+	return out, nil
+}
+
+func (v Variable) allows(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch v.Chars {
+		case "digits":
+			if r < '0' || r > '9' {
+				return false
+			}
+		case "alnum":
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		default:
+			if r < 0x20 || r == 0x7f {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v Variable) describe() string {
+	switch v.Chars {
+	case "digits":
+		return "digits, not empty"
+	case "alnum":
+		return "ASCII letters and digits, not empty"
+	}
+	return "printable text, not empty"
+}
+
+// kind returns what a send of template code with params counts as: the
+// registry's kind, else a verification code when its only variable is
+// "code" (seed 000's bare TemplateParam), else a notification.
+func limitKind(t *Template, params map[string]string) LimitKind {
+	if t != nil && t.Kind != "" {
+		return t.Kind
+	}
+	if _, ok := params["code"]; ok && len(params) == 1 {
+		return VerificationSMS
+	}
+	return NotificationSMS
+}

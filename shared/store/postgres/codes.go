@@ -1,0 +1,182 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+var _ notify.CodeStore = (*Store)(nil)
+
+// The statements of the verification codes (migration 006): the SQLite
+// store's, except that IssueCode needs no transaction and VerifyCode locks
+// the code's row.
+const (
+	codeKeyWhere = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
+	// codeIssueSQL inserts a code, or replaces the key's earlier one if
+	// that was issued at or before $8: the new one's time less the
+	// cooldown. Of concurrent issues for one key, the others wait for the
+	// first to commit, then find its row too young to replace.
+	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, 0, false, $6, $7)
+ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
+	attempts = 0, used = false, issued_at = excluded.issued_at, expires_at = excluded.expires_at
+WHERE codes.issued_at <= $8`
+	codeIssuedSQL = `SELECT issued_at FROM codes` + codeKeyWhere
+	codeRevokeSQL = `DELETE FROM codes` + codeKeyWhere + ` AND message_id = $4`
+	// codeReadSQL locks the code's row until the transaction ends, so that
+	// checks of one code, from any instance, run one after the other.
+	codeReadSQL  = `SELECT hash, attempts, used, expires_at FROM codes` + codeKeyWhere + ` FOR UPDATE`
+	codeCheckSQL = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + codeKeyWhere
+	codePurgeSQL = `DELETE FROM codes WHERE expires_at <= $1`
+)
+
+// IssueCode keeps c as the live code of its key, replacing any earlier one,
+// unless the earlier one was issued less than cooldown before c: then it
+// returns notify.CooldownError and keeps nothing.
+func (s *Store) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	if err := s.issueCode(ctx, c, cooldown); err != nil {
+		return fmt.Errorf("postgres: issue %s code of group %s: %w", c.Key.Scene, c.Key.GroupID, err)
+	}
+	return nil
+}
+
+func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	if err := checkIssued(c, cooldown); err != nil {
+		return err
+	}
+	issued, err := dbTime("issued_at", c.IssuedAt)
+	if err != nil {
+		return err
+	}
+	expires, err := dbTime("expires_at", c.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	k, id, latest := c.Key, text(c.MessageID), issued.Add(-cooldown)
+	// Another issue, revoke or purge of the key between the two statements
+	// sends it round again; three rounds is more than any race takes.
+	for range 3 {
+		tag, err := s.pool.Exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest)
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+		var prev time.Time
+		err = s.pool.QueryRow(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).Scan(&prev)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // revoked or purged between the two statements: issue again
+		}
+		if err != nil {
+			return fmt.Errorf("read the earlier code: %w", err)
+		}
+		if left := prev.Sub(latest); left > 0 {
+			return notify.CooldownError("postgres.IssueCode", left)
+		}
+		// Replaced since by an older code (clocks differ): issue again.
+	}
+	return errors.New("the key's code changed under each of 3 tries")
+}
+
+// checkIssued refuses what no store should keep.
+func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
+	if err := c.Key.Check(); err != nil {
+		return err
+	}
+	if len(c.Hash) == 0 {
+		return errors.New("no hash")
+	}
+	if !c.ExpiresAt.After(c.IssuedAt) {
+		return fmt.Errorf("expires at %s, not after it is issued", c.ExpiresAt.UTC().Format(time.RFC3339Nano))
+	}
+	if cooldown < 0 {
+		return fmt.Errorf("cooldown %v is negative", cooldown)
+	}
+	return nil
+}
+
+// RevokeCode forgets the code of key sent in message messageID, if that is
+// still its code.
+func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	if err := key.Check(); err != nil {
+		return fmt.Errorf("postgres: revoke code: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
+		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
+	}
+	return nil
+}
+
+// VerifyCode checks the code of key at now against hashes, and counts the
+// check, in one transaction that locks the code's row.
+func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	res, err := s.verifyCode(ctx, key, hashes, now, maxAttempts)
+	if err != nil {
+		return notify.CodeResult{}, fmt.Errorf("postgres: verify %s code of group %s: %w", key.Scene, key.GroupID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	if err := checkVerify(key, hashes, maxAttempts); err != nil {
+		return notify.CodeResult{}, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return notify.CodeResult{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var k notify.KeptCode
+	err = tx.QueryRow(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).Scan(&k.Hash, &k.Attempts, &k.Used, &k.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notify.CodeResult{Reason: notify.CodeNotFound}, nil
+	}
+	if err != nil {
+		return notify.CodeResult{}, fmt.Errorf("read: %w", err)
+	}
+	res, changed := k.Check(hashes, now, maxAttempts)
+	if !changed {
+		return res, nil // nothing to write: the deferred Rollback ends the transaction
+	}
+	if _, err := tx.Exec(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return notify.CodeResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// checkVerify refuses a check no store should make.
+func checkVerify(key notify.CodeKey, hashes [][]byte, maxAttempts int) error {
+	if err := key.Check(); err != nil {
+		return err
+	}
+	if len(hashes) == 0 {
+		return errors.New("no hash to compare")
+	}
+	if maxAttempts < 1 {
+		return fmt.Errorf("at most %d attempts: want at least 1", maxAttempts)
+	}
+	return nil
+}
+
+// PurgeCodes forgets every code that expired at or before before, and
+// returns how many.
+func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	at, err := dbTime("purge time", before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge codes: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, codePurgeSQL, at)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge codes: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

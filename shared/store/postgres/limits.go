@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+var _ notify.LimitStore = (*Store)(nil)
+
+// The statements of the send limits (migration 005): the SQLite store's,
+// except that the sweep skips the rows other transactions hold.
+//
+// Of concurrent takes of one quota, from any instance, the upsert of each
+// waits for the row lock of the one before, until it commits or rolls
+// back, and then counts against what that one left: exactly Max of them
+// are counted. A take locks its quotas' rows in the order of their keys
+// and windows, whatever the order of qs, so that two takes of the same
+// quotas in different orders (numbers [a, b] and [b, a]) cannot deadlock.
+const (
+	// quotaTakeSQL counts one use in a quota's window, unless the window
+	// holds $4 (the quota's Max) already: then it changes nothing (but
+	// locks the row) and returns no row.
+	quotaTakeSQL = `INSERT INTO quotas (key, window_start, uses, expires_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4
+RETURNING uses`
+	// quotaSweepSQL deletes at most $2 windows, of any key, that ended at
+	// or before $1, skipping those another transaction holds: it never
+	// waits. A take sweeps twice as many as it may add, so the table
+	// holds about the live windows, whether or not a key is used again.
+	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
+	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	quotaReturnSQL = `UPDATE quotas SET uses = uses - 1 WHERE key = $1 AND window_start = $2 AND uses > 0`
+)
+
+// TakeQuotas counts one use of every quota in qs in its window at now, all
+// or none, in one transaction of two round trips: BEGIN, the upserts and
+// the sweep in one batch, then COMMIT, or ROLLBACK when any quota is at
+// its Max (pool.Begin would add a round trip of its own). When several
+// are at their Max, it returns the first in qs. A key that appears several times in qs
+// counts a use for each. A quota with Max below 1, or a Window that is not
+// a whole number of milliseconds (times are kept to the millisecond), is
+// an error, and nothing is counted. Errors name quotas by their index in
+// qs, never by key: keys hold phone numbers.
+func (s *Store) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (refused int, retryAfter time.Duration, err error) {
+	refused, retryAfter, err = s.takeQuotas(ctx, now, qs)
+	if err != nil {
+		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
+	}
+	return refused, retryAfter, nil
+}
+
+func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	if len(qs) == 0 {
+		return -1, 0, nil
+	}
+	at, err := dbTime("time", now)
+	if err != nil {
+		return -1, 0, err
+	}
+	ws, err := quotaWindows(now, qs, true)
+	if err != nil {
+		return -1, 0, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return -1, 0, fmt.Errorf("connect: %w", err)
+	}
+	// A connection released inside the transaction, after an error, is
+	// closed rather than reused: the server then rolls the transaction back.
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	for _, w := range ws {
+		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
+	}
+	b.Queue(quotaSweepSQL, at, 2*len(qs))
+	refused, wait, err := countQuotas(conn.SendBatch(ctx, b), now, ws)
+	if err != nil {
+		return -1, 0, err
+	}
+	end, endCtx := "COMMIT", ctx
+	if refused >= 0 {
+		end, endCtx = "ROLLBACK", context.WithoutCancel(ctx) // gives back the uses counted
+	}
+	tag, err := conn.Exec(endCtx, end)
+	if err != nil {
+		return -1, 0, fmt.Errorf("%s: %w", strings.ToLower(end), err)
+	}
+	if tag.String() != end {
+		// COMMIT of a failed transaction rolls it back.
+		return -1, 0, fmt.Errorf("%s: the server answered %s", strings.ToLower(end), tag)
+	}
+	return refused, wait, nil
+}
+
+// countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
+// of ws, the sweep. It returns the first quota in qs that was refused, and
+// the time from now to its window's end.
+func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			refused, wait, err = -1, 0, cerr
+		}
+	}()
+	if _, err := br.Exec(); err != nil {
+		return -1, 0, fmt.Errorf("begin: %w", err)
+	}
+	refused = -1
+	for _, w := range ws {
+		var uses int
+		switch err := br.QueryRow().Scan(&uses); {
+		case errors.Is(err, pgx.ErrNoRows):
+			if refused < 0 || w.i < refused {
+				refused, wait = w.i, w.end.Sub(now)
+			}
+		case err != nil:
+			return -1, 0, fmt.Errorf("count quota %d: %w", w.i, err)
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return -1, 0, fmt.Errorf("delete expired windows: %w", err)
+	}
+	return refused, wait, nil
+}
+
+// ReturnQuotas gives back one use of every quota in qs in its window at
+// taken, in one batch, which PostgreSQL runs as one transaction; a use is
+// never returned below zero, and a window with no row (never taken, or
+// swept after it ended) is left alone.
+func (s *Store) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	if err := s.returnQuotas(ctx, taken, qs); err != nil {
+		return fmt.Errorf("postgres: return %d quotas: %w", len(qs), err)
+	}
+	return nil
+}
+
+func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	if len(qs) == 0 {
+		return nil
+	}
+	ws, err := quotaWindows(taken, qs, false)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, w := range ws {
+		b.Queue(quotaReturnSQL, w.key, w.start)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	for _, w := range ws {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("return quota %d: %w", w.i, err)
+		}
+	}
+	return br.Close()
+}
+
+// quotaWindow is the window of quota i of a call, as the quotas table
+// keeps it.
+type quotaWindow struct {
+	i          int
+	key        string
+	start, end time.Time
+}
+
+// quotaWindows returns the windows of qs at t, in the order their rows are
+// locked: by key, then start. It refuses a quota no store should count:
+// one with a Window that is not a positive whole number of milliseconds,
+// or, when take is set, a Max below 1.
+func quotaWindows(t time.Time, qs []notify.Quota, take bool) ([]quotaWindow, error) {
+	ws := make([]quotaWindow, len(qs))
+	for i, q := range qs {
+		if take && q.Max < 1 {
+			return nil, fmt.Errorf("quota %d: at most %d uses: want at least 1", i, q.Max)
+		}
+		if q.Window < time.Millisecond || q.Window%time.Millisecond != 0 {
+			return nil, fmt.Errorf("quota %d: window %v: want a positive whole number of milliseconds", i, q.Window)
+		}
+		start, err := dbTime("window start", q.WindowStart(t))
+		if err != nil {
+			return nil, fmt.Errorf("quota %d: %w", i, err)
+		}
+		end, err := dbTime("window end", start.Add(q.Window))
+		if err != nil {
+			return nil, fmt.Errorf("quota %d: %w", i, err)
+		}
+		ws[i] = quotaWindow{i: i, key: text(q.Key), start: start, end: end}
+	}
+	slices.SortStableFunc(ws, func(a, b quotaWindow) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), a.start.Compare(b.start))
+	})
+	return ws, nil
+}

@@ -1,0 +1,185 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+var _ notify.CodeStore = (*Store)(nil)
+
+// The statements of the verification codes (migration 006). IssueCode and
+// VerifyCode read and then write in one transaction, which the Store's
+// connections begin IMMEDIATE: it holds the file's write lock from its
+// first statement, so that checks of one code, from any connection or
+// process, run one after the other.
+const (
+	codeKeyWhere  = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
+	codeIssuedSQL = `SELECT issued_at FROM codes` + codeKeyWhere
+	codeIssueSQL  = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7)
+ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
+	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at`
+	codeRevokeSQL = `DELETE FROM codes` + codeKeyWhere + ` AND message_id = $4`
+	codeReadSQL   = `SELECT hash, attempts, used, expires_at FROM codes` + codeKeyWhere
+	codeCheckSQL  = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + codeKeyWhere
+	codePurgeSQL  = `DELETE FROM codes WHERE expires_at <= $1`
+)
+
+// IssueCode keeps c as the live code of its key, replacing any earlier one,
+// unless the earlier one was issued less than cooldown before c: then it
+// returns notify.CooldownError and keeps nothing.
+func (s *Store) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	if err := s.issueCode(ctx, c, cooldown); err != nil {
+		return fmt.Errorf("sqlite: issue %s code of group %s: %w", c.Key.Scene, c.Key.GroupID, err)
+	}
+	return nil
+}
+
+func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	if err := checkIssued(c, cooldown); err != nil {
+		return err
+	}
+	k := c.Key
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var issued string
+	switch err := tx.QueryRowContext(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).Scan(&issued); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("read the earlier code: %w", err)
+	default:
+		prev, err := parseTime(issued)
+		if err != nil {
+			return fmt.Errorf("read the earlier code: issued_at: %w", err)
+		}
+		// Both times as kept: to the millisecond.
+		if left := prev.Add(cooldown).Sub(c.IssuedAt.Truncate(time.Millisecond)); left > 0 {
+			return notify.CooldownError("sqlite.IssueCode", left)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, c.MessageID,
+		formatTime(c.IssuedAt), formatTime(c.ExpiresAt)); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// checkIssued refuses what no store should keep.
+func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
+	if err := c.Key.Check(); err != nil {
+		return err
+	}
+	if len(c.Hash) == 0 {
+		return errors.New("no hash")
+	}
+	if !c.ExpiresAt.After(c.IssuedAt) {
+		return fmt.Errorf("expires at %s, not after it is issued", c.ExpiresAt.UTC().Format(time.RFC3339Nano))
+	}
+	if cooldown < 0 {
+		return fmt.Errorf("cooldown %v is negative", cooldown)
+	}
+	if err := checkTime("issued_at", c.IssuedAt); err != nil {
+		return err
+	}
+	return checkTime("expires_at", c.ExpiresAt)
+}
+
+// RevokeCode forgets the code of key sent in message messageID, if that is
+// still its code.
+func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	if err := key.Check(); err != nil {
+		return fmt.Errorf("sqlite: revoke code: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
+		return fmt.Errorf("sqlite: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
+	}
+	return nil
+}
+
+// VerifyCode checks the code of key at now against hashes, and counts the
+// check, in one IMMEDIATE transaction.
+func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	res, err := s.verifyCode(ctx, key, hashes, now, maxAttempts)
+	if err != nil {
+		return notify.CodeResult{}, fmt.Errorf("sqlite: verify %s code of group %s: %w", key.Scene, key.GroupID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	if err := checkVerify(key, hashes, maxAttempts); err != nil {
+		return notify.CodeResult{}, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return notify.CodeResult{}, err
+	}
+	defer tx.Rollback()
+	var (
+		k       notify.KeptCode
+		expires string
+	)
+	err = tx.QueryRowContext(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).Scan(&k.Hash, &k.Attempts, &k.Used, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notify.CodeResult{Reason: notify.CodeNotFound}, nil
+	}
+	if err != nil {
+		return notify.CodeResult{}, fmt.Errorf("read: %w", err)
+	}
+	if k.ExpiresAt, err = parseTime(expires); err != nil {
+		return notify.CodeResult{}, fmt.Errorf("read: expires_at: %w", err)
+	}
+	res, changed := k.Check(hashes, now, maxAttempts)
+	if !changed {
+		return res, nil // nothing to write: the deferred Rollback ends the transaction
+	}
+	if _, err := tx.ExecContext(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return notify.CodeResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// checkVerify refuses a check no store should make.
+func checkVerify(key notify.CodeKey, hashes [][]byte, maxAttempts int) error {
+	if err := key.Check(); err != nil {
+		return err
+	}
+	if len(hashes) == 0 {
+		return errors.New("no hash to compare")
+	}
+	if maxAttempts < 1 {
+		return fmt.Errorf("at most %d attempts: want at least 1", maxAttempts)
+	}
+	return nil
+}
+
+// PurgeCodes forgets every code that expired at or before before, and
+// returns how many.
+func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	if err := checkTime("purge time", before); err != nil {
+		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, codePurgeSQL, formatTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
+	}
+	return n, nil
+}

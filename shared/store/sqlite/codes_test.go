@@ -1,0 +1,116 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
+)
+
+func TestCodesContract(t *testing.T) {
+	storetest.RunCodes(t, func(t *testing.T) notify.CodeStore {
+		return openFile(t, filepath.Join(t.TempDir(), "notify.db"))
+	})
+}
+
+func TestCodesContractMemory(t *testing.T) {
+	storetest.RunCodes(t, func(t *testing.T) notify.CodeStore { return openFile(t, ":memory:") })
+}
+
+// TestCodesTwoStores checks one right code against two Stores on one file,
+// as two function instances sharing a disk would: each has its own
+// connection, so only the IMMEDIATE transaction keeps their checks apart.
+func TestCodesTwoStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	stores := []*sqlite.Store{openFile(t, path), openFile(t, path)}
+	key := notify.CodeKey{GroupID: "ops", PhoneNumber: "13800138000", Scene: "login"}
+	secret := []byte("a code secret of at least 32 bytes")
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	const rounds, each = 4, 8
+	for round := range rounds {
+		issuedAt := at.Add(time.Duration(round) * time.Minute)
+		code := notify.Code(string(rune('1'+round)) + "23456")
+		c := notify.IssuedCode{Key: key, Hash: notify.HashCode(secret, key, code), MessageID: "m",
+			IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(5 * time.Minute)}
+		if err := stores[round%2].IssueCode(t.Context(), c, time.Minute); err != nil {
+			t.Fatalf("round %d: IssueCode: %v", round, err)
+		}
+		var (
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			won int
+		)
+		for i := range 2 * each {
+			wg.Go(func() {
+				res, err := stores[i%2].VerifyCode(context.Background(), key, [][]byte{c.Hash}, issuedAt.Add(time.Second), 5)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("round %d: VerifyCode on store %d: %v", round, i%2, err)
+				case res.Verified:
+					won++
+				case res.Reason != notify.CodeNotFound:
+					t.Errorf("round %d: VerifyCode on store %d = %+v, want verified or not_found", round, i%2, res)
+				}
+			})
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Errorf("round %d: %d of %d checks of one code on two stores were verified, want 1", round, won, 2*each)
+		}
+	}
+}
+
+// BenchmarkVerifyCode checks a code as POST /sms/code/verify does: the
+// read, the count and the commit of one IMMEDIATE transaction. "mismatch"
+// checks one code with a wrong guess again and again (its limit set out of
+// reach); "issue+verify" sends a code and checks it right, a whole round.
+func BenchmarkVerifyCode(b *testing.B) {
+	ctx := b.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "notify.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	secret := []byte("a code secret of at least 32 bytes")
+	key := notify.CodeKey{GroupID: "ops", PhoneNumber: "13800138000", Scene: "login"}
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	// Each issue is a minute after the one before, past the cooldown,
+	// whichever run of which sub-benchmark made it (-count reruns them).
+	n := 0
+	issue := func(code notify.Code) ([]byte, time.Time) {
+		n++
+		issuedAt := at.Add(time.Duration(n) * time.Minute)
+		c := notify.IssuedCode{Key: key, Hash: notify.HashCode(secret, key, code), MessageID: "m",
+			IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(5 * time.Minute)}
+		if err := s.IssueCode(ctx, c, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		return c.Hash, issuedAt
+	}
+	b.Run("mismatch", func(b *testing.B) {
+		_, issuedAt := issue("123456")
+		wrong := [][]byte{notify.HashCode(secret, key, "654321")}
+		b.ReportAllocs()
+		for b.Loop() {
+			if res, err := s.VerifyCode(ctx, key, wrong, issuedAt.Add(time.Second), 1<<30); err != nil || res.Reason != notify.CodeMismatch {
+				b.Fatalf("VerifyCode = %+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("issue+verify", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h, issuedAt := issue("123456")
+			if res, err := s.VerifyCode(ctx, key, [][]byte{h}, issuedAt.Add(time.Second), 5); err != nil || !res.Verified {
+				b.Fatalf("VerifyCode = %+v, %v", res, err)
+			}
+		}
+	})
+}
