@@ -285,3 +285,84 @@ func TestPerNumberAnswers(t *testing.T) {
 		t.Errorf("receipt for the second number matched %+v, %v; want message %s", res, err, rep.MessageId)
 	}
 }
+
+// TestErrorClassesOfEveryProvider puts each provider first (and Aliyun,
+// or Tencent, second) and fails it in each class of error: a transient
+// error is tried 3 times and then fails over, flow control and account
+// errors fail over at once, a refusal of the message fails it, and an
+// answer in doubt leaves it unknown, never sent elsewhere.
+func TestErrorClassesOfEveryProvider(t *testing.T) {
+	type class struct {
+		name  string
+		fail  func(g *routed)
+		tries int           // of the first provider
+		next  bool          // whether the second sent it
+		state notify.Status // of the record
+	}
+	providers := []struct {
+		name, second string
+		classes      []class
+		requests     func(g *routed) (first, second int)
+	}{
+		{tcName, aliyunName, []class{
+			{"transient", func(g *routed) { g.tc.Fail(tencentcloud.APIError("InternalError.ServerError", "内部错误").Times(3)) }, 3, true, notify.Submitted},
+			{"gateway 502", func(g *routed) { g.tc.Fail(tencentcloud.Gateway(502).Times(3)) }, 3, true, notify.Submitted},
+			{"throttled", func(g *routed) { g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberOneHourLimit", "1小时上限")) }, 1, true, notify.Submitted},
+			{"account", func(g *routed) { g.tc.Fail(tencentcloud.APIError("AuthFailure.SecretIdNotFound", "密钥不存在")) }, 1, true, notify.Submitted},
+			{"balance", func(g *routed) {
+				g.tc.Fail(tencentcloud.APIError("FailedOperation.InsufficientBalanceInSmsPackage", "套餐包余量不足"))
+			}, 1, true, notify.Submitted},
+			{"rejected", func(g *routed) {
+				g.tc.Fail(tencentcloud.APIError("InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"))
+			}, 1, false, notify.Failed},
+			{"ambiguous drop", func(g *routed) { g.tc.Fail(tencentcloud.AcceptThenDrop()) }, 1, false, notify.Unknown},
+			{"ambiguous not JSON", func(g *routed) { g.tc.Fail(tencentcloud.NotJSON()) }, 1, false, notify.Unknown},
+		}, func(g *routed) (int, int) { return g.tc.Requests(), g.ali.Requests() }},
+		{clName, tcName, []class{
+			{"transient", func(g *routed) { g.cl.Fail(cloopen.Business("160000", "系统错误").Times(3)) }, 3, true, notify.Submitted},
+			{"http 503", func(g *routed) { g.cl.Fail(cloopen.HTTPError(503).Times(3)) }, 3, true, notify.Submitted},
+			{"throttled", func(g *routed) { g.cl.Fail(cloopen.Business("160038", "短信验证码发送过频繁")) }, 1, true, notify.Submitted},
+			{"account", func(g *routed) { g.cl.Fail(cloopen.Business("111109", "签名验证失败")) }, 1, true, notify.Submitted},
+			{"rejected", func(g *routed) { g.cl.Fail(cloopen.Business("160042", "号码格式有误")) }, 1, false, notify.Failed},
+			{"ambiguous drop", func(g *routed) { g.cl.Fail(cloopen.AcceptThenDrop()) }, 1, false, notify.Unknown},
+			{"ambiguous duplicate", func(g *routed) { g.cl.Fail(cloopen.Business("160054", "重复请求")) }, 1, false, notify.Unknown},
+		}, func(g *routed) (int, int) { return len(g.cl.Requests()), g.tc.Requests() }},
+		{aliyunName, tcName, []class{
+			{"transient", func(g *routed) { g.ali.Fail(acs.Gateway(500, "InternalError", "internal error").Times(3)) }, 3, true, notify.Submitted},
+			{"throttled", func(g *routed) { g.ali.Fail(acs.Business("Throttling.User", "Request was denied due to user flow control.")) }, 1, true, notify.Submitted},
+			{"account", func(g *routed) { g.ali.Fail(acs.Business("isv.OUT_OF_SERVICE", "业务停机")) }, 1, true, notify.Submitted},
+			{"rejected", func(g *routed) { g.ali.Fail(acs.Business("isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量")) }, 1, false, notify.Failed},
+			{"ambiguous", func(g *routed) { g.ali.Fail(acs.Drop()) }, 1, false, notify.Unknown},
+		}, func(g *routed) (int, int) { return g.ali.Requests(), g.tc.Requests() }},
+	}
+	for _, p := range providers {
+		for _, c := range p.classes {
+			t.Run(p.name+"/"+c.name, func(t *testing.T) {
+				groups := `[{"id":"shop","channels":["sms"],"providers":["` + p.name + `","` + p.second + `"],
+					"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
+				g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+				c.fail(g)
+				_, rep := g.send(t, routeBody, routeTimeout)
+				first, second := p.requests(g)
+				want := 0
+				if c.next {
+					want = 1
+				}
+				if first != c.tries || second != want {
+					t.Errorf("%s got %d requests, %s %d; want %d and %d", p.name, first, p.second, second, c.tries, want)
+				}
+				if rep.MessageId == "" {
+					t.Fatalf("reply %+v has no MessageId", rep)
+				}
+				m := g.Record(t, rep.MessageId)
+				wantProvider := p.name
+				if c.next {
+					wantProvider = p.second
+				}
+				if m.Status != c.state || m.Provider != wantProvider {
+					t.Errorf("record %s at %s, want %s at %s", m.Status, m.Provider, c.state, wantProvider)
+				}
+			})
+		}
+	}
+}
