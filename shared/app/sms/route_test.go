@@ -305,9 +305,13 @@ func TestErrorClassesOfEveryProvider(t *testing.T) {
 		requests     func(g *routed) (first, second int)
 	}{
 		{tcName, aliyunName, []class{
-			{"transient", func(g *routed) { g.tc.Fail(tencentcloud.APIError("InternalError.ServerError", "内部错误").Times(3)) }, 3, true, notify.Submitted},
+			{"transient", func(g *routed) {
+				g.tc.Fail(tencentcloud.APIError("InternalError.ServerError", "内部错误").Times(3))
+			}, 3, true, notify.Submitted},
 			{"gateway 502", func(g *routed) { g.tc.Fail(tencentcloud.Gateway(502).Times(3)) }, 3, true, notify.Submitted},
-			{"throttled", func(g *routed) { g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberOneHourLimit", "1小时上限")) }, 1, true, notify.Submitted},
+			{"throttled", func(g *routed) {
+				g.tc.Fail(tencentcloud.APIError("LimitExceeded.PhoneNumberOneHourLimit", "1小时上限"))
+			}, 1, true, notify.Submitted},
 			{"account", func(g *routed) { g.tc.Fail(tencentcloud.APIError("AuthFailure.SecretIdNotFound", "密钥不存在")) }, 1, true, notify.Submitted},
 			{"balance", func(g *routed) {
 				g.tc.Fail(tencentcloud.APIError("FailedOperation.InsufficientBalanceInSmsPackage", "套餐包余量不足"))
@@ -329,7 +333,9 @@ func TestErrorClassesOfEveryProvider(t *testing.T) {
 		}, func(g *routed) (int, int) { return len(g.cl.Requests()), g.tc.Requests() }},
 		{aliyunName, tcName, []class{
 			{"transient", func(g *routed) { g.ali.Fail(acs.Gateway(500, "InternalError", "internal error").Times(3)) }, 3, true, notify.Submitted},
-			{"throttled", func(g *routed) { g.ali.Fail(acs.Business("Throttling.User", "Request was denied due to user flow control.")) }, 1, true, notify.Submitted},
+			{"throttled", func(g *routed) {
+				g.ali.Fail(acs.Business("Throttling.User", "Request was denied due to user flow control."))
+			}, 1, true, notify.Submitted},
 			{"account", func(g *routed) { g.ali.Fail(acs.Business("isv.OUT_OF_SERVICE", "业务停机")) }, 1, true, notify.Submitted},
 			{"rejected", func(g *routed) { g.ali.Fail(acs.Business("isv.TEMPLATE_MISSING_PARAMETERS", "模板缺少变量")) }, 1, false, notify.Failed},
 			{"ambiguous", func(g *routed) { g.ali.Fail(acs.Drop()) }, 1, false, notify.Unknown},
