@@ -28,7 +28,10 @@ import (
 
 // defaults are the embedded settings a bare `make run` starts with.
 var defaults = map[string]string{
-	"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms","tts","mail"]}]`,
+	"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms","tts","mail"],
+		"codes":{"*":{"sign_name":"notify","template":"SMS_DEMO_CODE","tts_template":"TTS_DEMO_CODE"}}}]`,
+	// A fixed key for local runs only: codes are hashed under it.
+	"NOTIFY_CODE_SECRET": "local-demo-code-secret-not-for-deployments",
 }
 
 func getenv(k string) string {

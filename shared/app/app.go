@@ -75,6 +75,12 @@ func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	if ls, ok := st.(notify.LimitStore); ok {
 		d.Limits = ls
 	}
+	if cs, ok := st.(notify.CodeStore); ok && len(cfg.Codes.Secrets) > 0 {
+		// config.Load checked the secrets: NewCodeKeyring cannot refuse them.
+		if keys, err := notify.NewCodeKeyring(cfg.Codes.Secrets...); err == nil {
+			d.Codes, d.CodeKeys, d.CodePolicy = cs, keys, cfg.Codes.Policy
+		}
+	}
 	return d
 }
 

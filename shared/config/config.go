@@ -30,7 +30,9 @@ type Config struct {
 	Aliyun       Aliyun
 	Tencent      Tencent
 	Cloopen      Cloopen
-	SMTP         SMTP
+	// Codes is how verification codes are made and checked.
+	Codes Codes
+	SMTP  SMTP
 	// Callback holds the secret path tokens of the callback function.
 	Callback Callback
 	// DatabaseURL names the store: "sqlite:<path>", by default a file in the
@@ -104,6 +106,11 @@ var Variables = []string{
 	"NOTIFY_CLOOPEN_ENDPOINT",
 	"NOTIFY_SMS_PROVIDERS",
 	"NOTIFY_TEMPLATES",
+	"NOTIFY_CODE_SECRET",
+	"NOTIFY_CODE_LENGTH",
+	"NOTIFY_CODE_TTL",
+	"NOTIFY_CODE_COOLDOWN",
+	"NOTIFY_CODE_MAX_ATTEMPTS",
 	"NOTIFY_SMTP_URL",
 	"NOTIFY_MAIL_FROM",
 	"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES",
@@ -127,15 +134,16 @@ const (
 )
 
 type groupJSON struct {
-	ID          string      `json:"id"`
-	Channels    []string    `json:"channels"`
-	SignNames   []string    `json:"sign_names"`
-	Templates   []string    `json:"templates"`
-	Keys        []string    `json:"keys"`
-	MailFrom    string      `json:"mail_from"`
-	MailDomains []string    `json:"mail_domains"`
-	Providers   []string    `json:"providers"`
-	Limits      *limitsJSON `json:"limits"`
+	ID          string                      `json:"id"`
+	Channels    []string                    `json:"channels"`
+	SignNames   []string                    `json:"sign_names"`
+	Templates   []string                    `json:"templates"`
+	Keys        []string                    `json:"keys"`
+	MailFrom    string                      `json:"mail_from"`
+	MailDomains []string                    `json:"mail_domains"`
+	Providers   []string                    `json:"providers"`
+	Limits      *limitsJSON                 `json:"limits"`
+	Codes       map[string]codeTemplateJSON `json:"codes"`
 }
 
 // validGroupID reports whether id is 1 to 64 letters, digits and ._:-,
@@ -185,6 +193,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Cloopen = loadCloopen(getenv, &p)
 	c.Templates = loadTemplates(getenv("NOTIFY_TEMPLATES"), &p)
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
+	c.Codes = loadCodes(getenv, &p)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
 	if v := strings.TrimSpace(getenv("NOTIFY_STATUS_REFRESH_AFTER")); v != "" {
@@ -254,7 +263,8 @@ func loadGroups(raw string, p *problems) []notify.Group {
 		}
 		seen[gj.ID] = i
 		g := notify.Group{ID: gj.ID, SignNames: gj.SignNames, Templates: gj.Templates, MailFrom: gj.MailFrom,
-			MailDomains: lower(gj.MailDomains), Providers: gj.Providers, Limits: gj.Limits.limits(p, at)}
+			MailDomains: lower(gj.MailDomains), Providers: gj.Providers, Limits: gj.Limits.limits(p, at),
+			Codes: codeTemplates(p, at, gj.Codes)}
 		checkProviders(p, at+".providers", gj.Providers)
 		if len(gj.Channels) == 0 {
 			p.add("%s.channels: missing; list at least one of sms, tts, mail", at)

@@ -73,7 +73,7 @@ func loadCloopen(getenv func(string) string, p *problems) Cloopen {
 // configured only in part.
 func allOrNone(p *problems, what string, set map[string]bool) {
 	var missing, given []string
-	for _, v := range sortedKeys(set) {
+	for _, v := range sortedKeysOf(set) {
 		if set[v] {
 			given = append(given, v)
 		} else {
@@ -83,15 +83,6 @@ func allOrNone(p *problems, what string, set map[string]bool) {
 	if len(given) > 0 && len(missing) > 0 {
 		p.add("%s: %s set but %s missing; set all of them or none", what, strings.Join(given, ", "), strings.Join(missing, ", "))
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // loadProviderOrder reads NOTIFY_SMS_PROVIDERS, the gateway's order of SMS
@@ -174,7 +165,7 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 		if len(tj.IDs) == 0 {
 			p.add("%s.ids: missing; give the template's id at aliyun, tencent and/or cloopen", at)
 		}
-		for _, prov := range sortedStrings(tj.IDs) {
+		for _, prov := range sortedKeysOf(tj.IDs) {
 			if !slices.Contains(SMSProviders, prov) {
 				p.add("%s.ids: unknown provider %q (want %s)", at, prov, strings.Join(SMSProviders, ", "))
 			} else if strings.TrimSpace(tj.IDs[prov]) == "" {
@@ -212,7 +203,8 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 	return out
 }
 
-func sortedStrings(m map[string]string) []string {
+// sortedKeysOf returns m's keys in order.
+func sortedKeysOf[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)

@@ -257,6 +257,8 @@ func messageOf(e *notify.Error) string {
 		return "internal error; the administrator can find it in the logs"
 	case e.Kind == notify.Ambiguous:
 		return "the provider did not answer in time; the message may have been sent. Do not resend blindly: query its status by MessageId"
+	case e.Reason == "codes_not_configured":
+		return e.Err.Error()
 	case e.Kind == notify.Unavailable && (strings.HasSuffix(e.Op, ".record") || strings.HasPrefix(e.Op, "idempotency")):
 		return "the message store is unavailable; nothing was sent. Retry later"
 	case e.Kind == notify.Unavailable:

@@ -76,7 +76,8 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 	})
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),
 		providerIDField: "BizId", recipientField: "PhoneNumber"})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms, GET /sms/status"))
+	codeRoutes(mux, svc, logOrDiscard(log))
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms, GET /sms/status, POST /sms/code/send, POST /sms/code/verify"))
 	return mux
 }
 

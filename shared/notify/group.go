@@ -46,6 +46,9 @@ type Group struct {
 	// Limits are the group's per-number limits and daily cap; nil is
 	// DefaultLimits.
 	Limits *Limits
+	// Codes are the templates verification codes go out with, by scene
+	// (AnyScene for every other), when the caller names none.
+	Codes map[string]CodeTemplate
 }
 
 // Groups finds a group by id.

@@ -48,8 +48,14 @@ type Deps struct {
 	// Limits counts sends against the groups' limits; nil turns limits
 	// off.
 	Limits LimitStore
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Codes keeps verification codes, hashed under CodeKeys, made and
+	// checked as CodePolicy says (its zero fields are the defaults); nil
+	// Codes or CodeKeys turns the code endpoints off.
+	Codes      CodeStore
+	CodeKeys   *CodeKeyring
+	CodePolicy CodePolicy
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -75,6 +81,9 @@ func NewService(d Deps) *Service {
 	if d.Sleep == nil {
 		d.Sleep = sleep
 	}
+	// A policy out of range is refused by config; here the defaults fill
+	// its zero fields.
+	d.CodePolicy, _ = d.CodePolicy.Check()
 	return &Service{d: d}
 }
 
@@ -86,6 +95,7 @@ func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
 // when it accepted the message.
 type Sent struct {
 	MessageID string
+	Channel   Channel
 	Provider  string // the provider that took the message
 	Receipt
 	// Unrecorded is true when the provider took the message but its
@@ -147,6 +157,13 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			return Sent{MessageID: m.ID}, err
 		}
 	}
+	if p.prepare != nil {
+		if err := p.prepare(ctx); err != nil {
+			s.refuse(ctx, m, err)
+			s.returnLimits(ctx, taken, quotas)
+			return Sent{MessageID: m.ID}, err
+		}
+	}
 	rc, provider, err := p.deliver(ctx)
 	o := Outcome{Provider: provider, At: s.d.Now()}
 	switch {
@@ -183,7 +200,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		return Sent{MessageID: m.ID}, err
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
-	return Sent{MessageID: m.ID, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
+	return Sent{MessageID: m.ID, Channel: m.Channel, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
 }
 
 // refuse records m, which was never sent, as failed for err.
@@ -207,7 +224,11 @@ func (s *Service) refuse(ctx context.Context, m *Message, err error) {
 type plan struct {
 	provider string
 	take     func(context.Context) ([]Quota, time.Time, error)
-	deliver  func(context.Context) (Receipt, string, error)
+	// prepare, when set, runs once the limits let the send through and
+	// before it: an error refuses the send (a verification code within
+	// its cooldown).
+	prepare func(context.Context) error
+	deliver func(context.Context) (Receipt, string, error)
 }
 
 // via makes a plan's deliver of a channel with one provider.

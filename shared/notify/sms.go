@@ -31,6 +31,19 @@ type SMSRequest struct {
 // SendSMS authorizes, validates, counts against the limits, records and
 // sends r through the first provider that takes it.
 func (s *Service) SendSMS(ctx context.Context, r SMSRequest) (Sent, error) {
+	return s.sendSMS(ctx, r, sendOptions{})
+}
+
+// sendOptions are how a send the gateway makes itself (a verification
+// code) differs: its message id is chosen before, and its record keeps
+// Params in place of the template variables, which hold a secret.
+type sendOptions struct {
+	id      string
+	params  string
+	prepare func(context.Context) error // run before sending, once the limits let it through
+}
+
+func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sent, error) {
 	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
 		Template: r.TemplateCode, TemplateField: "TemplateCode"})
 	if err != nil {
@@ -51,14 +64,18 @@ func (s *Service) SendSMS(ctx context.Context, r SMSRequest) (Sent, error) {
 	if len(routes) == 0 {
 		return Sent{}, Invalidf("TemplateCode", "no_provider", "no configured provider has template %q", truncate(tm.TemplateCode, 64))
 	}
-	m := &Message{GroupID: r.GroupID, Channel: SMS, Recipients: tm.PhoneNumbers, SignName: tm.SignName,
+	m := &Message{ID: o.id, GroupID: r.GroupID, Channel: SMS, Recipients: tm.PhoneNumbers, SignName: tm.SignName,
 		Template: tm.TemplateCode, Params: tm.Params, OutID: tm.OutID}
+	if o.params != "" {
+		m.Params = o.params
+	}
 	kind := limitKind(t, r.Params)
 	return s.send(ctx, m, plan{
 		provider: routes[0].Name,
 		take: func(ctx context.Context) ([]Quota, time.Time, error) {
 			return s.takeLimits(ctx, g, kind, tm.TemplateCode, tm.PhoneNumbers)
 		},
+		prepare: o.prepare,
 		deliver: func(ctx context.Context) (Receipt, string, error) {
 			tm.ID = m.ID
 			rc, provider, err := s.deliverSMS(ctx, m, routes, tm, t, values)

@@ -28,6 +28,10 @@ type VoiceRequest struct {
 // SendVoice authorizes, validates, counts against the limits, records and
 // places the call r asks for.
 func (s *Service) SendVoice(ctx context.Context, r VoiceRequest) (Sent, error) {
+	return s.sendVoice(ctx, r, sendOptions{})
+}
+
+func (s *Service) sendVoice(ctx context.Context, r VoiceRequest, o sendOptions) (Sent, error) {
 	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: Voice, Template: r.TtsCode, TemplateField: "TtsCode"})
 	if err != nil {
 		return Sent{}, err
@@ -36,13 +40,17 @@ func (s *Service) SendVoice(ctx context.Context, r VoiceRequest) (Sent, error) {
 	if err != nil {
 		return Sent{}, err
 	}
-	m := &Message{GroupID: r.GroupID, Channel: Voice, Recipients: []string{c.CalledNumber}, Template: c.TtsCode,
+	m := &Message{ID: o.id, GroupID: r.GroupID, Channel: Voice, Recipients: []string{c.CalledNumber}, Template: c.TtsCode,
 		Params: c.Params, OutID: c.OutID}
+	if o.params != "" {
+		m.Params = o.params
+	}
 	return s.send(ctx, m, plan{
 		provider: s.d.VoiceProvider,
 		take: func(ctx context.Context) ([]Quota, time.Time, error) {
 			return s.takeLimits(ctx, g, VoiceLimit, c.TtsCode, m.Recipients)
 		},
+		prepare: o.prepare,
 		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {
 			c.ID = m.ID
 			return s.d.Voice.Call(ctx, c)

@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/seed4ddb146e/notify/shared/app"
+	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -30,6 +31,10 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	}
 	d.SMSRoutes = routes
 	d.Templates = notify.NewTemplates(cfg.Templates)
+	// Verification codes may be read out in a call (Channel "tts").
+	if d.Voice, d.VoiceProvider, err = ttsapp.Voice(ctx, cfg, log); err != nil {
+		return nil, err
+	}
 	if i := slices.IndexFunc(routes, func(r notify.Route) bool { return r.Name == aliyunsms.Name }); i >= 0 {
 		d.SMS, d.SMSProvider = routes[i].Sender, aliyunsms.Name
 		if q, ok := d.SMS.(notify.Querier); ok {

@@ -20,17 +20,23 @@ import (
 // network: the Aliyun client is made on the first call.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
 	d := app.Deps(cfg, st, log)
-	a := cfg.Aliyun
 	var err error
-	d.Voice, d.VoiceProvider, err = app.Provider(ctx, log, a.Configured(), aliyunvoice.Name, func() (notify.Caller, error) {
-		return aliyunvoice.New(aliyunvoice.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
-			SecurityToken: a.SecurityToken, Endpoint: a.VoiceEndpoint})
-	}, notify.Caller(sandbox.New(log)), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
-	if err != nil {
+	if d.Voice, d.VoiceProvider, err = Voice(ctx, cfg, log); err != nil {
 		return nil, err
 	}
 	if q, ok := d.Voice.(notify.Querier); ok {
 		d.Queriers = map[notify.Channel]notify.Querier{notify.Voice: q}
 	}
 	return httpapi.TTS(notify.NewService(d), log), nil
+}
+
+// Voice returns the voice provider cfg configures, Aliyun Dyvmsapi, or the
+// sandbox, with a warning, and its name. The sms function places its
+// voice verification codes through it too.
+func Voice(ctx context.Context, cfg config.Config, log *slog.Logger) (notify.Caller, string, error) {
+	a := cfg.Aliyun
+	return app.Provider(ctx, log, a.Configured(), aliyunvoice.Name, func() (notify.Caller, error) {
+		return aliyunvoice.New(aliyunvoice.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
+			SecurityToken: a.SecurityToken, Endpoint: a.VoiceEndpoint})
+	}, notify.Caller(sandbox.New(log)), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
 }
