@@ -113,42 +113,52 @@ func (l Limits) quotas(group string, kind LimitKind, template string, numbers []
 	return qs
 }
 
-// takeLimits counts a send of kind to numbers against the group's limits,
-// before anything is sent. Over a limit, it is an *Error of kind Throttled
-// with RetryAfter set, and nothing is counted. It returns the quotas taken,
-// to give back if the send certainly does not happen.
-func (s *Service) takeLimits(ctx context.Context, g *Group, kind LimitKind, template string, numbers []string) ([]Quota, time.Time, error) {
-	now := s.d.Now()
-	if s.d.Limits == nil {
-		return nil, now, nil
+// QuotaCreator is a store that records a message and counts its quotas
+// in one transaction, all or none: a send then pays for one write before
+// it goes out, not two. Both stores under shared/store are.
+type QuotaCreator interface {
+	// CreateMessageTakingQuotas is CreateMessage and TakeQuotas at once:
+	// when a quota is at its Max, it records and counts nothing and
+	// returns the quota's index and the time until its window ends; else
+	// -1.
+	CreateMessageTakingQuotas(ctx context.Context, m *Message, now time.Time, qs []Quota) (refused int, retryAfter time.Duration, err error)
+}
+
+// limited is what a send counts against: the group's limits for its kind
+// and template, per recipient.
+type limited struct {
+	group    *Group
+	kind     LimitKind
+	template string
+}
+
+// quotas returns the quotas a send of l to numbers takes; none when limits
+// are off.
+func (s *Service) quotas(l *limited, numbers []string) []Quota {
+	if s.d.Limits == nil || l == nil {
+		return nil
 	}
-	l := DefaultLimits
-	if g.Limits != nil {
-		l = *g.Limits
+	lim := DefaultLimits
+	if l.group.Limits != nil {
+		lim = *l.group.Limits
 	}
-	qs := l.quotas(g.ID, kind, template, numbers)
-	if len(qs) == 0 {
-		return nil, now, nil
-	}
-	op := string(kind) + ".limit"
-	refused, wait, err := s.d.Limits.TakeQuotas(ctx, now, qs)
-	if err != nil {
-		s.d.Log.ErrorContext(ctx, "count the send against its limits", "group", g.ID, "err", err)
-		return nil, now, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
-	}
-	if refused < 0 {
-		return qs, now, nil
-	}
-	q := qs[refused]
+	return lim.quotas(l.group.ID, l.kind, l.template, numbers)
+}
+
+// limitError is the refusal of a send over quota q of l, wait before its
+// window ends: an *Error of kind Throttled with RetryAfter set. A group at
+// its daily cap is logged as a warning.
+func (s *Service) limitError(ctx context.Context, l *limited, q Quota, wait time.Duration) error {
+	op := string(l.kind) + ".limit"
 	wait = max(wait, time.Second)
 	if strings.HasPrefix(q.Key, "group:") {
 		s.d.Log.WarnContext(ctx, "group reached its daily cap: sends refused until midnight Beijing time",
-			"group", g.ID, "cap", q.Max)
-		return nil, now, &Error{Op: op, Kind: Throttled, Reason: "daily_cap", RetryAfter: wait,
+			"group", l.group.ID, "cap", q.Max)
+		return &Error{Op: op, Kind: Throttled, Reason: "daily_cap", RetryAfter: wait,
 			Err: fmt.Errorf("the group's daily cap of %d recipients is reached", q.Max)}
 	}
-	return nil, now, &Error{Op: op, Kind: Throttled, Reason: "rate_limited", RetryAfter: wait,
-		Err: fmt.Errorf("a number is over its limit of %d %s sends per %s", q.Max, kind, windowName(q.Window))}
+	return &Error{Op: op, Kind: Throttled, Reason: "rate_limited", RetryAfter: wait,
+		Err: fmt.Errorf("a number is over its limit of %d %s sends per %s", q.Max, l.kind, windowName(q.Window))}
 }
 
 // returnLimits gives back the quotas of a send that certainly did not

@@ -113,10 +113,10 @@ type Sent struct {
 // retried whole), the record found under the key answers, and nothing is
 // sent twice. Only a message whose earlier attempt failed is sent again.
 //
-// Once recorded, the send counts against its limits (take, when set), so
-// that a queue message delivered twice at once is counted once: over a
-// limit, the record is failed and nothing is sent. A send that certainly
-// did not happen gives its limits back.
+// The send counts against its limits as it is recorded (in the same
+// transaction, when the store can), so that a queue message delivered twice
+// at once is counted once: over a limit, the record is failed and nothing
+// is sent. A send that certainly did not happen gives its limits back.
 func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	op := string(m.Channel) + ".record"
 	if o, ok := OriginFrom(ctx); ok && o.MessageID != "" {
@@ -137,7 +137,23 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	m.Provider = p.provider
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
-	if err := s.d.Store.CreateMessage(ctx, m); err != nil {
+	quotas := s.quotas(p.limits, m.Recipients)
+	refused, wait, err := -1, time.Duration(0), error(nil)
+	qc, together := s.d.Store.(QuotaCreator)
+	if together = together && len(quotas) > 0; together {
+		refused, wait, err = qc.CreateMessageTakingQuotas(ctx, m, now, quotas)
+	} else {
+		err = s.d.Store.CreateMessage(ctx, m)
+		if err == nil && len(quotas) > 0 {
+			if refused, wait, err = s.d.Limits.TakeQuotas(ctx, now, quotas); err != nil {
+				s.d.Log.ErrorContext(ctx, "count the send against its limits", "group", m.GroupID, "err", err)
+				err = &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+				s.refuse(ctx, m, err)
+				return Sent{MessageID: m.ID}, err
+			}
+		}
+	}
+	if err != nil {
 		if KindOf(err) == Conflict {
 			// Another delivery of the same queue message is being sent
 			// right now; the queue tries again later and finds its record.
@@ -146,17 +162,16 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
 		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
 	}
-	var (
-		quotas []Quota
-		taken  time.Time
-	)
-	if p.take != nil {
-		var err error
-		if quotas, taken, err = p.take(ctx); err != nil {
-			s.refuse(ctx, m, err)
-			return Sent{MessageID: m.ID}, err
+	if refused >= 0 {
+		lerr := s.limitError(ctx, p.limits, quotas[refused], wait)
+		if together {
+			s.recordRefused(ctx, m, lerr) // nothing was written
+		} else {
+			s.refuse(ctx, m, lerr)
 		}
+		return Sent{MessageID: m.ID}, lerr
 	}
+	taken := now
 	if p.prepare != nil {
 		if err := p.prepare(ctx); err != nil {
 			s.refuse(ctx, m, err)
@@ -217,13 +232,23 @@ func (s *Service) refuse(ctx context.Context, m *Message, err error) {
 	}
 }
 
+// recordRefused records m, which was refused before it was recorded, as
+// failed for err.
+func (s *Service) recordRefused(ctx context.Context, m *Message, err error) {
+	e := AsError(err)
+	m.Status, m.ErrorCode, m.ErrorText = Failed, e.Reason, e.Error()
+	if cerr := s.d.Store.CreateMessage(ctx, m); cerr != nil {
+		s.d.Log.ErrorContext(ctx, "record a refused message", "message_id", m.ID, "reason", m.ErrorCode, "err", cerr)
+	}
+}
+
 // plan is how send sends one message: provider is the provider recorded
-// before sending (the first choice); take, when set, counts the send
-// against its limits; deliver sends it and names the provider that took
-// it, or gave the last error.
+// before sending (the first choice); limits, when set, what the send
+// counts against; deliver sends it and names the provider that took it,
+// or gave the last error.
 type plan struct {
 	provider string
-	take     func(context.Context) ([]Quota, time.Time, error)
+	limits   *limited // nil: the send counts against no limit
 	// prepare, when set, runs once the limits let the send through and
 	// before it: an error refuses the send (a verification code within
 	// its cooldown).

@@ -72,10 +72,8 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 	kind := limitKind(t, r.Params)
 	return s.send(ctx, m, plan{
 		provider: routes[0].Name,
-		take: func(ctx context.Context) ([]Quota, time.Time, error) {
-			return s.takeLimits(ctx, g, kind, tm.TemplateCode, tm.PhoneNumbers)
-		},
-		prepare: o.prepare,
+		limits:   &limited{group: g, kind: kind, template: tm.TemplateCode},
+		prepare:  o.prepare,
 		deliver: func(ctx context.Context) (Receipt, string, error) {
 			tm.ID = m.ID
 			rc, provider, err := s.deliverSMS(ctx, m, routes, tm, t, values)

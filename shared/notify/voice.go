@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"strings"
-	"time"
 )
 
 // Limits of a voice call, as Aliyun's SingleCallByTts has them.
@@ -47,10 +46,8 @@ func (s *Service) sendVoice(ctx context.Context, r VoiceRequest, o sendOptions) 
 	}
 	return s.send(ctx, m, plan{
 		provider: s.d.VoiceProvider,
-		take: func(ctx context.Context) ([]Quota, time.Time, error) {
-			return s.takeLimits(ctx, g, VoiceLimit, c.TtsCode, m.Recipients)
-		},
-		prepare: o.prepare,
+		limits:   &limited{group: g, kind: VoiceLimit, template: c.TtsCode},
+		prepare:  o.prepare,
 		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {
 			c.ID = m.ID
 			return s.d.Voice.Call(ctx, c)

@@ -60,22 +60,85 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 		return -1, 0, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	if i, wait, err := s.takeIn(ctx, tx, now, qs, ws); i >= 0 || err != nil {
+		// The deferred Rollback gives back the uses counted so far.
+		return i, wait, err
+	}
+	if err := tx.Commit(); err != nil {
+		return -1, 0, fmt.Errorf("commit: %w", err)
+	}
+	return -1, 0, nil
+}
+
+// sweepEvery is how many takes, on average, one sweep of expired windows
+// follows. A sweep deletes up to 2*sweepEvery windows per quota taken, so
+// the table still holds about the live windows, and most takes write only
+// their own rows.
+const sweepEvery = 16
+
+// takeIn counts the uses of qs at now in tx, and returns the index of the
+// first quota at its Max, with the time until its window ends, or -1.
+func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []notify.Quota, ws []quotaWindow) (int, time.Duration, error) {
+	take := tx.StmtContext(ctx, s.quotaTake)
 	for i, q := range qs {
 		var uses int
-		err := tx.QueryRowContext(ctx, quotaTakeSQL, q.Key, ws[i].start, ws[i].end, q.Max).Scan(&uses)
+		err := take.QueryRowContext(ctx, q.Key, ws[i].start, ws[i].end, q.Max).Scan(&uses)
 		if errors.Is(err, sql.ErrNoRows) {
-			// The deferred Rollback gives back the uses counted so far.
 			return i, ws[i].ends.Sub(now), nil
 		}
 		if err != nil {
 			return -1, 0, fmt.Errorf("count quota %d: %w", i, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, quotaSweepSQL, formatTime(now), 2*len(qs)); err != nil {
-		return -1, 0, fmt.Errorf("delete expired windows: %w", err)
+	if s.takes.Add(1)%sweepEvery == 0 {
+		if _, err := tx.StmtContext(ctx, s.quotaSweep).ExecContext(ctx, formatTime(now), 2*sweepEvery*len(qs)); err != nil {
+			return -1, 0, fmt.Errorf("delete expired windows: %w", err)
+		}
+	}
+	return -1, 0, nil
+}
+
+// CreateMessageTakingQuotas is CreateMessage and TakeQuotas in one
+// transaction, all or none: when a quota is at its Max it records
+// nothing, counts nothing, and returns the quota's index and the time
+// until its window ends; otherwise -1. A send pays for one write
+// transaction before it goes out, not two.
+func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	if err := checkTime("created_at", m.CreatedAt); err != nil {
+		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
+	}
+	if err := checkTime("updated_at", m.UpdatedAt); err != nil {
+		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
+	}
+	rcpt, err := encodeRecipients(m)
+	if err != nil {
+		return -1, 0, err
+	}
+	ws, err := quotaWindows(now, qs, true)
+	if err != nil {
+		return -1, 0, fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return -1, 0, fmt.Errorf("sqlite: create message %s: begin: %w", m.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.StmtContext(ctx, s.create).ExecContext(ctx, createArgs(m, rcpt)...)
+	if err != nil {
+		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
+	}
+	if err := s.created(ctx, tx.StmtContext(ctx, s.idExists), m, res); err != nil {
+		return -1, 0, err
+	}
+	i, wait, err := s.takeIn(ctx, tx, now, qs, ws)
+	if i >= 0 || err != nil {
+		if err != nil {
+			err = fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
+		}
+		return i, wait, err
 	}
 	if err := tx.Commit(); err != nil {
-		return -1, 0, fmt.Errorf("commit: %w", err)
+		return -1, 0, fmt.Errorf("sqlite: create message %s: commit: %w", m.ID, err)
 	}
 	return -1, 0, nil
 }

@@ -67,6 +67,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -80,6 +81,8 @@ type Store struct {
 	db *sql.DB
 	// The statements the methods run, prepared at Open.
 	create, finish, byID, byQueueKey, idExists *sql.Stmt
+	quotaTake, quotaSweep                      *sql.Stmt
+	takes                                      atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -265,6 +268,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.byID, byIDSQL},
 		{&s.byQueueKey, byQueueKeySQL},
 		{&s.idExists, idExistsSQL},
+		{&s.quotaTake, quotaTakeSQL},
+		{&s.quotaSweep, quotaSweepSQL},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -278,7 +283,7 @@ func (s *Store) prepare(ctx context.Context) error {
 // Close closes the database. Calls after Close return errors.
 func (s *Store) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.byID, s.byQueueKey, s.idExists} {
+	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.byID, s.byQueueKey, s.idExists, s.quotaTake, s.quotaSweep} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -320,21 +325,44 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err := checkTime("updated_at", m.UpdatedAt); err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
 	}
+	rcpt, err := encodeRecipients(m)
+	if err != nil {
+		return err
+	}
+	res, err := s.create.ExecContext(ctx, createArgs(m, rcpt)...)
+	if err != nil {
+		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
+	}
+	return s.created(ctx, s.idExists, m, res)
+}
+
+// encodeRecipients returns m's recipients as the JSON list the table
+// keeps; none is [].
+func encodeRecipients(m *notify.Message) ([]byte, error) {
 	recipients := m.Recipients
 	if recipients == nil {
 		recipients = []string{}
 	}
 	rcpt, err := json.Marshal(recipients)
 	if err != nil {
-		return fmt.Errorf("sqlite: create message %s: encode recipients: %w", m.ID, err)
+		return nil, fmt.Errorf("sqlite: create message %s: encode recipients: %w", m.ID, err)
 	}
-	res, err := s.create.ExecContext(ctx,
-		m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName, m.Template, m.Params, m.OutID,
+	return rcpt, nil
+}
+
+// createArgs are the arguments of createSQL for m, whose recipients are
+// rcpt as JSON.
+func createArgs(m *notify.Message, rcpt []byte) []any {
+	return []any{m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName, m.Template, m.Params, m.OutID,
 		m.QueueKey, m.Provider, string(m.Status), m.ProviderID, m.RequestID, m.ErrorCode, m.ErrorText, m.Sandbox,
-		formatTime(m.CreatedAt), formatTime(m.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
-	}
+		formatTime(m.CreatedAt), formatTime(m.UpdatedAt)}
+}
+
+// created checks the result of createSQL for m: nothing inserted means
+// its id or its queue key is taken. Records are never deleted, so an id
+// taken then is taken now. idExists runs idExistsSQL (in the create's
+// transaction, if it had one).
+func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Message, res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
@@ -342,10 +370,8 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if n != 0 {
 		return nil
 	}
-	// Nothing was inserted: the id or the queue key is taken. Records are
-	// never deleted, so an id taken then is taken now.
 	var idTaken bool
-	if err := s.idExists.QueryRowContext(ctx, m.ID).Scan(&idTaken); err != nil {
+	if err := idExists.QueryRowContext(ctx, m.ID).Scan(&idTaken); err != nil {
 		return fmt.Errorf("sqlite: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
