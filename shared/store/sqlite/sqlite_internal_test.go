@@ -3,13 +3,16 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	msqlite "modernc.org/sqlite"
 )
 
 // TestWALWaits has another connection hold the write lock on a new
@@ -139,7 +142,8 @@ func TestQueueKeyPlan(t *testing.T) {
 		want  string // in the plan
 	}{
 		{byQueueKeySQL, "sqs:1", "USING INDEX messages_queue_key (queue_key=?)"},
-		{idExistsSQL, "id", "USING COVERING INDEX sqlite_autoindex_messages_1 (id=?)"},
+		{idExistsSQL, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
+		{byIDSQL, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
 	}
 	for _, tt := range tests {
 		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tt.query, tt.arg)
@@ -235,4 +239,58 @@ func BenchmarkCreateFinishParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(worst.Load())/1e6, "worst-ms")
+}
+
+// TestClusteredMigration migrates a database made by the migrations before
+// 007, holding records, and checks that 007 keeps every record, its
+// indexes and its queue-key rule.
+func TestClusteredMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	conn, err := msqlite.NewConnector(dsn(path, "NORMAL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(1)
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fstest.MapFS{}
+	for _, name := range []string{"001_messages.sql", "002_queue_key.sql", "003_idempotency.sql", "004_reports.sql",
+		"005_quotas.sql", "006_codes.sql"} {
+		b, err := fs.ReadFile(sub, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = &fstest.MapFile{Data: b}
+	}
+	if err := setWAL(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params,
+		out_id, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, queue_key)
+		VALUES ('m1', 'g', 'sms', '["13800138000"]', 's', 't', '{}', '', 'aliyun', 'submitted', 'biz1', 'r', '', '', 0,
+		'2026-11-24T00:00:00.000Z', '2026-11-24T00:00:00.000Z', 'sqs:1')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after 007: %v", err)
+	}
+	defer st.Close()
+	m, err := st.Message(ctx, "m1")
+	if err != nil || m.ProviderID != "biz1" || m.QueueKey != "sqs:1" || m.Recipients[0] != "13800138000" {
+		t.Fatalf("the record after 007: %+v, %v", m, err)
+	}
+	dup := *m
+	dup.ID = "m2"
+	if err := st.CreateMessage(ctx, &dup); notify.KindOf(err) != notify.Conflict {
+		t.Errorf("a second record of queue key sqs:1: %v; want a conflict, as before 007", err)
+	}
 }

@@ -149,10 +149,20 @@ type sdkConfig[T any] interface {
 // data race the race detector reports under concurrent sends. Clients are
 // cheap to make (no network: tea shares its HTTP clients), so each call
 // takes one of its own. Nothing is made at a function's cold start.
+//
+// Idle clients are kept on a free list, not in a sync.Pool: a sync.Pool is
+// emptied at every garbage collection, and remaking a client (its endpoint
+// tables, its credential provider) after each one cost a busy function
+// about a third of the provider call.
 type Pool[C any] struct {
-	pool sync.Pool
+	mu   sync.Mutex
+	idle []C
 	make func() (C, error)
 }
+
+// maxIdle is how many idle clients a Pool keeps: as many as calls were in
+// progress at once, up to this.
+const maxIdle = 64
 
 // NewPool returns a Pool of clients newClient makes for s.
 func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) *Pool[C] {
@@ -161,14 +171,25 @@ func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, err
 
 // Get returns a client no call in progress holds.
 func (p *Pool[C]) Get() (C, error) {
-	if c, ok := p.pool.Get().(C); ok {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
 		return c, nil
 	}
+	p.mu.Unlock()
 	return p.make()
 }
 
 // Put gives back a client whose call is over.
-func (p *Pool[C]) Put(c C) { p.pool.Put(c) }
+func (p *Pool[C]) Put(c C) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) < maxIdle {
+		p.idle = append(p.idle, c)
+	}
+}
 
 // sdkConfigOf returns the darabonba-openapi Config (v1 or v2) for s.
 //
