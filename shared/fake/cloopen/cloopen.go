@@ -70,6 +70,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/internal/faults"
 )
 
 // The service's constants.
@@ -128,7 +130,7 @@ type Server struct {
 	srv    *httptest.Server
 	done   chan struct{} // closed by Close: slow answers give up
 	close  sync.Once
-	faults faults
+	faults faults.Queue[Fault]
 
 	mu       sync.Mutex
 	requests []Request
@@ -183,10 +185,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: body})
 	s.mu.Unlock()
 
-	f := s.faults.next()
+	f := s.nextFault()
 	switch f.kind {
 	case dropConn:
-		drop(w)
+		faults.Drop(w)
 		return
 	case notJSON:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -202,7 +204,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-s.done:
-			drop(w)
+			faults.Drop(w)
 			return
 		case <-t.C:
 		}
@@ -235,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case e != nil:
 		writeJSON(w, e)
 	case f.kind == acceptThenDrop:
-		drop(w)
+		faults.Drop(w)
 	default:
 		writeJSON(w, successAnswer{StatusCode: Success, TemplateSMS: templateSMS{DateCreated: m.DateCreated,
 			SMSMessageSID: m.SMSMessageSID}})
@@ -297,15 +299,6 @@ func writeHTML(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, "<html>\r\n<head><title>"+line+"</title></head>\r\n<body>\r\n<center><h1>"+
 		line+"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-}
-
-// drop closes the client's connection without an answer.
-func drop(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort the stream instead
-	}
-	_ = conn.Close()
 }
 
 // newSID returns an smsMessageSid: 32 lower-case hex digits.

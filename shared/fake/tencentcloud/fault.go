@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -138,45 +137,21 @@ func (f Fault) refuses(e string) bool {
 	return false
 }
 
-// faults is the queue of faults to play, first first. A fault without a
-// count stays at the head until Heal.
-type faults struct {
-	mu    sync.Mutex
-	queue []Fault
-}
-
 // Fail queues f: it applies once the faults queued before it are used up.
 func (s *Server) Fail(f Fault) {
-	if f.kind == noFault {
-		return
+	if f.kind != noFault {
+		s.faults.Push(f, f.times)
 	}
-	s.faults.mu.Lock()
-	s.faults.queue = append(s.faults.queue, f)
-	s.faults.mu.Unlock()
 }
 
 // Heal removes every queued fault: the following requests are answered
 // normally.
-func (s *Server) Heal() {
-	s.faults.mu.Lock()
-	s.faults.queue = nil
-	s.faults.mu.Unlock()
-}
+func (s *Server) Heal() { s.faults.Clear() }
 
-// next returns the fault to play on a request and uses it up.
-func (q *faults) next() Fault {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.queue) == 0 {
-		return Fault{}
-	}
-	f := q.queue[0]
-	if f.times > 0 {
-		q.queue[0].times--
-		if q.queue[0].times == 0 {
-			q.queue = q.queue[1:]
-		}
-	}
+// nextFault returns the fault to play on a request and uses it up; the
+// zero Fault when none is queued.
+func (s *Server) nextFault() Fault {
+	f, _ := s.faults.Next()
 	return f
 }
 
@@ -194,13 +169,4 @@ func writeHTML(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
 		title + "</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n"))
-}
-
-// drop closes the client's connection without an answer.
-func drop(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort the stream instead
-	}
-	_ = conn.Close()
 }

@@ -43,6 +43,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/internal/faults"
 )
 
 // The API the fake serves.
@@ -71,7 +73,7 @@ type Server struct {
 	srv      *httptest.Server
 	requests atomic.Int64
 	serials  atomic.Uint64
-	faults   faults
+	faults   faults.Queue[Fault]
 	mu       sync.Mutex
 	sends    []Send
 }
@@ -156,13 +158,13 @@ type tcError struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	id := newRequestID()
-	f := s.faults.next()
+	f := s.nextFault()
 	// The body is read first, whatever the fault: a client has then
 	// written its whole request, as it would have to reach Tencent.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	switch {
 	case f.kind == dropConn:
-		drop(w)
+		faults.Drop(w)
 		return
 	case f.kind == gateway:
 		writeHTML(w, f.status)
@@ -193,7 +195,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	statuses := s.send(id, r.Header.Get("X-TC-Region"), body, req, f)
 	if f.kind == acceptThenDrop {
-		drop(w)
+		faults.Drop(w)
 		return
 	}
 	writeJSON(w, struct {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/internal/faults"
 )
 
 // maxBody bounds the request bodies a Service reads.
@@ -33,7 +35,7 @@ type Service struct {
 	p        Product
 	c        Credentials
 	requests atomic.Int64
-	faults   faults
+	faults   faults.Queue[Fault]
 }
 
 // NewService returns a Service for p that accepts the credentials c.
@@ -52,10 +54,10 @@ func (s *Service) Requests() int { return int(s.requests.Load()) }
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	id := newRequestID()
-	f := s.faults.next()
+	f := s.nextFault()
 	switch f.kind {
 	case dropConn:
-		drop(w)
+		faults.Drop(w)
 		return
 	case notJSON:
 		writeNotJSON(w, f.err.Status)
@@ -102,7 +104,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case e != nil:
 		s.writeError(w, id, e)
 	case f.kind == acceptThenDrop:
-		drop(w)
+		faults.Drop(w)
 	default:
 		writeJSON(w, http.StatusOK, v)
 	}
