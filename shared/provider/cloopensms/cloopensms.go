@@ -86,13 +86,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
 )
 
 // The service's defaults and limits.
@@ -163,7 +162,7 @@ func New(c Config) (*Client, error) {
 	base := DefaultEndpoint
 	if c.Endpoint != "" {
 		var err error
-		if base, err = parseEndpoint(c.Endpoint); err != nil {
+		if base, err = endpoint.Parse(c.Endpoint); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -190,31 +189,6 @@ func New(c Config) (*Client, error) {
 	}
 	cl.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return cl, nil
-}
-
-// parseEndpoint accepts host:port (over https) or an http or https URL
-// without a path, and returns scheme://host.
-func parseEndpoint(ep string) (string, error) {
-	if !strings.Contains(ep, "://") {
-		ep = "https://" + ep
-	}
-	u, err := url.Parse(ep)
-	if err != nil {
-		return "", errors.New("Endpoint is not host:port or a URL")
-	}
-	shown := u.Redacted()
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("Endpoint %q: the scheme must be http or https", shown)
-	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return "", fmt.Errorf("Endpoint %q must be host:port or a URL without a path", shown)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("Endpoint %q has a bad port", shown)
-		}
-	}
-	return u.Scheme + "://" + u.Host, nil
 }
 
 // sendRequest is the JSON body of TemplateSMS.

@@ -428,7 +428,7 @@ func TestNew(t *testing.T) {
 				"Endpoint \"ftp://h\": the scheme must be http or https\nTimeout -1ns is negative"},
 		{cloopensms.Config{AccountSID: "a/b", AuthToken: "very-secret", AppID: "x", Endpoint: "https://u:very-secret@h/path"},
 			"cloopensms: config: AccountSID must not contain '/', '?', '#', ':', '%' or spaces\n" +
-				"Endpoint \"https://u:xxxxx@h/path\" must be host:port or a URL without a path"},
+				"Endpoint \"https://u:xxxxx@h/path\" must be a host, host:port or a URL without a path"},
 		{cloopensms.Config{AccountSID: sid, AuthToken: "very-secret", AppID: "x", Endpoint: "h:99999"},
 			"cloopensms: config: Endpoint \"https://h:99999\" has a bad port"},
 	}

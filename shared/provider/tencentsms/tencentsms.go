@@ -88,6 +88,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
 )
 
 // Defaults of a Config's zero fields.
@@ -169,11 +170,11 @@ func New(c Config) (*Client, error) {
 		errs = append(errs, fmt.Errorf("Region %q is not a region name such as ap-guangzhou", c.Region))
 	}
 	if c.Endpoint != "" {
-		u, err := endpointURL(c.Endpoint)
+		base, err := endpoint.Parse(c.Endpoint)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		cl.url = u
+		cl.url = base + "/"
 	}
 	switch {
 	case c.Timeout == 0:
@@ -208,32 +209,6 @@ func defaultHTTPClient() *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-// endpointURL accepts "host", "host:port" (over https) or an http or https
-// URL without a path, and returns the URL to post to.
-func endpointURL(ep string) (string, error) {
-	raw := ep
-	if !strings.Contains(ep, "://") {
-		raw = "https://" + ep
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", errors.New("Endpoint is not a host, host:port or URL")
-	}
-	shown := u.Redacted()
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("Endpoint %q: the scheme must be http or https", shown)
-	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return "", fmt.Errorf("Endpoint %q must be a host, host:port or a URL without a path", shown)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("Endpoint %q has a bad port", shown)
-		}
-	}
-	return u.Scheme + "://" + u.Host + "/", nil
 }
 
 // request is the body of SendSms, in the order the API documents it.
