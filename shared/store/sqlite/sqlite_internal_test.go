@@ -208,6 +208,37 @@ func BenchmarkCreateFinish(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateTakingQuotasFinish is a send's writes with its limits: the
+// record and the four quotas of one verification code (minute, hour and
+// day of its number, the group's daily cap) in one transaction, then the
+// outcome. Each op sends to a number of its own, so no quota fills.
+func BenchmarkCreateTakingQuotasFinish(b *testing.B) {
+	ctx := b.Context()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "notify.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	m, o := benchMessage()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		m.ID = fmt.Sprintf("%032x", i)
+		n := fmt.Sprintf("138%08d", i)
+		qs := []notify.Quota{{Key: "sms:verification:g:" + n + ":m", Max: 1, Window: time.Minute},
+			{Key: "sms:verification:g:" + n + ":h", Max: 5, Window: time.Hour},
+			{Key: "sms:verification:g:" + n + ":d", Max: 10, Window: 24 * time.Hour},
+			{Key: "group:g:d", Max: 1 << 30, Window: 24 * time.Hour}}
+		if refused, _, err := s.CreateMessageTakingQuotas(ctx, m, m.CreatedAt, qs); err != nil || refused >= 0 {
+			b.Fatal(refused, err)
+		}
+		if err := s.FinishMessage(ctx, m.ID, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCreateFinishParallel is BenchmarkCreateFinish from 16 goroutines
 // per CPU, with Open's settings, and reports the slowest op.
 func BenchmarkCreateFinishParallel(b *testing.B) {
