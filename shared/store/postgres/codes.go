@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -61,7 +60,7 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 	// Another issue, revoke or purge of the key between the two statements
 	// sends it round again; three rounds is more than any race takes.
 	for range 3 {
-		tag, err := s.pool.Exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest)
+		tag, err := s.pool.exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest)
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -69,8 +68,8 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 			return nil
 		}
 		var prev time.Time
-		err = s.pool.QueryRow(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).Scan(&prev)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err = s.pool.queryRow(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).scan(&prev)
+		if errors.Is(err, errNoRows) {
 			continue // revoked or purged between the two statements: issue again
 		}
 		if err != nil {
@@ -107,7 +106,7 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
-	if _, err := s.pool.Exec(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
+	if _, err := s.pool.exec(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
 		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil
@@ -127,14 +126,14 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if err := checkVerify(key, hashes, maxAttempts); err != nil {
 		return notify.CodeResult{}, err
 	}
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.pool.begin(ctx)
 	if err != nil {
 		return notify.CodeResult{}, fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer tx.rollback(context.WithoutCancel(ctx))
 	var k notify.KeptCode
-	err = tx.QueryRow(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).Scan(&k.Hash, &k.Attempts, &k.Used, &k.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err = tx.queryRow(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).scan(&k.Hash, &k.Attempts, &k.Used, &k.ExpiresAt)
+	if errors.Is(err, errNoRows) {
 		return notify.CodeResult{Reason: notify.CodeNotFound}, nil
 	}
 	if err != nil {
@@ -142,12 +141,12 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	}
 	res, changed := k.Check(hashes, now, maxAttempts)
 	if !changed {
-		return res, nil // nothing to write: the deferred Rollback ends the transaction
+		return res, nil // nothing to write: the deferred rollback ends the transaction
 	}
-	if _, err := tx.Exec(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	if _, err := tx.exec(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
@@ -174,7 +173,7 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}
-	tag, err := s.pool.Exec(ctx, codePurgeSQL, at)
+	tag, err := s.pool.exec(ctx, codePurgeSQL, at)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -43,7 +42,7 @@ RETURNING uses`
 // TakeQuotas counts one use of every quota in qs in its window at now, all
 // or none, in one transaction of two round trips: BEGIN, the upserts and
 // the sweep in one batch, then COMMIT, or ROLLBACK when any quota is at
-// its Max (pool.Begin would add a round trip of its own). When several
+// its Max (a BEGIN of its own would add a round trip). When several
 // are at their Max, it returns the first in qs. A key that appears several times in qs
 // counts a use for each. A quota with Max below 1, or a Window that is not
 // a whole number of milliseconds (times are kept to the millisecond), is
@@ -69,20 +68,20 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	if err != nil {
 		return -1, 0, err
 	}
-	conn, err := s.pool.Acquire(ctx)
+	c, err := s.pool.acquire(ctx)
 	if err != nil {
 		return -1, 0, fmt.Errorf("connect: %w", err)
 	}
 	// A connection released inside the transaction, after an error, is
 	// closed rather than reused: the server then rolls the transaction back.
-	defer conn.Release()
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
+	defer s.pool.release(c)
+	b := c.batch(ctx)
+	b.queue("BEGIN")
 	for _, w := range ws {
-		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
+		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
-	b.Queue(quotaSweepSQL, at, 2*len(qs))
-	refused, wait, err := countQuotas(conn.SendBatch(ctx, b), now, ws)
+	b.queue(quotaSweepSQL, at, 2*len(qs))
+	refused, wait, err := countQuotas(b.send(ctx), now, ws)
 	if err != nil {
 		return -1, 0, err
 	}
@@ -90,7 +89,7 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	if refused >= 0 {
 		end, endCtx = "ROLLBACK", context.WithoutCancel(ctx) // gives back the uses counted
 	}
-	tag, err := conn.Exec(endCtx, end)
+	tag, err := c.exec(endCtx, end)
 	if err != nil {
 		return -1, 0, fmt.Errorf("%s: %w", strings.ToLower(end), err)
 	}
@@ -104,20 +103,20 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
 // of ws, the sweep. It returns the first quota in qs that was refused, and
 // the time from now to its window's end.
-func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+func countQuotas(br *batchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
 	defer func() {
-		if cerr := br.Close(); err == nil && cerr != nil {
+		if cerr := br.close(); err == nil && cerr != nil {
 			refused, wait, err = -1, 0, cerr
 		}
 	}()
-	if _, err := br.Exec(); err != nil {
+	if _, err := br.exec(); err != nil {
 		return -1, 0, fmt.Errorf("begin: %w", err)
 	}
 	refused = -1
 	for _, w := range ws {
 		var uses int
-		switch err := br.QueryRow().Scan(&uses); {
-		case errors.Is(err, pgx.ErrNoRows):
+		switch err := br.scan(&uses); {
+		case errors.Is(err, errNoRows):
 			if refused < 0 || w.i < refused {
 				refused, wait = w.i, w.end.Sub(now)
 			}
@@ -125,7 +124,7 @@ func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused 
 			return -1, 0, fmt.Errorf("count quota %d: %w", w.i, err)
 		}
 	}
-	if _, err := br.Exec(); err != nil {
+	if _, err := br.exec(); err != nil {
 		return -1, 0, fmt.Errorf("delete expired windows: %w", err)
 	}
 	return refused, wait, nil
@@ -150,18 +149,23 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	for _, w := range ws {
-		b.Queue(quotaReturnSQL, w.key, w.start)
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("return quota %d: %w", ws[0].i, err)
 	}
-	br := s.pool.SendBatch(ctx, b)
+	defer s.pool.release(c)
+	b := c.batch(ctx)
 	for _, w := range ws {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
+		b.queue(quotaReturnSQL, w.key, w.start)
+	}
+	br := b.send(ctx)
+	for _, w := range ws {
+		if _, err := br.exec(); err != nil {
+			br.close()
 			return fmt.Errorf("return quota %d: %w", w.i, err)
 		}
 	}
-	return br.Close()
+	return br.close()
 }
 
 // quotaWindow is the window of quota i of a call, as the quotas table

@@ -1,8 +1,19 @@
-// Package postgres keeps message records in a PostgreSQL database, through
-// pgx v5 and its connection pool. It is the store for deployments, where
-// function instances on many hosts share the records; the sqlite store is
-// for local runs and for an instance that owns its disk. Both keep the
-// contract of shared/store/storetest.
+// Package postgres keeps message records in a PostgreSQL database. It is
+// the store for deployments, where function instances on many hosts share
+// the records; the sqlite store is for local runs and for an instance that
+// owns its disk. Both keep the contract of shared/store/storetest.
+//
+// It speaks PostgreSQL through pgconn, the wire-protocol layer of pgx v5,
+// with a small pool of its own (db.go) and its own reading of the few
+// types it stores (codec.go), rather than through pgx's Conn and pgxpool:
+// a pgx.Conn builds pgtype's map of codecs for every PostgreSQL type, all
+// of which the linker must then keep, and they cost each function binary
+// 2.9 MB (12.8 MB against 9.9 MB for the sms function), which every cold
+// start loads.
+// Parameters go as text, but for []byte (BYTEA) and time.Time
+// (TIMESTAMPTZ), which go in the binary format, as pgx sent them; results
+// come back as text, with each connection asking for DateStyle ISO and
+// TimeZone UTC.
 //
 // Open takes a URL, postgres://user:password@host:5432/notify?sslmode=require,
 // with pgx's settings (libpq's, and pool_max_conns and the like); the PG*
@@ -10,10 +21,27 @@
 // libpq. The pool holds at most 4 connections unless pool_max_conns says
 // otherwise, and each connection attempt gives up after 5 s unless
 // connect_timeout says otherwise; nothing connects before the migrations
-// do, within the caller's context. Behind a pooler in transaction mode
-// (PgBouncer before 1.21, RDS Proxy), add default_query_exec_mode=exec:
-// by default pgx prepares each statement once per connection and reuses it,
-// which needs the same server session from call to call.
+// do, within the caller's context. It hands out the connection used last
+// first; one idle for over a second is pinged first (pool_ping_timeout
+// bounds the ping), and one older than pool_max_conn_lifetime (1 h), idle
+// for longer than pool_max_conn_idle_time (30 min), closed after a
+// cancelled statement, or left in a transaction, is closed instead, as
+// pgxpool does; but no goroutine checks idle connections in the
+// background, so pool_min_conns, pool_min_idle_conns and
+// pool_health_check_period are read and checked, and change nothing.
+//
+// As pgx did by default (default_query_exec_mode=cache_statement), each
+// statement is prepared once per connection, under a name, and then sent
+// as its parameters alone, so that the server neither parses nor plans it
+// again. Behind a pooler in transaction mode (PgBouncer before 1.21, RDS
+// Proxy), add default_query_exec_mode=exec, as with pgx: a prepared
+// statement needs the same server session from call to call, and in any
+// mode but cache_statement each statement goes as the unnamed one,
+// parsed and planned at each call, with its parameters in the same round
+// trip. (pgx's simple_protocol mode, which put the parameters in the SQL
+// text, is that too.) A connection whose prepared statement no longer
+// holds (a schema change changed its result, or a pooler lost it) is
+// closed after the call that finds out fails.
 //
 // Open brings the schema up to date from the numbered files in migrations/
 // (the SQLite store's, in PostgreSQL's types), recorded in the
@@ -25,8 +53,8 @@
 // the functions start.
 //
 // No error shows the URL's password: errors from Open and Migrate have it
-// scrubbed (as written, decoded and quoted), and pgx's connection errors
-// name only the user, database and address. For that, a URL that pgx and
+// scrubbed (as written, decoded and quoted), and pgconn's connection errors
+// name only the user, database and address. For that, a URL that pgconn and
 // net/url could split differently is refused unread: its only raw "@" must
 // end the user info, which must hold none of "/?#" (percent-encode them).
 // A connection failure is a plain error, which the service reports as its
@@ -62,15 +90,18 @@
 //
 // BenchmarkCreateFinish (one insert and one update, two commits, as a send
 // does), on 2 shared cores, with the server on the same machine over its
-// unix socket: about 0.31 ms per op, 38 allocations and 1.7 kB, against
+// unix socket: about 0.2 to 0.3 ms per op, 34 allocations and 1 kB, against
 // pgtest's server (fsync and synchronous_commit off: the round trips and the
-// server's work, not the disk), and 0.56 to 0.63 ms against a server with
-// PostgreSQL's defaults on the same virtual disk as the SQLite store's
-// figures (0.10 to 0.13 ms with NORMAL, 0.45 to 0.5 ms with FULL). Sixteen
-// goroutines per CPU sharing the pool of 4 (BenchmarkCreateFinishParallel)
-// get 0.11 ms per op against pgtest's server, 0.27 to 0.32 ms against the
-// durable one, whose commits then share WAL flushes. A server across a
-// network adds its round trip twice per send.
+// server's work, not the disk); run side by side in one process, pgx's
+// pool and this package's are within a few per cent of each other, as
+// they send the same messages. Against a server with PostgreSQL's
+// defaults on the same virtual disk as the SQLite store's figures (0.10 to
+// 0.13 ms with NORMAL, 0.45 to 0.5 ms with FULL), pgx took 0.56 to 0.63
+// ms. Sixteen goroutines per CPU sharing the pool of 4
+// (BenchmarkCreateFinishParallel) get about 0.1 ms per op against pgtest's
+// server; pgx got 0.27 to 0.32 ms against the durable one, whose commits
+// then share WAL flushes. A server across a network adds its round trip
+// twice per send.
 package postgres
 
 import (
@@ -83,16 +114,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // Store keeps message records in one PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *pool
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -104,16 +133,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, hide.wrap("postgres: open "+where(cfg), err)
-	}
+	pool := newPool(cfg)
 	sub, err := fs.Sub(migrations, "migrations")
 	if err == nil {
 		err = migrate(ctx, pool, sub)
 	}
 	if err != nil {
-		pool.Close()
+		pool.close()
 		return nil, hide.wrap("postgres: migrate "+where(cfg), err)
 	}
 	return &Store{pool: pool}, nil
@@ -122,7 +148,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // Close closes the pool's connections, waiting for those in use to be
 // returned. Calls after Close return errors.
 func (s *Store) Close() error {
-	s.pool.Close()
+	s.pool.close()
 	return nil
 }
 
@@ -173,8 +199,8 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 		return fmt.Errorf("postgres: create message %s: encode recipients: %w", m.ID, err)
 	}
 	id := text(m.ID)
-	tag, err := s.pool.Exec(ctx, createSQL,
-		id, text(m.GroupID), text(string(m.Channel)), rcpt, text(m.SignName), text(m.Template),
+	tag, err := s.pool.exec(ctx, createSQL,
+		id, text(m.GroupID), text(string(m.Channel)), string(rcpt), text(m.SignName), text(m.Template),
 		text(m.Params), text(m.OutID), text(m.QueueKey), text(m.Provider), text(string(m.Status)),
 		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated)
 	if err != nil {
@@ -186,7 +212,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	// Nothing was inserted: the id or the queue key is taken. Records are
 	// never deleted, so an id taken then is taken now.
 	var idTaken bool
-	if err := s.pool.QueryRow(ctx, idExistsSQL, id).Scan(&idTaken); err != nil {
+	if err := s.pool.queryRow(ctx, idExistsSQL, id).scan(&idTaken); err != nil {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
@@ -207,7 +233,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: %w", id, err)
 	}
-	tag, err := s.pool.Exec(ctx, finishSQL, text(id), text(string(o.Status)), text(o.Provider),
+	tag, err := s.pool.exec(ctx, finishSQL, text(id), text(string(o.Status)), text(o.Provider),
 		text(o.ProviderID), text(o.RequestID), text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at)
 	if err != nil {
 		// The one unique index an update can break is messages_queue_key.
@@ -227,8 +253,8 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 // Message returns the record of message id. An unknown id is an
 // *notify.Error of kind Invalid with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
-	m, err := scanMessage(s.pool.QueryRow(ctx, byIDSQL, text(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
+	m, err := scanMessage(s.pool.queryRow(ctx, byIDSQL, text(id)).scan)
+	if errors.Is(err, errNoRows) {
 		return nil, notFound("postgres.Message", id)
 	}
 	if err != nil {
@@ -241,8 +267,8 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 // status is not failed. None, or the key "", is an *notify.Error of kind
 // Invalid with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
-	m, err := scanMessage(s.pool.QueryRow(ctx, byQueueKeySQL, text(key)))
-	if errors.Is(err, pgx.ErrNoRows) {
+	m, err := scanMessage(s.pool.queryRow(ctx, byQueueKeySQL, text(key)).scan)
+	if errors.Is(err, errNoRows) {
 		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.Invalid, Reason: "not_found",
 			Err: fmt.Errorf("no live message for queue key %q", key)}
 	}
@@ -252,16 +278,16 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 	return m, nil
 }
 
-// scanMessage reads a row of selectSQL. Its errors name no message: the
-// caller's do.
-func scanMessage(row pgx.Row) (*notify.Message, error) {
+// scanMessage reads a row of selectSQL with scan (row.scan or
+// record.scan). Its errors name no message: the caller's do.
+func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 	var (
 		m                notify.Message
 		rcpt             []byte
 		created, updated time.Time
 		channel, status  string
 	)
-	err := row.Scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
+	err := scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
 		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
 		&created, &updated)
 	if err != nil {

@@ -24,7 +24,8 @@ import (
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
-var pg pgtest.Cluster
+// pg is the server of the package's tests, internal and external.
+var pg = postgres.Cluster()
 
 func TestMain(m *testing.M) { pg.Main(m) }
 

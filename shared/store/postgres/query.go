@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -32,15 +31,16 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 	args := []any{text(q.GroupID), text(string(q.Channel)), text(q.MessageID), text(q.ProviderID), text(q.Recipient),
 		from, to}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages`+findWhere, args...).Scan(&total); err != nil {
+	if err := s.pool.queryRow(ctx, `SELECT count(*) FROM messages`+findWhere, args...).scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: count messages: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, selectSQL+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
-		append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: find messages: %w", err)
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*notify.Message, error) { return scanMessage(row) })
+	var ms []*notify.Message
+	err := s.pool.query(ctx, selectSQL+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
+		append(args, q.Limit, q.Offset)...).each(func(r record) error {
+		m, err := scanMessage(r.scan)
+		ms = append(ms, m)
+		return err
+	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: find messages: %w", err)
 	}

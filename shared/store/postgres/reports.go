@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -103,11 +102,11 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	r.Provider, r.ProviderID, r.Recipient = text(r.Provider), text(r.ProviderID), text(r.Recipient)
 	r.Channel, r.Status = notify.Channel(text(string(r.Channel))), notify.Status(text(string(r.Status)))
 	r.Code, r.Text, r.OutID = text(r.Code), text(r.Text), text(r.OutID)
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.pool.begin(ctx)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer tx.rollback(context.WithoutCancel(ctx))
 	m, err := matchReport(ctx, tx, r)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("find its message: %w", err)
@@ -121,23 +120,23 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	}
 	raw := []byte(r.Raw)
 	if raw == nil {
-		raw = []byte{} // pgx writes a nil slice as NULL
+		raw = []byte{} // a nil slice is NULL
 	}
-	tag, err := tx.Exec(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+	tag, err := tx.exec(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		res.Duplicate = true
-		return res, nil // nothing was written: the deferred Rollback ends the transaction
+		return res, nil // nothing was written: the deferred rollback ends the transaction
 	}
 	if m != nil {
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
@@ -151,38 +150,38 @@ type matched struct {
 }
 
 // matchReport returns the message r names, locked, or nil.
-func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, error) {
-	var row pgx.Row
+func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matched, error) {
+	var q row
 	switch {
 	case r.MessageID != "":
-		row = tx.QueryRow(ctx, reportMessageSQL, r.MessageID)
+		q = tx.queryRow(ctx, reportMessageSQL, r.MessageID)
 	default:
-		m, err := scanMatch(tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
+		m, err := scanMatch(tx.queryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
 		if m != nil || err != nil || r.Recipient == "" {
 			return m, err
 		}
 		var id string
-		err = tx.QueryRow(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err = tx.queryRow(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).scan(&id)
+		if errors.Is(err, errNoRows) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		row = tx.QueryRow(ctx, reportMessageSQL, id)
+		q = tx.queryRow(ctx, reportMessageSQL, id)
 	}
-	return scanMatch(row)
+	return scanMatch(q)
 }
 
 // scanMatch reads the message of a match query; none is nil.
-func scanMatch(row pgx.Row) (*matched, error) {
+func scanMatch(q row) (*matched, error) {
 	var (
 		m      matched
 		rcpt   []byte
 		status string
 	)
-	err := row.Scan(&m.id, &rcpt, &status)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err := q.scan(&m.id, &rcpt, &status)
+	if errors.Is(err, errNoRows) {
 		return nil, nil
 	}
 	if err != nil {
@@ -200,20 +199,19 @@ func scanMatch(row pgx.Row) (*matched, error) {
 
 // settle works out m's status from its receipts (notify.Settle), records
 // it if it changed, and returns it.
-func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
+func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
 		return m.status, nil
-	}
-	rows, err := tx.Query(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed))
-	if err != nil {
-		return "", err
 	}
 	var (
 		finals []notify.Report
 		f      notify.Report
 		status string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&f.Recipient, &status, &f.Code, &f.Text}, func() error {
+	err := tx.query(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed)).each(func(r record) error {
+		if err := r.scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
+			return err
+		}
 		f.Status = notify.Status(status)
 		finals = append(finals, f)
 		return nil
@@ -228,10 +226,10 @@ func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.S
 	if next == notify.Submitted {
 		// The error of an unknown send stays: it is the history of the
 		// send, and the message is not settled yet.
-		_, err = tx.Exec(ctx, reportSubmitSQL, m.id, string(next), now,
+		_, err = tx.exec(ctx, reportSubmitSQL, m.id, string(next), now,
 			string(notify.Accepted), string(notify.Unknown))
 	} else {
-		_, err = tx.Exec(ctx, reportSettleSQL, m.id, string(next), code, text, now,
+		_, err = tx.exec(ctx, reportSettleSQL, m.id, string(next), code, text, now,
 			string(notify.Delivered), string(notify.Failed))
 	}
 	if err != nil {
@@ -266,7 +264,7 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	tag, err := s.pool.Exec(ctx, replyInsertSQL, text(r.Provider), text(r.SequenceID), text(r.Recipient),
+	tag, err := s.pool.exec(ctx, replyInsertSQL, text(r.Provider), text(r.SequenceID), text(r.Recipient),
 		text(r.Content), text(r.DestCode), text(r.SignName), reportTime(r.At), now, raw)
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
@@ -277,10 +275,6 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 // Reports returns the receipts recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
-	rows, err := s.pool.Query(ctx, reportsSQL, text(messageID))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read the receipts of message %s: %w", messageID, err)
-	}
 	var (
 		rs              []notify.Report
 		r               notify.Report
@@ -288,8 +282,12 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		reported        *time.Time
 		raw             []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
-		&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw}, func() error {
+	err := s.pool.query(ctx, reportsSQL, text(messageID)).each(func(row record) error {
+		err := row.scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
+			&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw)
+		if err != nil {
+			return err
+		}
 		got := r
 		got.Channel, got.Status = notify.Channel(channel), notify.Status(status)
 		if reported != nil {
