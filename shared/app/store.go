@@ -22,6 +22,7 @@ type Store interface {
 	notify.MessageFinder
 	notify.ReportStore
 	notify.LimitStore
+	notify.QuotaCreator
 	notify.CodeStore
 	Close() error
 }
@@ -246,4 +247,12 @@ func (l *lazyStore) PurgeCodes(ctx context.Context, before time.Time) (int64, er
 		return 0, err
 	}
 	return st.PurgeCodes(ctx, before)
+}
+
+func (l *lazyStore) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return -1, 0, err
+	}
+	return st.CreateMessageTakingQuotas(ctx, m, now, qs)
 }

@@ -100,18 +100,86 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	return refused, wait, nil
 }
 
+// CreateMessageTakingQuotas is CreateMessage and TakeQuotas in one
+// transaction, all or none, in two round trips: BEGIN, the insert, the
+// upserts and the sweep in one batch, then COMMIT or ROLLBACK. When a
+// quota is at its Max it records nothing, counts nothing, and returns the
+// quota's index and the time until its window ends; otherwise -1.
+func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	args, err := createArgs(m)
+	if err != nil {
+		return -1, 0, err
+	}
+	at, err := dbTime("time", now)
+	if err != nil {
+		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
+	}
+	ws, err := quotaWindows(now, qs, true)
+	if err != nil {
+		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
+	}
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return -1, 0, fmt.Errorf("postgres: create message %s: connect: %w", m.ID, err)
+	}
+	defer s.pool.release(c)
+	b := c.batch(ctx)
+	b.queue("BEGIN")
+	b.queue(createSQL, args...)
+	for _, w := range ws {
+		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
+	}
+	b.queue(quotaSweepSQL, at, 2*len(qs))
+	br := b.send(ctx)
+	if _, err := br.exec(); err != nil {
+		br.close()
+		return -1, 0, fmt.Errorf("postgres: create message %s: begin: %w", m.ID, err)
+	}
+	tag, err := br.exec()
+	if err != nil {
+		br.close()
+		return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+	}
+	inserted := tag.RowsAffected() != 0
+	refused, wait, err := countQuotasAfterBegin(br, now, ws)
+	if err != nil {
+		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
+	}
+	end, endCtx := "COMMIT", ctx
+	if refused >= 0 || !inserted {
+		end, endCtx = "ROLLBACK", context.WithoutCancel(ctx)
+	}
+	if tag, err := c.exec(endCtx, end); err != nil || tag.String() != end {
+		if err == nil {
+			err = fmt.Errorf("the server answered %s", tag)
+		}
+		return -1, 0, fmt.Errorf("postgres: create message %s: %s: %w", m.ID, strings.ToLower(end), err)
+	}
+	if !inserted {
+		return -1, 0, s.createConflict(ctx, m)
+	}
+	return refused, wait, nil
+}
+
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
 // of ws, the sweep. It returns the first quota in qs that was refused, and
 // the time from now to its window's end.
 func countQuotas(br *batchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+	if _, err := br.exec(); err != nil {
+		br.close()
+		return -1, 0, fmt.Errorf("begin: %w", err)
+	}
+	return countQuotasAfterBegin(br, now, ws)
+}
+
+// countQuotasAfterBegin reads the results of a batch from the upserts of
+// ws on, the sweep last, and closes it: see countQuotas.
+func countQuotasAfterBegin(br *batchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
 	defer func() {
 		if cerr := br.close(); err == nil && cerr != nil {
 			refused, wait, err = -1, 0, cerr
 		}
 	}()
-	if _, err := br.exec(); err != nil {
-		return -1, 0, fmt.Errorf("begin: %w", err)
-	}
 	refused = -1
 	for _, w := range ws {
 		var uses int

@@ -13,6 +13,10 @@ func TestLimitsContract(t *testing.T) {
 	storetest.RunLimits(t, func(t *testing.T) notify.LimitStore { return open(t, pg.Database(t)) })
 }
 
+func TestQuotaCreatorContract(t *testing.T) {
+	storetest.RunQuotaCreator(t, func(t *testing.T) storetest.QuotaCreateStore { return open(t, pg.Database(t)) })
+}
+
 // TestLimitsTwoStores races takes of one quota through two Stores, two
 // pools on one database, as two function instances would: only the
 // database's row locks keep their counts apart.

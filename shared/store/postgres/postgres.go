@@ -182,13 +182,29 @@ const uniqueViolation = "23505"
 // that a record in any status but failed holds is one of kind Conflict with
 // Reason "duplicate_queue_message". Either way nothing is written.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
-	created, err := dbTime("created_at", m.CreatedAt)
+	args, err := createArgs(m)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.exec(ctx, createSQL, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
+	if tag.RowsAffected() != 0 {
+		return nil
+	}
+	return s.createConflict(ctx, m)
+}
+
+// createArgs are the arguments of createSQL for m.
+func createArgs(m *notify.Message) ([]any, error) {
+	created, err := dbTime("created_at", m.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+	}
 	updated, err := dbTime("updated_at", m.UpdatedAt)
 	if err != nil {
-		return fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+		return nil, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
 	recipients := make([]string, len(m.Recipients))
 	for i, r := range m.Recipients {
@@ -196,23 +212,19 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	}
 	rcpt, err := json.Marshal(recipients)
 	if err != nil {
-		return fmt.Errorf("postgres: create message %s: encode recipients: %w", m.ID, err)
+		return nil, fmt.Errorf("postgres: create message %s: encode recipients: %w", m.ID, err)
 	}
-	id := text(m.ID)
-	tag, err := s.pool.exec(ctx, createSQL,
-		id, text(m.GroupID), text(string(m.Channel)), string(rcpt), text(m.SignName), text(m.Template),
+	return []any{text(m.ID), text(m.GroupID), text(string(m.Channel)), string(rcpt), text(m.SignName), text(m.Template),
 		text(m.Params), text(m.OutID), text(m.QueueKey), text(m.Provider), text(string(m.Status)),
-		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated)
-	if err != nil {
-		return fmt.Errorf("postgres: create message %s: %w", m.ID, err)
-	}
-	if tag.RowsAffected() != 0 {
-		return nil
-	}
-	// Nothing was inserted: the id or the queue key is taken. Records are
-	// never deleted, so an id taken then is taken now.
+		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated}, nil
+}
+
+// createConflict is the error of a createSQL that inserted nothing: the id
+// or the queue key is taken. Records are never deleted, so an id taken
+// then is taken now.
+func (s *Store) createConflict(ctx context.Context, m *notify.Message) error {
 	var idTaken bool
-	if err := s.pool.queryRow(ctx, idExistsSQL, id).scan(&idTaken); err != nil {
+	if err := s.pool.queryRow(ctx, idExistsSQL, text(m.ID)).scan(&idTaken); err != nil {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {

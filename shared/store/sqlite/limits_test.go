@@ -17,6 +17,12 @@ func TestLimitsContract(t *testing.T) {
 	})
 }
 
+func TestQuotaCreatorContract(t *testing.T) {
+	storetest.RunQuotaCreator(t, func(t *testing.T) storetest.QuotaCreateStore {
+		return openFile(t, filepath.Join(t.TempDir(), "notify.db"))
+	})
+}
+
 func TestLimitsContractMemory(t *testing.T) {
 	storetest.RunLimits(t, func(t *testing.T) notify.LimitStore { return openFile(t, ":memory:") })
 }
