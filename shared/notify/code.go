@@ -387,3 +387,18 @@ func matchCodeHash(kept []byte, hashes [][]byte) bool {
 	}
 	return ok == 1
 }
+
+// CheckVerify refuses a VerifyCode no store should make: an invalid key,
+// no hash to compare, or fewer than one attempt allowed.
+func CheckVerify(key CodeKey, hashes [][]byte, maxAttempts int) error {
+	if err := key.Check(); err != nil {
+		return err
+	}
+	if len(hashes) == 0 {
+		return errors.New("no hash to compare")
+	}
+	if maxAttempts < 1 {
+		return fmt.Errorf("at most %d attempts: want at least 1", maxAttempts)
+	}
+	return nil
+}

@@ -118,7 +118,7 @@ func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 }
 
 func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
-	if err := checkVerify(key, hashes, maxAttempts); err != nil {
+	if err := notify.CheckVerify(key, hashes, maxAttempts); err != nil {
 		return notify.CodeResult{}, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -151,20 +151,6 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 		return notify.CodeResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
-}
-
-// checkVerify refuses a check no store should make.
-func checkVerify(key notify.CodeKey, hashes [][]byte, maxAttempts int) error {
-	if err := key.Check(); err != nil {
-		return err
-	}
-	if len(hashes) == 0 {
-		return errors.New("no hash to compare")
-	}
-	if maxAttempts < 1 {
-		return fmt.Errorf("at most %d attempts: want at least 1", maxAttempts)
-	}
-	return nil
 }
 
 // PurgeCodes forgets every code that expired at or before before, and
