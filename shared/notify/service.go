@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -138,21 +139,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
 	quotas := s.quotas(p.limits, m.Recipients)
-	refused, wait, err := -1, time.Duration(0), error(nil)
-	qc, together := s.d.Store.(QuotaCreator)
-	if together = together && len(quotas) > 0; together {
-		refused, wait, err = qc.CreateMessageTakingQuotas(ctx, m, now, quotas)
-	} else {
-		err = s.d.Store.CreateMessage(ctx, m)
-		if err == nil && len(quotas) > 0 {
-			if refused, wait, err = s.d.Limits.TakeQuotas(ctx, now, quotas); err != nil {
-				s.d.Log.ErrorContext(ctx, "count the send against its limits", "group", m.GroupID, "err", err)
-				err = &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
-				s.refuse(ctx, m, err)
-				return Sent{MessageID: m.ID}, err
-			}
-		}
-	}
+	refused, wait, together, err := s.record(ctx, m, now, quotas)
 	if err != nil {
 		if KindOf(err) == Conflict {
 			// Another delivery of the same queue message is being sent
@@ -160,7 +147,12 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			return Sent{}, &Error{Op: op, Kind: Conflict, Reason: "in_flight", Err: err}
 		}
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
-		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		err = &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		if refused == recordedOnly {
+			s.refuse(ctx, m, err)
+			return Sent{MessageID: m.ID}, err
+		}
+		return Sent{}, err
 	}
 	if refused >= 0 {
 		lerr := s.limitError(ctx, p.limits, quotas[refused], wait)
@@ -216,6 +208,28 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
 	return Sent{MessageID: m.ID, Channel: m.Channel, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
+}
+
+// recordedOnly is record's refused when it recorded the message but could
+// not count its quotas.
+const recordedOnly = -2
+
+// record writes m before it is sent and counts quotas: in one transaction
+// when the store can (together), else the record and then the quotas. It
+// returns the index of a quota at its Max (nothing counted), or -1; with
+// an error after the record alone was written, recordedOnly.
+func (s *Service) record(ctx context.Context, m *Message, now time.Time, quotas []Quota) (refused int, wait time.Duration, together bool, err error) {
+	if qc, ok := s.d.Store.(QuotaCreator); ok && len(quotas) > 0 {
+		refused, wait, err = qc.CreateMessageTakingQuotas(ctx, m, now, quotas)
+		return refused, wait, true, err
+	}
+	if err := s.d.Store.CreateMessage(ctx, m); err != nil || len(quotas) == 0 {
+		return -1, 0, false, err
+	}
+	if refused, wait, err = s.d.Limits.TakeQuotas(ctx, now, quotas); err != nil {
+		return recordedOnly, 0, false, fmt.Errorf("count the send against its limits: %w", err)
+	}
+	return refused, wait, false, nil
 }
 
 // refuse records m, which was never sent, as failed for err.
