@@ -18,11 +18,11 @@ var _ notify.LimitStore = (*Store)(nil)
 // one quota, from any connection or process, run one after the other.
 const (
 	// quotaTakeSQL counts one use in a quota's window, unless the window
-	// holds $4 (the quota's Max) already: then it changes nothing and
-	// returns no row.
+	// holds $4 (the quota's Max) already: then it changes no row. (No
+	// RETURNING: the count of changed rows says it, and an Exec costs
+	// less than a query.)
 	quotaTakeSQL = `INSERT INTO quotas (key, window_start, uses, expires_at) VALUES ($1, $2, 1, $3)
-ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4
-RETURNING uses`
+ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4`
 	// quotaSweepSQL deletes at most $2 windows, of any key, that ended at
 	// or before $1. A take sweeps twice as many as it may add, so the
 	// table holds about the live windows, whether or not a key is used
@@ -81,13 +81,14 @@ const sweepEvery = 16
 func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []notify.Quota, ws []quotaWindow) (int, time.Duration, error) {
 	take := tx.StmtContext(ctx, s.quotaTake)
 	for i, q := range qs {
-		var uses int
-		err := take.QueryRowContext(ctx, q.Key, ws[i].start, ws[i].end, q.Max).Scan(&uses)
-		if errors.Is(err, sql.ErrNoRows) {
-			return i, ws[i].ends.Sub(now), nil
-		}
+		res, err := take.ExecContext(ctx, q.Key, ws[i].start, ws[i].end, q.Max)
 		if err != nil {
 			return -1, 0, fmt.Errorf("count quota %d: %w", i, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return -1, 0, fmt.Errorf("count quota %d: %w", i, err)
+		} else if n == 0 {
+			return i, ws[i].ends.Sub(now), nil
 		}
 	}
 	if s.takes.Add(1)%sweepEvery == 0 {
