@@ -119,3 +119,13 @@ func Wait(cond func() bool) bool {
 	}
 	return cond()
 }
+
+// AwayFromMinuteEnd waits, when less than 5 s of the current minute is
+// left, for the next one: per-minute limits count in fixed windows, and a
+// test that sends twice within a minute must not straddle two.
+func AwayFromMinuteEnd() {
+	now := time.Now()
+	if left := now.Truncate(time.Minute).Add(time.Minute).Sub(now); left < 5*time.Second {
+		time.Sleep(left + 10*time.Millisecond)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed4ddb146e/notify/shared/app/apptest"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -40,6 +41,7 @@ func (g *routed) post(t *testing.T, body string) (int, routedReply, int) {
 func TestLimits(t *testing.T) {
 	t.Run("aliyun's default: one code a minute per number", func(t *testing.T) {
 		g := limited(t, "")
+		apptest.AwayFromMinuteEnd()
 		if status, rep, _ := g.post(t, routeBody); status != 200 {
 			t.Fatalf("first: %d %+v", status, rep)
 		}
@@ -103,6 +105,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("a send in doubt keeps its use", func(t *testing.T) {
 		g := limited(t, "")
+		apptest.AwayFromMinuteEnd()
 		g.ali.Fail(acs.AcceptThenDrop().Times(1))
 		if status, _, _ := g.post(t, routeBody); status != 504 {
 			t.Fatalf("first: %d; want 504", status)
