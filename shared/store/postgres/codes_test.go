@@ -74,46 +74,6 @@ func TestCodesTwoStores(t *testing.T) {
 	}
 }
 
-// BenchmarkVerifyCode checks a code as POST /sms/code/verify does: begin,
-// the locked read, the count, the commit. "mismatch" checks one code with
-// a wrong guess again and again (its limit set out of reach);
-// "issue+verify" sends a code and checks it right, a whole round.
-func BenchmarkVerifyCode(b *testing.B) {
-	ctx := b.Context()
-	s := open(b, pg.Database(b))
-	secret := []byte("a code secret of at least 32 bytes")
-	key := notify.CodeKey{GroupID: "ops", PhoneNumber: "13800138000", Scene: "login"}
-	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	// Each issue is a minute after the one before, past the cooldown,
-	// whichever run of which sub-benchmark made it (-count reruns them).
-	n := 0
-	issue := func(code notify.Code) ([]byte, time.Time) {
-		n++
-		issuedAt := at.Add(time.Duration(n) * time.Minute)
-		c := notify.IssuedCode{Key: key, Hash: notify.HashCode(secret, key, code), MessageID: "m",
-			IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(5 * time.Minute)}
-		if err := s.IssueCode(ctx, c, time.Minute); err != nil {
-			b.Fatal(err)
-		}
-		return c.Hash, issuedAt
-	}
-	b.Run("mismatch", func(b *testing.B) {
-		_, issuedAt := issue("123456")
-		wrong := [][]byte{notify.HashCode(secret, key, "654321")}
-		b.ReportAllocs()
-		for b.Loop() {
-			if res, err := s.VerifyCode(ctx, key, wrong, issuedAt.Add(time.Second), 1<<30); err != nil || res.Reason != notify.CodeMismatch {
-				b.Fatalf("VerifyCode = %+v, %v", res, err)
-			}
-		}
-	})
-	b.Run("issue+verify", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			h, issuedAt := issue("123456")
-			if res, err := s.VerifyCode(ctx, key, [][]byte{h}, issuedAt.Add(time.Second), 5); err != nil || !res.Verified {
-				b.Fatalf("VerifyCode = %+v, %v", res, err)
-			}
-		}
-	})
-}
+// BenchmarkVerifyCode is storetest.BenchVerifyCode: a check is begin, the
+// locked read, the count and the commit.
+func BenchmarkVerifyCode(b *testing.B) { storetest.BenchVerifyCode(b, open(b, pg.Database(b))) }

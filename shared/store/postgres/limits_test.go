@@ -55,31 +55,9 @@ func TestLimitsSweep(t *testing.T) {
 	}
 }
 
-// BenchmarkTakeQuotas takes what a verification SMS to one number takes:
-// the number's minute, hour and day quotas and the group's daily cap, in
-// one transaction of three round trips (begin, the batch, commit). Each
-// send goes to a new number a second after the one before, so that most
-// takes insert three rows and update one, and minute windows end and are
-// swept as they would be.
-func BenchmarkTakeQuotas(b *testing.B) {
-	st := open(b, pg.Database(b))
-	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		key := fmt.Sprintf("sms:verification:ops:138%08d:", i)
-		qs := []notify.Quota{
-			{Key: key + "m", Max: 1, Window: time.Minute},
-			{Key: key + "h", Max: 5, Window: time.Hour},
-			{Key: key + "d", Max: 10, Window: 24 * time.Hour},
-			{Key: "group:ops:d", Max: 1 << 30, Window: 24 * time.Hour},
-		}
-		if refused, _, err := st.TakeQuotas(b.Context(), at.Add(time.Duration(i)*time.Second), qs); err != nil || refused != -1 {
-			b.Fatalf("TakeQuotas = %d, %v", refused, err)
-		}
-		i++
-	}
-}
+// BenchmarkTakeQuotas is storetest.BenchTakeQuotas: one transaction of
+// two round trips (begin and the batch, then commit).
+func BenchmarkTakeQuotas(b *testing.B) { storetest.BenchTakeQuotas(b, open(b, pg.Database(b))) }
 
 // TestLimitsExecModes runs the contract in pgx's other ways of sending a
 // statement: a pooler in transaction mode needs exec (see the package

@@ -678,64 +678,13 @@ func storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// benchMessage returns the message and outcome the benchmarks record, as
-// the SQLite store's benchmarks do.
-func benchMessage() (*notify.Message, notify.Outcome) {
-	now := time.Now()
-	m := &notify.Message{GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
-		SignName: "阿里云短信测试", Template: "SMS_154950909", Params: `{"code":"123456"}`,
-		Provider: "aliyun", Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
-	o := notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: "900619746936498440^0",
-		RequestID: "F655A8D5-B967-440B-8683-DAD6FF8DE990", At: now}
-	return m, o
-}
+// BenchmarkCreateFinish is storetest.BenchCreateFinish.
+func BenchmarkCreateFinish(b *testing.B) { storetest.BenchCreateFinish(b, open(b, pg.Database(b))) }
 
-// BenchmarkCreateFinish records a message and its outcome, as a send does.
-func BenchmarkCreateFinish(b *testing.B) {
-	ctx := b.Context()
-	st := open(b, pg.Database(b))
-	m, o := benchMessage()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		m.ID = fmt.Sprintf("%032x", i)
-		if err := st.CreateMessage(ctx, m); err != nil {
-			b.Fatal(err)
-		}
-		if err := st.FinishMessage(ctx, m.ID, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkCreateFinishParallel is BenchmarkCreateFinish from 16 goroutines
-// per CPU sharing the pool of 4 connections, and reports the slowest op.
+// BenchmarkCreateFinishParallel is storetest.BenchCreateFinishParallel, 16
+// goroutines per CPU sharing the pool of 4 connections.
 func BenchmarkCreateFinishParallel(b *testing.B) {
-	ctx := b.Context()
-	st := open(b, pg.Database(b))
-	var n, worst atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		m, o := benchMessage()
-		for pb.Next() {
-			start := time.Now()
-			m.ID = fmt.Sprintf("%032x", n.Add(1))
-			if err := st.CreateMessage(ctx, m); err != nil {
-				b.Error(err)
-				return
-			}
-			if err := st.FinishMessage(ctx, m.ID, o); err != nil {
-				b.Error(err)
-				return
-			}
-			d := int64(time.Since(start))
-			for w := worst.Load(); d > w && !worst.CompareAndSwap(w, d); w = worst.Load() {
-			}
-		}
-	})
-	b.ReportMetric(float64(worst.Load())/1e6, "worst-ms")
+	storetest.BenchCreateFinishParallel(b, open(b, pg.Database(b)))
 }
 
 // ExampleOpen records a message and its outcome. It needs a server, so it

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
@@ -65,31 +64,8 @@ func TestLimitsSweep(t *testing.T) {
 	}
 }
 
-// BenchmarkTakeQuotas takes what a verification SMS to one number takes:
-// the number's minute, hour and day quotas and the group's daily cap. Each
-// send goes to a new number a second after the one before, so that most
-// takes insert three rows and update one, and minute windows end and are
-// swept as they would be.
+// BenchmarkTakeQuotas is storetest.BenchTakeQuotas: one IMMEDIATE
+// transaction.
 func BenchmarkTakeQuotas(b *testing.B) {
-	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "notify.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		key := fmt.Sprintf("sms:verification:ops:138%08d:", i)
-		qs := []notify.Quota{
-			{Key: key + "m", Max: 1, Window: time.Minute},
-			{Key: key + "h", Max: 5, Window: time.Hour},
-			{Key: key + "d", Max: 10, Window: 24 * time.Hour},
-			{Key: "group:ops:d", Max: 1 << 30, Window: 24 * time.Hour},
-		}
-		if refused, _, err := st.TakeQuotas(b.Context(), at.Add(time.Duration(i)*time.Second), qs); err != nil || refused != -1 {
-			b.Fatalf("TakeQuotas = %d, %v", refused, err)
-		}
-		i++
-	}
+	storetest.BenchTakeQuotas(b, openFile(b, filepath.Join(b.TempDir(), "notify.db")))
 }

@@ -6,12 +6,12 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
 	msqlite "modernc.org/sqlite"
 )
 
@@ -169,41 +169,17 @@ func TestQueueKeyPlan(t *testing.T) {
 	}
 }
 
-// benchMessage returns the message and outcome the benchmarks record.
-func benchMessage() (*notify.Message, notify.Outcome) {
-	now := time.Now()
-	m := &notify.Message{GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
-		SignName: "阿里云短信测试", Template: "SMS_154950909", Params: `{"code":"123456"}`,
-		Provider: "aliyun", Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
-	o := notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: "900619746936498440^0",
-		RequestID: "F655A8D5-B967-440B-8683-DAD6FF8DE990", At: now}
-	return m, o
-}
-
-// BenchmarkCreateFinish records a message and its outcome, as a send does,
-// with each synchronous setting.
+// BenchmarkCreateFinish is storetest.BenchCreateFinish with each
+// synchronous setting.
 func BenchmarkCreateFinish(b *testing.B) {
 	for _, sync := range []string{"full", "normal"} {
 		b.Run("synchronous="+sync, func(b *testing.B) {
-			ctx := b.Context()
-			s, err := Open(ctx, filepath.Join(b.TempDir(), "notify.db")+"?synchronous="+sync)
+			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "notify.db")+"?synchronous="+sync)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			m, o := benchMessage()
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				i++
-				m.ID = fmt.Sprintf("%032x", i)
-				if err := s.CreateMessage(ctx, m); err != nil {
-					b.Fatal(err)
-				}
-				if err := s.FinishMessage(ctx, m.ID, o); err != nil {
-					b.Fatal(err)
-				}
-			}
+			storetest.BenchCreateFinish(b, s)
 		})
 	}
 }
@@ -219,7 +195,7 @@ func BenchmarkCreateTakingQuotasFinish(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	m, o := benchMessage()
+	m, o := storetest.BenchMessage()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -239,37 +215,15 @@ func BenchmarkCreateTakingQuotasFinish(b *testing.B) {
 	}
 }
 
-// BenchmarkCreateFinishParallel is BenchmarkCreateFinish from 16 goroutines
-// per CPU, with Open's settings, and reports the slowest op.
+// BenchmarkCreateFinishParallel is storetest.BenchCreateFinishParallel,
+// with Open's settings.
 func BenchmarkCreateFinishParallel(b *testing.B) {
-	ctx := b.Context()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "notify.db"))
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "notify.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	var n, worst atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		m, o := benchMessage()
-		for pb.Next() {
-			start := time.Now()
-			m.ID = fmt.Sprintf("%032x", n.Add(1))
-			if err := s.CreateMessage(ctx, m); err != nil {
-				b.Error(err)
-				return
-			}
-			if err := s.FinishMessage(ctx, m.ID, o); err != nil {
-				b.Error(err)
-				return
-			}
-			d := int64(time.Since(start))
-			for w := worst.Load(); d > w && !worst.CompareAndSwap(w, d); w = worst.Load() {
-			}
-		}
-	})
-	b.ReportMetric(float64(worst.Load())/1e6, "worst-ms")
+	storetest.BenchCreateFinishParallel(b, s)
 }
 
 // TestClusteredMigration migrates a database made by the migrations before

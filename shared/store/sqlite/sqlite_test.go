@@ -22,7 +22,7 @@ import (
 )
 
 // openFile opens a store on a new file and closes it at the end of the test.
-func openFile(t *testing.T, path string) *sqlite.Store {
+func openFile(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), path)
 	if err != nil {
