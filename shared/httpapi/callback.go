@@ -64,7 +64,8 @@ type CallbackTokens struct {
 // push again, whose records already kept are duplicates that change
 // nothing. A body that does not parse is 400: the provider may retry, to
 // no effect. A receipt that matches no message is kept as an orphan, and
-// acknowledged.
+// acknowledged; the store gives it to its message if the message's outcome
+// names its id later.
 //
 // Queue messages reach CallbackQueuePath, which takes only requests that
 // the platform replays from a queue (notify.OriginFrom): access to the

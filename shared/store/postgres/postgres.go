@@ -161,6 +161,12 @@ ON CONFLICT DO NOTHING`
 	finishSQL = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
 	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
 WHERE id = $1`
+	// finishAloneSQL is the SQLite store's: finishSQL for a message that
+	// has no receipts, its own or orphans its provider id names.
+	finishAloneSQL = finishSQL + `
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = $1)
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
+		AND provider_id <> '' AND channel = messages.channel)`
 	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
 	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
 FROM messages`
@@ -240,26 +246,113 @@ func (s *Store) createConflict(ctx context.Context, m *notify.Message) error {
 // other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
+//
+// As in the SQLite store, a message with receipts, which came before its
+// outcome, is finished in a transaction that also adopts the orphans o's
+// provider id names and works out its status from its receipts; one
+// without, in one statement that checks it has none. An outcome with a
+// provider id takes that id's receipt lock first (receiptLock), in the same
+// round trip: a receipt for the id that is being recorded then either
+// commits first, and the check sees it, or waits, and finds the message.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	at, err := dbTime("outcome time", o.At)
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: %w", id, err)
 	}
-	tag, err := s.pool.exec(ctx, finishSQL, text(id), text(string(o.Status)), text(o.Provider),
-		text(o.ProviderID), text(o.RequestID), text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at)
+	args := []any{text(id), text(string(o.Status)), text(o.Provider), text(o.ProviderID), text(o.RequestID),
+		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
+	var tag pgconn.CommandTag
+	if o.ProviderID == "" {
+		tag, err = s.pool.exec(ctx, finishAloneSQL, args...)
+	} else {
+		tag, err = s.finishLocked(ctx, receiptLock(text(o.Provider), text(o.ProviderID)), args)
+	}
 	if err != nil {
-		// The one unique index an update can break is messages_queue_key.
-		var e *pgconn.PgError
-		if errors.As(err, &e) && e.Code == uniqueViolation {
-			return &notify.Error{Op: "postgres.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
-				Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
-		}
+		return finishError(id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// An unknown id, or a message with receipts.
+	return s.finishWithReports(ctx, id, o, args)
+}
+
+// finishLocked runs finishAloneSQL with args under the receipt lock key, in
+// one round trip and one transaction.
+func (s *Store) finishLocked(ctx context.Context, key int64, args []any) (pgconn.CommandTag, error) {
+	c, err := s.pool.acquire(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer s.pool.release(c)
+	b := c.batch(ctx)
+	b.queue(receiptLockSQL, key)
+	b.queue(finishAloneSQL, args...)
+	res := b.send(ctx)
+	_, err = res.exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = res.exec()
+	}
+	if cerr := res.close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// finishWithReports finishes message id with o (args are finishSQL's),
+// adopts the orphans o's provider id names, and settles the message, in
+// one transaction.
+func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any) error {
+	now, err := dbTime("time", time.Now())
+	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: %w", id, err)
+	}
+	tx, err := s.pool.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: finish message %s: begin: %w", id, err)
+	}
+	defer tx.rollback(context.WithoutCancel(ctx))
+	if o.ProviderID != "" {
+		if _, err := tx.exec(ctx, receiptLockSQL, receiptLock(text(o.Provider), text(o.ProviderID))); err != nil {
+			return fmt.Errorf("postgres: finish message %s: lock its receipts: %w", id, err)
+		}
+	}
+	tag, err := tx.exec(ctx, finishSQL, args...)
+	if err != nil {
+		return finishError(id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return notFound("postgres.FinishMessage", id)
 	}
+	m, err := scanMatch(tx.queryRow(ctx, reportMessageSQL, text(id)))
+	if err == nil && m == nil {
+		err = errors.New("gone within its transaction")
+	}
+	if err == nil && o.ProviderID != "" {
+		err = adopt(ctx, tx, m, text(o.Provider), text(o.ProviderID))
+	}
+	if err == nil {
+		_, err = settle(ctx, tx, m, now)
+	}
+	if err == nil {
+		err = tx.commit(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: finish message %s: settle it from its receipts: %w", id, err)
+	}
 	return nil
+}
+
+// finishError is the error of finishSQL for message id.
+func finishError(id string, err error) error {
+	// The one unique index an update can break is messages_queue_key.
+	var e *pgconn.PgError
+	if errors.As(err, &e) && e.Code == uniqueViolation {
+		return &notify.Error{Op: "postgres.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+			Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
+	}
+	return fmt.Errorf("postgres: finish message %s: %w", id, err)
 }
 
 // Message returns the record of message id. An unknown id is an

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -21,7 +23,7 @@ const (
 	// lets it use the partial index messages_provider_id, and keeps a
 	// receipt without an id from matching the records no provider
 	// accepted. A receipt without a recipient names a message of one.
-	reportMatchSQL = `SELECT id, recipients, status FROM messages
+	reportMatchSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 	AND (recipients @> jsonb_build_array($4::text) OR ($4::text = '' AND jsonb_array_length(recipients) = 1))
 ORDER BY created_at DESC, id DESC
@@ -29,13 +31,24 @@ LIMIT 1
 FOR UPDATE`
 	// reportMessageSQL locks the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
-	reportMessageSQL = `SELECT id, recipients, status FROM messages WHERE id = $1 FOR UPDATE`
+	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1 FOR UPDATE`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
 	reportByRecipientIDSQL = `SELECT message_id FROM reports
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
 LIMIT 1`
+	// orphansSQL and adoptSQL are the SQLite store's.
+	orphansSQL = `SELECT id, recipient FROM reports
+WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
+ORDER BY received_at, id`
+	adoptSQL = `UPDATE reports SET message_id = $1, recipient = $2
+WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
+	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
+		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
+	// receiptLockSQL takes a receipt lock (receiptLock) until the end of
+	// the transaction.
+	receiptLockSQL  = `SELECT pg_advisory_xact_lock($1)`
 	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -71,7 +84,16 @@ ON CONFLICT DO NOTHING`
 // recipient's; of any other message it is an orphan. The same receipt
 // recorded before (provider, provider id, channel, recipient, status and
 // code) is a Duplicate and changes nothing, even when it was an orphan then
-// and would match now.
+// and would match now. An orphan is adopted when the id it names comes: by
+// FinishMessage with that provider id, or by the send's own report of a
+// number's id (one with MessageID set), which adopts the orphans of its id
+// here.
+//
+// A receipt with a provider id is recorded under that id's receipt lock
+// (receiptLock), which FinishMessage takes too: without it, a receipt
+// could look for its message before the outcome naming its id commits,
+// and the outcome look for orphans before the receipt commits, and the
+// receipt would stay an orphan.
 //
 // The matched message's row stays locked (SELECT ... FOR UPDATE) until the
 // commit, so that concurrent receipts for one message, from any instance,
@@ -107,6 +129,11 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		return notify.ReportResult{}, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.rollback(context.WithoutCancel(ctx))
+	if r.ProviderID != "" {
+		if _, err := tx.exec(ctx, receiptLockSQL, receiptLock(r.Provider, r.ProviderID)); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("lock: %w", err)
+		}
+	}
 	m, err := matchReport(ctx, tx, r)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("find its message: %w", err)
@@ -131,6 +158,11 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		res.Duplicate = true
 		return res, nil // nothing was written: the deferred rollback ends the transaction
 	}
+	if m != nil && r.MessageID != "" && r.ProviderID != "" {
+		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
+		}
+	}
 	if m != nil {
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
@@ -147,6 +179,60 @@ type matched struct {
 	id         string
 	recipients []string
 	status     notify.Status
+	channel    notify.Channel
+}
+
+// names reports whether a receipt for recipient names m: one of its
+// recipients, or none for a message of one.
+func (m *matched) names(recipient string) bool {
+	return slices.Contains(m.recipients, recipient) || (recipient == "" && len(m.recipients) == 1)
+}
+
+// receiptLock is the key of the advisory lock that serializes, for one
+// provider id, recording its receipts and recording the outcome that names
+// it; both pass provider and providerID as stored (text). (A key in the space of migrationLock: a collision, at odds of 2^-64,
+// would only make the two wait for each other.)
+func receiptLock(provider, providerID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("notify receipts\x00"))
+	h.Write([]byte(provider))
+	h.Write([]byte{0})
+	h.Write([]byte(providerID))
+	return int64(h.Sum64())
+}
+
+// adopt makes m's the orphans of provider's id pid on m's channel that name
+// one of its recipients, as the SQLite store's adopt does.
+func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid string) error {
+	type orphan struct {
+		id        int64
+		recipient string
+	}
+	var (
+		orphans []orphan
+		o       orphan
+	)
+	err := tx.query(ctx, orphansSQL, provider, pid, string(m.channel)).each(func(r record) error {
+		if err := r.scan(&o.id, &o.recipient); err != nil {
+			return err
+		}
+		if m.names(o.recipient) {
+			orphans = append(orphans, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range orphans {
+		if o.recipient == "" {
+			o.recipient = m.recipients[0]
+		}
+		if _, err := tx.exec(ctx, adoptSQL, m.id, o.recipient, o.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // matchReport returns the message r names, locked, or nil.
@@ -176,11 +262,11 @@ func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matche
 // scanMatch reads the message of a match query; none is nil.
 func scanMatch(q row) (*matched, error) {
 	var (
-		m      matched
-		rcpt   []byte
-		status string
+		m               matched
+		rcpt            []byte
+		status, channel string
 	)
-	err := q.scan(&m.id, &rcpt, &status)
+	err := q.scan(&m.id, &rcpt, &status, &channel)
 	if errors.Is(err, errNoRows) {
 		return nil, nil
 	}
@@ -193,7 +279,7 @@ func scanMatch(q row) (*matched, error) {
 	if len(m.recipients) == 0 {
 		return nil, fmt.Errorf("message %s has no recipients", m.id) // the match needs one
 	}
-	m.status = notify.Status(status)
+	m.status, m.channel = notify.Status(status), notify.Channel(channel)
 	return &m, nil
 }
 

@@ -23,18 +23,29 @@ const (
 	// provider_id <> '' lets SQLite use the partial index
 	// messages_provider_id, and keeps a receipt without an id from
 	// matching the records no provider accepted.
-	reportMatchSQL = `SELECT id, recipients, status FROM messages
+	reportMatchSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY created_at DESC, id DESC`
 	// reportMessageSQL finds the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
-	reportMessageSQL = `SELECT id, recipients, status FROM messages WHERE id = $1`
+	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
 	reportByRecipientIDSQL = `SELECT message_id FROM reports
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
 LIMIT 1`
+	// orphansSQL lists the orphans of a provider id on a channel, in the
+	// order they were recorded, through the partial index reports_orphans.
+	orphansSQL = `SELECT id, recipient FROM reports
+WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
+ORDER BY received_at, id`
+	// adoptSQL makes orphan $3 message $1's receipt for recipient $2,
+	// unless that would make it the same receipt as one kept already.
+	adoptSQL = `UPDATE reports SET message_id = $1, recipient = $2
+WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
+	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
+		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
 	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -70,8 +81,11 @@ ON CONFLICT DO NOTHING`
 // recipient's; of any other message it is an orphan. The same receipt
 // recorded before (provider, provider id, channel, recipient, status and
 // code) is a Duplicate and changes nothing, even when it was an orphan
-// then and would match now: a receipt that beats the send's outcome to the
-// store stays an orphan, for a later pass over the index reports_orphans.
+// then and would match now.
+//
+// An orphan is adopted when the id it names comes: by FinishMessage with
+// that provider id, or by the send's own report of a number's id (one with
+// MessageID set), which adopts the orphans of its id here.
 //
 // The message then moves as notify.Settle says; UpdatedAt is set when its
 // status changes.
@@ -118,6 +132,11 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		res.Duplicate = true
 		return res, nil // nothing was written: the deferred Rollback ends the transaction
 	}
+	if m != nil && r.MessageID != "" && r.ProviderID != "" {
+		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
+		}
+	}
 	if m != nil {
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
@@ -134,6 +153,52 @@ type matched struct {
 	id         string
 	recipients []string
 	status     notify.Status
+	channel    notify.Channel
+}
+
+// names reports whether a receipt for recipient names m: one of its
+// recipients, or none for a message of one.
+func (m *matched) names(recipient string) bool {
+	return slices.Contains(m.recipients, recipient) || (recipient == "" && len(m.recipients) == 1)
+}
+
+// adopt makes m's the orphans of provider's id pid on m's channel that name
+// one of its recipients (a receipt without one then reads back with m's
+// one). An orphan that would then be the same receipt as one kept already
+// (pushed once without the number and once with it) stays an orphan.
+func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) error {
+	rows, err := tx.QueryContext(ctx, orphansSQL, provider, pid, string(m.channel))
+	if err != nil {
+		return err
+	}
+	type orphan struct {
+		id        int64
+		recipient string
+	}
+	var orphans []orphan
+	for rows.Next() {
+		var o orphan
+		if err := rows.Scan(&o.id, &o.recipient); err != nil {
+			rows.Close()
+			return err
+		}
+		if m.names(o.recipient) {
+			orphans = append(orphans, o)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, o := range orphans {
+		if o.recipient == "" {
+			o.recipient = m.recipients[0]
+		}
+		if _, err := tx.ExecContext(ctx, adoptSQL, m.id, o.recipient, o.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // matchReport returns the message r names, or nil: the one r.MessageID
@@ -170,17 +235,17 @@ func firstMatch(ctx context.Context, tx *sql.Tx, q string, recipient *string, ar
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			m            matched
-			rcpt, status string
+			m                     matched
+			rcpt, status, channel string
 		)
-		if err := rows.Scan(&m.id, &rcpt, &status); err != nil {
+		if err := rows.Scan(&m.id, &rcpt, &status, &channel); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(rcpt), &m.recipients); err != nil {
 			return nil, fmt.Errorf("message %s: decode recipients: %w", m.id, err)
 		}
-		if recipient == nil || slices.Contains(m.recipients, *recipient) || (*recipient == "" && len(m.recipients) == 1) {
-			m.status = notify.Status(status)
+		if recipient == nil || m.names(*recipient) {
+			m.status, m.channel = notify.Status(status), notify.Channel(channel)
 			return &m, rows.Err()
 		}
 	}

@@ -80,9 +80,10 @@ import (
 type Store struct {
 	db *sql.DB
 	// The statements the methods run, prepared at Open.
-	create, finish, byID, byQueueKey, idExists *sql.Stmt
-	quotaTake, quotaSweep                      *sql.Stmt
-	takes                                      atomic.Uint64 // quota takes, to sweep one in sweepEvery
+	create, finish, finishAlone, byID, byQueueKey *sql.Stmt
+	idExists                                      *sql.Stmt
+	quotaTake, quotaSweep                         *sql.Stmt
+	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -243,6 +244,13 @@ ON CONFLICT DO NOTHING`
 	finishSQL = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
 	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
 WHERE id = $1`
+	// finishAloneSQL is finishSQL for a message that has no receipts: none
+	// of its own, and no orphan that its provider id names. A message with
+	// some is not changed, and FinishMessage takes the longer way.
+	finishAloneSQL = finishSQL + `
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = $1)
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
+		AND provider_id <> '' AND channel = messages.channel)`
 	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
 	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
 FROM messages`
@@ -265,6 +273,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{&s.create, createSQL},
 		{&s.finish, finishSQL},
+		{&s.finishAlone, finishAloneSQL},
 		{&s.byID, byIDSQL},
 		{&s.byQueueKey, byQueueKeySQL},
 		{&s.idExists, idExistsSQL},
@@ -283,7 +292,7 @@ func (s *Store) prepare(ctx context.Context) error {
 // Close closes the database. Calls after Close return errors.
 func (s *Store) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.byID, s.byQueueKey, s.idExists, s.quotaTake, s.quotaSweep} {
+	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake, s.quotaSweep} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -387,20 +396,47 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 // other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
+//
+// A message with receipts, which came before its outcome, is finished in a
+// transaction that also adopts the orphans o's provider id names (see
+// RecordReport) and works out its status from its receipts. A message
+// without, nearly every one, is finished in one statement, which checks
+// that it has none: receipts are recorded in IMMEDIATE transactions, so
+// one that beats the statement is seen, and one that comes after it finds
+// the message by o's provider id.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	if err := checkTime("outcome time", o.At); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
-	res, err := s.finish.ExecContext(ctx,
-		id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox, formatTime(o.At))
+	args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox,
+		formatTime(o.At)}
+	res, err := s.finishAlone.ExecContext(ctx, args...)
 	if err != nil {
-		// The one unique index an update can break is messages_queue_key.
-		var e *msqlite.Error
-		if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-			return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
-				Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
-		}
+		return finishError(id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// An unknown id, or a message with receipts.
+	return s.finishWithReports(ctx, id, o, args, time.Now())
+}
+
+// finishWithReports finishes message id with o (args are finishSQL's),
+// adopts the orphans o's provider id names, and settles the message, in
+// one transaction.
+func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: finish message %s: begin: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.StmtContext(ctx, s.finish).ExecContext(ctx, args...)
+	if err != nil {
+		return finishError(id, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -409,7 +445,34 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	if n == 0 {
 		return notFound("sqlite.FinishMessage", id)
 	}
+	m, err := firstMatch(ctx, tx, reportMessageSQL, nil, id)
+	if err == nil && m == nil {
+		err = errors.New("gone within its transaction")
+	}
+	if err == nil && o.ProviderID != "" {
+		err = adopt(ctx, tx, m, o.Provider, o.ProviderID)
+	}
+	if err == nil {
+		_, err = settle(ctx, tx, m, now)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: finish message %s: settle it from its receipts: %w", id, err)
+	}
 	return nil
+}
+
+// finishError is the error of finishSQL for message id.
+func finishError(id string, err error) error {
+	// The one unique index an update can break is messages_queue_key.
+	var e *msqlite.Error
+	if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+			Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
+	}
+	return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 }
 
 // Message returns the record of message id. An unknown id is an

@@ -45,6 +45,15 @@ type ReportStore interface {
 //     message becomes submitted, its error kept; a submitted one stays. A
 //     delivered or failed message never changes. UpdatedAt is the time the
 //     status changed.
+//   - An orphan is adopted when the id it names comes: FinishMessage with
+//     a provider id, and the send's own report of a number's id (MessageID
+//     set), make the orphans of that provider, id and channel the
+//     message's, each whose recipient is one of the message's, or none for
+//     a message of one (it then reads back with that one, unless that makes
+//     it a receipt kept already: it stays an orphan). The message's status
+//     is then worked out from all its receipts, and FinishMessage does not
+//     take back a status its receipts settled. Run concurrently, a receipt
+//     and the outcome naming its id always meet.
 //   - Of concurrent calls with one receipt, exactly one records it.
 //   - A call with a cancelled context fails with an error that wraps
 //     context.Canceled, and writes nothing.
@@ -62,6 +71,10 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"NotItsMessage", testReportNotItsMessage},
 		{"NoRecipient", testReportNoRecipient},
 		{"PerRecipientIDs", testReportPerRecipientIDs},
+		{"AdoptedAtFinish", testReportAdoptedAtFinish},
+		{"AdoptedByOwnReport", testReportAdoptedByOwnReport},
+		{"SettledBeforeOutcome", testReportSettledBeforeOutcome},
+		{"AdoptRace", testReportAdoptRace},
 		{"Concurrent", testReportConcurrent},
 		{"Cancelled", testReportCancelled},
 		{"Replies", testReplies},

@@ -1,0 +1,222 @@
+package storetest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// A receipt can beat the send's outcome to the store: a fast provider, a
+// slow store, a retried outcome write. It is then an orphan, since no
+// record has its provider id yet, until the outcome names that id.
+
+// finishWith records outcome o of m's send, submitted by provider with id
+// pid, and returns m as FinishMessage alone would leave it.
+func finishWith(t *testing.T, st ReportStore, m *notify.Message, pid string) *notify.Message {
+	t.Helper()
+	o := notify.Outcome{Status: notify.Submitted, Provider: m.Provider, ProviderID: pid, RequestID: "req-" + pid,
+		At: sentAt.Add(1500 * time.Millisecond)}
+	if err := st.FinishMessage(t.Context(), m.ID, o); err != nil {
+		t.Fatalf("FinishMessage(%s): %v", pid, err)
+	}
+	return finished(m, o)
+}
+
+// testReportAdoptedAtFinish: the outcome adopts the orphans of its
+// provider id that are the message's: on its channel, to one of its
+// recipients, or to none for a message of one. The message's status then
+// comes from its receipts, as when they come after the outcome.
+func testReportAdoptedAtFinish(t *testing.T, st ReportStore) {
+	const rcpt = "13800138000"
+	t.Run("delivered", func(t *testing.T) {
+		const pid = "900619746936498447^0"
+		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
+		r := receiptFor(m, rcpt, notify.Delivered)
+		r.ProviderID = pid
+		from := time.Now()
+		checkResult(t, "the receipt before the outcome", record(t, st, r), notify.ReportResult{})
+		f := finishWith(t, st, m, pid)
+		to := time.Now()
+		checkMessage(t, st, "after the outcome", updated(t, st, f, notify.Delivered, "", "", from, to))
+		checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
+		if rs := orphansOf(t, st, pid); len(rs) != 0 {
+			t.Errorf("orphans %+v, want none", rs)
+		}
+		checkResult(t, "the receipt pushed again", record(t, st, r),
+			notify.ReportResult{MessageID: m.ID, Duplicate: true, Status: notify.Delivered})
+	})
+	t.Run("only the message's", func(t *testing.T) {
+		const pid = "900619746936498448^0"
+		to2 := []string{rcpt, "13900139000"}
+		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, to2...)
+		var mine, others []notify.Report
+		from := time.Now()
+		for _, tt := range []struct {
+			edit  func(r *notify.Report)
+			yours bool
+		}{
+			{func(r *notify.Report) {}, true},
+			{func(r *notify.Report) { r.Recipient = "1390013****" }, false},
+			{func(r *notify.Report) { r.Recipient = "" }, false}, // of a message of two
+			{func(r *notify.Report) { r.Channel = notify.Voice }, false},
+			{func(r *notify.Report) { r.Provider = "tencent" }, false},
+			{func(r *notify.Report) { r.ProviderID = pid + "1" }, false},
+		} {
+			r := receiptFor(m, rcpt, notify.Delivered)
+			r.ProviderID = pid
+			tt.edit(&r)
+			record(t, st, r)
+			if tt.yours {
+				mine = append(mine, r)
+			} else {
+				others = append(others, r)
+			}
+		}
+		f := finishWith(t, st, m, pid)
+		to := time.Now()
+		// One of two recipients delivered: still submitted.
+		checkMessage(t, st, "after the outcome", f)
+		checkReports(t, reports(t, st, m.ID), mine, m.ID, from, to)
+		checkReports(t, orphansOf(t, st, pid), others, "", from, to)
+		r := receiptFor(m, to2[1], notify.Delivered)
+		r.ProviderID = pid
+		checkResult(t, "the other recipient's receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+	})
+	t.Run("a call's receipts without a recipient", func(t *testing.T) {
+		const pid = "116012354148^102813780001"
+		call := sentMessage(t, st, "aliyun", notify.Voice, "", notify.Accepted, rcpt)
+		ringing := receiptFor(call, "", notify.Submitted)
+		ringing.ProviderID = pid
+		answered := receiptFor(call, "", notify.Delivered)
+		answered.ProviderID = pid
+		// The same push once with the number and once without: adopted,
+		// they would be one receipt twice, and the one without stays out.
+		answeredTo := answered
+		answeredTo.Recipient = rcpt
+		from := time.Now()
+		for _, r := range []notify.Report{ringing, answered, answeredTo} {
+			checkResult(t, fmt.Sprintf("%s %q before the outcome", r.Status, r.Recipient), record(t, st, r), notify.ReportResult{})
+		}
+		f := finishWith(t, st, call, pid)
+		to := time.Now()
+		ringing.Recipient = rcpt
+		checkReports(t, reports(t, st, call.ID), []notify.Report{ringing, answeredTo}, call.ID, from, to)
+		checkReports(t, orphansOf(t, st, pid), []notify.Report{answered}, "", from, to)
+		checkMessage(t, st, "after the outcome", updated(t, st, f, notify.Delivered, "", "", from, to))
+	})
+	t.Run("an outcome without an id", func(t *testing.T) {
+		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
+		r := receiptFor(m, rcpt, notify.Delivered)
+		const pid = "900619746936498449^0"
+		r.ProviderID = pid
+		from := time.Now()
+		record(t, st, r)
+		o := notify.Outcome{Status: notify.Unknown, Provider: "aliyun", ErrorCode: "ambiguous", ErrorText: "timed out", At: sentAt}
+		if err := st.FinishMessage(t.Context(), m.ID, o); err != nil {
+			t.Fatalf("FinishMessage: %v", err)
+		}
+		to := time.Now()
+		checkMessage(t, st, "after the outcome", finished(m, o))
+		checkReports(t, orphansOf(t, st, pid), []notify.Report{r}, "", from, to)
+	})
+}
+
+// orphansOf returns the orphans whose provider id begins with pid.
+func orphansOf(t *testing.T, st ReportStore, pid string) []notify.Report {
+	t.Helper()
+	var rs []notify.Report
+	for _, r := range reports(t, st, "") {
+		if strings.HasPrefix(r.ProviderID, pid) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// testReportAdoptedByOwnReport: a provider that gives each number an id of
+// its own (Tencent's SerialNo) has its receipts name only that id, which
+// the send's own report of the number brings; a receipt before that
+// report is adopted by it.
+func testReportAdoptedByOwnReport(t *testing.T, st ReportStore) {
+	to2 := []string{"13800138000", "13900139000"}
+	m := sentMessage(t, st, "tencent", notify.SMS, "", notify.Accepted, to2...)
+	early := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0012", Recipient: to2[1],
+		Status: notify.Delivered, Code: "DELIVRD"}
+	from := time.Now()
+	checkResult(t, "a receipt before the send's report", record(t, st, early), notify.ReportResult{})
+	own := []notify.Report{
+		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0011", Recipient: to2[0], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
+		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0012", Recipient: to2[1], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
+	}
+	for i, r := range own {
+		checkResult(t, fmt.Sprintf("the send's report %d", i+1), record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	}
+	to := time.Now()
+	checkReports(t, reports(t, st, m.ID), []notify.Report{early, own[0], own[1]}, m.ID, from, to)
+	if rs := reports(t, st, ""); len(rs) != 0 {
+		t.Errorf("orphans %+v, want none", rs)
+	}
+	r := early
+	r.ProviderID, r.Recipient = "2433:0011", to2[0]
+	checkResult(t, "the first number's receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+}
+
+// testReportSettledBeforeOutcome: receipts that settled a message before
+// its outcome was recorded (through the send's own reports) keep it
+// settled: the outcome does not take it back to submitted.
+func testReportSettledBeforeOutcome(t *testing.T, st ReportStore) {
+	const rcpt = "13800138000"
+	m := sentMessage(t, st, "tencent", notify.SMS, "", notify.Accepted, rcpt)
+	own := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0021", Recipient: rcpt,
+		Status: notify.Submitted, Code: "Ok", MessageID: m.ID}
+	record(t, st, own)
+	r := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0021", Recipient: rcpt,
+		Status: notify.Delivered, Code: "DELIVRD"}
+	checkResult(t, "the receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+	from := time.Now()
+	f := finishWith(t, st, m, "2433:0021")
+	to := time.Now()
+	checkMessage(t, st, "after the outcome", updated(t, st, f, notify.Delivered, "", "", from, to))
+}
+
+// testReportAdoptRace races each receipt against the outcome that names
+// its id: whichever the store records first, the receipt ends up the
+// message's. (A PostgreSQL store whose receipt matched before the outcome
+// committed, and whose outcome looked for orphans before the receipt
+// committed, would lose it.)
+func testReportAdoptRace(t *testing.T, st ReportStore) {
+	const rcpt = "13800138000"
+	for i := range 24 {
+		pid := fmt.Sprintf("900619746936498%03d^0", 500+i)
+		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
+		r := receiptFor(m, rcpt, notify.Delivered)
+		r.ProviderID = pid
+		o := notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: pid, At: sentAt}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			<-start
+			if _, err := st.RecordReport(t.Context(), r); err != nil {
+				t.Errorf("RecordReport: %v", err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			if err := st.FinishMessage(t.Context(), m.ID, o); err != nil {
+				t.Errorf("FinishMessage: %v", err)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if rs := reports(t, st, m.ID); len(rs) != 1 {
+			t.Fatalf("round %d: the message has %d receipts, want 1 (orphans: %+v)", i, len(rs), reports(t, st, ""))
+		}
+		if got := readMessage(t, st, m); got.Status != notify.Delivered {
+			t.Fatalf("round %d: the message is %s, want delivered", i, got.Status)
+		}
+	}
+}
