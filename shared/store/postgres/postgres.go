@@ -164,7 +164,7 @@ WHERE id = $1`
 	// finishAloneSQL is the SQLite store's: finishSQL for a message that
 	// has no receipts, its own or orphans its provider id names.
 	finishAloneSQL = finishSQL + `
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = $1)
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
 		AND provider_id <> '' AND channel = messages.channel)`
 	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,

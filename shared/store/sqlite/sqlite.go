@@ -246,9 +246,12 @@ ON CONFLICT DO NOTHING`
 WHERE id = $1`
 	// finishAloneSQL is finishSQL for a message that has no receipts: none
 	// of its own, and no orphan that its provider id names. A message with
-	// some is not changed, and FinishMessage takes the longer way.
+	// some is not changed, and FinishMessage takes the longer way. (Both
+	// checks refer to the row being updated: with "message_id = $1" in the
+	// first, SQLite gave up updating in one pass, and a create and finish
+	// took 40% longer.)
 	finishAloneSQL = finishSQL + `
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = $1)
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
 		AND provider_id <> '' AND channel = messages.channel)`
 	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
