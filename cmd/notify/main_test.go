@@ -15,13 +15,15 @@ import (
 )
 
 // TestMakeRun does what README.md tells a new user: start the local server
-// with no environment but a port, and send the README's request. The reply
-// must be a labelled sandbox "OK", and the server must stop cleanly on
-// SIGTERM.
+// with no environment but a port, and run the README's curl commands, in
+// order. Each reply must have the Code (and Reason) of the reply the README
+// shows after the command; the server must keep its records in TMPDIR and
+// stop cleanly on SIGTERM.
 func TestMakeRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	calls := readmeCalls(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "notify")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -43,44 +45,47 @@ func TestMakeRun(t *testing.T) {
 		cmd.Process.Kill()
 		<-done
 	})
-
-	url := "http://127.0.0.1:" + port + "/sms"
-	body := `{"GroupID":"demo","PhoneNumbers":"13800138000","SignName":"notify","TemplateCode":"SMS_0001","TemplateParam":"654321"}`
-	var res *http.Response
-	var err error
-	for i := 0; i < 200; i++ { // up to 10 s for the server to listen
-		res, err = http.Post(url, "application/json", strings.NewReader(body))
+	base := "http://127.0.0.1:" + port
+	for i := 0; ; i++ { // up to 10 s for the server to listen
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err == nil {
+			c.Close()
 			break
+		}
+		if i == 200 {
+			t.Fatalf("the server does not listen: %v\nlogs:\n%s", err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err != nil {
-		t.Fatalf("POST %s: %v\nlogs:\n%s", url, err, logs.String())
-	}
-	defer res.Body.Close()
-	var rep struct {
-		Code, BizId, MessageId string
-		Sandbox                bool
-	}
-	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || rep.Code != "OK" || !rep.Sandbox || rep.MessageId == "" {
-		t.Fatalf("reply %d %+v; want a sandboxed OK", res.StatusCode, rep)
-	}
-	st, err := http.Get("http://127.0.0.1:" + port + "/sms/status?GroupID=demo&MessageId=" + rep.MessageId)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var status struct {
-		Code     string
-		Messages []struct{ MessageId, Status string }
-	}
-	err = json.NewDecoder(st.Body).Decode(&status)
-	st.Body.Close()
-	if err != nil || st.StatusCode != 200 || len(status.Messages) != 1 || status.Messages[0].Status != "submitted" {
-		t.Errorf("GET /sms/status: %d %+v %v; want the message, submitted", st.StatusCode, status, err)
+
+	// The README's placeholder for a message id ("019ab5…") stands for the
+	// first message it sends.
+	var firstID string
+	for _, c := range calls {
+		target := strings.Replace(c.target, "019ab5…", firstID, 1)
+		var res *http.Response
+		var err error
+		if c.body == "" {
+			res, err = http.Get(base + target)
+		} else {
+			res, err = http.Post(base+target, "application/json", strings.NewReader(c.body))
+		}
+		if err != nil {
+			t.Fatalf("README line %d: %v\nlogs:\n%s", c.line, err, logs.String())
+		}
+		var got struct{ Code, Reason, MessageId string }
+		err = json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if err != nil {
+			t.Fatalf("README line %d: reply: %v", c.line, err)
+		}
+		if got.Code != c.want.Code || got.Reason != c.want.Reason {
+			t.Errorf("README line %d: %s gave %d %+v; the README shows Code %q, Reason %q", c.line, target,
+				res.StatusCode, got, c.want.Code, c.want.Reason)
+		}
+		if firstID == "" {
+			firstID = got.MessageId
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "notify.db")); err != nil {
 		t.Errorf("no record store in TMPDIR: %v", err)
@@ -96,6 +101,110 @@ func TestMakeRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("still running 10 s after SIGTERM")
 	}
+}
+
+// readmeCall is a curl command of README.md, and the reply shown after it.
+type readmeCall struct {
+	line         int    // of the command
+	target, body string // path and query; the -d body, "" for a GET
+	want         struct{ Code, Reason string }
+}
+
+// readmeCalls reads the curl commands of README.md, with the reply each is
+// shown to give: the "# {...}" line that follows it, or else the first
+// JSON block after its own. A command shown without a reply is an error.
+func readmeCalls(t *testing.T) []readmeCall {
+	t.Helper()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(raw), "\n")
+	var calls []readmeCall
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "curl ") {
+			continue
+		}
+		c := readmeCall{line: i + 1}
+		command := lines[i]
+		for strings.HasSuffix(command, "\\") && i+1 < len(lines) {
+			i++
+			command = strings.TrimSuffix(command, "\\") + lines[i]
+		}
+		args := shellWords(command)
+		for j := 1; j < len(args); j++ {
+			switch a := args[j]; {
+			case a == "-d" && j+1 < len(args):
+				j++
+				c.body = args[j]
+			case a == "-H" || a == "-X":
+				j++
+			case strings.HasPrefix(a, "localhost:8010"):
+				c.target = strings.TrimPrefix(a, "localhost:8010")
+			}
+		}
+		if c.target == "" {
+			t.Fatalf("README line %d: no localhost:8010 URL in %q", c.line, command)
+		}
+		reply := ""
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "# {") {
+			reply = strings.TrimPrefix(lines[i+1], "# ")
+		} else {
+			for k := i + 1; k < len(lines); k++ {
+				if lines[k] == "```json" && k+1 < len(lines) {
+					reply = lines[k+1]
+					break
+				}
+			}
+		}
+		// A shown reply may run on past its first line or elide with "…":
+		// its Code and Reason are all that is read.
+		for _, field := range []struct {
+			name string
+			dst  *string
+		}{{"Code", &c.want.Code}, {"Reason", &c.want.Reason}} {
+			if _, after, ok := strings.Cut(reply, `"`+field.name+`":"`); ok {
+				*field.dst, _, _ = strings.Cut(after, `"`)
+			}
+		}
+		if c.want.Code == "" {
+			t.Fatalf("README line %d: no reply with a Code shown after %q", c.line, command)
+		}
+		calls = append(calls, c)
+	}
+	if len(calls) < 5 {
+		t.Fatalf("read %d curl commands from README.md; it has at least 5", len(calls))
+	}
+	return calls
+}
+
+// shellWords splits a command line as sh does for what README.md uses:
+// words apart at blanks, and single-quoted text kept whole.
+func shellWords(s string) []string {
+	var (
+		words  []string
+		w      strings.Builder
+		inWord bool
+		quoted bool
+	)
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case !quoted && (r == ' ' || r == '\t'):
+			if inWord {
+				words, inWord = append(words, w.String()), false
+				w.Reset()
+			}
+		default:
+			w.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
 }
 
 func freePort(t *testing.T) string {
