@@ -13,7 +13,8 @@ import (
 // Faults of the network (Drop, NotJSON, Empty) strike before anything is
 // checked; Business and Gateway errors answer requests whose signature
 // checked out; Slow delays the normal answer; AcceptThenDrop drops the
-// connection only where the request would have succeeded.
+// connection, and AcceptThenSlow delays the answer, only where the request
+// would have succeeded.
 type Fault struct {
 	kind  faultKind
 	err   Error
@@ -31,6 +32,7 @@ const (
 	emptyBody                // a status without a body
 	dropConn                 // close the connection without an answer
 	acceptThenDrop           // do the work, then close without an answer
+	acceptThenSlow           // do the work, then answer late
 )
 
 // Business fails with the business error code and message: HTTP 200, as
@@ -71,6 +73,11 @@ func Drop() Fault { return Fault{kind: dropConn} }
 // whether its message went out.
 func AcceptThenDrop() Fault { return Fault{kind: acceptThenDrop} }
 
+// AcceptThenSlow does the work (a send is recorded as accepted), then gives
+// the normal answer after d, or none if the client goes away first: a
+// provider whose receipt can overtake its answer.
+func AcceptThenSlow(d time.Duration) Fault { return Fault{kind: acceptThenSlow, delay: d} }
+
 // Times returns f limited to the next n requests; n < 1 means every
 // request until Heal.
 func (f Fault) Times(n int) Fault {
@@ -99,6 +106,8 @@ func (f Fault) String() string {
 		s = "drop"
 	case acceptThenDrop:
 		s = "accept then drop"
+	case acceptThenSlow:
+		s = "accept then slow " + f.delay.String()
 	}
 	if f.times > 0 {
 		s += " ×" + strconv.Itoa(f.times)

@@ -73,14 +73,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, id, errBody)
 		return
 	}
-	if f.kind == slowReply {
-		t := time.NewTimer(f.delay)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-t.C:
-		}
+	if f.kind == slowReply && !wait(r, f.delay) {
+		return
 	}
 	c, e := s.verify(r, body)
 	if e == nil && f.kind == answerError {
@@ -105,8 +99,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, id, e)
 	case f.kind == acceptThenDrop:
 		faults.Drop(w)
+	case f.kind == acceptThenSlow && !wait(r, f.delay):
 	default:
 		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// wait waits d, and reports whether the client is still there.
+func wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.Context().Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -186,6 +186,37 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestAcceptThenSlow: the send is accepted, and can be seen, before the
+// late answer arrives, with its BizId.
+func TestAcceptThenSlow(t *testing.T) {
+	fake, c := sdk(t, "testSecret")
+	fake.Fail(acs.AcceptThenSlow(200 * time.Millisecond).Times(1))
+	answered := make(chan *dysms.SendSmsResponse, 1)
+	go func() {
+		resp, err := send(c, "13800138000", "")
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- resp
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(fake.Sends()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-answered:
+		t.Fatal("answered before the send could be seen")
+	default:
+	}
+	if len(fake.Sends()) != 1 {
+		t.Fatal("the send was not accepted before the answer")
+	}
+	resp := <-answered
+	if resp == nil || tea.StringValue(resp.Body.BizId) != fake.Sends()[0].BizID {
+		t.Errorf("the late answer %v does not name the send %+v", resp, fake.Sends()[0])
+	}
+}
+
 // ExampleNew points the real SDK at the fake: the server's host:port as
 // Endpoint, and Protocol http.
 func ExampleNew() {
