@@ -50,42 +50,8 @@ func TestLoad(t *testing.T) {
 }
 
 func load(t *testing.T, databaseURL string) {
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
-	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: "LTAI-load", AccessKeySecret: "load-secret"})
-	fakeSrv := httptest.NewServer(fake)
-	defer fakeSrv.Close()
-	vars := map[string]string{
-		"NOTIFY_GROUPS":                   `[{"id":"load","channels":["sms"]}]`,
-		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "LTAI-load",
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "load-secret",
-		"NOTIFY_ALIYUN_SMS_ENDPOINT":      fakeSrv.URL,
-		"NOTIFY_CALLBACK_TOKEN":           loadToken,
-		"NOTIFY_DATABASE_URL":             databaseURL,
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, fake, st := localServer(t, databaseURL)
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	mux := http.NewServeMux()
-	for name, build := range map[string]app.Builder{"sms": smsapp.New, "callback": callbackapp.New} {
-		h, err := build(ctx, cfg, st, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mux.Handle("/"+name, h)
-		mux.Handle("/"+name+"/", h)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency}, Timeout: 30 * time.Second}
 
 	type sent struct{ number, bizID, messageID string }
@@ -183,4 +149,48 @@ func postJSON(c *http.Client, url, body string, v any) int {
 		return 0
 	}
 	return res.StatusCode
+}
+
+// localServer serves the sms and callback functions on one HTTP server, as
+// make run does, over the store at databaseURL, sending to a fake Dysmsapi.
+// Receipts are pushed with the token loadToken.
+func localServer(t *testing.T, databaseURL string) (*httptest.Server, *dysmsapi.Server, app.Store) {
+	t.Helper()
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: "LTAI-load", AccessKeySecret: "load-secret"})
+	fakeSrv := httptest.NewServer(fake)
+	t.Cleanup(fakeSrv.Close)
+	vars := map[string]string{
+		"NOTIFY_GROUPS":                   `[{"id":"load","channels":["sms"]}]`,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "LTAI-load",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "load-secret",
+		"NOTIFY_ALIYUN_SMS_ENDPOINT":      fakeSrv.URL,
+		"NOTIFY_CALLBACK_TOKEN":           loadToken,
+		"NOTIFY_DATABASE_URL":             databaseURL,
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	for name, build := range map[string]app.Builder{"sms": smsapp.New, "callback": callbackapp.New} {
+		h, err := build(ctx, cfg, st, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle("/"+name, h)
+		mux.Handle("/"+name+"/", h)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, fake, st
 }

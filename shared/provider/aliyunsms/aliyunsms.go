@@ -26,9 +26,13 @@
 //     is exempted through the SDK's NoProxy.
 //   - Numbers outside the mainland go out in Aliyun's international form,
 //     00 and the country code (+85261234567 -> 0085261234567).
+//   - A message without the caller's OutId goes out with our message id as
+//     its OutId, which Aliyun's receipts echo (out_id): a receipt then
+//     finds a message whose outcome was unknown, which has no BizId.
 package aliyunsms
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -84,8 +88,8 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 	if m.Params != "" {
 		req.TemplateParam = tea.String(m.Params)
 	}
-	if m.OutID != "" {
-		req.OutId = tea.String(m.OutID)
+	if outID := cmp.Or(m.OutID, m.ID); outID != "" {
+		req.OutId = tea.String(outID)
 	}
 	return aliyun.Do(ctx, opSend, func() (aliyun.Answer, error) {
 		defer c.api.Put(api) // once the SDK is done with it, whenever that is

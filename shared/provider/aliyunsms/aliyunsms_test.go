@@ -42,6 +42,21 @@ func TestSendSMS(t *testing.T) {
 			want: dysmsapi.Send{PhoneNumbers: []string{"13900139000"}, SignName: "Sign", TemplateCode: "SMS_1"},
 		},
 		{
+			// Receipts echo it: see the package doc.
+			name: "our id as the out id",
+			m: notify.TextMessage{ID: "019e44b875c0ff264cae4c2f5fc9d57d", PhoneNumbers: []string{"13900139000"},
+				SignName: "Sign", TemplateCode: "SMS_1"},
+			want: dysmsapi.Send{PhoneNumbers: []string{"13900139000"}, SignName: "Sign", TemplateCode: "SMS_1",
+				OutID: "019e44b875c0ff264cae4c2f5fc9d57d"},
+		},
+		{
+			name: "the caller's out id rather than ours",
+			m: notify.TextMessage{ID: "019e44b875c0ff264cae4c2f5fc9d57d", PhoneNumbers: []string{"13900139000"},
+				SignName: "Sign", TemplateCode: "SMS_1", OutID: "order-7"},
+			want: dysmsapi.Send{PhoneNumbers: []string{"13900139000"}, SignName: "Sign", TemplateCode: "SMS_1",
+				OutID: "order-7"},
+		},
+		{
 			// Spaces, "*" and "~" are encoded differently on the wire and
 			// in the signature.
 			name: "characters the signature encodes",

@@ -35,6 +35,12 @@ FOR UPDATE`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
+	// reportByOutIDSQL and learnIDSQL are the SQLite store's, the first
+	// locking the message.
+	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
+WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
+FOR UPDATE`
+	learnIDSQL             = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
 	reportByRecipientIDSQL = `SELECT message_id FROM reports
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
 LIMIT 1`
@@ -84,10 +90,13 @@ ON CONFLICT DO NOTHING`
 // recipient's; of any other message it is an orphan. The same receipt
 // recorded before (provider, provider id, channel, recipient, status and
 // code) is a Duplicate and changes nothing, even when it was an orphan then
-// and would match now. An orphan is adopted when the id it names comes: by
-// FinishMessage with that provider id, or by the send's own report of a
-// number's id (one with MessageID set), which adopts the orphans of its id
-// here.
+// and would match now. A receipt whose provider id no record has yet may
+// still name its message by our id in OutID, which the message then takes
+// its provider id from. An orphan is adopted when the id it names comes:
+// by FinishMessage with that provider id, by the send's own report of a
+// number's id (one with MessageID set), or by a receipt that gave its
+// message that id through OutID; the last two adopt the orphans of their
+// id here.
 //
 // A receipt with a provider id is recorded under that id's receipt lock
 // (receiptLock), which FinishMessage takes too: without it, a receipt
@@ -158,7 +167,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		res.Duplicate = true
 		return res, nil // nothing was written: the deferred rollback ends the transaction
 	}
-	if m != nil && r.MessageID != "" && r.ProviderID != "" {
+	if m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != "" {
 		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
 		}
@@ -180,6 +189,7 @@ type matched struct {
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
+	learned    bool // the receipt's provider id is the message's now
 }
 
 // names reports whether a receipt for recipient names m: one of its
@@ -235,28 +245,38 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 	return nil
 }
 
-// matchReport returns the message r names, locked, or nil.
+// matchReport returns the message r names, locked, or nil, as the SQLite
+// store's matchReport does.
 func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matched, error) {
-	var q row
-	switch {
-	case r.MessageID != "":
-		q = tx.queryRow(ctx, reportMessageSQL, r.MessageID)
-	default:
-		m, err := scanMatch(tx.queryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
-		if m != nil || err != nil || r.Recipient == "" {
-			return m, err
-		}
+	if r.MessageID != "" {
+		return scanMatch(tx.queryRow(ctx, reportMessageSQL, r.MessageID))
+	}
+	m, err := scanMatch(tx.queryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
+	if m != nil || err != nil {
+		return m, err
+	}
+	if r.Recipient != "" {
 		var id string
 		err = tx.queryRow(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).scan(&id)
-		if errors.Is(err, errNoRows) {
-			return nil, nil
+		if err == nil {
+			return scanMatch(tx.queryRow(ctx, reportMessageSQL, id))
 		}
-		if err != nil {
+		if !errors.Is(err, errNoRows) {
 			return nil, err
 		}
-		q = tx.queryRow(ctx, reportMessageSQL, id)
 	}
-	return scanMatch(q)
+	if r.OutID == "" || r.ProviderID == "" {
+		return nil, nil
+	}
+	m, err = scanMatch(tx.queryRow(ctx, reportByOutIDSQL, r.OutID, r.Provider, string(r.Channel)))
+	if m == nil || err != nil || !m.names(r.Recipient) {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, learnIDSQL, m.id, r.ProviderID); err != nil {
+		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
+	}
+	m.learned = true
+	return m, nil
 }
 
 // scanMatch reads the message of a match query; none is nil.

@@ -32,6 +32,13 @@ ORDER BY created_at DESC, id DESC`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
+	// reportByOutIDSQL finds the message a receipt names by our id in its
+	// out_id, which the gateway sends as OutId when the caller gave none:
+	// a message whose outcome was unknown, so that no provider id was
+	// recorded. learnIDSQL then records the receipt's.
+	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
+WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
+	learnIDSQL             = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
 	reportByRecipientIDSQL = `SELECT message_id FROM reports
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
 LIMIT 1`
@@ -83,9 +90,14 @@ ON CONFLICT DO NOTHING`
 // code) is a Duplicate and changes nothing, even when it was an orphan
 // then and would match now.
 //
+// A receipt whose provider id no record has yet may still name its message
+// by our id in OutID, as the gateway sends it (see matchReport): a send
+// whose outcome was unknown then gets the receipt and its provider id.
+//
 // An orphan is adopted when the id it names comes: by FinishMessage with
-// that provider id, or by the send's own report of a number's id (one with
-// MessageID set), which adopts the orphans of its id here.
+// that provider id, by the send's own report of a number's id (one with
+// MessageID set), or by a receipt that gave its message that id through
+// OutID; the last two adopt the orphans of their id here.
 //
 // The message then moves as notify.Settle says; UpdatedAt is set when its
 // status changes.
@@ -132,7 +144,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		res.Duplicate = true
 		return res, nil // nothing was written: the deferred Rollback ends the transaction
 	}
-	if m != nil && r.MessageID != "" && r.ProviderID != "" {
+	if m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != "" {
 		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
 		}
@@ -154,6 +166,7 @@ type matched struct {
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
+	learned    bool // the receipt's provider id is the message's now
 }
 
 // names reports whether a receipt for recipient names m: one of its
@@ -204,24 +217,40 @@ func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) er
 // matchReport returns the message r names, or nil: the one r.MessageID
 // names when set (the gateway's own reports of a send); else the newest
 // with r's provider id that has r's recipient; else the message a report
-// recorded at the send gives r's provider id and recipient.
+// recorded at the send gives r's provider id and recipient; else, for a
+// receipt with a provider id, the message its OutID names, when that
+// message has no provider id (its outcome was unknown) and no OutId of the
+// caller's, which then takes r's provider id (m.learned).
 func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, error) {
 	if r.MessageID != "" {
 		return firstMatch(ctx, tx, reportMessageSQL, nil, r.MessageID)
 	}
 	m, err := firstMatch(ctx, tx, reportMatchSQL, &r.Recipient, r.Provider, r.ProviderID, string(r.Channel))
-	if m != nil || err != nil || r.Recipient == "" {
+	if m != nil || err != nil {
 		return m, err
 	}
-	var id string
-	err = tx.QueryRowContext(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	if r.Recipient != "" {
+		var id string
+		err = tx.QueryRowContext(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
+		if err == nil {
+			return firstMatch(ctx, tx, reportMessageSQL, nil, id)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	if r.OutID == "" || r.ProviderID == "" {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
+	m, err = firstMatch(ctx, tx, reportByOutIDSQL, &r.Recipient, r.OutID, r.Provider, string(r.Channel))
+	if m == nil || err != nil {
+		return m, err
 	}
-	return firstMatch(ctx, tx, reportMessageSQL, nil, id)
+	if _, err := tx.ExecContext(ctx, learnIDSQL, m.id, r.ProviderID); err != nil {
+		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
+	}
+	m.learned = true
+	return m, nil
 }
 
 // firstMatch runs the match query q and returns the first message it finds

@@ -220,3 +220,65 @@ func testReportAdoptRace(t *testing.T, st ReportStore) {
 		}
 	}
 }
+
+// testReportByOutID: a send whose outcome was unknown has no provider id,
+// but the gateway sent our id as the OutId when the caller gave none, and
+// Aliyun's receipts echo it: such a receipt names its message, which takes
+// the receipt's provider id, so that the later receipts and queries of the
+// send find it by that id.
+func testReportByOutID(t *testing.T, st ReportStore) {
+	const rcpt, pid = "13800138000", "900619746936498460^0"
+	m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Unknown, rcpt, "13900139000")
+	r := receiptFor(m, rcpt, notify.Delivered)
+	r.ProviderID, r.OutID = pid, m.ID
+	from := time.Now()
+	checkResult(t, "a receipt naming the message in out_id", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	to := time.Now()
+	w := updated(t, st, m, notify.Submitted, m.ErrorCode, m.ErrorText, from, to)
+	w.ProviderID = pid
+	checkMessage(t, st, "after the receipt", w)
+	checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
+	// The other recipient's receipt finds the message by its id now.
+	r2 := receiptFor(m, "13900139000", notify.Delivered)
+	r2.ProviderID = pid
+	checkResult(t, "the other recipient's, without out_id", record(t, st, r2), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+
+	t.Run("not the message's", func(t *testing.T) {
+		theirs := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Unknown, rcpt)
+		theirs.OutID = "order-9" // sent with the caller's OutId, never ours
+		theirs.ID = notify.NewID(sentAt)
+		if err := st.CreateMessage(t.Context(), theirs); err != nil {
+			t.Fatal(err)
+		}
+		known := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498461^0", notify.Submitted, rcpt)
+		unknown := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Unknown, rcpt)
+		voice := sentMessage(t, st, "aliyun", notify.Voice, "", notify.Unknown, rcpt)
+		for _, tt := range []struct {
+			name string
+			r    notify.Report
+		}{
+			{"a message sent with the caller's OutId", withOutID(receiptFor(theirs, rcpt, notify.Delivered), theirs.ID, "900619746936498462^0")},
+			{"a message with a provider id already", withOutID(receiptFor(known, rcpt, notify.Delivered), known.ID, "900619746936498463^0")},
+			{"another number", withOutID(receiptFor(unknown, "13700137000", notify.Delivered), unknown.ID, "900619746936498464^0")},
+			{"another provider", withOutID(receiptFor(unknown, rcpt, notify.Delivered), unknown.ID, "900619746936498465^0", "tencent")},
+			{"another channel", withOutID(receiptFor(voice, rcpt, notify.Delivered), unknown.ID, "900619746936498466^0")},
+			{"no provider id", withOutID(receiptFor(unknown, rcpt, notify.Delivered), unknown.ID, "")},
+		} {
+			checkResult(t, tt.name, record(t, st, tt.r), notify.ReportResult{})
+		}
+		checkMessage(t, st, "the message with the caller's OutId", stored(theirs))
+		checkMessage(t, st, "the message with a provider id", known)
+		checkMessage(t, st, "the unknown message", unknown)
+		checkMessage(t, st, "the unknown call", voice)
+	})
+}
+
+// withOutID returns r naming id in its out_id, with provider id pid, and
+// from provider when one is given.
+func withOutID(r notify.Report, id, pid string, provider ...string) notify.Report {
+	r.OutID, r.ProviderID = id, pid
+	if len(provider) > 0 {
+		r.Provider = provider[0]
+	}
+	return r
+}

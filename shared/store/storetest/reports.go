@@ -45,6 +45,11 @@ type ReportStore interface {
 //     message becomes submitted, its error kept; a submitted one stays. A
 //     delivered or failed message never changes. UpdatedAt is the time the
 //     status changed.
+//   - A receipt with a provider id that matches no message that way names,
+//     by its OutID, the message of that id, provider, channel and one of
+//     its recipients that has no provider id and was created without an
+//     OutID (the gateway sends its own id as the OutId then), and that
+//     message takes the receipt's provider id.
 //   - An orphan is adopted when the id it names comes: FinishMessage with
 //     a provider id, and the send's own report of a number's id (MessageID
 //     set), make the orphans of that provider, id and channel the
@@ -75,6 +80,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"AdoptedByOwnReport", testReportAdoptedByOwnReport},
 		{"SettledBeforeOutcome", testReportSettledBeforeOutcome},
 		{"AdoptRace", testReportAdoptRace},
+		{"ByOutID", testReportByOutID},
 		{"Concurrent", testReportConcurrent},
 		{"Cancelled", testReportCancelled},
 		{"Replies", testReplies},
