@@ -35,15 +35,15 @@ FOR UPDATE`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
+	reportByRecipientIDSQL = `SELECT message_id FROM reports
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
+LIMIT 1`
 	// reportByOutIDSQL and learnIDSQL are the SQLite store's, the first
 	// locking the message.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
-	learnIDSQL             = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
-	reportByRecipientIDSQL = `SELECT message_id FROM reports
-WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
-LIMIT 1`
+	learnIDSQL = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
 	// orphansSQL and adoptSQL are the SQLite store's.
 	orphansSQL = `SELECT id, recipient FROM reports
 WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3

@@ -32,16 +32,16 @@ ORDER BY created_at DESC, id DESC`
 	// reportByRecipientIDSQL finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
 	// report the send recorded for that recipient.
+	reportByRecipientIDSQL = `SELECT message_id FROM reports
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
+LIMIT 1`
 	// reportByOutIDSQL finds the message a receipt names by our id in its
 	// out_id, which the gateway sends as OutId when the caller gave none:
 	// a message whose outcome was unknown, so that no provider id was
 	// recorded. learnIDSQL then records the receipt's.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
-	learnIDSQL             = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
-	reportByRecipientIDSQL = `SELECT message_id FROM reports
-WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
-LIMIT 1`
+	learnIDSQL = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
 	// orphansSQL lists the orphans of a provider id on a channel, in the
 	// order they were recorded, through the partial index reports_orphans.
 	orphansSQL = `SELECT id, recipient FROM reports
