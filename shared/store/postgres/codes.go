@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.CodeStore = (*Store)(nil)
@@ -15,7 +16,6 @@ var _ notify.CodeStore = (*Store)(nil)
 // store's, except that IssueCode needs no transaction and VerifyCode locks
 // the code's row.
 const (
-	codeKeyWhere = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
 	// codeIssueSQL inserts a code, or replaces the key's earlier one if
 	// that was issued at or before $8: the new one's time less the
 	// cooldown. Of concurrent issues for one key, the others wait for the
@@ -25,13 +25,9 @@ VALUES ($1, $2, $3, $4, $5, 0, false, $6, $7)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
 	attempts = 0, used = false, issued_at = excluded.issued_at, expires_at = excluded.expires_at
 WHERE codes.issued_at <= $8`
-	codeIssuedSQL = `SELECT issued_at FROM codes` + codeKeyWhere
-	codeRevokeSQL = `DELETE FROM codes` + codeKeyWhere + ` AND message_id = $4`
 	// codeReadSQL locks the code's row until the transaction ends, so that
 	// checks of one code, from any instance, run one after the other.
-	codeReadSQL  = `SELECT hash, attempts, used, expires_at FROM codes` + codeKeyWhere + ` FOR UPDATE`
-	codeCheckSQL = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + codeKeyWhere
-	codePurgeSQL = `DELETE FROM codes WHERE expires_at <= $1`
+	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere + ` FOR UPDATE`
 )
 
 // IssueCode keeps c as the live code of its key, replacing any earlier one,
@@ -68,7 +64,7 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 			return nil
 		}
 		var prev time.Time
-		err = s.pool.queryRow(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).scan(&prev)
+		err = s.pool.queryRow(ctx, sqltext.CodeIssued, k.GroupID, k.PhoneNumber, k.Scene).scan(&prev)
 		if errors.Is(err, errNoRows) {
 			continue // revoked or purged between the two statements: issue again
 		}
@@ -106,7 +102,7 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
-	if _, err := s.pool.exec(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
+	if _, err := s.pool.exec(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
 		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil
@@ -143,7 +139,7 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if !changed {
 		return res, nil // nothing to write: the deferred rollback ends the transaction
 	}
-	if _, err := tx.exec(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	if _, err := tx.exec(ctx, sqltext.CodeCheck, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
 	if err := tx.commit(ctx); err != nil {
@@ -159,7 +155,7 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}
-	tag, err := s.pool.exec(ctx, codePurgeSQL, at)
+	tag, err := s.pool.exec(ctx, sqltext.CodePurge, at)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
 
@@ -32,4 +33,4 @@ func Migrations() fs.FS {
 func (s *Store) PoolConfig() *poolConfig { return s.pool.cfg }
 
 // ByQueueKeySQL is the statement of MessageByQueueKey.
-const ByQueueKeySQL = byQueueKeySQL
+const ByQueueKeySQL = sqltext.MessageByQueueKey

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.LimitStore = (*Store)(nil)
@@ -36,7 +37,6 @@ RETURNING uses`
 	// holds about the live windows, whether or not a key is used again.
 	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
 	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`
-	quotaReturnSQL = `UPDATE quotas SET uses = uses - 1 WHERE key = $1 AND window_start = $2 AND uses > 0`
 )
 
 // TakeQuotas counts one use of every quota in qs in its window at now, all
@@ -125,7 +125,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	defer s.pool.release(c)
 	b := c.batch(ctx)
 	b.queue("BEGIN")
-	b.queue(createSQL, args...)
+	b.queue(sqltext.CreateMessage, args...)
 	for _, w := range ws {
 		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
@@ -224,7 +224,7 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	defer s.pool.release(c)
 	b := c.batch(ctx)
 	for _, w := range ws {
-		b.queue(quotaReturnSQL, w.key, w.start)
+		b.queue(sqltext.QuotaReturn, w.key, w.start)
 	}
 	br := b.send(ctx)
 	for _, w := range ws {

@@ -60,7 +60,8 @@
 // A connection failure is a plain error, which the service reports as its
 // store being unavailable.
 //
-// The statements are the SQLite store's, and so are the errors:
+// The statements are the SQLite store's (package sqltext holds those the
+// two run word for word), and so are the errors:
 // CreateMessage inserts with ON CONFLICT DO NOTHING, which skips a row that
 // breaks any unique index (the primary key or the partial one on the queue
 // key), and when nothing was inserted, looks the id up to tell a duplicate
@@ -116,6 +117,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 // Store keeps message records in one PostgreSQL database. It is safe for
@@ -152,34 +154,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// The statements the Store runs.
-const (
-	createSQL = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
-	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-ON CONFLICT DO NOTHING`
-	finishSQL = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
-	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
-WHERE id = $1`
-	// finishAloneSQL is the SQLite store's: finishSQL for a message that
-	// has no receipts, its own or orphans its provider id names.
-	finishAloneSQL = finishSQL + `
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
-		AND provider_id <> '' AND channel = messages.channel)`
-	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
-FROM messages`
-	byIDSQL = selectSQL + ` WHERE id = $1`
-	// The terms repeat the index's WHERE clause so that the plan of the
-	// prepared statement, made for any $1, may use the partial index. The
-	// key "" finds nothing, not an HTTP request.
-	byQueueKeySQL = selectSQL + `
-WHERE queue_key = $1 AND queue_key <> '' AND status <> 'failed'
-ORDER BY created_at DESC, id DESC LIMIT 1`
-	idExistsSQL = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
-)
-
 // uniqueViolation is PostgreSQL's SQLSTATE for a broken unique index.
 const uniqueViolation = "23505"
 
@@ -192,7 +166,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.exec(ctx, createSQL, args...)
+	tag, err := s.pool.exec(ctx, sqltext.CreateMessage, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
@@ -202,7 +176,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	return s.createConflict(ctx, m)
 }
 
-// createArgs are the arguments of createSQL for m.
+// createArgs are the arguments of sqltext.CreateMessage for m.
 func createArgs(m *notify.Message) ([]any, error) {
 	created, err := dbTime("created_at", m.CreatedAt)
 	if err != nil {
@@ -225,12 +199,12 @@ func createArgs(m *notify.Message) ([]any, error) {
 		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated}, nil
 }
 
-// createConflict is the error of a createSQL that inserted nothing: the id
-// or the queue key is taken. Records are never deleted, so an id taken
-// then is taken now.
+// createConflict is the error of a sqltext.CreateMessage that inserted
+// nothing: the id or the queue key is taken. Records are never deleted, so an
+// id taken then is taken now.
 func (s *Store) createConflict(ctx context.Context, m *notify.Message) error {
 	var idTaken bool
-	if err := s.pool.queryRow(ctx, idExistsSQL, text(m.ID)).scan(&idTaken); err != nil {
+	if err := s.pool.queryRow(ctx, sqltext.IDExists, text(m.ID)).scan(&idTaken); err != nil {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
@@ -263,7 +237,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
 	var tag pgconn.CommandTag
 	if o.ProviderID == "" {
-		tag, err = s.pool.exec(ctx, finishAloneSQL, args...)
+		tag, err = s.pool.exec(ctx, sqltext.FinishAlone, args...)
 	} else {
 		tag, err = s.finishLocked(ctx, receiptLock(text(o.Provider), text(o.ProviderID)), args)
 	}
@@ -277,8 +251,8 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	return s.finishWithReports(ctx, id, o, args)
 }
 
-// finishLocked runs finishAloneSQL with args under the receipt lock key, in
-// one round trip and one transaction.
+// finishLocked runs sqltext.FinishAlone with args under the receipt lock key,
+// in one round trip and one transaction.
 func (s *Store) finishLocked(ctx context.Context, key int64, args []any) (pgconn.CommandTag, error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
@@ -287,7 +261,7 @@ func (s *Store) finishLocked(ctx context.Context, key int64, args []any) (pgconn
 	defer s.pool.release(c)
 	b := c.batch(ctx)
 	b.queue(receiptLockSQL, key)
-	b.queue(finishAloneSQL, args...)
+	b.queue(sqltext.FinishAlone, args...)
 	res := b.send(ctx)
 	_, err = res.exec()
 	var tag pgconn.CommandTag
@@ -300,9 +274,9 @@ func (s *Store) finishLocked(ctx context.Context, key int64, args []any) (pgconn
 	return tag, err
 }
 
-// finishWithReports finishes message id with o (args are finishSQL's),
-// adopts the orphans o's provider id names, and settles the message, in
-// one transaction.
+// finishWithReports finishes message id with o (args are
+// sqltext.FinishMessage's), adopts the orphans o's provider id names, and
+// settles the message, in one transaction.
 func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any) error {
 	now, err := dbTime("time", time.Now())
 	if err != nil {
@@ -318,7 +292,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 			return fmt.Errorf("postgres: finish message %s: lock its receipts: %w", id, err)
 		}
 	}
-	tag, err := tx.exec(ctx, finishSQL, args...)
+	tag, err := tx.exec(ctx, sqltext.FinishMessage, args...)
 	if err != nil {
 		return finishError(id, err)
 	}
@@ -344,7 +318,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	return nil
 }
 
-// finishError is the error of finishSQL for message id.
+// finishError is the error of sqltext.FinishMessage for message id.
 func finishError(id string, err error) error {
 	// The one unique index an update can break is messages_queue_key.
 	var e *pgconn.PgError
@@ -358,7 +332,7 @@ func finishError(id string, err error) error {
 // Message returns the record of message id. An unknown id is an
 // *notify.Error of kind Invalid with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
-	m, err := scanMessage(s.pool.queryRow(ctx, byIDSQL, text(id)).scan)
+	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByID, text(id)).scan)
 	if errors.Is(err, errNoRows) {
 		return nil, notFound("postgres.Message", id)
 	}
@@ -372,7 +346,7 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 // status is not failed. None, or the key "", is an *notify.Error of kind
 // Invalid with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
-	m, err := scanMessage(s.pool.queryRow(ctx, byQueueKeySQL, text(key)).scan)
+	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByQueueKey, text(key)).scan)
 	if errors.Is(err, errNoRows) {
 		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.Invalid, Reason: "not_found",
 			Err: fmt.Errorf("no live message for queue key %q", key)}
@@ -383,7 +357,7 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 	return m, nil
 }
 
-// scanMessage reads a row of selectSQL with scan (row.scan or
+// scanMessage reads a row of sqltext.SelectMessages with scan (row.scan or
 // record.scan). Its errors name no message: the caller's do.
 func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 	var (

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.MessageFinder = (*Store)(nil)
@@ -35,7 +36,7 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 		return nil, 0, fmt.Errorf("postgres: count messages: %w", err)
 	}
 	var ms []*notify.Message
-	err := s.pool.query(ctx, selectSQL+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
+	err := s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
 		append(args, q.Limit, q.Offset)...).each(func(r record) error {
 		m, err := scanMessage(r.scan)
 		ms = append(ms, m)

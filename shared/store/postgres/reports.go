@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.ReportStore = (*Store)(nil)
 
-// The statements of the receipts: the SQLite store's, except that the
-// match picks the message in SQL and locks its row.
+// The statements of the receipts that differ from the SQLite store's (the
+// rest are in sqltext): the match picks the message in SQL and locks its
+// row.
 const (
 	// reportMatchSQL finds the newest message a receipt names and locks
 	// it (FOR UPDATE) until the transaction ends, so that receipts for one
@@ -32,52 +34,13 @@ FOR UPDATE`
 	// reportMessageSQL locks the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
 	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1 FOR UPDATE`
-	// reportByRecipientIDSQL finds the message of a provider id that a
-	// provider gave one recipient only (Tencent's SerialNo), through the
-	// report the send recorded for that recipient.
-	reportByRecipientIDSQL = `SELECT message_id FROM reports
-WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
-LIMIT 1`
-	// reportByOutIDSQL and learnIDSQL are the SQLite store's, the first
-	// locking the message.
+	// reportByOutIDSQL is the SQLite store's, locking the message.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
-	learnIDSQL = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
-	// orphansSQL and adoptSQL are the SQLite store's.
-	orphansSQL = `SELECT id, recipient FROM reports
-WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
-ORDER BY received_at, id`
-	adoptSQL = `UPDATE reports SET message_id = $1, recipient = $2
-WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
-	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
-		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
 	// receiptLockSQL takes a receipt lock (receiptLock) until the end of
 	// the transaction.
-	receiptLockSQL  = `SELECT pg_advisory_xact_lock($1)`
-	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
-	out_id, reported_at, received_at, raw)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT DO NOTHING`
-	// reportFinalsSQL lists the final receipts of a message in the order
-	// they were recorded.
-	reportFinalsSQL = `SELECT recipient, status, code, text FROM reports
-WHERE message_id = $1 AND status IN ($2, $3)
-ORDER BY received_at, id`
-	// reportSettleSQL moves a message on; the guard keeps a final status
-	// final whatever the caller computed.
-	reportSettleSQL = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
-WHERE id = $1 AND status NOT IN ($6, $7)`
-	// reportSubmitSQL moves an accepted or unknown message to submitted.
-	reportSubmitSQL = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
-	reportsSQL      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
-	reported_at, received_at, raw
-FROM reports WHERE message_id = $1
-ORDER BY received_at, id`
-	replyInsertSQL = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
-	sent_at, received_at, raw)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT DO NOTHING`
+	receiptLockSQL = `SELECT pg_advisory_xact_lock($1)`
 )
 
 // RecordReport keeps r and moves the message it names along its life
@@ -158,7 +121,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	if raw == nil {
 		raw = []byte{} // a nil slice is NULL
 	}
-	tag, err := tx.exec(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+	tag, err := tx.exec(ctx, sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
@@ -222,7 +185,7 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 		orphans []orphan
 		o       orphan
 	)
-	err := tx.query(ctx, orphansSQL, provider, pid, string(m.channel)).each(func(r record) error {
+	err := tx.query(ctx, sqltext.Orphans, provider, pid, string(m.channel)).each(func(r record) error {
 		if err := r.scan(&o.id, &o.recipient); err != nil {
 			return err
 		}
@@ -238,7 +201,7 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 		if o.recipient == "" {
 			o.recipient = m.recipients[0]
 		}
-		if _, err := tx.exec(ctx, adoptSQL, m.id, o.recipient, o.id); err != nil {
+		if _, err := tx.exec(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
 			return err
 		}
 	}
@@ -257,7 +220,7 @@ func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matche
 	}
 	if r.Recipient != "" {
 		var id string
-		err = tx.queryRow(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).scan(&id)
+		err = tx.queryRow(ctx, sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).scan(&id)
 		if err == nil {
 			return scanMatch(tx.queryRow(ctx, reportMessageSQL, id))
 		}
@@ -272,7 +235,7 @@ func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matche
 	if m == nil || err != nil || !m.names(r.Recipient) {
 		return nil, err
 	}
-	if _, err := tx.exec(ctx, learnIDSQL, m.id, r.ProviderID); err != nil {
+	if _, err := tx.exec(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
 		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
 	}
 	m.learned = true
@@ -314,7 +277,7 @@ func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (no
 		f      notify.Report
 		status string
 	)
-	err := tx.query(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed)).each(func(r record) error {
+	err := tx.query(ctx, sqltext.ReportFinals, m.id, string(notify.Delivered), string(notify.Failed)).each(func(r record) error {
 		if err := r.scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
 			return err
 		}
@@ -332,10 +295,10 @@ func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (no
 	if next == notify.Submitted {
 		// The error of an unknown send stays: it is the history of the
 		// send, and the message is not settled yet.
-		_, err = tx.exec(ctx, reportSubmitSQL, m.id, string(next), now,
+		_, err = tx.exec(ctx, sqltext.ReportSubmit, m.id, string(next), now,
 			string(notify.Accepted), string(notify.Unknown))
 	} else {
-		_, err = tx.exec(ctx, reportSettleSQL, m.id, string(next), code, text, now,
+		_, err = tx.exec(ctx, sqltext.ReportSettle, m.id, string(next), code, text, now,
 			string(notify.Delivered), string(notify.Failed))
 	}
 	if err != nil {
@@ -370,7 +333,7 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	tag, err := s.pool.exec(ctx, replyInsertSQL, text(r.Provider), text(r.SequenceID), text(r.Recipient),
+	tag, err := s.pool.exec(ctx, sqltext.ReplyInsert, text(r.Provider), text(r.SequenceID), text(r.Recipient),
 		text(r.Content), text(r.DestCode), text(r.SignName), reportTime(r.At), now, raw)
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
@@ -388,7 +351,7 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		reported        *time.Time
 		raw             []byte
 	)
-	err := s.pool.query(ctx, reportsSQL, text(messageID)).each(func(row record) error {
+	err := s.pool.query(ctx, sqltext.Reports, text(messageID)).each(func(row record) error {
 		err := row.scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
 			&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw)
 		if err != nil {

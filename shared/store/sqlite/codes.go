@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.CodeStore = (*Store)(nil)
@@ -18,16 +19,11 @@ var _ notify.CodeStore = (*Store)(nil)
 // first statement, so that checks of one code, from any connection or
 // process, run one after the other.
 const (
-	codeKeyWhere  = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
-	codeIssuedSQL = `SELECT issued_at FROM codes` + codeKeyWhere
-	codeIssueSQL  = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
+	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
 VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
 	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at`
-	codeRevokeSQL = `DELETE FROM codes` + codeKeyWhere + ` AND message_id = $4`
-	codeReadSQL   = `SELECT hash, attempts, used, expires_at FROM codes` + codeKeyWhere
-	codeCheckSQL  = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + codeKeyWhere
-	codePurgeSQL  = `DELETE FROM codes WHERE expires_at <= $1`
+	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere
 )
 
 // IssueCode keeps c as the live code of its key, replacing any earlier one,
@@ -51,7 +47,7 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 	}
 	defer tx.Rollback()
 	var issued string
-	switch err := tx.QueryRowContext(ctx, codeIssuedSQL, k.GroupID, k.PhoneNumber, k.Scene).Scan(&issued); {
+	switch err := tx.QueryRowContext(ctx, sqltext.CodeIssued, k.GroupID, k.PhoneNumber, k.Scene).Scan(&issued); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return fmt.Errorf("read the earlier code: %w", err)
@@ -101,7 +97,7 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("sqlite: revoke code: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, codeRevokeSQL, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
+	if _, err := s.db.ExecContext(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
 		return fmt.Errorf("sqlite: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil
@@ -144,7 +140,7 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if !changed {
 		return res, nil // nothing to write: the deferred Rollback ends the transaction
 	}
-	if _, err := tx.ExecContext(ctx, codeCheckSQL, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, sqltext.CodeCheck, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -159,7 +155,7 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 	if err := checkTime("purge time", before); err != nil {
 		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, codePurgeSQL, formatTime(before))
+	res, err := s.db.ExecContext(ctx, sqltext.CodePurge, formatTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.LimitStore = (*Store)(nil)
@@ -29,7 +30,6 @@ ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quota
 	// again.
 	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
 	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
-	quotaReturnSQL = `UPDATE quotas SET uses = uses - 1 WHERE key = $1 AND window_start = $2 AND uses > 0`
 )
 
 // TakeQuotas counts one use of every quota in qs in its window at now, all
@@ -168,7 +168,7 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	}
 	defer tx.Rollback()
 	for i, q := range qs {
-		if _, err := tx.ExecContext(ctx, quotaReturnSQL, q.Key, ws[i].start); err != nil {
+		if _, err := tx.ExecContext(ctx, sqltext.QuotaReturn, q.Key, ws[i].start); err != nil {
 			return fmt.Errorf("return quota %d: %w", i, err)
 		}
 	}

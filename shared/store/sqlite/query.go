@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.MessageFinder = (*Store)(nil)
@@ -35,7 +36,7 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages`+findWhere, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: count messages: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, selectSQL+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
+	rows, err := s.db.QueryContext(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: find messages: %w", err)

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
 var _ notify.ReportStore = (*Store)(nil)
 
-// The statements of the receipts, in $N placeholders and standard SQL. A
-// PostgreSQL store runs the same ones; there the match must also lock the
-// message (FOR UPDATE), which SQLite's IMMEDIATE transaction does for the
-// whole file.
+// The statements of the receipts that differ from the PostgreSQL store's
+// (the rest are in sqltext): there the match must also lock the message
+// (FOR UPDATE), which SQLite's IMMEDIATE transaction does for the whole
+// file.
 const (
 	// reportMatchSQL finds the messages a receipt may name, newest first.
 	// provider_id <> '' lets SQLite use the partial index
@@ -29,53 +30,12 @@ ORDER BY created_at DESC, id DESC`
 	// reportMessageSQL finds the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
 	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1`
-	// reportByRecipientIDSQL finds the message of a provider id that a
-	// provider gave one recipient only (Tencent's SerialNo), through the
-	// report the send recorded for that recipient.
-	reportByRecipientIDSQL = `SELECT message_id FROM reports
-WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
-LIMIT 1`
 	// reportByOutIDSQL finds the message a receipt names by our id in its
 	// out_id, which the gateway sends as OutId when the caller gave none:
 	// a message whose outcome was unknown, so that no provider id was
-	// recorded. learnIDSQL then records the receipt's.
+	// recorded. sqltext.LearnID then records the receipt's.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
-	learnIDSQL = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
-	// orphansSQL lists the orphans of a provider id on a channel, in the
-	// order they were recorded, through the partial index reports_orphans.
-	orphansSQL = `SELECT id, recipient FROM reports
-WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
-ORDER BY received_at, id`
-	// adoptSQL makes orphan $3 message $1's receipt for recipient $2,
-	// unless that would make it the same receipt as one kept already.
-	adoptSQL = `UPDATE reports SET message_id = $1, recipient = $2
-WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
-	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
-		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
-	reportInsertSQL = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
-	out_id, reported_at, received_at, raw)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT DO NOTHING`
-	// reportFinalsSQL lists the final receipts of a message in the order
-	// they were recorded.
-	reportFinalsSQL = `SELECT recipient, status, code, text FROM reports
-WHERE message_id = $1 AND status IN ($2, $3)
-ORDER BY received_at, id`
-	// reportSettleSQL moves a message on; the guard keeps a final status
-	// final whatever the caller computed.
-	reportSettleSQL = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
-WHERE id = $1 AND status NOT IN ($6, $7)`
-	// reportSubmitSQL moves an accepted or unknown message to submitted.
-	reportSubmitSQL = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
-	reportsSQL      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
-	reported_at, received_at, raw
-FROM reports WHERE message_id = $1
-ORDER BY received_at, id`
-	replyInsertSQL = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
-	sent_at, received_at, raw)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT DO NOTHING`
 )
 
 // RecordReport keeps r and moves the message it names along its life
@@ -131,7 +91,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	if raw == nil {
 		raw = []byte{}
 	}
-	ins, err := tx.ExecContext(ctx, reportInsertSQL, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+	ins, err := tx.ExecContext(ctx, sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), formatTime(now), raw)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
@@ -180,7 +140,7 @@ func (m *matched) names(recipient string) bool {
 // one). An orphan that would then be the same receipt as one kept already
 // (pushed once without the number and once with it) stays an orphan.
 func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) error {
-	rows, err := tx.QueryContext(ctx, orphansSQL, provider, pid, string(m.channel))
+	rows, err := tx.QueryContext(ctx, sqltext.Orphans, provider, pid, string(m.channel))
 	if err != nil {
 		return err
 	}
@@ -207,7 +167,7 @@ func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) er
 		if o.recipient == "" {
 			o.recipient = m.recipients[0]
 		}
-		if _, err := tx.ExecContext(ctx, adoptSQL, m.id, o.recipient, o.id); err != nil {
+		if _, err := tx.ExecContext(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
 			return err
 		}
 	}
@@ -231,7 +191,7 @@ func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, er
 	}
 	if r.Recipient != "" {
 		var id string
-		err = tx.QueryRowContext(ctx, reportByRecipientIDSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
+		err = tx.QueryRowContext(ctx, sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
 		if err == nil {
 			return firstMatch(ctx, tx, reportMessageSQL, nil, id)
 		}
@@ -246,7 +206,7 @@ func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, er
 	if m == nil || err != nil {
 		return m, err
 	}
-	if _, err := tx.ExecContext(ctx, learnIDSQL, m.id, r.ProviderID); err != nil {
+	if _, err := tx.ExecContext(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
 		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
 	}
 	m.learned = true
@@ -287,7 +247,7 @@ func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.
 	if m.status == notify.Delivered || m.status == notify.Failed {
 		return m.status, nil
 	}
-	rows, err := tx.QueryContext(ctx, reportFinalsSQL, m.id, string(notify.Delivered), string(notify.Failed))
+	rows, err := tx.QueryContext(ctx, sqltext.ReportFinals, m.id, string(notify.Delivered), string(notify.Failed))
 	if err != nil {
 		return "", err
 	}
@@ -314,10 +274,10 @@ func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.
 	if next == notify.Submitted {
 		// The error of an unknown send stays: it is the history of the
 		// send, and the message is not settled yet.
-		_, err = tx.ExecContext(ctx, reportSubmitSQL, m.id, string(next), formatTime(now),
+		_, err = tx.ExecContext(ctx, sqltext.ReportSubmit, m.id, string(next), formatTime(now),
 			string(notify.Accepted), string(notify.Unknown))
 	} else {
-		_, err = tx.ExecContext(ctx, reportSettleSQL, m.id, string(next), code, text, formatTime(now),
+		_, err = tx.ExecContext(ctx, sqltext.ReportSettle, m.id, string(next), code, text, formatTime(now),
 			string(notify.Delivered), string(notify.Failed))
 	}
 	if err != nil {
@@ -344,7 +304,7 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, replyInsertSQL, r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode,
+	res, err := s.db.ExecContext(ctx, sqltext.ReplyInsert, r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode,
 		r.SignName, reportTime(r.At), formatTime(time.Now()), raw)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
@@ -359,7 +319,7 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 // Reports returns the receipts recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
-	rows, err := s.db.QueryContext(ctx, reportsSQL, messageID)
+	rows, err := s.db.QueryContext(ctx, sqltext.Reports, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
 	}

@@ -50,7 +50,8 @@
 // Times are stored as UTC text with millisecond precision
 // ("2006-01-02T15:04:05.000Z", which sorts as text and reads in the sqlite3
 // shell); finer parts are truncated. The statements the Store runs use $N
-// placeholders and nothing PostgreSQL does not also speak.
+// placeholders and nothing PostgreSQL does not also speak; those the
+// PostgreSQL store runs word for word too are in package sqltext.
 package sqlite
 
 import (
@@ -71,6 +72,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -234,39 +236,6 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// The statements the Store runs, in $N placeholders and nothing PostgreSQL
-// does not also speak.
-const (
-	createSQL = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
-	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-ON CONFLICT DO NOTHING`
-	finishSQL = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
-	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
-WHERE id = $1`
-	// finishAloneSQL is finishSQL for a message that has no receipts: none
-	// of its own, and no orphan that its provider id names. A message with
-	// some is not changed, and FinishMessage takes the longer way. (Both
-	// checks refer to the row being updated: with "message_id = $1" in the
-	// first, SQLite gave up updating in one pass, and a create and finish
-	// took 40% longer.)
-	finishAloneSQL = finishSQL + `
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
-		AND provider_id <> '' AND channel = messages.channel)`
-	selectSQL = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
-FROM messages`
-	byIDSQL = selectSQL + ` WHERE id = $1`
-	// The terms repeat the index's WHERE clause so that SQLite uses the
-	// partial index: it cannot tell that queue_key = $1 implies
-	// queue_key <> ''. The key "" finds nothing, not an HTTP request.
-	byQueueKeySQL = selectSQL + `
-WHERE queue_key = $1 AND queue_key <> '' AND status <> 'failed'
-ORDER BY created_at DESC, id DESC LIMIT 1`
-	idExistsSQL = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
-)
-
 // prepare prepares the statements the Store runs, on its one connection.
 // Parsing them on every call cost about a quarter of the Store's time.
 func (s *Store) prepare(ctx context.Context) error {
@@ -274,12 +243,12 @@ func (s *Store) prepare(ctx context.Context) error {
 		stmt  **sql.Stmt
 		query string
 	}{
-		{&s.create, createSQL},
-		{&s.finish, finishSQL},
-		{&s.finishAlone, finishAloneSQL},
-		{&s.byID, byIDSQL},
-		{&s.byQueueKey, byQueueKeySQL},
-		{&s.idExists, idExistsSQL},
+		{&s.create, sqltext.CreateMessage},
+		{&s.finish, sqltext.FinishMessage},
+		{&s.finishAlone, sqltext.FinishAlone},
+		{&s.byID, sqltext.MessageByID},
+		{&s.byQueueKey, sqltext.MessageByQueueKey},
+		{&s.idExists, sqltext.IDExists},
 		{&s.quotaTake, quotaTakeSQL},
 		{&s.quotaSweep, quotaSweepSQL},
 	} {
@@ -362,17 +331,17 @@ func encodeRecipients(m *notify.Message) ([]byte, error) {
 	return rcpt, nil
 }
 
-// createArgs are the arguments of createSQL for m, whose recipients are
-// rcpt as JSON.
+// createArgs are the arguments of sqltext.CreateMessage for m, whose
+// recipients are rcpt as JSON.
 func createArgs(m *notify.Message, rcpt []byte) []any {
 	return []any{m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName, m.Template, m.Params, m.OutID,
 		m.QueueKey, m.Provider, string(m.Status), m.ProviderID, m.RequestID, m.ErrorCode, m.ErrorText, m.Sandbox,
 		formatTime(m.CreatedAt), formatTime(m.UpdatedAt)}
 }
 
-// created checks the result of createSQL for m: nothing inserted means
-// its id or its queue key is taken. Records are never deleted, so an id
-// taken then is taken now. idExists runs idExistsSQL (in the create's
+// created checks the result of sqltext.CreateMessage for m: nothing inserted
+// means its id or its queue key is taken. Records are never deleted, so an id
+// taken then is taken now. idExists runs sqltext.IDExists (in the create's
 // transaction, if it had one).
 func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Message, res sql.Result) error {
 	n, err := res.RowsAffected()
@@ -428,9 +397,9 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	return s.finishWithReports(ctx, id, o, args, time.Now())
 }
 
-// finishWithReports finishes message id with o (args are finishSQL's),
-// adopts the orphans o's provider id names, and settles the message, in
-// one transaction.
+// finishWithReports finishes message id with o (args are
+// sqltext.FinishMessage's), adopts the orphans o's provider id names, and
+// settles the message, in one transaction.
 func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -467,7 +436,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	return nil
 }
 
-// finishError is the error of finishSQL for message id.
+// finishError is the error of sqltext.FinishMessage for message id.
 func finishError(id string, err error) error {
 	// The one unique index an update can break is messages_queue_key.
 	var e *msqlite.Error
@@ -506,8 +475,8 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 	return m, nil
 }
 
-// scanMessage reads a row of selectSQL. Its errors name no message: the
-// caller's do.
+// scanMessage reads a row of sqltext.SelectMessages. Its errors name no
+// message: the caller's do.
 func scanMessage(row interface{ Scan(...any) error }) (*notify.Message, error) {
 	var (
 		m                notify.Message

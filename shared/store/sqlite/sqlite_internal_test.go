@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 	msqlite "modernc.org/sqlite"
 )
@@ -141,9 +142,9 @@ func TestQueueKeyPlan(t *testing.T) {
 		arg   string
 		want  string // in the plan
 	}{
-		{byQueueKeySQL, "sqs:1", "USING INDEX messages_queue_key (queue_key=?)"},
-		{idExistsSQL, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
-		{byIDSQL, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
+		{sqltext.MessageByQueueKey, "sqs:1", "USING INDEX messages_queue_key (queue_key=?)"},
+		{sqltext.IDExists, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
+		{sqltext.MessageByID, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
 	}
 	for _, tt := range tests {
 		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tt.query, tt.arg)

@@ -1,0 +1,100 @@
+// Package sqltext holds the SQL statements that both stores run word for
+// word: $N placeholders, and nothing that one of SQLite and PostgreSQL does
+// not speak. Each store keeps its own statements where the two differ: the
+// upserts, and the reads that PostgreSQL must lock (FOR UPDATE) where an
+// IMMEDIATE transaction locks the whole SQLite file.
+package sqltext
+
+// Messages.
+const (
+	CreateMessage = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
+	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+ON CONFLICT DO NOTHING`
+	FinishMessage = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
+	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
+WHERE id = $1`
+	// FinishAlone is FinishMessage for a message that has no receipts:
+	// none of its own, and no orphan that its provider id names. A message
+	// with some is not changed, and the store takes the longer way. (Both
+	// checks refer to the row being updated: with "message_id = $1" in the
+	// first, SQLite gave up updating in one pass, and a create and finish
+	// took 40% longer.)
+	FinishAlone = FinishMessage + `
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
+		AND provider_id <> '' AND channel = messages.channel)`
+	SelectMessages = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
+FROM messages`
+	MessageByID = SelectMessages + ` WHERE id = $1`
+	// MessageByQueueKey repeats the partial index's WHERE clause: SQLite
+	// cannot tell that queue_key = $1 implies queue_key <> '', and
+	// PostgreSQL's plan of the prepared statement, made for any $1, may
+	// then use the index. The key "" finds nothing, not an HTTP request.
+	MessageByQueueKey = SelectMessages + `
+WHERE queue_key = $1 AND queue_key <> '' AND status <> 'failed'
+ORDER BY created_at DESC, id DESC LIMIT 1`
+	IDExists = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
+)
+
+// Send limits.
+const (
+	QuotaReturn = `UPDATE quotas SET uses = uses - 1 WHERE key = $1 AND window_start = $2 AND uses > 0`
+)
+
+// Verification codes.
+const (
+	CodeKeyWhere = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
+	CodeIssued   = `SELECT issued_at FROM codes` + CodeKeyWhere
+	CodeRevoke   = `DELETE FROM codes` + CodeKeyWhere + ` AND message_id = $4`
+	CodeCheck    = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
+	CodePurge    = `DELETE FROM codes WHERE expires_at <= $1`
+)
+
+// Receipts and replies.
+const (
+	// ReportByRecipientID finds the message of a provider id that a
+	// provider gave one recipient only (Tencent's SerialNo), through the
+	// report the send recorded for that recipient.
+	ReportByRecipientID = `SELECT message_id FROM reports
+WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
+LIMIT 1`
+	// LearnID records a receipt's provider id on the message that its
+	// out_id named, which had none (its outcome was unknown).
+	LearnID = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
+	// Orphans lists the orphans of a provider id on a channel, in the
+	// order they were recorded, through the partial index reports_orphans.
+	Orphans = `SELECT id, recipient FROM reports
+WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
+ORDER BY received_at, id`
+	// Adopt makes orphan $3 message $1's receipt for recipient $2, unless
+	// that would make it the same receipt as one kept already.
+	Adopt = `UPDATE reports SET message_id = $1, recipient = $2
+WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
+	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
+		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
+	ReportInsert = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
+	out_id, reported_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING`
+	// ReportFinals lists the final receipts of a message in the order they
+	// were recorded.
+	ReportFinals = `SELECT recipient, status, code, text FROM reports
+WHERE message_id = $1 AND status IN ($2, $3)
+ORDER BY received_at, id`
+	// ReportSettle moves a message on; the guard keeps a final status final
+	// whatever the caller computed.
+	ReportSettle = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
+WHERE id = $1 AND status NOT IN ($6, $7)`
+	// ReportSubmit moves an accepted or unknown message to submitted.
+	ReportSubmit = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
+	Reports      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
+	reported_at, received_at, raw
+FROM reports WHERE message_id = $1
+ORDER BY received_at, id`
+	ReplyInsert = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
+	sent_at, received_at, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING`
+)
