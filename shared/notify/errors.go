@@ -25,6 +25,7 @@ const (
 	Unavailable                 // our store is unavailable; nothing was sent
 	TooLarge                    // the request is over a size limit
 	Conflict                    // the same request is being handled right now
+	Insufficient                // a balance is too low to pay for the send
 )
 
 var kindNames = [...]string{
@@ -40,6 +41,7 @@ var kindNames = [...]string{
 	Unavailable:     "unavailable",
 	TooLarge:        "too_large",
 	Conflict:        "conflict",
+	Insufficient:    "insufficient",
 }
 
 func (k Kind) String() string {

@@ -49,7 +49,12 @@ type Message struct {
 	// QueueKey names the queue message this record came from
 	// ("<source>:<message id>"), "" for HTTP requests. At most one record
 	// per key is in any status but failed: a redelivered message finds it.
-	QueueKey   string
+	QueueKey string
+	// Spend, when set, is what the message costs a station of its group:
+	// taken from the station's balance in the transaction that records the
+	// message, and given back in the one that records it failed (the
+	// provider certainly did not take it). See SaaSStore.
+	Spend      *Spend
 	Provider   string
 	Status     Status
 	ProviderID string // Aliyun BizId or CallId, Tencent SerialNo, ...

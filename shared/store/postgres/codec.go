@@ -61,28 +61,35 @@ func paramType(a any) uint32 {
 
 // encode sets p to args, for a statement whose parameters have types
 // types (a prepared statement's), or for one whose parameters are
-// declared with paramType (types nil). A nil, or a nil *time.Time or
-// []byte, is NULL; string, int, int32, int64 and bool go as text, []byte
-// in the binary format, and time.Time (and *time.Time) as a TIMESTAMPTZ in
-// the binary format, or as text if the statement took it for another type.
+// declared with paramType (types nil). A nil, or a nil *time.Time,
+// *int64, *string or []byte, is NULL; string, int, int32, int64 and bool
+// go as text, []int and []string as the text of an array (the statement
+// casts it: $1::int[], $1::text[]), []byte in the binary format, and
+// time.Time (and *time.Time) as a TIMESTAMPTZ in the binary format, or as
+// text if the statement took it for another type.
 func (p *params) encode(args []any, types []uint32) error {
 	p.values, p.oids, p.formats, p.buf = p.values[:0], p.oids[:0], p.formats[:0], p.buf[:0]
 	anyBinary := false
 	for i, a := range args {
 		start := len(p.buf)
 		format, null := int16(textFormat), false
-		if t, ok := a.(*time.Time); ok {
-			if t == nil {
-				a = nil
-			} else {
-				a = *t
-			}
-		}
+		a = indirect(a)
 		switch v := a.(type) {
 		case nil:
 			null = true
 		case string:
 			p.buf = append(p.buf, v...)
+		case []string:
+			p.buf = appendTextArray(p.buf, v)
+		case []int:
+			p.buf = append(p.buf, '{')
+			for j, n := range v {
+				if j > 0 {
+					p.buf = append(p.buf, ',')
+				}
+				p.buf = strconv.AppendInt(p.buf, int64(n), 10)
+			}
+			p.buf = append(p.buf, '}')
 		case int:
 			p.buf = strconv.AppendInt(p.buf, int64(v), 10)
 		case int32:
@@ -121,6 +128,48 @@ func (p *params) encode(args []any, types []uint32) error {
 		p.oids, p.formats = nil, nil
 	}
 	return nil
+}
+
+// indirect returns what a *time.Time, *int64 or *string points to, or
+// nil for a nil one; any other a as it is.
+func indirect(a any) any {
+	switch v := a.(type) {
+	case *time.Time:
+		if v != nil {
+			return *v
+		}
+	case *int64:
+		if v != nil {
+			return *v
+		}
+	case *string:
+		if v != nil {
+			return *v
+		}
+	default:
+		return a
+	}
+	return nil
+}
+
+// appendTextArray appends ss as the text of a TEXT[]: each element in
+// double quotes, with its double quotes and backslashes escaped.
+func appendTextArray(buf []byte, ss []string) []byte {
+	buf = append(buf, '{')
+	for i, s := range ss {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		for j := 0; j < len(s); j++ {
+			if s[j] == '"' || s[j] == '\\' {
+				buf = append(buf, '\\')
+			}
+			buf = append(buf, s[j])
+		}
+		buf = append(buf, '"')
+	}
+	return append(buf, '}')
 }
 
 // binary64 appends t as a TIMESTAMPTZ in the binary format: microseconds
@@ -165,8 +214,9 @@ type record struct {
 }
 
 // scan reads the row's columns into dest, one pointer per column: *string,
-// *int, *int32, *int64, *bool, *time.Time, **time.Time (NULL is nil) and
-// *[]byte (BYTEA decoded, JSON and text as they are; NULL is nil).
+// *int, *int32, *int64, *bool, *time.Time, **time.Time, **int64 and
+// **string (NULL is nil) and *[]byte (BYTEA decoded, JSON and text as they
+// are; NULL is nil).
 func (r record) scan(dest ...any) error {
 	if len(dest) != len(r.values) {
 		return fmt.Errorf("the row has %d columns, read into %d values", len(r.values), len(dest))
@@ -245,6 +295,23 @@ func decode(oid uint32, v []byte, dest any) error {
 			return err
 		}
 		*d = &t
+	case **int64:
+		if v == nil {
+			*d = nil
+			return nil
+		}
+		n, err := parseInt(v, 64)
+		if err != nil {
+			return err
+		}
+		*d = &n
+	case **string:
+		if v == nil {
+			*d = nil
+			return nil
+		}
+		s := string(v)
+		*d = &s
 	case *[]byte:
 		switch {
 		case v == nil:

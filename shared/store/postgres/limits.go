@@ -85,26 +85,24 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	if err != nil {
 		return -1, 0, err
 	}
-	end, endCtx := "COMMIT", ctx
+	sql := "COMMIT"
 	if refused >= 0 {
-		end, endCtx = "ROLLBACK", context.WithoutCancel(ctx) // gives back the uses counted
+		sql = "ROLLBACK" // gives back the uses counted
 	}
-	tag, err := c.exec(endCtx, end)
-	if err != nil {
-		return -1, 0, fmt.Errorf("%s: %w", strings.ToLower(end), err)
-	}
-	if tag.String() != end {
-		// COMMIT of a failed transaction rolls it back.
-		return -1, 0, fmt.Errorf("%s: the server answered %s", strings.ToLower(end), tag)
+	if err := end(ctx, c, sql); err != nil {
+		return -1, 0, err
 	}
 	return refused, wait, nil
 }
 
 // CreateMessageTakingQuotas is CreateMessage and TakeQuotas in one
 // transaction, all or none, in two round trips: BEGIN, the insert, the
-// upserts and the sweep in one batch, then COMMIT or ROLLBACK. When a
-// quota is at its Max it records nothing, counts nothing, and returns the
-// quota's index and the time until its window ends; otherwise -1.
+// statements of m.Spend (queueSpend), the upserts and the sweep in one
+// batch, then COMMIT or ROLLBACK. When a quota is at its Max it records
+// nothing, counts nothing, and returns the quota's index and the time
+// until its window ends; otherwise -1. A Spend refused (its task missing,
+// or the balance too low) is its *notify.Error, before any quota's
+// refusal, and records nothing.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
 	args, err := createArgs(m)
 	if err != nil {
@@ -126,10 +124,15 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	b := c.batch(ctx)
 	b.queue("BEGIN")
 	b.queue(sqltext.CreateMessage, args...)
+	if m.Spend != nil {
+		queueSpend(b, m)
+	}
 	for _, w := range ws {
 		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
-	b.queue(quotaSweepSQL, at, 2*len(qs))
+	if len(ws) > 0 {
+		b.queue(quotaSweepSQL, at, 2*len(qs))
+	}
 	br := b.send(ctx)
 	if _, err := br.exec(); err != nil {
 		br.close()
@@ -140,25 +143,56 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 		br.close()
 		return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
-	inserted := tag.RowsAffected() != 0
+	if tag.RowsAffected() == 0 {
+		// The id or the queue key is taken: what the batch did after the
+		// insert, or the error it stopped at, is rolled back.
+		br.close()
+		if err := end(ctx, c, "ROLLBACK"); err != nil {
+			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+		}
+		return -1, 0, s.createConflict(ctx, m)
+	}
+	var refusal error
+	if m.Spend != nil {
+		if refusal, err = readSpend(br, m); err != nil {
+			br.close()
+			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+		}
+	}
 	refused, wait, err := countQuotasAfterBegin(br, now, ws)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
 	}
-	end, endCtx := "COMMIT", ctx
-	if refused >= 0 || !inserted {
-		end, endCtx = "ROLLBACK", context.WithoutCancel(ctx)
-	}
-	if tag, err := c.exec(endCtx, end); err != nil || tag.String() != end {
-		if err == nil {
-			err = fmt.Errorf("the server answered %s", tag)
+	if refusal != nil || refused >= 0 {
+		if err := end(ctx, c, "ROLLBACK"); err != nil {
+			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
-		return -1, 0, fmt.Errorf("postgres: create message %s: %s: %w", m.ID, strings.ToLower(end), err)
+		if refusal != nil {
+			return -1, 0, refusal
+		}
+		return refused, wait, nil
 	}
-	if !inserted {
-		return -1, 0, s.createConflict(ctx, m)
+	if err := end(ctx, c, "COMMIT"); err != nil {
+		return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
-	return refused, wait, nil
+	return -1, 0, nil
+}
+
+// end ends the transaction on c with sql, COMMIT or ROLLBACK; a ROLLBACK
+// runs even when ctx is done. The COMMIT of a failed transaction rolls it
+// back, and is an error.
+func end(ctx context.Context, c *conn, sql string) error {
+	if sql == "ROLLBACK" {
+		ctx = context.WithoutCancel(ctx)
+	}
+	tag, err := c.exec(ctx, sql)
+	if err == nil && tag.String() != sql {
+		err = fmt.Errorf("the server answered %s", tag)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.ToLower(sql), err)
+	}
+	return nil
 }
 
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
@@ -191,6 +225,9 @@ func countQuotasAfterBegin(br *batchResults, now time.Time, ws []quotaWindow) (r
 		case err != nil:
 			return -1, 0, fmt.Errorf("count quota %d: %w", w.i, err)
 		}
+	}
+	if len(ws) == 0 {
+		return -1, 0, nil
 	}
 	if _, err := br.exec(); err != nil {
 		return -1, 0, fmt.Errorf("delete expired windows: %w", err)

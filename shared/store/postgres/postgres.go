@@ -78,7 +78,9 @@
 // (ON CONFLICT DO NOTHING on reports_dedupe). FindMessages matches a
 // recipient as a whole element of the JSONB recipients array (@>).
 // Receipts and replies keep their raw JSON as BYTEA, byte for byte, and a
-// provider's time as NULL when it did not say.
+// provider's time as NULL when it did not say. It is a notify.SaaSStore
+// too (saas.go): a start's spend rides in the batch of its message's
+// insert, and a failure's refund in the round trip of its outcome.
 //
 // Times are TIMESTAMPTZ(3). The Store truncates them to the millisecond
 // before writing (the column would round) and reads them back in UTC. As in
@@ -160,8 +162,15 @@ const uniqueViolation = "23505"
 // CreateMessage records m. A message with m.ID already recorded is an
 // *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
 // that a record in any status but failed holds is one of kind Conflict with
-// Reason "duplicate_queue_message". Either way nothing is written.
+// Reason "duplicate_queue_message". Either way nothing is written. A
+// message with a Spend is recorded as CreateMessageTakingQuotas records
+// one, without quotas: in a transaction that also starts its task and
+// spends its units.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
+	if m.Spend != nil {
+		_, _, err := s.CreateMessageTakingQuotas(ctx, m, m.CreatedAt, nil)
+		return err
+	}
 	args, err := createArgs(m)
 	if err != nil {
 		return err
@@ -179,6 +188,9 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 // createArgs are the arguments of sqltext.CreateMessage for m.
 func createArgs(m *notify.Message) ([]any, error) {
 	created, err := dbTime("created_at", m.CreatedAt)
+	if err == nil {
+		err = checkSpend(m.Spend)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
@@ -228,6 +240,8 @@ func (s *Store) createConflict(ctx context.Context, m *notify.Message) error {
 // provider id takes that id's receipt lock first (receiptLock), in the same
 // round trip: a receipt for the id that is being recorded then either
 // commits first, and the check sees it, or waits, and finds the message.
+// A failed outcome gives back what the message spent (refundSQL) in the
+// same transaction, and round trip.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	at, err := dbTime("outcome time", o.At)
 	if err != nil {
@@ -236,10 +250,10 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	args := []any{text(id), text(string(o.Status)), text(o.Provider), text(o.ProviderID), text(o.RequestID),
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
 	var tag pgconn.CommandTag
-	if o.ProviderID == "" {
+	if o.ProviderID == "" && o.Status != notify.Failed {
 		tag, err = s.pool.exec(ctx, sqltext.FinishAlone, args...)
 	} else {
-		tag, err = s.finishLocked(ctx, receiptLock(text(o.Provider), text(o.ProviderID)), args)
+		tag, err = s.finishBatch(ctx, id, o, args)
 	}
 	if err != nil {
 		return finishError(id, err)
@@ -251,22 +265,33 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	return s.finishWithReports(ctx, id, o, args)
 }
 
-// finishLocked runs sqltext.FinishAlone with args under the receipt lock key,
-// in one round trip and one transaction.
-func (s *Store) finishLocked(ctx context.Context, key int64, args []any) (pgconn.CommandTag, error) {
+// finishBatch runs sqltext.FinishAlone with args in one round trip and one
+// transaction: under the receipt lock of o's provider id, if it has one,
+// and followed by the refund of the message if o is a failure.
+func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
 	defer s.pool.release(c)
 	b := c.batch(ctx)
-	b.queue(receiptLockSQL, key)
+	if o.ProviderID != "" {
+		b.queue(receiptLockSQL, receiptLock(text(o.Provider), text(o.ProviderID)))
+	}
 	b.queue(sqltext.FinishAlone, args...)
+	if o.Status == notify.Failed {
+		b.queue(refundSQL, text(id), string(notify.Failed))
+	}
 	res := b.send(ctx)
-	_, err = res.exec()
+	if o.ProviderID != "" {
+		_, err = res.exec()
+	}
 	var tag pgconn.CommandTag
 	if err == nil {
 		tag, err = res.exec()
+	}
+	if err == nil && o.Status == notify.Failed {
+		_, err = res.exec()
 	}
 	if cerr := res.close(); err == nil {
 		err = cerr
@@ -308,6 +333,9 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	}
 	if err == nil {
 		_, err = settle(ctx, tx, m, now)
+	}
+	if err == nil && o.Status == notify.Failed {
+		_, err = tx.exec(ctx, refundSQL, text(id), string(notify.Failed))
 	}
 	if err == nil {
 		err = tx.commit(ctx)

@@ -103,7 +103,8 @@ func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []noti
 // transaction, all or none: when a quota is at its Max it records
 // nothing, counts nothing, and returns the quota's index and the time
 // until its window ends; otherwise -1. A send pays for one write
-// transaction before it goes out, not two.
+// transaction before it goes out, not two. What m.Spend spends is taken
+// in the same transaction, once the quotas are counted.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
@@ -137,6 +138,11 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 			err = fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
 		}
 		return i, wait, err
+	}
+	if m.Spend != nil {
+		if err := s.spend(ctx, tx, m); err != nil {
+			return -1, 0, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return -1, 0, fmt.Errorf("sqlite: create message %s: commit: %w", m.ID, err)

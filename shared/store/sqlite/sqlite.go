@@ -47,11 +47,17 @@
 // row that breaks any unique index, and when nothing was inserted, looks the
 // id up to tell a duplicate id (a bug) from a redelivered queue message.
 //
+// The SaaS stations' tasks, balances and ledger (saas.go) are kept in the
+// same file: a message with a Spend is recorded in a transaction that also
+// links its task and takes the units from the balance, and a failed
+// outcome gives them back in the transaction that records it.
+//
 // Times are stored as UTC text with millisecond precision
 // ("2006-01-02T15:04:05.000Z", which sorts as text and reads in the sqlite3
 // shell); finer parts are truncated. The statements the Store runs use $N
-// placeholders and nothing PostgreSQL does not also speak; those the
-// PostgreSQL store runs word for word too are in package sqltext.
+// placeholders and, but for the SaaS listings' instr and date, nothing
+// PostgreSQL does not also speak; those the PostgreSQL store runs word for
+// word too are in package sqltext.
 package sqlite
 
 import (
@@ -85,6 +91,8 @@ type Store struct {
 	create, finish, finishAlone, byID, byQueueKey *sql.Stmt
 	idExists                                      *sql.Stmt
 	quotaTake, quotaSweep                         *sql.Stmt
+	taskStart, balanceTake, ledgerSpend           *sql.Stmt
+	ledgerRefund, balanceGiveBack                 *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
@@ -251,6 +259,11 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.idExists, sqltext.IDExists},
 		{&s.quotaTake, quotaTakeSQL},
 		{&s.quotaSweep, quotaSweepSQL},
+		{&s.taskStart, sqltext.TaskStart},
+		{&s.balanceTake, sqltext.BalanceTake},
+		{&s.ledgerSpend, sqltext.LedgerSpend},
+		{&s.ledgerRefund, sqltext.LedgerRefund},
+		{&s.balanceGiveBack, sqltext.BalanceGiveBack},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -264,7 +277,8 @@ func (s *Store) prepare(ctx context.Context) error {
 // Close closes the database. Calls after Close return errors.
 func (s *Store) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake, s.quotaSweep} {
+	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
+		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -298,7 +312,9 @@ func checkTime(name string, t time.Time) error {
 // CreateMessage records m. A message with m.ID already recorded is an
 // *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
 // that a record in any status but failed holds is one of kind Conflict with
-// Reason "duplicate_queue_message". Either way nothing is written.
+// Reason "duplicate_queue_message". Either way nothing is written. A
+// message with a Spend is recorded in a transaction that also spends (see
+// spend); one without, nearly every one, in one statement.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
@@ -309,6 +325,9 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	rcpt, err := encodeRecipients(m)
 	if err != nil {
 		return err
+	}
+	if m.Spend != nil {
+		return s.createSpending(ctx, m, rcpt)
 	}
 	res, err := s.create.ExecContext(ctx, createArgs(m, rcpt)...)
 	if err != nil {
@@ -371,17 +390,21 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 //
 // A message with receipts, which came before its outcome, is finished in a
 // transaction that also adopts the orphans o's provider id names (see
-// RecordReport) and works out its status from its receipts. A message
-// without, nearly every one, is finished in one statement, which checks
-// that it has none: receipts are recorded in IMMEDIATE transactions, so
-// one that beats the statement is seen, and one that comes after it finds
-// the message by o's provider id.
+// RecordReport) and works out its status from its receipts; so is a failed
+// one, which also gets back what it spent (Message.Spend), once. Any other
+// message, nearly every one, is finished in one statement, which checks
+// that it has no receipts: receipts are recorded in IMMEDIATE transactions,
+// so one that beats the statement is seen, and one that comes after it
+// finds the message by o's provider id.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	if err := checkTime("outcome time", o.At); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
 	args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox,
 		formatTime(o.At)}
+	if o.Status == notify.Failed {
+		return s.finishWithReports(ctx, id, o, args, time.Now())
+	}
 	res, err := s.finishAlone.ExecContext(ctx, args...)
 	if err != nil {
 		return finishError(id, err)
@@ -398,8 +421,9 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 }
 
 // finishWithReports finishes message id with o (args are
-// sqltext.FinishMessage's), adopts the orphans o's provider id names, and
-// settles the message, in one transaction.
+// sqltext.FinishMessage's), adopts the orphans o's provider id names,
+// settles the message, and, when o is a failure, refunds what the message
+// spent, in one transaction.
 func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -427,11 +451,16 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	if err == nil {
 		_, err = settle(ctx, tx, m, now)
 	}
-	if err == nil {
-		err = tx.Commit()
-	}
 	if err != nil {
 		return fmt.Errorf("sqlite: finish message %s: settle it from its receipts: %w", id, err)
+	}
+	if o.Status == notify.Failed {
+		if err := s.refund(ctx, tx, id, o.At); err != nil {
+			return fmt.Errorf("sqlite: finish message %s: refund what it spent: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: finish message %s: commit: %w", id, err)
 	}
 	return nil
 }
