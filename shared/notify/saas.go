@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -14,11 +15,15 @@ import (
 // Spend is what a message costs a station: Units taken from the balance of
 // Station (of the message's group) when the message is recorded. TaskID is
 // the task the message sends; the record links the task to the message
-// even when Units is 0 (a start refused before it was paid for).
+// even when Units is 0 (a start refused before it was paid for). Prev is
+// the task's message before this one ("" for a task never started): a task
+// whose message is no longer Prev was started by someone else meanwhile,
+// and is not started again.
 type Spend struct {
 	Station string
 	TaskID  int64
 	Units   int64
+	Prev    string
 }
 
 // Task is a message a station means to send: recorded by AddTask, sent by
@@ -97,6 +102,20 @@ type Page struct {
 	Offset  int
 }
 
+// Cut makes a page of items, read in the page's direction (reversed for
+// Reverse) with one more than Limit, when there are: the first Limit of
+// them, in the listing's order, and whether more follow.
+func Cut[T any](p Page, items []T) ([]T, bool) {
+	more := len(items) > p.Limit
+	if more {
+		items = items[:p.Limit]
+	}
+	if p.Reverse {
+		slices.Reverse(items)
+	}
+	return items, more
+}
+
 // RechargeQuery selects a station's recharges, or every station's when
 // Station is "", newest first (key: the recharge's id). From and To bound
 // At, [From, To); zero is unbounded. Q,
@@ -151,7 +170,9 @@ type SaaSTotals struct {
 //     Units > 0, take Units from the station's balance and write a spend row
 //     of the ledger, all in the transaction that records the message. A
 //     balance below Units records nothing and is an *Error of kind
-//     Insufficient, Reason "balance_too_low".
+//     Insufficient, Reason "balance_too_low"; a task whose message is no
+//     longer Spend.Prev records nothing and is one of kind Conflict, Reason
+//     "task_started".
 //   - FinishMessage with Status Failed gives back, in its own transaction,
 //     the units a message spent (a refund row of the ledger), once.
 type SaaSStore interface {

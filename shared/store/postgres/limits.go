@@ -100,9 +100,9 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 // statements of m.Spend (queueSpend), the upserts and the sweep in one
 // batch, then COMMIT or ROLLBACK. When a quota is at its Max it records
 // nothing, counts nothing, and returns the quota's index and the time
-// until its window ends; otherwise -1. A Spend refused (its task missing,
-// or the balance too low) is its *notify.Error, before any quota's
-// refusal, and records nothing.
+// until its window ends; otherwise -1. A Spend refused (its task missing
+// or started since Spend.Prev, or the balance too low) is its
+// *notify.Error, before any quota's refusal, and records nothing.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
 	args, err := createArgs(m)
 	if err != nil {
@@ -166,6 +166,9 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if refusal != nil || refused >= 0 {
 		if err := end(ctx, c, "ROLLBACK"); err != nil {
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
+		}
+		if refusal == errTaskNotLinked {
+			refusal = taskRefusal(ctx, c, m)
 		}
 		if refusal != nil {
 			return -1, 0, refusal

@@ -353,13 +353,7 @@ func listPage[T any](ctx context.Context, s *Store, p notify.Page, sql string, a
 	if err != nil {
 		return nil, false, err
 	}
-	more := len(items) > p.Limit
-	if more {
-		items = items[:p.Limit]
-	}
-	if p.Reverse {
-		slices.Reverse(items)
-	}
+	items, more := notify.Cut(p, items)
 	return items, more, nil
 }
 
@@ -402,7 +396,7 @@ func queueSpend(b *batch, m *notify.Message) {
 	sp := m.Spend
 	id, group, station := text(m.ID), text(m.GroupID), text(sp.Station)
 	created := m.CreatedAt.UTC().Truncate(time.Millisecond) // as createArgs stores it
-	b.queue(sqltext.TaskStart, id, created, group, station, sp.TaskID)
+	b.queue(sqltext.TaskStart, id, created, group, station, sp.TaskID, text(sp.Prev))
 	if sp.Units > 0 {
 		b.queue(sqltext.BalanceTake, sp.Units, group, station)
 		b.queue(sqltext.LedgerSpend, group, station, -sp.Units, id, sp.TaskID, created)
@@ -420,8 +414,7 @@ func readSpend(br *batchResults, m *notify.Message) (refusal, err error) {
 		return nil, fmt.Errorf("start task %d: %w", sp.TaskID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		refusal = &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Invalid, Reason: "not_found",
-			Err: fmt.Errorf("station %s has no task %d", sp.Station, sp.TaskID)}
+		refusal = errTaskNotLinked
 	}
 	if sp.Units == 0 {
 		return refusal, nil
@@ -437,6 +430,28 @@ func readSpend(br *batchResults, m *notify.Message) (refusal, err error) {
 		return nil, fmt.Errorf("record the spend of %d units of station %s: %w", sp.Units, sp.Station, err)
 	}
 	return refusal, nil
+}
+
+// errTaskNotLinked is readSpend's refusal of a start whose task was not
+// linked to its message; taskRefusal tells why, once the transaction is
+// rolled back.
+var errTaskNotLinked = errors.New("the task was not linked to the message")
+
+// taskRefusal is the refusal of m's start of its task, which was not
+// linked to it: when the task exists, another message started it since
+// m's Spend.Prev; otherwise its station has no such task.
+func taskRefusal(ctx context.Context, c *conn, m *notify.Message) error {
+	sp := m.Spend
+	var exists bool
+	if err := c.queryRow(ctx, sqltext.TaskExists, text(m.GroupID), text(sp.Station), sp.TaskID).scan(&exists); err != nil {
+		return fmt.Errorf("postgres: create message %s: find task %d: %w", m.ID, sp.TaskID, err)
+	}
+	if exists {
+		return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: "task_started",
+			Err: fmt.Errorf("message %s: task %d was started by another message since %q", m.ID, sp.TaskID, sp.Prev)}
+	}
+	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Invalid, Reason: "not_found",
+		Err: fmt.Errorf("message %s: no task %d of station %s", m.ID, sp.TaskID, sp.Station)}
 }
 
 // checkSpend refuses a spend no store should record.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 // Task returns task id of group groupID. An unknown one, or another
 // group's, is an *notify.Error of kind Invalid with Reason "not_found".
 func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
-	t, err := scanTask(s.db.QueryRowContext(ctx, sqltext.TaskByID, groupID, id))
+	t, err := scanTask(s.taskByID.QueryRowContext(ctx, groupID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &notify.Error{Op: "sqlite.Task", Kind: notify.Invalid, Reason: "not_found",
 			Err: fmt.Errorf("no task %d of group %s", id, groupID)}
@@ -132,15 +131,18 @@ func (s *Store) spend(ctx context.Context, tx *sql.Tx, m *notify.Message) error 
 		return fmt.Errorf("sqlite: create message %s: spend %d units: want at least 0", m.ID, sp.Units)
 	}
 	at := formatTime(m.CreatedAt)
-	res, err := tx.StmtContext(ctx, s.taskStart).ExecContext(ctx, m.ID, at, m.GroupID, sp.Station, sp.TaskID)
+	res, err := tx.StmtContext(ctx, s.taskStart).ExecContext(ctx, m.ID, at, m.GroupID, sp.Station, sp.TaskID, sp.Prev)
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: start task %d: %w", m.ID, sp.TaskID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: create message %s: start task %d: %w", m.ID, sp.TaskID, err)
 	} else if n == 0 {
-		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Invalid, Reason: "not_found",
-			Err: fmt.Errorf("message %s: no task %d of station %s", m.ID, sp.TaskID, sp.Station)}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, sqltext.TaskExists, m.GroupID, sp.Station, sp.TaskID).Scan(&exists); err != nil {
+			return fmt.Errorf("sqlite: create message %s: start task %d: %w", m.ID, sp.TaskID, err)
+		}
+		return taskRefusal("sqlite.CreateMessage", m, exists)
 	}
 	if sp.Units == 0 {
 		return nil
@@ -476,13 +478,7 @@ func readPage[T any](ctx context.Context, db *sql.DB, query string, l *listing, 
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	more := len(items) > p.Limit
-	if more {
-		items = items[:p.Limit]
-	}
-	if p.Reverse {
-		slices.Reverse(items)
-	}
+	items, more := notify.Cut(p, items)
 	return items, more, nil
 }
 
@@ -497,4 +493,17 @@ func idAfter(p notify.Page, what string) (any, error) {
 		return nil, notify.Invalidf("page_obj", "invalid_field", "page key %q is not the id of %s", p.After, what)
 	}
 	return id, nil
+}
+
+// taskRefusal is the refusal of m's start of its task when the task was
+// not linked to it: exists, the task was started by another message since
+// m's Spend.Prev; otherwise its station has no such task.
+func taskRefusal(op string, m *notify.Message, exists bool) *notify.Error {
+	sp := m.Spend
+	if exists {
+		return &notify.Error{Op: op, Kind: notify.Conflict, Reason: "task_started",
+			Err: fmt.Errorf("message %s: task %d was started by another message since %q", m.ID, sp.TaskID, sp.Prev)}
+	}
+	return &notify.Error{Op: op, Kind: notify.Invalid, Reason: "not_found",
+		Err: fmt.Errorf("message %s: no task %d of station %s", m.ID, sp.TaskID, sp.Station)}
 }

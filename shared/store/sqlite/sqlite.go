@@ -92,7 +92,7 @@ type Store struct {
 	idExists                                      *sql.Stmt
 	quotaTake, quotaSweep                         *sql.Stmt
 	taskStart, balanceTake, ledgerSpend           *sql.Stmt
-	ledgerRefund, balanceGiveBack                 *sql.Stmt
+	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
@@ -264,6 +264,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.ledgerSpend, sqltext.LedgerSpend},
 		{&s.ledgerRefund, sqltext.LedgerRefund},
 		{&s.balanceGiveBack, sqltext.BalanceGiveBack},
+		{&s.taskByID, sqltext.TaskByID},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -278,7 +279,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	var errs []error
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
-		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack} {
+		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}

@@ -35,8 +35,10 @@ type SaaSStore interface {
 //   - A Spend names a task of its message's group and of its Station; any
 //     other (unknown, another station's or group's) is an *notify.Error of
 //     kind Invalid with Reason "not_found", and nothing is recorded. A task
-//     started again links the new message. StartedAt is the message's
-//     CreatedAt, as stored.
+//     started again links the new message, when its Prev is the task's
+//     message; with another Prev (a start since), Conflict "task_started",
+//     and nothing is recorded. StartedAt is the message's CreatedAt, as
+//     stored.
 //   - CreateMessageTakingQuotas refused by a quota, and any create refused
 //     (a balance too low, a queue key held), records, counts and spends
 //     nothing.
@@ -143,22 +145,23 @@ func (s saas) checkBalance(t *testing.T, group, station string, want int64) {
 }
 
 // startMessage returns an accepted SMS to task's phone that spends units
-// of task's station.
+// of task's station, replacing task's MessageID.
 func startMessage(task *notify.Task, units int64) *notify.Message {
 	return &notify.Message{ID: notify.NewID(saasAt), GroupID: task.GroupID, Channel: notify.SMS,
 		Recipients: []string{task.Phone}, SignName: "测试", Template: "SMS_1", Params: task.Content,
 		Provider: "aliyun", Status: notify.Accepted, CreatedAt: saasAt, UpdatedAt: saasAt,
-		Spend: &notify.Spend{Station: task.Station, TaskID: task.ID, Units: units}}
+		Spend: &notify.Spend{Station: task.Station, TaskID: task.ID, Units: units, Prev: task.MessageID}}
 }
 
 // start records a message that starts task, spending units, and fails t
-// on an error.
+// on an error. task's MessageID becomes the message's.
 func (s saas) start(t *testing.T, task *notify.Task, units int64) *notify.Message {
 	t.Helper()
 	m := startMessage(task, units)
 	if err := s.st.CreateMessage(t.Context(), m); err != nil {
 		t.Fatalf("CreateMessage(start task %d, %d units): %v", task.ID, units, err)
 	}
+	task.MessageID = m.ID
 	return m
 }
 
@@ -428,6 +431,25 @@ func testSaaSSpend(t *testing.T, s saas) {
 		s.checkStarted(t, others[1], nil)
 		s.checkBalance(t, "ops", "S5", 5)
 		s.checkBalance(t, "other", "S5", 5)
+	})
+	t.Run("started since", func(t *testing.T) {
+		// Two starts of one task read it before either linked it: the
+		// second finds another message where it expected none.
+		s.credit(t, "ops", "S8", 5)
+		task := s.newTask(t, "ops", "S8")
+		stale := *task
+		first := s.start(t, task, 1)
+		m := startMessage(&stale, 1)
+		err := s.st.CreateMessage(ctx, m)
+		checkReason(t, "CreateMessage(start since started)", err, notify.Conflict, "task_started")
+		s.checkNotRecorded(t, m)
+		s.checkStarted(t, task, first)
+		s.checkBalance(t, "ops", "S8", 4)
+		// Started again after the first: it replaces it.
+		s.finish(t, first, notify.Failed, "")
+		again := s.start(t, task, 1)
+		s.checkStarted(t, task, again)
+		s.checkBalance(t, "ops", "S8", 4)
 	})
 	t.Run("queue key held", func(t *testing.T) {
 		s.credit(t, "ops", "S7", 5)
@@ -1119,7 +1141,7 @@ func BenchStart(b *testing.B, st SaaSStore) {
 	i := 0
 	for b.Loop() {
 		i++
-		m.ID = fmt.Sprintf("%032x", i)
+		m.Spend.Prev, m.ID = m.ID, fmt.Sprintf("%032x", i)
 		if err := st.CreateMessage(ctx, m); err != nil {
 			b.Fatal(err)
 		}

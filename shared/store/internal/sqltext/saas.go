@@ -11,8 +11,12 @@ RETURNING id`
 	message_id, created_at, started_at
 FROM saas_tasks WHERE group_id = $1 AND id = $2`
 	// TaskStart links task $5 of group $3's station $4 to message $1,
-	// which starts it at $2. No row changed: no such task.
-	TaskStart = `UPDATE saas_tasks SET message_id = $1, started_at = $2 WHERE group_id = $3 AND station_id = $4 AND id = $5`
+	// which starts it at $2, unless its message is no longer $6 (another
+	// start came first). No row changed: that, or no such task (TaskExists
+	// tells which).
+	TaskStart = `UPDATE saas_tasks SET message_id = $1, started_at = $2
+WHERE group_id = $3 AND station_id = $4 AND id = $5 AND message_id = $6`
+	TaskExists = `SELECT EXISTS (SELECT 1 FROM saas_tasks WHERE group_id = $1 AND station_id = $2 AND id = $3)`
 	// BalanceTake takes $1 units from a balance that holds them. No row
 	// changed: too few units, or no balance.
 	BalanceTake = `UPDATE saas_balances SET units = units - $1 WHERE group_id = $2 AND station_id = $3 AND units >= $1`
