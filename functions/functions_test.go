@@ -592,6 +592,20 @@ func sqsEvent(t *testing.T, ms ...events.SQSMessage) []byte {
 	return b
 }
 
+// fakeAliyun starts a fake Dysmsapi for t, and returns it with the
+// variables that send a child's SMS to it.
+func fakeAliyun(t *testing.T) (*dysmsapi.Server, []string) {
+	const (
+		akID     = "LTAI5tFunctionsTestKey"
+		akSecret = "functions-test-secret-0a1b2c3d"
+	)
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, []string{"ALIBABA_CLOUD_ACCESS_KEY_ID=" + akID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + akSecret,
+		"NOTIFY_ALIYUN_SMS_ENDPOINT=" + srv.URL, "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy="}
+}
+
 // byKey groups records by queue key.
 func byKey(rs []record) map[string][]record {
 	m := map[string][]record{}
@@ -611,13 +625,7 @@ func TestSQSPartialBatch(t *testing.T) {
 		t.Skip("builds and runs the function binaries")
 	}
 	bin := filepath.Join(binaries(t), "sms")
-	const (
-		akID     = "LTAI5tFunctionsTestKey"
-		akSecret = "functions-test-secret-0a1b2c3d"
-	)
-	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
+	fake, aliyun := fakeAliyun(t)
 	// The refused message never reaches the fake, so the fake sees the
 	// good one, answered normally (a Slow fault of no delay), then the
 	// third, answered 503 at each of its three tries.
@@ -625,13 +633,7 @@ func TestSQSPartialBatch(t *testing.T) {
 	fake.Fail(acs.Unavailable().Times(3)) // every try of the one request
 
 	db := database(t)
-	withAliyun := func(emu *runtimeapi.Emulator) []string {
-		return env(emu, db,
-			"ALIBABA_CLOUD_ACCESS_KEY_ID="+akID,
-			"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+akSecret,
-			"NOTIFY_ALIYUN_SMS_ENDPOINT="+srv.URL,
-			"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
-	}
+	withAliyun := func(emu *runtimeapi.Emulator) []string { return env(emu, db, aliyun...) }
 	const body = `{"GroupID":"demo","PhoneNumbers":%q,"SignName":"notify","TemplateCode":"SMS_0001","TemplateParam":"123456"}`
 	good := func(n int) events.SQSMessage { return sqsRecord("m-good", fmt.Sprintf(body, "13800138000"), n) }
 	bad := func(n int) events.SQSMessage { return sqsRecord("m-bad", fmt.Sprintf(body, "12345"), n) }

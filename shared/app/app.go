@@ -59,8 +59,8 @@ const sandboxName = sandboxpkg.Name
 
 // Deps returns the parts of notify.Deps every function has: its groups, its
 // store (which also keeps Idempotency-Key replies and receipts, answers
-// status queries, and counts sends against the groups' limits, when it
-// can) and its log.
+// status queries, counts sends against the groups' limits and keeps the
+// SaaS platform's stations, when it can) and its log.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter}
 	if is, ok := st.(notify.IdempotencyStore); ok {
@@ -74,6 +74,9 @@ func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	}
 	if ls, ok := st.(notify.LimitStore); ok {
 		d.Limits = ls
+	}
+	if ss, ok := st.(notify.SaaSStore); ok {
+		d.SaaS = ss
 	}
 	if cs, ok := st.(notify.CodeStore); ok && len(cfg.Codes.Secrets) > 0 {
 		// config.Load checked the secrets: NewCodeKeyring cannot refuse them.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -154,7 +155,13 @@ func postJSON(c *http.Client, url, body string, v any) int {
 // localServer serves the sms and callback functions on one HTTP server, as
 // make run does, over the store at databaseURL, sending to a fake Dysmsapi.
 // Receipts are pushed with the token loadToken.
-func localServer(t *testing.T, databaseURL string) (*httptest.Server, *dysmsapi.Server, app.Store) {
+func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.Server, app.Store) {
+	return localServerWith(t, databaseURL, nil)
+}
+
+// localServerWith is localServer with the variables of extra laid over
+// its own.
+func localServerWith(t testing.TB, databaseURL string, extra map[string]string) (*httptest.Server, *dysmsapi.Server, app.Store) {
 	t.Helper()
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
 		t.Setenv(k, "")
@@ -170,6 +177,7 @@ func localServer(t *testing.T, databaseURL string) (*httptest.Server, *dysmsapi.
 		"NOTIFY_CALLBACK_TOKEN":           loadToken,
 		"NOTIFY_DATABASE_URL":             databaseURL,
 	}
+	maps.Copy(vars, extra)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

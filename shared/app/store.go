@@ -14,8 +14,8 @@ import (
 )
 
 // Store is what every store under shared/store provides: messages,
-// Idempotency-Key replies, receipts, status queries, send limits and
-// verification codes. It must be closed.
+// Idempotency-Key replies, receipts, status queries, send limits,
+// verification codes and the SaaS platform's stations. It must be closed.
 type Store interface {
 	notify.Store
 	notify.IdempotencyStore
@@ -24,6 +24,7 @@ type Store interface {
 	notify.LimitStore
 	notify.QuotaCreator
 	notify.CodeStore
+	notify.SaaSStore
 	Close() error
 }
 
@@ -255,4 +256,76 @@ func (l *lazyStore) CreateMessageTakingQuotas(ctx context.Context, m *notify.Mes
 		return -1, 0, err
 	}
 	return st.CreateMessageTakingQuotas(ctx, m, now, qs)
+}
+
+func (l *lazyStore) AddTask(ctx context.Context, t *notify.Task) error {
+	st, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.AddTask(ctx, t)
+}
+
+func (l *lazyStore) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Task(ctx, groupID, id)
+}
+
+func (l *lazyStore) Recharge(ctx context.Context, r notify.Recharge) (bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return false, err
+	}
+	return st.Recharge(ctx, r)
+}
+
+func (l *lazyStore) Balance(ctx context.Context, groupID, station string) (int64, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.Balance(ctx, groupID, station)
+}
+
+func (l *lazyStore) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify.Recharge, bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return st.Recharges(ctx, q)
+}
+
+func (l *lazyStore) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]notify.SendRecord, bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return st.SendRecords(ctx, q)
+}
+
+func (l *lazyStore) Stations(ctx context.Context, q notify.StationQuery) ([]notify.StationFigures, bool, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return st.Stations(ctx, q)
+}
+
+func (l *lazyStore) DayCounts(ctx context.Context, groupID, station string, from, to time.Time) ([]notify.DayCount, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.DayCounts(ctx, groupID, station, from, to)
+}
+
+func (l *lazyStore) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, error) {
+	st, err := l.get(ctx)
+	if err != nil {
+		return notify.SaaSTotals{}, err
+	}
+	return st.Totals(ctx, groupID)
 }

@@ -144,6 +144,7 @@ type groupJSON struct {
 	Providers   []string                    `json:"providers"`
 	Limits      *limitsJSON                 `json:"limits"`
 	Codes       map[string]codeTemplateJSON `json:"codes"`
+	SaaS        *saasJSON                   `json:"saas"`
 }
 
 // validGroupID reports whether id is 1 to 64 letters, digits and ._:-,
@@ -278,6 +279,7 @@ func loadGroups(raw string, p *problems) []notify.Group {
 				p.add("%s.channels[%d]: unknown channel %q (want sms, tts or mail)", at, j, ch)
 			}
 		}
+		g.SaaS = gj.SaaS.saas(p, at, g.Channels)
 		checkNonEmpty(p, at+".sign_names", gj.SignNames)
 		checkNonEmpty(p, at+".templates", gj.Templates)
 		if len(gj.Keys) > maxKeys {
@@ -305,6 +307,7 @@ func loadGroups(raw string, p *problems) []notify.Group {
 		}
 		groups = append(groups, g)
 	}
+	checkOneSaaS(p, groups)
 	return groups
 }
 
@@ -336,7 +339,7 @@ func describeJSONError(raw string, err error) string {
 	case errors.As(err, &typ):
 		return fmt.Sprintf("field %q: want %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (known: id, channels, sign_names, templates, keys, mail_from, mail_domains)"
+		return strings.TrimPrefix(err.Error(), "json: ") + " (known: id, channels, sign_names, templates, keys, mail_from, mail_domains, providers, limits, codes, saas)"
 	default:
 		return err.Error()
 	}

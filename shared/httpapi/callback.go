@@ -21,7 +21,8 @@ import (
 // Routes are the routes each function serves, by function name: what
 // template.yaml and s.yaml must route to it.
 var Routes = map[string][]string{
-	"sms":      {"POST /sms", "GET /sms/status", "POST /sms/code/send", "POST /sms/code/verify"},
+	"sms": append([]string{"POST /sms", "GET /sms/status", "POST /sms/code/send", "POST /sms/code/verify"},
+		SaaSRoutes...),
 	"tts":      {"POST /tts", "GET /tts/status"},
 	"mail":     {"POST /mail", "GET /mail/status"},
 	"callback": CallbackRoutes,

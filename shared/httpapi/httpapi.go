@@ -218,6 +218,8 @@ func statusOf(r *http.Request, e *notify.Error) int {
 		return http.StatusRequestEntityTooLarge
 	case notify.Conflict:
 		return http.StatusConflict
+	case notify.Insufficient:
+		return http.StatusPaymentRequired
 	default:
 		return http.StatusInternalServerError
 	}
@@ -241,6 +243,8 @@ func reasonOf(e *notify.Error) string {
 		return "provider_outcome_unknown"
 	case notify.Unavailable:
 		return "store_unavailable"
+	case notify.Insufficient:
+		return "balance_too_low"
 	default:
 		return "internal_error"
 	}
@@ -280,10 +284,7 @@ func messageOf(e *notify.Error) string {
 // "CallId", the provider id field of the route, which seed callers expect.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError, idField, messageID string) {
 	e := he.err
-	status := he.status
-	if status == 0 {
-		status = statusOf(r, e)
-	}
+	status := refuse(w, r, log, he, messageID)
 	rep := errorReply{Code: "ERROR", Message: messageOf(e), RequestId: "null", MessageId: messageID,
 		Reason: reasonOf(e), Field: e.Field}
 	if e.Code != "" {
@@ -297,6 +298,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *ht
 		rep.BizId = "null"
 	case "CallId":
 		rep.CallId = "null"
+	}
+	writeJSON(w, status, rep)
+}
+
+// refuse does what every error reply does, whatever its shape: it decides
+// the status (he's own, else its error's Kind's), sets the headers that go
+// with it (WWW-Authenticate, Retry-After), and logs the refusal. It
+// returns the status.
+func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError, messageID string) int {
+	e := he.err
+	status := he.status
+	if status == 0 {
+		status = statusOf(r, e)
 	}
 	if status == http.StatusUnauthorized && e.Reason == "missing_key" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="notify"`)
@@ -312,9 +326,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *ht
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	log.Log(r.Context(), level, "request refused", "route", r.Pattern, "status", status, "reason", rep.Reason,
+	log.Log(r.Context(), level, "request refused", "route", r.Pattern, "status", status, "reason", reasonOf(e),
 		"field", e.Field, "message_id", messageID, "err", e)
-	writeJSON(w, status, rep)
+	return status
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -33,36 +34,57 @@ const (
 
 // idempotent serves a request that carries an Idempotency-Key.
 func (e *endpoint) idempotent(w http.ResponseWriter, r *http.Request, body []byte, key string, st notify.IdempotencyStore) {
-	if len(key) > MaxIdempotencyKeyLen || !printableASCII(key) {
-		writeError(w, r, e.log, requestError(http.StatusBadRequest, "Idempotency-Key", "invalid_idempotency_key",
-			"must be 1 to 255 printable ASCII characters"), e.idField, "")
+	serveIdempotent(w, r, idempotentCall{st: st, group: probeGroup(body), key: key, body: body, log: e.log, keep: keep,
+		fail:  func(w http.ResponseWriter, he *httpError) { writeError(w, r, e.log, he, e.idField, "") },
+		serve: func(w http.ResponseWriter) { e.serve(w, r, body) }})
+}
+
+// idempotentCall is a request with an Idempotency-Key of group, and how its
+// route answers: serve handles it, fail writes an error reply in the
+// route's shape, keep says whether a reply is one to give again to a retry.
+type idempotentCall struct {
+	st    notify.IdempotencyStore
+	group string
+	key   string
+	body  []byte
+	log   *slog.Logger
+	serve func(w http.ResponseWriter)
+	fail  func(w http.ResponseWriter, he *httpError)
+	keep  func(status int, reply []byte) bool
+}
+
+// serveIdempotent serves c: the first request with its key is served and
+// its reply kept or the key freed; a retry gets the kept reply.
+func serveIdempotent(w http.ResponseWriter, r *http.Request, c idempotentCall) {
+	if len(c.key) > MaxIdempotencyKeyLen || !printableASCII(c.key) {
+		c.fail(w, requestError(http.StatusBadRequest, "Idempotency-Key", "invalid_idempotency_key",
+			"must be 1 to 255 printable ASCII characters"))
 		return
 	}
-	group := probeGroup(body)
 	now := time.Now()
 	lease := now.Add(idempotencyLease)
 	if d, ok := r.Context().Deadline(); ok {
 		lease = d
 	}
-	sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
-	k := notify.Idempotency{GroupID: group, Key: key, Hash: hex.EncodeToString(sum[:]), CreatedAt: now,
+	sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(c.body)))
+	k := notify.Idempotency{GroupID: c.group, Key: c.key, Hash: hex.EncodeToString(sum[:]), CreatedAt: now,
 		ExpiresAt: now.Add(IdempotencyTTL), LeaseUntil: lease}
-	held, err := st.ClaimIdempotency(r.Context(), k)
+	held, err := c.st.ClaimIdempotency(r.Context(), k)
 	switch {
 	case err != nil:
-		writeError(w, r, e.log, &httpError{err: &notify.Error{Op: "idempotency.claim", Kind: notify.Unavailable,
-			Reason: "store_unavailable", Err: err}}, e.idField, "")
+		c.fail(w, &httpError{err: &notify.Error{Op: "idempotency.claim", Kind: notify.Unavailable,
+			Reason: "store_unavailable", Err: err}})
 		return
 	case held != nil && held.Hash != k.Hash:
-		writeError(w, r, e.log, &httpError{status: http.StatusUnprocessableEntity, err: &notify.Error{Op: "idempotency",
+		c.fail(w, &httpError{status: http.StatusUnprocessableEntity, err: &notify.Error{Op: "idempotency",
 			Kind: notify.Invalid, Field: "Idempotency-Key", Reason: "idempotency_key_reused",
-			Err: errors.New("was first used with another request; use a new key for a new request")}}, e.idField, "")
+			Err: errors.New("was first used with another request; use a new key for a new request")}})
 		return
 	case held != nil && held.Status == 0:
 		w.Header().Set("Retry-After", "1")
-		writeError(w, r, e.log, &httpError{err: &notify.Error{Op: "idempotency", Kind: notify.Conflict,
+		c.fail(w, &httpError{err: &notify.Error{Op: "idempotency", Kind: notify.Conflict,
 			Field: "Idempotency-Key", Reason: "idempotency_in_flight",
-			Err: errors.New("the first request with this key is still being handled; retry shortly")}}, e.idField, "")
+			Err: errors.New("the first request with this key is still being handled; retry shortly")}})
 		return
 	case held != nil:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -72,17 +94,17 @@ func (e *endpoint) idempotent(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	rec := &recorder{ResponseWriter: w}
-	e.serve(rec, r, body)
+	c.serve(rec)
 	// Keep or free the key whatever became of the caller's context.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
-	if keep(rec.status, rec.body.Bytes()) {
-		err = st.CompleteIdempotency(ctx, group, key, rec.status, rec.body.Bytes())
+	if c.keep(rec.status, rec.body.Bytes()) {
+		err = c.st.CompleteIdempotency(ctx, c.group, c.key, rec.status, rec.body.Bytes())
 	} else {
-		err = st.ReleaseIdempotency(ctx, group, key)
+		err = c.st.ReleaseIdempotency(ctx, c.group, c.key)
 	}
 	if err != nil {
-		e.log.ErrorContext(r.Context(), "record the reply of an idempotent request", "status", rec.status, "err", err)
+		c.log.ErrorContext(r.Context(), "record the reply of an idempotent request", "status", rec.status, "err", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -77,7 +78,12 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),
 		providerIDField: "BizId", recipientField: "PhoneNumber"})
 	codeRoutes(mux, svc, logOrDiscard(log))
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /sms, GET /sms/status, POST /sms/code/send, POST /sms/code/verify"))
+	routes := "POST /sms, GET /sms/status, POST /sms/code/send, POST /sms/code/verify"
+	if svc.SaaSEnabled() {
+		saasRoutes(mux, svc, logOrDiscard(log))
+		routes += ", " + strings.Join(SaaSRoutes, ", ")
+	}
+	mux.HandleFunc("/", notFound(logOrDiscard(log), routes))
 	return mux
 }
 

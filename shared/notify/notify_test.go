@@ -155,7 +155,7 @@ func TestValidateSMS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := ok
 			tt.mod(&r)
-			tm, err := r.validate()
+			tm, err := r.validate(sendFields)
 			if tt.reason == "" {
 				if err != nil {
 					t.Fatalf("validate: %v", err)

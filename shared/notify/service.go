@@ -55,8 +55,11 @@ type Deps struct {
 	Codes      CodeStore
 	CodeKeys   *CodeKeyring
 	CodePolicy CodePolicy
-	Log        *slog.Logger
-	Now        func() time.Time
+	// SaaS keeps the stations of the group with the SaaS platform; nil
+	// turns the SaaS routes off.
+	SaaS SaaSStore
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -141,10 +144,18 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	quotas := s.quotas(p.limits, m.Recipients)
 	refused, wait, together, err := s.record(ctx, m, now, quotas)
 	if err != nil {
-		if KindOf(err) == Conflict {
-			// Another delivery of the same queue message is being sent
-			// right now; the queue tries again later and finds its record.
+		switch k := KindOf(err); {
+		case k == Conflict:
+			// Another delivery of the same queue message (or another start
+			// of the same task) is being sent right now; the queue tries
+			// again later and finds its record.
 			return Sent{}, &Error{Op: op, Kind: Conflict, Reason: "in_flight", Err: err}
+		case k == Insufficient && m.Spend != nil:
+			// The station cannot pay for it: nothing was written.
+			err = &Error{Op: op, Kind: Insufficient, Reason: "balance_too_low", Err: fmt.Errorf(
+				"the station's balance is too low: the send costs %d units; nothing was sent", m.Spend.Units)}
+			s.recordRefused(ctx, m, err)
+			return Sent{MessageID: m.ID}, err
 		}
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
 		err = &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
@@ -247,10 +258,16 @@ func (s *Service) refuse(ctx context.Context, m *Message, err error) {
 }
 
 // recordRefused records m, which was refused before it was recorded, as
-// failed for err.
+// failed for err. A message paid for by a station spends nothing, but its
+// record still links its task.
 func (s *Service) recordRefused(ctx context.Context, m *Message, err error) {
 	e := AsError(err)
 	m.Status, m.ErrorCode, m.ErrorText = Failed, e.Reason, e.Error()
+	if m.Spend != nil {
+		sp := *m.Spend
+		sp.Units = 0
+		m.Spend = &sp
+	}
 	if cerr := s.d.Store.CreateMessage(ctx, m); cerr != nil {
 		s.d.Log.ErrorContext(ctx, "record a refused message", "message_id", m.ID, "reason", m.ErrorCode, "err", cerr)
 	}
@@ -278,12 +295,14 @@ func via(provider string, f func(context.Context) (Receipt, error)) func(context
 	}
 }
 
-// replay answers a queue message delivered again with what became of its
-// first delivery, without sending anything.
+// replay answers a queue message delivered again (or a task started
+// again) with what became of its first delivery, without sending anything.
 func (s *Service) replay(ctx context.Context, prev *Message) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
-	switch prev.Status {
-	case Submitted, Delivered:
+	switch {
+	case prev.Status == Submitted, prev.Status == Delivered, prev.Status == Failed && prev.ProviderID != "":
+		// A provider took it (a failed one with a provider id failed in
+		// delivery).
 		log.InfoContext(ctx, "queue message delivered again; already sent, not sent again")
 		return Sent{MessageID: prev.ID, Provider: prev.Provider, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil

@@ -35,48 +35,88 @@ func (s *Service) SendSMS(ctx context.Context, r SMSRequest) (Sent, error) {
 }
 
 // sendOptions are how a send the gateway makes itself (a verification
-// code) differs: its message id is chosen before, and its record keeps
-// Params in place of the template variables, which hold a secret.
+// code, a station's task) differs: its message id is chosen before, its
+// record keeps params in place of the template variables, which hold a
+// secret, and it is paid for with a station's units (spend; Units is set
+// here, one per recipient).
 type sendOptions struct {
 	id      string
 	params  string
 	prepare func(context.Context) error // run before sending, once the limits let it through
+	spend   *Spend
+}
+
+// smsFields name the fields of an SMS request in errors, as its caller
+// spells them.
+type smsFields struct {
+	phones, sign, template, params string
+}
+
+// sendFields are the field names of POST /sms.
+var sendFields = smsFields{phones: "PhoneNumbers", sign: "SignName", template: "TemplateCode", params: "TemplateParam"}
+
+// checkedSMS is an SMS request that may be sent: its group, the message,
+// its registry template (nil when none) with the values in the template's
+// order, and the providers that can send it.
+type checkedSMS struct {
+	group    *Group
+	tm       TextMessage
+	template *Template
+	values   []string
+	routes   []Route
+}
+
+// checkSMS authorizes and validates r, naming its fields as f says.
+func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
+	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
+		Template: r.TemplateCode, TemplateField: f.template})
+	if err != nil {
+		if e := AsError(err); e.Field == sendFields.sign {
+			e.Field = f.sign
+		}
+		return checkedSMS{}, err
+	}
+	c := checkedSMS{group: g}
+	if c.tm, err = r.validate(f); err != nil {
+		return c, err
+	}
+	c.template = s.d.Templates.Lookup(c.tm.TemplateCode)
+	if c.template != nil {
+		if c.values, err = c.template.values(r.Params, f.params); err != nil {
+			return c, err
+		}
+	}
+	c.routes = s.routes(g, c.template)
+	if len(c.routes) == 0 {
+		return c, Invalidf(f.template, "no_provider", "no configured provider has template %q", truncate(c.tm.TemplateCode, 64))
+	}
+	return c, nil
 }
 
 func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sent, error) {
-	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
-		Template: r.TemplateCode, TemplateField: "TemplateCode"})
+	c, err := s.checkSMS(r, sendFields)
 	if err != nil {
 		return Sent{}, err
 	}
-	tm, err := r.validate()
-	if err != nil {
-		return Sent{}, err
-	}
-	t := s.d.Templates.Lookup(tm.TemplateCode)
-	var values []string
-	if t != nil {
-		if values, err = t.values(r.Params, "TemplateParam"); err != nil {
-			return Sent{}, err
-		}
-	}
-	routes := s.routes(g, t)
-	if len(routes) == 0 {
-		return Sent{}, Invalidf("TemplateCode", "no_provider", "no configured provider has template %q", truncate(tm.TemplateCode, 64))
-	}
+	tm := c.tm
 	m := &Message{ID: o.id, GroupID: r.GroupID, Channel: SMS, Recipients: tm.PhoneNumbers, SignName: tm.SignName,
 		Template: tm.TemplateCode, Params: tm.Params, OutID: tm.OutID}
 	if o.params != "" {
 		m.Params = o.params
 	}
-	kind := limitKind(t, r.Params)
+	if o.spend != nil {
+		sp := *o.spend
+		sp.Units = int64(len(tm.PhoneNumbers))
+		m.Spend = &sp
+	}
+	kind := limitKind(c.template, r.Params)
 	return s.send(ctx, m, plan{
-		provider: routes[0].Name,
-		limits:   &limited{group: g, kind: kind, template: tm.TemplateCode},
+		provider: c.routes[0].Name,
+		limits:   &limited{group: c.group, kind: kind, template: tm.TemplateCode},
 		prepare:  o.prepare,
 		deliver: func(ctx context.Context) (Receipt, string, error) {
 			tm.ID = m.ID
-			rc, provider, err := s.deliverSMS(ctx, m, routes, tm, t, values)
+			rc, provider, err := s.deliverSMS(ctx, m, c.routes, tm, c.template, c.values)
 			if err == nil {
 				s.recordRecipients(ctx, m, provider, rc)
 			}
@@ -113,25 +153,25 @@ func (s *Service) recordRecipients(ctx context.Context, m *Message, provider str
 	}
 }
 
-func (r *SMSRequest) validate() (TextMessage, error) {
+func (r *SMSRequest) validate(f smsFields) (TextMessage, error) {
 	tm := TextMessage{SignName: strings.TrimSpace(r.SignName), TemplateCode: strings.TrimSpace(r.TemplateCode), OutID: r.OutID}
 	var err error
-	if tm.PhoneNumbers, err = NormalizePhones(r.PhoneNumbers, "PhoneNumbers", MaxPhoneNumbers); err != nil {
+	if tm.PhoneNumbers, err = NormalizePhones(r.PhoneNumbers, f.phones, MaxPhoneNumbers); err != nil {
 		return tm, err
 	}
 	if tm.SignName == "" {
-		return tm, Invalidf("SignName", "missing_field", "is required")
+		return tm, Invalidf(f.sign, "missing_field", "is required")
 	}
 	if !utf8.ValidString(tm.SignName) || hasControl(tm.SignName) || len([]rune(tm.SignName)) > 64 {
-		return tm, Invalidf("SignName", "invalid_field", "must be at most 64 printable characters")
+		return tm, Invalidf(f.sign, "invalid_field", "must be at most 64 printable characters")
 	}
-	if err := checkCode("TemplateCode", tm.TemplateCode); err != nil {
+	if err := checkCode(f.template, tm.TemplateCode); err != nil {
 		return tm, err
 	}
 	if len(tm.OutID) > MaxOutIDLen || hasControl(tm.OutID) {
 		return tm, Invalidf("OutId", "invalid_field", "must be at most %d printable bytes", MaxOutIDLen)
 	}
-	if tm.Params, err = encodeParams(r.Params, "TemplateParam"); err != nil {
+	if tm.Params, err = encodeParams(r.Params, f.params); err != nil {
 		return tm, err
 	}
 	return tm, nil

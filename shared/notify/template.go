@@ -112,14 +112,16 @@ func (v Variable) describe() string {
 	return "printable text, not empty"
 }
 
-// kind returns what a send of template code with params counts as: the
-// registry's kind, else a verification code when its only variable is
-// "code" (seed 000's bare TemplateParam), else a notification.
+// limitKind returns what a send of template t with params counts as: the
+// registry's kind, else a verification code when its variables include
+// "code" (seed 000's bare TemplateParam is one), else a notification. A
+// caller cannot turn a code into a notification, with its looser limits,
+// by adding a variable.
 func limitKind(t *Template, params map[string]string) LimitKind {
 	if t != nil && t.Kind != "" {
 		return t.Kind
 	}
-	if _, ok := params["code"]; ok && len(params) == 1 {
+	if _, ok := params["code"]; ok {
 		return VerificationSMS
 	}
 	return NotificationSMS

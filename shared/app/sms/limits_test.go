@@ -39,6 +39,20 @@ func (g *routed) post(t *testing.T, body string) (int, routedReply, int) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Run("a code with another variable is still a code", func(t *testing.T) {
+		// Without a registry entry: an extra variable must not make a
+		// verification code a notification, with its looser limit.
+		g := limited(t, "")
+		apptest.AwayFromMinuteEnd()
+		padded := strings.NewReplacer(`"TemplateParam":"654321"`, `"TemplateParam":{"code":"654321","pad":"1"}`,
+			"SMS_184105379", "SMS_0001").Replace(routeBody)
+		if status, rep, _ := g.post(t, padded); status != 200 {
+			t.Fatalf("first: %d %+v", status, rep)
+		}
+		if status, rep, _ := g.post(t, padded); status != 429 || rep.Reason != "rate_limited" {
+			t.Errorf("second within the minute: %d %+v; want 429 rate_limited, as a code", status, rep)
+		}
+	})
 	t.Run("aliyun's default: one code a minute per number", func(t *testing.T) {
 		g := limited(t, "")
 		apptest.AwayFromMinuteEnd()
