@@ -575,37 +575,46 @@ func TestSaaSPaging(t *testing.T) {
 // task added before with POST /sms of the same message (seed 000's code
 // to one number, over the same limits, to the same fake Dysmsapi), served
 // in-process: the start's own cost is the task's lookup and the balance
-// spent in the record's transaction (target: at most 1.2x).
+// spent in the record's transaction. x-sms is the start's time over the
+// send's (README has the figures, and why the target of 1.2x is not
+// met).
 func BenchmarkSaaSStart(b *testing.B) {
-	const groups = `[{"id":"gm","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}},
+	const groups = `[{"id":"gm","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0},"daily_cap":1000000},
 	 "saas":{"combos":[{"id":4,"name":"自定义套餐包","price":"0.00","sms_nums":0,"unit":"条","unit_price":10}],
 	         "business_types":{"2":{"template":"SMS_184105379","params":{"code":"verify_code"}}}}}]`
 	for _, store := range []string{"sqlite", "postgres"} {
 		b.Run(store, func(b *testing.B) {
-			db := "sqlite:" + filepath.Join(b.TempDir(), "notify.db")
-			if store == "postgres" {
-				db = pg.Database(b)
-			}
-			srv, _, _ := localServerWith(b, db, map[string]string{"NOTIFY_GROUPS": groups})
-			h := srv.Config.Handler
-			serve := func(path, body string) []byte {
-				r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
-				r.Header.Set("Content-Type", "application/json")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, r)
-				if w.Code != 200 {
-					b.Fatalf("%s: reply %d %s", path, w.Code, w.Body)
+			// serve serves one request on a server whose store is new at
+			// each run, so that every run starts on an empty database.
+			serve := func(b *testing.B) func(path, body string) []byte {
+				db := "sqlite:" + filepath.Join(b.TempDir(), "notify.db")
+				if store == "postgres" {
+					db = pg.Database(b)
 				}
-				return w.Body.Bytes()
+				srv, _, _ := localServerWith(b, db, map[string]string{"NOTIFY_GROUPS": groups})
+				return func(path, body string) []byte {
+					r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+					r.Header.Set("Content-Type", "application/json")
+					w := httptest.NewRecorder()
+					srv.Config.Handler.ServeHTTP(w, r)
+					if w.Code != 200 {
+						b.Fatalf("%s: reply %d %s", path, w.Code, w.Body)
+					}
+					return w.Body.Bytes()
+				}
 			}
+			var smsPerOp float64 // ns a POST /sms took in the last run of "sms"
 			b.Run("sms", func(b *testing.B) {
+				serve := serve(b)
 				const body = `{"GroupID":"gm","PhoneNumbers":18683441008,"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`
 				b.ReportAllocs()
 				for b.Loop() {
 					serve("/sms", body)
 				}
+				smsPerOp = float64(b.Elapsed()) / float64(b.N)
 			})
 			b.Run("start", func(b *testing.B) {
+				serve := serve(b)
 				serve("/sms/recharge_record/create", fmt.Sprintf(`{"combo_id":4,"station_id":"T7442","recharge_nums":%d,
 					"recharge_money":"0.00","operator_name":"bench"}`, b.N))
 				starts := make([]string, b.N)
@@ -626,6 +635,9 @@ func BenchmarkSaaSStart(b *testing.B) {
 				b.ResetTimer()
 				for i := range b.N {
 					serve("/sms/send/start", starts[i])
+				}
+				if smsPerOp > 0 {
+					b.ReportMetric(float64(b.Elapsed())/float64(b.N)/smsPerOp, "x-sms")
 				}
 			})
 		})
