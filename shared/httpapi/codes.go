@@ -30,16 +30,17 @@ type codeVerifyBody struct {
 // codeSentReply is the reply to a code sent: as POST /sms's (or /tts's,
 // CallId for BizId), with how long the code is accepted. Never the code.
 type codeSentReply struct {
-	Code      string
-	Message   string
-	RequestId string
-	BizId     string `json:",omitempty"`
-	CallId    string `json:",omitempty"`
-	MessageId string
-	Provider  string `json:",omitempty"`
-	ExpiresIn int    // seconds
-	Sandbox   bool   `json:",omitempty"`
-	Warning   string `json:",omitempty"`
+	Code         string
+	Message      string
+	RequestId    string
+	BizId        string `json:",omitempty"`
+	CallId       string `json:",omitempty"`
+	MessageId    string
+	Provider     string `json:",omitempty"`
+	ProviderCode string `json:",omitempty"`
+	ExpiresIn    int    // seconds
+	Sandbox      bool   `json:",omitempty"`
+	Warning      string `json:",omitempty"`
 }
 
 // codeCheckReply is the reply to a verify.
@@ -96,8 +97,9 @@ func codeRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
 			return svc.SendCode(r.Context(), req)
 		},
 		reply: func(s notify.Sent) any {
-			rep := codeSentReply{Code: s.Code, Message: s.Message, RequestId: s.RequestID, MessageId: s.MessageID,
-				Provider: s.Provider, ExpiresIn: int(svc.CodeTTL().Seconds()), Sandbox: s.Sandbox, Warning: warning(s)}
+			code, providerCode, requestID := successOf(s)
+			rep := codeSentReply{Code: code, Message: s.Message, RequestId: requestID, MessageId: s.MessageID,
+				Provider: s.Provider, ProviderCode: providerCode, ExpiresIn: int(svc.CodeTTL().Seconds()), Sandbox: s.Sandbox, Warning: warning(s)}
 			if s.Channel == notify.Voice {
 				rep.CallId = s.ProviderID
 			} else {

@@ -22,16 +22,34 @@ type smsBody struct {
 }
 
 // smsReply is seed 000's success reply: Aliyun's own values, plus our
-// MessageId, and Sandbox when nothing left the machine.
+// MessageId, and Sandbox when nothing left the machine. Code is "OK"
+// whichever provider took the message; ProviderCode is that provider's own
+// success code when it has another ("Ok" at Tencent, "000000" at Cloopen).
 type smsReply struct {
-	Code      string
-	Message   string
-	RequestId string
-	BizId     string
-	MessageId string
-	Provider  string `json:",omitempty"` // the provider that took the message
-	Sandbox   bool   `json:",omitempty"`
-	Warning   string `json:",omitempty"`
+	Code         string
+	Message      string
+	RequestId    string
+	BizId        string
+	MessageId    string
+	Provider     string `json:",omitempty"` // the provider that took the message
+	ProviderCode string `json:",omitempty"`
+	Sandbox      bool   `json:",omitempty"`
+	Warning      string `json:",omitempty"`
+}
+
+// successOf is the Code, ProviderCode and RequestId of the reply to a
+// send that s answers: seed 000's callers test Code == "OK", so every
+// provider's success says so; a provider without request ids (Cloopen)
+// leaves ours, the MessageId, in RequestId.
+func successOf(s notify.Sent) (code, providerCode, requestID string) {
+	if s.Code != "OK" {
+		providerCode = s.Code
+	}
+	requestID = s.RequestID
+	if requestID == "" {
+		requestID = s.MessageID
+	}
+	return "OK", providerCode, requestID
 }
 
 // DecodeSMS turns a POST /sms body into an SMSRequest (credentials aside).
@@ -71,8 +89,10 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 			return svc.SendSMS(r.Context(), req)
 		},
 		reply: func(s notify.Sent) any {
-			return smsReply{Code: s.Code, Message: s.Message, RequestId: s.RequestID, BizId: s.ProviderID,
-				MessageId: s.MessageID, Provider: s.Provider, Sandbox: s.Sandbox, Warning: warning(s)}
+			code, providerCode, requestID := successOf(s)
+			return smsReply{Code: code, Message: s.Message, RequestId: requestID, BizId: s.ProviderID,
+				MessageId: s.MessageID, Provider: s.Provider, ProviderCode: providerCode, Sandbox: s.Sandbox,
+				Warning: warning(s)}
 		},
 	})
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),

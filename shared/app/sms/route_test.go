@@ -64,7 +64,7 @@ func newRouted(t testing.TB, env map[string]string) *routed {
 }
 
 type routedReply struct {
-	Code, Message, BizId, MessageId, Provider, Reason, Field string
+	Code, Message, RequestId, BizId, MessageId, Provider, ProviderCode, Reason, Field string
 }
 
 func (g *routed) send(t *testing.T, body string, timeout time.Duration) (int, routedReply) {
@@ -167,6 +167,14 @@ func TestFailoverMatrix(t *testing.T) {
 			}
 			if status == 200 && rep.Provider != tc.provider {
 				t.Errorf("reply Provider %q, want %q", rep.Provider, tc.provider)
+			}
+			// Seed 000's callers test Code == "OK": whichever provider
+			// took it, a sent message says so, and the provider's own
+			// code goes in ProviderCode.
+			if wantCode := map[string]string{tcName: "Ok", clName: "000000"}[tc.provider]; status == 200 &&
+				(rep.Code != "OK" || rep.ProviderCode != wantCode || rep.RequestId == "") {
+				t.Errorf("reply Code %q, ProviderCode %q, RequestId %q; want OK, %q and a request id", rep.Code,
+					rep.ProviderCode, rep.RequestId, wantCode)
 			}
 		})
 	}
