@@ -249,6 +249,37 @@ func TestTemplateRegistry(t *testing.T) {
 	})
 }
 
+// TestInternationalForms sends a Hong Kong number in the two forms callers
+// write it, "00" + country code (as Aliyun's own documents do) and E.164,
+// to each provider that takes international numbers: Aliyun is sent the
+// "00" form, Tencent E.164, whichever form the caller used.
+func TestInternationalForms(t *testing.T) {
+	const numbers = `"0085200000000,+85261234567"`
+	for _, tc := range []struct {
+		provider string
+		sent     func(g *routed) []string
+		want     []string
+	}{
+		{aliyunName, func(g *routed) []string { return g.ali.Sends()[0].PhoneNumbers },
+			[]string{"0085200000000", "0085261234567"}},
+		{tcName, func(g *routed) []string { return g.tc.Sends()[0].PhoneNumbers },
+			[]string{"+85200000000", "+85261234567"}},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			groups := `[{"id":"shop","channels":["sms"],"providers":["` + tc.provider + `"]}]`
+			g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+			body := strings.NewReplacer(`"13800138000"`, numbers, `"TemplateParam":"654321"`, `"TemplateParam":{"code":"654321"}`).
+				Replace(routeBodyByName)
+			if status, rep := g.send(t, body, routeTimeout); status != 200 || rep.Provider != tc.provider {
+				t.Fatalf("reply %d %+v; want it sent by %s", status, rep, tc.provider)
+			}
+			if got := tc.sent(g); !slices.Equal(got, tc.want) {
+				t.Errorf("%s was sent %q; want %q", tc.provider, got, tc.want)
+			}
+		})
+	}
+}
+
 // TestProviderOrder checks the order of providers a group and a template
 // set, and that a provider without the template is skipped.
 func TestProviderOrder(t *testing.T) {
