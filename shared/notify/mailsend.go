@@ -44,7 +44,7 @@ func (s *Service) SendMail(ctx context.Context, r MailRequest) (Sent, error) {
 		e.From = s.d.MailFrom
 	}
 	summary, _ := json.Marshal(map[string]any{"subject": e.Subject, "attachments": len(e.Attachments)})
-	m := &Message{GroupID: r.GroupID, Channel: Mail, Recipients: slices.Concat(e.To, e.Cc, e.Bcc), Params: string(summary)}
+	m := &Message{GroupID: r.GroupID, Channel: Mail, Recipients: mailboxes(e), Params: string(summary)}
 	return s.send(ctx, m, plan{provider: s.d.MailProvider, deliver: via(s.d.MailProvider, func(ctx context.Context) (Receipt, error) {
 		e.ID = m.ID
 		return s.d.Mail.SendMail(ctx, e)
@@ -61,13 +61,12 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 	if n := len(r.To) + len(r.Cc) + len(r.Bcc); n > MaxMailRecipients {
 		return e, Invalidf("to", "too_many", "to, cc and bcc hold %d addresses; at most %d", n, MaxMailRecipients)
 	}
-	seen := map[string]bool{}
 	for _, l := range []struct {
 		field string
 		in    []string
 		out   *[]string
 	}{{"to", r.To, &e.To}, {"cc", r.Cc, &e.Cc}, {"bcc", r.Bcc, &e.Bcc}} {
-		if *l.out, err = checkRecipients(l.field, l.in, g.MailDomains, seen); err != nil {
+		if *l.out, err = checkRecipients(l.field, l.in, g.MailDomains); err != nil {
 			return e, err
 		}
 	}
@@ -99,9 +98,10 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 	return e, nil
 }
 
-// checkRecipients validates the addresses of one list, drops the ones an
-// earlier list already has, and keeps the group to its domains.
-func checkRecipients(field string, in, domains []string, seen map[string]bool) ([]string, error) {
+// checkRecipients validates the addresses of one list and keeps the group
+// to its domains. The list stays as the caller wrote it: it is what the
+// message's header shows (the provider sends each address once).
+func checkRecipients(field string, in, domains []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for i, a := range in {
 		at := fmt.Sprintf("%s[%d]", field, i)
@@ -113,14 +113,24 @@ func checkRecipients(field string, in, domains []string, seen map[string]bool) (
 			return nil, &Error{Op: "authorize", Kind: Forbidden, Field: at, Reason: "domain_not_allowed",
 				Err: fmt.Errorf("this group may not mail %s", addr[strings.LastIndexByte(addr, '@')+1:])}
 		}
-		key := strings.ToLower(addr)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// mailboxes are the addresses e goes to, each once, whatever lists and
+// case it appears in: the message's recipients, as its record keeps them.
+func mailboxes(e Email) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range slices.Concat(e.To, e.Cc, e.Bcc) {
+		addr, _ := CheckAddress(a) // checked by validate
+		if k := strings.ToLower(addr); !seen[k] {
+			seen[k] = true
+			out = append(out, addr)
+		}
+	}
+	return out
 }
 
 // domainAllowed reports whether addr is in one of domains or below one;

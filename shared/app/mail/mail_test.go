@@ -76,6 +76,12 @@ func TestSeedCallerMails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The headers show to and cc as the caller wrote them: only the
+	// envelope sends each address once.
+	if to, cc := msg.Header.Get("To"), msg.Header.Get("Cc"); !strings.Contains(to, "<song_xiaobing@icekredit.com>") ||
+		!strings.Contains(to, "<yan_hao@icekredit.com>") || !strings.Contains(cc, "<song_xiaobing@icekredit.com>") {
+		t.Errorf("To %q, Cc %q; want both to addresses, and the cc one", to, cc)
+	}
 	dec := new(mime.WordDecoder)
 	subj, _ := dec.DecodeHeader(msg.Header.Get("Subject"))
 	from, _ := dec.DecodeHeader(msg.Header.Get("From"))
