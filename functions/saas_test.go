@@ -99,6 +99,31 @@ func seedWorld(t *testing.T, db string) {
 	send(at("2019-05-24 10:17:04"), "18617140030", notify.Submitted)
 }
 
+// httpCall hands child c, behind emu, an HTTP API event of method, path,
+// rawQuery (as the client sent it), headers and body, and returns the
+// reply's status and JSON body.
+func httpCall(t *testing.T, c *child, emu *runtimeapi.Emulator, method, path, rawQuery string, headers map[string]string,
+	body string) (int, map[string]any) {
+	t.Helper()
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: method + " " + path, RawPath: path,
+		RawQueryString: rawQuery, Headers: headers, Body: body}
+	ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = method, path
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.invoke(emu, payload)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", method, path, err, c.out)
+	}
+	r := decodeHTTPReply(t, "v2", res)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatalf("%s %s: reply %d %s is not JSON", method, path, r.status, r.body)
+	}
+	return r.status, got
+}
+
 // saasCall is one example of the seed: a request of the sms function.
 type saasCall struct {
 	method, path string
@@ -127,21 +152,10 @@ func TestSeed004(t *testing.T) {
 
 	call := func(t *testing.T, sc saasCall) map[string]any {
 		t.Helper()
-		ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: sc.method + " " + sc.path, RawPath: sc.path,
-			RawQueryString: sc.query.Encode(), Headers: map[string]string{"content-type": "application/json"}, Body: sc.body}
-		ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = sc.method, sc.path
-		payload, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := c.invoke(emu, payload)
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", sc.method, sc.path, err, c.out)
-		}
-		r := decodeHTTPReply(t, "v2", res)
-		var got map[string]any
-		if err := json.Unmarshal([]byte(r.body), &got); err != nil || r.status != 200 {
-			t.Fatalf("%s %s: reply %d %s; want 200 and JSON", sc.method, sc.path, r.status, r.body)
+		status, got := httpCall(t, c, emu, sc.method, sc.path, sc.query.Encode(),
+			map[string]string{"content-type": "application/json"}, sc.body)
+		if status != 200 {
+			t.Fatalf("%s %s: reply %d %v; want 200", sc.method, sc.path, status, got)
 		}
 		return got
 	}

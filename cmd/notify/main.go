@@ -104,9 +104,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.S
 		if err != nil {
 			return fmt.Errorf("%s: %w", fn.name, err)
 		}
-		// Each function's handler serves its own routes below its name.
+		// Each function's handler serves its own routes below its name,
+		// and the sms function the Alidayu gateway's, below /gw/.
 		mux.Handle("/"+fn.name, h)
 		mux.Handle("/"+fn.name+"/", h)
+		if fn.name == "sms" {
+			mux.Handle("/gw/", h)
+		}
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
 	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", redact(cfg.DatabaseURL),

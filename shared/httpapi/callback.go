@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -21,8 +22,8 @@ import (
 // Routes are the routes each function serves, by function name: what
 // template.yaml and s.yaml must route to it.
 var Routes = map[string][]string{
-	"sms": append([]string{"POST /sms", "GET /sms/status", "POST /sms/code/send", "POST /sms/code/verify"},
-		SaaSRoutes...),
+	"sms": slices.Concat([]string{"POST /sms", "GET /sms/status", "POST /sms/code/send", "POST /sms/code/verify"},
+		AlidayuRoutes, SaaSRoutes),
 	"tts":      {"POST /tts", "GET /tts/status"},
 	"mail":     {"POST /mail", "GET /mail/status"},
 	"callback": CallbackRoutes,

@@ -71,7 +71,7 @@ func (sr *saasRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSaaSError(w, r, sr.log, &httpError{err: notify.AsError(err)})
 		return
 	}
-	p, body, he := readParams(w, r, MaxBodyBytes)
+	p, body, he := readParams(w, r, MaxBodyBytes, false)
 	if he != nil {
 		writeSaaSError(w, r, sr.log, he)
 		return

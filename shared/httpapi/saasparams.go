@@ -24,7 +24,9 @@ import (
 type params map[string]json.RawMessage
 
 // readParams reads the parameters of r, and its body, at most limit bytes.
-func readParams(w http.ResponseWriter, r *http.Request, limit int64) (params, []byte, *httpError) {
+// postQuery reads a POST's query string too, for routes whose callers put
+// parameters there (the Alidayu routes).
+func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery bool) (params, []byte, *httpError) {
 	p := params{}
 	body, he := readBody(w, r, limit)
 	if he != nil {
@@ -56,7 +58,7 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64) (params, []
 			}
 		}
 	}
-	if r.Method != http.MethodPost {
+	if r.Method != http.MethodPost || postQuery {
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
 			return nil, nil, requestError(http.StatusBadRequest, "", "invalid_query",

@@ -47,7 +47,7 @@ func TestReadParams(t *testing.T) {
 			if tc.contentType != "" {
 				r.Header.Set("Content-Type", tc.contentType)
 			}
-			p, _, he := readParams(httptest.NewRecorder(), r, MaxBodyBytes)
+			p, _, he := readParams(httptest.NewRecorder(), r, MaxBodyBytes, false)
 			if he != nil {
 				t.Fatalf("readParams: %v", he.err)
 			}
@@ -96,7 +96,7 @@ func TestReadParams(t *testing.T) {
 func TestMalformedQuery(t *testing.T) {
 	for _, q := range []string{"station_id=T7442;x=1", "station_id=%ZZ"} {
 		r := httptest.NewRequest("GET", "/sms/balance/get?"+q, nil)
-		if _, _, he := readParams(httptest.NewRecorder(), r, MaxBodyBytes); he == nil || he.err.Reason != "invalid_query" {
+		if _, _, he := readParams(httptest.NewRecorder(), r, MaxBodyBytes, false); he == nil || he.err.Reason != "invalid_query" {
 			t.Errorf("query %q: %v; want invalid_query", q, he)
 		}
 	}

@@ -91,6 +91,9 @@ func NewService(d Deps) *Service {
 	return &Service{d: d}
 }
 
+// Now returns the time on the service's clock.
+func (s *Service) Now() time.Time { return s.d.Now() }
+
 // Idempotency returns the store of Idempotency-Key replies, nil when there
 // is none.
 func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
