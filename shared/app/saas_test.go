@@ -222,7 +222,7 @@ func saasStations(t *testing.T, databaseURL string) {
 	if n := c.balance("T1"); n != 0 || len(fake.Sends()) != 3 {
 		t.Fatalf("balance %d and %d sends after a start without units; want 0 and 3", n, len(fake.Sends()))
 	}
-	if rs := c.records("T1"); rs[0].TaskID != broke || rs[0].Status != 2 || !strings.Contains(rs[0].Remark, "balance") {
+	if rs := c.records("T1"); rs[0].TaskID != broke || rs[0].Status != 2 || !strings.HasPrefix(rs[0].Remark, "the station's balance") {
 		t.Fatalf("newest record %+v; want the unpaid task failed, saying why", rs[0])
 	}
 
@@ -425,6 +425,7 @@ func TestSaaSBadInput(t *testing.T) {
 		{"not JSON", "POST", "/sms/send/start", `{"task_id":`, nil, 400, 40000, ""},
 		{"GET on a POST route", "GET", "/sms/send/start", "", nil, 405, 40500, ""},
 		{"no such route", "GET", "/sms/send/nope", "", nil, 404, 40400, ""},
+		{"a route's folder", "GET", "/sms/balance", "", nil, 404, 40400, ""},
 		{"a route with a slash after it", "GET", "/sms/balance/get/", "", url.Values{"station_id": {"T1"}}, 404, 40400, ""},
 		{"a POST's query string is not read", "POST", "/sms/recharge_record/create?station_id=T1&recharge_nums=500",
 			with(recharge, "station_id", ""), nil, 400, 40000, "station_id"},

@@ -137,15 +137,22 @@ func saasRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
 		"/sms/statistics_detail/get":   {http.MethodGet, a.stations},
 	} {
 		mux.Handle(path, &saasRoute{svc: svc, log: log, method: h.method, handle: h.handle})
-		// Other paths below the route's folder get the routes' own 404.
+		// Other paths below the route's folder, and the folder itself
+		// (which ServeMux would redirect), get the routes' own 404.
 		dir := path[:strings.LastIndexByte(path, '/')+1]
 		if !slices.Contains(folders, dir) {
 			folders = append(folders, dir)
-			mux.HandleFunc(dir, func(w http.ResponseWriter, r *http.Request) {
-				writeSaaSError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route",
-					Kind: notify.Invalid, Reason: "no_such_route", Err: errNoSaaSRoute}})
-			})
+			mux.HandleFunc(dir, saasNotFound(log))
+			mux.HandleFunc(strings.TrimSuffix(dir, "/"), saasNotFound(log))
 		}
+	}
+}
+
+// saasNotFound answers a path near the SaaS routes that is none of them.
+func saasNotFound(log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeSaaSError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route",
+			Kind: notify.Invalid, Reason: "no_such_route", Err: errNoSaaSRoute}})
 	}
 }
 
@@ -420,11 +427,21 @@ func (a saasAPI) sendRecords(ctx context.Context, key notify.Secret, p params) (
 			ReceivePhone: r.Phone, RestaurantID: r.RestaurantID, SendTime: notify.FormatBeijing(at),
 			Status: notify.SendState(r.Status)}
 		if r.Status == notify.Failed {
-			out[i].Remark = r.ErrorText
+			out[i].Remark = remark(r.ErrorText)
 		}
 		keys[i] = strconv.FormatInt(r.ID, 10)
 	}
 	return out, paginate(req.Page, keys, more), nil
+}
+
+// remark is why a send failed, as a station reads it: the record's error
+// text without the name of the step that failed ("sms.record: ",
+// "aliyunsms.SendSms: ").
+func remark(text string) string {
+	if step, rest, ok := strings.Cut(text, ": "); ok && step != "" && !strings.ContainsAny(step, " ，,") {
+		return rest
+	}
+	return text
 }
 
 func (a saasAPI) overview(ctx context.Context, key notify.Secret, _ params) (any, *pagination, error) {

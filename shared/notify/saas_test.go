@@ -18,8 +18,8 @@ func TestParseMoney(t *testing.T) {
 		{"21981.31", 2198131, true},
 		{"7", 700, true},
 		{"0", 0, true},
-		{"100000000000", 10_000_000_000_000, true},
-		{"100000000000.01", 0, false}, // over the bound
+		{"100000000", 10_000_000_000, true},
+		{"100000000.01", 0, false}, // over the bound
 		{"0.001", 0, false},
 		{"1.", 0, false},
 		{".5", 0, false},
@@ -156,5 +156,21 @@ func TestCheckDays(t *testing.T) {
 	}
 	if d := day("2019-05-24"); d.UTC().Format(time.RFC3339) != "2019-05-23T16:00:00Z" {
 		t.Errorf("2019-05-24 starts at %v; want midnight Beijing time", d.UTC())
+	}
+}
+
+// TestCheckText: station ids that look alike are alike: every character
+// that shows as nothing is refused.
+func TestCheckText(t *testing.T) {
+	for _, s := range []string{"T1", "T 1", "站点一", "T-1_a.b"} {
+		if err := checkText("station_id", s, true); err != nil {
+			t.Errorf("checkText(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"T1\u200b", "\u202eT1", "T1\u2066", "\ufeffT1", "T1\u00ad", "T1\u180e", "T1\u034f",
+		"T1\ufe0f", "T1\u3164", "T1\u115f", "T1\u2800", "T1\ufffd", "T1\x00", "T1\x7f", "T1\xff", "", "  "} {
+		if err := checkText("station_id", s, true); AsError(err).Field != "station_id" {
+			t.Errorf("checkText(%q) = %v; want a refusal naming station_id", s, err)
+		}
 	}
 }

@@ -47,9 +47,10 @@ func (s *SaaS) Combo(id int64) *Combo {
 	return nil
 }
 
-// maxFen bounds amounts of money: 10^13 fen is 100 billion yuan, far above
-// any recharge and far below where int64 sums overflow.
-const maxFen = 10_000_000_000_000
+// maxFen bounds an amount of money: 10^10 fen is 100 million yuan, far
+// above any one recharge, and so far below where the int64 sums of the
+// balances overflow (about 10^9 such recharges) that none ever will.
+const maxFen = 10_000_000_000
 
 // ParseMoney reads an amount of yuan with at most two decimal places
 // ("200", "0.3", "21981.31") as fen. field names it in the error.

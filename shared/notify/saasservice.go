@@ -212,8 +212,13 @@ func checkText(field, s string, required bool) error {
 	return nil
 }
 
+// invisible reports a character that shows as nothing: controls and
+// formats (zero-width spaces, direction marks), the ones Unicode says to
+// ignore when not supported (variation selectors, Hangul fillers, the
+// combining grapheme joiner), the blank braille pattern, and U+FFFD.
 func invisible(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Variation_Selector,
+		unicode.Other_Default_Ignorable_Code_Point) || r == '\u2800' || r == utf8.RuneError
 }
 
 // RechargeRequest is a decoded POST /sms/recharge_record/create.

@@ -272,7 +272,13 @@ func (s *Service) recordRefused(ctx context.Context, m *Message, err error) {
 		m.Spend = &sp
 	}
 	if cerr := s.d.Store.CreateMessage(ctx, m); cerr != nil {
-		s.d.Log.ErrorContext(ctx, "record a refused message", "message_id", m.ID, "reason", m.ErrorCode, "err", cerr)
+		level := slog.LevelError
+		if KindOf(cerr) == Conflict {
+			// Another start of its task, or delivery of its queue
+			// message, was recorded meanwhile: that record stands.
+			level = slog.LevelWarn
+		}
+		s.d.Log.Log(ctx, level, "record a refused message", "message_id", m.ID, "reason", m.ErrorCode, "err", cerr)
 	}
 }
 
