@@ -273,6 +273,14 @@ func TestAlidayuErrors(t *testing.T) {
 		{"a wrong secret", alidayuClient{t: t, base: c.base, key: "keyed", secret: "not-the-secret-0123"}, "sendSms", sendQuery(nil),
 			acs.Fault{}, 401, "wrong_key", false},
 		{"no X-Ca-Key", alidayuClient{t: t, base: c.base}, "sendSms", sendQuery(nil), acs.Fault{}, 401, "missing_key", false},
+		// The caller is checked before its parameters: a stranger learns
+		// nothing of them.
+		{"a wrong secret and a bad sms_type", alidayuClient{t: t, base: c.base, key: "keyed", secret: "not-the-secret-0123"},
+			"sendSms", sendQuery(func(q url.Values) { q.Set("sms_type", "bogus") }), acs.Fault{}, 401, "wrong_key", false},
+		{"an unknown group and bad paging", alidayuClient{t: t, base: c.base, key: "nobody", secret: "x"}, "querySmsDetail",
+			query(func(q url.Values) { q.Set("page_size", "0") }), acs.Fault{}, 401, "unknown_group", false},
+		{"a sign name that is not UTF-8", c, "sendSms", sendQuery(func(q url.Values) { q.Set("sms_free_sign_name", "\xff\xfe") }),
+			acs.Fault{}, 200, "99998", false},
 		{"an unknown group", alidayuClient{t: t, base: c.base, key: "nobody", secret: "x"}, "sendSms", sendQuery(nil),
 			acs.Fault{}, 401, "unknown_group", false},
 		{"the provider down", c, "sendSms", sendQuery(nil), acs.Unavailable().Times(3), 502, "provider_unavailable", true},
@@ -322,6 +330,14 @@ func TestAlidayuPost(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if status, rep := c.do(req); status != 200 || rep.TotalCount != 1 {
 		t.Errorf("a form POST query: %d %+v; want the one message", status, rep)
+	}
+	// A JSON body may hold sms_param as the object itself.
+	req, _ = http.NewRequest(http.MethodPost, c.base+"/gw/alidayu/sendSms", strings.NewReader(`{"rec_num":"13600001005",`+
+		`"sms_template_code":"SMS_1","sms_free_sign_name":"x","sms_type":"normal","sms_param":{"code":"1234","name":"O'Brien"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	if status, rep := c.do(req); status != 200 || rep.Code == nil || *rep.Code != "0" ||
+		fake.Sends()[1].TemplateParam != `{"code":"1234","name":"O'Brien"}` {
+		t.Errorf("a JSON body: %d %+v; want it sent with its variables", status, rep)
 	}
 	req, _ = http.NewRequest(http.MethodDelete, c.base+"/gw/alidayu/sendSms", nil)
 	if status, rep := c.do(req); status != 405 || rep.ErrorCode != "method_not_allowed" {

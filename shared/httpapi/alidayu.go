@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -63,6 +65,7 @@ type alidayuSystemError struct {
 
 // alidayuRoute serves one Alidayu route.
 type alidayuRoute struct {
+	svc    *notify.Service
 	log    *slog.Logger
 	handle func(ctx context.Context, c notify.Credentials, p params) (any, error)
 }
@@ -74,16 +77,21 @@ func (ar *alidayuRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Kind: notify.Invalid, Reason: "method_not_allowed", Err: errMethod(r.Method, "GET or POST")}})
 		return
 	}
-	p, _, he := readParams(w, r, MaxBodyBytes, true)
-	if he != nil {
-		writeAlidayuError(w, r, ar.log, he)
-		return
-	}
 	c := notify.Credentials{GroupID: strings.TrimSpace(r.Header.Get("X-Ca-Key")),
 		Key: notify.Secret(strings.TrimSpace(r.Header.Get("X-Ca-Secret")))}
 	if c.GroupID == "" {
 		writeAlidayuError(w, r, ar.log, &httpError{status: http.StatusUnauthorized, err: &notify.Error{Op: "authorize",
 			Kind: notify.Unauthenticated, Field: "X-Ca-Key", Reason: "missing_key", Err: errors.New("is required")}})
+		return
+	}
+	// The caller first: a stranger learns nothing of its parameters.
+	if err := ar.svc.Authorize(c, notify.SMS); err != nil {
+		writeAlidayuError(w, r, ar.log, &httpError{err: notify.AsError(err)})
+		return
+	}
+	p, _, he := readParams(w, r, MaxBodyBytes, true)
+	if he != nil {
+		writeAlidayuError(w, r, ar.log, he)
 		return
 	}
 	rep, err := ar.handle(r.Context(), c, p)
@@ -98,7 +106,7 @@ func (ar *alidayuRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // HTTP 200 and Alidayu's code, or a system error with its status.
 func writeAlidayuError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError) {
 	e := he.err
-	if code := alidayuCode(e); code != "" && he.status == 0 {
+	if code := alidayuCode(e); code != "" && (he.status == 0 || he.status == http.StatusBadRequest) {
 		log.InfoContext(r.Context(), "request refused", "route", r.Pattern, "status", http.StatusOK, "alidayu_code", code,
 			"reason", reasonOf(e), "field", e.Field, "err", e)
 		writeJSON(w, http.StatusOK, alidayuSent{Code: code, Msg: alidayuMessage(e)})
@@ -223,9 +231,14 @@ func DecodeAlidayuSend(p params) (notify.SMSRequest, error) {
 	}
 	if len(numbers) > alidayuMaxNumbers {
 		return r, &notify.Error{Op: "decode", Kind: notify.Invalid, Field: "PhoneNumbers", Reason: "too_many",
-			Err: errors.New("rec_num: at most 200 numbers")}
+			Err: fmt.Errorf("has %d numbers; at most %d", len(numbers), alidayuMaxNumbers)}
 	}
 	r.PhoneNumbers = numbers
+	if raw := bytes.TrimSpace(p["sms_param"]); len(raw) > 0 && raw[0] == '{' {
+		// A JSON body may hold the object itself.
+		r.Params, err = templateParams(raw, "sms_param")
+		return r, err
+	}
 	raw, err := p.str("sms_param")
 	if err != nil {
 		return r, err
@@ -247,8 +260,8 @@ func alidayuParams(s string) (map[string]string, error) {
 	if !strings.HasPrefix(s, "{") {
 		return nil, notify.Invalidf("sms_param", "invalid_field", "must be a JSON object such as {\"code\":\"1234\"}")
 	}
-	if !json.Valid([]byte(s)) && !strings.Contains(s, `"`) {
-		s = strings.ReplaceAll(s, "'", `"`)
+	if !json.Valid([]byte(s)) {
+		s = doubleQuoted(s)
 	}
 	raw, _ := json.Marshal(s) // the object, held in a JSON string, as templateParams takes it
 	out, err := templateParams(raw, "sms_param")
@@ -258,9 +271,36 @@ func alidayuParams(s string) (map[string]string, error) {
 	return out, nil
 }
 
+// doubleQuoted rewrites JSON written with single quotes as JSON: a quote
+// delimits a string (\' inside one is an apostrophe), and a double quote
+// inside one is escaped. Text that is not such JSON comes out as text that
+// is not JSON either.
+func doubleQuoted(s string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\\' && i+1 < len(s) && s[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case in && c == '\\' && i+1 < len(s):
+			b.WriteString(s[i : i+2])
+			i++
+		case c == '\'':
+			b.WriteByte('"')
+			in = !in
+		case in && c == '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // alidayuRoutes adds the Alidayu routes to mux.
 func alidayuRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
-	mux.Handle("/gw/alidayu/sendSms", &alidayuRoute{log: log,
+	mux.Handle("/gw/alidayu/sendSms", &alidayuRoute{svc: svc, log: log,
 		handle: func(ctx context.Context, c notify.Credentials, p params) (any, error) {
 			req, err := DecodeAlidayuSend(p)
 			if err != nil {
@@ -273,7 +313,7 @@ func alidayuRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
 			}
 			return alidayuSent{Code: "0", Model: sent.ProviderID, Success: true, Msg: "成功"}, nil
 		}})
-	mux.Handle("/gw/alidayu/querySmsDetail", &alidayuRoute{log: log,
+	mux.Handle("/gw/alidayu/querySmsDetail", &alidayuRoute{svc: svc, log: log,
 		handle: func(ctx context.Context, c notify.Credentials, p params) (any, error) {
 			req, err := decodeAlidayuQuery(p, svc.Now())
 			if err != nil {

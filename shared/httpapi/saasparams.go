@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -42,6 +43,9 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 			if err != nil {
 				return nil, nil, requestError(http.StatusBadRequest, "", "invalid_form", "the form body is malformed")
 			}
+			if he := checkUTF8(form); he != nil {
+				return nil, nil, he
+			}
 			p.addValues(form)
 		case mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
 			mt != "application/x-www-form-urlencoded":
@@ -49,6 +53,10 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 				Kind: notify.Invalid, Field: "Content-Type", Reason: "unsupported_media_type",
 				Err: errNotJSONOrForm}}
 		default:
+			if !utf8.Valid(t) {
+				// JSON would read the bad bytes as U+FFFD, silently.
+				return nil, nil, requestError(http.StatusBadRequest, "", "invalid_json", "the body is not valid UTF-8")
+			}
 			var obj map[string]json.RawMessage
 			if he := decodeObject(t, &obj); he != nil {
 				return nil, nil, he
@@ -64,9 +72,23 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 			return nil, nil, requestError(http.StatusBadRequest, "", "invalid_query",
 				"the query string is malformed: parameters are name=value pairs joined by &, values URL-encoded")
 		}
+		if he := checkUTF8(q); he != nil {
+			return nil, nil, he
+		}
 		p.addValues(q)
 	}
 	return p, body, nil
+}
+
+// checkUTF8 refuses a query or form whose names or values are not UTF-8:
+// kept as JSON, their bad bytes would read as U+FFFD, silently.
+func checkUTF8(vs url.Values) *httpError {
+	for k, v := range vs {
+		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(v, "")) {
+			return requestError(http.StatusBadRequest, strings.TrimSuffix(k, "[]"), "invalid_field", "is not valid UTF-8")
+		}
+	}
+	return nil
 }
 
 var errNotJSONOrForm = errors.New("must be application/json or application/x-www-form-urlencoded")

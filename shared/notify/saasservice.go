@@ -30,6 +30,13 @@ func (gs Groups) SaaSGroup() *Group {
 // platform and the store keeps stations.
 func (s *Service) SaaSEnabled() bool { return s.d.Groups.SaaSGroup() != nil && s.d.SaaS != nil }
 
+// Authorize checks that c names a group that may use channel ch, before
+// anything of a request is read.
+func (s *Service) Authorize(c Credentials, ch Channel) error {
+	_, err := s.d.Groups.Authorize(c, Request{Channel: ch})
+	return err
+}
+
 // AuthorizeSaaS checks that key lets its caller use the SaaS routes,
 // before anything of the request is read.
 func (s *Service) AuthorizeSaaS(key Secret) error {
