@@ -2,12 +2,11 @@ package functions_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/seed4ddb146e/notify/shared/fake/runtimeapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // TestSeed003 replays the Alidayu gateway's own samples, sendSms by curl,
@@ -19,13 +18,8 @@ func TestSeed003(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
-	bin := filepath.Join(binaries(t), "sms")
-	fake, aliyun := fakeAliyun(t)
-	db := database(t)
-	emu := runtimeapi.NewLambda()
-	t.Cleanup(emu.Close)
-	c := startChild(t, bin, env(emu, db, append(aliyun,
-		`NOTIFY_GROUPS=[{"id":"appKey","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`)...))
+	c, emu, fake := smsChild(t, database(t),
+		`[{"id":"appKey","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`)
 	headers := map[string]string{"x-ca-key": "appKey", "x-ca-secret": "appSecret"}
 	encoded := func(kv ...string) string {
 		q := url.Values{}
@@ -71,7 +65,7 @@ func TestSeed003(t *testing.T) {
 		if status != 200 || rep["code"] != "80001" || rep["success"] != false {
 			t.Errorf("the seed's date: %d %v; want 80001", status, rep)
 		}
-		today := time.Now().In(beijing).Format("20060102")
+		today := time.Now().In(notify.Beijing).Format("20060102")
 		status, rep = httpCall(t, c, emu, "GET", "/gw/alidayu/querySmsDetail", "rec_num=13000000000&query_date="+today+
 			"&current_page=1&page_size=10", headers, "")
 		values, _ := rep["values"].([]any)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/runtimeapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
@@ -27,9 +28,6 @@ const saasGroups = `[{"id":"gm","channels":["sms"],
          "business_types":{"0":{"template":"SMS_1001"},"1":{"template":"SMS_1002"},
                            "2":{"template":"SMS_184105379","params":{"code":"verify_code"}}},
          "provider_units":30398}}]`
-
-// beijing is the zone of the seed's times.
-var beijing = time.FixedZone("CST", 8*3600)
 
 // seedWorld writes, through the store's own contract, the station data the
 // seed's example replies were taken from: station T7442 bought 210 units
@@ -47,7 +45,7 @@ func seedWorld(t *testing.T, db string) {
 	}
 	defer st.Close()
 	at := func(s string) time.Time {
-		tm, err := time.ParseInLocation(time.DateTime, s, beijing)
+		tm, err := time.ParseInLocation(time.DateTime, s, notify.Beijing)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +122,19 @@ func httpCall(t *testing.T, c *child, emu *runtimeapi.Emulator, method, path, ra
 	return r.status, got
 }
 
+// smsChild starts the sms binary behind a Lambda Runtime API emulator,
+// recording to the database at db, with groups as NOTIFY_GROUPS and its
+// SMS sent to a fake Dysmsapi.
+func smsChild(t *testing.T, db, groups string) (*child, *runtimeapi.Emulator, *dysmsapi.Server) {
+	t.Helper()
+	fake, aliyun := fakeAliyun(t)
+	emu := runtimeapi.NewLambda()
+	t.Cleanup(emu.Close)
+	// The last NOTIFY_GROUPS wins.
+	c := startChild(t, filepath.Join(binaries(t), "sms"), env(emu, db, append(aliyun, "NOTIFY_GROUPS="+groups)...))
+	return c, emu, fake
+}
+
 // saasCall is one example of the seed: a request of the sms function.
 type saasCall struct {
 	method, path string
@@ -140,15 +151,9 @@ func TestSeed004(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
-	bin := filepath.Join(binaries(t), "sms")
-	fake, aliyun := fakeAliyun(t)
 	db := database(t)
 	seedWorld(t, db)
-	emu := runtimeapi.NewLambda()
-	t.Cleanup(emu.Close)
-	// The last NOTIFY_GROUPS wins.
-	vars := env(emu, db, append(aliyun, "NOTIFY_GROUPS="+saasGroups)...)
-	c := startChild(t, bin, vars)
+	c, emu, fake := smsChild(t, db, saasGroups)
 
 	call := func(t *testing.T, sc saasCall) map[string]any {
 		t.Helper()

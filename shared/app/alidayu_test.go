@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // alidayuGroups: "shop" sends codes to one number again and again;
@@ -172,7 +173,7 @@ func TestAlidayuSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+		today := time.Now().In(notify.Beijing).Format("20060102")
 		// As its Python and Java samples ask: one number, one day.
 		status, rep := c.get("/gw/alidayu/querySmsDetail", url.Values{"rec_num": {"13000000000"},
 			"query_date": {today}, "current_page": {"1"}, "page_size": {"10"}})
@@ -182,7 +183,7 @@ func TestAlidayuSamples(t *testing.T) {
 		newest, older := rep.Values[0], rep.Values[1]
 		if newest["sms_status"] != 3.0 || newest["result_code"] != "DELIVERED" || newest["sms_code"] != "SMS_4215006" ||
 			newest["rec_num"] != "13000000000" || newest["extend"] != "1234" || newest["sms_receiver_time"] != "2026-12-03 10:00:03" ||
-			!strings.HasPrefix(newest["sms_send_time"].(string), time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 ")) {
+			!strings.HasPrefix(newest["sms_send_time"].(string), time.Now().In(notify.Beijing).Format("2006-01-02 ")) {
 			t.Errorf("the delivered message: %v", newest)
 		}
 		if older["sms_status"] != 1.0 || older["sms_code"] != "SMS_100000" || older["sms_receiver_time"] != "" {
@@ -225,8 +226,8 @@ func TestAlidayuErrors(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("138%08d", i)
 	}
-	old := time.Now().AddDate(0, 0, -31).In(time.FixedZone("CST", 8*3600)).Format("20060102")
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	old := time.Now().AddDate(0, 0, -31).In(notify.Beijing).Format("20060102")
+	today := time.Now().In(notify.Beijing).Format("20060102")
 	query := func(edit func(url.Values)) url.Values {
 		q := url.Values{"rec_num": {"13000000000"}, "query_date": {today}, "current_page": {"1"}, "page_size": {"10"}}
 		edit(q)
@@ -324,7 +325,7 @@ func TestAlidayuPost(t *testing.T) {
 	if status != 200 || rep.Code == nil || *rep.Code != "0" || len(fake.Sends()) != 1 || fake.Sends()[0].BizID != rep.Model {
 		t.Fatalf("a form POST: %d %+v, sends %+v; want it sent", status, rep, fake.Sends())
 	}
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	today := time.Now().In(notify.Beijing).Format("20060102")
 	form := url.Values{"rec_num": {"18000000000"}, "query_date": {today}, "current_page": {"1"}, "page_size": {"10"}}
 	req, _ = http.NewRequest(http.MethodPost, c.base+"/gw/alidayu/querySmsDetail", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -356,9 +356,9 @@ func decodeAlidayuQuery(p params, now time.Time) (notify.StatusRequest, error) {
 	if r.SendDate, err = p.str("query_date"); err != nil {
 		return r, err
 	}
-	day, err := time.ParseInLocation("20060102", r.SendDate, beijing)
-	today := now.In(beijing)
-	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, beijing)
+	day, err := time.ParseInLocation("20060102", r.SendDate, notify.Beijing)
+	today := now.In(notify.Beijing)
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, notify.Beijing)
 	if err != nil || day.After(today) || day.Before(today.AddDate(0, 0, -alidayuQueryDays)) {
 		return r, notify.Invalidf("query_date", "invalid_field", "must be a day of the last %d days, as yyyyMMdd", alidayuQueryDays)
 	}
@@ -375,9 +375,6 @@ func decodeAlidayuQuery(p params, now time.Time) (notify.StatusRequest, error) {
 	}
 	return r, nil
 }
-
-// beijing is the zone of Alidayu's dates and times.
-var beijing = time.FixedZone("CST", 8*3600)
 
 // alidayuDetailsReply is querySmsDetail's reply.
 type alidayuDetailsReply struct {
@@ -419,7 +416,7 @@ func alidayuDetails(page notify.StatusPage, number string) alidayuDetailsReply {
 				continue
 			}
 			d := alidayuDetail{Extend: m.OutID, RecNum: strings.TrimPrefix(rs.Recipient, "+"), ResultCode: rs.Code,
-				SMSCode: m.Template, SendTime: m.CreatedAt.In(beijing).Format(time.DateTime), Status: alidayuWaiting}
+				SMSCode: m.Template, SendTime: notify.FormatBeijing(m.CreatedAt), Status: alidayuWaiting}
 			switch rs.Status {
 			case notify.Delivered:
 				d.Status = alidayuDelivered
@@ -427,7 +424,7 @@ func alidayuDetails(page notify.StatusPage, number string) alidayuDetailsReply {
 				d.Status = alidayuFailed
 			}
 			if !rs.At.IsZero() && rs.Status == notify.Delivered {
-				d.ReceiverTime = rs.At.In(beijing).Format(time.DateTime)
+				d.ReceiverTime = notify.FormatBeijing(rs.At)
 			}
 			rep.Values = append(rep.Values, d)
 		}

@@ -19,8 +19,8 @@ type Quota struct {
 // WindowStart returns the start of q's window that holds t.
 func (q Quota) WindowStart(t time.Time) time.Time {
 	if q.Window%(24*time.Hour) == 0 {
-		t = t.In(china)
-		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, china)
+		t = t.In(Beijing)
+		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Beijing)
 		return day.UTC()
 	}
 	return t.Truncate(q.Window).UTC()

@@ -469,7 +469,7 @@ func checkDays(from, to time.Time) error {
 // ParseDay reads a day as the SaaS routes write it, "2006-01-02", and
 // returns its start in Beijing time. field names it in the error.
 func ParseDay(field, s string) (time.Time, error) {
-	d, err := time.ParseInLocation(time.DateOnly, s, china)
+	d, err := time.ParseInLocation(time.DateOnly, s, Beijing)
 	if err != nil {
 		return time.Time{}, Invalidf(field, "invalid_field", "%q is not a date such as 2019-04-28", truncate(s, 32))
 	}
@@ -499,7 +499,7 @@ func (s *Service) DailyFigures(ctx context.Context, key Secret, station string, 
 	}
 	var days []DayFigures
 	index := map[string]int{}
-	for d := from.In(china); d.Before(end); d = d.AddDate(0, 0, 1) {
+	for d := from.In(Beijing); d.Before(end); d = d.AddDate(0, 0, 1) {
 		day := d.Format(time.DateOnly)
 		index[day] = len(days)
 		days = append(days, DayFigures{Day: day})
@@ -571,7 +571,7 @@ func (s *Service) StationFigures(ctx context.Context, key Secret, q StationQuery
 
 // FormatBeijing writes t as the SaaS routes show times: Beijing time,
 // "2006-01-02 15:04:05".
-func FormatBeijing(t time.Time) string { return t.In(china).Format(time.DateTime) }
+func FormatBeijing(t time.Time) string { return t.In(Beijing).Format(time.DateTime) }
 
 // SaaSGroupID returns the id of the group with the SaaS platform, "" when
 // none has it: Idempotency-Keys of the SaaS routes are scoped to it.

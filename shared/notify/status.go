@@ -83,8 +83,9 @@ type StatusPage struct {
 	Messages              []MessageStatus
 }
 
-// china is the zone SendDate is read in.
-var china = time.FixedZone("CST", 8*3600)
+// Beijing is China's time zone (UTC+8, no summer time): the zone of the
+// days that limits, SendDate and the SaaS routes count in.
+var Beijing = time.FixedZone("CST", 8*3600)
 
 // Status answers a status query: the caller's group's messages it names,
 // with their recipients' states and history. A message still submitted or
@@ -146,7 +147,7 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 		if r.SendDate == "" {
 			return q, Invalidf("SendDate", "missing_field", "is required with %s (yyyyMMdd)", r.RecipientField)
 		}
-		day, err := time.ParseInLocation("20060102", r.SendDate, china)
+		day, err := time.ParseInLocation("20060102", r.SendDate, Beijing)
 		if err != nil {
 			return q, Invalidf("SendDate", "invalid_field", "must be a date as yyyyMMdd")
 		}
