@@ -25,7 +25,7 @@ const (
 	tencentToken = "t1b2c3d4e5f60718293a4b5c6d7e8f90"
 )
 
-// Push bodies as the providers send them (notes/provider-wire.md §3-§5),
+// Push bodies as the providers send them (docs/providers.md),
 // with the provider id and the number to fill in.
 const (
 	smsReportBody = `[{"phone_number":%q,"send_time":"2024-01-01 12:00:00","report_time":"2024-01-01 12:00:05",` +

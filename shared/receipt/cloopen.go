@@ -29,7 +29,7 @@ type cloopenRecord struct {
 // would be a person's words, not an id.
 //
 // Only one third-party sample of this push is known (see
-// notes/provider-wire.md §5); the JSON form is assumed, not the XML one
+// docs/providers.md, Cloopen); the JSON form is assumed, not the XML one
 // Ronglian's API also speaks.
 func CloopenSMS(body []byte) ([]Report, error) {
 	return parse("cloopen sms", unwrapRequest(body), func(r *cloopenRecord, raw json.RawMessage) (Report, error) {

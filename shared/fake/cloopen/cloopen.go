@@ -9,7 +9,7 @@
 //	defer fake.Close()
 //	// POST fake.URL() + "/2013-12-26/Accounts/" + sid + "/SMS/TemplateSMS?sig=..."
 //
-// The wire format is that of provider-wire.md §5 and the seed document 002:
+// The wire format is that of docs/providers.md (Cloopen):
 //
 //	POST /2013-12-26/Accounts/{accountSid}/SMS/TemplateSMS?sig=SIG
 //	Authorization: base64(accountSid ":" ts)    ts = yyyyMMddHHmmss, Beijing time
@@ -44,17 +44,17 @@
 //
 // Choices, and why:
 //
-//   - sig is compared without regard to case: the seed document asks for
+//   - sig is compared without regard to case: Cloopen's documents ask for
 //     upper case and the python and java SDKs send it, but the official Go
-//     SDK sends lower-case hex (provider-wire.md §5).
-//   - The timestamp is valid for 24 hours either way, as the seed document
-//     says (时间戳有效时间为24小时). That also explains why the official Go
+//     SDK sends lower-case hex.
+//   - The timestamp is valid for 24 hours either way, as Cloopen's
+//     documents say (时间戳有效时间为24小时). That also explains why the official Go
 //     SDK works from a UTC machine: it formats ts in the local zone, eight
 //     hours off Beijing. The code 111106 is from one third-party list.
 //   - The fake speaks JSON only; a request whose Content-Type names XML is
 //     refused with 160031, where the real service would answer in XML.
 //   - A reqId (optional) is refused when an accepted send of the same
-//     natural day (Beijing) had it, as the seed document describes.
+//     natural day (Beijing) had it, as Cloopen's documents describe.
 //   - Numbers are mainland mobile numbers, 11 digits starting with 1,
 //     without a prefix: international sending needs an account permission
 //     (160058) the fake's account does not have, and its number format is

@@ -17,7 +17,7 @@
 //
 // It records every send it accepted (Sends) and can be told to fail in each
 // way the real service and the network in front of it fail (Fail, and the
-// Fault values). The formats are those of provider-wire.md section 4 and
+// Fault values). The formats are those of docs/providers.md (Tencent) and
 // Tencent's API documents; the error codes are the SDK's
 // (tencentcloud/sms/v20210111/errors.go). The wording of some messages is
 // the fake's own.

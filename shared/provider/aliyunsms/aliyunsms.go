@@ -8,7 +8,7 @@
 //     first send, and reused: nothing slow happens at a function's cold start.
 //   - The SDK's own retry is off (Autoretry false). Whether and when to
 //     retry is the caller's decision, made on the error's notify.Kind.
-//   - Every outcome is classified (provider-wire.md §6): flow control
+//   - Every outcome is classified (docs/providers.md, the last table): flow control
 //     (isv.BUSINESS_LIMIT_CONTROL, Throttling.*) is Throttled; quota, account
 //     and credential problems (isv.AMOUNT_NOT_ENOUGH, SignatureDoesNotMatch,
 //     InvalidAccessKeyId.*) are Account; request errors and unknown isv.*

@@ -6,8 +6,8 @@
 //
 // It makes the same choices as package aliyunsms, for the same reasons: the
 // SDK client is made on the first call; the SDK's retry is off; every
-// outcome is a notify.Error classified by Aliyun's code (provider-wire.md
-// §6); the call returns when ctx is done (Ambiguous) while the SDK request,
+// outcome is a notify.Error classified by Aliyun's code (docs/providers.md,
+// the last table); the call returns when ctx is done (Ambiguous) while the SDK request,
 // which takes no context, ends at Config.Timeout; a loopback Endpoint
 // bypasses HTTP(S)_PROXY.
 //

@@ -31,7 +31,7 @@ type answer struct {
 }
 
 // decodeAnswer reads a JSON answer. statusCode and statusMsg are strings
-// in every sample; a number is taken too. The seed document's sample has a
+// in every sample; a number is taken too. Cloopen's own sample has a
 // space before its smsMessageSid, which is trimmed.
 func decodeAnswer(b []byte) (answer, error) {
 	var raw struct {

@@ -69,7 +69,7 @@ func TestInterpret(t *testing.T) {
 		{name: "success", status: 200,
 			body: `{"statusCode":"000000","templateSMS":{"dateCreated":"20130201155306","smsMessageSid":"ff8080813c373cab013c94b0f0512345"}}`,
 			code: "000000", id: "ff8080813c373cab013c94b0f0512345"},
-		{name: "success as in the seed document", status: 200,
+		{name: "success as in Cloopen's own sample", status: 200,
 			body: `{"statusCode":"000000","templateSMS":{"dateCreated":"20130201155306","smsMessageSid":" ff8080813c373cab013c94b0f0512345"}}`,
 			code: "000000", id: "ff8080813c373cab013c94b0f0512345"},
 		{name: "success with a message", status: 200,

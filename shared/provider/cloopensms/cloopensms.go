@@ -1,7 +1,7 @@
 // Package cloopensms sends SMS through Ronglian Cloud (容联云, Cloopen)
 // template SMS, on the standard library: there is no SDK to wrap.
 //
-// One send is one request (provider-wire.md §5, seed document 002):
+// One send is one request (docs/providers.md, Cloopen):
 //
 //	POST {Endpoint}/2013-12-26/Accounts/{AccountSID}/SMS/TemplateSMS?sig=SIG
 //	Accept: application/json

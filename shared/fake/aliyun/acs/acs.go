@@ -8,8 +8,8 @@
 //	business error   200 {"RequestId":..., "Code":"isv.*", "Message":...}
 //	gateway error    4xx/5xx {"RequestId","HostId","Code","Message","Recommend"}
 //
-// The formats are those of provider-wire.md sections 1 and 2, checked
-// there against the real SDKs; the signature checks here pass whatever the
+// The formats are those of docs/providers.md (Aliyun Dysmsapi and
+// Dyvmsapi), checked against the real SDKs; the signature checks here pass whatever the
 // SDKs sign (FuzzSignatures). The package also holds what the products
 // share: Log, the record of what a fake accepted, and parameter checks
 // (StringObject, Mainland).

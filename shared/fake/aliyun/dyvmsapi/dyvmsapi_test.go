@@ -125,7 +125,7 @@ func TestCallRefused(t *testing.T) {
 }
 
 // darabonba-openapi v0.1.4 leaves StatusCode unset on errors, so even with
-// Autoretry a 5xx is not retried (provider-wire.md §2).
+// Autoretry a 5xx is not retried (docs/providers.md, Aliyun Dyvmsapi).
 func TestGatewayErrors(t *testing.T) {
 	fake, c := sdk(t, "wrong")
 	_, err := c.SingleCallByTtsWithOptions(&dyvms.SingleCallByTtsRequest{CalledNumber: tea.String("13800138000"),

@@ -1,7 +1,7 @@
 // Package aliyun is what the Aliyun providers (aliyunsms, aliyunvoice)
 // share: checking their configuration and turning it into an SDK config,
 // running one SDK call under a context, and classifying what came back
-// (the Code -> notify.Kind table of provider-wire.md §6).
+// (the Code -> notify.Kind table of docs/providers.md).
 package aliyun
 
 import (
