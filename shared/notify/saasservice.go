@@ -355,8 +355,8 @@ func (s *Service) RechargeRecords(ctx context.Context, key Secret, q RechargeQue
 		return nil, false, err
 	}
 	q.GroupID = g.ID
-	if err := errors.Join(checkText("station_id", q.Station, false), checkPage(q.Page, true)); err != nil {
-		return nil, false, firstError(err)
+	if err := firstOf(checkText("station_id", q.Station, false), checkPage(q.Page, true)); err != nil {
+		return nil, false, err
 	}
 	if err := checkText("q", q.Q, false); err != nil {
 		return nil, false, err
@@ -373,13 +373,15 @@ func (s *Service) RechargeRecords(ctx context.Context, key Secret, q RechargeQue
 	return rs, more, nil
 }
 
-// firstError is the first error of errors.Join's, which checks run in
-// order: the one a caller fixes first.
-func firstError(err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()[0]
+// firstOf is the first of errs that is not nil: the checks of a request,
+// in the order its caller would fix them.
+func firstOf(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 // Send states: how the SaaS routes report a send record's status.
@@ -428,9 +430,9 @@ func (s *Service) SendRecords(ctx context.Context, r SendRecordRequest) ([]SendR
 	if err != nil {
 		return nil, false, err
 	}
-	if err := errors.Join(checkText("station_id", r.Station, true), checkDays(r.From, r.To),
+	if err := firstOf(checkText("station_id", r.Station, true), checkDays(r.From, r.To),
 		checkText("search_text", r.Search, false), checkPage(r.Page, true)); err != nil {
-		return nil, false, firstError(err)
+		return nil, false, err
 	}
 	q := SendRecordQuery{GroupID: g.ID, Station: r.Station, From: r.From, To: r.To.AddDate(0, 0, 1), Search: r.Search,
 		BusinessTypes: []int{0, 1}, Page: r.Page}
@@ -489,8 +491,8 @@ func (s *Service) DailyFigures(ctx context.Context, key Secret, station string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := errors.Join(checkText("station_id", station, true), checkDays(from, to)); err != nil {
-		return nil, firstError(err)
+	if err := firstOf(checkText("station_id", station, true), checkDays(from, to)); err != nil {
+		return nil, err
 	}
 	end := to.AddDate(0, 0, 1)
 	counts, err := s.d.SaaS.DayCounts(ctx, g.ID, station, from, end)
@@ -551,8 +553,8 @@ func (s *Service) StationFigures(ctx context.Context, key Secret, q StationQuery
 		return nil, false, err
 	}
 	q.GroupID = g.ID
-	if err := errors.Join(checkText("q", q.Q, false), checkPage(q.Page, false)); err != nil {
-		return nil, false, firstError(err)
+	if err := firstOf(checkText("q", q.Q, false), checkPage(q.Page, false)); err != nil {
+		return nil, false, err
 	}
 	if len(q.Stations) > MaxPageLimit {
 		return nil, false, Invalidf("station_ids", "too_many", "has %d stations; at most %d", len(q.Stations), MaxPageLimit)
