@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +74,26 @@ func TestStoreDownAfterSend(t *testing.T) {
 	}
 	if n := len(fake.Sends()); n != 2 {
 		t.Errorf("the provider sent %d messages, want 2 (one HTTP, one queued)", n)
+	}
+}
+
+// TestEndpointNotTLS: the Dysmsapi endpoint is given as host:port (so
+// https) but the port speaks plain HTTP. The TLS handshake fails before
+// the request is written: nothing can have been sent, so the reply is
+// 502, not 504 "maybe sent", and the record is failed.
+func TestEndpointNotTLS(t *testing.T) {
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	g := newGateway(t, map[string]string{"NOTIFY_ALIYUN_SMS_ENDPOINT": strings.TrimPrefix(srv.URL, "http://")})
+	status, rep, _ := g.post(t, seedBody, nil, 5*time.Second)
+	if status != 502 || rep.MessageId == "" {
+		t.Fatalf("reply %d %+v; want 502 with the message's id", status, rep)
+	}
+	if m := g.Record(t, rep.MessageId); m.Status != notify.Failed {
+		t.Errorf("record status %s; want failed", m.Status)
+	}
+	if fake.Requests() != 0 {
+		t.Errorf("the fake got %d requests", fake.Requests())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,8 +20,8 @@ import (
 //
 //   - a *tea.SDKError (an HTTP 4xx or 5xx answer) by its Code, keeping the
 //     provider's Code, Message and RequestId;
-//   - a failure to dial (refused, no route, DNS, TLS certificate) as
-//     Transient: the request certainly did not leave;
+//   - a failure to connect (refused, no route, DNS, a TLS handshake that
+//     failed) as Transient: the request certainly did not leave;
 //   - anything else as Ambiguous: a timeout, a connection dropped after the
 //     request was written, an answer that is not JSON. The provider may
 //     have accepted the message.
@@ -52,14 +53,27 @@ func Classify(op string, err error) *notify.Error {
 	return notify.E(op, notify.Ambiguous, err)
 }
 
-// notSent reports whether err is a failure to connect.
+// notSent reports whether err is a failure to connect: the request was
+// never written. That is a dial that failed (refused, no route, DNS), or a
+// TLS handshake that did: a certificate not trusted, an alert from either
+// side, or an answer that is not TLS at all (an https endpoint pointed at a
+// plain-HTTP port). Nothing the provider could act on left the machine.
 func notSent(err error) bool {
 	var (
-		op  *net.OpError
-		dns *net.DNSError
-		crt *tls.CertificateVerificationError
+		op     *net.OpError
+		dns    *net.DNSError
+		crt    *tls.CertificateVerificationError
+		record tls.RecordHeaderError
+		alert  tls.AlertError
 	)
-	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns) || errors.As(err, &crt)
+	if errors.As(err, &op) {
+		switch op.Op {
+		case "dial", "remote error", "local error": // the last two: TLS alerts
+			return true
+		}
+	}
+	return errors.As(err, &dns) || errors.As(err, &crt) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.Is(err, http.ErrSchemeMismatch) // net/http's name for that RecordHeaderError
 }
 
 // statusError is the HTTP side of an SDK error, for Error and errors.As.

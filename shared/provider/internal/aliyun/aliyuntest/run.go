@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +137,27 @@ func Run(t *testing.T, p Provider) {
 	t.Run("connection refused", func(t *testing.T) {
 		c := aliyun.Config{AccessKeyID: Key, AccessKeySecret: Secret, Endpoint: "http://" + ClosedAddr(t)}
 		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+	})
+
+	t.Run("https to a plain-HTTP port", func(t *testing.T) {
+		// An endpoint given as host:port is https; the fake speaks HTTP.
+		fake, accepted, c := start(t, Keys())
+		c.Endpoint = strings.TrimPrefix(c.Endpoint, "http://")
+		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		if n, r := accepted(), fake.Requests(); n != 0 || r != 0 {
+			t.Errorf("the fake accepted %d messages of %d requests; want none", n, r)
+		}
+	})
+
+	t.Run("an untrusted certificate", func(t *testing.T) {
+		fake, accepted := p.NewFake(Keys())
+		srv := httptest.NewTLSServer(fake)
+		t.Cleanup(srv.Close)
+		c := aliyun.Config{AccessKeyID: Key, AccessKeySecret: Secret, Endpoint: srv.URL}
+		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		if n := accepted(); n != 0 {
+			t.Errorf("the fake accepted %d messages; want none", n)
+		}
 	})
 
 	t.Run("context done", func(t *testing.T) {
