@@ -62,7 +62,8 @@ const sandboxName = sandboxpkg.Name
 // status queries, counts sends against the groups' limits and keeps the
 // SaaS platform's stations, when it can) and its log.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
-	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter}
+	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter,
+		ReconcileAfter: cfg.StatusReconcileAfter}
 	if is, ok := st.(notify.IdempotencyStore); ok {
 		d.Idempotency = is
 	}

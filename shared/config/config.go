@@ -41,6 +41,10 @@ type Config struct {
 	// StatusRefreshAfter is how long after sending a status query asks the
 	// provider about a message no receipt has settled (0: the default).
 	StatusRefreshAfter time.Duration
+	// StatusReconcileAfter is how long after recording a message a status
+	// query takes one still without the provider's answer for one whose
+	// send died, and looks it up at the provider (0: the default).
+	StatusReconcileAfter time.Duration
 	// Port is where a function run outside any cloud runtime serves HTTP.
 	Port string
 	// KeylessGroups lists the groups authorized by GroupID alone, for the
@@ -119,6 +123,7 @@ var Variables = []string{
 	"NOTIFY_CALLBACK_TOKEN_TENCENT",
 	"NOTIFY_CALLBACK_TOKEN_CLOOPEN",
 	"NOTIFY_STATUS_REFRESH_AFTER",
+	"NOTIFY_STATUS_RECONCILE_AFTER",
 }
 
 // Defaults.
@@ -197,14 +202,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Codes = loadCodes(getenv, &p)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
-	if v := strings.TrimSpace(getenv("NOTIFY_STATUS_REFRESH_AFTER")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > 24*time.Hour {
-			p.add("NOTIFY_STATUS_REFRESH_AFTER: %q; want a duration such as 60s, above 0 and at most 24h", v)
-		} else {
-			c.StatusRefreshAfter = d
-		}
-	}
+	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)
+	c.StatusReconcileAfter = loadAfter(getenv, "NOTIFY_STATUS_RECONCILE_AFTER", "5m", &p)
 	if c.Port == "" {
 		c.Port = DefaultPort
 	} else if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
@@ -458,4 +457,19 @@ func ParseDatabaseURL(s string) (kind, target string, err error) {
 	default:
 		return "", "", errors.New("want sqlite:<path> or postgres://...")
 	}
+}
+
+// loadAfter reads the duration variable name, above 0 and at most 24h; 0
+// when it is unset.
+func loadAfter(getenv func(string) string, name, example string, p *problems) time.Duration {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > 24*time.Hour {
+		p.add("%s: %q; want a duration such as %s, above 0 and at most 24h", name, v, example)
+		return 0
+	}
+	return d
 }

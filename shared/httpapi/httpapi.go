@@ -71,6 +71,11 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 		return
 	}
+	group, he := groupOf(body, e.groupField())
+	if he != nil {
+		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
+		return
+	}
 	if o, fromQueue := notify.OriginFrom(r.Context()); fromQueue {
 		// A producer may name its message: then a message sent twice to the
 		// queue, or to two queues, is one message of its group.
@@ -81,17 +86,25 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 				return
 			}
-			o.Source, o.MessageID = "key", probeGroup(body)+":"+key
+			o.Source, o.MessageID = "key", group+":"+key
 			r = r.WithContext(notify.WithOrigin(r.Context(), o))
 		}
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if st := e.svc.Idempotency(); st != nil {
-			e.idempotent(w, r, body, key, st)
+			e.idempotent(w, r, body, group, key, st)
 			return
 		}
 	}
 	e.serve(w, r, body)
+}
+
+// groupField is the body field that names the caller's group.
+func (e *endpoint) groupField() string {
+	if e.channel == notify.Mail {
+		return "group_id"
+	}
+	return "GroupID"
 }
 
 // serve sends the request body and replies.
@@ -123,12 +136,9 @@ func (e *endpoint) refused(r *http.Request, body []byte, err error, messageID st
 	if _, fromQueue := notify.OriginFrom(r.Context()); !fromQueue || messageID != "" || notify.KindOf(err).Retryable() {
 		return messageID
 	}
-	return e.svc.RecordRefusal(r.Context(), e.channel, probeGroup(body), err)
+	group, _ := groupOf(body, e.groupField())
+	return e.svc.RecordRefusal(r.Context(), e.channel, group, err)
 }
-
-// probeGroup reads the group a request body names, as GroupID or group_id,
-// from a body that may not decode as a whole; "" when it names none.
-func probeGroup(body []byte) string { return probeString(body, "GroupID", "group_id") }
 
 // probeString reads the first of the named fields of a JSON object body
 // that holds a string or a number; "" when none does.

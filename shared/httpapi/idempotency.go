@@ -32,11 +32,20 @@ const (
 	idempotencyLease = time.Minute
 )
 
-// idempotent serves a request that carries an Idempotency-Key.
-func (e *endpoint) idempotent(w http.ResponseWriter, r *http.Request, body []byte, key string, st notify.IdempotencyStore) {
-	serveIdempotent(w, r, idempotentCall{st: st, group: probeGroup(body), key: key, body: body, log: e.log, keep: keep,
-		fail:  func(w http.ResponseWriter, he *httpError) { writeError(w, r, e.log, he, e.idField, "") },
-		serve: func(w http.ResponseWriter) { e.serve(w, r, body) }})
+// idempotent serves a request of group that carries an Idempotency-Key.
+// The caller is authenticated first, so that only the group's own callers
+// learn anything of its keys, and the key is the group's. The message the
+// request records is named by the key and the request's digest: a retry
+// after the first attempt died mid-send finds that record and is answered
+// from it, never sent again.
+func (e *endpoint) idempotent(w http.ResponseWriter, r *http.Request, body []byte, group, key string, st notify.IdempotencyStore) {
+	fail := func(w http.ResponseWriter, he *httpError) { writeError(w, r, e.log, he, e.idField, "") }
+	if err := e.svc.Authenticate(notify.Credentials{GroupID: group, Key: bearerKey(r)}); err != nil {
+		fail(w, &httpError{err: notify.AsError(err)})
+		return
+	}
+	serveIdempotent(w, r, idempotentCall{st: st, group: group, key: key, body: body, log: e.log, keep: keep, fail: fail,
+		serve: func(w http.ResponseWriter, r *http.Request) { e.serve(w, r, body) }, nameMessage: true})
 }
 
 // idempotentCall is a request with an Idempotency-Key of group, and how its
@@ -48,9 +57,12 @@ type idempotentCall struct {
 	key   string
 	body  []byte
 	log   *slog.Logger
-	serve func(w http.ResponseWriter)
+	serve func(w http.ResponseWriter, r *http.Request)
 	fail  func(w http.ResponseWriter, he *httpError)
 	keep  func(status int, reply []byte) bool
+	// nameMessage names the message the request records after its key
+	// (notify.WithRequestKey).
+	nameMessage bool
 }
 
 // serveIdempotent serves c: the first request with its key is served and
@@ -94,7 +106,10 @@ func serveIdempotent(w http.ResponseWriter, r *http.Request, c idempotentCall) {
 		return
 	}
 	rec := &recorder{ResponseWriter: w}
-	c.serve(rec)
+	if c.nameMessage {
+		r = r.WithContext(notify.WithRequestKey(r.Context(), c.key+"#"+k.Hash[:16]))
+	}
+	c.serve(rec, r)
 	// Keep or free the key whatever became of the caller's context.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()

@@ -76,7 +76,7 @@ func (sr *saasRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSaaSError(w, r, sr.log, he)
 		return
 	}
-	serve := func(w http.ResponseWriter) {
+	serve := func(w http.ResponseWriter, r *http.Request) {
 		data, pg, err := sr.handle(r.Context(), bearerKey(r), p)
 		if err != nil {
 			writeSaaSError(w, r, sr.log, &httpError{err: notify.AsError(err)})
@@ -92,7 +92,7 @@ func (sr *saasRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			keep:  func(status int, _ []byte) bool { return status == http.StatusOK }})
 		return
 	}
-	serve(w)
+	serve(w, r)
 }
 
 // saasCode is the code of an error reply with HTTP status: the status

@@ -85,9 +85,9 @@ type Request struct {
 
 var errNoKey = errors.New("this group requires an API key")
 
-// Authorize checks that the caller's credentials name a group that may make
-// request r, and returns that group.
-func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
+// Authenticate checks that c names a group and holds one of its keys,
+// when it has any; what the group may do is Authorize's business.
+func (gs Groups) Authenticate(c Credentials) (*Group, error) {
 	const op = "authorize"
 	g := gs[c.GroupID]
 	if c.GroupID == "" {
@@ -106,6 +106,17 @@ func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
 				Err: errors.New("the API key does not match this group's keys")}
 		}
 	}
+	return g, nil
+}
+
+// Authorize checks that the caller's credentials name a group that may make
+// request r, and returns that group.
+func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
+	g, err := gs.Authenticate(c)
+	if err != nil {
+		return nil, err
+	}
+	const op = "authorize"
 	if !slices.Contains(g.Channels, r.Channel) {
 		return nil, &Error{Op: op, Kind: Forbidden, Field: "GroupID", Reason: "channel_not_allowed",
 			Err: errors.New("this group may not use channel " + string(r.Channel))}

@@ -37,6 +37,13 @@ func (s *Service) Authorize(c Credentials, ch Channel) error {
 	return err
 }
 
+// Authenticate checks that c names a group and holds its key, when it has
+// keys, before anything else of a request is read.
+func (s *Service) Authenticate(c Credentials) error {
+	_, err := s.d.Groups.Authenticate(c)
+	return err
+}
+
 // AuthorizeSaaS checks that key lets its caller use the SaaS routes,
 // before anything of the request is read.
 func (s *Service) AuthorizeSaaS(key Secret) error {
@@ -141,7 +148,7 @@ func (s *Service) StartTask(ctx context.Context, key Secret, id int64) (Sent, er
 			return Sent{}, storeError("saas.start", err)
 		}
 		if prev.Status != Failed || prev.ProviderID != "" {
-			return s.replay(ctx, prev)
+			return s.replay(ctx, prev, true)
 		}
 	}
 	var content map[string]string

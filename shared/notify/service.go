@@ -32,11 +32,14 @@ type Deps struct {
 	Idempotency IdempotencyStore
 	// Finder and Reports answer status queries; nil turns them off.
 	// Queriers ask the provider of a channel about messages no receipt has
-	// settled RefreshAfter (0: DefaultRefreshAfter) after they were sent.
-	Finder       MessageFinder
-	Reports      ReportStore
-	Queriers     map[Channel]Querier
-	RefreshAfter time.Duration
+	// settled RefreshAfter (0: DefaultRefreshAfter) after they were sent,
+	// and about messages whose send never recorded its outcome
+	// ReconcileAfter (0: DefaultReconcileAfter) after they were recorded.
+	Finder         MessageFinder
+	Reports        ReportStore
+	Queriers       map[Channel]Querier
+	RefreshAfter   time.Duration
+	ReconcileAfter time.Duration
 	// SMSRoutes are the SMS providers in the gateway's order of
 	// preference; nil is SMS alone, named SMSProvider, sending any
 	// template code. Templates maps logical templates to each provider's
@@ -78,6 +81,9 @@ func NewService(d Deps) *Service {
 	}
 	if d.RefreshAfter == 0 {
 		d.RefreshAfter = DefaultRefreshAfter
+	}
+	if d.ReconcileAfter == 0 {
+		d.ReconcileAfter = DefaultReconcileAfter
 	}
 	if d.SMSRoutes == nil && d.SMS != nil {
 		d.SMSRoutes = []Route{{Name: d.SMSProvider, Sender: d.SMS, Any: true}}
@@ -126,14 +132,14 @@ type Sent struct {
 // is sent. A send that certainly did not happen gives its limits back.
 func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	op := string(m.Channel) + ".record"
-	if o, ok := OriginFrom(ctx); ok && o.MessageID != "" {
-		m.QueueKey = o.Source + ":" + o.MessageID
+	if key, fromQueue := messageKey(ctx, m.GroupID); key != "" {
+		m.QueueKey = key
 		prev, err := s.d.Store.MessageByQueueKey(ctx, m.QueueKey)
 		switch {
 		case err == nil:
-			return s.replay(ctx, prev)
+			return s.replay(ctx, prev, fromQueue)
 		case AsError(err).Reason != "not_found":
-			s.d.Log.ErrorContext(ctx, "look up queue message", "queue_key", m.QueueKey, "err", err)
+			s.d.Log.ErrorContext(ctx, "look up the record of a named message", "queue_key", m.QueueKey, "err", err)
 			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
 		}
 	}
@@ -305,23 +311,33 @@ func via(provider string, f func(context.Context) (Receipt, error)) func(context
 }
 
 // replay answers a queue message delivered again (or a task started
-// again) with what became of its first delivery, without sending anything.
-func (s *Service) replay(ctx context.Context, prev *Message) (Sent, error) {
+// again, or a request retried with its Idempotency-Key after its first
+// attempt died) with what became of the first attempt, without sending
+// anything.
+func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
 	switch {
 	case prev.Status == Submitted, prev.Status == Delivered, prev.Status == Failed && prev.ProviderID != "":
 		// A provider took it (a failed one with a provider id failed in
 		// delivery).
-		log.InfoContext(ctx, "queue message delivered again; already sent, not sent again")
+		log.InfoContext(ctx, "message asked for again; already sent, not sent again")
 		return Sent{MessageID: prev.ID, Provider: prev.Provider, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil
-	default:
+	case fromQueue:
 		// Accepted or unknown: the first delivery may have reached the
 		// provider. Sending again could send twice; the record is settled
 		// by a receipt or a status query instead.
 		log.WarnContext(ctx, "queue message delivered again while its first send is in doubt; not sent again")
 		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: "redelivered_in_doubt",
 			Err: errors.New("an earlier delivery of this queue message may have been sent")}
+	default:
+		// The first attempt was recorded and never finished (its process
+		// died, or its store stopped answering mid-send): it may have
+		// reached the provider.
+		log.WarnContext(ctx, "request retried with its Idempotency-Key while its first send is in doubt; not sent again")
+		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: "provider_outcome_unknown",
+			Err: errors.New("an earlier request with this Idempotency-Key was recorded and may have reached the provider; " +
+				"it is not sent again: its status query, or a receipt, settles it")}
 	}
 }
 

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -29,15 +30,32 @@ type MessageFinder interface {
 // records no receipt has settled: Aliyun QuerySendDetails for SMS,
 // QueryCallDetailByCallId for calls. It returns one Report per recipient
 // the provider knows about; a provider that does not know yet returns none.
+//
+// A message without a provider id is one whose send never recorded its
+// outcome (its process died mid-send): Query then looks it up by what was
+// sent, where the provider's API allows (Aliyun SMS: the OutId, our
+// message id, by number and day), and also reports a recipient the
+// provider has but has not settled, as Submitted. Where the API does not
+// allow it, Query returns ErrNoLookup.
 type Querier interface {
 	Query(ctx context.Context, m *Message) ([]Report, error)
 }
+
+// ErrNoLookup is a Querier's answer about a message without a provider id
+// when its provider's API knows messages by that id alone.
+var ErrNoLookup = errors.New("the provider can be asked about a message by its id alone, and this one has none")
 
 // Status query limits.
 const (
 	// DefaultRefreshAfter is how long after sending a status query asks
 	// the provider about a message no receipt has settled.
 	DefaultRefreshAfter = time.Minute
+	// DefaultReconcileAfter is how long after it was recorded a message
+	// still accepted (or unknown without a provider id) is taken for one
+	// whose send died before recording its outcome, and looked up at the
+	// provider. The longest send, every provider's timeout and retries
+	// included, ends well within it.
+	DefaultReconcileAfter = 5 * time.Minute
 
 	DefaultPageSize = 10
 	MaxPageSize     = 50 // as QuerySendDetails
@@ -168,9 +186,18 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 // is old enough for the provider to know, and records the answer. On any
 // failure the message is shown as it stands.
 func (s *Service) refresh(ctx context.Context, m *Message) *Message {
+	if m.Sandbox || (m.Status != Accepted && m.Status != Submitted && m.Status != Unknown) {
+		return m
+	}
+	age := s.d.Now().Sub(m.CreatedAt)
+	if m.ProviderID == "" {
+		if age < s.d.ReconcileAfter {
+			return m
+		}
+		return s.reconcile(ctx, m)
+	}
 	q := s.d.Queriers[m.Channel]
-	if q == nil || m.Sandbox || m.ProviderID == "" || m.Provider != s.providerOf(m.Channel) ||
-		(m.Status != Submitted && m.Status != Unknown) || s.d.Now().Sub(m.CreatedAt) < s.d.RefreshAfter {
+	if q == nil || m.Provider != s.providerOf(m.Channel) || age < s.d.RefreshAfter {
 		return m
 	}
 	reports, err := q.Query(ctx, m)
@@ -178,14 +205,74 @@ func (s *Service) refresh(ctx context.Context, m *Message) *Message {
 		s.d.Log.WarnContext(ctx, "refresh status from the provider", "message_id", m.ID, "err", err)
 		return m
 	}
+	return s.recordQueried(ctx, m, reports)
+}
+
+// reconcile settles a message whose send never recorded its outcome: its
+// process died, or its store stopped answering, between recording it and
+// the provider's answer. The provider is asked for it by what was sent;
+// what it knows is recorded as a receipt would be. A message it does not
+// know, or one it cannot be asked about, moves from accepted to unknown,
+// with the reason: it may or may not have been sent, and a receipt may
+// still settle it.
+func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
+	q := s.d.Queriers[m.Channel]
+	asked := q != nil && m.Provider == s.providerOf(m.Channel)
+	var reports []Report
+	if asked {
+		var err error
+		reports, err = q.Query(ctx, m)
+		switch {
+		case errors.Is(err, ErrNoLookup):
+			asked = false
+		case err != nil:
+			s.d.Log.WarnContext(ctx, "look up a message whose outcome was never recorded", "message_id", m.ID, "err", err)
+			return m
+		}
+	}
+	for i := range reports {
+		// The lookup's reports are the message's own, under a provider id
+		// of the lookup's: receipts are told apart by provider id, and
+		// these have none.
+		reports[i].MessageID = m.ID
+		if reports[i].ProviderID == "" {
+			reports[i].ProviderID = "lookup:" + m.ID
+		}
+	}
+	if len(reports) > 0 || m.Status != Accepted {
+		return s.recordQueried(ctx, m, reports)
+	}
+	text := "its send ended before the provider's answer was recorded, and the provider has no message of this id"
+	if !asked {
+		text = "its send ended before the provider's answer was recorded, and " + m.Provider +
+			" cannot be asked about a message without its id"
+	}
+	o := Outcome{Status: Unknown, Provider: m.Provider, ErrorCode: "outcome_lost",
+		ErrorText: text + "; it may or may not have been sent, and a receipt may still settle it", At: s.d.Now()}
+	if err := s.d.Store.FinishMessage(ctx, m.ID, o); err != nil {
+		s.d.Log.WarnContext(ctx, "record a lost outcome as unknown", "message_id", m.ID, "err", err)
+		return m
+	}
+	s.d.Log.WarnContext(ctx, "a send's outcome was lost; the message is unknown now", "message_id", m.ID, "asked", asked)
+	return s.fresh(ctx, m)
+}
+
+// recordQueried records what a provider said of m, and returns m as it
+// then stands.
+func (s *Service) recordQueried(ctx context.Context, m *Message, reports []Report) *Message {
 	for _, r := range reports {
 		if _, err := s.d.Reports.RecordReport(ctx, r); err != nil {
 			s.d.Log.WarnContext(ctx, "record the provider's status", "message_id", m.ID, "err", err)
 			return m
 		}
 	}
-	if fresh, err := s.d.Store.Message(ctx, m.ID); err == nil {
-		return fresh
+	return s.fresh(ctx, m)
+}
+
+// fresh reads m again, or returns it as it was.
+func (s *Service) fresh(ctx context.Context, m *Message) *Message {
+	if f, err := s.d.Store.Message(ctx, m.ID); err == nil {
+		return f
 	}
 	return m
 }

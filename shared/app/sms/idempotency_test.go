@@ -1,14 +1,26 @@
 package sms_test
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/seed4ddb146e/notify/shared/app/apptest"
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
+	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
 // raw serves body with an Idempotency-Key and returns the reply as sent.
@@ -120,4 +132,158 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Error("sent anyway")
 		}
 	})
+}
+
+// TestIdempotencyKeyBelongsToTheCaller: a key is the authenticated group's,
+// read from the body as the decoder reads it; a stranger learns nothing of
+// it, not even that it exists.
+func TestIdempotencyKeyBelongsToTheCaller(t *testing.T) {
+	const keyedBody = `{"GroupID":"keyed","PhoneNumbers":"13800138000","SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"123456"}`
+	auth := map[string]string{"Authorization": "Bearer " + apiKey, "Idempotency-Key": "order-1"}
+	t.Run("a body naming two groups is refused", func(t *testing.T) {
+		g := newGateway(t, nil)
+		// Authorized as keyed, and the lower-case name the decoder also
+		// takes names another group.
+		body := strings.Replace(keyedBody, `{"GroupID":"keyed"`, `{"GroupID":"bc-fumin","groupid":"keyed"`, 1)
+		status, rep, _ := g.post(t, body, auth, 5*time.Second)
+		if status != 400 || rep.Reason != "duplicate_field" || rep.Field != "GroupID" {
+			t.Errorf("reply %d %+v; want 400 duplicate_field on GroupID", status, rep)
+		}
+		if g.fake.Requests() != 0 {
+			t.Error("sent anyway")
+		}
+		// bc-fumin's own first use of the key is its own.
+		if status, rep, _ := g.post(t, seedBody, map[string]string{"Idempotency-Key": "order-1"}, 5*time.Second); status != 200 {
+			t.Errorf("bc-fumin's first use of the key: %d %+v; want 200", status, rep)
+		}
+	})
+	t.Run("a group named in lower case keeps its keys", func(t *testing.T) {
+		g := newGateway(t, nil)
+		lower := strings.Replace(seedBody, `"GroupID"`, `"groupid"`, 1)
+		if status, rep, _ := g.post(t, lower, map[string]string{"Idempotency-Key": "k"}, 5*time.Second); status != 200 {
+			t.Fatalf("bc-fumin: %d %+v", status, rep)
+		}
+		other := strings.Replace(keyedBody, `"GroupID"`, `"groupid"`, 1)
+		status, rep, h := g.post(t, other, map[string]string{"Authorization": "Bearer " + apiKey, "Idempotency-Key": "k"}, 5*time.Second)
+		if status != 200 || h.Get("Idempotent-Replayed") != "" || len(g.fake.Sends()) != 2 {
+			t.Errorf("keyed with the same key: %d %+v, %d sends; want its own send", status, rep, len(g.fake.Sends()))
+		}
+	})
+	t.Run("no replay for a stranger", func(t *testing.T) {
+		g := newGateway(t, nil)
+		status, first, _ := g.post(t, keyedBody, auth, 5*time.Second)
+		if status != 200 {
+			t.Fatalf("first: %d %+v", status, first)
+		}
+		for _, c := range []struct {
+			name, body, authorization string
+		}{
+			{"same body, no key", keyedBody, ""},
+			{"same body, a wrong key", keyedBody, "Bearer not-the-key"},
+			{"another body, no key", strings.Replace(keyedBody, "123456", "654321", 1), ""},
+		} {
+			status, rep, h := g.post(t, c.body, map[string]string{"Authorization": c.authorization, "Idempotency-Key": "order-1"}, 5*time.Second)
+			if status != 401 || rep.MessageId != "" || rep.BizId == first.BizId || h.Get("Idempotent-Replayed") != "" {
+				t.Errorf("%s: %d %+v; want 401 and nothing of the first reply", c.name, status, rep)
+			}
+		}
+		if n := len(g.fake.Sends()); n != 1 {
+			t.Errorf("the provider sent %d messages, want 1", n)
+		}
+	})
+}
+
+// frozenAfterRecord is a real store that stops answering once a message is
+// recorded: the outcome and the reply of the request are never written,
+// as when the database freezes during the provider call.
+type frozenAfterRecord struct {
+	*sqlite.Store
+	frozen atomic.Bool
+}
+
+var errFrozen = errors.New("database does not answer")
+
+func (s *frozenAfterRecord) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	refused, wait, err := s.Store.CreateMessageTakingQuotas(ctx, m, now, qs)
+	s.frozen.Store(err == nil)
+	return refused, wait, err
+}
+
+func (s *frozenAfterRecord) CreateMessage(ctx context.Context, m *notify.Message) error {
+	err := s.Store.CreateMessage(ctx, m)
+	s.frozen.Store(err == nil)
+	return err
+}
+
+func (s *frozenAfterRecord) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	if s.frozen.Load() {
+		return errFrozen
+	}
+	return s.Store.FinishMessage(ctx, id, o)
+}
+
+func (s *frozenAfterRecord) CompleteIdempotency(ctx context.Context, group, key string, status int, reply []byte) error {
+	if s.frozen.Load() {
+		return errFrozen
+	}
+	return s.Store.CompleteIdempotency(ctx, group, key, status, reply)
+}
+
+func (s *frozenAfterRecord) ReleaseIdempotency(ctx context.Context, group, key string) error {
+	if s.frozen.Load() {
+		return errFrozen
+	}
+	return s.Store.ReleaseIdempotency(ctx, group, key)
+}
+
+// TestIdempotencyKeyAfterFreeze: the store freezes while the provider
+// takes the message, so neither the outcome nor the reply is written and
+// the key's lease runs out. The retry, once the store is back, finds the
+// message's record and is answered from it: the provider gets one SMS.
+func TestIdempotencyKeyAfterFreeze(t *testing.T) {
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	vars := map[string]string{"NOTIFY_GROUPS": groups, "ALIBABA_CLOUD_ACCESS_KEY_ID": akID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret, "NOTIFY_ALIYUN_SMS_ENDPOINT": srv.URL}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "notify.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := &frozenAfterRecord{Store: db}
+	h, err := smsapp.New(t.Context(), cfg, st, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{Function: &apptest.Function{Handler: h, Store: db}, fake: fake}
+
+	// The request's deadline is its key's lease.
+	const lease = time.Second
+	key := map[string]string{"Idempotency-Key": "order-9"}
+	status, first, _ := g.post(t, seedBody, key, lease)
+	if status != 200 || first.MessageId == "" {
+		t.Fatalf("first: %d %+v; want 200, sent with its outcome unrecorded", status, first)
+	}
+	st.frozen.Store(false)
+	time.Sleep(lease + 100*time.Millisecond)
+	status, again, _ := g.post(t, seedBody, key, 5*time.Second)
+	if status != 504 || again.Reason != "provider_outcome_unknown" || again.MessageId != first.MessageId {
+		t.Errorf("retry after the lease: %d %+v; want 504 provider_outcome_unknown for message %s", status, again, first.MessageId)
+	}
+	if n := len(fake.Sends()); n != 1 {
+		t.Errorf("the provider sent %d messages, want 1", n)
+	}
+	// And the retry's reply is now the key's.
+	if status, rep, h := g.post(t, seedBody, key, 5*time.Second); status != 504 || rep.MessageId != first.MessageId ||
+		h.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("third: %d %+v %v; want the 504 replayed", status, rep, h)
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 type statusReply struct {
@@ -125,4 +128,92 @@ func TestStatusRefresh(t *testing.T) {
 	if rec := g.Record(t, sent.MessageId); rec.Status != "delivered" {
 		t.Errorf("record status %s; the refresh was not recorded", rec.Status)
 	}
+}
+
+// TestStatusReconcile: records whose send never recorded the provider's
+// answer are looked up at the provider, by the OutId they went out with,
+// once older than NOTIFY_STATUS_RECONCILE_AFTER, and settled; one the
+// provider does not have becomes unknown, with the reason.
+func TestStatusReconcile(t *testing.T) {
+	g := newGateway(t, map[string]string{"NOTIFY_STATUS_RECONCILE_AFTER": "1ms"})
+	query := func(id string) statusReply {
+		t.Helper()
+		time.Sleep(5 * time.Millisecond)
+		status, rep := g.status(t, url.Values{"GroupID": {"bc-fumin"}, "MessageId": {id}}, "")
+		if status != 200 || len(rep.Messages) != 1 {
+			t.Fatalf("status of %s: %d %+v", id, status, rep)
+		}
+		return rep
+	}
+
+	t.Run("in doubt, and the provider has it", func(t *testing.T) {
+		g.fake.Fail(acs.AcceptThenDrop().Times(1))
+		status, sent, _ := g.post(t, seedBody, nil, 5*time.Second)
+		if status != 504 || (sent.BizId != "" && sent.BizId != "null") {
+			t.Fatalf("send: %d %+v; want 504 without a BizId", status, sent)
+		}
+		m := query(sent.MessageId).Messages[0]
+		if m.Status != "delivered" || m.Recipients[0].Status != "delivered" || len(m.History) != 1 {
+			t.Errorf("message %+v; want delivered, as QuerySendDetails says of its OutId", m)
+		}
+	})
+
+	// A record left accepted: its process died before the provider was
+	// called, or before its answer was written.
+	accepted := func(t *testing.T, outID string) *notify.Message {
+		t.Helper()
+		_, sent, _ := g.post(t, strings.Replace(seedBody, "18683441008", "13700137000", 1), nil, 5*time.Second)
+		m := *g.Record(t, sent.MessageId)
+		m.ID, m.OutID, m.Status, m.ProviderID, m.RequestID = notify.NewID(time.Now()), outID, notify.Accepted, "", ""
+		if err := g.Store.CreateMessage(t.Context(), &m); err != nil {
+			t.Fatal(err)
+		}
+		return &m
+	}
+	t.Run("accepted, and the provider never had it", func(t *testing.T) {
+		m := accepted(t, "")
+		if got := query(m.ID).Messages[0]; got.Status != "unknown" {
+			t.Errorf("message %+v; want unknown", got)
+		}
+		if rec := g.Record(t, m.ID); rec.ErrorCode != "outcome_lost" || !strings.Contains(rec.ErrorText, "no message of this id") {
+			t.Errorf("record %q %q; want outcome_lost, the provider has none", rec.ErrorCode, rec.ErrorText)
+		}
+		if again := query(m.ID).Messages[0]; again.Status != "unknown" {
+			t.Errorf("asked again: %+v", again)
+		}
+	})
+	t.Run("the caller's OutId names two SMS", func(t *testing.T) {
+		// Both sent with the caller's OutId: which is the lost one's cannot
+		// be told.
+		body := strings.Replace(seedBody, "18683441008", "13600136000", 1)
+		body = strings.Replace(body, `}`, `,"OutId":"order-5"}`, 1)
+		for i := 0; i < 2; i++ {
+			if status, rep, _ := g.post(t, body, nil, 5*time.Second); status != 200 {
+				t.Fatalf("send: %d %+v", status, rep)
+			}
+		}
+		_, sent, _ := g.post(t, body, nil, 5*time.Second)
+		m := *g.Record(t, sent.MessageId)
+		m.ID, m.Status, m.ProviderID = notify.NewID(time.Now()), notify.Accepted, ""
+		if err := g.Store.CreateMessage(t.Context(), &m); err != nil {
+			t.Fatal(err)
+		}
+		if got := query(m.ID).Messages[0]; got.Status != "unknown" {
+			t.Errorf("message %+v; want unknown", got)
+		}
+	})
+	t.Run("not yet", func(t *testing.T) {
+		g := newGateway(t, nil) // the default bound: minutes
+		_, sent, _ := g.post(t, seedBody, nil, 5*time.Second)
+		m := *g.Record(t, sent.MessageId)
+		m.ID, m.Status, m.ProviderID = notify.NewID(time.Now()), notify.Accepted, ""
+		if err := g.Store.CreateMessage(t.Context(), &m); err != nil {
+			t.Fatal(err)
+		}
+		_, rep := g.status(t, url.Values{"GroupID": {"bc-fumin"}, "MessageId": {m.ID}}, "")
+		if len(rep.Messages) != 1 || rep.Messages[0].Status != "accepted" || g.fake.Requests() != 1 {
+			t.Errorf("reply %+v, %d provider requests; want it accepted, not looked up while its send may still run",
+				rep, g.fake.Requests())
+		}
+	})
 }

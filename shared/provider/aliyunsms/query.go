@@ -1,7 +1,9 @@
 package aliyunsms
 
 import (
+	"cmp"
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,32 +28,21 @@ var china = time.FixedZone("CST", 8*3600)
 // first MaxQueried recipients, and returns a Report for each the provider
 // has settled (SendStatus 3 delivered, 2 failed); one still waiting for its
 // receipt (1) gives none.
+//
+// A message without a BizId (its send's answer was never recorded) is
+// looked up by number and day without one, and found by the OutId it went
+// out with: our message id, or the caller's OutId when that names one
+// message of its template alone. It also gives a Submitted report for a
+// recipient the provider has but has not settled.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
 	var reports []notify.Report
 	for _, phone := range m.Recipients[:min(len(m.Recipients), MaxQueried)] {
-		api, err := c.api.Get()
-		if err != nil {
-			return reports, notify.E(opQuery, notify.Internal, err)
-		}
-		req := &dysms.QuerySendDetailsRequest{PhoneNumber: tea.String(phoneNumbers([]string{phone})),
-			BizId: tea.String(m.ProviderID), SendDate: tea.String(m.CreatedAt.In(china).Format("20060102")),
-			PageSize: tea.Int64(10), CurrentPage: tea.Int64(1)}
-		var details []*dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO
-		_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
-			defer c.api.Put(api) // once the SDK is done with it, whenever that is
-			resp, err := api.QuerySendDetailsWithOptions(req, c.runtime)
-			if err != nil || resp.Body == nil {
-				return aliyun.Answer{}, err
-			}
-			b := resp.Body
-			if b.SmsSendDetailDTOs != nil {
-				details = b.SmsSendDetailDTOs.SmsSendDetailDTO
-			}
-			return aliyun.Answer{Code: tea.StringValue(b.Code), Message: tea.StringValue(b.Message),
-				RequestID: tea.StringValue(b.RequestId), ID: m.ProviderID}, nil
-		})
+		details, err := c.details(ctx, m, phone)
 		if err != nil {
 			return reports, err
+		}
+		if m.ProviderID == "" {
+			details = sentAs(m, details)
 		}
 		for _, d := range details {
 			r := notify.Report{Provider: Name, Channel: notify.SMS, ProviderID: m.ProviderID, Recipient: phone,
@@ -61,6 +52,11 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 				r.Status = notify.Delivered
 			case 2:
 				r.Status = notify.Failed
+			case 1:
+				if m.ProviderID != "" {
+					continue
+				}
+				r.Status = notify.Submitted
 			default:
 				continue
 			}
@@ -71,4 +67,72 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 		}
 	}
 	return reports, nil
+}
+
+// detail is one SMS QuerySendDetails lists.
+type detail = dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO
+
+// lookupPages bounds the pages read to find a message without a BizId: the
+// SMS of one number on one day, 50 a page.
+const lookupPages = 4
+
+// details lists the SMS to phone on the day m was sent: those of m's BizId,
+// or, without one, every one of that day.
+func (c *Client) details(ctx context.Context, m *notify.Message, phone string) ([]*detail, error) {
+	var all []*detail
+	for page := int64(1); page <= lookupPages; page++ {
+		req := &dysms.QuerySendDetailsRequest{PhoneNumber: tea.String(phoneNumbers([]string{phone})),
+			SendDate: tea.String(m.CreatedAt.In(china).Format("20060102")), PageSize: tea.Int64(10), CurrentPage: tea.Int64(page)}
+		if m.ProviderID != "" {
+			req.BizId = tea.String(m.ProviderID)
+		} else {
+			req.PageSize = tea.Int64(50)
+		}
+		api, err := c.api.Get()
+		if err != nil {
+			return all, notify.E(opQuery, notify.Internal, err)
+		}
+		var (
+			list  []*detail
+			total int64
+		)
+		_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
+			defer c.api.Put(api) // once the SDK is done with it, whenever that is
+			resp, err := api.QuerySendDetailsWithOptions(req, c.runtime)
+			if err != nil || resp.Body == nil {
+				return aliyun.Answer{}, err
+			}
+			b := resp.Body
+			if b.SmsSendDetailDTOs != nil {
+				list = b.SmsSendDetailDTOs.SmsSendDetailDTO
+			}
+			total, _ = strconv.ParseInt(tea.StringValue(b.TotalCount), 10, 64)
+			return aliyun.Answer{Code: tea.StringValue(b.Code), Message: tea.StringValue(b.Message),
+				RequestID: tea.StringValue(b.RequestId), ID: m.ProviderID}, nil
+		})
+		if err != nil {
+			return all, err
+		}
+		all = append(all, list...)
+		if m.ProviderID != "" || len(list) == 0 || int64(len(all)) >= total {
+			break
+		}
+	}
+	return all, nil
+}
+
+// sentAs keeps the details of the SMS m went out as: those with m's OutId
+// and template. The caller's own OutId may name other messages too: only
+// one SMS of it and m's template is taken for m's.
+func sentAs(m *notify.Message, ds []*detail) []*detail {
+	var out []*detail
+	for _, d := range ds {
+		if tea.StringValue(d.OutId) == cmp.Or(m.OutID, m.ID) && tea.StringValue(d.TemplateCode) == m.Template {
+			out = append(out, d)
+		}
+	}
+	if m.OutID != "" && len(out) > 1 {
+		return nil
+	}
+	return out
 }

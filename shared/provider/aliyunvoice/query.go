@@ -35,8 +35,13 @@ type callDetail struct {
 }
 
 // Query asks QueryCallDetailByCallId what became of call m and returns its
-// Report, or none while the call has no state yet.
+// Report, or none while the call has no state yet. A call without a CallId
+// (its send's answer was never recorded) cannot be looked up: the API
+// knows calls by CallId alone.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
+	if m.ProviderID == "" {
+		return nil, notify.ErrNoLookup
+	}
 	api, err := c.api.Get()
 	if err != nil {
 		return nil, notify.E(opQuery, notify.Internal, err)
