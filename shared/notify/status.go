@@ -214,7 +214,7 @@ func (s *Service) refresh(ctx context.Context, m *Message) *Message {
 // what it knows is recorded as a receipt would be. A message it does not
 // know, or one it cannot be asked about, moves from accepted to unknown,
 // with the reason: it may or may not have been sent, and a receipt may
-// still settle it.
+// still settle it. See docs/reliability.md.
 func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	q := s.d.Queriers[m.Channel]
 	asked := q != nil && m.Provider == s.providerOf(m.Channel)
