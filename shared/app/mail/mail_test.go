@@ -201,6 +201,9 @@ func TestMailRefusals(t *testing.T) {
 			400, "invalid_field", "attachments[0].content_type"},
 		{"an attachment's type with a space", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content_type":"text/plain ","content":"YQ=="}]}`,
 			400, "invalid_field", "attachments[0].content_type"},
+		// A stranger's attachments are not even decoded.
+		{"unknown group, bad attachment", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content":"!!"}]}`,
+			401, "unknown_group", "GroupID"},
 		{"attachment name with a line break", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a\r\nX: y","content":""}]}`,
 			400, "invalid_field", "attachments[0].name"},
 	}
