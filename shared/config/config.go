@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
 )
 
 // Config is everything a function reads from its environment.
@@ -69,7 +70,7 @@ func (a Aliyun) Configured() bool { return a.AccessKeyID != "" }
 type SMTP struct {
 	URL                notify.Secret // NOTIFY_SMTP_URL; it may carry a password
 	From               string        // NOTIFY_MAIL_FROM, the default sender
-	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total
+	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total; the default fits the runtime
 }
 
 // Callback holds the tokens that the providers' receipt pushes carry in
@@ -90,7 +91,8 @@ func (c Callback) Configured() bool { return c.Aliyun != "" || c.Tencent != "" |
 
 // Variables are the environment variables Load reads that a deployment
 // sets: template.yaml and s.yaml give every function each of them. Load
-// also reads PORT and TMPDIR, which the runtime or the shell provides.
+// also reads PORT and TMPDIR, which the runtime or the shell provides, and
+// AWS_LAMBDA_RUNTIME_API and FC_RUNTIME_API, which name the runtime.
 var Variables = []string{
 	"NOTIFY_GROUPS",
 	"NOTIFY_DATABASE_URL",
@@ -386,11 +388,23 @@ func validEndpoint(s string) bool {
 	return err == nil && u.Host == s
 }
 
+// MaxAttachmentBytesOn is the default of NOTIFY_MAIL_MAX_ATTACHMENT_BYTES on
+// runtime rt: DefaultMaxAttachmentBytes, or less where the runtime takes
+// smaller requests (AWS Lambda: 4 MiB). Attachments of two thirds of the
+// runtime's bound take eight ninths of it in base64, which leaves the rest
+// for the other fields and for the event around the body.
+func MaxAttachmentBytesOn(rt platform.Runtime) int {
+	if max := rt.MaxRequestBytes(); max > 0 {
+		return int(min(DefaultMaxAttachmentBytes, max/3*2))
+	}
+	return DefaultMaxAttachmentBytes
+}
+
 func loadSMTP(getenv func(string) string, p *problems) SMTP {
 	s := SMTP{
 		URL:                notify.Secret(strings.TrimSpace(getenv("NOTIFY_SMTP_URL"))),
 		From:               strings.TrimSpace(getenv("NOTIFY_MAIL_FROM")),
-		MaxAttachmentBytes: DefaultMaxAttachmentBytes,
+		MaxAttachmentBytes: MaxAttachmentBytesOn(platform.RuntimeOf(getenv)),
 	}
 	if s.URL != "" {
 		u, err := url.Parse(s.URL.Reveal())

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -54,6 +55,34 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Port != DefaultPort || c.DatabaseURL != "sqlite:/scratch/notify.db" || c.Aliyun.Configured() ||
 		c.SMTP.From != DefaultMailFrom || c.SMTP.MaxAttachmentBytes != DefaultMaxAttachmentBytes {
 		t.Errorf("defaults: %+v", c)
+	}
+}
+
+// The attachment limit's default fits the runtime's largest request; a
+// limit set in the environment is kept wherever the function runs.
+func TestMaxAttachmentBytesDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"local", nil, DefaultMaxAttachmentBytes},
+		{"AWS Lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, 4 << 20},
+		{"Aliyun FC 3", map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000"}, DefaultMaxAttachmentBytes},
+		{"AWS Lambda, set", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": "8000000"}, 8000000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["mail"]}]`}
+			maps.Copy(vars, tt.env)
+			c, err := Load(env(vars))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := c.SMTP.MaxAttachmentBytes; got != tt.want {
+				t.Errorf("MaxAttachmentBytes = %d; want %d", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -135,13 +164,14 @@ func TestLoadNeverEchoesSecrets(t *testing.T) {
 	}
 }
 
-// Load reads exactly Variables, plus PORT and TMPDIR: the deployment
+// Load reads exactly Variables, plus PORT, TMPDIR and the runtime's
+// variables: the deployment
 // templates are checked against Variables, so a variable read but not
 // listed would be missing from them.
 func TestLoadReadsVariables(t *testing.T) {
 	read := map[string]bool{}
 	Load(func(k string) string { read[k] = true; return "" })
-	want := map[string]bool{"PORT": true, "TMPDIR": true}
+	want := map[string]bool{"PORT": true, "TMPDIR": true, "AWS_LAMBDA_RUNTIME_API": true, "FC_RUNTIME_API": true}
 	for _, v := range Variables {
 		want[v] = true
 	}

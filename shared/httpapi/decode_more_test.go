@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"mime"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -80,9 +85,54 @@ func FuzzDecodeTTS(f *testing.F) {
 		`{"PlayTimes":1e9}`, `{"Speed":"-"}`, `[]`, ``)
 }
 
+// FuzzDecodeMail checks, beyond fuzzDecoder's rule, that an attachment's
+// content decodes to what its JSON string says, whether it was read
+// straight from the body or copied first, and that a content type
+// notify.BareMediaType lets through carries no parameter.
 func FuzzDecodeMail(f *testing.F) {
-	fuzzDecoder(f, DecodeMail,
+	for _, s := range []string{
 		`{"group_id":"bc-fmb","subject":"邮件测试MailTest","to":["a@icekredit.com","b@icekredit.com,"],"cc":["a@icekredit.com"],"body":"邮件正文MailBody"}`,
 		`{"group_id":"g","to":"a@x.com","html":"<p>x</p>","attachments":[{"name":"a","content":"YQ=="}]}`,
-		`{"attachments":[{}]}`, `{"to":[1,2]}`, `{`)
+		`{"attachments":[{"name":"a.txt","content_type":"text/plain; name=evil.exe","content":"YWJj\r\nZGVm"}]}`,
+		`{"attachments":[{"content_type":"text/plain;name=\"a.txt\"","content":" YW Jj "},{"content":"YQ\u003d\u003d"}]}`,
+		`{"attachments":[{"content_type":"application/vnd.ms-excel","content":12}]}`,
+		`{"attachments":[{}]}`, `{"to":[1,2]}`, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := DecodeMail(body)
+		if err != nil {
+			var e *notify.Error
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+				t.Fatalf("error %v is not an Invalid *notify.Error with a reason", err)
+			}
+			return
+		}
+		var b struct {
+			Attachments []struct {
+				Content *string `json:"content"`
+			} `json:"attachments"`
+		}
+		if err := json.Unmarshal(bytes.TrimSpace(body), &b); err != nil {
+			t.Fatalf("DecodeMail took a body json.Unmarshal refuses: %v", err)
+		}
+		for i, a := range r.Attachments {
+			var want []byte
+			if c := b.Attachments[i].Content; c != nil {
+				if want, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(*c), "")); err != nil {
+					t.Fatalf("attachment %d: %q decoded to %q; it is not base64: %v", i, *c, a.Data, err)
+				}
+			}
+			if !bytes.Equal(a.Data, want) {
+				t.Errorf("attachment %d: data %q; want %q", i, a.Data, want)
+			}
+			if notify.BareMediaType(a.ContentType) {
+				mt, params, err := mime.ParseMediaType(a.ContentType)
+				if err != nil || len(params) != 0 || mt != strings.ToLower(a.ContentType) {
+					t.Errorf("attachment %d: %q passes as a bare media type, but parses as %q %v (%v)", i, a.ContentType, mt, params, err)
+				}
+			}
+		}
+	})
 }

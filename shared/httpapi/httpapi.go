@@ -7,6 +7,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,7 +179,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 				Field: "Content-Type", Reason: "unsupported_media_type", Err: errors.New("must be application/json")}}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readSized(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -188,6 +189,19 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 		return nil, requestError(http.StatusBadRequest, "", "unreadable_body", "the request body could not be read")
 	}
 	return body, nil
+}
+
+// readSized reads all of body into one buffer of the size the request
+// declares, when it declares one within limit: io.ReadAll would grow its
+// buffer step by step, and leave several times a large body's size behind
+// for the collector.
+func readSized(body io.Reader, declared, limit int64) ([]byte, error) {
+	if declared < 0 || declared > limit {
+		return io.ReadAll(body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, declared+bytes.MinRead))
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 // bearerKey returns the API key of an "Authorization: Bearer <key>" header.

@@ -23,10 +23,51 @@ type mailBody struct {
 	Body        json.RawMessage `json:"body"`
 	HTML        json.RawMessage `json:"html"`
 	Attachments []struct {
-		Name        string `json:"name"`
-		ContentType string `json:"content_type"`
-		Content     string `json:"content"` // base64
+		Name        string        `json:"name"`
+		ContentType string        `json:"content_type"`
+		Content     base64Content `json:"content"`
 	} `json:"attachments"`
+}
+
+// base64Content is an attachment's content: base64 in a JSON string,
+// whitespace allowed. The usual string, base64 alone, is decoded straight
+// from the request body, rather than copied once more as a Go string first:
+// that copy is as large as the body.
+type base64Content struct {
+	data    []byte
+	invalid bool // not a JSON string of base64
+}
+
+func (c *base64Content) UnmarshalJSON(raw []byte) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	text := raw
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && base64Only(raw[1:len(raw)-1]) {
+		text = raw[1 : len(raw)-1]
+	} else {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			c.invalid = true
+			return nil
+		}
+		text = []byte(strings.Join(strings.Fields(s), ""))
+	}
+	c.data = make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Decode(c.data, text)
+	c.data, c.invalid = c.data[:n], err != nil
+	return nil
+}
+
+// base64Only reports whether b holds only characters of the standard
+// base64 alphabet and its padding.
+func base64Only(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
 }
 
 // mailReply is seed 000's success reply. ThreadIdentifier is our MessageId,
@@ -70,13 +111,26 @@ func DecodeMail(body []byte) (notify.MailRequest, error) {
 		}
 	}
 	for i, a := range b.Attachments {
-		data, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(a.Content), ""))
-		if err != nil {
+		if a.Content.invalid {
 			return r, notify.Invalidf(fmt.Sprintf("attachments[%d].content", i), "invalid_base64", "is not base64")
 		}
-		r.Attachments = append(r.Attachments, notify.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
+		r.Attachments = append(r.Attachments, notify.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Content.data})
 	}
 	return r, nil
+}
+
+// mailCredentials reads the credentials of a POST /mail: its group_id,
+// decoded alone (the other fields are skipped, not decoded), and the
+// bearer key.
+func mailCredentials(r *http.Request, body []byte) (notify.Credentials, error) {
+	var b struct {
+		GroupID json.RawMessage `json:"group_id"`
+	}
+	if he := decodeObject(body, &b); he != nil {
+		return notify.Credentials{}, he.err
+	}
+	id, err := scalar(b.GroupID, "group_id")
+	return notify.Credentials{GroupID: id, Key: bearerKey(r)}, err
 }
 
 // addressList decodes a list of addresses, or one string of them separated
@@ -105,13 +159,22 @@ func addressList(raw json.RawMessage, field string) ([]string, error) {
 // attachments of up to maxAttachment decoded bytes.
 func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/mail", &endpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
+	sendMail := &endpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
 		send: func(r *http.Request, body []byte) (notify.Sent, error) {
+			// A stranger's attachments are never decoded: the group
+			// is read, and authorized, first.
+			c, err := mailCredentials(r, body)
+			if err != nil {
+				return notify.Sent{}, err
+			}
+			if err := svc.Authorize(c, notify.Mail); err != nil {
+				return notify.Sent{}, err
+			}
 			req, err := DecodeMail(body)
 			if err != nil {
 				return notify.Sent{}, err
 			}
-			req.Key = bearerKey(r)
+			req.Key = c.Key
 			return svc.SendMail(r.Context(), req)
 		},
 		reply: func(s notify.Sent) any {
@@ -121,7 +184,8 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 			}
 			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
 		},
-	})
+	}
+	mux.Handle("/mail", gated{gate: newGate(largeBodyBudget, largeBodyWait), e: sendMail})
 	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),
 		providerIDField: "ProviderId", recipientField: "To"})
 	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail, GET /mail/status"))

@@ -56,3 +56,26 @@ func dotAtom(s string) bool {
 	}
 	return true
 }
+
+// BareMediaType reports whether s is a media type alone, "type/subtype",
+// each an RFC 2045 token: no parameters, no spaces, nothing a header could
+// take for more than the type (such as a second name for an attachment).
+func BareMediaType(s string) bool {
+	typ, sub, ok := strings.Cut(s, "/")
+	return ok && mimeToken(typ) && mimeToken(sub)
+}
+
+// mimeToken reports whether s is an RFC 2045 token: one or more US-ASCII
+// characters other than controls, space and tspecials.
+func mimeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -167,8 +166,8 @@ func checkAttachments(in []Attachment, max int) ([]Attachment, error) {
 			if strings.ContainsAny(a.ContentType, "\r\n") {
 				return nil, Invalidf(at+".content_type", "header_injection", "must not contain a line break")
 			}
-			if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-				return nil, Invalidf(at+".content_type", "invalid_field", "is not a media type such as application/pdf")
+			if !BareMediaType(a.ContentType) {
+				return nil, Invalidf(at+".content_type", "invalid_field", "must be a media type alone, such as application/pdf, without parameters")
 			}
 		}
 		total += len(a.Data)

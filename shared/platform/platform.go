@@ -58,11 +58,11 @@ func Start(h http.Handler, o Options) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	switch {
-	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
+	switch RuntimeOf(getenv) {
+	case Lambda:
 		lambda.StartWithOptions(f.lambdaHandler)
 		return errors.New("platform: the Lambda runtime loop ended")
-	case getenv("FC_RUNTIME_API") != "":
+	case FC:
 		fc.Start(f.fcHandler)
 		return errors.New("platform: the FC runtime loop ended")
 	}

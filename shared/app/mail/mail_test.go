@@ -197,6 +197,13 @@ func TestMailRefusals(t *testing.T) {
 			400, "invalid_base64", "attachments[0].content"},
 		{"attachments over the limit", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.bin","content":"` +
 			base64.StdEncoding.EncodeToString(make([]byte, 1001)) + `"}]}`, 413, "attachments_too_large", "attachments"},
+		{"a parameter smuggled into an attachment's type", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content_type":"text/plain; name=evil.exe","content":"YQ=="}]}`,
+			400, "invalid_field", "attachments[0].content_type"},
+		{"an attachment's type with a space", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content_type":"text/plain ","content":"YQ=="}]}`,
+			400, "invalid_field", "attachments[0].content_type"},
+		// A stranger's attachments are not even decoded.
+		{"unknown group, bad attachment", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content":"!!"}]}`,
+			401, "unknown_group", "GroupID"},
 		{"attachment name with a line break", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a\r\nX: y","content":""}]}`,
 			400, "invalid_field", "attachments[0].name"},
 	}

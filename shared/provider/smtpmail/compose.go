@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -200,10 +199,10 @@ func checkAttachment(i int, a notify.Attachment) error {
 			return e
 		}
 	}
-	if a.ContentType != "" {
-		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-			return invalid(field, "invalid_field", "attachment %d: content type: %w", i, err)
-		}
+	if a.ContentType != "" && !notify.BareMediaType(a.ContentType) {
+		// A parameter would ride into the part's Content-Type header
+		// beside the name go-mail writes: "name=evil.exe; name=a.txt".
+		return invalid(field, "invalid_field", "attachment %d: the content type must be a media type alone, such as application/pdf", i)
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func TestSendMailMIME(t *testing.T) {
 		HTML:    "<p>Olá, segue o <b>relatório</b>.</p>",
 		Attachments: []notify.Attachment{
 			{Name: "report.pdf", ContentType: "application/pdf", Data: pdf},
-			{Name: "notes.txt", ContentType: "text/plain; charset=utf-8", Data: []byte("línea 1\r\nlínea 2\r\n")},
+			{Name: "notes.txt", ContentType: "text/plain", Data: []byte("línea 1\r\nlínea 2\r\n")},
 			{Name: "résumé.bin", Data: []byte{0, 1, 2, '\r', '\n', '.', 0xff}},
 		},
 	}
@@ -443,6 +443,9 @@ func TestSendMailRefusesHeaderInjection(t *testing.T) {
 		}, "attachments"},
 		{"attachment bad type", func(e *notify.Email) {
 			e.Attachments = []notify.Attachment{{Name: "a.txt", ContentType: "text/", Data: []byte("x")}}
+		}, "attachments"},
+		{"attachment type with a parameter", func(e *notify.Email) {
+			e.Attachments = []notify.Attachment{{Name: "a.txt", ContentType: "text/plain; name=evil.exe", Data: []byte("x")}}
 		}, "attachments"},
 		{"attachment no name", func(e *notify.Email) { e.Attachments = []notify.Attachment{{Data: []byte("x")}} }, "attachments"},
 		{"no recipient", func(e *notify.Email) { e.To = nil }, "to"},

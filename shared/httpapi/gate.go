@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// Large bodies: a body of more than largeBody bytes is read only once the
+// gate has room for it, and at most largeBodyBudget bytes of them are being
+// read, decoded and sent at once; a body over the budget goes in alone.
+// A mail takes about four times its body's size in memory on its way
+// through (the body, the decoded attachments, the SMTP library's encoded
+// copy of each attachment and the garbage they leave), so the budget keeps
+// a burst of large mails near 100 MB (docs/limits.md).
+const (
+	largeBody       = 1 << 20
+	largeBodyBudget = 24 << 20
+	// largeBodyWait is how long a large body waits for room before the
+	// reply is 503 with Retry-After: well inside the local server's
+	// ReadTimeout, so that the body can still be read once admitted.
+	largeBodyWait = 10 * time.Second
+	// retryBusy is the Retry-After of that 503, in seconds.
+	retryBusy = 2
+)
+
+// reasonBusy is the Reason of a request turned away because the gate had
+// no room for its body in time.
+const reasonBusy = "busy"
+
+// gate admits large request bodies within a budget of bytes, first come
+// first served. When the last large body in flight is done, it returns the
+// memory they took to the operating system at once: the Go runtime gives it
+// back only slowly, and an instance is killed when its resident memory
+// passes its size.
+type gate struct {
+	budget int64
+	wait   time.Duration
+	// idle runs, outside the lock, when the last large body is done.
+	idle func()
+
+	mu      sync.Mutex
+	held    int64
+	waiters []*waiter // in arrival order
+}
+
+// waiter is a body waiting for room: ready is closed once it is admitted.
+type waiter struct {
+	n     int64
+	ready chan struct{}
+}
+
+func newGate(budget int64, wait time.Duration) *gate {
+	return &gate{budget: budget, wait: wait, idle: debug.FreeOSMemory}
+}
+
+// acquire waits until n bytes fit the budget, or ctx is done. A body larger
+// than the whole budget waits for the gate to be empty.
+func (g *gate) acquire(ctx context.Context, n int64) error {
+	n = min(n, g.budget)
+	g.mu.Lock()
+	if len(g.waiters) == 0 && g.held+n <= g.budget {
+		g.held += n
+		g.mu.Unlock()
+		return nil
+	}
+	w := &waiter{n: n, ready: make(chan struct{})}
+	g.waiters = append(g.waiters, w)
+	g.mu.Unlock()
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	select {
+	case <-w.ready: // admitted as ctx ended: give the room back
+		g.mu.Unlock()
+		g.release(n)
+		return ctx.Err()
+	default:
+	}
+	for i, o := range g.waiters {
+		if o == w {
+			g.waiters = append(g.waiters[:i], g.waiters[i+1:]...)
+			break
+		}
+	}
+	g.admit() // w may have been the head that held the others back
+	g.mu.Unlock()
+	return ctx.Err()
+}
+
+// release gives back n bytes taken by acquire.
+func (g *gate) release(n int64) {
+	n = min(n, g.budget)
+	g.mu.Lock()
+	g.held -= n
+	g.admit()
+	idle := g.held == 0
+	g.mu.Unlock()
+	if idle && g.idle != nil {
+		g.idle()
+	}
+}
+
+// admit lets in the waiters at the head of the line that fit. g.mu is held.
+func (g *gate) admit() {
+	for len(g.waiters) > 0 && g.held+g.waiters[0].n <= g.budget {
+		w := g.waiters[0]
+		g.waiters = g.waiters[1:]
+		g.held += w.n
+		close(w.ready)
+	}
+}
+
+// gated serves an endpoint once the gate has room for the request's body.
+// Bodies of at most largeBody bytes, and bodies that say they are over the
+// endpoint's limit, pass at once: the endpoint reads the first quickly
+// and refuses the second.
+type gated struct {
+	gate *gate
+	e    *endpoint
+}
+
+func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := r.ContentLength
+	if n < 0 {
+		n = g.e.limit // unknown: as large as it may be
+	}
+	if r.Method != http.MethodPost || n <= largeBody || n > g.e.limit {
+		g.e.ServeHTTP(w, r)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), g.gate.wait)
+	err := g.gate.acquire(ctx, n)
+	cancel()
+	if err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(retryBusy))
+		he := &httpError{status: http.StatusServiceUnavailable, err: &notify.Error{Op: "admit", Kind: notify.Throttled,
+			Reason: reasonBusy, Err: errors.New("the gateway is busy with other large requests; retry in a moment")}}
+		writeError(w, r, g.e.log, he, g.e.idField, "")
+		return
+	}
+	defer g.gate.release(n)
+	g.e.ServeHTTP(w, r)
+}

@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// The gate lets bodies in first come, first served: one that gives up
+// lets in those it held back, and the last one out returns the memory.
+func TestGateLine(t *testing.T) {
+	idle := 0
+	g := &gate{budget: 10, idle: func() { idle++ }}
+	if err := g.acquire(context.Background(), 8); err != nil {
+		t.Fatal(err)
+	}
+	ctxA, giveUp := context.WithCancel(context.Background())
+	a := make(chan error)
+	go func() { a <- g.acquire(ctxA, 5) }()
+	waitFor(t, g, 1)
+	b := make(chan error)
+	go func() { b <- g.acquire(context.Background(), 2) }() // fits, but comes after a
+	waitFor(t, g, 2)
+	giveUp()
+	if err := <-a; err == nil {
+		t.Error("a was admitted; want it to give up")
+	}
+	if err := <-b; err != nil {
+		t.Errorf("b: %v", err)
+	}
+	g.release(8)
+	if idle != 0 {
+		t.Errorf("idle ran with b still in")
+	}
+	g.release(2)
+	if idle != 1 || g.held != 0 {
+		t.Errorf("after the last release: idle ran %d times, %d bytes held; want once, 0", idle, g.held)
+	}
+	// A body over the whole budget waits for an empty gate, then goes in.
+	if err := g.acquire(context.Background(), 50); err != nil || g.held != 10 {
+		t.Errorf("a body over the budget: %v, %d held", err, g.held)
+	}
+	g.release(50)
+}
+
+// waitFor waits until n bodies wait at g.
+func waitFor(t *testing.T, g *gate, n int) {
+	t.Helper()
+	for {
+		g.mu.Lock()
+		got := len(g.waiters)
+		g.mu.Unlock()
+		if got == n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A large body that finds no room in time is turned away with 503, a
+// Retry-After and the reason busy; small bodies never wait.
+func TestGatedBusy(t *testing.T) {
+	inside, leave := make(chan struct{}), make(chan struct{})
+	e := &endpoint{channel: notify.Mail, log: logOrDiscard(nil), limit: 4 << 20,
+		send: func(r *http.Request, body []byte) (notify.Sent, error) {
+			if len(body) > largeBody {
+				inside <- struct{}{}
+				<-leave
+			}
+			return notify.Sent{MessageID: "m"}, nil
+		},
+		reply: func(s notify.Sent) any { return map[string]string{"Code": "OK", "MessageId": s.MessageID} },
+	}
+	h := gated{gate: &gate{budget: 2 << 20, wait: time.Millisecond}, e: e}
+	large := `{"x":"` + strings.Repeat("a", 3<<19) + `"}` // 1.5 MiB
+	post := func(body string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/mail", strings.NewReader(body)))
+		return w
+	}
+
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(large) }()
+	<-inside
+	w := post(large)
+	var rep errorReply
+	if err := json.Unmarshal(w.Body.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "2" || rep.Reason != "busy" {
+		t.Errorf("a second large body: %d, Retry-After %q, %+v; want 503, 2, busy", w.Code, w.Header().Get("Retry-After"), rep)
+	}
+	if w := post(`{"x":"small"}`); w.Code != http.StatusOK {
+		t.Errorf("a small body beside a large one: %d %s", w.Code, w.Body)
+	}
+	close(leave)
+	if w := <-first; w.Code != http.StatusOK {
+		t.Errorf("the first large body: %d %s", w.Code, w.Body)
+	}
+	go func() { <-inside }()
+	if w := post(large); w.Code != http.StatusOK {
+		t.Errorf("a large body once the gate is free: %d %s", w.Code, w.Body)
+	}
+}
