@@ -153,7 +153,8 @@ func postJSON(c *http.Client, url, body string, v any) int {
 }
 
 // localServer serves the sms and callback functions on one HTTP server, as
-// make run does, over the store at databaseURL, sending to a fake Dysmsapi.
+// make run does, over the store at databaseURL (opened by the first request
+// that needs it, as in a function), sending to a fake Dysmsapi.
 // Receipts are pushed with the token loadToken.
 func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.Server, app.Store) {
 	return localServerWith(t, databaseURL, nil)
@@ -183,7 +184,7 @@ func localServerWith(t testing.TB, databaseURL string, extra map[string]string) 
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := app.LazyStore(cfg) // as a function opens it: on the first request
 	if err != nil {
 		t.Fatal(err)
 	}
