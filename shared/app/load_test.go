@@ -177,6 +177,11 @@ func localServerWith(t testing.TB, databaseURL string, extra map[string]string) 
 		"NOTIFY_ALIYUN_SMS_ENDPOINT":      fakeSrv.URL,
 		"NOTIFY_CALLBACK_TOKEN":           loadToken,
 		"NOTIFY_DATABASE_URL":             databaseURL,
+		// These tests check what happens, not how fast, on machines the
+		// other test binaries keep busy: TestLoad's 32 requests at once,
+		// under the race detector, may wait past the default for SQLite's
+		// one connection. The stuck-store tests set their own.
+		"NOTIFY_STORE_TIMEOUT": "30s",
 	}
 	maps.Copy(vars, extra)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
