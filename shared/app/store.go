@@ -30,7 +30,7 @@ type Store interface {
 
 var (
 	_ Store = (*postgres.Store)(nil)
-	_ Store = (*lazyStore)(nil)
+	_ Store = (*boundedStore)(nil)
 )
 
 // errNoSQLite is what a build without the embedded store says of a
@@ -38,9 +38,25 @@ var (
 var errNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
 	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
 
+// errClosed is the error of a call on a closed store.
+var errClosed = errors.New("the store is closed")
+
 // OpenStore opens the store cfg.DatabaseURL names and applies its
-// migrations.
+// migrations, within ctx. Each call on the store it returns is bounded by
+// cfg.StoreTimeout, as LazyStore's are.
 func OpenStore(ctx context.Context, cfg config.Config) (Store, error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := newBoundedStore(cfg, nil)
+	b.st.Store(&st)
+	return b, nil
+}
+
+// openStore opens the store cfg.DatabaseURL names and applies its
+// migrations.
+func openStore(ctx context.Context, cfg config.Config) (Store, error) {
 	kind, target, err := storeTarget(cfg)
 	if err != nil {
 		return nil, err
@@ -69,261 +85,400 @@ func storeTarget(cfg config.Config) (kind, target string, err error) {
 // LazyStore returns the store cfg.DatabaseURL names without opening it:
 // the first call that needs it opens it (connecting, applying migrations),
 // so that a function's cold start does no I/O before its runtime loop
-// starts. A failed open is an *notify.Error of kind Unavailable for that
-// call, and the next call tries again. A URL this build cannot open is an
-// error at once.
+// starts. A URL this build cannot open is an error at once.
+//
+// Each call is bounded by cfg.StoreTimeout (config.DefaultStoreTimeout
+// when 0), its wait for the store to open included: a store that does not
+// answer in time fails the call, and a failed open is an *notify.Error of
+// kind Unavailable. docs/reliability.md has the bounds.
 func LazyStore(cfg config.Config) (Store, error) {
 	if _, _, err := storeTarget(cfg); err != nil {
 		return nil, err
 	}
-	return &lazyStore{open: func(ctx context.Context) (Store, error) { return OpenStore(ctx, cfg) }}, nil
+	return newBoundedStore(cfg, func(ctx context.Context) (Store, error) { return openStore(ctx, cfg) }), nil
 }
 
-// lazyStore opens its store on first use. Calls that find it open take no
-// lock; calls that race to open it wait for the first.
-type lazyStore struct {
-	open func(context.Context) (Store, error)
-	st   atomic.Pointer[Store]
-	mu   sync.Mutex // held while opening
+// minOpenTime is the least time an open is given, however short the store
+// timeout: the functions' own timeout, which bounded a first request's
+// open, migrations included, before opens ran on their own.
+const minOpenTime = 10 * time.Second
+
+// boundedStore is the store the functions and the local server use: it
+// opens its store on first use, and bounds every call by timeout.
+//
+// An open runs on its own, within max(timeout, minOpenTime), and calls
+// wait for it each within its own deadline, not one after another: of the
+// calls that find the store not open yet, the first starts the open, and
+// the others, and those that come later, wait for that one open until it
+// ends or their deadline passes. A call that gives up leaves the open
+// running, for the next calls; an open that fails is started again by the
+// next call.
+type boundedStore struct {
+	open    func(context.Context) (Store, error)
+	timeout time.Duration
+	st      atomic.Pointer[Store] // nil until opened
+
+	mu      sync.Mutex
+	opening *opening // the open in flight, or nil
+	closed  bool
 }
 
-func (l *lazyStore) get(ctx context.Context) (Store, error) {
-	if st := l.st.Load(); st != nil {
+// opening is an open in flight. When done is closed, st or err is its
+// outcome.
+type opening struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	st     Store
+	err    error
+}
+
+func newBoundedStore(cfg config.Config, open func(context.Context) (Store, error)) *boundedStore {
+	timeout := cfg.StoreTimeout
+	if timeout <= 0 {
+		timeout = config.DefaultStoreTimeout
+	}
+	return &boundedStore{open: open, timeout: timeout}
+}
+
+// bound returns ctx with a deadline at most timeout away.
+func (b *boundedStore) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.timeout)
+}
+
+// get returns the open store, opening it or waiting for the open in
+// flight, until ctx is done.
+func (b *boundedStore) get(ctx context.Context) (Store, error) {
+	if st := b.st.Load(); st != nil {
 		return *st, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if st := l.st.Load(); st != nil {
+	b.mu.Lock()
+	if st := b.st.Load(); st != nil {
+		b.mu.Unlock()
 		return *st, nil
 	}
-	st, err := l.open(ctx)
-	if err != nil {
-		return nil, notify.E("store.open", notify.Unavailable, err)
+	if b.closed {
+		b.mu.Unlock()
+		return nil, notify.E("store.open", notify.Unavailable, errClosed)
 	}
-	l.st.Store(&st)
-	return st, nil
+	o := b.opening
+	if o == nil {
+		octx, cancel := context.WithTimeout(context.Background(), max(b.timeout, minOpenTime))
+		o = &opening{done: make(chan struct{}), cancel: cancel}
+		b.opening = o
+		go b.runOpen(octx, o)
+	}
+	b.mu.Unlock()
+	select {
+	case <-o.done:
+		if o.err != nil {
+			return nil, notify.E("store.open", notify.Unavailable, o.err)
+		}
+		return o.st, nil
+	case <-ctx.Done():
+		return nil, notify.E("store.open", notify.Unavailable,
+			fmt.Errorf("the store is not open yet: %w", context.Cause(ctx)))
+	}
 }
 
-// Close closes the store if it was opened.
-func (l *lazyStore) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if st := l.st.Swap(nil); st != nil {
+// runOpen runs open o, and keeps the store it opens.
+func (b *boundedStore) runOpen(ctx context.Context, o *opening) {
+	defer o.cancel()
+	st, err := b.open(ctx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.opening = nil
+	if err == nil && b.closed {
+		st.Close()
+		st, err = nil, errClosed
+	}
+	if err == nil {
+		b.st.Store(&st)
+	}
+	o.st, o.err = st, err
+	close(o.done)
+}
+
+// Close closes the store, once it is open: an open in flight is cancelled
+// first. Calls after Close fail.
+func (b *boundedStore) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	o := b.opening
+	b.mu.Unlock()
+	if o != nil {
+		o.cancel()
+		<-o.done
+	}
+	if st := b.st.Swap(nil); st != nil {
 		return (*st).Close()
 	}
 	return nil
 }
 
-func (l *lazyStore) CreateMessage(ctx context.Context, m *notify.Message) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) CreateMessage(ctx context.Context, m *notify.Message) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.CreateMessage(ctx, m)
 }
 
-func (l *lazyStore) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.FinishMessage(ctx, id, o)
 }
 
-func (l *lazyStore) Message(ctx context.Context, id string) (*notify.Message, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Message(ctx context.Context, id string) (*notify.Message, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.Message(ctx, id)
 }
 
-func (l *lazyStore) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.MessageByQueueKey(ctx, key)
 }
 
-func (l *lazyStore) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*notify.Message, int, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*notify.Message, int, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	return st.FindMessages(ctx, q)
 }
 
-func (l *lazyStore) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*notify.Idempotency, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*notify.Idempotency, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.ClaimIdempotency(ctx, k)
 }
 
-func (l *lazyStore) CompleteIdempotency(ctx context.Context, groupID, key string, status int, reply []byte) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) CompleteIdempotency(ctx context.Context, groupID, key string, status int, reply []byte) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.CompleteIdempotency(ctx, groupID, key, status, reply)
 }
 
-func (l *lazyStore) ReleaseIdempotency(ctx context.Context, groupID, key string) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) ReleaseIdempotency(ctx context.Context, groupID, key string) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.ReleaseIdempotency(ctx, groupID, key)
 }
 
-func (l *lazyStore) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return notify.ReportResult{}, err
 	}
 	return st.RecordReport(ctx, r)
 }
 
-func (l *lazyStore) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return false, err
 	}
 	return st.RecordReply(ctx, r)
 }
 
-func (l *lazyStore) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.Reports(ctx, messageID)
 }
 
-func (l *lazyStore) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	return st.TakeQuotas(ctx, now, qs)
 }
 
-func (l *lazyStore) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.ReturnQuotas(ctx, taken, qs)
 }
 
-func (l *lazyStore) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.IssueCode(ctx, c, cooldown)
 }
 
-func (l *lazyStore) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.RevokeCode(ctx, key, messageID)
 }
 
-func (l *lazyStore) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return notify.CodeResult{}, err
 	}
 	return st.VerifyCode(ctx, key, hashes, now, maxAttempts)
 }
 
-func (l *lazyStore) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return 0, err
 	}
 	return st.PurgeCodes(ctx, before)
 }
 
-func (l *lazyStore) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return -1, 0, err
 	}
 	return st.CreateMessageTakingQuotas(ctx, m, now, qs)
 }
 
-func (l *lazyStore) AddTask(ctx context.Context, t *notify.Task) error {
-	st, err := l.get(ctx)
+func (b *boundedStore) AddTask(ctx context.Context, t *notify.Task) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return err
 	}
 	return st.AddTask(ctx, t)
 }
 
-func (l *lazyStore) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.Task(ctx, groupID, id)
 }
 
-func (l *lazyStore) Recharge(ctx context.Context, r notify.Recharge) (bool, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Recharge(ctx context.Context, r notify.Recharge) (bool, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return false, err
 	}
 	return st.Recharge(ctx, r)
 }
 
-func (l *lazyStore) Balance(ctx context.Context, groupID, station string) (int64, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Balance(ctx context.Context, groupID, station string) (int64, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return 0, err
 	}
 	return st.Balance(ctx, groupID, station)
 }
 
-func (l *lazyStore) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify.Recharge, bool, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify.Recharge, bool, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	return st.Recharges(ctx, q)
 }
 
-func (l *lazyStore) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]notify.SendRecord, bool, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]notify.SendRecord, bool, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	return st.SendRecords(ctx, q)
 }
 
-func (l *lazyStore) Stations(ctx context.Context, q notify.StationQuery) ([]notify.StationFigures, bool, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Stations(ctx context.Context, q notify.StationQuery) ([]notify.StationFigures, bool, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	return st.Stations(ctx, q)
 }
 
-func (l *lazyStore) DayCounts(ctx context.Context, groupID, station string, from, to time.Time) ([]notify.DayCount, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) DayCounts(ctx context.Context, groupID, station string, from, to time.Time) ([]notify.DayCount, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return st.DayCounts(ctx, groupID, station, from, to)
 }
 
-func (l *lazyStore) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, error) {
-	st, err := l.get(ctx)
+func (b *boundedStore) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
 	if err != nil {
 		return notify.SaaSTotals{}, err
 	}

@@ -24,13 +24,13 @@ func TestLazyStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "notify.db")
 	var opens, fails atomic.Int32
 	fails.Store(1)
-	l := &lazyStore{open: func(ctx context.Context) (Store, error) {
+	l := newBoundedStore(config.Config{}, func(ctx context.Context) (Store, error) {
 		opens.Add(1)
 		if fails.Add(-1) >= 0 {
 			return nil, errors.New("connection refused")
 		}
 		return sqlite.Open(ctx, path)
-	}}
+	})
 	t.Cleanup(func() { l.Close() })
 	if n := opens.Load(); n != 0 {
 		t.Fatalf("%d opens before any call; want 0", n)
@@ -64,6 +64,57 @@ func TestLazyStore(t *testing.T) {
 	}
 	if got, err := l.Message(ctx, m.ID); err != nil || got.ID != m.ID {
 		t.Errorf("Message = %v, %v; want the record", got, err)
+	}
+}
+
+// TestLazyStoreOpenHangs checks that while an open hangs, each call waits
+// for it within its own timeout, not behind the others, that they share
+// one open, and that Close cancels it.
+func TestLazyStoreOpenHangs(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	var opens atomic.Int32
+	l := newBoundedStore(config.Config{StoreTimeout: timeout}, func(ctx context.Context) (Store, error) {
+		opens.Add(1)
+		<-ctx.Done() // a server that never answers
+		return nil, ctx.Err()
+	})
+	var wg sync.WaitGroup
+	took := make(chan time.Duration, 16)
+	for range cap(took) {
+		wg.Go(func() {
+			start := time.Now()
+			_, err := l.Message(context.Background(), "m")
+			if k := notify.KindOf(err); k != notify.Unavailable {
+				t.Errorf("call while the open hangs: %v (kind %v); want kind unavailable", err, k)
+			}
+			took <- time.Since(start)
+		})
+	}
+	wg.Wait()
+	close(took)
+	for d := range took {
+		if d > 5*timeout {
+			t.Errorf("a call gave up after %v; want about %v", d, timeout)
+		}
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("%d opens; want 1, shared by every call", n)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(minOpenTime / 2):
+		t.Fatal("Close waited for the hung open to time out; want it cancelled")
+	}
+	if _, err := l.Message(context.Background(), "m"); notify.KindOf(err) != notify.Unavailable {
+		t.Errorf("call after Close: %v; want kind unavailable", err)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("%d opens after Close; want none more", n)
 	}
 }
 

@@ -39,6 +39,11 @@ type Config struct {
 	// DatabaseURL names the store: "sqlite:<path>", by default a file in the
 	// temporary directory, or "postgres://...".
 	DatabaseURL string
+	// StoreTimeout bounds each call on the store (NOTIFY_STORE_TIMEOUT):
+	// a request whose store does not answer within it fails, as the
+	// store being unavailable. Load sets DefaultStoreTimeout when the
+	// variable is not set.
+	StoreTimeout time.Duration
 	// StatusRefreshAfter is how long after sending a status query asks the
 	// provider about a message no receipt has settled (0: the default).
 	StatusRefreshAfter time.Duration
@@ -126,6 +131,7 @@ var Variables = []string{
 	"NOTIFY_CALLBACK_TOKEN_CLOOPEN",
 	"NOTIFY_STATUS_REFRESH_AFTER",
 	"NOTIFY_STATUS_RECONCILE_AFTER",
+	"NOTIFY_STORE_TIMEOUT",
 }
 
 // Defaults.
@@ -138,6 +144,12 @@ const (
 	// MinCallbackTokenLen is the shortest callback token: 22 characters
 	// of the URL-safe base64 alphabet hold 132 bits.
 	MinCallbackTokenLen = 22
+	// DefaultStoreTimeout is StoreTimeout when NOTIFY_STORE_TIMEOUT is not
+	// set: a request on a store that hangs gets its 503 in about 2 s, and
+	// in 6 s on the slowest path (docs/reliability.md), within the
+	// functions' 10 s timeout. MaxStoreTimeout is the most it may be.
+	DefaultStoreTimeout = 2 * time.Second
+	MaxStoreTimeout     = time.Minute
 )
 
 type groupJSON struct {
@@ -206,6 +218,15 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)
 	c.StatusReconcileAfter = loadAfter(getenv, "NOTIFY_STATUS_RECONCILE_AFTER", "5m", &p)
+	c.StoreTimeout = DefaultStoreTimeout
+	if v := strings.TrimSpace(getenv("NOTIFY_STORE_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > MaxStoreTimeout {
+			p.add("NOTIFY_STORE_TIMEOUT: %q; want a duration such as 2s, above 0 and at most %v", v, MaxStoreTimeout)
+		} else {
+			c.StoreTimeout = d
+		}
+	}
 	if c.Port == "" {
 		c.Port = DefaultPort
 	} else if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {

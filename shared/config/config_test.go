@@ -4,6 +4,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -23,6 +24,7 @@ func TestLoadValid(t *testing.T) {
 		"NOTIFY_DATABASE_URL":              "sqlite:/var/lib/notify.db",
 		"PORT":                             "9000",
 		"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": "1024",
+		"NOTIFY_STORE_TIMEOUT":             "750ms",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -45,6 +47,9 @@ func TestLoadValid(t *testing.T) {
 	if c.Port != "9000" || c.DatabaseURL != "sqlite:/var/lib/notify.db" || c.SMTP.MaxAttachmentBytes != 1024 {
 		t.Errorf("Port %q DatabaseURL %q MaxAttachmentBytes %d", c.Port, c.DatabaseURL, c.SMTP.MaxAttachmentBytes)
 	}
+	if c.StoreTimeout != 750*time.Millisecond {
+		t.Errorf("StoreTimeout = %v, want 750ms", c.StoreTimeout)
+	}
 }
 
 func TestLoadDefaults(t *testing.T) {
@@ -53,7 +58,8 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.Port != DefaultPort || c.DatabaseURL != "sqlite:/scratch/notify.db" || c.Aliyun.Configured() ||
-		c.SMTP.From != DefaultMailFrom || c.SMTP.MaxAttachmentBytes != DefaultMaxAttachmentBytes {
+		c.SMTP.From != DefaultMailFrom || c.SMTP.MaxAttachmentBytes != DefaultMaxAttachmentBytes ||
+		c.StoreTimeout != DefaultStoreTimeout {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -111,6 +117,7 @@ func TestLoadProblems(t *testing.T) {
 			"NOTIFY_SMTP_URL":                  "http://user:hunter2@mail",
 			"NOTIFY_MAIL_FROM":                 "not an address",
 			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": "-1",
+			"NOTIFY_STORE_TIMEOUT":             "0s",
 		}, []string{
 			`NOTIFY_GROUPS[0] (id "a").channels[1]: unknown channel "fax"`,
 			`NOTIFY_GROUPS[1] (id "a").id: duplicate of NOTIFY_GROUPS[0]`,
@@ -128,6 +135,7 @@ func TestLoadProblems(t *testing.T) {
 			`NOTIFY_SMTP_URL: scheme "http"`,
 			"NOTIFY_MAIL_FROM:",
 			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES:",
+			`NOTIFY_STORE_TIMEOUT: "0s"`,
 		}},
 	}
 	for _, tt := range tests {

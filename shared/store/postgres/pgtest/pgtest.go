@@ -41,11 +41,15 @@
 // without reaching Main's end: a test binary killed by -timeout leaves no
 // server behind, only its folder, which the next cluster's start removes.
 //
+// Freeze stops the server's processes (SIGSTOP) until the test ends or it
+// thaws them, for tests of a database that hangs.
+//
 // When NOTIFY_TEST_POSTGRES_URL is set, Database uses that server instead:
 // the URL must name a role that may create databases.
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -140,6 +144,68 @@ func (c *Cluster) Database(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Freeze stops every process of the server with SIGSTOP (the postmaster
+// first, so that it starts no more, then each of its children: the
+// backends and the background workers) until t ends or thaw is called,
+// which sends them SIGCONT. Meanwhile the kernel still accepts
+// connections, which are never answered, and statements on open
+// connections never return: a server whose host hangs. Call it after
+// Database, so that the server runs; a server that EnvURL names cannot be
+// frozen, and t is skipped.
+func (c *Cluster) Freeze(t testing.TB) (thaw func()) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil || c.cmd.Process == nil {
+		t.Skipf("pgtest: Freeze needs a server pgtest started (not one %s names), after Database", EnvURL)
+	}
+	postmaster := c.cmd.Process.Pid
+	if err := syscall.Kill(postmaster, syscall.SIGSTOP); err != nil {
+		t.Fatalf("pgtest: freeze the server: %v", err)
+	}
+	// Each child of the postmaster leads a process group of its own
+	// (setsid), so they are stopped one by one.
+	pids := append(children(postmaster), postmaster)
+	for _, pid := range pids[:len(pids)-1] {
+		syscall.Kill(pid, syscall.SIGSTOP) // one that exited meanwhile is gone
+	}
+	var once sync.Once
+	thaw = func() {
+		once.Do(func() {
+			for _, pid := range pids {
+				syscall.Kill(pid, syscall.SIGCONT)
+			}
+		})
+	}
+	t.Cleanup(thaw)
+	return thaw
+}
+
+// children returns the processes whose parent is pid, from /proc.
+func children(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var pids []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces and ")".
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if child, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
+			pids = append(pids, child)
+		}
+	}
+	return pids
 }
 
 // Stop stops the server pgtest started, if any, and removes its folder. A
