@@ -27,7 +27,7 @@ import (
 // mid-send included.
 const (
 	MaxIdempotencyKeyLen = 255
-	IdempotencyTTL       = 24 * time.Hour
+	IdempotencyTTL       = notify.RequestKeyTTL
 	// idempotencyLease bounds a first request without a deadline of its
 	// own; after it, a retry may take the key over.
 	idempotencyLease = time.Minute

@@ -3,15 +3,20 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // topKeys returns the member names of the JSON object body, in order and
 // unescaped, without decoding their values: a 10 MB attachment costs no
-// copy. ok is false when body is not one valid JSON object.
-func topKeys(body []byte) (keys []string, ok bool) {
+// copy. It stops after max names. ok is false when body is not one valid
+// JSON object.
+func topKeys(body []byte, max int) (keys []string, ok bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
@@ -26,11 +31,16 @@ func topKeys(body []byte) (keys []string, ok bool) {
 			return keys, true
 		}
 		end := stringEnd(body, i)
-		var k string
-		if json.Unmarshal(body[i:end], &k) != nil {
-			return nil, false
+		k := string(body[i+1 : end-1])
+		if strings.IndexByte(k, '\\') >= 0 || !utf8.ValidString(k) {
+			if json.Unmarshal(body[i:end], &k) != nil { // escapes, or bytes it replaces
+				return nil, false
+			}
 		}
 		keys = append(keys, k)
+		if len(keys) == max {
+			return keys, true
+		}
 		i = skipSpace(body, end) + 1 // past the colon
 		i = valueEnd(body, skipSpace(body, i))
 		i = skipSpace(body, i)
@@ -93,31 +103,64 @@ func valueEnd(b []byte, i int) int {
 	return i
 }
 
+// MaxFields is the most members a request body's top-level object may
+// have: every route takes a dozen at most, and the check for a field named
+// twice keeps one entry per member.
+const MaxFields = 256
+
 // twiceNamed is the error of a body that names one field twice, in any
 // spelling the decoder takes for it ("GroupID" and "groupid"): which value
 // counts would be the decoder's choice, and the part of the gateway that
-// reads it first may read the other.
+// reads it first may read the other. It also refuses a body of more than
+// MaxFields members.
 func twiceNamed(body []byte) *httpError {
-	keys, ok := topKeys(body)
+	keys, ok := topKeys(body, MaxFields+1)
 	if !ok {
 		return nil // decodeObject says what is wrong with it
 	}
-	for i, k := range keys {
-		for _, l := range keys[:i] {
-			if strings.EqualFold(k, l) {
-				return &httpError{err: &notify.Error{Op: "decode", Kind: notify.Invalid, Field: l, Reason: "duplicate_field",
-					Err: errors.New("is named more than once (field names are matched without regard to case); name it once")}}
-			}
+	if len(keys) > MaxFields {
+		return requestError(http.StatusBadRequest, "", "too_many_fields",
+			fmt.Sprintf("the body has more than %d fields; no request has that many", MaxFields))
+	}
+	seen := make(map[string]string, len(keys))
+	for _, k := range keys {
+		f := foldName(k)
+		if first, dup := seen[f]; dup {
+			return &httpError{err: &notify.Error{Op: "decode", Kind: notify.Invalid, Field: first, Reason: "duplicate_field",
+				Err: errors.New("is named more than once (field names are matched without regard to case); name it once")}}
 		}
+		seen[f] = k
 	}
 	return nil
+}
+
+// foldName folds a field name as encoding/json does when it matches names
+// to fields: two names that fold alike name the same field.
+func foldName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		} else if r >= utf8.RuneSelf {
+			for {
+				r2 := unicode.SimpleFold(r)
+				if r2 <= r {
+					r = r2
+					break
+				}
+				r = r2
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // groupOf reads the group a request body names in field (GroupID for
 // sms and tts, group_id for mail) as the route's decoder will (matched the
 // same way, in any case), without decoding the rest of it. It refuses a
-// body that names a field twice; "" when the body names no group or does
-// not decode.
+// body that is not a JSON object, or names a field twice; "" when the body
+// names no group.
 func groupOf(body []byte, field string) (string, *httpError) {
 	if he := twiceNamed(body); he != nil {
 		return "", he
@@ -126,8 +169,8 @@ func groupOf(body []byte, field string) (string, *httpError) {
 		GroupID     json.RawMessage
 		GroupIDMail json.RawMessage `json:"group_id"`
 	}
-	if json.Unmarshal(body, &g) != nil {
-		return "", nil
+	if he := decodeObject(body, &g); he != nil {
+		return "", he
 	}
 	raw := g.GroupID
 	if field == "group_id" {

@@ -3,7 +3,10 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -50,7 +53,7 @@ func TestTopKeys(t *testing.T) {
 		{`{"a":1}{}`, nil, false},
 		{``, nil, false},
 	} {
-		got, ok := topKeys([]byte(c.body))
+		got, ok := topKeys([]byte(c.body), 100)
 		if ok != c.ok || !slices.Equal(got, c.want) {
 			t.Errorf("topKeys(%s) = %q, %v; want %q, %v", c.body, got, ok, c.want, c.ok)
 		}
@@ -69,7 +72,13 @@ func TestGroupOf(t *testing.T) {
 		{`{"GroupID":"gb","groupid":"ga"}`, "GroupID", "", "duplicate_field"},
 		{`{"to":"a@b.c","TO":"d@e.f"}`, "group_id", "", "duplicate_field"},
 		{`{"GroupID":{"a":1}}`, "GroupID", "", "invalid_field"},
-		{`not json`, "GroupID", "", ""},
+		{`{"\u212Aey":1,"key":2}`, "GroupID", "", "duplicate_field"}, // the Kelvin sign folds to K
+		{`{"ſ":1,"S":2}`, "GroupID", "", "duplicate_field"},
+		{manyFields(MaxFields), "GroupID", "", ""},
+		{manyFields(MaxFields + 1), "GroupID", "", "too_many_fields"},
+		{`not json`, "GroupID", "", "invalid_json"},
+		{"\f{}", "GroupID", "", "invalid_json"},
+		{``, "GroupID", "", "empty_body"},
 	} {
 		got, he := groupOf([]byte(c.body), c.field)
 		reason := ""
@@ -82,6 +91,33 @@ func TestGroupOf(t *testing.T) {
 	}
 }
 
+// manyFields is a body of n distinct members.
+func manyFields(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:0", strconv.Itoa(i))
+	}
+	return b.String() + "}"
+}
+
+// BenchmarkTwiceNamed: the check runs on every body before its sender is
+// authenticated, so its cost must grow with the body, not its square.
+func BenchmarkTwiceNamed(b *testing.B) {
+	for _, n := range []int{16, MaxFields, 100_000} {
+		body := []byte(manyFields(n))
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				twiceNamed(body)
+			}
+		})
+	}
+}
+
 // FuzzTopKeys: on any input, topKeys agrees with encoding/json on whether
 // it is one JSON object and on its member names, and never panics.
 func FuzzTopKeys(f *testing.F) {
@@ -90,7 +126,7 @@ func FuzzTopKeys(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, ok := topKeys(body)
+		got, ok := topKeys(body, 1<<20)
 		want, wantOK := keysByDecoder(body)
 		if !json.Valid(body) {
 			wantOK = false

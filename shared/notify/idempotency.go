@@ -29,8 +29,11 @@ type Idempotency struct {
 // IdempotencyStore keeps Idempotency records, one per group and key.
 type IdempotencyStore interface {
 	// ClaimIdempotency records k as being handled, unless a live record
-	// (not expired, and finished or within its lease) holds its group and
-	// key: then it records nothing and returns that record.
+	// holds its group and key: then it records nothing and returns that
+	// record. A record is live until it expires, except an unfinished one
+	// past its lease, which a claim of the same request (the same Hash)
+	// takes over; a claim of another request finds it still held, so that
+	// a key whose first request died mid-send is never spent on another.
 	ClaimIdempotency(ctx context.Context, k Idempotency) (*Idempotency, error)
 	// CompleteIdempotency stores the reply of the request that claimed the
 	// key.

@@ -132,18 +132,18 @@ type Sent struct {
 // is sent. A send that certainly did not happen gives its limits back.
 func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	op := string(m.Channel) + ".record"
-	if key, fromQueue := messageKey(ctx, m.GroupID); key != "" {
+	now := s.d.Now()
+	if key, earlier, fromQueue := messageKeys(ctx, m.GroupID, now); key != "" {
 		m.QueueKey = key
-		prev, err := s.d.Store.MessageByQueueKey(ctx, m.QueueKey)
+		prev, err := s.named(ctx, key, earlier, now)
 		switch {
-		case err == nil:
-			return s.replay(ctx, prev, fromQueue)
-		case AsError(err).Reason != "not_found":
+		case err != nil:
 			s.d.Log.ErrorContext(ctx, "look up the record of a named message", "queue_key", m.QueueKey, "err", err)
 			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		case prev != nil:
+			return s.replay(ctx, prev, fromQueue)
 		}
 	}
-	now := s.d.Now()
 	if m.ID == "" {
 		m.ID = NewID(now)
 	}
@@ -228,6 +228,25 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
 	return Sent{MessageID: m.ID, Channel: m.Channel, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
+}
+
+// named returns the live record of the message named key, or of its
+// earlier name when that record is younger than RequestKeyTTL; nil for
+// none.
+func (s *Service) named(ctx context.Context, key, earlier string, now time.Time) (*Message, error) {
+	for _, k := range []string{key, earlier} {
+		if k == "" {
+			continue
+		}
+		prev, err := s.d.Store.MessageByQueueKey(ctx, k)
+		switch {
+		case err == nil && (k == key || now.Sub(prev.CreatedAt) < RequestKeyTTL):
+			return prev, nil
+		case err != nil && AsError(err).Reason != "not_found":
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // recordedOnly is record's refused when it recorded the message but could

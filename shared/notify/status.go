@@ -36,14 +36,16 @@ type MessageFinder interface {
 // sent, where the provider's API allows (Aliyun SMS: the OutId, our
 // message id, by number and day), and also reports a recipient the
 // provider has but has not settled, as Submitted. Where the API does not
-// allow it, Query returns ErrNoLookup.
+// allow it, Query returns a *NoLookup.
 type Querier interface {
 	Query(ctx context.Context, m *Message) ([]Report, error)
 }
 
-// ErrNoLookup is a Querier's answer about a message without a provider id
-// when its provider's API knows messages by that id alone.
-var ErrNoLookup = errors.New("the provider can be asked about a message by its id alone, and this one has none")
+// NoLookup is a Querier's answer about a message without a provider id
+// that its provider cannot find: Why says why.
+type NoLookup struct{ Why string }
+
+func (e *NoLookup) Error() string { return e.Why }
 
 // Status query limits.
 const (
@@ -56,6 +58,11 @@ const (
 	// provider. The longest send, every provider's timeout and retries
 	// included, ends well within it.
 	DefaultReconcileAfter = 5 * time.Minute
+
+	// MaxRefreshed is how many messages of one status query are refreshed
+	// from (or looked up at) the provider; the others are shown as they
+	// stand, and the next query asks about them.
+	MaxRefreshed = 10
 
 	DefaultPageSize = 10
 	MaxPageSize     = 50 // as QuerySendDetails
@@ -127,8 +134,9 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 		return StatusPage{}, &Error{Op: "status.find", Kind: Unavailable, Reason: "store_unavailable", Err: err}
 	}
 	page := StatusPage{Total: total, Page: q.Offset/q.Limit + 1, PageSize: q.Limit}
+	asks := MaxRefreshed
 	for _, m := range ms {
-		m = s.refresh(ctx, m)
+		m = s.refresh(ctx, m, &asks)
 		history, err := s.d.Reports.Reports(ctx, m.ID)
 		if err != nil {
 			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: "store_unavailable", Err: err}
@@ -184,22 +192,27 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 
 // refresh asks the provider about a message no receipt has settled, once it
 // is old enough for the provider to know, and records the answer. On any
-// failure the message is shown as it stands.
-func (s *Service) refresh(ctx context.Context, m *Message) *Message {
-	if m.Sandbox || (m.Status != Accepted && m.Status != Submitted && m.Status != Unknown) {
+// failure the message is shown as it stands. Each ask takes one of *asks;
+// with none left, the message is shown as it stands.
+func (s *Service) refresh(ctx context.Context, m *Message, asks *int) *Message {
+	if m.Sandbox || (m.Status != Accepted && m.Status != Submitted && m.Status != Unknown) || *asks <= 0 {
 		return m
 	}
 	age := s.d.Now().Sub(m.CreatedAt)
 	if m.ProviderID == "" {
-		if age < s.d.ReconcileAfter {
+		// Looked up at most once per ReconcileAfter: each lookup is
+		// written, found or not, and moves UpdatedAt.
+		if age < s.d.ReconcileAfter || s.d.Now().Sub(m.UpdatedAt) < s.d.ReconcileAfter {
 			return m
 		}
+		*asks--
 		return s.reconcile(ctx, m)
 	}
 	q := s.d.Queriers[m.Channel]
 	if q == nil || m.Provider != s.providerOf(m.Channel) || age < s.d.RefreshAfter {
 		return m
 	}
+	*asks--
 	reports, err := q.Query(ctx, m)
 	if err != nil {
 		s.d.Log.WarnContext(ctx, "refresh status from the provider", "message_id", m.ID, "err", err)
@@ -216,44 +229,44 @@ func (s *Service) refresh(ctx context.Context, m *Message) *Message {
 // with the reason: it may or may not have been sent, and a receipt may
 // still settle it. See docs/reliability.md.
 func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
-	q := s.d.Queriers[m.Channel]
-	asked := q != nil && m.Provider == s.providerOf(m.Channel)
+	now := s.d.Now()
+	why := "the provider has no message of this id"
 	var reports []Report
-	if asked {
+	switch q := s.d.Queriers[m.Channel]; {
+	case q == nil || m.Provider != s.providerOf(m.Channel):
+		why = m.Provider + " cannot be asked about a message without its id"
+	default:
 		var err error
 		reports, err = q.Query(ctx, m)
+		var no *NoLookup
 		switch {
-		case errors.Is(err, ErrNoLookup):
-			asked = false
+		case errors.As(err, &no):
+			why = m.Provider + " cannot find it: " + no.Why
 		case err != nil:
 			s.d.Log.WarnContext(ctx, "look up a message whose outcome was never recorded", "message_id", m.ID, "err", err)
 			return m
 		}
 	}
-	for i := range reports {
-		// The lookup's reports are the message's own, under a provider id
-		// of the lookup's: receipts are told apart by provider id, and
-		// these have none.
-		reports[i].MessageID = m.ID
-		if reports[i].ProviderID == "" {
-			reports[i].ProviderID = "lookup:" + m.ID
+	if len(reports) > 0 {
+		for i := range reports {
+			// The lookup's reports are the message's own, under a
+			// provider id of the lookup's: receipts are told apart by
+			// provider id, and these have none.
+			reports[i].MessageID = m.ID
+			if reports[i].ProviderID == "" {
+				reports[i].ProviderID = "lookup:" + m.ID
+			}
 		}
-	}
-	if len(reports) > 0 || m.Status != Accepted {
 		return s.recordQueried(ctx, m, reports)
 	}
-	text := "its send ended before the provider's answer was recorded, and the provider has no message of this id"
-	if !asked {
-		text = "its send ended before the provider's answer was recorded, and " + m.Provider +
-			" cannot be asked about a message without its id"
-	}
-	o := Outcome{Status: Unknown, Provider: m.Provider, ErrorCode: "outcome_lost",
-		ErrorText: text + "; it may or may not have been sent, and a receipt may still settle it", At: s.d.Now()}
+	o := Outcome{Status: Unknown, Provider: m.Provider, RequestID: m.RequestID, ErrorCode: "outcome_lost",
+		ErrorText: "the provider's answer to its send was never recorded, and " + why +
+			"; it may or may not have been sent, and a receipt may still settle it", At: now}
 	if err := s.d.Store.FinishMessage(ctx, m.ID, o); err != nil {
 		s.d.Log.WarnContext(ctx, "record a lost outcome as unknown", "message_id", m.ID, "err", err)
 		return m
 	}
-	s.d.Log.WarnContext(ctx, "a send's outcome was lost; the message is unknown now", "message_id", m.ID, "asked", asked)
+	s.d.Log.WarnContext(ctx, "a send's outcome was lost; the message is unknown", "message_id", m.ID, "why", why)
 	return s.fresh(ctx, m)
 }
 

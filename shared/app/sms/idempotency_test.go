@@ -149,6 +149,13 @@ func TestIdempotencyKeyBelongsToTheCaller(t *testing.T) {
 		if status != 400 || rep.Reason != "duplicate_field" || rep.Field != "GroupID" {
 			t.Errorf("reply %d %+v; want 400 duplicate_field on GroupID", status, rep)
 		}
+		// Whitespace JSON does not know, before it: not JSON, for every
+		// reader of the body alike.
+		for _, prefix := range []string{"\f", "\v", "\u00a0"} {
+			if status, rep, _ := g.post(t, prefix+body, auth, 5*time.Second); status != 400 || rep.Reason != "invalid_json" {
+				t.Errorf("%q before it: %d %+v; want 400 invalid_json", prefix, status, rep)
+			}
+		}
 		if g.fake.Requests() != 0 {
 			t.Error("sent anyway")
 		}
@@ -274,6 +281,12 @@ func TestIdempotencyKeyAfterFreeze(t *testing.T) {
 	}
 	st.frozen.Store(false)
 	time.Sleep(lease + 100*time.Millisecond)
+	// The key stays the first request's: another body is refused, not
+	// sent, though the first never finished.
+	other := strings.Replace(seedBody, "654321", "111111", 1)
+	if status, rep, _ := g.post(t, other, key, 5*time.Second); status != 422 || rep.Reason != "idempotency_key_reused" {
+		t.Errorf("another body with the key after the lease: %d %+v; want 422 idempotency_key_reused", status, rep)
+	}
 	status, again, _ := g.post(t, seedBody, key, 5*time.Second)
 	if status != 504 || again.Reason != "provider_outcome_unknown" || again.MessageId != first.MessageId {
 		t.Errorf("retry after the lease: %d %+v; want 504 provider_outcome_unknown for message %s", status, again, first.MessageId)

@@ -182,24 +182,20 @@ func TestStatusReconcile(t *testing.T) {
 			t.Errorf("asked again: %+v", again)
 		}
 	})
-	t.Run("the caller's OutId names two SMS", func(t *testing.T) {
-		// Both sent with the caller's OutId: which is the lost one's cannot
-		// be told.
+	t.Run("sent with the caller's OutId", func(t *testing.T) {
+		// Any SMS of the account, of any group, may have that OutId: one
+		// that did reach the provider says nothing of the lost one.
 		body := strings.Replace(seedBody, "18683441008", "13600136000", 1)
 		body = strings.Replace(body, `}`, `,"OutId":"order-5"}`, 1)
-		for i := 0; i < 2; i++ {
-			if status, rep, _ := g.post(t, body, nil, 5*time.Second); status != 200 {
-				t.Fatalf("send: %d %+v", status, rep)
-			}
+		if status, rep, _ := g.post(t, body, nil, 5*time.Second); status != 200 {
+			t.Fatalf("send: %d %+v", status, rep)
 		}
-		_, sent, _ := g.post(t, body, nil, 5*time.Second)
-		m := *g.Record(t, sent.MessageId)
-		m.ID, m.Status, m.ProviderID = notify.NewID(time.Now()), notify.Accepted, ""
-		if err := g.Store.CreateMessage(t.Context(), &m); err != nil {
-			t.Fatal(err)
+		m := accepted(t, "order-5")
+		if got := query(m.ID).Messages[0]; got.Status != "unknown" || len(got.History) != 0 {
+			t.Errorf("message %+v; want unknown, with no receipt", got)
 		}
-		if got := query(m.ID).Messages[0]; got.Status != "unknown" {
-			t.Errorf("message %+v; want unknown", got)
+		if rec := g.Record(t, m.ID); rec.ErrorCode != "outcome_lost" || !strings.Contains(rec.ErrorText, "OutId") {
+			t.Errorf("record %q %q; want outcome_lost, for its OutId", rec.ErrorCode, rec.ErrorText)
 		}
 	})
 	t.Run("not yet", func(t *testing.T) {
@@ -214,6 +210,37 @@ func TestStatusReconcile(t *testing.T) {
 		if len(rep.Messages) != 1 || rep.Messages[0].Status != "accepted" || g.fake.Requests() != 1 {
 			t.Errorf("reply %+v, %d provider requests; want it accepted, not looked up while its send may still run",
 				rep, g.fake.Requests())
+		}
+	})
+	t.Run("asked once a while, ten a query", func(t *testing.T) {
+		g := newGateway(t, map[string]string{"NOTIFY_STATUS_RECONCILE_AFTER": "1m"})
+		_, sent, _ := g.post(t, seedBody, nil, 5*time.Second)
+		tmpl := *g.Record(t, sent.MessageId)
+		then := time.Now().Add(-2 * time.Minute)
+		for range 12 {
+			m := tmpl
+			m.ID, m.Status, m.ProviderID, m.CreatedAt, m.UpdatedAt = notify.NewID(then), notify.Accepted, "", then, then
+			if err := g.Store.CreateMessage(t.Context(), &m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q := url.Values{"GroupID": {"bc-fumin"}, "PhoneNumber": {"18683441008"}, "PageSize": {"50"},
+			"SendDate": {then.In(notify.Beijing).Format("20060102")}}
+		before := g.fake.Requests()
+		_, rep := g.status(t, q, "")
+		unknown := 0
+		for _, m := range rep.Messages {
+			if m.Status == "unknown" {
+				unknown++
+			}
+		}
+		if n := g.fake.Requests() - before; n != notify.MaxRefreshed || unknown != notify.MaxRefreshed {
+			t.Errorf("%d lookups, %d unknown; want %d of each", n, unknown, notify.MaxRefreshed)
+		}
+		before = g.fake.Requests()
+		g.status(t, q, "")
+		if n := g.fake.Requests() - before; n != 2 {
+			t.Errorf("asked again: %d lookups; want 2, of the two not asked yet", n)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package aliyunsms
 
 import (
-	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -17,8 +16,14 @@ import (
 const opQuery = "aliyunsms.QuerySendDetails"
 
 // MaxQueried is how many recipients of one message Query asks about:
-// QuerySendDetails answers for one number at a time.
-const MaxQueried = 20
+// QuerySendDetails answers for one number at a time. MaxLookedUp is how
+// many it looks up of a message without a BizId, which takes pages of a
+// day's SMS each: one found shows the provider took the send, and each
+// recipient's receipt still settles it.
+const (
+	MaxQueried  = 20
+	MaxLookedUp = 3
+)
 
 var _ notify.Querier = (*Client)(nil)
 
@@ -30,13 +35,22 @@ var china = time.FixedZone("CST", 8*3600)
 // receipt (1) gives none.
 //
 // A message without a BizId (its send's answer was never recorded) is
-// looked up by number and day without one, and found by the OutId it went
-// out with: our message id, or the caller's OutId when that names one
-// message of its template alone. It also gives a Submitted report for a
-// recipient the provider has but has not settled.
+// looked up, for its first MaxLookedUp recipients, by number and day
+// without one, and found by the OutId it went out with: our message id.
+// One sent with the caller's own OutId cannot be told from other SMS of
+// the account (of any group) with that OutId: it gives a *notify.NoLookup. A
+// lookup also gives a Submitted report for a recipient the provider has
+// but has not settled.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
+	n := MaxQueried
+	if m.ProviderID == "" {
+		if m.OutID != "" {
+			return nil, &notify.NoLookup{Why: "it went out with the caller's OutId, which any SMS of the account, of any group, may share"}
+		}
+		n = MaxLookedUp
+	}
 	var reports []notify.Report
-	for _, phone := range m.Recipients[:min(len(m.Recipients), MaxQueried)] {
+	for _, phone := range m.Recipients[:min(len(m.Recipients), n)] {
 		details, err := c.details(ctx, m, phone)
 		if err != nil {
 			return reports, err
@@ -74,7 +88,7 @@ type detail = dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDT
 
 // lookupPages bounds the pages read to find a message without a BizId: the
 // SMS of one number on one day, 50 a page.
-const lookupPages = 4
+const lookupPages = 2
 
 // details lists the SMS to phone on the day m was sent: those of m's BizId,
 // or, without one, every one of that day.
@@ -121,18 +135,14 @@ func (c *Client) details(ctx context.Context, m *notify.Message, phone string) (
 	return all, nil
 }
 
-// sentAs keeps the details of the SMS m went out as: those with m's OutId
-// and template. The caller's own OutId may name other messages too: only
-// one SMS of it and m's template is taken for m's.
+// sentAs keeps the details of the SMS m went out as: those with m's id as
+// their OutId and m's template.
 func sentAs(m *notify.Message, ds []*detail) []*detail {
 	var out []*detail
 	for _, d := range ds {
-		if tea.StringValue(d.OutId) == cmp.Or(m.OutID, m.ID) && tea.StringValue(d.TemplateCode) == m.Template {
+		if tea.StringValue(d.OutId) == m.ID && tea.StringValue(d.TemplateCode) == m.Template {
 			out = append(out, d)
 		}
-	}
-	if m.OutID != "" && len(out) > 1 {
-		return nil
 	}
 	return out
 }

@@ -40,7 +40,7 @@ type callDetail struct {
 // knows calls by CallId alone.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
 	if m.ProviderID == "" {
-		return nil, notify.ErrNoLookup
+		return nil, &notify.NoLookup{Why: "QueryCallDetailByCallId finds a call by its CallId alone, and this one has none"}
 	}
 	api, err := c.api.Get()
 	if err != nil {

@@ -14,15 +14,16 @@ var _ notify.IdempotencyStore = (*Store)(nil)
 // The statements of the Idempotency-Key records, the SQLite store's.
 const (
 	// claimSQL inserts a claim, or takes over a record that is dead:
-	// expired, or unfinished past its lease. A live record is left alone
-	// (no row changes), and is then read back. Of concurrent claims of one
-	// key, the others wait for the first to commit, then find its row live.
+	// expired, or unfinished past its lease by a retry of the same
+	// request. A live record is left alone (no row changes), and is then
+	// read back. Of concurrent claims of one key, the others wait for the
+	// first to commit, then find its row live.
 	claimSQL = `INSERT INTO idempotency (group_id, key, hash, status, reply, created_at, expires_at, lease_until)
 VALUES ($1, $2, $3, 0, '\x'::bytea, $4, $5, $6)
 ON CONFLICT (group_id, key) DO UPDATE SET hash = excluded.hash, status = 0, reply = '\x'::bytea,
 	created_at = excluded.created_at, expires_at = excluded.expires_at, lease_until = excluded.lease_until
 WHERE idempotency.expires_at < excluded.created_at
-	OR (idempotency.status = 0 AND idempotency.lease_until < excluded.created_at)`
+	OR (idempotency.status = 0 AND idempotency.lease_until < excluded.created_at AND idempotency.hash = excluded.hash)`
 	heldSQL = `SELECT hash, status, reply, created_at, expires_at, lease_until
 FROM idempotency WHERE group_id = $1 AND key = $2`
 	completeSQL = `UPDATE idempotency SET status = $3, reply = $4 WHERE group_id = $1 AND key = $2`

@@ -12,14 +12,14 @@ import (
 var _ notify.IdempotencyStore = (*Store)(nil)
 
 // claimSQL inserts a claim, or takes over a record that is dead: expired,
-// or unfinished past its lease. A live record is left alone (no row
-// changes), and is then read back.
+// or unfinished past its lease by a retry of the same request. A live
+// record is left alone (no row changes), and is then read back.
 const claimSQL = `INSERT INTO idempotency (group_id, key, hash, status, reply, created_at, expires_at, lease_until)
 VALUES ($1, $2, $3, 0, x'', $4, $5, $6)
 ON CONFLICT (group_id, key) DO UPDATE SET hash = excluded.hash, status = 0, reply = x'',
 	created_at = excluded.created_at, expires_at = excluded.expires_at, lease_until = excluded.lease_until
 WHERE idempotency.expires_at < excluded.created_at
-	OR (idempotency.status = 0 AND idempotency.lease_until < excluded.created_at)`
+	OR (idempotency.status = 0 AND idempotency.lease_until < excluded.created_at AND idempotency.hash = excluded.hash)`
 
 // ClaimIdempotency records k as being handled, or returns the live record
 // that holds its key.

@@ -108,6 +108,11 @@ func testStaleLease(t *testing.T, st notify.IdempotencyStore) {
 	if held := mustClaim(t, st, claim("g", "k", "h1", t0.Add(59*time.Second))); held == nil {
 		t.Fatal("a claim within its lease was taken over")
 	}
+	// Another request with the key, past the lease: the first request may
+	// have sent its message before it died, so the key stays its own.
+	if held := mustClaim(t, st, claim("g", "k", "h2", t0.Add(61*time.Second))); held == nil || held.Hash != "h1" {
+		t.Fatalf("a claim of another request took over an unfinished one past its lease: %+v", held)
+	}
 	if held := mustClaim(t, st, claim("g", "k", "h1", t0.Add(61*time.Second))); held != nil {
 		t.Fatalf("a claim past its lease still holds the key: %+v", held)
 	}

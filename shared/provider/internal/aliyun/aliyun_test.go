@@ -1,11 +1,15 @@
 package aliyun
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -194,5 +198,62 @@ func TestCheck(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "very-secret") {
 		t.Errorf("Check error %q shows the secret", err)
+	}
+}
+
+// TestClassifyPlainAnswer: net/http reports a plain-HTTP answer to an
+// https request as ErrSchemeMismatch, whether the server never spoke TLS
+// (nothing was sent: Transient) or answered in plain text after it took
+// the request over TLS (Ambiguous). The port is asked which it is.
+func TestClassifyPlainAnswer(t *testing.T) {
+	plain := httptest.NewServer(http.NotFoundHandler())
+	defer plain.Close()
+
+	ref := httptest.NewTLSServer(http.NotFoundHandler())
+	defer ref.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := make(chan string, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				tc := tls.Server(c, ref.TLS.Clone())
+				req, err := http.ReadRequest(bufio.NewReader(tc))
+				if err != nil {
+					return // the probe's handshake, and nothing after it
+				}
+				taken <- req.URL.RawQuery
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")) // under the TLS, not in it
+			}()
+		}
+	}()
+
+	client := ref.Client() // trusts ref's certificate, which the listener serves
+	for _, c := range []struct {
+		name string
+		host string
+		kind notify.Kind
+	}{
+		{"a port that never spoke TLS", strings.TrimPrefix(plain.URL, "http://"), notify.Transient},
+		{"plain text after the request, over TLS", ln.Addr().String(), notify.Ambiguous},
+	} {
+		_, err := client.Post("https://"+c.host+"/?Action=SendSms&PhoneNumbers=13800138000", "text/plain", nil)
+		if !errors.Is(err, http.ErrSchemeMismatch) {
+			t.Fatalf("%s: %v; want ErrSchemeMismatch", c.name, err)
+		}
+		if e := Classify("op", err); e.Kind != c.kind {
+			t.Errorf("%s: Classify = %v (%v), want %v", c.name, e, e.Kind, c.kind)
+		}
+	}
+	if len(taken) != 1 {
+		t.Errorf("the TLS listener took %d requests, want 1", len(taken))
 	}
 }

@@ -1,6 +1,7 @@
 package aliyun
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alibabacloud-go/tea/tea"
 
@@ -20,8 +22,9 @@ import (
 //
 //   - a *tea.SDKError (an HTTP 4xx or 5xx answer) by its Code, keeping the
 //     provider's Code, Message and RequestId;
-//   - a failure to connect (refused, no route, DNS, a TLS handshake that
-//     failed) as Transient: the request certainly did not leave;
+//   - a failure to connect (refused, no route, DNS, a certificate not
+//     trusted, an https endpoint whose port does not speak TLS) as
+//     Transient: the request certainly did not leave;
 //   - anything else as Ambiguous: a timeout, a connection dropped after the
 //     request was written, an answer that is not JSON. The provider may
 //     have accepted the message.
@@ -37,43 +40,66 @@ func Classify(op string, err error) *notify.Error {
 		return e
 	}
 	var (
-		ue *url.Error
-		se *json.SyntaxError
+		ue   *url.Error
+		se   *json.SyntaxError
+		host string
 	)
 	switch {
 	case errors.As(err, &ue):
 		// The URL holds the query: phone numbers and the signature.
 		err = fmt.Errorf("%s request: %w", strings.ToLower(ue.Op), ue.Err)
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Scheme == "https" {
+			host = u.Host
+		}
 	case errors.As(err, &se):
 		err = fmt.Errorf("reading the answer: not JSON: %w", err)
 	}
-	if notSent(err) {
+	if notSent(err) || (errors.Is(err, http.ErrSchemeMismatch) && host != "" && speaksPlain(host)) {
 		return notify.E(op, notify.Transient, err)
 	}
 	return notify.E(op, notify.Ambiguous, err)
 }
 
 // notSent reports whether err is a failure to connect: the request was
-// never written. That is a dial that failed (refused, no route, DNS), or a
-// TLS handshake that did: a certificate not trusted, an alert from either
-// side, or an answer that is not TLS at all (an https endpoint pointed at a
-// plain-HTTP port). Nothing the provider could act on left the machine.
+// never written. That is a dial that failed (refused, no route, DNS), a
+// certificate not trusted, or a first record that is not TLS at all: the
+// TLS handshake checks certificates, and reads a first record, before any
+// request is written. A TLS alert may come at any time, and is left as
+// Ambiguous.
 func notSent(err error) bool {
 	var (
 		op     *net.OpError
 		dns    *net.DNSError
 		crt    *tls.CertificateVerificationError
 		record tls.RecordHeaderError
-		alert  tls.AlertError
 	)
-	if errors.As(err, &op) {
-		switch op.Op {
-		case "dial", "remote error", "local error": // the last two: TLS alerts
-			return true
-		}
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns) || errors.As(err, &crt) ||
+		(errors.As(err, &record) && record.Conn != nil) // set for the first record alone
+}
+
+// speaksPlain reports whether host (host:port, 443 by default) answers a
+// TLS handshake with something that is not TLS: an https endpoint pointed
+// at a plain-HTTP port. net/http reports such an answer as
+// ErrSchemeMismatch whether it came in place of the handshake or after the
+// request was written; a server that does not speak TLS at all cannot have
+// taken a request over it. Nothing but a ClientHello is sent.
+func speaksPlain(host string) bool {
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(host, "443")
 	}
-	return errors.As(err, &dns) || errors.As(err, &crt) || errors.As(err, &record) || errors.As(err, &alert) ||
-		errors.Is(err, http.ErrSchemeMismatch) // net/http's name for that RecordHeaderError
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 2 * time.Second},
+		// Whether the server speaks TLS at all is the question; whom to
+		// trust is not, and no request is sent.
+		Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err == nil {
+		conn.Close()
+		return false
+	}
+	var record tls.RecordHeaderError
+	return errors.As(err, &record)
 }
 
 // statusError is the HTTP side of an SDK error, for Error and errors.As.
