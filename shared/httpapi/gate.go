@@ -20,7 +20,7 @@ import (
 // copy of each attachment and the garbage they leave), so the budget keeps
 // a burst of large mails near 100 MB (docs/limits.md).
 const (
-	largeBody       = 1 << 20
+	largeBody       = 64 << 10 // the sms and tts routes' whole limit: only mail goes through the gate
 	largeBodyBudget = 24 << 20
 	// largeBodyWait is how long a large body waits for room before the
 	// reply is 503 with Retry-After: well inside the local server's
@@ -42,6 +42,9 @@ const reasonBusy = "busy"
 type gate struct {
 	budget int64
 	wait   time.Duration
+	// pace is how long a body of n bytes may take to arrive once admitted
+	// (bodyReadTime when nil).
+	pace func(n int64) time.Duration
 	// idle runs, outside the lock, when the last large body is done.
 	idle func()
 
@@ -123,7 +126,7 @@ func (g *gate) admit() {
 // gated serves an endpoint once the gate has room for the request's body.
 // Bodies of at most largeBody bytes, and bodies that say they are over the
 // endpoint's limit, pass at once: the endpoint reads the first quickly
-// and refuses the second.
+// and refuses the second unread.
 type gated struct {
 	gate *gate
 	e    *endpoint
@@ -149,5 +152,26 @@ func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer g.gate.release(n)
+	// A body that holds the gate must come at a fair pace: one that
+	// trickles in would keep others out for the server's whole read
+	// timeout. Where the body is already in memory (a function's event),
+	// there is no deadline to set, and nothing to wait for.
+	pace := g.gate.pace
+	if pace == nil {
+		pace = bodyReadTime
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(pace(n)))
 	g.e.ServeHTTP(w, r)
+}
+
+// Pace of a gated body: bodyReadTime(n) is the longest a body of n bytes
+// may take to arrive once admitted, minBodyRate bytes a second after a
+// start of bodyReadSlack.
+const (
+	minBodyRate   = 1 << 20
+	bodyReadSlack = 5 * time.Second
+)
+
+func bodyReadTime(n int64) time.Duration {
+	return bodyReadSlack + time.Duration(n)*time.Second/minBodyRate
 }

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,3 +112,56 @@ func TestGatedBusy(t *testing.T) {
 		t.Errorf("a large body once the gate is free: %d %s", w.Code, w.Body)
 	}
 }
+
+// A body that says it is over the limit is refused before any of it is
+// read; one admitted through the gate that trickles in is cut off at its
+// pace, 408, and gives its room back.
+func TestGatedBodies(t *testing.T) {
+	e := &endpoint{channel: notify.Mail, log: logOrDiscard(nil), limit: 4 << 20,
+		send:  func(r *http.Request, body []byte) (notify.Sent, error) { return notify.Sent{MessageID: "m"}, nil },
+		reply: func(s notify.Sent) any { return map[string]string{"Code": "OK", "MessageId": s.MessageID} },
+	}
+	g := &gate{budget: 2 << 20, wait: time.Millisecond, pace: func(int64) time.Duration { return 200 * time.Millisecond }}
+	srv := httptest.NewServer(gated{gate: g, e: e})
+	defer srv.Close()
+
+	t.Run("declared over the limit", func(t *testing.T) {
+		read := false
+		req := httptest.NewRequest(http.MethodPost, "/mail", nil)
+		req.Body = io.NopCloser(readFunc(func(p []byte) (int, error) { read = true; return 0, io.EOF }))
+		req.ContentLength = e.limit + 1
+		w := httptest.NewRecorder()
+		gated{gate: g, e: e}.ServeHTTP(w, req)
+		if w.Code != http.StatusRequestEntityTooLarge || read {
+			t.Errorf("status %d, body read %v; want 413, unread", w.Code, read)
+		}
+	})
+
+	t.Run("a trickle", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /mail HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 1<<20)
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("status %d, want 408", res.StatusCode)
+		}
+		held := func() int64 { g.mu.Lock(); defer g.mu.Unlock(); return g.held }
+		for i := 0; held() != 0; i++ { // the handler gives it back just after its reply
+			if i == 200 {
+				t.Fatalf("the gate still holds %d bytes", held())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }

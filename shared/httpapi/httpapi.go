@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -179,12 +180,20 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 				Field: "Content-Type", Reason: "unsupported_media_type", Err: errors.New("must be application/json")}}
 		}
 	}
+	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
+		Reason: "body_too_large", Err: fmt.Errorf("request body is over %d bytes", limit)}}
+	if r.ContentLength > limit {
+		return nil, tooLarge // refused unread: it says so itself
+	}
 	body, err := readSized(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &httpError{status: http.StatusRequestEntityTooLarge, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
-				Reason: "body_too_large", Err: fmt.Errorf("request body is over %d bytes", limit)}}
+		switch {
+		case errors.As(err, &tooBig):
+			return nil, tooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, requestError(http.StatusRequestTimeout, "", "body_too_slow",
+				"the request body came too slowly; send it again")
 		}
 		return nil, requestError(http.StatusBadRequest, "", "unreadable_body", "the request body could not be read")
 	}

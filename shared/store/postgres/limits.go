@@ -150,7 +150,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 		if err := end(ctx, c, "ROLLBACK"); err != nil {
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
-		return -1, 0, s.createConflict(ctx, m)
+		return -1, 0, createConflict(ctx, c, m) // on c: another of the pool's may never come free
 	}
 	var refusal error
 	if m.Spend != nil {

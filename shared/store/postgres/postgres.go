@@ -163,26 +163,20 @@ const uniqueViolation = "23505"
 // *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
 // that a record in any status but failed holds is one of kind Conflict with
 // Reason "duplicate_queue_message". Either way nothing is written. A
-// message with a Spend is recorded as CreateMessageTakingQuotas records
-// one, without quotas: in a transaction that also starts its task and
-// spends its units.
+// message with a Spend is recorded in a transaction that also starts its
+// task and spends its units.
+//
+// The record is written as CreateMessageTakingQuotas writes one, without
+// quotas: in a transaction whose COMMIT is sent only once the insert has
+// answered. An insert sent alone commits itself whenever the server runs
+// it: on a server frozen mid-call, that is after the call gave up and the
+// sender was told nothing was written, and a retry of the request would
+// find a record of a send that never happened. A call that gives up before
+// its COMMIT leaves a transaction the server rolls back when it finds the
+// connection closed. The price is one more round trip.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
-	if m.Spend != nil {
-		_, _, err := s.CreateMessageTakingQuotas(ctx, m, m.CreatedAt, nil)
-		return err
-	}
-	args, err := createArgs(m)
-	if err != nil {
-		return err
-	}
-	tag, err := s.pool.exec(ctx, sqltext.CreateMessage, args...)
-	if err != nil {
-		return fmt.Errorf("postgres: create message %s: %w", m.ID, err)
-	}
-	if tag.RowsAffected() != 0 {
-		return nil
-	}
-	return s.createConflict(ctx, m)
+	_, _, err := s.CreateMessageTakingQuotas(ctx, m, m.CreatedAt, nil)
+	return err
 }
 
 // createArgs are the arguments of sqltext.CreateMessage for m.
@@ -214,9 +208,9 @@ func createArgs(m *notify.Message) ([]any, error) {
 // createConflict is the error of a sqltext.CreateMessage that inserted
 // nothing: the id or the queue key is taken. Records are never deleted, so an
 // id taken then is taken now.
-func (s *Store) createConflict(ctx context.Context, m *notify.Message) error {
+func createConflict(ctx context.Context, c *conn, m *notify.Message) error {
 	var idTaken bool
-	if err := s.pool.queryRow(ctx, sqltext.IDExists, text(m.ID)).scan(&idTaken); err != nil {
+	if err := c.queryRow(ctx, sqltext.IDExists, text(m.ID)).scan(&idTaken); err != nil {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
