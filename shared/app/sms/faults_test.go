@@ -28,15 +28,17 @@ func (finishFails) FinishMessage(context.Context, string, notify.Outcome) error 
 	return errors.New("database is down")
 }
 
-// Store down after the send: the reply says the message went out and its
-// outcome is unrecorded, and a queue redelivery does not send it again.
-func TestStoreDownAfterSend(t *testing.T) {
+// gatewayOver is the sms function wired as in production over a real
+// SQLite store that wrap dresses (to make some of its calls fail), sending
+// to a fake Dysmsapi. Records are read from the store undressed.
+func gatewayOver(t *testing.T, wrap func(*sqlite.Store) notify.Store) *gateway {
+	t.Helper()
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
 		t.Setenv(k, "")
 	}
 	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
 	srv := httptest.NewServer(fake)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	vars := map[string]string{"NOTIFY_GROUPS": groups, "ALIBABA_CLOUD_ACCESS_KEY_ID": akID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret, "NOTIFY_ALIYUN_SMS_ENDPOINT": srv.URL}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
@@ -47,12 +49,19 @@ func TestStoreDownAfterSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	h, err := smsapp.New(t.Context(), cfg, finishFails{st}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	t.Cleanup(func() { st.Close() })
+	h, err := smsapp.New(t.Context(), cfg, wrap(st), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{Function: &apptest.Function{Handler: h, Store: st}, fake: fake}
+	return &gateway{Function: &apptest.Function{Handler: h, Store: st}, fake: fake}
+}
+
+// Store down after the send: the reply says the message went out and its
+// outcome is unrecorded, and a queue redelivery does not send it again.
+func TestStoreDownAfterSend(t *testing.T) {
+	g := gatewayOver(t, func(st *sqlite.Store) notify.Store { return finishFails{st} })
+	fake := g.fake
 
 	var rep struct{ Code, BizId, MessageId, Warning string }
 	status, _ := g.Post(t, "/sms", seedBody, nil, 5*time.Second, &rep)

@@ -3,22 +3,15 @@ package sms_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/seed4ddb146e/notify/shared/app/apptest"
-	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
-	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
-	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
@@ -248,29 +241,9 @@ func (s *frozenAfterRecord) ReleaseIdempotency(ctx context.Context, group, key s
 // the key's lease runs out. The retry, once the store is back, finds the
 // message's record and is answered from it: the provider gets one SMS.
 func TestIdempotencyKeyAfterFreeze(t *testing.T) {
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
-	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	vars := map[string]string{"NOTIFY_GROUPS": groups, "ALIBABA_CLOUD_ACCESS_KEY_ID": akID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret, "NOTIFY_ALIYUN_SMS_ENDPOINT": srv.URL}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "notify.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st := &frozenAfterRecord{Store: db}
-	h, err := smsapp.New(t.Context(), cfg, st, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateway{Function: &apptest.Function{Handler: h, Store: db}, fake: fake}
+	var st *frozenAfterRecord
+	g := gatewayOver(t, func(db *sqlite.Store) notify.Store { st = &frozenAfterRecord{Store: db}; return st })
+	fake := g.fake
 
 	// The request's deadline is its key's lease.
 	const lease = time.Second
