@@ -441,6 +441,12 @@ func (t *transaction) rollback(ctx context.Context) {
 	}
 	t.done = true
 	if !t.pg.IsBusy() && !t.pg.IsClosed() {
+		// Callers pass a context that outlives their call's, so that the
+		// connection goes back to the pool; a server that does not answer
+		// within rollbackTime loses it instead (release closes a
+		// connection left in a transaction, which the server rolls back).
+		ctx, cancel := context.WithTimeout(ctx, rollbackTime)
+		defer cancel()
 		t.exec(ctx, "ROLLBACK")
 	}
 	t.p.release(t.conn)

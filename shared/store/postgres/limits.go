@@ -181,12 +181,21 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	return -1, 0, nil
 }
 
-// end ends the transaction on c with sql, COMMIT or ROLLBACK; a ROLLBACK
-// runs even when ctx is done. The COMMIT of a failed transaction rolls it
-// back, and is an error.
+// rollbackTime bounds a ROLLBACK asked for once its call's context is
+// done.
+const rollbackTime = time.Second
+
+// end ends the transaction on c with sql, COMMIT or ROLLBACK. A ROLLBACK
+// asked for when ctx is done still runs, within rollbackTime of its own,
+// so that c goes back to the pool; one that does not end by then, or by
+// ctx's deadline, closes c (pgconn does on a deadline), and the server
+// rolls back what it finds closed. The COMMIT of a failed transaction
+// rolls it back, and is an error.
 func end(ctx context.Context, c *conn, sql string) error {
-	if sql == "ROLLBACK" {
-		ctx = context.WithoutCancel(ctx)
+	if sql == "ROLLBACK" && ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), rollbackTime)
+		defer cancel()
 	}
 	tag, err := c.exec(ctx, sql)
 	if err == nil && tag.String() != sql {
