@@ -22,7 +22,11 @@ import (
 func TestWALWaits(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "notify.db")
-	other, err := sql.Open("sqlite", path+"?_txlock=immediate")
+	// The other connection waits too: while Open retries the switch, it
+	// holds a read lock for a moment, and a COMMIT that meets it without a
+	// busy timeout fails at once (once in a few hundred runs on a busy
+	// machine).
+	other, err := sql.Open("sqlite", path+"?_txlock=immediate&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
