@@ -90,7 +90,7 @@ func storeTarget(cfg config.Config) (kind, target string, err error) {
 // Each call is bounded by cfg.StoreTimeout (config.DefaultStoreTimeout
 // when 0), its wait for the store to open included: a store that does not
 // answer in time fails the call, and a failed open is an *notify.Error of
-// kind Unavailable. docs/reliability.md has the bounds.
+// kind Unavailable. docs/guarantees.md has the bounds.
 func LazyStore(cfg config.Config) (Store, error) {
 	if _, _, err := storeTarget(cfg); err != nil {
 		return nil, err

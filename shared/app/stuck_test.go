@@ -22,7 +22,7 @@ import (
 // sends stuckRequests at once through the local server, and every one must
 // get its 503 store_unavailable within stuckBound of being sent: the store
 // timeout bounds each request's wait on its own, not one after another.
-// docs/reliability.md describes the bounds.
+// docs/guarantees.md describes the bounds.
 const (
 	stuckRequests = 36
 	stuckTimeout  = time.Second // NOTIFY_STORE_TIMEOUT in these tests

@@ -146,7 +146,7 @@ const (
 	MinCallbackTokenLen = 22
 	// DefaultStoreTimeout is StoreTimeout when NOTIFY_STORE_TIMEOUT is not
 	// set: a request on a store that hangs gets its 503 in about 2 s, and
-	// in 6 s on the slowest path (docs/reliability.md), within the
+	// in 6 s on the slowest path (docs/guarantees.md), within the
 	// functions' 10 s timeout. MaxStoreTimeout is the most it may be.
 	DefaultStoreTimeout = 2 * time.Second
 	MaxStoreTimeout     = time.Minute

@@ -23,7 +23,7 @@ import (
 // gateway recorded and handed to a provider (sent, refused by it, or in
 // doubt); a request refused before that, or one that failed in a way a
 // retry may mend (provider or store unavailable, throttled), leaves the key
-// free for the retry. docs/reliability.md tells the whole story, crashes
+// free for the retry. docs/guarantees.md tells the whole story, crashes
 // mid-send included.
 const (
 	MaxIdempotencyKeyLen = 255

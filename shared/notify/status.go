@@ -227,7 +227,7 @@ func (s *Service) refresh(ctx context.Context, m *Message, asks *int) *Message {
 // what it knows is recorded as a receipt would be. A message it does not
 // know, or one it cannot be asked about, moves from accepted to unknown,
 // with the reason: it may or may not have been sent, and a receipt may
-// still settle it. See docs/reliability.md.
+// still settle it. See docs/guarantees.md.
 func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	now := s.d.Now()
 	why := "the provider has no message of this id"
