@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -145,6 +146,12 @@ func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := g.gate.acquire(ctx, n)
 	cancel()
 	if err != nil {
+		// Read what the caller is still sending, into nothing, before
+		// the reply: a caller blocked writing its body on a connection
+		// that closes gets a broken pipe, not this 503 and its
+		// Retry-After. It costs a buffer, at the pace a gated body keeps.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.gate.paceOf(n)))
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, g.e.limit))
 		w.Header().Set("Retry-After", strconv.Itoa(retryBusy))
 		he := &httpError{status: http.StatusServiceUnavailable, err: &notify.Error{Op: "admit", Kind: notify.Throttled,
 			Reason: reasonBusy, Err: errors.New("the gateway is busy with other large requests; retry in a moment")}}
@@ -156,11 +163,7 @@ func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// trickles in would keep others out for the server's whole read
 	// timeout. Where the body is already in memory (a function's event),
 	// there is no deadline to set, and nothing to wait for.
-	pace := g.gate.pace
-	if pace == nil {
-		pace = bodyReadTime
-	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(pace(n)))
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.gate.paceOf(n)))
 	g.e.ServeHTTP(w, r)
 }
 
@@ -171,6 +174,14 @@ const (
 	minBodyRate   = 1 << 20
 	bodyReadSlack = 5 * time.Second
 )
+
+// paceOf is how long a body of n bytes may take to arrive once admitted.
+func (g *gate) paceOf(n int64) time.Duration {
+	if g.pace != nil {
+		return g.pace(n)
+	}
+	return bodyReadTime(n)
+}
 
 func bodyReadTime(n int64) time.Duration {
 	return bodyReadSlack + time.Duration(n)*time.Second/minBodyRate
