@@ -61,6 +61,11 @@ type endpoint struct {
 	log     *slog.Logger
 	limit   int64  // the largest body taken
 	idField string // the provider id field of error replies: "BizId", "CallId" or ""
+	// authorizeFirst authorizes the caller as soon as the body's group is
+	// read, before anything else of the body is decoded: for a route whose
+	// bodies are large (mail's attachments), a stranger's costs its
+	// reading only.
+	authorizeFirst bool
 	// send decodes the body and calls the core.
 	send func(r *http.Request, body []byte) (notify.Sent, error)
 	// reply is the success reply.
@@ -90,6 +95,12 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			o.Source, o.MessageID = "key", group+":"+key
 			r = r.WithContext(notify.WithOrigin(r.Context(), o))
+		}
+	}
+	if e.authorizeFirst {
+		if err := e.svc.Authorize(notify.Credentials{GroupID: group, Key: bearerKey(r)}, e.channel); err != nil {
+			writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, e.refused(r, body, err, ""))
+			return
 		}
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {

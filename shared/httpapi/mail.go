@@ -119,20 +119,6 @@ func DecodeMail(body []byte) (notify.MailRequest, error) {
 	return r, nil
 }
 
-// mailCredentials reads the credentials of a POST /mail: its group_id,
-// decoded alone (the other fields are skipped, not decoded), and the
-// bearer key.
-func mailCredentials(r *http.Request, body []byte) (notify.Credentials, error) {
-	var b struct {
-		GroupID json.RawMessage `json:"group_id"`
-	}
-	if he := decodeObject(body, &b); he != nil {
-		return notify.Credentials{}, he.err
-	}
-	id, err := scalar(b.GroupID, "group_id")
-	return notify.Credentials{GroupID: id, Key: bearerKey(r)}, err
-}
-
 // addressList decodes a list of addresses, or one string of them separated
 // by commas. Items are split at commas unless they hold a display name.
 func addressList(raw json.RawMessage, field string) ([]string, error) {
@@ -159,22 +145,16 @@ func addressList(raw json.RawMessage, field string) ([]string, error) {
 // attachments of up to maxAttachment decoded bytes.
 func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	// A stranger's attachments are never decoded: the group is read, and
+	// authorized, first (authorizeFirst).
 	sendMail := &endpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log), limit: MailBodyLimit(maxAttachment),
+		authorizeFirst: true,
 		send: func(r *http.Request, body []byte) (notify.Sent, error) {
-			// A stranger's attachments are never decoded: the group
-			// is read, and authorized, first.
-			c, err := mailCredentials(r, body)
-			if err != nil {
-				return notify.Sent{}, err
-			}
-			if err := svc.Authorize(c, notify.Mail); err != nil {
-				return notify.Sent{}, err
-			}
 			req, err := DecodeMail(body)
 			if err != nil {
 				return notify.Sent{}, err
 			}
-			req.Key = c.Key
+			req.Key = bearerKey(r)
 			return svc.SendMail(r.Context(), req)
 		},
 		reply: func(s notify.Sent) any {
