@@ -49,6 +49,9 @@ type Group struct {
 	// Codes are the templates verification codes go out with, by scene
 	// (AnyScene for every other), when the caller names none.
 	Codes map[string]CodeTemplate
+	// Webhook, when set, is where the group's events go: the final state
+	// of each recipient of its messages, and the replies to them.
+	Webhook *Webhook
 	// SaaS, when set, makes the group the SaaS platform whose stations
 	// use the SaaS routes; at most one group has it.
 	SaaS *SaaS

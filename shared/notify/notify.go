@@ -54,7 +54,11 @@ type Message struct {
 	// taken from the station's balance in the transaction that records the
 	// message, and given back in the one that records it failed (the
 	// provider certainly did not take it). See SaaSStore.
-	Spend      *Spend
+	Spend *Spend
+	// Webhook is set on the records of a group with a webhook: the store
+	// then writes an event (EventStore) with each final state of one of
+	// its recipients. It is written with the record and not read back.
+	Webhook    bool
 	Provider   string
 	Status     Status
 	ProviderID string // Aliyun BizId or CallId, Tencent SerialNo, ...
@@ -145,4 +149,12 @@ func NewID(now time.Time) string {
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b[:])
+}
+
+// IDBefore returns the least id NewID can make at t: every id made before
+// t is less than it.
+func IDBefore(t time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixMilli())<<16)
+	return hex.EncodeToString(b[:6])
 }

@@ -43,6 +43,9 @@ type Reply struct {
 	SequenceID string // the provider's id for the reply
 	At         time.Time
 	Raw        json.RawMessage
+	// GroupID, when set, is the group with a webhook the reply is for:
+	// the store writes its event (EventReply) with the reply.
+	GroupID string
 }
 
 // ReportResult is what recording a receipt did.

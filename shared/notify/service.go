@@ -61,8 +61,23 @@ type Deps struct {
 	// SaaS keeps the stations of the group with the SaaS platform; nil
 	// turns the SaaS routes off.
 	SaaS SaaSStore
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Events is the outbox of the groups' webhook events, EventSender
+	// what delivers them; nil turns delivery off (the stores still write
+	// the events of groups with a webhook). EventLease (0:
+	// DefaultEventLease) is how long a delivery holds its event;
+	// EventBackoff (nil: the jittered EventBackoff) when a failed one is
+	// tried again.
+	Events       EventStore
+	EventSender  EventSender
+	EventLease   time.Duration
+	EventBackoff func(attempt int) (time.Duration, bool)
+	// Scheduled is the scheduled work's store (Tick): the messages it
+	// settles and what it deletes; nil turns those steps off. Retention is
+	// how long messages are kept (0: DefaultRetention).
+	Scheduled ScheduledStore
+	Retention time.Duration
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // Service runs the send pipeline: authorize the group, validate, record the
@@ -90,6 +105,15 @@ func NewService(d Deps) *Service {
 	}
 	if d.Sleep == nil {
 		d.Sleep = sleep
+	}
+	if d.EventLease == 0 {
+		d.EventLease = DefaultEventLease
+	}
+	if d.EventBackoff == nil {
+		d.EventBackoff = EventBackoff
+	}
+	if d.Retention == 0 {
+		d.Retention = DefaultRetention
 	}
 	// A policy out of range is refused by config; here the defaults fill
 	// its zero fields.
@@ -258,6 +282,9 @@ const recordedOnly = -2
 // returns the index of a quota at its Max (nothing counted), or -1; with
 // an error after the record alone was written, recordedOnly.
 func (s *Service) record(ctx context.Context, m *Message, now time.Time, quotas []Quota) (refused int, wait time.Duration, together bool, err error) {
+	if g := s.d.Groups[m.GroupID]; g != nil && g.Webhook != nil {
+		m.Webhook = true
+	}
 	if qc, ok := s.d.Store.(QuotaCreator); ok && len(quotas) > 0 {
 		refused, wait, err = qc.CreateMessageTakingQuotas(ctx, m, now, quotas)
 		return refused, wait, true, err

@@ -204,30 +204,10 @@ func (p Policy) Client() *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// Schedule is when a delivery that failed is tried again, after the
-// attempt before: the specification's suggestion, 27 hours and a half in
-// all, so that a receiver down for a day still gets the event. After the
-// last, the event is dead.
-var Schedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour,
-	5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
-
-// Backoff returns how long after failed attempt n (from 1) the next comes,
-// with jitter (a number in [0, 1)) spreading it by up to a fifth either
-// way, so that the events of a receiver that comes back do not all arrive
-// at once; ok is false after the last attempt.
-func Backoff(n int, jitter float64) (d time.Duration, ok bool) {
-	if n < 1 || n > len(Schedule) {
-		return 0, false
-	}
-	d = Schedule[n-1]
-	return d + time.Duration((jitter*2-1)*float64(d)/5), true
-}
-
 // Event is one event to deliver: its stable id (receivers de-duplicate by
-// it), when it happened, and its JSON body.
+// it) and its JSON body.
 type Event struct {
 	ID   string
-	At   time.Time
 	Body []byte
 }
 
@@ -279,10 +259,10 @@ func (s *Sender) Deliver(ctx context.Context, e Endpoint, ev Event) Result {
 	if err != nil {
 		return Result{Err: fmt.Errorf("webhook: event %s: %w", ev.ID, err)}
 	}
-	ts := ev.At
-	if ts.IsZero() {
-		ts = s.now()
-	}
+	// The timestamp is the attempt's, not the event's: receivers refuse
+	// one more than five minutes off their clock, and a retry comes
+	// hours later.
+	ts := s.now()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "notify-webhooks/1")
 	req.Header.Set("webhook-id", ev.ID)

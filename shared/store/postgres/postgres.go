@@ -202,7 +202,8 @@ func createArgs(m *notify.Message) ([]any, error) {
 	}
 	return []any{text(m.ID), text(m.GroupID), text(string(m.Channel)), string(rcpt), text(m.SignName), text(m.Template),
 		text(m.Params), text(m.OutID), text(m.QueueKey), text(m.Provider), text(string(m.Status)),
-		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated}, nil
+		text(m.ProviderID), text(m.RequestID), text(m.ErrorCode), text(m.ErrorText), m.Sandbox, created, updated,
+		m.Webhook}, nil
 }
 
 // createConflict is the error of a sqltext.CreateMessage that inserted
@@ -261,7 +262,8 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 
 // finishBatch runs sqltext.FinishAlone with args in one round trip and one
 // transaction: under the receipt lock of o's provider id, if it has one,
-// and followed by the refund of the message if o is a failure.
+// and followed, if o is a failure, by the refund of the message and its
+// webhook events.
 func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
@@ -275,6 +277,7 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	b.queue(sqltext.FinishAlone, args...)
 	if o.Status == notify.Failed {
 		b.queue(refundSQL, text(id), string(notify.Failed))
+		b.queue(eventsFromFailureSQL, text(id), time.Now())
 	}
 	res := b.send(ctx)
 	if o.ProviderID != "" {
@@ -286,6 +289,9 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	}
 	if err == nil && o.Status == notify.Failed {
 		_, err = res.exec()
+		if err == nil {
+			_, err = res.exec()
+		}
 	}
 	if cerr := res.close(); err == nil {
 		err = cerr
@@ -330,6 +336,9 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	}
 	if err == nil && o.Status == notify.Failed {
 		_, err = tx.exec(ctx, refundSQL, text(id), string(notify.Failed))
+	}
+	if err == nil {
+		err = emitEvents(ctx, tx, text(id), now)
 	}
 	if err == nil {
 		err = tx.commit(ctx)

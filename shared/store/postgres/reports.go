@@ -139,6 +139,9 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 		}
+		if err := emitEvents(ctx, tx, m.id, now); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+		}
 	}
 	if err := tx.commit(ctx); err != nil {
 		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
@@ -333,12 +336,36 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	tag, err := s.pool.exec(ctx, sqltext.ReplyInsert, text(r.Provider), text(r.SequenceID), text(r.Recipient),
-		text(r.Content), text(r.DestCode), text(r.SignName), reportTime(r.At), now, raw)
+	args := []any{text(r.Provider), text(r.SequenceID), text(r.Recipient), text(r.Content), text(r.DestCode),
+		text(r.SignName), reportTime(r.At), now, raw}
+	if r.GroupID == "" {
+		tag, err := s.pool.exec(ctx, sqltext.ReplyInsert, args...)
+		if err != nil {
+			return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		}
+		return tag.RowsAffected() == 1, nil
+	}
+	// A reply for a group with a webhook is kept with its event.
+	tx, err := s.pool.begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: record %s reply %q: begin: %w", r.Provider, r.SequenceID, err)
+	}
+	defer tx.rollback(context.WithoutCancel(ctx))
+	var id int64
+	err = tx.queryRow(ctx, sqltext.ReplyInsertID, args...).scan(&id)
+	if errors.Is(err, errNoRows) {
+		return false, nil
+	}
+	if err == nil {
+		_, err = tx.exec(ctx, sqltext.ReplyEvent, id, text(r.GroupID), now)
+	}
+	if err == nil {
+		err = tx.commit(ctx)
+	}
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return true, nil
 }
 
 // Reports returns the receipts recorded for message id, oldest first; the

@@ -113,6 +113,9 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 		}
+		if err := emitEvents(ctx, tx, m.id, now); err != nil {
+			return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
@@ -304,16 +307,40 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, sqltext.ReplyInsert, r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode,
-		r.SignName, reportTime(r.At), formatTime(time.Now()), raw)
+	now := formatTime(time.Now())
+	args := []any{r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode, r.SignName, reportTime(r.At), now, raw}
+	if r.GroupID == "" {
+		res, err := s.db.ExecContext(ctx, sqltext.ReplyInsert, args...)
+		if err != nil {
+			return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		}
+		return n == 1, nil
+	}
+	// A reply for a group with a webhook is kept with its event.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: record %s reply %q: begin: %w", r.Provider, r.SequenceID, err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, sqltext.ReplyInsertID, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err == nil {
+		_, err = tx.ExecContext(ctx, sqltext.ReplyEvent, id, r.GroupID, now)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
-	}
-	return n == 1, nil
+	return true, nil
 }
 
 // Reports returns the receipts recorded for message id, oldest first; the

@@ -356,7 +356,7 @@ func encodeRecipients(m *notify.Message) ([]byte, error) {
 func createArgs(m *notify.Message, rcpt []byte) []any {
 	return []any{m.ID, m.GroupID, string(m.Channel), string(rcpt), m.SignName, m.Template, m.Params, m.OutID,
 		m.QueueKey, m.Provider, string(m.Status), m.ProviderID, m.RequestID, m.ErrorCode, m.ErrorText, m.Sandbox,
-		formatTime(m.CreatedAt), formatTime(m.UpdatedAt)}
+		formatTime(m.CreatedAt), formatTime(m.UpdatedAt), m.Webhook}
 }
 
 // created checks the result of sqltext.CreateMessage for m: nothing inserted
@@ -459,6 +459,9 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 		if err := s.refund(ctx, tx, id, o.At); err != nil {
 			return fmt.Errorf("sqlite: finish message %s: refund what it spent: %w", id, err)
 		}
+	}
+	if err := emitEvents(ctx, tx, id, now); err != nil {
+		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: commit: %w", id, err)

@@ -8,8 +8,9 @@ package sqltext
 // Messages.
 const (
 	CreateMessage = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
-	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at,
+	webhook)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING`
 	FinishMessage = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
 	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
@@ -24,8 +25,10 @@ WHERE id = $1`
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
 		AND provider_id <> '' AND channel = messages.channel)`
-	SelectMessages = `SELECT id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at
+	// MessageColumns are the columns a message is read from.
+	MessageColumns = `id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at`
+	SelectMessages = `SELECT ` + MessageColumns + `
 FROM messages`
 	MessageByID = SelectMessages + ` WHERE id = $1`
 	// MessageByQueueKey repeats the partial index's WHERE clause: SQLite
@@ -97,4 +100,71 @@ ORDER BY received_at, id`
 	sent_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT DO NOTHING`
+)
+
+// Webhook events (the outbox). An event's id is made from what it is
+// about, so that writing it again, from a retried transaction or a second
+// path to the same state, changes nothing.
+const (
+	// EventColumns are the columns an event is written with.
+	EventColumns = `id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
+	provider_id, sign_name, happened_at, state, next_at`
+	// EventsFromReceipts writes an event for each final receipt of message
+	// $1 (delivered or failed), due at $2, when the message's group has a
+	// webhook: one per receipt row, "evt_<message>_r<receipt>".
+	EventsFromReceipts = `INSERT INTO events (` + EventColumns + `)
+SELECT 'evt_' || m.id || '_r' || r.id, m.group_id, m.id,
+	CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
+	m.channel, r.recipient, r.status, r.code, r.text, m.out_id, r.provider, r.provider_id, '', r.received_at,
+	'pending', $2
+FROM reports r JOIN messages m ON m.id = r.message_id
+WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook
+ON CONFLICT DO NOTHING`
+	// ReplyInsertID is ReplyInsert returning the new reply's id.
+	ReplyInsertID = ReplyInsert + ` RETURNING id`
+	// ReplyEvent writes the event of reply $1 for group $2, due at $3.
+	ReplyEvent = `INSERT INTO events (` + EventColumns + `)
+SELECT 'evt_reply_' || id, $2, '', 'reply.received', 'sms', recipient, '', dest_code, content, '', provider,
+	sequence_id, sign_name, received_at, 'pending', $3
+FROM replies WHERE id = $1
+ON CONFLICT DO NOTHING`
+	// EventSelect reads events.
+	EventSelect = `SELECT id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
+	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at FROM events`
+	// EventsOfMessage are the events of message $1, oldest first.
+	EventsOfMessage = EventSelect + ` WHERE message_id = $1 AND message_id <> '' ORDER BY happened_at, id`
+	// EventDelivered records the delivery of event $1 at $2, answered $3.
+	EventDelivered = `UPDATE events SET state = 'delivered', done_at = $2, last_status = $3, last_error = ''
+WHERE id = $1`
+	// EventRetry makes event $1 due again at $2 after an attempt answered
+	// $3 (0: none) with error $4.
+	EventRetry = `UPDATE events SET next_at = $2, last_status = $3, last_error = $4 WHERE id = $1 AND state = 'pending'`
+	// EventDie gives event $1 up at $2 after an attempt answered $3 with
+	// error $4.
+	EventDie = `UPDATE events SET state = 'dead', done_at = $2, last_status = $3, last_error = $4
+WHERE id = $1 AND state = 'pending'`
+)
+
+// Scheduled work: what it settles and what it deletes. $1 to $3 of the
+// purges are the time before which rows go, the batch size and, for
+// messages, the id before which they go (ids begin with their time).
+const (
+	PurgeKeys = `DELETE FROM idempotency WHERE (group_id, key) IN
+	(SELECT group_id, key FROM idempotency WHERE expires_at <= $1 LIMIT $2)`
+	PurgeDelivered = `DELETE FROM events WHERE id IN
+	(SELECT id FROM events WHERE state = 'delivered' AND done_at < $1 LIMIT $2)`
+	// OldMessages are the messages a purge deletes: recorded before $1,
+	// which no SaaS task or ledger entry names.
+	OldMessages = `SELECT id FROM messages m WHERE id < $3 AND created_at < $1
+	AND NOT EXISTS (SELECT 1 FROM saas_ledger l WHERE l.message_id = m.id AND l.message_id <> '')
+	AND NOT EXISTS (SELECT 1 FROM saas_tasks t WHERE t.message_id = m.id AND t.message_id <> '')
+	ORDER BY id LIMIT $2`
+	PurgeMessageReports = `DELETE FROM reports WHERE message_id IN (` + OldMessages + `)`
+	PurgeMessageEvents  = `DELETE FROM events WHERE message_id IN (` + OldMessages + `)`
+	PurgeMessages       = `DELETE FROM messages WHERE id IN (` + OldMessages + `)`
+	PurgeOrphans        = `DELETE FROM reports WHERE id IN
+	(SELECT id FROM reports WHERE message_id = '' AND received_at < $1 LIMIT $2)`
+	PurgeReplies = `DELETE FROM replies WHERE id IN (SELECT id FROM replies WHERE received_at < $1 LIMIT $2)`
+	PurgeReplyEvents = `DELETE FROM events WHERE id IN
+	(SELECT id FROM events WHERE message_id = '' AND happened_at < $1 LIMIT $2)`
 )

@@ -1,0 +1,185 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Scheduled work: what has no request to ride on, run by a timer trigger
+// every minute (Tick). Each run delivers due webhook events, settles the
+// messages no receipt has settled, escalates the verification codes not
+// delivered in time, and deletes what has expired, each in bounded
+// batches, and stops starting work when its time is nearly up. Two runs
+// at once (a slow one overlapping the next tick, or two instances) do
+// each piece of work once: every batch is claimed in the store first.
+// docs/webhooks.md describes it.
+
+// Scheduled work's bounds.
+const (
+	// DefaultRetention is how long messages, their receipts and events
+	// are kept: NOTIFY_RETENTION_DAYS, 180 days by default. The SaaS
+	// stations' records and ledgers are kept for good.
+	DefaultRetention = 180 * 24 * time.Hour
+	// KeepDelivered is how long a delivered webhook event is kept, to be
+	// shown with its message; a dead one is kept with its message.
+	KeepDelivered = 7 * 24 * time.Hour
+	// SettleWithin is how long after sending a message the scheduled work
+	// asks its provider about it: providers push receipts for up to 72
+	// hours, and forget a message soon after.
+	SettleWithin = 72 * time.Hour
+	// TickMargin is how long before its deadline a run stops starting
+	// work: enough for a delivery under way (5 s) to end.
+	TickMargin = 10 * time.Second
+	// DefaultTickBudget is how long a run without a deadline works.
+	DefaultTickBudget = 50 * time.Second
+
+	eventBatch    = 50
+	eventParallel = 8
+	settleBatch   = 20
+	purgeBatch    = 500
+)
+
+// ScheduledStore is what the scheduled work reads and deletes.
+type ScheduledStore interface {
+	// ClaimUnsettled returns up to n messages, oldest first, still
+	// accepted, submitted or unknown, not sent by the sandbox, created in
+	// [since, before), and not claimed since before; it marks them
+	// claimed at now, so that two runs at once do not both ask about one.
+	ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*Message, error)
+	// Purge deletes at most p.Limit rows of each kind that expired: the
+	// idempotency keys expired at p.Now, the webhook events delivered
+	// before p.DeliveredBefore, and the messages recorded before
+	// p.MessagesBefore with their receipts and events, but not the
+	// messages of the SaaS stations' tasks and ledgers; with them, the
+	// orphan receipts and the replies received before it.
+	Purge(ctx context.Context, p Purge) (Purged, error)
+}
+
+// Purge is what a ScheduledStore.Purge deletes.
+type Purge struct {
+	Now             time.Time
+	DeliveredBefore time.Time
+	MessagesBefore  time.Time
+	Limit           int
+}
+
+// Purged counts what a Purge deleted.
+type Purged struct {
+	Keys, Events, Messages, Receipts, Codes int64
+}
+
+func (p *Purged) add(q Purged) {
+	p.Keys += q.Keys
+	p.Events += q.Events
+	p.Messages += q.Messages
+	p.Receipts += q.Receipts
+	p.Codes += q.Codes
+}
+
+func (p Purged) full(limit int) bool {
+	l := int64(limit)
+	return p.Keys >= l || p.Events >= l || p.Messages >= l || p.Receipts >= l
+}
+
+// TickReport is what one run of the scheduled work did.
+type TickReport struct {
+	Claimed, Delivered int // webhook events
+	Checked            int // unsettled messages asked about
+	Escalated          int // verification codes sent again
+	Purged             Purged
+}
+
+// Tick runs the scheduled work once, until its work is done or ctx's
+// deadline (less TickMargin) is near; without a deadline it works for
+// DefaultTickBudget. A step that fails is logged, and the others still
+// run; the error joins every step's.
+func (s *Service) Tick(ctx context.Context) (TickReport, error) {
+	start := s.d.Now()
+	stop := time.Now().Add(DefaultTickBudget)
+	if d, ok := ctx.Deadline(); ok {
+		stop = d.Add(-TickMargin)
+	}
+	timeLeft := func() bool { return ctx.Err() == nil && time.Now().Before(stop) }
+	var (
+		r    TickReport
+		errs []error
+	)
+	fail := func(step string, err error) {
+		s.d.Log.ErrorContext(ctx, "scheduled work: "+step, "err", err)
+		errs = append(errs, err)
+	}
+	for timeLeft() && s.d.Events != nil {
+		claimed, delivered, err := s.DeliverEvents(ctx, eventBatch, eventParallel)
+		r.Claimed, r.Delivered = r.Claimed+claimed, r.Delivered+delivered
+		if err != nil {
+			fail("deliver webhook events", err)
+			break
+		}
+		if claimed < eventBatch {
+			break
+		}
+	}
+	for timeLeft() && s.d.Scheduled != nil {
+		n, err := s.settleSome(ctx)
+		r.Checked += n
+		if err != nil {
+			fail("settle messages", err)
+			break
+		}
+		if n < settleBatch {
+			break
+		}
+	}
+	if s.d.Scheduled != nil && timeLeft() {
+		if err := s.purge(ctx, &r.Purged, timeLeft); err != nil {
+			fail("delete what expired", err)
+		}
+	}
+	s.d.Log.InfoContext(ctx, "scheduled work done", "events_claimed", r.Claimed, "events_delivered", r.Delivered,
+		"messages_checked", r.Checked, "codes_escalated", r.Escalated, "purged_keys", r.Purged.Keys,
+		"purged_events", r.Purged.Events, "purged_messages", r.Purged.Messages, "purged_codes", r.Purged.Codes,
+		"took_ms", s.d.Now().Sub(start).Milliseconds())
+	return r, errors.Join(errs...)
+}
+
+// settleSome claims a batch of unsettled messages and asks their
+// providers about them, as a status query would, and returns how many it
+// claimed.
+func (s *Service) settleSome(ctx context.Context) (int, error) {
+	now := s.d.Now()
+	ms, err := s.d.Scheduled.ClaimUnsettled(ctx, now, now.Add(-SettleWithin), now.Add(-s.d.ReconcileAfter), settleBatch)
+	if err != nil {
+		return 0, err
+	}
+	asks := len(ms)
+	for _, m := range ms {
+		s.refresh(ctx, m, &asks)
+	}
+	return len(ms), nil
+}
+
+// purge deletes what expired, in batches, while there is time.
+func (s *Service) purge(ctx context.Context, total *Purged, timeLeft func() bool) error {
+	now := s.d.Now()
+	p := Purge{Now: now, DeliveredBefore: now.Add(-KeepDelivered), MessagesBefore: now.Add(-s.d.Retention),
+		Limit: purgeBatch}
+	if s.d.Codes != nil {
+		n, err := s.d.Codes.PurgeCodes(ctx, now)
+		if err != nil {
+			return err
+		}
+		total.Codes += n
+	}
+	for timeLeft() {
+		got, err := s.d.Scheduled.Purge(ctx, p)
+		total.add(got)
+		if err != nil {
+			return err
+		}
+		if !got.full(p.Limit) {
+			return nil
+		}
+	}
+	return nil
+}

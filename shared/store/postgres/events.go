@@ -1,0 +1,129 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
+)
+
+var _ notify.EventStore = (*Store)(nil)
+
+// The outbox statements that differ from SQLite's.
+const (
+	// eventsFromFailureSQL is the SQLite store's: an event for each
+	// recipient of failed message $1 without a final receipt, due at $2,
+	// "evt_<message>_f<index from 0>".
+	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
+SELECT 'evt_' || m.id || '_f' || (j.key - 1), m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
+	m.error_code, m.error_text, m.out_id, m.provider, m.provider_id, '', m.updated_at, 'pending', $2
+FROM messages m, jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(value, key)
+WHERE m.id = $1 AND m.webhook AND m.status = 'failed'
+	AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.message_id = m.id AND r.recipient = j.value
+		AND r.status IN ('delivered', 'failed'))
+ON CONFLICT DO NOTHING`
+	// claimEventsSQL leases up to $3 events due at $1 until $2, skipping
+	// those another claim holds locked.
+	claimEventsSQL = `UPDATE events SET attempts = attempts + 1, next_at = $2
+WHERE id IN (SELECT id FROM events WHERE state = 'pending' AND next_at <= $1
+	ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
+	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at`
+)
+
+// emitEvents writes, in tx, the events of message id as it now stands, as
+// the SQLite store's emitEvents does.
+func emitEvents(ctx context.Context, tx *transaction, id string, now time.Time) error {
+	if _, err := tx.exec(ctx, sqltext.EventsFromReceipts, id, now); err != nil {
+		return fmt.Errorf("write the webhook events of its receipts: %w", err)
+	}
+	if _, err := tx.exec(ctx, eventsFromFailureSQL, id, now); err != nil {
+		return fmt.Errorf("write the webhook events of its failure: %w", err)
+	}
+	return nil
+}
+
+// ClaimEvents leases up to n due events, as notify.EventStore says: rows
+// another claim has locked are skipped, so concurrent claims get disjoint
+// events.
+func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, n int) ([]notify.Event, error) {
+	now, err := dbTime("claim time", now)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim webhook events: %w", err)
+	}
+	n = min(max(n, 0), notify.MaxEventsClaim)
+	evs, err := scanEvents(s.pool.query(ctx, claimEventsSQL, now, now.Add(lease), n))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim webhook events: %w", err)
+	}
+	slices.SortFunc(evs, func(a, b notify.Event) int { return strings.Compare(a.ID, b.ID) })
+	return evs, nil
+}
+
+// FinishEvent records an attempt at event id.
+func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) error {
+	at, err := dbTime("attempt time", a.At)
+	if err != nil {
+		return fmt.Errorf("postgres: record a delivery of webhook event %s: %w", id, err)
+	}
+	switch {
+	case a.Err == nil:
+		_, err = s.pool.exec(ctx, sqltext.EventDelivered, text(id), at, a.Status)
+	case a.NextAt.IsZero():
+		_, err = s.pool.exec(ctx, sqltext.EventDie, text(id), at, a.Status, attemptError(a.Err))
+	default:
+		_, err = s.pool.exec(ctx, sqltext.EventRetry, text(id), a.NextAt.UTC(), a.Status, attemptError(a.Err))
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: record a delivery of webhook event %s: %w", id, err)
+	}
+	return nil
+}
+
+// MessageEvents returns the events of message id, oldest first.
+func (s *Store) MessageEvents(ctx context.Context, id string) ([]notify.Event, error) {
+	evs, err := scanEvents(s.pool.query(ctx, sqltext.EventsOfMessage, text(id)))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read the webhook events of message %s: %w", id, err)
+	}
+	return evs, nil
+}
+
+// attemptError is an attempt's error as kept: valid text of at most 500
+// bytes.
+func attemptError(err error) string {
+	s := text(err.Error())
+	if len(s) > 500 {
+		s = strings.ToValidUTF8(s[:500], "")
+	}
+	return s
+}
+
+func scanEvents(q rows) ([]notify.Event, error) {
+	var evs []notify.Event
+	err := q.each(func(r record) error {
+		var (
+			e               notify.Event
+			channel, status string
+			done            *time.Time
+		)
+		err := r.scan(&e.ID, &e.GroupID, &e.MessageID, &e.Type, &channel, &e.Recipient, &status, &e.Code, &e.Text,
+			&e.OutID, &e.Provider, &e.ProviderID, &e.SignName, &e.At, &e.State, &e.Attempts, &e.NextAt,
+			&e.LastStatus, &e.LastError, &done)
+		if err != nil {
+			return err
+		}
+		e.Channel, e.Status = notify.Channel(channel), notify.Status(status)
+		e.At, e.NextAt = e.At.UTC(), e.NextAt.UTC()
+		if done != nil && e.State == notify.EventDone {
+			e.DeliveredAt = done.UTC()
+		}
+		evs = append(evs, e)
+		return nil
+	})
+	return evs, err
+}

@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
+)
+
+var _ notify.ScheduledStore = (*Store)(nil)
+
+// claimUnsettledSQL is the SQLite store's, skipping the rows a concurrent
+// claim has locked.
+const claimUnsettledSQL = `UPDATE messages SET checked_at = $1 WHERE id IN (
+	SELECT id FROM messages
+	WHERE status IN ('accepted', 'submitted', 'unknown') AND NOT sandbox
+		AND created_at >= $2 AND created_at < $3 AND (checked_at IS NULL OR checked_at < $3)
+	ORDER BY created_at LIMIT $4
+	FOR UPDATE SKIP LOCKED)
+RETURNING ` + sqltext.MessageColumns
+
+// ClaimUnsettled returns up to n unsettled messages, oldest first, marked
+// checked at now; concurrent claims get disjoint messages.
+func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
+	var ms []*notify.Message
+	err := s.pool.query(ctx, claimUnsettledSQL, now.UTC(), since.UTC(), before.UTC(), n).each(func(r record) error {
+		m, err := scanMessage(r.scan)
+		if err == nil {
+			ms = append(ms, m)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim unsettled messages: %w", err)
+	}
+	slices.SortFunc(ms, func(a, b *notify.Message) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return ms, nil
+}
+
+// Purge deletes, in one transaction, up to p.Limit rows of each kind that
+// expired, as notify.ScheduledStore says.
+func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error) {
+	var got notify.Purged
+	tx, err := s.pool.begin(ctx)
+	if err != nil {
+		return got, fmt.Errorf("postgres: purge: begin: %w", err)
+	}
+	defer tx.rollback(context.WithoutCancel(ctx))
+	now, delivered, old := p.Now.UTC(), p.DeliveredBefore.UTC(), p.MessagesBefore.UTC()
+	oldID := notify.IDBefore(p.MessagesBefore)
+	steps := []struct {
+		what  string
+		query string
+		args  []any
+		count *int64
+	}{
+		{"idempotency keys", sqltext.PurgeKeys, []any{now, p.Limit}, &got.Keys},
+		{"delivered events", sqltext.PurgeDelivered, []any{delivered, p.Limit}, &got.Events},
+		{"receipts of old messages", sqltext.PurgeMessageReports, []any{old, p.Limit, oldID}, &got.Receipts},
+		{"events of old messages", sqltext.PurgeMessageEvents, []any{old, p.Limit, oldID}, &got.Events},
+		{"old messages", sqltext.PurgeMessages, []any{old, p.Limit, oldID}, &got.Messages},
+		{"old orphan receipts", sqltext.PurgeOrphans, []any{old, p.Limit}, &got.Receipts},
+		{"old replies", sqltext.PurgeReplies, []any{old, p.Limit}, &got.Receipts},
+		{"events of old replies", sqltext.PurgeReplyEvents, []any{old, p.Limit}, &got.Events},
+	}
+	for _, st := range steps {
+		tag, err := tx.exec(ctx, st.query, st.args...)
+		if err != nil {
+			return notify.Purged{}, fmt.Errorf("postgres: purge %s: %w", st.what, err)
+		}
+		*st.count += tag.RowsAffected()
+	}
+	if err := tx.commit(ctx); err != nil {
+		return notify.Purged{}, fmt.Errorf("postgres: purge: commit: %w", err)
+	}
+	return got, nil
+}

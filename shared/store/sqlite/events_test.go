@@ -1,0 +1,14 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
+)
+
+func TestEventsContract(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T) storetest.EventsStore {
+		return openFile(t, filepath.Join(t.TempDir(), "notify.db"))
+	})
+}

@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
+)
+
+var _ notify.ScheduledStore = (*Store)(nil)
+
+// claimUnsettledSQL marks checked at $1 up to $4 messages no receipt has
+// settled, created in [$2, $3) and not checked since $3, and returns them.
+// Its WHERE clause is messages_unsettled's, for SQLite to use the index.
+const claimUnsettledSQL = `UPDATE messages SET checked_at = $1 WHERE id IN (
+	SELECT id FROM messages
+	WHERE status IN ('accepted', 'submitted', 'unknown') AND sandbox = 0
+		AND created_at >= $2 AND created_at < $3 AND checked_at < $3
+	ORDER BY created_at LIMIT $4)
+RETURNING ` + sqltext.MessageColumns
+
+// ClaimUnsettled returns up to n unsettled messages, oldest first, marked
+// checked at now; the IMMEDIATE transaction of the one statement keeps a
+// concurrent claim from taking them too.
+func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
+	rows, err := s.db.QueryContext(ctx, claimUnsettledSQL, formatTime(now), formatTime(since), formatTime(before), n)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim unsettled messages: %w", err)
+	}
+	defer rows.Close()
+	var ms []*notify.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: claim unsettled messages: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim unsettled messages: %w", err)
+	}
+	slices.SortFunc(ms, func(a, b *notify.Message) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return ms, nil
+}
+
+// Purge deletes, in one transaction, up to p.Limit rows of each kind that
+// expired, as notify.ScheduledStore says.
+func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error) {
+	var got notify.Purged
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return got, fmt.Errorf("sqlite: purge: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now, delivered, old := formatTime(p.Now), formatTime(p.DeliveredBefore), formatTime(p.MessagesBefore)
+	oldID := notify.IDBefore(p.MessagesBefore)
+	steps := []struct {
+		what  string
+		query string
+		args  []any
+		count *int64
+	}{
+		{"idempotency keys", sqltext.PurgeKeys, []any{now, p.Limit}, &got.Keys},
+		{"delivered events", sqltext.PurgeDelivered, []any{delivered, p.Limit}, &got.Events},
+		{"receipts of old messages", sqltext.PurgeMessageReports, []any{old, p.Limit, oldID}, &got.Receipts},
+		{"events of old messages", sqltext.PurgeMessageEvents, []any{old, p.Limit, oldID}, &got.Events},
+		{"old messages", sqltext.PurgeMessages, []any{old, p.Limit, oldID}, &got.Messages},
+		{"old orphan receipts", sqltext.PurgeOrphans, []any{old, p.Limit}, &got.Receipts},
+		{"old replies", sqltext.PurgeReplies, []any{old, p.Limit}, &got.Receipts},
+		{"events of old replies", sqltext.PurgeReplyEvents, []any{old, p.Limit}, &got.Events},
+	}
+	for _, st := range steps {
+		res, err := tx.ExecContext(ctx, st.query, st.args...)
+		if err != nil {
+			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.what, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.what, err)
+		}
+		*st.count += n
+	}
+	if err := tx.Commit(); err != nil {
+		return notify.Purged{}, fmt.Errorf("sqlite: purge: commit: %w", err)
+	}
+	return got, nil
+}
