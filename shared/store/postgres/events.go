@@ -76,7 +76,10 @@ func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) er
 	case a.NextAt.IsZero():
 		_, err = s.pool.exec(ctx, sqltext.EventDie, text(id), at, a.Status, attemptError(a.Err))
 	default:
-		_, err = s.pool.exec(ctx, sqltext.EventRetry, text(id), a.NextAt.UTC(), a.Status, attemptError(a.Err))
+		var next time.Time
+		if next, err = dbTime("retry time", a.NextAt); err == nil {
+			_, err = s.pool.exec(ctx, sqltext.EventRetry, text(id), next, a.Status, attemptError(a.Err))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: record a delivery of webhook event %s: %w", id, err)

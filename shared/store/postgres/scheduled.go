@@ -26,7 +26,11 @@ RETURNING ` + sqltext.MessageColumns
 // checked at now; concurrent claims get disjoint messages.
 func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
 	var ms []*notify.Message
-	err := s.pool.query(ctx, claimUnsettledSQL, now.UTC(), since.UTC(), before.UTC(), n).each(func(r record) error {
+	ts := [3]time.Time{now, since, before}
+	for i := range ts {
+		ts[i] = ts[i].UTC().Truncate(time.Millisecond) // as dbTime
+	}
+	err := s.pool.query(ctx, claimUnsettledSQL, ts[0], ts[1], ts[2], n).each(func(r record) error {
 		m, err := scanMessage(r.scan)
 		if err == nil {
 			ms = append(ms, m)
