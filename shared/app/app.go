@@ -79,6 +79,12 @@ func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	if ss, ok := st.(notify.SaaSStore); ok {
 		d.SaaS = ss
 	}
+	if es, ok := st.(notify.EventStore); ok {
+		d.Events = es
+	}
+	if ss, ok := st.(notify.ScheduledStore); ok {
+		d.Scheduled, d.Retention = ss, cfg.Retention
+	}
 	if cs, ok := st.(notify.CodeStore); ok && len(cfg.Codes.Secrets) > 0 {
 		// config.Load checked the secrets: NewCodeKeyring cannot refuse them.
 		if keys, err := notify.NewCodeKeyring(cfg.Codes.Secrets...); err == nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/webhook"
 )
 
 // Config is everything a function reads from its environment.
@@ -44,6 +45,15 @@ type Config struct {
 	// store being unavailable. Load sets DefaultStoreTimeout when the
 	// variable is not set.
 	StoreTimeout time.Duration
+	// WebhookAllowPrivate lets webhook deliveries reach private, loopback
+	// and link-local addresses (NOTIFY_WEBHOOK_ALLOW_PRIVATE), for
+	// receivers inside the operator's own network.
+	WebhookAllowPrivate bool
+	// Runtime is where the function runs, from the environment.
+	Runtime platform.Runtime
+	// Retention is how long messages are kept (NOTIFY_RETENTION_DAYS); 0
+	// is the default, 180 days.
+	Retention time.Duration
 	// StatusRefreshAfter is how long after sending a status query asks the
 	// provider about a message no receipt has settled (0: the default).
 	StatusRefreshAfter time.Duration
@@ -132,6 +142,8 @@ var Variables = []string{
 	"NOTIFY_STATUS_REFRESH_AFTER",
 	"NOTIFY_STATUS_RECONCILE_AFTER",
 	"NOTIFY_STORE_TIMEOUT",
+	"NOTIFY_WEBHOOK_ALLOW_PRIVATE",
+	"NOTIFY_RETENTION_DAYS",
 }
 
 // Defaults.
@@ -164,6 +176,47 @@ type groupJSON struct {
 	Limits      *limitsJSON                 `json:"limits"`
 	Codes       map[string]codeTemplateJSON `json:"codes"`
 	SaaS        *saasJSON                   `json:"saas"`
+	Webhook     *webhookJSON                `json:"webhook"`
+}
+
+// webhookJSON is a group's webhook: its URL and the secret, or secrets
+// (two during a rotation), its events are signed under.
+type webhookJSON struct {
+	URL     string   `json:"url"`
+	Secret  string   `json:"secret"`
+	Secrets []string `json:"secrets"`
+}
+
+// webhook checks w and returns the group's notify.Webhook; nil when not
+// set. A secret is never echoed in a problem.
+func (w *webhookJSON) webhook(p *problems, at string) *notify.Webhook {
+	if w == nil {
+		return nil
+	}
+	at += ".webhook"
+	// The strictest static check: whether plain http to loopback may be
+	// used, and where a name leads, is decided when delivering.
+	if _, err := (webhook.Policy{AllowLoopbackHTTP: true}).CheckURL(w.URL); err != nil {
+		p.add("%s.url: %v", at, err)
+	}
+	secrets := w.Secrets
+	if w.Secret != "" {
+		secrets = append([]string{w.Secret}, secrets...)
+	}
+	switch {
+	case len(secrets) == 0:
+		p.add("%s.secret: missing; events are signed under it (whsec_ and base64, as the Standard Webhooks libraries take)", at)
+	case len(secrets) > maxKeys:
+		p.add("%s.secrets: %d secrets; at most %d at once (for rotation)", at, len(secrets), maxKeys)
+	}
+	out := &notify.Webhook{URL: w.URL}
+	for j, sec := range secrets {
+		if _, err := webhook.ParseSecret(sec); err != nil {
+			p.add("%s.secrets[%d]: %v", at, j, err)
+		}
+		out.Secrets = append(out.Secrets, notify.Secret(sec))
+	}
+	return out
 }
 
 // validGroupID reports whether id is 1 to 64 letters, digits and ._:-,
@@ -202,6 +255,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Port:        strings.TrimSpace(getenv("PORT")),
 		DatabaseURL: strings.TrimSpace(getenv("NOTIFY_DATABASE_URL")),
 	}
+	c.Runtime = platform.RuntimeOf(getenv)
 	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), &p)
 	for _, g := range c.Groups {
 		if len(g.Keys) == 0 {
@@ -218,6 +272,21 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)
 	c.StatusReconcileAfter = loadAfter(getenv, "NOTIFY_STATUS_RECONCILE_AFTER", "5m", &p)
+	switch v := strings.TrimSpace(getenv("NOTIFY_WEBHOOK_ALLOW_PRIVATE")); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.WebhookAllowPrivate = true
+	default:
+		p.add("NOTIFY_WEBHOOK_ALLOW_PRIVATE: %q; want true or false", v)
+	}
+	if v := strings.TrimSpace(getenv("NOTIFY_RETENTION_DAYS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			p.add("NOTIFY_RETENTION_DAYS: %q; want a number of days from 1 to 3650", v)
+		} else {
+			c.Retention = time.Duration(n) * 24 * time.Hour
+		}
+	}
 	c.StoreTimeout = DefaultStoreTimeout
 	if v := strings.TrimSpace(getenv("NOTIFY_STORE_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
@@ -302,6 +371,7 @@ func loadGroups(raw string, p *problems) []notify.Group {
 			}
 		}
 		g.SaaS = gj.SaaS.saas(p, at, g.Channels)
+		g.Webhook = gj.Webhook.webhook(p, at)
 		checkNonEmpty(p, at+".sign_names", gj.SignNames)
 		checkNonEmpty(p, at+".templates", gj.Templates)
 		if len(gj.Keys) > maxKeys {

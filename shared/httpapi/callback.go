@@ -80,8 +80,16 @@ type CallbackTokens struct {
 // function; its 503 makes the queue deliver again, its 400 drops the
 // message.
 func Callback(store notify.ReportStore, tokens CallbackTokens, log *slog.Logger) http.Handler {
+	return CallbackReplying(store, tokens, nil, log)
+}
+
+// CallbackReplying is Callback, with replyGroup naming the group with a
+// webhook an inbound SMS is for ("" for none): the store keeps the reply's
+// webhook event with it.
+func CallbackReplying(store notify.ReportStore, tokens CallbackTokens, replyGroup func(notify.Reply) string,
+	log *slog.Logger) http.Handler {
 	log = logOrDiscard(log)
-	c := &callback{store: store, log: log,
+	c := &callback{store: store, log: log, replyGroup: replyGroup,
 		notFound: notFound(log, "POST /callback/{token}/{provider}/{push}")}
 	a, tc, cl := digestOf(tokens.Aliyun), digestOf(tokens.Tencent), digestOf(tokens.Cloopen)
 	pushes := []*push{
@@ -125,10 +133,11 @@ func Callback(store notify.ReportStore, tokens CallbackTokens, log *slog.Logger)
 
 // callback is the callback function's handler.
 type callback struct {
-	store    notify.ReportStore
-	log      *slog.Logger
-	notFound http.HandlerFunc
-	queue    map[string]*push // Aliyun's pushes by name, for queue messages
+	store      notify.ReportStore
+	replyGroup func(notify.Reply) string // nil: replies go to no group
+	log        *slog.Logger
+	notFound   http.HandlerFunc
+	queue      map[string]*push // Aliyun's pushes by name, for queue messages
 }
 
 // push is one route of receipts: how to parse its body and what to answer.
@@ -276,6 +285,9 @@ func (c *callback) recordReplies(ctx context.Context, p *push, body []byte) (tal
 	}
 	n := tally{records: len(rs)}
 	for _, rep := range rs {
+		if c.replyGroup != nil {
+			rep.GroupID = c.replyGroup(rep)
+		}
 		isNew, err := c.store.RecordReply(ctx, rep)
 		if err != nil {
 			return n, storeError{err}

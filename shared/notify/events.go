@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -237,4 +238,22 @@ func EventBackoff(n int) (d time.Duration, ok bool) {
 	}
 	d = EventSchedule[n-1]
 	return d + time.Duration((rand.Float64()*2-1)*float64(d)/5), true
+}
+
+// ReplyGroup names the group with a webhook an inbound SMS is for: the
+// one such group that may use its sign name (a group that names no sign
+// names may use any). With none, or more than one, it is "": the reply is
+// kept, and no group is told of it.
+func (gs Groups) ReplyGroup(r Reply) string {
+	found := ""
+	for id, g := range gs {
+		if g.Webhook == nil || (len(g.SignNames) > 0 && !slices.Contains(g.SignNames, r.SignName)) {
+			continue
+		}
+		if found != "" {
+			return ""
+		}
+		found = id
+	}
+	return found
 }

@@ -24,24 +24,39 @@ import (
 // New builds the sms function's handler over st. Nothing here touches the
 // network: each provider's client is made on its first send.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
+	d, err := Deps(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.SMS(notify.NewService(d), log), nil
+}
+
+// Deps returns the core's dependencies for sending SMS and calls: the
+// store's parts (app.Deps), the SMS routes, the template registry, the
+// voice provider, and the providers that answer status lookups.
+func Deps(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (notify.Deps, error) {
 	d := app.Deps(cfg, st, log)
 	routes, err := Routes(ctx, cfg, log)
 	if err != nil {
-		return nil, err
+		return d, err
 	}
 	d.SMSRoutes = routes
 	d.Templates = notify.NewTemplates(cfg.Templates)
 	// Verification codes may be read out in a call (Channel "tts").
 	if d.Voice, d.VoiceProvider, err = ttsapp.Voice(ctx, cfg, log); err != nil {
-		return nil, err
+		return d, err
+	}
+	d.Queriers = map[notify.Channel]notify.Querier{}
+	if q, ok := d.Voice.(notify.Querier); ok {
+		d.Queriers[notify.Voice] = q
 	}
 	if i := slices.IndexFunc(routes, func(r notify.Route) bool { return r.Name == aliyunsms.Name }); i >= 0 {
 		d.SMS, d.SMSProvider = routes[i].Sender, aliyunsms.Name
 		if q, ok := d.SMS.(notify.Querier); ok {
-			d.Queriers = map[notify.Channel]notify.Querier{notify.SMS: q}
+			d.Queriers[notify.SMS] = q
 		}
 	}
-	return httpapi.SMS(notify.NewService(d), log), nil
+	return d, nil
 }
 
 // Routes returns the SMS providers cfg configures, in its order
