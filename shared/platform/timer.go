@@ -35,7 +35,7 @@ func runTick(ctx context.Context, t Ticker, log *slog.Logger) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.ErrorContext(ctx, "scheduled work panicked", "panic", fmt.Sprint(p))
-			err = fmt.Errorf("platform: scheduled work panicked: %v", p)
+			err = fmt.Errorf("scheduled work panicked: %v", p)
 		}
 		took := time.Since(began)
 		if err != nil {
