@@ -91,18 +91,26 @@ func redact(u string) string {
 	return u
 }
 
-// serve serves every function's routes on one local HTTP server.
+// serve serves every function's routes on one local HTTP server, and runs
+// the scheduled work of a function that has some (callback's) every
+// NOTIFY_TICK_EVERY, as its timer trigger does in the clouds.
 func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.Store) error {
 	app.WarnKeyless(ctx, log, cfg)
 	mux := http.NewServeMux()
-	var routes []string
+	var (
+		routes []string
+		ticker platform.Ticker
+	)
 	for _, fn := range []struct {
 		name  string
 		build app.Builder
-	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", callbackapp.New}} {
+	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", app.AsBuilder(callbackapp.New)}} {
 		h, err := fn.build(ctx, cfg, st, log)
 		if err != nil {
 			return fmt.Errorf("%s: %w", fn.name, err)
+		}
+		if t, ok := h.(platform.Ticker); ok {
+			ticker = t
 		}
 		// Each function's handler serves its own routes below its name,
 		// and the sms function the Alidayu gateway's, below /gw/.
@@ -115,5 +123,16 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.S
 	}
 	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", redact(cfg.DatabaseURL),
 		"routes", strings.Join(routes, ", "))
-	return platform.Start(mux, platform.Options{Name: "notify", Log: log, Getenv: getenv})
+	var h http.Handler = mux
+	if ticker != nil {
+		h = scheduled{mux, ticker} // Start ticks it, and stops with the server
+	}
+	return platform.Start(h, platform.Options{Name: "notify", Log: log, Getenv: getenv})
+}
+
+// scheduled is the local server's handler when a function does scheduled
+// work: the routes, and that function's Tick.
+type scheduled struct {
+	http.Handler
+	platform.Ticker
 }

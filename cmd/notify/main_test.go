@@ -17,8 +17,9 @@ import (
 // TestMakeRun does what README.md tells a new user: start the local server
 // with no environment but a port, and run the README's curl commands, in
 // order. Each reply must have the Code (and Reason) of the reply the README
-// shows after the command; the server must keep its records in TMPDIR and
-// stop cleanly on SIGTERM.
+// shows after the command; the server must keep its records in TMPDIR, run
+// the callback function's scheduled work every NOTIFY_TICK_EVERY, and stop
+// cleanly on SIGTERM.
 func TestMakeRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -33,8 +34,9 @@ func TestMakeRun(t *testing.T) {
 	}
 	port := freePort(t)
 	cmd := exec.Command(bin)
-	cmd.Env = []string{"PORT=" + port, "TMPDIR=" + dir, "PATH=" + os.Getenv("PATH")}
-	var logs strings.Builder
+	// A short tick period, to see the ticker stand in for the timer trigger.
+	cmd.Env = []string{"PORT=" + port, "TMPDIR=" + dir, "PATH=" + os.Getenv("PATH"), "NOTIFY_TICK_EVERY=100ms"}
+	var logs lockedBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -105,6 +107,13 @@ func TestMakeRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "notify.db")); err != nil {
 		t.Errorf("no record store in TMPDIR: %v", err)
+	}
+
+	for i := 0; !strings.Contains(logs.String(), `"msg":"timer tick done"`); i++ {
+		if i == 200 {
+			t.Fatalf("no tick in 10 s, every 100ms\nlogs:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	cmd.Process.Signal(syscall.SIGTERM)

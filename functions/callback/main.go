@@ -1,6 +1,6 @@
 // Command callback is the callback function: delivery receipts from the
-// providers, served on AWS Lambda, Aliyun FC 3 or, outside both, as a local
-// HTTP server on $PORT.
+// providers, and the scheduled work of its timer trigger, served on AWS
+// Lambda, Aliyun FC 3 or, outside both, as a local HTTP server on $PORT.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	if err := app.Run("callback", "/callback/queue/aliyun", callbackapp.New); err != nil {
+	if err := app.Run("callback", "/callback/queue/aliyun", app.AsBuilder(callbackapp.New)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

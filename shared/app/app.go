@@ -29,6 +29,18 @@ func WarnKeyless(ctx context.Context, log *slog.Logger, cfg config.Config) {
 // Builder makes a function's handler from its configuration and store.
 type Builder func(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error)
 
+// AsBuilder returns build, which returns its function's own handler type,
+// as a Builder.
+func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (H, error)) Builder {
+	return func(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
+		h, err := build(ctx, cfg, st, log)
+		if err != nil {
+			return nil, err // not h: a nil *T would be a non-nil http.Handler
+		}
+		return h, nil
+	}
+}
+
 // Run is the whole life of a function binary: read the environment once,
 // name the store (LazyStore: opened by the first request that needs it),
 // build the handler, and hand it to the platform (AWS

@@ -196,7 +196,7 @@ func localServerWith(t testing.TB, databaseURL string, extra map[string]string) 
 	t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	for name, build := range map[string]app.Builder{"sms": smsapp.New, "callback": callbackapp.New} {
+	for name, build := range map[string]app.Builder{"sms": smsapp.New, "callback": app.AsBuilder(callbackapp.New)} {
 		h, err := build(ctx, cfg, st, log)
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -13,11 +15,12 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/platform"
 )
 
 // The deployment templates are checked against the code: the functions the
 // Makefile builds, the variables config.Load reads, the routes httpapi
-// serves. yaml.v3 ignores CloudFormation's tags (!Ref, !GetAtt), which is
+// serves, the timer events the platform takes. yaml.v3 ignores CloudFormation's tags (!Ref, !GetAtt), which is
 // all these checks need.
 
 var functions = []string{"sms", "tts", "mail", "callback"}
@@ -29,6 +32,12 @@ var sending = []string{"sms", "tts", "mail"}
 // ones, and callback, for the receipts Aliyun delivers to a queue (AWS has
 // no such source).
 var queuedOnAliyun = append(slices.Clone(sending), "callback")
+
+// ticking functions have a timer trigger on both clouds, every minute, for
+// their scheduled work, and a timeout of at least tickTimeout seconds.
+var ticking = []string{"callback"}
+
+const tickTimeout = 60
 
 func readYAML(t *testing.T, path string) map[string]any {
 	t.Helper()
@@ -124,6 +133,7 @@ func TestSAMTemplate(t *testing.T) {
 		events := dig(t, resources, id, "Properties", "Events").(map[string]any)
 		var routes []string
 		var queue map[string]any
+		var schedules []map[string]any
 		for _, name := range keys(events) {
 			ev := events[name].(map[string]any)
 			props, _ := ev["Properties"].(map[string]any)
@@ -132,9 +142,12 @@ func TestSAMTemplate(t *testing.T) {
 				routes = append(routes, fmt.Sprintf("%s %s", props["Method"], props["Path"]))
 			case "SQS":
 				queue = props
+			case "ScheduleV2", "Schedule":
+				schedules = append(schedules, props)
 			}
 		}
 		sameSet(t, id+" HttpApi routes", routes, httpapi.Routes[fn])
+		checkSchedule(t, id, dig(t, resources, id, "Properties").(map[string]any), schedules, slices.Contains(ticking, fn))
 		if !slices.Contains(sending, fn) {
 			if queue != nil {
 				t.Errorf("%s has an SQS trigger, but on AWS nothing delivers its messages to a queue", id)
@@ -159,6 +172,53 @@ func TestSAMTemplate(t *testing.T) {
 	}
 	if _, ok := dig(t, doc, "Outputs").(map[string]any)["ApiUrl"]; !ok {
 		t.Error("no ApiUrl output")
+	}
+}
+
+// checkSchedule checks the schedules of the function id on AWS: a ticking
+// one has one EventBridge Scheduler schedule every minute, on time, never
+// retried, whose Input the platform takes for a timer event, and a timeout
+// long enough for a tick; any other has none.
+func checkSchedule(t *testing.T, id string, props map[string]any, schedules []map[string]any, ticks bool) {
+	t.Helper()
+	if !ticks {
+		if len(schedules) > 0 {
+			t.Errorf("%s has a schedule, but no scheduled work", id)
+		}
+		return
+	}
+	if len(schedules) != 1 {
+		t.Fatalf("%s: %d ScheduleV2 events, want 1", id, len(schedules))
+	}
+	sch := schedules[0]
+	if sch["ScheduleExpression"] != "rate(1 minute)" {
+		t.Errorf("%s: ScheduleExpression %v, want rate(1 minute)", id, sch["ScheduleExpression"])
+	}
+	if mode := dig(t, sch, "FlexibleTimeWindow", "Mode"); mode != "OFF" {
+		t.Errorf("%s: FlexibleTimeWindow.Mode %v, want OFF", id, mode)
+	}
+	if n := dig(t, sch, "RetryPolicy", "MaximumRetryAttempts"); n != 0 {
+		t.Errorf("%s: RetryPolicy.MaximumRetryAttempts %v, want 0: the next tick retries", id, n)
+	}
+	input, _ := sch["Input"].(string)
+	if k, err := platform.Detect([]byte(input)); err != nil || k != platform.Timer {
+		t.Errorf("%s: the schedule's Input %q is detected as %q (%v), want %q", id, input, k, err, platform.Timer)
+	}
+	// The sample event is that Input, at a time.
+	sample, err := os.ReadFile("../../events/callback/scheduler.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in, ev map[string]any
+	if json.Unmarshal([]byte(input), &in) != nil || json.Unmarshal(sample, &ev) != nil || in["time"] != "<aws.scheduler.scheduled-time>" {
+		t.Fatalf("%s: the Input %q or events/callback/scheduler.json is no JSON object with the scheduled time", id, input)
+	}
+	in["time"] = ev["time"]
+	if !reflect.DeepEqual(in, ev) {
+		t.Errorf("events/callback/scheduler.json is %v; the schedule's Input is %v", ev, in)
+	}
+	if timeout, _ := props["Timeout"].(int); timeout < tickTimeout {
+		t.Errorf("%s: Timeout %v, want at least %d s for a tick", id, props["Timeout"], tickTimeout)
 	}
 }
 
@@ -196,11 +256,21 @@ func TestServerlessDevs(t *testing.T) {
 				if dig(t, cfg, "eventSourceConfig", "eventSourceType") != "MNS" {
 					t.Errorf("%s: the eventbridge trigger is not an MNS queue", fn)
 				}
+			case "timer":
+				if cfg["cronExpression"] != "@every 1m" || cfg["enable"] != true || cfg["payload"] != "" {
+					t.Errorf("%s: timer triggerConfig %v, want cronExpression @every 1m, enable true, payload \"\"", fn, cfg)
+				}
 			}
 		}
 		want := []string{"http"}
 		if slices.Contains(queuedOnAliyun, fn) {
 			want = append(want, "eventbridge")
+		}
+		if slices.Contains(ticking, fn) {
+			want = append(want, "timer")
+			if timeout, _ := props["timeout"].(int); timeout < tickTimeout {
+				t.Errorf("%s: timeout %v, want at least %d s for a tick", fn, props["timeout"], tickTimeout)
+			}
 		}
 		sameSet(t, fn+" triggers", types, want)
 	}

@@ -15,8 +15,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // golden is what one input event in testdata/events must produce.
 type golden struct {
 	Kind     Kind            `json:"kind"`
-	Requests []seen          `json:"requests"` // the requests the handler saw
-	Response json.RawMessage `json:"response"` // the runtime response, absent on error
+	Requests []seen          `json:"requests"`        // the requests the handler saw
+	Ticks    []tick          `json:"ticks,omitempty"` // the handler's Tick calls
+	Response json.RawMessage `json:"response"`        // the runtime response, absent on error
 	Error    string          `json:"error,omitempty"`
 }
 
@@ -84,5 +85,6 @@ func runGolden(t *testing.T, payload []byte) golden {
 		g.Response = resp
 	}
 	g.Requests = rec.requests()
+	g.Ticks = rec.ticked()
 	return g
 }

@@ -24,6 +24,7 @@ const (
 	MNSTopicStream Kind = "mns-topic-stream" // an MNS topic push in STREAM format: the message body itself
 	CloudEvent     Kind = "cloudevent"       // one Aliyun EventBridge CloudEvent (an MNS queue message)
 	CloudEvents    Kind = "cloudevent-batch" // a batch of Aliyun EventBridge CloudEvents
+	Timer          Kind = "timer"            // an FC timer trigger, or an AWS scheduled event: scheduled work
 )
 
 // eventKeys are top-level keys that only events have. A JSON object that
@@ -32,6 +33,7 @@ const (
 var eventKeys = []string{
 	"Records", "requestContext", "rawPath", "routeKey", "httpMethod", "resource",
 	"detail-type", "detail", "specversion", "TopicOwner", "TopicName", "MessageMD5",
+	"triggerTime", "triggerName",
 }
 
 // Detect reports which event payload is. A JSON object that is none of the
@@ -83,6 +85,10 @@ func detectObject(m map[string]json.RawMessage) (Kind, error) {
 		return SQS, nil
 	case has("specversion") && has("data"):
 		return CloudEvent, nil
+	case has("triggerTime") && has("triggerName"):
+		return Timer, nil // FC's timer trigger
+	case has("detail-type") && scheduled(m):
+		return Timer, nil
 	case has("detail-type") && has("detail"):
 		return EventBridge, nil
 	case has("requestContext"):
@@ -132,6 +138,19 @@ func detectArray(a []json.RawMessage) (Kind, error) {
 		}
 	}
 	return CloudEvents, nil
+}
+
+// scheduled reports whether an EventBridge event is a schedule's rather
+// than a message for the queue path: a classic rule's schedule
+// (aws.events), or the Input our EventBridge Scheduler schedule sends in
+// the same shape (aws.scheduler). Any other source is a message, whatever
+// its detail-type.
+func scheduled(m map[string]json.RawMessage) bool {
+	if stringField(m, "detail-type") != "Scheduled Event" {
+		return false
+	}
+	src := stringField(m, "source")
+	return src == "aws.events" || src == "aws.scheduler"
 }
 
 // unrecognised names the top-level keys of an object that is no event we

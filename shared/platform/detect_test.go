@@ -30,6 +30,10 @@ func TestDetectRejects(t *testing.T) {
 			"platform: unrecognised event: top-level keys [path requestContext]"},
 		{"stray event key", `{"detail":{"a":1},"password":"hunter2"}`,
 			"platform: unrecognised event: top-level keys [detail password]"},
+		{"timer without a name", `{"triggerTime":"2023-12-26T07:49:00Z","payload":"secret"}`,
+			"platform: unrecognised event: top-level keys [payload triggerTime]"},
+		{"schedule of another detail-type", `{"detail-type":"Scheduled Events","source":"aws.events"}`,
+			"platform: unrecognised event: top-level keys [detail-type source]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +65,12 @@ func TestDetectKinds(t *testing.T) {
 		{`{"version":"v1","rawPath":"/","requestContext":{}}`, FCHTTP},
 		{`{"Records":[{"eventSource":"aws:sqs"},{"eventSource":"aws:sqs"}]}`, SQS},
 		{`{"detail-type":"x","source":"y","detail":{}}`, EventBridge},
+		{`{"detail-type":"Scheduled Event","source":"notify.sms","detail":{}}`, EventBridge},
+		{`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`, Timer},
+		{`{"detail-type":"Scheduled Event","source":"aws.scheduler","time":"2024-01-01T12:00:00Z","detail":{}}`, Timer},
+		{`{"detail-type":"Scheduled Event","source":"aws.scheduler"}`, Timer},
+		{`{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer","payload":""}`, Timer},
+		{`{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer"}`, Timer},
 		{`{"TopicOwner":"1","Message":"{}","PublishTime":1}`, MNSTopic},
 		{`{"TopicName":"t","Message":"{}","PublishTime":"1"}`, MNSTopic},
 		{`{"specversion":"1.0","data":{"messageBody":"{}"}}`, CloudEvent},

@@ -19,6 +19,12 @@
 //     response naming the messages to retry; the others have no partial
 //     batch, so one retryable failure fails the whole invocation.
 //
+// Timer events (an FC timer trigger; an AWS EventBridge "Scheduled Event"
+// from a rule, or from a Scheduler schedule whose Input has that shape) are
+// no request: they call the handler's Tick when it is a Ticker, with the
+// invocation's deadline, and answer null; Tick's error fails the
+// invocation. Locally, RunTicker stands in for the trigger.
+//
 // The adapters are this package's own small code rather than
 // aws-lambda-go-api-proxy or lambdaurl: the same core serves FC's event
 // shapes, lambdaurl only speaks streaming function URLs, and the

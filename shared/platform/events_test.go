@@ -8,21 +8,25 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sampleKinds maps the file names under events/ to the kind each must be
 // detected as.
 var sampleKinds = map[string]Kind{
-	"apigw-http.json":           HTTPAPI,
-	"apigw-rest.json":           RESTAPI,
-	"function-url.json":         FunctionURL,
-	"sqs.json":                  SQS,
-	"eventbridge.json":          EventBridge,
-	"fc-http.json":              FCHTTP,
-	"mns-topic-json.json":       MNSTopic,
-	"mns-topic-stream.json":     MNSTopicStream,
-	"mns-queue-cloudevent.json": CloudEvent,
-	"mns-queue-batch.json":      CloudEvents,
+	"apigw-http.json":            HTTPAPI,
+	"apigw-rest.json":            RESTAPI,
+	"function-url.json":          FunctionURL,
+	"sqs.json":                   SQS,
+	"eventbridge.json":           EventBridge,
+	"fc-http.json":               FCHTTP,
+	"mns-topic-json.json":        MNSTopic,
+	"mns-topic-stream.json":      MNSTopicStream,
+	"mns-queue-cloudevent.json":  CloudEvent,
+	"mns-queue-batch.json":       CloudEvents,
+	"fc-timer.json":              Timer,
+	"scheduler.json":             Timer,
+	"eventbridge-scheduled.json": Timer,
 }
 
 // sampleRoutes and sampleBodies are each function's route and the request
@@ -43,7 +47,8 @@ var (
 
 // TestSampleEvents checks every file in events/: the detector must name its
 // kind after its file name, and running it must hand the function's handler
-// a POST of the function's route carrying the sample body.
+// a POST of the function's route carrying the sample body, or, for a timer
+// event, call its Tick once with the invocation's deadline and answer null.
 func TestSampleEvents(t *testing.T) {
 	files, err := filepath.Glob("../../events/*/*.json")
 	if err != nil || len(files) == 0 {
@@ -79,12 +84,22 @@ func TestSampleEvents(t *testing.T) {
 			if strings.HasPrefix(name, "fc-") || strings.HasPrefix(name, "mns-") {
 				inv.host = onFC
 			}
-			ctx, cancel := context.WithCancel(context.Background())
+			ctx, cancel := context.WithDeadline(context.Background(), fixedDeadline)
 			defer cancel()
-			if _, err := f.invoke(ctx, payload, inv); err != nil {
+			reply, err := f.invoke(ctx, payload, inv)
+			if err != nil {
 				t.Fatalf("invoke: %v", err)
 			}
 			reqs := rec.requests()
+			if want == Timer {
+				ticks := rec.ticked()
+				if len(ticks) != 1 || ticks[0].RequestID != "req-sample" || ticks[0].Deadline != fixedDeadline.Format(time.RFC3339) ||
+					len(reqs) != 0 || string(reply) != "null" {
+					t.Errorf("ticks %+v, requests %+v, reply %s; want one tick with the request id and deadline, no request, null",
+						ticks, reqs, reply)
+				}
+				return
+			}
 			if len(reqs) == 0 {
 				t.Fatal("the handler saw no request")
 			}
@@ -102,7 +117,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 		})
 	}
-	wantCounts := map[string]int{"sms": 10, "tts": 10, "mail": 10, "callback": 5}
+	wantCounts := map[string]int{"sms": 10, "tts": 10, "mail": 10, "callback": 8}
 	if !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("sample files per function = %v, want %v", counts, wantCounts)
 	}

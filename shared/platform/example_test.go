@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
@@ -51,6 +53,42 @@ func ExampleFunction_Invoke() {
 	// POST /sms from sqs message m1: {"GroupID":"demo"}
 	// POST /sms from sqs message m2: {"GroupID":"demo"}
 	// {"batchItemFailures":[{"itemIdentifier":"m2"}]} <nil>
+}
+
+// sweeper is a handler that also does scheduled work.
+type sweeper struct{ http.Handler }
+
+func (sweeper) Tick(ctx context.Context) error {
+	_, ok := ctx.Deadline()
+	fmt.Println("sweeping, with a deadline:", ok)
+	return nil
+}
+
+// A timer event (here FC's) calls the handler's Tick, with the
+// invocation's deadline, and the runtime gets null.
+func ExampleTicker() {
+	f, err := platform.New(sweeper{http.NotFoundHandler()}, platform.Options{Name: "callback"})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reply, err := f.Invoke(ctx, []byte(`{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer","payload":""}`))
+	fmt.Println(string(reply), err)
+	// Output:
+	// sweeping, with a deadline: true
+	// null <nil>
+}
+
+// Locally, RunTicker stands in for the timer trigger until ctx is done.
+func ExampleRunTicker() {
+	every, err := platform.TickEvery(os.Getenv) // NOTIFY_TICK_EVERY, 1m when unset
+	if err != nil || every == 0 {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	platform.RunTicker(ctx, sweeper{}, every, platform.Logger(os.Stderr, slog.LevelInfo))
 }
 
 // Lines logged with a request's context carry its request id.

@@ -69,10 +69,11 @@ type invocation struct {
 
 // Invoke handles one event payload, as a runtime would hand it over, and
 // returns the JSON response for the runtime: the event's HTTP response
-// shape, an SQS batch response, or null. The request id is taken from ctx
-// (see WithRequestID), or made up. A JSON object that is no known event is
-// taken for an MNS topic message in STREAM format, as on FC. An error fails
-// the invocation: the platform then retries queue events.
+// shape, an SQS batch response, or null. A timer event calls the handler's
+// Tick (see Ticker). The request id is taken from ctx (see WithRequestID),
+// or made up. A JSON object that is no known event is taken for an MNS
+// topic message in STREAM format, as on FC. An error fails the invocation:
+// the platform then retries queue events.
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return f.invoke(ctx, payload, invocation{requestID: RequestID(ctx)})
 }
@@ -94,6 +95,8 @@ func (f *Function) invoke(ctx context.Context, payload []byte, inv invocation) (
 	case err != nil:
 	case k == HTTPAPI, k == RESTAPI, k == FunctionURL, k == FCHTTP:
 		reply, err = f.serveHTTPEvent(ctx, k, payload)
+	case k == Timer:
+		reply, err = f.tick(ctx)
 	default:
 		reply, err = f.serveQueueEvent(ctx, k, payload, inv)
 	}

@@ -14,6 +14,7 @@ import (
 // must never panic, a recognised payload must not fail detection twice in
 // different ways, and every successful invocation must answer JSON.
 func FuzzInvoke(f *testing.F) {
+	// The sample events, the timer's among them, seed the corpus.
 	for _, pattern := range []string{"testdata/events/*.json", "../../events/*/*.json"} {
 		files, _ := filepath.Glob(pattern)
 		for _, file := range files {
@@ -33,6 +34,9 @@ func FuzzInvoke(f *testing.F) {
 		`{"specversion":"1.0","data":null}`, `[{"specversion":"1.0","data":"text"}]`,
 		`{"TopicName":"t","Message":"{}","PublishTime":{"x":1}}`,
 		`{"version":"v1","rawPath":"/","requestContext":{"timeEpoch":true}}`,
+		`{"triggerTime":1,"triggerName":null}`, `{"triggerTime":"","payload":"x"}`,
+		`{"detail-type":"Scheduled Event","source":"aws.scheduler"}`,
+		`{"detail-type":"Scheduled Event","source":["aws.events"],"detail":{}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -42,7 +46,7 @@ func FuzzInvoke(f *testing.F) {
 		w.Header().Add("Set-Cookie", "a=1")
 		_, _ = w.Write([]byte{0xff, 0x00})
 	})
-	fn, err := New(h, Options{Name: "fuzz", QueuePath: "/q"})
+	fn, err := New(ticking{h}, Options{Name: "fuzz", QueuePath: "/q"})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -59,3 +63,8 @@ func FuzzInvoke(f *testing.F) {
 		}
 	})
 }
+
+// ticking is a handler whose scheduled work does nothing.
+type ticking struct{ http.Handler }
+
+func (ticking) Tick(context.Context) error { return nil }

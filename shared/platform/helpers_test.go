@@ -43,9 +43,37 @@ var pngHead = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff")
 //   - /binary replies 200 image/png with pngHead;
 //   - a JSON body {"status":N} gets status N and {"Code":"ERROR","Message":"asked for N"};
 //   - anything else gets 201, two X-Multi values, two cookies and a JSON body.
+//
+// It is a Ticker too: each Tick is recorded in ticks, with the request id
+// and deadline its context carries, and returns tickErr.
 type recorder struct {
-	mu   sync.Mutex
-	seen []seen
+	mu      sync.Mutex
+	seen    []seen
+	ticks   []tick
+	tickErr error
+}
+
+// tick is what the test handler saw of one Tick: what its context carries.
+type tick struct {
+	RequestID string `json:"requestId"`
+	Deadline  string `json:"deadline"`
+}
+
+func (rec *recorder) Tick(ctx context.Context) error {
+	s := tick{RequestID: RequestID(ctx)}
+	if d, ok := ctx.Deadline(); ok {
+		s.Deadline = d.UTC().Format(time.RFC3339)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.ticks = append(rec.ticks, s)
+	return rec.tickErr
+}
+
+func (rec *recorder) ticked() []tick {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]tick(nil), rec.ticks...)
 }
 
 func (rec *recorder) requests() []seen {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -43,7 +44,8 @@ type Options struct {
 //     (fc-runtime-go-sdk), which never returns;
 //   - neither: an HTTP server on $PORT (8010 when unset) until SIGINT or
 //     SIGTERM, after which it finishes the requests in flight and returns
-//     nil.
+//     nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
+//     every NOTIFY_TICK_EVERY (see TickEvery).
 //
 // Nothing slow happens before the runtime loop starts.
 func Start(h http.Handler, o Options) error {
@@ -66,6 +68,13 @@ func Start(h http.Handler, o Options) error {
 		fc.Start(f.fcHandler)
 		return errors.New("platform: the FC runtime loop ended")
 	}
+	t, ticks := h.(Ticker)
+	var every time.Duration
+	if ticks {
+		if every, err = TickEvery(getenv); err != nil {
+			return err
+		}
+	}
 	port := getenv("PORT")
 	if port == "" {
 		port = "8010"
@@ -76,6 +85,14 @@ func Start(h http.Handler, o Options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if ticks && every > 0 {
+		ticking := make(chan struct{})
+		go func() {
+			defer close(ticking)
+			RunTicker(ctx, t, every, f.log.With("function", f.name))
+		}()
+		defer func() { stop(); <-ticking }()
+	}
 	return f.Serve(ctx, ln)
 }
 

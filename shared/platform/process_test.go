@@ -172,6 +172,8 @@ func TestProcess(t *testing.T) {
 			{name: "sqs batch", payload: read("sqs-batch.json"), check: equals(`{"batchItemFailures":[{"itemIdentifier":"m-retry"}]}`)},
 			{name: "eventbridge done", payload: read("eventbridge.json"), check: equals(`null`)},
 			{name: "eventbridge retry", payload: read("eventbridge-retry.json"), wantError: "1 of 1 messages should be retried: eb-1 (429)"},
+			{name: "schedule", payload: []byte(timerEvents["scheduler"]), check: equals(`null`)},
+			{name: "scheduled rule", payload: []byte(timerEvents["eventbridge rule"]), check: equals(`null`)},
 			{name: "unrecognised", payload: []byte(`{"foo":1,"bar":"secret"}`), wantError: "platform: unrecognised event: top-level keys [bar foo]"},
 			{name: "http panic", payload: read("apigw-http-panic.json"), check: panicked},
 			{name: "sqs panic", payload: sqsPanic, check: equals(`{"batchItemFailures":[{"itemIdentifier":"p1"}]}`)},
@@ -182,6 +184,7 @@ func TestProcess(t *testing.T) {
 			{name: "numeric timeEpoch", payload: withPath(read("fc-http-numeric-epoch.json"), "rawPath", "/echo"), check: httpOK("/echo")},
 			{name: "cloudevent batch", payload: read("cloudevent-batch.json"), wantError: "1 of 3 messages should be retried: MSG-0003 (503)"},
 			{name: "topic json", payload: read("mns-topic-json.json"), check: equals(`null`)},
+			{name: "timer", payload: read("timer-fc.json"), check: equals(`null`)},
 			{name: "topic stream", payload: read("mns-topic-stream.json"), header: map[string][]string{"X-Fc-Retry-Count": {"2"}}, check: equals(`null`)},
 			{name: "unrecognised", payload: []byte(`"just text"`), wantError: "platform: unrecognised event: a JSON string, not an object"},
 			{name: "http panic", payload: withPath(read("fc-http.json"), "rawPath", "/panic"), check: panicked},
@@ -223,7 +226,8 @@ func TestProcess(t *testing.T) {
 }
 
 // TestProcessLocal runs the echo function with neither runtime variable
-// set: it serves HTTP on $PORT and exits cleanly on SIGTERM.
+// set: it serves HTTP on $PORT, ticks every NOTIFY_TICK_EVERY, and exits
+// cleanly on SIGTERM.
 func TestProcessLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a function binary")
@@ -242,7 +246,7 @@ func TestProcessLocal(t *testing.T) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "PORT="+port)
+	cmd.Env = append(cmd.Env, "PORT="+port, "NOTIFY_TICK_EVERY=20ms")
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	started := time.Now()
@@ -275,6 +279,12 @@ func TestProcessLocal(t *testing.T) {
 		e.Deadline || e.Origin != nil || resp.Header.Get("X-Request-Id") != "local-1" {
 		t.Errorf("reply %d %+v (%v), want 200 with the echo of POST /echo, request id local-1", resp.StatusCode, e, err)
 	}
+	for !strings.Contains(stderr.String(), `"msg":"timer tick done"`) { // the ticker stands in for a timer trigger
+		if ctx.Err() != nil {
+			t.Fatalf("no tick in a minute, every 20ms:\n%s", stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -286,11 +296,13 @@ func TestProcessLocal(t *testing.T) {
 	}
 }
 
-// checkLogs reads the child's stderr: every JSON line has a request id, and
-// the STREAM message went through with the attempt FC's retry count gives.
+// checkLogs reads the child's stderr: every JSON line has a request id, the
+// STREAM message went through with the attempt FC's retry count gives, and
+// the timer events ticked with the runtime's deadline.
 func checkLogs(t *testing.T, stderr, flavor string) {
 	t.Helper()
 	var sawAttempt bool
+	ticks := map[string]int{} // request id -> lines of a tick with a deadline, and of its end
 	for _, line := range strings.Split(stderr, "\n") {
 		if !strings.HasPrefix(line, "{") {
 			continue // the FC SDK's own log lines are plain text
@@ -306,6 +318,16 @@ func checkLogs(t *testing.T, stderr, flavor string) {
 		}
 		if id == "fc-topic-stream" && l["msg"] == "queue message done" && l["attempt"] == 3.0 {
 			sawAttempt = true
+		}
+		if l["msg"] == "echo tick" && l["deadline"] == true ||
+			l["msg"] == "timer tick done" && l["function"] == "echo" && l["duration_ms"] != nil {
+			ticks[id]++
+		}
+	}
+	tickIDs := map[string][]string{"lambda": {"lambda-schedule", "lambda-scheduled-rule"}, "fc": {"fc-timer"}}
+	for _, id := range tickIDs[flavor] {
+		if ticks[id] != 2 {
+			t.Errorf("invocation %s: the log does not show a tick with a deadline, then its end:\n%s", id, stderr)
 		}
 	}
 	if flavor == "fc" && !sawAttempt {

@@ -1,7 +1,8 @@
 // Package callback wires the callback function, which takes the providers'
 // delivery receipts and Aliyun's inbound SMS, pushed over HTTP behind the
 // secret path tokens of its configuration or delivered from a queue, and
-// keeps them in the store, where they settle the messages they name.
+// keeps them in the store, where they settle the messages they name. Its
+// timer trigger runs the scheduled work (Function.Tick).
 package callback
 
 import (
@@ -13,13 +14,26 @@ import (
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
 )
+
+// Function is the callback function's handler: the receipt routes, and
+// the scheduled work its timer trigger runs.
+type Function struct {
+	http.Handler
+	tick func(context.Context) error
+}
+
+var _ platform.Ticker = (*Function)(nil)
+
+// Tick does the scheduled work, within ctx's deadline.
+func (f *Function) Tick(ctx context.Context) error { return f.tick(ctx) }
 
 // New builds the callback function's handler over st, which must keep
 // receipts (notify.ReportStore). Without any callback token it warns at
 // cold start: every push over HTTP is then refused, and only queue messages
 // are taken.
-func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (http.Handler, error) {
+func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (*Function, error) {
 	rs, ok := st.(notify.ReportStore)
 	if !ok {
 		return nil, fmt.Errorf("callback: the store (%T) does not keep delivery receipts", st)
@@ -29,5 +43,11 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every receipt pushed over HTTP is answered 404 and lost; "+
 			"only queue messages are taken")
 	}
-	return httpapi.Callback(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen}, log), nil
+	h := httpapi.Callback(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen}, log)
+	// There is no scheduled work yet: a tick only says that it ran.
+	tick := func(ctx context.Context) error {
+		log.InfoContext(ctx, "scheduled work ran")
+		return nil
+	}
+	return &Function{Handler: h, tick: tick}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/app/apptest"
 	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
@@ -80,7 +81,7 @@ func newWorld(t *testing.T, env map[string]string) *world {
 		}
 		return &apptest.Function{Handler: h, Store: st, Logs: w.logs}
 	}
-	w.sms, w.tts, w.callback = build(smsapp.New), build(ttsapp.New), build(callbackapp.New)
+	w.sms, w.tts, w.callback = build(smsapp.New), build(ttsapp.New), build(app.AsBuilder(callbackapp.New))
 	return w
 }
 
@@ -365,3 +366,28 @@ func TestStoreWithoutReports(t *testing.T) {
 
 // plainStore hides every method of a store but notify.Store's.
 type plainStore struct{ notify.Store }
+
+// A timer event runs the callback function's scheduled work, through the
+// platform as the clouds' timer triggers deliver it.
+func TestTick(t *testing.T) {
+	w := newWorld(t, nil)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	cb, err := callbackapp.New(t.Context(), w.cfg, w.store, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := platform.New(cb, platform.Options{Name: "callback", QueuePath: httpapi.CallbackQueuePath, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	timer := `{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer","payload":""}`
+	if reply, err := fn.Invoke(ctx, []byte(timer)); err != nil || string(reply) != "null" {
+		t.Fatalf("timer event: reply %s, error %v; want null", reply, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"timer tick done"`) {
+		t.Errorf("no tick done in the log:\n%s", logs.String())
+	}
+}

@@ -5,9 +5,12 @@
 // Every request is answered with a JSON description of what the handler
 // saw. The status is 200 unless the query or a JSON body asks for another
 // ("status"); the path /panic, or a JSON body with "panic": true, panics.
+// A timer event calls its Tick, which logs whether its context has a
+// deadline.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -71,4 +74,10 @@ func (e echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(s)
+}
+
+func (e echo) Tick(ctx context.Context) error {
+	_, deadline := ctx.Deadline()
+	e.log.InfoContext(ctx, "echo tick", "deadline", deadline)
+	return nil
 }
