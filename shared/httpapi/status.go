@@ -47,6 +47,21 @@ type statusMessage struct {
 	UpdatedAt    time.Time
 	Recipients   []recipientStatus
 	History      []statusEvent
+	// Webhooks are the message's events to its group's webhook and
+	// where their delivery stands; none when the group has no webhook.
+	Webhooks []webhookStatus `json:",omitempty"`
+}
+
+type webhookStatus struct {
+	EventId     string
+	Type        string
+	Recipient   string
+	State       string
+	Attempts    int
+	LastStatus  int        `json:",omitempty"`
+	LastError   string     `json:",omitempty"`
+	NextAt      *time.Time `json:",omitempty"`
+	DeliveredAt *time.Time `json:",omitempty"`
 }
 
 type recipientStatus struct {
@@ -113,6 +128,15 @@ func (e *statusEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, h := range m.History {
 			sm.History = append(sm.History, statusEvent{Recipient: h.Recipient, Status: h.Status, Code: h.Code, Message: h.Text,
 				At: timeOrNil(h.At), ReceivedAt: h.ReceivedAt})
+		}
+		for _, ev := range m.Events {
+			ws := webhookStatus{EventId: ev.ID, Type: ev.Type, Recipient: ev.Recipient, State: ev.State,
+				Attempts: ev.Attempts, LastStatus: ev.LastStatus, LastError: ev.LastError,
+				DeliveredAt: timeOrNil(ev.DeliveredAt)}
+			if ev.State == notify.EventPending {
+				ws.NextAt = timeOrNil(ev.NextAt)
+			}
+			sm.Webhooks = append(sm.Webhooks, ws)
 		}
 		rep.Messages = append(rep.Messages, sm)
 	}

@@ -91,6 +91,10 @@ type MessageStatus struct {
 	*Message
 	Recipients []RecipientStatus
 	History    []Report
+	// Events are the message's webhook events, oldest first, with where
+	// their delivery stands: a dead one is shown here until the message
+	// is deleted.
+	Events []Event
 }
 
 // RecipientStatus is where one recipient of a message stands.
@@ -141,7 +145,13 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 		if err != nil {
 			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: "store_unavailable", Err: err}
 		}
-		page.Messages = append(page.Messages, MessageStatus{Message: m, Recipients: recipientStates(m, history), History: history})
+		ms := MessageStatus{Message: m, Recipients: recipientStates(m, history), History: history}
+		if s.d.Events != nil {
+			if ms.Events, err = s.d.Events.MessageEvents(ctx, m.ID); err != nil {
+				return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+			}
+		}
+		page.Messages = append(page.Messages, ms)
 	}
 	return page, nil
 }

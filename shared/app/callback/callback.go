@@ -2,7 +2,10 @@
 // delivery receipts and Aliyun's inbound SMS, pushed over HTTP behind the
 // secret path tokens of its configuration or delivered from a queue, and
 // keeps them in the store, where they settle the messages they name. Its
-// timer trigger runs the scheduled work (Function.Tick).
+// timer trigger runs the scheduled work (Function.Tick, notify.Service.Tick):
+// it delivers the groups' webhook events, asks the providers about the
+// messages no receipt settles, and deletes what expired; for that it
+// links the SMS and voice providers too.
 package callback
 
 import (
@@ -11,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -43,11 +47,17 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every receipt pushed over HTTP is answered 404 and lost; "+
 			"only queue messages are taken")
 	}
-	h := httpapi.Callback(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen}, log)
-	// There is no scheduled work yet: a tick only says that it ran.
+	d, err := smsapp.Deps(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	d.EventSender = newSender(cfg)
+	svc := notify.NewService(d)
+	h := httpapi.CallbackReplying(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
+		d.Groups.ReplyGroup, log)
 	tick := func(ctx context.Context) error {
-		log.InfoContext(ctx, "scheduled work ran")
-		return nil
+		_, err := svc.Tick(ctx)
+		return err
 	}
 	return &Function{Handler: h, tick: tick}, nil
 }

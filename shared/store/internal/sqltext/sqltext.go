@@ -164,7 +164,7 @@ const (
 	PurgeMessages       = `DELETE FROM messages WHERE id IN (` + OldMessages + `)`
 	PurgeOrphans        = `DELETE FROM reports WHERE id IN
 	(SELECT id FROM reports WHERE message_id = '' AND received_at < $1 LIMIT $2)`
-	PurgeReplies = `DELETE FROM replies WHERE id IN (SELECT id FROM replies WHERE received_at < $1 LIMIT $2)`
+	PurgeReplies     = `DELETE FROM replies WHERE id IN (SELECT id FROM replies WHERE received_at < $1 LIMIT $2)`
 	PurgeReplyEvents = `DELETE FROM events WHERE id IN
 	(SELECT id FROM events WHERE message_id = '' AND happened_at < $1 LIMIT $2)`
 )
