@@ -33,6 +33,15 @@ func (g *Group) codeTemplate(scene string) CodeTemplate {
 	return t
 }
 
+// escalationTTS returns the voice template a code of g's scene escalates
+// with: the scene's own, else the group's AnyScene one.
+func (g *Group) escalationTTS(scene string) string {
+	if t := g.Codes[scene].TtsTemplate; t != "" {
+		return t
+	}
+	return g.Codes[AnyScene].TtsTemplate
+}
+
 // AnyScene is the key of Group.Codes whose templates serve every scene
 // without its own.
 const AnyScene = "*"

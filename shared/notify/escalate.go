@@ -93,7 +93,7 @@ func (s *Service) escalate(ctx context.Context, e Escalation) escalationOutcome 
 	switch e.EscalateTo {
 	case EscalateToVoice:
 		sent, err = s.sendVoice(ctx, VoiceRequest{Credentials: creds, CalledNumber: e.Key.PhoneNumber,
-			TtsCode: g.codeTemplate(e.Key.Scene).TtsTemplate, Params: params}, o)
+			TtsCode: g.escalationTTS(e.Key.Scene), Params: params}, o)
 	case EscalateToNextProvider:
 		// The first message's sign and template, which the caller may
 		// have chosen over the group's.
