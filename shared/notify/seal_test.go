@@ -129,3 +129,20 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	}
 }
+
+func ExampleCodeKeyring_Seal() {
+	ring, err := NewCodeKeyring("the current secret, sealing new codes", "the old secret, still opening codes")
+	if err != nil {
+		panic(err)
+	}
+	key := CodeKey{GroupID: "ops", PhoneNumber: "13800138000", Scene: "login"}
+	sealed := ring.Seal(key, "m1", "042917")
+
+	code, err := ring.Open(key, "m1", sealed)
+	fmt.Println(code, code.Reveal(), err)
+	_, err = ring.Open(key, "m2", sealed)
+	fmt.Println(err)
+	// Output:
+	// REDACTED 042917 <nil>
+	// open a sealed code: not sealed for this key and message under any secret
+}
