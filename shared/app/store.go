@@ -385,6 +385,16 @@ func (b *boundedStore) PurgeCodes(ctx context.Context, before time.Time) (int64,
 	return st.PurgeCodes(ctx, before)
 }
 
+func (b *boundedStore) ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.ClaimEscalations(ctx, now, limit)
+}
+
 func (b *boundedStore) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
 	ctx, cancel := b.bound(ctx)
 	defer cancel()

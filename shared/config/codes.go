@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +85,11 @@ type codeTemplateJSON struct {
 	SignName    string `json:"sign_name"`
 	Template    string `json:"template"`
 	TtsTemplate string `json:"tts_template"`
+	// EscalateAfter is a Go duration ("45s"); EscalateTo "tts" or
+	// "next_provider", required with it. checkEscalations checks them
+	// against the rest of the configuration.
+	EscalateAfter string `json:"escalate_after"`
+	EscalateTo    string `json:"escalate_to"`
 }
 
 // codeTemplates converts a group's "codes", checking its scenes.
@@ -101,7 +108,117 @@ func codeTemplates(p *problems, at string, in map[string]codeTemplateJSON) map[s
 		if t.Template == "" && t.TtsTemplate == "" {
 			p.add("%s.codes.%s: give template and/or tts_template", at, scene)
 		}
-		out[scene] = notify.CodeTemplate{SignName: t.SignName, Template: t.Template, TtsTemplate: t.TtsTemplate}
+		ct := notify.CodeTemplate{SignName: t.SignName, Template: t.Template, TtsTemplate: t.TtsTemplate}
+		ct.EscalateAfter, ct.EscalateTo = escalation(p, fmt.Sprintf("%s.codes.%s", at, scene), t)
+		out[scene] = ct
 	}
 	return out
+}
+
+// escalation reads a scene's escalate_after and escalate_to, on their own;
+// checkEscalations checks them against the code TTL, the group and the
+// providers once all are read.
+func escalation(p *problems, at string, t codeTemplateJSON) (time.Duration, notify.EscalateTo) {
+	if t.EscalateAfter == "" {
+		if t.EscalateTo != "" {
+			p.add("%s.escalate_to: set without escalate_after", at)
+		}
+		return 0, ""
+	}
+	d, err := time.ParseDuration(t.EscalateAfter)
+	switch {
+	case err != nil:
+		p.add("%s.escalate_after: %q is not a duration such as 45s", at, t.EscalateAfter)
+		return 0, ""
+	case d <= 0:
+		p.add("%s.escalate_after: %v; want more than 0", at, d)
+		return 0, ""
+	}
+	to := notify.EscalateTo(t.EscalateTo)
+	switch to {
+	case notify.EscalateToVoice, notify.EscalateToNextProvider:
+	case "":
+		p.add("%s.escalate_to: missing; escalate_after needs it: %q or %q", at, notify.EscalateToVoice, notify.EscalateToNextProvider)
+		return 0, ""
+	default:
+		p.add("%s.escalate_to: %q; want %q or %q", at, t.EscalateTo, notify.EscalateToVoice, notify.EscalateToNextProvider)
+		return 0, ""
+	}
+	return d, to
+}
+
+// checkEscalations checks every scene that escalates against what else c
+// says: escalate_after shorter than the code TTL; for "tts", a voice
+// template for the scene (its own or the group's "*" one) and the tts
+// channel; for "next_provider", at least two configured SMS providers that
+// can send the scene's template in the group's order, as the routes will
+// be made of them (a raw Aliyun code goes through Aliyun alone; a
+// registry template through the providers it has an id for, Aliyun
+// always). A template the caller names at send time over the scene's is
+// checked then, and a send with no next provider is logged and dropped.
+func checkEscalations(p *problems, c Config) {
+	templates := notify.NewTemplates(c.Templates)
+	for i, g := range c.Groups {
+		for _, scene := range sortedKeysOf(g.Codes) {
+			t := g.Codes[scene]
+			if t.EscalateAfter == 0 {
+				continue
+			}
+			at := fmt.Sprintf("NOTIFY_GROUPS[%d] (id %q).codes.%s", i, g.ID, scene)
+			if ttl := c.Codes.Policy.TTL; t.EscalateAfter >= ttl {
+				p.add("%s.escalate_after: %v is not shorter than the code TTL (NOTIFY_CODE_TTL), %v", at, t.EscalateAfter, ttl)
+			}
+			if t.Template == "" {
+				p.add("%s.escalate_after: set on a scene without an SMS template; only codes sent by SMS escalate", at)
+			}
+			switch t.EscalateTo {
+			case notify.EscalateToVoice:
+				if t.TtsTemplate == "" && g.Codes[notify.AnyScene].TtsTemplate == "" {
+					p.add("%s.escalate_to: %q needs a tts_template for the scene or for \"*\"", at, t.EscalateTo)
+				}
+				if !slices.Contains(g.Channels, notify.Voice) {
+					p.add("%s.escalate_to: %q but the group may not use channel tts", at, t.EscalateTo)
+				}
+			case notify.EscalateToNextProvider:
+				if t.Template == "" {
+					continue
+				}
+				if n := routable(c, g, templates.Lookup(t.Template)); len(n) < 2 {
+					p.add("%s.escalate_to: %q needs two configured SMS providers that can send template %q; the group has %s",
+						at, t.EscalateTo, t.Template, describeProviders(n))
+				}
+			}
+		}
+	}
+}
+
+// routable returns the configured SMS providers that can send template t
+// (nil: a raw Aliyun code) for group g, in its order, as the sms
+// function's routes will hold them.
+func routable(c Config, g notify.Group, t *notify.Template) []string {
+	order := g.Providers
+	if t != nil && len(t.Providers) > 0 {
+		order = t.Providers
+	}
+	if len(order) == 0 {
+		if order = c.SMSProviders; len(order) == 0 {
+			order = SMSProviders
+		}
+	}
+	configured := map[string]bool{ProviderAliyun: c.Aliyun.Configured(), ProviderTencent: c.Tencent.Configured(),
+		ProviderCloopen: c.Cloopen.Configured()}
+	var out []string
+	for _, name := range order {
+		if configured[name] && (name == ProviderAliyun || t != nil && t.IDs[name] != "") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func describeProviders(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ") + " alone"
 }

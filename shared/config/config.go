@@ -268,6 +268,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Templates = loadTemplates(getenv("NOTIFY_TEMPLATES"), &p)
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.Codes = loadCodes(getenv, &p)
+	checkEscalations(&p, c)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)

@@ -289,6 +289,57 @@ type IssuedCode struct {
 	MessageID string // the message that carries the code
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Sealed is the code sealed for Key and MessageID (CodeKeyring.Seal),
+	// kept only for a code that escalates; nil for any other.
+	Sealed []byte
+	// EscalateAt is when the code is sent again unless it is delivered,
+	// used, void, replaced or expired by then; zero for never. Set with
+	// Sealed and EscalateTo, and before ExpiresAt.
+	EscalateAt time.Time
+	EscalateTo EscalateTo
+}
+
+// EscalateTo is how a code not delivered within its scene's EscalateAfter
+// is sent a second time.
+type EscalateTo string
+
+// The ways a code escalates.
+const (
+	// EscalateToVoice reads the same code out in a call, with the scene's
+	// voice template.
+	EscalateToVoice EscalateTo = "tts"
+	// EscalateToNextProvider sends the same SMS through the SMS provider
+	// after the one that took the first, in the group's order.
+	EscalateToNextProvider EscalateTo = "next_provider"
+)
+
+// Escalation is a code CodeStore.ClaimEscalations claimed: due, and now
+// spent, so that no other claim returns it.
+type Escalation struct {
+	Key        CodeKey
+	Sealed     []byte // as IssuedCode.Sealed
+	MessageID  string // the message that first carried the code
+	ExpiresAt  time.Time
+	EscalateTo EscalateTo
+}
+
+// CheckEscalation refuses the escalation fields of an IssuedCode no store
+// should keep: a sealed code without a time to send it again, or the
+// other way round, or a time not before its expiry.
+func (c IssuedCode) CheckEscalation() error {
+	switch {
+	case c.EscalateAt.IsZero() && (len(c.Sealed) > 0 || c.EscalateTo != ""):
+		return errors.New("a sealed code or escalate_to without a time to escalate")
+	case c.EscalateAt.IsZero():
+		return nil
+	case len(c.Sealed) == 0:
+		return errors.New("a time to escalate without a sealed code")
+	case c.EscalateTo != EscalateToVoice && c.EscalateTo != EscalateToNextProvider:
+		return fmt.Errorf("escalate to %q: want %q or %q", c.EscalateTo, EscalateToVoice, EscalateToNextProvider)
+	case !c.EscalateAt.Before(c.ExpiresAt):
+		return errors.New("escalates at or after it expires")
+	}
+	return nil
 }
 
 // CodeResult is what checking a code found.
@@ -332,6 +383,15 @@ type CodeStore interface {
 	// used or not, and returns how many. A code whose cooldown outlasts
 	// its expiry loses the rest of it.
 	PurgeCodes(ctx context.Context, before time.Time) (int64, error)
+	// ClaimEscalations returns up to limit codes due for escalation at now,
+	// oldest EscalateAt first, and spends their escalation in the same
+	// atomic step: a code whose EscalateAt is at or before now, not yet
+	// claimed, neither used nor void (its hash and sealed code are wiped
+	// then, as VerifyCode wipes them), nor expired (ExpiresAt after now).
+	// A claimed code's sealed copy is wiped as it is returned. Of
+	// concurrent claims, from any instance, each code goes to one. A new
+	// IssueCode for the key replaces the code and its escalation.
+	ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]Escalation, error)
 }
 
 // CooldownError is the Throttled *Error with Reason ReasonCooldown of a

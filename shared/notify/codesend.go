@@ -15,6 +15,31 @@ type CodeTemplate struct {
 	SignName    string
 	Template    string // an SMS template: an Aliyun code or a registry name
 	TtsTemplate string // a voice template (TtsCode)
+	// EscalateAfter, when set, is how long after a code is sent by SMS it
+	// is sent once more, the same code, EscalateTo's way, unless a receipt
+	// said it was delivered or it was used, void, replaced or expired by
+	// then (EscalateCodes). Shorter than the code TTL; 0 never escalates.
+	EscalateAfter time.Duration
+	EscalateTo    EscalateTo
+}
+
+// codeTemplate returns the templates of g's scene: its own, else the
+// group's AnyScene ones.
+func (g *Group) codeTemplate(scene string) CodeTemplate {
+	t, ok := g.Codes[scene]
+	if !ok {
+		t = g.Codes[AnyScene]
+	}
+	return t
+}
+
+// escalationTTS returns the voice template a code of g's scene escalates
+// with: the scene's own, else the group's AnyScene one.
+func (g *Group) escalationTTS(scene string) string {
+	if t := g.Codes[scene].TtsTemplate; t != "" {
+		return t
+	}
+	return g.Codes[AnyScene].TtsTemplate
 }
 
 // AnyScene is the key of Group.Codes whose templates serve every scene
@@ -64,11 +89,9 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 	default:
 		return Sent{}, Invalidf("Channel", "invalid_field", "must be sms or tts")
 	}
+	var t CodeTemplate
 	if g := s.d.Groups[r.GroupID]; g != nil {
-		t, ok := g.Codes[r.Scene]
-		if !ok {
-			t = g.Codes[AnyScene]
-		}
+		t = g.codeTemplate(r.Scene)
 		if r.SignName == "" {
 			r.SignName = t.SignName
 		}
@@ -102,9 +125,16 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 	id := NewID(now)
 	// The code is kept once the limits let the send through, so that a
 	// send they refuse leaves the number's earlier code alone.
+	c := IssuedCode{Key: key, Hash: s.d.CodeKeys.Hash(key, code), MessageID: id, IssuedAt: now,
+		ExpiresAt: now.Add(s.d.CodePolicy.TTL)}
+	// Only a code sent by SMS escalates: one read out in a call was the
+	// caller's own fallback already.
+	if ch == SMS && t.EscalateAfter > 0 && t.EscalateAfter < s.d.CodePolicy.TTL {
+		c.Sealed = s.d.CodeKeys.Seal(key, id, code)
+		c.EscalateAt, c.EscalateTo = now.Add(t.EscalateAfter), t.EscalateTo
+	}
 	issue := func(ctx context.Context) error {
-		err := s.d.Codes.IssueCode(ctx, IssuedCode{Key: key, Hash: s.d.CodeKeys.Hash(key, code), MessageID: id,
-			IssuedAt: now, ExpiresAt: now.Add(s.d.CodePolicy.TTL)}, s.d.CodePolicy.Cooldown)
+		err := s.d.Codes.IssueCode(ctx, c, s.d.CodePolicy.Cooldown)
 		if err != nil && KindOf(err) != Throttled {
 			s.d.Log.ErrorContext(ctx, "keep a verification code", "group", key.GroupID, "scene", key.Scene, "err", err)
 			return &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}

@@ -109,6 +109,17 @@ func (s *Service) routes(g *Group, t *Template) []Route {
 	return out
 }
 
+// routesAfter returns routes rotated to start after the route named
+// provider, without it: the routes after it, then those before it. When
+// no route has that name, it returns them all, in order.
+func routesAfter(routes []Route, provider string) []Route {
+	i := slices.IndexFunc(routes, func(r Route) bool { return r.Name == provider })
+	if i < 0 {
+		return routes
+	}
+	return append(slices.Clone(routes[i+1:]), routes[:i]...)
+}
+
 // deliverSMS sends tm through routes in order: each is tried up to the
 // retry policy's attempts while it fails Transient, and the next is tried
 // only when the last certainly did not accept the message (failsOver). It

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -105,5 +106,32 @@ func BenchmarkLimitQuotas(b *testing.B) {
 		if qs := DefaultLimits.quotas("shop", VerificationSMS, "SMS_1", []string{"13800138000"}); len(qs) != 4 {
 			b.Fatal(qs)
 		}
+	}
+}
+
+func TestRoutesAfter(t *testing.T) {
+	routes := []Route{{Name: "aliyun"}, {Name: "tencent"}, {Name: "cloopen"}}
+	for _, tc := range []struct {
+		after string
+		want  string
+	}{
+		{"aliyun", "[tencent cloopen]"},
+		{"tencent", "[cloopen aliyun]"},
+		{"cloopen", "[aliyun tencent]"},
+		{"sandbox", "[aliyun tencent cloopen]"},
+	} {
+		var names []string
+		for _, r := range routesAfter(routes, tc.after) {
+			names = append(names, r.Name)
+		}
+		if got := fmt.Sprint(names); got != tc.want {
+			t.Errorf("routesAfter(%s) = %s, want %s", tc.after, got, tc.want)
+		}
+	}
+	if fmt.Sprint(routes) != fmt.Sprint([]Route{{Name: "aliyun"}, {Name: "tencent"}, {Name: "cloopen"}}) {
+		t.Errorf("routesAfter changed its argument: %v", routes)
+	}
+	if got := routesAfter([]Route{{Name: "aliyun"}}, "aliyun"); len(got) != 0 {
+		t.Errorf("routesAfter of the only route = %v, want none", got)
 	}
 }

@@ -157,7 +157,11 @@ type Sent struct {
 func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	op := string(m.Channel) + ".record"
 	now := s.d.Now()
-	if key, earlier, fromQueue := messageKeys(ctx, m.GroupID, now); key != "" {
+	key, earlier, fromQueue := messageKeys(ctx, m.GroupID, now)
+	if p.queueKey != "" {
+		key, earlier, fromQueue = p.queueKey, "", true
+	}
+	if key != "" {
 		m.QueueKey = key
 		prev, err := s.named(ctx, key, earlier, now)
 		switch {
@@ -340,6 +344,7 @@ func (s *Service) recordRefused(ctx context.Context, m *Message, err error) {
 // or gave the last error.
 type plan struct {
 	provider string
+	queueKey string   // the record's QueueKey, over any the context gives
 	limits   *limited // nil: the send counts against no limit
 	// prepare, when set, runs once the limits let the send through and
 	// before it: an error refuses the send (a verification code within

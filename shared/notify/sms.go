@@ -44,6 +44,14 @@ type sendOptions struct {
 	params  string
 	prepare func(context.Context) error // run before sending, once the limits let it through
 	spend   *Spend
+	// queueKey, when set, is the record's QueueKey, whatever the context
+	// says: a send the gateway makes once (an escalation) is named so
+	// that the store refuses a second live record of it.
+	queueKey string
+	// after, when set, names the SMS provider that took the message this
+	// one follows up: this one goes through the providers after it in the
+	// group's order, then those before it, never through it.
+	after string
 }
 
 // smsFields name the fields of an SMS request in errors, as its caller
@@ -109,9 +117,16 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 		sp.Units = int64(len(tm.PhoneNumbers))
 		m.Spend = &sp
 	}
+	if o.after != "" {
+		if c.routes = routesAfter(c.routes, o.after); len(c.routes) == 0 {
+			return Sent{}, Invalidf(sendFields.template, "no_provider",
+				"no configured provider other than %s has template %q", o.after, truncate(tm.TemplateCode, 64))
+		}
+	}
 	kind := limitKind(c.template, r.Params)
 	return s.send(ctx, m, plan{
 		provider: c.routes[0].Name,
+		queueKey: o.queueKey,
 		limits:   &limited{group: c.group, kind: kind, template: tm.TemplateCode},
 		prepare:  o.prepare,
 		deliver: func(ctx context.Context) (Receipt, string, error) {

@@ -131,6 +131,17 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 			break
 		}
 	}
+	for timeLeft() && s.d.Codes != nil && s.d.CodeKeys != nil {
+		n, err := s.EscalateCodes(ctx, settleBatch)
+		r.Escalated += n
+		if err != nil {
+			fail("escalate undelivered codes", err)
+			break
+		}
+		if n < settleBatch {
+			break
+		}
+	}
 	if s.d.Scheduled != nil && timeLeft() {
 		if err := s.purge(ctx, &r.Purged, timeLeft); err != nil {
 			fail("delete what expired", err)

@@ -46,6 +46,7 @@ func (s *Service) sendVoice(ctx context.Context, r VoiceRequest, o sendOptions) 
 	}
 	return s.send(ctx, m, plan{
 		provider: s.d.VoiceProvider,
+		queueKey: o.queueKey,
 		limits:   &limited{group: g, kind: VoiceLimit, template: c.TtsCode},
 		prepare:  o.prepare,
 		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {

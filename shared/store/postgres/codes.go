@@ -20,14 +20,30 @@ const (
 	// that was issued at or before $8: the new one's time less the
 	// cooldown. Of concurrent issues for one key, the others wait for the
 	// first to commit, then find its row too young to replace.
-	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, 0, false, $6, $7)
+	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at,
+	sealed, escalate_at, escalate_to, escalated)
+VALUES ($1, $2, $3, $4, $5, 0, false, $6, $7, $9, $10, $11, false)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
-	attempts = 0, used = false, issued_at = excluded.issued_at, expires_at = excluded.expires_at
+	attempts = 0, used = false, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
+	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = false
 WHERE codes.issued_at <= $8`
 	// codeReadSQL locks the code's row until the transaction ends, so that
 	// checks of one code, from any instance, run one after the other.
 	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere + ` FOR UPDATE`
+	// codeClaimSQL claims up to $2 codes due for escalation at $1
+	// (migration 009) in one statement: the subquery locks the rows it
+	// picks and skips the rows another transaction holds (another claim, a
+	// check, an issue), so that concurrent claims, from any instance, take
+	// disjoint sets and none waits; the update marks them escalated and
+	// wipes their sealed copies, which RETURNING gives as they were.
+	codeClaimSQL = `UPDATE codes AS c SET escalated = true, sealed = '\x'::bytea
+FROM (SELECT group_id, phone_number, scene, sealed FROM codes
+	WHERE escalate_at IS NOT NULL AND NOT escalated AND escalate_at <= $1 AND expires_at > $1
+		AND NOT used AND hash <> '\x'::bytea AND sealed <> '\x'::bytea
+	ORDER BY escalate_at LIMIT $2
+	FOR UPDATE SKIP LOCKED) AS d
+WHERE c.group_id = d.group_id AND c.phone_number = d.phone_number AND c.scene = d.scene
+RETURNING c.group_id, c.phone_number, c.scene, d.sealed, c.message_id, c.expires_at, c.escalate_to`
 )
 
 // IssueCode keeps c as the live code of its key, replacing any earlier one,
@@ -52,11 +68,24 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 	if err != nil {
 		return err
 	}
+	var escalateAt *time.Time // NULL: never
+	if !c.EscalateAt.IsZero() {
+		at, err := dbTime("escalate_at", c.EscalateAt)
+		if err != nil {
+			return err
+		}
+		escalateAt = &at
+	}
+	sealed := c.Sealed
+	if sealed == nil {
+		sealed = []byte{} // '\x', not NULL
+	}
 	k, id, latest := c.Key, text(c.MessageID), issued.Add(-cooldown)
 	// Another issue, revoke or purge of the key between the two statements
 	// sends it round again; three rounds is more than any race takes.
 	for range 3 {
-		tag, err := s.pool.exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest)
+		tag, err := s.pool.exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest,
+			sealed, escalateAt, string(c.EscalateTo))
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -93,7 +122,7 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 	if cooldown < 0 {
 		return fmt.Errorf("cooldown %v is negative", cooldown)
 	}
-	return nil
+	return c.CheckEscalation()
 }
 
 // RevokeCode forgets the code of key sent in message messageID, if that is
@@ -139,7 +168,11 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if !changed {
 		return res, nil // nothing to write: the deferred rollback ends the transaction
 	}
-	if _, err := tx.exec(ctx, sqltext.CodeCheck, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	update := sqltext.CodeCheck
+	if len(k.Hash) == 0 {
+		update = sqltext.CodeWipe
+	}
+	if _, err := tx.exec(ctx, update, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
 	if err := tx.commit(ctx); err != nil {
@@ -160,4 +193,34 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// ClaimEscalations returns up to limit codes due for escalation at now and
+// marks them escalated, their sealed copies wiped, in one statement
+// (codeClaimSQL).
+func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	at, err := dbTime("claim time", now)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim codes due for escalation: %w", err)
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	var es []notify.Escalation
+	err = s.pool.query(ctx, codeClaimSQL, at, limit).each(func(r record) error {
+		var (
+			e  notify.Escalation
+			to string
+		)
+		if err := r.scan(&e.Key.GroupID, &e.Key.PhoneNumber, &e.Key.Scene, &e.Sealed, &e.MessageID, &e.ExpiresAt, &to); err != nil {
+			return err
+		}
+		e.EscalateTo = notify.EscalateTo(to)
+		es = append(es, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim codes due for escalation: %w", err)
+	}
+	return es, nil
 }

@@ -19,11 +19,20 @@ var _ notify.CodeStore = (*Store)(nil)
 // first statement, so that checks of one code, from any connection or
 // process, run one after the other.
 const (
-	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7)
+	codeIssueSQL = `INSERT INTO codes (group_id, phone_number, scene, hash, message_id, attempts, used, issued_at, expires_at,
+	sealed, escalate_at, escalate_to, escalated)
+VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $8, $9, $10, 0)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
-	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at`
+	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
+	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = 0`
 	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere
+	// codeDueSQL finds the codes due for escalation at $1 (migration 009),
+	// through the partial index codes_escalate.
+	codeDueSQL = `SELECT group_id, phone_number, scene, sealed, message_id, expires_at, escalate_to FROM codes
+WHERE escalate_at IS NOT NULL AND escalated = 0 AND escalate_at <= $1 AND expires_at > $1
+	AND used = 0 AND length(hash) > 0 AND length(sealed) > 0
+ORDER BY escalate_at LIMIT $2`
+	codeClaimSQL = `UPDATE codes SET escalated = 1, sealed = x''` + sqltext.CodeKeyWhere
 )
 
 // IssueCode keeps c as the live code of its key, replacing any earlier one,
@@ -61,8 +70,16 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 			return notify.CooldownError("sqlite.IssueCode", left)
 		}
 	}
+	var escalateAt any // NULL: never
+	if !c.EscalateAt.IsZero() {
+		escalateAt = formatTime(c.EscalateAt)
+	}
+	sealed := c.Sealed
+	if sealed == nil {
+		sealed = []byte{} // x'', not NULL
+	}
 	if _, err := tx.ExecContext(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, c.MessageID,
-		formatTime(c.IssuedAt), formatTime(c.ExpiresAt)); err != nil {
+		formatTime(c.IssuedAt), formatTime(c.ExpiresAt), sealed, escalateAt, string(c.EscalateTo)); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -85,7 +102,13 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 	if cooldown < 0 {
 		return fmt.Errorf("cooldown %v is negative", cooldown)
 	}
+	if err := c.CheckEscalation(); err != nil {
+		return err
+	}
 	if err := checkTime("issued_at", c.IssuedAt); err != nil {
+		return err
+	}
+	if err := checkTime("escalate_at", c.EscalateAt); err != nil {
 		return err
 	}
 	return checkTime("expires_at", c.ExpiresAt)
@@ -140,7 +163,11 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if !changed {
 		return res, nil // nothing to write: the deferred Rollback ends the transaction
 	}
-	if _, err := tx.ExecContext(ctx, sqltext.CodeCheck, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	update := sqltext.CodeCheck
+	if len(k.Hash) == 0 {
+		update = sqltext.CodeWipe
+	}
+	if _, err := tx.ExecContext(ctx, update, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -164,4 +191,68 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
 	}
 	return n, nil
+}
+
+// ClaimEscalations returns up to limit codes due for escalation at now and
+// marks them escalated, their sealed copies wiped, in one IMMEDIATE
+// transaction: the file's one writer at a time, so that no two claims, from
+// any connection or process, return one code.
+func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	es, err := s.claimEscalations(ctx, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim codes due for escalation: %w", err)
+	}
+	return es, nil
+}
+
+func (s *Store) claimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	if err := checkTime("claim time", now); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, codeDueSQL, formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	var es []notify.Escalation
+	for rows.Next() {
+		var (
+			e       notify.Escalation
+			expires string
+		)
+		if err := rows.Scan(&e.Key.GroupID, &e.Key.PhoneNumber, &e.Key.Scene, &e.Sealed, &e.MessageID, &expires, &e.EscalateTo); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read: %w", err)
+		}
+		if e.ExpiresAt, err = parseTime(expires); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read: expires_at: %w", err)
+		}
+		es = append(es, e)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	for _, e := range es {
+		if _, err := tx.ExecContext(ctx, codeClaimSQL, e.Key.GroupID, e.Key.PhoneNumber, e.Key.Scene); err != nil {
+			return nil, fmt.Errorf("mark escalated: %w", err)
+		}
+	}
+	if len(es) == 0 {
+		return nil, nil // nothing to write: the deferred Rollback ends the transaction
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return es, nil
 }

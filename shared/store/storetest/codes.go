@@ -21,6 +21,10 @@ import (
 //     an error wrapping context.Canceled.
 //   - A key that fails CodeKey.Check is that *notify.Error, for every
 //     method.
+//   - ClaimEscalations returns each due code once, with its fields as
+//     issued (ExpiresAt to the millisecond) and the sealed bytes as given;
+//     an issue whose escalation fields fail IssuedCode.CheckEscalation is
+//     refused and keeps nothing.
 func RunCodes(t *testing.T, open func(t *testing.T) notify.CodeStore) {
 	for _, tc := range []struct {
 		name string
@@ -41,6 +45,15 @@ func RunCodes(t *testing.T, open func(t *testing.T) notify.CodeStore) {
 		{"ConcurrentVerify", testCodeConcurrentVerify},
 		{"ConcurrentIssue", testCodeConcurrentIssue},
 		{"Cancelled", testCodeCancelled},
+		{"ClaimDue", testClaimDue},
+		{"ClaimNotEscalating", testClaimNotEscalating},
+		{"ClaimExpired", testClaimExpired},
+		{"ClaimSpent", testClaimSpent},
+		{"ClaimReplaced", testClaimReplaced},
+		{"ClaimLimit", testClaimLimit},
+		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimInvalid", testClaimInvalid},
+		{"ClaimCancelled", testClaimCancelled},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
@@ -441,4 +454,243 @@ func testCodeCancelled(t *testing.T, st notify.CodeStore) {
 	_, err = st.VerifyCode(cancelled, codeKey, [][]byte{codeHash(codeKey, "042917")}, codeAt.Add(time.Second), codeAttempts)
 	check("VerifyCode(right code)", err)
 	verify(t, st, codeKey, "042917", codeAt.Add(time.Second), verified)
+}
+
+// escalateAfter is when the tests' escalating codes are due.
+const escalateAfter = 45 * time.Second
+
+// escalating returns the code for key, sent in message id at at, that
+// escalates by voice escalateAfter later. Its sealed bytes are the store's
+// to keep, not to read: any bytes do.
+func escalating(key notify.CodeKey, code, id string, at time.Time) notify.IssuedCode {
+	c := issued(key, code, id, at)
+	c.Sealed = []byte("sealed " + code + " for " + id)
+	c.EscalateAt, c.EscalateTo = at.Add(escalateAfter), notify.EscalateToVoice
+	return c
+}
+
+// claimCodes claims up to limit codes at at, failing t on an error.
+func claimCodes(t *testing.T, st notify.CodeStore, at time.Time, limit int) []notify.Escalation {
+	t.Helper()
+	es, err := st.ClaimEscalations(context.Background(), at, limit)
+	if err != nil {
+		t.Fatalf("ClaimEscalations(at %s, %d): %v", at.Format(time.RFC3339Nano), limit, err)
+	}
+	return es
+}
+
+// claimNone fails t unless a claim at at finds nothing.
+func claimNone(t *testing.T, st notify.CodeStore, at time.Time, why string) {
+	t.Helper()
+	if es := claimCodes(t, st, at, 10); len(es) != 0 {
+		t.Errorf("ClaimEscalations(at %s) %s = %d codes (first of message %s), want none", at.Format(time.RFC3339Nano), why,
+			len(es), es[0].MessageID)
+	}
+}
+
+func testClaimDue(t *testing.T, st notify.CodeStore) {
+	at := codeAt.Add(123_456_789 * time.Nanosecond) // kept as .123 s
+	c := escalating(codeKey, "042917", "m1", at)
+	c.EscalateTo = notify.EscalateToNextProvider
+	mustIssue(t, st, c)
+	due := codeAt.Add(escalateAfter + 123*time.Millisecond)
+	claimNone(t, st, due.Add(-time.Millisecond), "before the code is due")
+	es := claimCodes(t, st, due, 10)
+	want := notify.Escalation{Key: codeKey, Sealed: c.Sealed, MessageID: "m1", ExpiresAt: codeAt.Add(codeTTL + 123*time.Millisecond),
+		EscalateTo: notify.EscalateToNextProvider}
+	if len(es) != 1 || !sameEscalation(es[0], want) {
+		t.Fatalf("ClaimEscalations(due) = %+v, want [%+v]", es, want)
+	}
+	claimNone(t, st, due, "after the code was claimed")
+	claimNone(t, st, due.Add(time.Minute), "after the code was claimed")
+	// The claim leaves the code itself alone: it still verifies.
+	verify(t, st, codeKey, "042917", due.Add(time.Second), verified)
+}
+
+func sameEscalation(a, b notify.Escalation) bool {
+	return a.Key == b.Key && string(a.Sealed) == string(b.Sealed) && a.MessageID == b.MessageID &&
+		a.ExpiresAt.Equal(b.ExpiresAt) && a.EscalateTo == b.EscalateTo
+}
+
+func testClaimNotEscalating(t *testing.T, st notify.CodeStore) {
+	mustIssue(t, st, issued(codeKey, "042917", "m1", codeAt))
+	claimNone(t, st, codeAt.Add(codeTTL-time.Millisecond), "of a code that does not escalate")
+}
+
+func testClaimExpired(t *testing.T, st notify.CodeStore) {
+	c := escalating(codeKey, "042917", "m1", codeAt)
+	mustIssue(t, st, c)
+	claimNone(t, st, c.ExpiresAt, "of an expired code")
+	claimNone(t, st, c.ExpiresAt.Add(time.Hour), "of an expired code")
+	// Not claimed, it is still due before it expires (clocks differ).
+	if es := claimCodes(t, st, c.ExpiresAt.Add(-time.Millisecond), 10); len(es) != 1 {
+		t.Errorf("ClaimEscalations(just before expiry) = %d codes, want 1", len(es))
+	}
+}
+
+func testClaimSpent(t *testing.T, st notify.CodeStore) {
+	ctx := context.Background()
+	keys := make([]notify.CodeKey, 4)
+	for i := range keys {
+		keys[i] = notify.CodeKey{GroupID: "ops", PhoneNumber: fmt.Sprintf("1380013800%d", i), Scene: "login"}
+		mustIssue(t, st, escalating(keys[i], "042917", fmt.Sprint("m", i), codeAt))
+	}
+	// keys[0] verified, keys[1] void, keys[2] revoked: none escalates.
+	verify(t, st, keys[0], "042917", codeAt.Add(time.Second), verified)
+	for left := codeAttempts - 1; left >= 0; left-- {
+		verify(t, st, keys[1], "000000", codeAt.Add(time.Second), mismatch(left))
+	}
+	if err := st.RevokeCode(ctx, keys[2], "m2"); err != nil {
+		t.Fatal(err)
+	}
+	// A wrong guess that leaves attempts does not spend the escalation.
+	verify(t, st, keys[3], "000000", codeAt.Add(time.Second), mismatch(codeAttempts-1))
+	es := claimCodes(t, st, codeAt.Add(escalateAfter), 10)
+	if len(es) != 1 || es[0].Key != keys[3] {
+		t.Errorf("ClaimEscalations after a verify, a void, a revoke and a wrong guess = %+v; want only %+v", es, keys[3])
+	}
+}
+
+func testClaimReplaced(t *testing.T, st notify.CodeStore) {
+	mustIssue(t, st, escalating(codeKey, "042917", "m1", codeAt))
+	// A new code that does not escalate replaces the first and its escalation.
+	mustIssue(t, st, issued(codeKey, "318000", "m2", codeAt.Add(codeCooldown)))
+	claimNone(t, st, codeAt.Add(codeCooldown), "of a code replaced by one that does not escalate")
+	// One that does brings its own time and sealed code.
+	third := escalating(codeKey, "271828", "m3", codeAt.Add(2*codeCooldown))
+	mustIssue(t, st, third)
+	claimNone(t, st, third.EscalateAt.Add(-time.Millisecond), "before the new code is due")
+	es := claimCodes(t, st, third.EscalateAt, 10)
+	if len(es) != 1 || es[0].MessageID != "m3" || string(es[0].Sealed) != string(third.Sealed) {
+		t.Fatalf("ClaimEscalations after the code was replaced = %+v, want the new code's", es)
+	}
+	// Claimed, then replaced: the replacement escalates afresh.
+	fourth := escalating(codeKey, "161803", "m4", codeAt.Add(3*codeCooldown))
+	mustIssue(t, st, fourth)
+	if es := claimCodes(t, st, fourth.EscalateAt, 10); len(es) != 1 || es[0].MessageID != "m4" {
+		t.Errorf("ClaimEscalations of a code replacing a claimed one = %+v, want m4's", es)
+	}
+}
+
+func testClaimLimit(t *testing.T, st notify.CodeStore) {
+	const n = 5
+	for i := range n {
+		k := notify.CodeKey{GroupID: "ops", PhoneNumber: fmt.Sprintf("1380013800%d", i), Scene: "login"}
+		mustIssue(t, st, escalating(k, "042917", fmt.Sprint("m", i), codeAt.Add(time.Duration(i)*time.Second)))
+	}
+	due := codeAt.Add(escalateAfter + n*time.Second)
+	if es := claimCodes(t, st, due, 0); len(es) != 0 {
+		t.Errorf("ClaimEscalations(limit 0) = %d codes, want none", len(es))
+	}
+	var got []string
+	for _, want := range []int{2, 2, 1, 0} {
+		es := claimCodes(t, st, due, 2)
+		if len(es) != want {
+			t.Fatalf("ClaimEscalations(limit 2) = %d codes, want %d", len(es), want)
+		}
+		for _, e := range es {
+			got = append(got, e.MessageID)
+		}
+	}
+	// The longest due go first.
+	if fmt.Sprint(got[:2]) != "[m0 m1]" && fmt.Sprint(got[:2]) != "[m1 m0]" {
+		t.Errorf("first claim took %v, want m0 and m1, the longest due", got[:2])
+	}
+	checkDisjoint(t, got, n)
+}
+
+// checkDisjoint fails t unless ids are m0 to m<n-1>, each once.
+func checkDisjoint(t *testing.T, ids []string, n int) {
+	t.Helper()
+	seen := make(map[string]int, len(ids))
+	for _, id := range ids {
+		seen[id]++
+	}
+	for i := range n {
+		if id := fmt.Sprint("m", i); seen[id] != 1 {
+			t.Errorf("code of %s claimed %d times, want once", id, seen[id])
+		}
+	}
+	if len(ids) != n {
+		t.Errorf("%d codes claimed in all, want %d", len(ids), n)
+	}
+}
+
+// ClaimConcurrently issues n due codes on st, then claims them from
+// workers goroutines at once, each through its own store of stores in turn
+// and up to limit codes a call until one finds none, and fails t unless
+// every code was claimed exactly once. The stores' tests call it with two
+// stores on one database, as two instances of the timer would.
+func ClaimConcurrently(t *testing.T, stores []notify.CodeStore, n, workers, limit int) {
+	for i := range n {
+		k := notify.CodeKey{GroupID: "ops", PhoneNumber: fmt.Sprintf("138%08d", i), Scene: "login"}
+		mustIssue(t, stores[0], escalating(k, "042917", fmt.Sprint("m", i), codeAt))
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		start = make(chan struct{})
+		got   []string
+	)
+	for w := range workers {
+		wg.Go(func() {
+			st := stores[w%len(stores)]
+			<-start
+			for {
+				es, err := st.ClaimEscalations(context.Background(), codeAt.Add(escalateAfter), limit)
+				if err != nil {
+					t.Errorf("worker %d: ClaimEscalations: %v", w, err)
+					return
+				}
+				if len(es) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, e := range es {
+					got = append(got, e.MessageID)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	checkDisjoint(t, got, n)
+}
+
+func testClaimConcurrent(t *testing.T, st notify.CodeStore) {
+	ClaimConcurrently(t, []notify.CodeStore{st}, 40, codeWorkers, 3)
+}
+
+func testClaimInvalid(t *testing.T, st notify.CodeStore) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		edit func(c *notify.IssuedCode)
+	}{
+		{"sealed without a time", func(c *notify.IssuedCode) { c.EscalateAt = time.Time{}; c.EscalateTo = "" }},
+		{"a time without a sealed code", func(c *notify.IssuedCode) { c.Sealed = nil }},
+		{"a time without a way", func(c *notify.IssuedCode) { c.EscalateTo = "" }},
+		{"an unknown way", func(c *notify.IssuedCode) { c.EscalateTo = "fax" }},
+		{"due as it expires", func(c *notify.IssuedCode) { c.EscalateAt = c.ExpiresAt }},
+	} {
+		c := escalating(codeKey, "042917", "m1", codeAt)
+		tc.edit(&c)
+		if err := st.IssueCode(ctx, c, codeCooldown); err == nil {
+			t.Errorf("IssueCode(%s) succeeded, want an error", tc.name)
+		}
+	}
+	verify(t, st, codeKey, "042917", codeAt.Add(time.Second), notFound)
+}
+
+func testClaimCancelled(t *testing.T, st notify.CodeStore) {
+	mustIssue(t, st, escalating(codeKey, "042917", "m1", codeAt))
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := st.ClaimEscalations(cancelled, codeAt.Add(escalateAfter), 10); !errors.Is(err, context.Canceled) {
+		t.Errorf("ClaimEscalations(cancelled) = %v, want an error wrapping context.Canceled", err)
+	}
+	if es := claimCodes(t, st, codeAt.Add(escalateAfter), 10); len(es) != 1 {
+		t.Errorf("ClaimEscalations after a cancelled one = %d codes, want the code still due", len(es))
+	}
 }

@@ -45,8 +45,8 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 		{"FailureEvents", testFailureEvents},
 		{"ReceiptEvents", testReceiptEvents},
 		{"ReplyEvents", testReplyEvents},
-		{"ClaimLease", testClaimLease},
-		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimLease", testEventClaimLease},
+		{"ClaimConcurrent", testEventClaimConcurrent},
 		{"ClaimUnsettled", testClaimUnsettled},
 		{"Purge", testPurge},
 	}
@@ -208,7 +208,7 @@ func claimIDs(t *testing.T, st EventsStore, now time.Time, n int) []string {
 	return ids
 }
 
-func testClaimLease(t *testing.T, st EventsStore) {
+func testEventClaimLease(t *testing.T, st EventsStore) {
 	ctx := t.Context()
 	ids := failedEvents(t, st)
 	now := time.Now().Add(time.Second)
@@ -269,7 +269,7 @@ func messageOf(t *testing.T, _ EventsStore, id string) string {
 	return id[4 : 4+32]
 }
 
-func testClaimConcurrent(t *testing.T, st EventsStore) {
+func testEventClaimConcurrent(t *testing.T, st EventsStore) {
 	var want []string
 	for range 15 {
 		want = append(want, failedEvents(t, st)...)

@@ -52,7 +52,10 @@ const (
 	CodeIssued   = `SELECT issued_at FROM codes` + CodeKeyWhere
 	CodeRevoke   = `DELETE FROM codes` + CodeKeyWhere + ` AND message_id = $4`
 	CodeCheck    = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
-	CodePurge    = `DELETE FROM codes WHERE expires_at <= $1`
+	// CodeWipe is CodeCheck for a check that wipes the hash ($6, empty):
+	// the code's sealed copy, kept for its escalation, goes with it.
+	CodeWipe  = `UPDATE codes SET attempts = $4, used = $5, hash = $6, sealed = $6` + CodeKeyWhere
+	CodePurge = `DELETE FROM codes WHERE expires_at <= $1`
 )
 
 // Receipts and replies.
