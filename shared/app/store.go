@@ -25,6 +25,8 @@ type Store interface {
 	notify.QuotaCreator
 	notify.CodeStore
 	notify.SaaSStore
+	notify.EventStore
+	notify.ScheduledStore
 	Close() error
 }
 
@@ -493,4 +495,54 @@ func (b *boundedStore) Totals(ctx context.Context, groupID string) (notify.SaaST
 		return notify.SaaSTotals{}, err
 	}
 	return st.Totals(ctx, groupID)
+}
+
+func (b *boundedStore) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, n int) ([]notify.Event, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.ClaimEvents(ctx, now, lease, n)
+}
+
+func (b *boundedStore) FinishEvent(ctx context.Context, id string, a notify.Attempt) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.FinishEvent(ctx, id, a)
+}
+
+func (b *boundedStore) MessageEvents(ctx context.Context, messageID string) ([]notify.Event, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.MessageEvents(ctx, messageID)
+}
+
+func (b *boundedStore) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.ClaimUnsettled(ctx, now, since, before, n)
+}
+
+func (b *boundedStore) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error) {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return notify.Purged{}, err
+	}
+	return st.Purge(ctx, p)
 }

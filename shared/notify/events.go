@@ -229,15 +229,16 @@ var EventSchedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.
 	5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
 // EventBackoff returns how long after failed attempt n (from 1) the next
-// comes, spread by up to a fifth either way so that the events of a
-// receiver that comes back do not all arrive at once; ok is false after
-// the last attempt.
+// comes, spread by a tenth less to a fifth more, so that the events of a
+// receiver that comes back do not all arrive at once, and so that the
+// attempts span at least 24 hours however they fall; ok is false after the
+// last attempt.
 func EventBackoff(n int) (d time.Duration, ok bool) {
 	if n < 1 || n > len(EventSchedule) {
 		return 0, false
 	}
 	d = EventSchedule[n-1]
-	return d + time.Duration((rand.Float64()*2-1)*float64(d)/5), true
+	return d + time.Duration((rand.Float64()*0.3-0.1)*float64(d)), true
 }
 
 // ReplyGroup names the group with a webhook an inbound SMS is for: the

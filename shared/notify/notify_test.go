@@ -257,3 +257,31 @@ func TestSettle(t *testing.T) {
 		}
 	}
 }
+
+// TestEventBackoff: each wait is its schedule's, spread by -10% to +20%,
+// and the attempts span at least 24 hours even when every one falls
+// early.
+func TestEventBackoff(t *testing.T) {
+	var least time.Duration
+	for n := 1; n <= len(EventSchedule); n++ {
+		d := EventSchedule[n-1]
+		lo, hi := d, d
+		for range 2000 {
+			got, ok := EventBackoff(n)
+			if !ok {
+				t.Fatalf("attempt %d: no retry", n)
+			}
+			lo, hi = min(lo, got), max(hi, got)
+		}
+		if lo < d*9/10 || hi > d*6/5 || lo == hi {
+			t.Errorf("attempt %d: waits %v to %v; want %v spread within [-10%%, +20%%]", n, lo, hi, d)
+		}
+		least += d * 9 / 10
+	}
+	if least < 24*time.Hour {
+		t.Errorf("the earliest schedule spans %v; want at least 24 h", least)
+	}
+	if _, ok := EventBackoff(len(EventSchedule) + 1); ok {
+		t.Error("a retry after the last attempt")
+	}
+}

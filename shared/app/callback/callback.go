@@ -47,11 +47,10 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every receipt pushed over HTTP is answered 404 and lost; "+
 			"only queue messages are taken")
 	}
-	d, err := smsapp.Deps(ctx, cfg, st, log)
+	d, err := Deps(ctx, cfg, st, log)
 	if err != nil {
 		return nil, err
 	}
-	d.EventSender = newSender(cfg)
 	svc := notify.NewService(d)
 	h := httpapi.CallbackReplying(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
 		d.Groups.ReplyGroup, log)
@@ -60,4 +59,13 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		return err
 	}
 	return &Function{Handler: h, tick: tick}, nil
+}
+
+// Deps returns the core's dependencies for the scheduled work: those of
+// the sms function (the SMS and voice providers, which escalations send
+// through and status lookups ask), and the sender of webhook events.
+func Deps(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (notify.Deps, error) {
+	d, err := smsapp.Deps(ctx, cfg, st, log)
+	d.EventSender = newSender(cfg)
+	return d, err
 }

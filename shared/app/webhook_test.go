@@ -1,0 +1,266 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/app"
+	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/fake/receiver"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+const hookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwYm9va3M="
+
+// hooks is the callback function's service, built as callbackapp.New
+// builds it, over a fake Aliyun SMS API, with a group whose webhook is a
+// receiver that checks every signature itself, on a test clock.
+type hooks struct {
+	recv  *receiver.Receiver
+	clock *clock
+	env   map[string]string
+	logs  *syncBuffer
+}
+
+func newHooks(t *testing.T, databaseURL string) *hooks {
+	t.Helper()
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	ali := httptest.NewServer(dysmsapi.New(dysmsapi.Config{AccessKeyID: escAK, AccessKeySecret: escAKSecret}))
+	t.Cleanup(ali.Close)
+	recv := receiver.New(hookSecret)
+	rsrv := httptest.NewServer(recv)
+	t.Cleanup(rsrv.Close)
+	groups := fmt.Sprintf(`[{"id":"shop","channels":["sms"],"webhook":{"url":%q,"secret":%q}},
+		{"id":"quiet","channels":["sms"]}]`, rsrv.URL+"/hooks?token=t0k3n", hookSecret)
+	return &hooks{recv: recv, clock: &clock{t: time.Now().Add(time.Second)}, logs: new(syncBuffer),
+		env: map[string]string{
+			"NOTIFY_GROUPS":                   groups,
+			"NOTIFY_DATABASE_URL":             databaseURL,
+			"ALIBABA_CLOUD_ACCESS_KEY_ID":     escAK,
+			"ALIBABA_CLOUD_ACCESS_KEY_SECRET": escAKSecret,
+			"NOTIFY_ALIYUN_SMS_ENDPOINT":      ali.URL,
+		}}
+}
+
+// service builds the callback function's service over a store of its own.
+func (h *hooks) service(t *testing.T) (*notify.Service, app.Store) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(func(k string) string { return h.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := callbackapp.Deps(ctx, cfg, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Now = h.clock.Now
+	return notify.NewService(d), st
+}
+
+// sendDelivered sends an SMS for group and records Aliyun's receipt that
+// it was delivered; it returns the message id.
+func sendDelivered(t *testing.T, svc *notify.Service, st app.Store, group, phone string) string {
+	t.Helper()
+	ctx := t.Context()
+	sent, err := svc.SendSMS(ctx, notify.SMSRequest{Credentials: notify.Credentials{GroupID: group},
+		PhoneNumbers: []string{phone}, SignName: "冰鉴科技", TemplateCode: "SMS_184105379",
+		Params: map[string]string{"code": "123456"}, OutID: "order-7"})
+	if err != nil {
+		t.Fatalf("SendSMS: %v", err)
+	}
+	_, err = st.(notify.ReportStore).RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS,
+		ProviderID: sent.ProviderID, Recipient: phone, Status: notify.Delivered, Code: "DELIVERED", Text: "用户接收成功"})
+	if err != nil {
+		t.Fatalf("RecordReport: %v", err)
+	}
+	return sent.MessageID
+}
+
+func tick(t *testing.T, svc *notify.Service) notify.TickReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	r, err := svc.Tick(ctx)
+	if err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+	return r
+}
+
+// webhooks returns the webhook events /status shows for message id.
+func webhooks(t *testing.T, svc *notify.Service, id string) []notify.Event {
+	t.Helper()
+	page, err := svc.Status(t.Context(), notify.StatusRequest{Credentials: notify.Credentials{GroupID: "shop"},
+		Channel: notify.SMS, MessageID: id})
+	if err != nil || len(page.Messages) != 1 {
+		t.Fatalf("Status(%s) = %+v, %v", id, page, err)
+	}
+	return page.Messages[0].Events
+}
+
+// TestWebhookRetried: a receiver that fails twice gets the event a third
+// time, and then never again; every attempt carries the same id and body,
+// signed as the specification says (the receiver checks it without
+// shared/webhook). The retries wait as the schedule says, on the test
+// clock. A group without a webhook gets nothing.
+func TestWebhookRetried(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	id := sendDelivered(t, svc, st, "shop", "13800138000")
+	sendDelivered(t, svc, st, "quiet", "13800138001")
+	h.recv.FailFirst(2)
+
+	steps := []struct {
+		after time.Duration
+		want  int // deliveries so far
+	}{
+		{0, 1},               // at once: 503
+		{time.Second, 1},     // not due yet (5 s, -10% to +20%)
+		{7 * time.Second, 2}, // 503
+		{4 * time.Minute, 2}, // not due yet (5 min)
+		{3 * time.Minute, 3}, // 204
+		{30 * time.Hour, 3},  // delivered: never again
+		{100 * time.Hour, 3},
+	}
+	for i, s := range steps {
+		h.clock.set(h.clock.Now().Add(s.after))
+		tick(t, svc)
+		if got := len(h.recv.Deliveries()); got != s.want {
+			t.Fatalf("step %d (+%v): %d deliveries; want %d\n%s", i, s.after, got, s.want, h.logs)
+		}
+	}
+	ds := h.recv.Deliveries()
+	for i, d := range ds {
+		if !d.Signed || d.ID != ds[0].ID || string(d.Body) != string(ds[0].Body) {
+			t.Errorf("delivery %d = %+v; want signed, with the first's id and body", i, d)
+		}
+	}
+	if taken := h.recv.Taken(); len(taken) != 1 || taken[ds[0].ID] != 1 {
+		t.Errorf("taken %v; want the one event once", taken)
+	}
+	var body struct {
+		Type string `json:"type"`
+		Data struct {
+			EventID   string `json:"event_id"`
+			MessageID string `json:"message_id"`
+			GroupID   string `json:"group_id"`
+			Recipient string `json:"recipient"`
+			Status    string `json:"status"`
+			Code      string `json:"code"`
+			OutID     string `json:"out_id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(ds[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	d := body.Data
+	if body.Type != notify.EventDelivered || d.EventID != ds[0].ID || d.MessageID != id || d.GroupID != "shop" ||
+		d.Recipient != "13800138000" || d.Status != "delivered" || d.Code != "DELIVERED" || d.OutID != "order-7" {
+		t.Errorf("event body %s; want message.delivered of %s to 13800138000", ds[0].Body, id)
+	}
+	evs := webhooks(t, svc, id)
+	if len(evs) != 1 || evs[0].State != notify.EventDone || evs[0].Attempts != 3 || evs[0].LastStatus != 204 {
+		t.Errorf("/status webhooks = %+v; want one, delivered at the third attempt", evs)
+	}
+}
+
+// TestWebhookDead: a receiver down for good gets the first attempt and
+// every retry of the schedule, over at least 24 hours, and then the event
+// is dead, as /status shows.
+func TestWebhookDead(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	id := sendDelivered(t, svc, st, "shop", "13800138000")
+	h.recv.Down(true)
+	var first, last time.Time
+	for range 48 * 12 { // 48 hours, a tick every 5 minutes
+		n := len(h.recv.Deliveries())
+		tick(t, svc)
+		if len(h.recv.Deliveries()) > n {
+			if first.IsZero() {
+				first = h.clock.Now()
+			}
+			last = h.clock.Now()
+		}
+		h.clock.set(h.clock.Now().Add(5 * time.Minute))
+	}
+	if got, want := len(h.recv.Deliveries()), 1+len(notify.EventSchedule); got != want {
+		t.Errorf("%d attempts; want %d", got, want)
+	}
+	if span := last.Sub(first); span < 24*time.Hour {
+		t.Errorf("attempts over %v; want at least 24 h", span)
+	}
+	evs := webhooks(t, svc, id)
+	if len(evs) != 1 || evs[0].State != notify.EventDead || evs[0].LastStatus != 503 || evs[0].LastError == "" {
+		t.Errorf("/status webhooks = %+v; want one, dead, with the last answer", evs)
+	}
+}
+
+// TestTwoTicksAtOnce: two instances deliver webhook events at once, four
+// claimers in small batches, then run the scheduled work at once, on one
+// PostgreSQL database; every event is delivered once. (Escalations sent
+// by two instances at once: TestEscalateCodesTwoInstances.)
+func TestTwoTicksAtOnce(t *testing.T) {
+	h := newHooks(t, pg.Database(t))
+	a, st := h.service(t)
+	b, _ := h.service(t)
+	const n = 40
+	want := map[string]bool{}
+	for i := range n {
+		want[sendDelivered(t, a, st, "shop", fmt.Sprintf("1380013%04d", i))] = true
+	}
+	// Small batches, so that the instances' claims interleave, then
+	// whole runs of the scheduled work, which find nothing left.
+	var wg sync.WaitGroup
+	for _, svc := range []*notify.Service{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				claimed, _, err := svc.DeliverEvents(t.Context(), 3, 2)
+				if err != nil {
+					t.Errorf("DeliverEvents: %v", err)
+				}
+				if claimed == 0 || err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, svc := range []*notify.Service{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick(t, svc)
+		}()
+	}
+	wg.Wait()
+	taken := h.recv.Taken()
+	if len(taken) != n || len(h.recv.Deliveries()) != n {
+		t.Errorf("%d events taken in %d deliveries; want %d, each once", len(taken), len(h.recv.Deliveries()), n)
+	}
+	for id, c := range taken {
+		if c != 1 {
+			t.Errorf("event %s taken %d times", id, c)
+		}
+	}
+}
