@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +264,66 @@ func TestTwoTicksAtOnce(t *testing.T) {
 		if c != 1 {
 			t.Errorf("event %s taken %d times", id, c)
 		}
+	}
+}
+
+// TestWebhookSaaSTask: the SaaS platform with a webhook is told of each
+// task's outcome, naming the station and the task, with the receipt that
+// settled it, and of a reply to its sign name, through the routes a
+// deployment serves.
+func TestWebhookSaaSTask(t *testing.T) {
+	groups := strings.Replace(saasGroups, `"channels":["sms"],`,
+		`"channels":["sms"],"sign_names":["去采购报价单"],"webhook":{"url":"https://hooks.example.com/notify","secret":"`+hookSecret+`"},`, 1)
+	srv, fake, st := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{
+		"NOTIFY_GROUPS": groups,
+	})
+	c := saasClient{t: t, base: srv.URL}
+	c.recharge("T1", 1, "0.10", "")
+	task := c.addTask("T1", "13800138000")
+	c.must(c.start(task))
+	sends := fake.Sends()
+	if len(sends) != 1 {
+		t.Fatalf("Aliyun got %d sends; want 1", len(sends))
+	}
+	post := func(path, body string) {
+		t.Helper()
+		res, err := http.Post(srv.URL+"/callback/"+loadToken+"/aliyun/"+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("push %s: %d", path, res.StatusCode)
+		}
+	}
+	post("sms-report", fmt.Sprintf(`[{"phone_number":"13800138000","send_time":"2026-12-03 10:00:00",
+		"report_time":"2026-12-03 10:00:05","success":true,"err_code":"DELIVERED","err_msg":"用户接收成功",
+		"sms_size":"1","biz_id":%q,"out_id":""}]`, sends[0].BizID))
+	post("sms-up", `[{"phone_number":"13800138000","content":"收到","send_time":"2026-12-03 10:01:00",
+		"dest_code":"1234","sequence_id":1234567890,"sign_name":"去采购报价单"}]`)
+	post("sms-up", `[{"phone_number":"13800138000","content":"谁","send_time":"2026-12-03 10:02:00",
+		"dest_code":"1234","sequence_id":1234567891,"sign_name":"别人的签名"}]`)
+	evs, err := st.ClaimEvents(t.Context(), time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("events %+v; want the task's outcome and one reply", evs)
+	}
+	var outcome, reply *notify.Event
+	for i := range evs {
+		switch evs[i].Type {
+		case notify.EventDelivered:
+			outcome = &evs[i]
+		case notify.EventReply:
+			reply = &evs[i]
+		}
+	}
+	if outcome == nil || outcome.GroupID != "gm" || outcome.Station != "T1" || outcome.TaskID != task ||
+		!strings.Contains(string(outcome.Body()), fmt.Sprintf(`"task":{"station_id":"T1","task_id":%d}`, task)) {
+		t.Errorf("task outcome %+v; want delivered, of task %d of station T1", outcome, task)
+	}
+	if reply == nil || reply.GroupID != "gm" || reply.Text != "收到" || reply.Recipient != "13800138000" {
+		t.Errorf("reply event %+v; want the reply to 去采购报价单, for gm", reply)
 	}
 }

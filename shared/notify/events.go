@@ -63,6 +63,10 @@ type Event struct {
 	ProviderID string
 	SignName   string    // a reply's sign name
 	At         time.Time // when it happened, as well as the gateway knows
+	// Station and TaskID name the SaaS task the message sent, if any: the
+	// event is the task's outcome.
+	Station string
+	TaskID  int64
 
 	// Delivery.
 	State       string // EventPending, EventDone, EventDead
@@ -77,6 +81,10 @@ type Event struct {
 // shape, {"type", "timestamp", "data"}. It depends only on what the event
 // says, so every attempt sends the same bytes.
 func (e *Event) Body() []byte {
+	type task struct {
+		StationID string `json:"station_id"`
+		TaskID    int64  `json:"task_id"`
+	}
 	type data struct {
 		EventID    string `json:"event_id"`
 		GroupID    string `json:"group_id"`
@@ -94,9 +102,13 @@ func (e *Event) Body() []byte {
 		Provider   string `json:"provider,omitempty"`
 		ProviderID string `json:"provider_id,omitempty"`
 		SequenceID string `json:"sequence_id,omitempty"`
+		Task       *task  `json:"task,omitempty"`
 	}
 	d := data{EventID: e.ID, GroupID: e.GroupID, MessageID: e.MessageID, Channel: string(e.Channel),
 		Provider: e.Provider, OutID: e.OutID}
+	if e.TaskID != 0 {
+		d.Task = &task{e.Station, e.TaskID}
+	}
 	if e.Type == EventReply {
 		d.From, d.Content, d.DestCode, d.SignName, d.SequenceID = e.Recipient, e.Text, e.Code, e.SignName, e.ProviderID
 	} else {

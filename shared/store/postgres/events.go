@@ -20,8 +20,9 @@ const (
 	// "evt_<message>_f<index from 0>".
 	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
 SELECT 'evt_' || m.id || '_f' || (j.key - 1), m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
-	m.error_code, m.error_text, m.out_id, m.provider, m.provider_id, '', m.updated_at, 'pending', $2
-FROM messages m, jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(value, key)
+	m.error_code, m.error_text, m.out_id, m.provider, m.provider_id, '', m.updated_at, 'pending', $2,
+	COALESCE(t.station_id, ''), COALESCE(t.id, 0)
+FROM messages m CROSS JOIN jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(value, key)` + sqltext.EventTask + `
 WHERE m.id = $1 AND m.webhook AND m.status = 'failed'
 	AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.message_id = m.id AND r.recipient = j.value
 		AND r.status IN ('delivered', 'failed'))
@@ -32,7 +33,7 @@ ON CONFLICT DO NOTHING`
 WHERE id IN (SELECT id FROM events WHERE state = 'pending' AND next_at <= $1
 	ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 RETURNING id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
-	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at`
+	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at, station_id, task_id`
 )
 
 // emitEvents writes, in tx, the events of message id as it now stands, as
@@ -116,7 +117,7 @@ func scanEvents(q rows) ([]notify.Event, error) {
 		)
 		err := r.scan(&e.ID, &e.GroupID, &e.MessageID, &e.Type, &channel, &e.Recipient, &status, &e.Code, &e.Text,
 			&e.OutID, &e.Provider, &e.ProviderID, &e.SignName, &e.At, &e.State, &e.Attempts, &e.NextAt,
-			&e.LastStatus, &e.LastError, &done)
+			&e.LastStatus, &e.LastError, &done, &e.Station, &e.TaskID)
 		if err != nil {
 			return err
 		}

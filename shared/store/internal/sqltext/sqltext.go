@@ -111,7 +111,9 @@ ON CONFLICT DO NOTHING`
 const (
 	// EventColumns are the columns an event is written with.
 	EventColumns = `id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
-	provider_id, sign_name, happened_at, state, next_at`
+	provider_id, sign_name, happened_at, state, next_at, station_id, task_id`
+	// EventTask joins a message m to the SaaS task it sends, if any.
+	EventTask = ` LEFT JOIN saas_tasks t ON t.message_id = m.id AND t.message_id <> ''`
 	// EventsFromReceipts writes an event for each final receipt of message
 	// $1 (delivered or failed), due at $2, when the message's group has a
 	// webhook: one per receipt row, "evt_<message>_r<receipt>".
@@ -119,8 +121,8 @@ const (
 SELECT 'evt_' || m.id || '_r' || r.id, m.group_id, m.id,
 	CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
 	m.channel, r.recipient, r.status, r.code, r.text, m.out_id, r.provider, r.provider_id, '', r.received_at,
-	'pending', $2
-FROM reports r JOIN messages m ON m.id = r.message_id
+	'pending', $2, COALESCE(t.station_id, ''), COALESCE(t.id, 0)
+FROM reports r JOIN messages m ON m.id = r.message_id` + EventTask + `
 WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook
 ON CONFLICT DO NOTHING`
 	// ReplyInsertID is ReplyInsert returning the new reply's id.
@@ -128,12 +130,13 @@ ON CONFLICT DO NOTHING`
 	// ReplyEvent writes the event of reply $1 for group $2, due at $3.
 	ReplyEvent = `INSERT INTO events (` + EventColumns + `)
 SELECT 'evt_reply_' || id, $2, '', 'reply.received', 'sms', recipient, '', dest_code, content, '', provider,
-	sequence_id, sign_name, received_at, 'pending', $3
+	sequence_id, sign_name, received_at, 'pending', $3, '', 0
 FROM replies WHERE id = $1
 ON CONFLICT DO NOTHING`
 	// EventSelect reads events.
 	EventSelect = `SELECT id, group_id, message_id, type, channel, recipient, status, code, text, out_id, provider,
-	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at FROM events`
+	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at, station_id,
+	task_id FROM events`
 	// EventsOfMessage are the events of message $1, oldest first.
 	EventsOfMessage = EventSelect + ` WHERE message_id = $1 AND message_id <> '' ORDER BY happened_at, id`
 	// EventDelivered records the delivery of event $1 at $2, answered $3.

@@ -23,6 +23,8 @@ CREATE TABLE events (
 	provider    TEXT           NOT NULL,
 	provider_id TEXT           NOT NULL,
 	sign_name   TEXT           NOT NULL,
+	station_id  TEXT           NOT NULL DEFAULT '',
+	task_id     BIGINT         NOT NULL DEFAULT 0,
 	happened_at TIMESTAMPTZ(3) NOT NULL,
 	state       TEXT           NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
 	attempts    INTEGER        NOT NULL DEFAULT 0,

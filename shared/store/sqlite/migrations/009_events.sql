@@ -13,7 +13,8 @@ CREATE INDEX messages_unsettled ON messages (created_at)
 -- the transaction of the change it tells. id is stable ("evt_" and the
 -- message id and what in the message it is about), so that writing it
 -- again changes nothing and a receiver de-duplicates by it. What the event
--- says (type to sign_name, happened_at) never changes; the delivery
+-- says (type to task_id, happened_at) never changes; station_id and
+-- task_id name the SaaS task a message sent, if any; the delivery
 -- columns do: state pending, delivered or dead; attempts made; next_at,
 -- when a pending event is due (a claim moves it by its lease); the last
 -- attempt's HTTP status (0: none came) and error; done_at, when it was
@@ -32,6 +33,8 @@ CREATE TABLE events (
 	provider    TEXT    NOT NULL,
 	provider_id TEXT    NOT NULL,
 	sign_name   TEXT    NOT NULL,
+	station_id  TEXT    NOT NULL DEFAULT '',
+	task_id     INTEGER NOT NULL DEFAULT 0,
 	happened_at TEXT    NOT NULL,
 	state       TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
 	attempts    INTEGER NOT NULL DEFAULT 0,
