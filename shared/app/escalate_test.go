@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/app"
-	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
-	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
+	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dyvmsapi"
@@ -118,7 +117,7 @@ func newEscalation(t *testing.T, databaseURL string) *escalation {
 }
 
 // service builds a Service over a store of its own on the configured
-// database, as a function instance does.
+// database, as the callback function's instance does.
 func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -132,12 +131,10 @@ func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d := app.Deps(cfg, st, log)
-	if d.SMSRoutes, err = smsapp.Routes(ctx, cfg, log); err != nil {
-		t.Fatal(err)
-	}
-	d.Templates = notify.NewTemplates(cfg.Templates)
-	if d.Voice, d.VoiceProvider, err = ttsapp.Voice(ctx, cfg, log); err != nil {
+	// The callback function's service: the sms function's, which sends
+	// the first code, and the scheduled work's sender.
+	d, err := callbackapp.Deps(ctx, cfg, st, log)
+	if err != nil {
 		t.Fatal(err)
 	}
 	d.Now = e.clock.Now
@@ -164,15 +161,18 @@ func (e *escalation) sendCode(t *testing.T, svc *notify.Service, phone, scene st
 	return sent.MessageID, p.Code
 }
 
-// escalate runs EscalateCodes after d and returns how many it claimed.
+// escalate runs the scheduled work after d, as the timer does, and
+// returns how many codes it escalated.
 func (e *escalation) escalate(t *testing.T, svc *notify.Service, d time.Duration) int {
 	t.Helper()
 	e.clock.set(e.start.Add(d))
-	n, err := svc.EscalateCodes(context.Background(), 10)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := svc.Tick(ctx)
 	if err != nil {
-		t.Fatalf("EscalateCodes(%v after): %v", d, err)
+		t.Fatalf("Tick(%v after): %v", d, err)
 	}
-	return n
+	return r.Escalated
 }
 
 func (e *escalation) verify(t *testing.T, svc *notify.Service, phone, scene, code string, d time.Duration) notify.CodeResult {
