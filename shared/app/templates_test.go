@@ -271,6 +271,9 @@ func TestServerlessDevs(t *testing.T) {
 			if timeout, _ := props["timeout"].(int); timeout < tickTimeout {
 				t.Errorf("%s: timeout %v, want at least %d s for a tick", fn, props["timeout"], tickTimeout)
 			}
+			if retries := dig(t, props, "asyncInvokeConfig", "maxAsyncRetryAttempts"); retries != 0 {
+				t.Errorf("%s: asyncInvokeConfig.maxAsyncRetryAttempts %v, want 0: a failed tick is not retried", fn, retries)
+			}
 		}
 		sameSet(t, fn+" triggers", types, want)
 	}
