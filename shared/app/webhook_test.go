@@ -327,3 +327,36 @@ func TestWebhookSaaSTask(t *testing.T) {
 		t.Errorf("reply event %+v; want the reply to 去采购报价单, for gm", reply)
 	}
 }
+
+// TestTickSettles: a message no receipt settles is asked about by the
+// scheduled work once it is NOTIFY_STATUS_RECONCILE_AFTER old (Aliyun
+// QuerySendDetails), settled as the provider says, and its group told in the same run;
+// it is not asked about again, and one too young is not asked about.
+func TestTickSettles(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	sent, err := svc.SendSMS(t.Context(), notify.SMSRequest{Credentials: notify.Credentials{GroupID: "shop"},
+		PhoneNumbers: []string{"13800138000"}, SignName: "冰鉴科技", TemplateCode: "SMS_184105379",
+		Params: map[string]string{"code": "123456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := tick(t, svc); r.Checked != 0 || len(h.recv.Deliveries()) != 0 {
+		t.Fatalf("a tick at once: %+v, %d deliveries; want nothing asked, nothing told", r, len(h.recv.Deliveries()))
+	}
+	h.clock.set(h.clock.Now().Add(6 * time.Minute))
+	if r := tick(t, svc); r.Checked != 1 || r.Delivered != 1 {
+		t.Fatalf("a tick 6 minutes on: %+v; want one message asked about, and its event delivered", r)
+	}
+	m, err := st.Message(t.Context(), sent.MessageID)
+	if err != nil || m.Status != notify.Delivered {
+		t.Fatalf("message %+v, %v; want delivered, as QuerySendDetails says", m, err)
+	}
+	h.clock.set(h.clock.Now().Add(10 * time.Minute))
+	if r := tick(t, svc); r.Checked != 0 || r.Claimed != 0 {
+		t.Fatalf("the next tick: %+v; want nothing asked, nothing to deliver", r)
+	}
+	if ds := h.recv.Deliveries(); len(ds) != 1 || !strings.Contains(string(ds[0].Body), `"status":"delivered"`) {
+		t.Errorf("deliveries %+v; want the message.delivered event", ds)
+	}
+}

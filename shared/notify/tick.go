@@ -9,7 +9,8 @@ import (
 // Scheduled work: what has no request to ride on, run by a timer trigger
 // every minute (Tick). Each run delivers due webhook events, settles the
 // messages no receipt has settled, escalates the verification codes not
-// delivered in time, and deletes what has expired, each in bounded
+// delivered in time, delivers the events those wrote, and deletes what
+// has expired, each in bounded
 // batches, and stops starting work when its time is nearly up. Two runs
 // at once (a slow one overlapping the next tick, or two instances) do
 // each piece of work once: every batch is claimed in the store first.
@@ -109,17 +110,20 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 		s.d.Log.ErrorContext(ctx, "scheduled work: "+step, "err", err)
 		errs = append(errs, err)
 	}
-	for timeLeft() && s.d.Events != nil {
-		claimed, delivered, err := s.DeliverEvents(ctx, eventBatch, eventParallel)
-		r.Claimed, r.Delivered = r.Claimed+claimed, r.Delivered+delivered
-		if err != nil {
-			fail("deliver webhook events", err)
-			break
-		}
-		if claimed < eventBatch {
-			break
+	deliver := func() {
+		for timeLeft() && s.d.Events != nil {
+			claimed, delivered, err := s.DeliverEvents(ctx, eventBatch, eventParallel)
+			r.Claimed, r.Delivered = r.Claimed+claimed, r.Delivered+delivered
+			if err != nil {
+				fail("deliver webhook events", err)
+				return
+			}
+			if claimed < eventBatch {
+				return
+			}
 		}
 	}
+	deliver()
 	for timeLeft() && s.d.Scheduled != nil {
 		n, err := s.settleSome(ctx)
 		r.Checked += n
@@ -141,6 +145,10 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 		if n < settleBatch {
 			break
 		}
+	}
+	// What settling and escalating told, at once.
+	if r.Checked > 0 || r.Escalated > 0 {
+		deliver()
 	}
 	if s.d.Scheduled != nil && timeLeft() {
 		if err := s.purge(ctx, &r.Purged, timeLeft); err != nil {
