@@ -189,14 +189,14 @@ type webhookJSON struct {
 
 // webhook checks w and returns the group's notify.Webhook; nil when not
 // set. A secret is never echoed in a problem.
-func (w *webhookJSON) webhook(p *problems, at string) *notify.Webhook {
+func (w *webhookJSON) webhook(p *problems, at string, local bool) *notify.Webhook {
 	if w == nil {
 		return nil
 	}
 	at += ".webhook"
-	// The strictest static check: whether plain http to loopback may be
-	// used, and where a name leads, is decided when delivering.
-	if _, err := (webhook.Policy{AllowLoopbackHTTP: true}).CheckURL(w.URL); err != nil {
+	// Plain http to loopback only when serving locally, as the sender
+	// allows it; where a name leads is checked when delivering.
+	if _, err := (webhook.Policy{AllowLoopbackHTTP: local}).CheckURL(w.URL); err != nil {
 		p.add("%s.url: %v", at, err)
 	}
 	secrets := w.Secrets
@@ -256,7 +256,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL: strings.TrimSpace(getenv("NOTIFY_DATABASE_URL")),
 	}
 	c.Runtime = platform.RuntimeOf(getenv)
-	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), &p)
+	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), c.Runtime, &p)
 	for _, g := range c.Groups {
 		if len(g.Keys) == 0 {
 			c.KeylessGroups = append(c.KeylessGroups, g.ID)
@@ -317,7 +317,7 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-func loadGroups(raw string, p *problems) []notify.Group {
+func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Group {
 	const v = "NOTIFY_GROUPS"
 	if strings.TrimSpace(raw) == "" {
 		p.add("%s: not set; it must be a JSON list of groups such as "+
@@ -372,7 +372,7 @@ func loadGroups(raw string, p *problems) []notify.Group {
 			}
 		}
 		g.SaaS = gj.SaaS.saas(p, at, g.Channels)
-		g.Webhook = gj.Webhook.webhook(p, at)
+		g.Webhook = gj.Webhook.webhook(p, at, runtime == platform.Local)
 		checkNonEmpty(p, at+".sign_names", gj.SignNames)
 		checkNonEmpty(p, at+".templates", gj.Templates)
 		if len(gj.Keys) > maxKeys {
