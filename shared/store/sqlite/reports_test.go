@@ -20,10 +20,16 @@ func TestReportsContract(t *testing.T) {
 // BenchmarkRecordReport records the delivery receipt of a submitted
 // message, as the callback function does for each record of a push: the
 // match, the insert and the settling of the message, in one transaction.
-// "duplicate" pushes one receipt again and again.
+// "duplicate" pushes one receipt again and again; "webhook" is "new" for
+// the messages of a group with a webhook, whose receipts also write their
+// event.
 func BenchmarkRecordReport(b *testing.B) {
-	for _, dup := range []bool{false, true} {
-		b.Run(map[bool]string{false: "new", true: "duplicate"}[dup], func(b *testing.B) {
+	for _, tc := range []struct {
+		name        string
+		dup, hooked bool
+	}{{"new", false, false}, {"webhook", false, true}, {"duplicate", true, false}} {
+		dup := tc.dup
+		b.Run(tc.name, func(b *testing.B) {
 			ctx := b.Context()
 			s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "notify.db"))
 			if err != nil {
@@ -41,7 +47,7 @@ func BenchmarkRecordReport(b *testing.B) {
 					b.StopTimer()
 					m := &notify.Message{ID: fmt.Sprintf("%032x", i), GroupID: "ops", Channel: notify.SMS,
 						Recipients: []string{"13800138000"}, Provider: "aliyun", Status: notify.Submitted,
-						ProviderID: fmt.Sprintf("%018d^0", i), CreatedAt: now, UpdatedAt: now}
+						ProviderID: fmt.Sprintf("%018d^0", i), CreatedAt: now, UpdatedAt: now, Webhook: tc.hooked}
 					if err := s.CreateMessage(ctx, m); err != nil {
 						b.Fatal(err)
 					}
