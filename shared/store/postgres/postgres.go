@@ -337,7 +337,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	if err == nil && o.Status == notify.Failed {
 		_, err = tx.exec(ctx, refundSQL, text(id), string(notify.Failed))
 	}
-	if err == nil {
+	if err == nil && m.webhook {
 		err = emitEvents(ctx, tx, text(id), now)
 	}
 	if err == nil {

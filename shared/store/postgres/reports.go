@@ -25,7 +25,7 @@ const (
 	// lets it use the partial index messages_provider_id, and keeps a
 	// receipt without an id from matching the records no provider
 	// accepted. A receipt without a recipient names a message of one.
-	reportMatchSQL = `SELECT id, recipients, status, channel FROM messages
+	reportMatchSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 	AND (recipients @> jsonb_build_array($4::text) OR ($4::text = '' AND jsonb_array_length(recipients) = 1))
 ORDER BY created_at DESC, id DESC
@@ -33,9 +33,9 @@ LIMIT 1
 FOR UPDATE`
 	// reportMessageSQL locks the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
-	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1 FOR UPDATE`
+	reportMessageSQL = `SELECT id, recipients, status, channel, webhook FROM messages WHERE id = $1 FOR UPDATE`
 	// reportByOutIDSQL is the SQLite store's, locking the message.
-	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
+	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
 	// receiptLockSQL takes a receipt lock (receiptLock) until the end of
@@ -139,8 +139,10 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 		}
-		if err := emitEvents(ctx, tx, m.id, now); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+		if m.webhook {
+			if err := emitEvents(ctx, tx, m.id, now); err != nil {
+				return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+			}
 		}
 	}
 	if err := tx.commit(ctx); err != nil {
@@ -155,6 +157,7 @@ type matched struct {
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
+	webhook    bool // its group had a webhook: its final states write events
 	learned    bool // the receipt's provider id is the message's now
 }
 
@@ -252,7 +255,7 @@ func scanMatch(q row) (*matched, error) {
 		rcpt            []byte
 		status, channel string
 	)
-	err := q.scan(&m.id, &rcpt, &status, &channel)
+	err := q.scan(&m.id, &rcpt, &status, &channel, &m.webhook)
 	if errors.Is(err, errNoRows) {
 		return nil, nil
 	}

@@ -40,12 +40,12 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 // emitEvents writes, in tx, the events of message id as it now stands: one
 // per final receipt and, when it failed, one per recipient without one.
 // The events' ids make writing them twice harmless.
-func emitEvents(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
+func (s *Store) emitEvents(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 	at := formatTime(now)
-	if _, err := tx.ExecContext(ctx, sqltext.EventsFromReceipts, id, at); err != nil {
+	if _, err := tx.StmtContext(ctx, s.eventsOfReceipts).ExecContext(ctx, id, at); err != nil {
 		return fmt.Errorf("write the webhook events of its receipts: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, eventsFromFailureSQL, id, at); err != nil {
+	if _, err := tx.StmtContext(ctx, s.eventsOfFailure).ExecContext(ctx, id, at); err != nil {
 		return fmt.Errorf("write the webhook events of its failure: %w", err)
 	}
 	return nil

@@ -24,17 +24,17 @@ const (
 	// provider_id <> '' lets SQLite use the partial index
 	// messages_provider_id, and keeps a receipt without an id from
 	// matching the records no provider accepted.
-	reportMatchSQL = `SELECT id, recipients, status, channel FROM messages
+	reportMatchSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY created_at DESC, id DESC`
 	// reportMessageSQL finds the message a receipt names by our id, as
 	// the gateway's own reports of a send name it.
-	reportMessageSQL = `SELECT id, recipients, status, channel FROM messages WHERE id = $1`
+	reportMessageSQL = `SELECT id, recipients, status, channel, webhook FROM messages WHERE id = $1`
 	// reportByOutIDSQL finds the message a receipt names by our id in its
 	// out_id, which the gateway sends as OutId when the caller gave none:
 	// a message whose outcome was unknown, so that no provider id was
 	// recorded. sqltext.LearnID then records the receipt's.
-	reportByOutIDSQL = `SELECT id, recipients, status, channel FROM messages
+	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
 )
 
@@ -113,8 +113,10 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 		if res.Status, err = settle(ctx, tx, m, now); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 		}
-		if err := emitEvents(ctx, tx, m.id, now); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+		if m.webhook {
+			if err := s.emitEvents(ctx, tx, m.id, now); err != nil {
+				return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -129,6 +131,7 @@ type matched struct {
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
+	webhook    bool // its group had a webhook: its final states write events
 	learned    bool // the receipt's provider id is the message's now
 }
 
@@ -230,7 +233,7 @@ func firstMatch(ctx context.Context, tx *sql.Tx, q string, recipient *string, ar
 			m                     matched
 			rcpt, status, channel string
 		)
-		if err := rows.Scan(&m.id, &rcpt, &status, &channel); err != nil {
+		if err := rows.Scan(&m.id, &rcpt, &status, &channel, &m.webhook); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(rcpt), &m.recipients); err != nil {

@@ -93,6 +93,7 @@ type Store struct {
 	quotaTake, quotaSweep                         *sql.Stmt
 	taskStart, balanceTake, ledgerSpend           *sql.Stmt
 	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
+	eventsOfReceipts, eventsOfFailure             *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
@@ -265,6 +266,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.ledgerRefund, sqltext.LedgerRefund},
 		{&s.balanceGiveBack, sqltext.BalanceGiveBack},
 		{&s.taskByID, sqltext.TaskByID},
+		{&s.eventsOfReceipts, sqltext.EventsFromReceipts},
+		{&s.eventsOfFailure, eventsFromFailureSQL},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -460,8 +463,10 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 			return fmt.Errorf("sqlite: finish message %s: refund what it spent: %w", id, err)
 		}
 	}
-	if err := emitEvents(ctx, tx, id, now); err != nil {
-		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
+	if m.webhook {
+		if err := s.emitEvents(ctx, tx, id, now); err != nil {
+			return fmt.Errorf("sqlite: finish message %s: %w", id, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: commit: %w", id, err)
