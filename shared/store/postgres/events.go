@@ -13,13 +13,19 @@ import (
 
 var _ notify.EventStore = (*Store)(nil)
 
+// eventsFromReceiptsSQL is sqltext.EventsFromReceipts with the index of a
+// receipt's recipient among its message's.
+var eventsFromReceiptsSQL = fmt.Sprintf(sqltext.EventsFromReceipts,
+	`(SELECT (j.n - 1)::text FROM jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(v, n)
+		WHERE j.v = r.recipient LIMIT 1)`)
+
 // The outbox statements that differ from SQLite's.
 const (
 	// eventsFromFailureSQL is the SQLite store's: an event for each
 	// recipient of failed message $1 without a final receipt, due at $2,
-	// "evt_<message>_f<index from 0>".
+	// "evt_<message>_<index from 0>f".
 	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
-SELECT 'evt_' || m.id || '_f' || (j.key - 1), m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
+SELECT 'evt_' || m.id || '_' || (j.key - 1) || 'f', m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
 	m.error_code, m.error_text, m.out_id, m.provider, m.provider_id, '', m.updated_at, 'pending', $2,
 	COALESCE(t.station_id, ''), COALESCE(t.id, 0)
 FROM messages m CROSS JOIN jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(value, key)` + sqltext.EventTask + `
@@ -39,7 +45,7 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 // emitEvents writes, in tx, the events of message id as it now stands, as
 // the SQLite store's emitEvents does.
 func emitEvents(ctx context.Context, tx *transaction, id string, now time.Time) error {
-	if _, err := tx.exec(ctx, sqltext.EventsFromReceipts, id, now); err != nil {
+	if _, err := tx.exec(ctx, eventsFromReceiptsSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its receipts: %w", err)
 	}
 	if _, err := tx.exec(ctx, eventsFromFailureSQL, id, now); err != nil {

@@ -14,14 +14,19 @@ import (
 
 var _ notify.EventStore = (*Store)(nil)
 
+// eventsFromReceiptsSQL is sqltext.EventsFromReceipts with the index of a
+// receipt's recipient among its message's.
+var eventsFromReceiptsSQL = fmt.Sprintf(sqltext.EventsFromReceipts,
+	`(SELECT j.key FROM json_each(m.recipients) j WHERE j.value = r.recipient)`)
+
 // The outbox statements that differ from PostgreSQL's.
 const (
 	// eventsFromFailureSQL writes a failed event for each recipient of
 	// failed message $1 that has no final receipt, due at $2: the
 	// message was certainly not sent, or failed as a whole.
-	// "evt_<message>_f<index of the recipient>".
+	// "evt_<message>_<index of the recipient>f".
 	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
-SELECT 'evt_' || m.id || '_f' || j.key, m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
+SELECT 'evt_' || m.id || '_' || j.key || 'f', m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
 	m.error_code, m.error_text, m.out_id, m.provider, m.provider_id, '', m.updated_at, 'pending', $2,
 	COALESCE(t.station_id, ''), COALESCE(t.id, 0)
 FROM messages m CROSS JOIN json_each(m.recipients) j` + sqltext.EventTask + `

@@ -266,7 +266,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.ledgerRefund, sqltext.LedgerRefund},
 		{&s.balanceGiveBack, sqltext.BalanceGiveBack},
 		{&s.taskByID, sqltext.TaskByID},
-		{&s.eventsOfReceipts, sqltext.EventsFromReceipts},
+		{&s.eventsOfReceipts, eventsFromReceiptsSQL},
 		{&s.eventsOfFailure, eventsFromFailureSQL},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)

@@ -140,6 +140,7 @@ func testReceiptEvents(t *testing.T, st EventsStore) {
 	}
 	report(m.Recipients[0], notify.Delivered, "DELIVERED")
 	report(m.Recipients[0], notify.Delivered, "DELIVERED") // pushed again
+	report(m.Recipients[0], notify.Delivered, "DELIVRD")   // said again, in other words (a lookup)
 	evs := messageEvents(t, st, m.ID)
 	if len(evs) != 1 || evs[0].Type != notify.EventDelivered || evs[0].Recipient != m.Recipients[0] ||
 		evs[0].Code != "DELIVERED" || evs[0].ProviderID != "900619746936498440^0" {
@@ -153,6 +154,21 @@ func testReceiptEvents(t *testing.T, st EventsStore) {
 	got, err := st.Message(ctx, m.ID)
 	if err != nil || got.Status != notify.Failed {
 		t.Fatalf("message = %+v, %v; want failed", got, err)
+	}
+
+	// A send that failed for certain, and then a failed receipt for one
+	// of its recipients: one event each.
+	f := hooked(t, st, "")
+	if err := st.FinishMessage(ctx, f.ID, notify.Outcome{Status: notify.Failed, Provider: "aliyun", ProviderID: "f-1",
+		ErrorCode: "isv.OUT_OF_SERVICE", At: created}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: "f-1",
+		Recipient: f.Recipients[0], Status: notify.Failed, Code: "MK:0001"}); err != nil {
+		t.Fatal(err)
+	}
+	if evs := messageEvents(t, st, f.ID); len(evs) != 2 {
+		t.Errorf("events of a failed send of 2 and a failed receipt of one = %+v; want 2, one a recipient", evs)
 	}
 }
 

@@ -114,16 +114,23 @@ const (
 	provider_id, sign_name, happened_at, state, next_at, station_id, task_id`
 	// EventTask joins a message m to the SaaS task it sends, if any.
 	EventTask = ` LEFT JOIN saas_tasks t ON t.message_id = m.id AND t.message_id <> ''`
-	// EventsFromReceipts writes an event for each final receipt of message
-	// $1 (delivered or failed), due at $2, when the message's group has a
-	// webhook: one per receipt row, "evt_<message>_r<receipt>".
+	// EventsFromReceipts writes an event for each recipient of message $1
+	// with a final receipt (delivered or failed), due at $2, when the
+	// message's group has a webhook: one per recipient and status,
+	// "evt_<message>_<index of the recipient><d|f>", the first receipt's.
+	// A second receipt of one state (another code, a lookup's) writes
+	// none; a failed send's event of a recipient (the stores'
+	// eventsFromFailure) has the same id as its failed receipt's. Each
+	// store fills in %[1]s, its expression of the index of r.recipient
+	// among m.recipients.
 	EventsFromReceipts = `INSERT INTO events (` + EventColumns + `)
-SELECT 'evt_' || m.id || '_r' || r.id, m.group_id, m.id,
-	CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
+SELECT 'evt_' || m.id || '_' || COALESCE(%[1]s, 'r' || r.id) || CASE r.status WHEN 'delivered' THEN 'd' ELSE 'f' END,
+	m.group_id, m.id, CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
 	m.channel, r.recipient, r.status, r.code, r.text, m.out_id, r.provider, r.provider_id, '', r.received_at,
 	'pending', $2, COALESCE(t.station_id, ''), COALESCE(t.id, 0)
 FROM reports r JOIN messages m ON m.id = r.message_id` + EventTask + `
 WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook
+ORDER BY r.id
 ON CONFLICT DO NOTHING`
 	// ReplyInsertID is ReplyInsert returning the new reply's id.
 	ReplyInsertID = ReplyInsert + ` RETURNING id`
