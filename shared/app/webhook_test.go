@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/receiver"
+	"github.com/seed4ddb146e/notify/shared/fake/tencentcloud"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -358,5 +360,47 @@ func TestTickSettles(t *testing.T) {
 	}
 	if ds := h.recv.Deliveries(); len(ds) != 1 || !strings.Contains(string(ds[0].Body), `"status":"delivered"`) {
 		t.Errorf("deliveries %+v; want the message.delivered event", ds)
+	}
+}
+
+// TestTickSettlesTencent: Tencent SMS no receipt settles are asked about
+// with PullSmsSendStatusByPhoneNumber and found by the SessionContext they
+// went out with, our message id: one whose answer was lost on the way (no
+// SerialNo recorded), and one that failed.
+func TestTickSettlesTencent(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	tc := tencentcloud.Start(t, tencentcloud.Config{SecretID: escTC, SecretKey: escTCKey, SDKAppID: escTCApp})
+	maps.Copy(h.env, map[string]string{"NOTIFY_SMS_PROVIDERS": "tencent", "TENCENTCLOUD_SECRET_ID": escTC,
+		"TENCENTCLOUD_SECRET_KEY": escTCKey, "NOTIFY_TENCENT_SMS_APP_ID": escTCApp, "NOTIFY_TENCENT_SMS_ENDPOINT": tc.URL(),
+		"NOTIFY_TEMPLATES": escTemplates})
+	svc, st := h.service(t)
+	send := func(phone string) notify.Sent {
+		t.Helper()
+		sent, err := svc.SendSMS(t.Context(), notify.SMSRequest{Credentials: notify.Credentials{GroupID: "shop"},
+			PhoneNumbers: []string{phone}, SignName: "冰鉴科技", TemplateCode: "login_code",
+			Params: map[string]string{"code": "123456"}})
+		if err != nil && notify.KindOf(err) != notify.Ambiguous {
+			t.Fatalf("SendSMS(%s): %v", phone, err)
+		}
+		return sent
+	}
+	tc.Fail(tencentcloud.AcceptThenDrop().Times(1))
+	lost := send("13800138000")
+	failed := send("13800138001")
+	tc.SetReport(tc.Sends()[1].Statuses[0].SerialNo, tencentcloud.Report{ReportStatus: "FAIL", Description: "MK:0005"})
+	if m, err := st.Message(t.Context(), lost.MessageID); err != nil || m.Status != notify.Unknown || m.ProviderID != "" {
+		t.Fatalf("the send whose answer was lost: %+v, %v; want unknown, without a SerialNo", m, err)
+	}
+	h.clock.set(h.clock.Now().Add(6 * time.Minute))
+	if r := tick(t, svc); r.Checked != 2 || r.Delivered != 2 {
+		t.Fatalf("a tick 6 minutes on: %+v; want both messages asked about, both events delivered\n%s", r, h.logs)
+	}
+	for id, want := range map[string]notify.Status{lost.MessageID: notify.Delivered, failed.MessageID: notify.Failed} {
+		if m, err := st.Message(t.Context(), id); err != nil || m.Status != want {
+			t.Errorf("message %s: %+v, %v; want %s, as the pull says", id, m, err, want)
+		}
+	}
+	if n := tc.Pulls(); n != 2 {
+		t.Errorf("%d pulls; want one for each number", n)
 	}
 }

@@ -35,9 +35,12 @@ type Deps struct {
 	// settled RefreshAfter (0: DefaultRefreshAfter) after they were sent,
 	// and about messages whose send never recorded its outcome
 	// ReconcileAfter (0: DefaultReconcileAfter) after they were recorded.
-	Finder         MessageFinder
-	Reports        ReportStore
-	Queriers       map[Channel]Querier
+	Finder   MessageFinder
+	Reports  ReportStore
+	Queriers map[Channel]Querier
+	// SMSQueriers ask each SMS provider that can be asked, by its name,
+	// about the messages it took; they come before Queriers[SMS].
+	SMSQueriers    map[string]Querier
 	RefreshAfter   time.Duration
 	ReconcileAfter time.Duration
 	// SMSRoutes are the SMS providers in the gateway's order of

@@ -218,8 +218,8 @@ func (s *Service) refresh(ctx context.Context, m *Message, asks *int) *Message {
 		*asks--
 		return s.reconcile(ctx, m)
 	}
-	q := s.d.Queriers[m.Channel]
-	if q == nil || m.Provider != s.providerOf(m.Channel) || age < s.d.RefreshAfter {
+	q := s.querier(m)
+	if q == nil || age < s.d.RefreshAfter {
 		return m
 	}
 	*asks--
@@ -242,8 +242,8 @@ func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	now := s.d.Now()
 	why := "the provider has no message of this id"
 	var reports []Report
-	switch q := s.d.Queriers[m.Channel]; {
-	case q == nil || m.Provider != s.providerOf(m.Channel):
+	switch q := s.querier(m); {
+	case q == nil:
 		why = m.Provider + " cannot be asked about a message without its id"
 	default:
 		var err error
@@ -298,6 +298,19 @@ func (s *Service) fresh(ctx context.Context, m *Message) *Message {
 		return f
 	}
 	return m
+}
+
+// querier returns what asks m's provider about it: the SMS provider's
+// own, else the channel's, when m went through its provider; nil when
+// none can.
+func (s *Service) querier(m *Message) Querier {
+	if q := s.d.SMSQueriers[m.Provider]; m.Channel == SMS && q != nil {
+		return q
+	}
+	if m.Provider == s.providerOf(m.Channel) {
+		return s.d.Queriers[m.Channel]
+	}
+	return nil
 }
 
 func (s *Service) providerOf(ch Channel) string {

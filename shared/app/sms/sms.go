@@ -46,7 +46,12 @@ func Deps(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Log
 	if d.Voice, d.VoiceProvider, err = ttsapp.Voice(ctx, cfg, log); err != nil {
 		return d, err
 	}
-	d.Queriers = map[notify.Channel]notify.Querier{}
+	d.Queriers, d.SMSQueriers = map[notify.Channel]notify.Querier{}, map[string]notify.Querier{}
+	for _, r := range routes {
+		if q, ok := r.Sender.(notify.Querier); ok {
+			d.SMSQueriers[r.Name] = q
+		}
+	}
 	if q, ok := d.Voice.(notify.Querier); ok {
 		d.Queriers[notify.Voice] = q
 	}

@@ -1,10 +1,12 @@
 package tencentcloud
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MaxPhoneNumbers is how many numbers one SendSms takes.
@@ -151,4 +153,63 @@ func isoCode(e string) string {
 		}
 	}
 	return "DEF"
+}
+
+// pullRequest is the body of a PullSmsSendStatusByPhoneNumber.
+type pullRequest struct {
+	begin, end time.Time
+	limit      int
+	phone      string // E.164
+}
+
+// parsePull reads and checks the body of a PullSmsSendStatusByPhoneNumber:
+// BeginTime (at most 7 days before now), Offset (0), Limit (1 to 100),
+// PhoneNumber (E.164), SmsSdkAppId (the account's; appID "" is any) and,
+// optionally, EndTime.
+func parsePull(body []byte, appID string, now time.Time) (pullRequest, *tcError) {
+	var v struct {
+		BeginTime   *int64  `json:"BeginTime"`
+		Offset      *int64  `json:"Offset"`
+		Limit       *int64  `json:"Limit"`
+		PhoneNumber *string `json:"PhoneNumber"`
+		SmsSdkAppID *string `json:"SmsSdkAppId"`
+		EndTime     *int64  `json:"EndTime"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return pullRequest{}, &tcError{Code: "InvalidParameter", Message: "The request body is not the parameters of the action."}
+	}
+	switch {
+	case v.BeginTime == nil:
+		return pullRequest{}, missing("BeginTime")
+	case v.Offset == nil:
+		return pullRequest{}, missing("Offset")
+	case v.Limit == nil:
+		return pullRequest{}, missing("Limit")
+	case v.PhoneNumber == nil:
+		return pullRequest{}, missing("PhoneNumber")
+	case v.SmsSdkAppID == nil:
+		return pullRequest{}, missing("SmsSdkAppId")
+	}
+	q := pullRequest{begin: time.Unix(*v.BeginTime, 0), end: now, limit: int(*v.Limit)}
+	if v.EndTime != nil {
+		q.end = time.Unix(*v.EndTime, 0)
+	}
+	e164, ok := canonical(*v.PhoneNumber)
+	switch {
+	case *v.Offset != 0:
+		return q, &tcError{Code: "InvalidParameterValue", Message: "Offset must be 0."}
+	case *v.Limit < 1 || *v.Limit > 100:
+		return q, &tcError{Code: "InvalidParameterValue", Message: "Limit must be 1 to 100."}
+	case !ok || !strings.HasPrefix(*v.PhoneNumber, "+"):
+		return q, &tcError{Code: "InvalidParameterValue.IncorrectPhoneNumber", Message: "PhoneNumber must be E.164."}
+	case appID != "" && *v.SmsSdkAppID != appID:
+		return q, &tcError{Code: "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+			Message: "The SmsSdkAppId does not belong to the account of the SecretId."}
+	case q.begin.Before(now.Add(-7*24*time.Hour)) || q.end.Before(q.begin):
+		return q, &tcError{Code: "InvalidParameterValue", Message: "BeginTime is more than 7 days ago, or after EndTime."}
+	}
+	q.phone = e164
+	return q, nil
 }

@@ -39,6 +39,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,11 +48,13 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/internal/faults"
 )
 
-// The API the fake serves.
+// The API the fake serves: SendSms, and PullSmsSendStatusByPhoneNumber
+// (PullAction), which answers for the numbers it sent.
 const (
-	Service = "sms"
-	Action  = "SendSms"
-	Version = "2021-01-11"
+	Service    = "sms"
+	Action     = "SendSms"
+	PullAction = "PullSmsSendStatusByPhoneNumber"
+	Version    = "2021-01-11"
 )
 
 // maxBody bounds the request bodies the fake reads.
@@ -76,6 +79,32 @@ type Server struct {
 	faults   faults.Queue[Fault]
 	mu       sync.Mutex
 	sends    []Send
+	reports  map[string]Report // by SerialNo; a number sent without one is reported delivered
+	pulls    int               // PullSmsSendStatusByPhoneNumber requests answered
+}
+
+// Report is what PullSmsSendStatusByPhoneNumber says of one number's SMS:
+// ReportStatus SUCCESS or FAIL, or "" for none yet (it is left out).
+type Report struct {
+	ReportStatus string
+	Description  string
+}
+
+// SetReport sets what the pull says of the SMS of serialNo.
+func (s *Server) SetReport(serialNo string, r Report) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reports == nil {
+		s.reports = map[string]Report{}
+	}
+	s.reports[serialNo] = r
+}
+
+// Pulls counts the PullSmsSendStatusByPhoneNumber requests answered.
+func (s *Server) Pulls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pulls
 }
 
 // Send is one SendSms the fake accepted: at least one of its numbers was
@@ -185,6 +214,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		}
 	}
+	if r.Header.Get("X-TC-Action") == PullAction {
+		s.servePull(w, r, id, body, f)
+		return
+	}
 	req, e := s.check(r, body)
 	if e == nil && f.kind == apiError {
 		e = &tcError{Code: f.code, Message: f.message}
@@ -207,30 +240,100 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // check checks the request's method, common parameters and signature, and
 // returns its SendSms parameters.
 func (s *Server) check(r *http.Request, body []byte) (sendRequest, *tcError) {
+	if e := s.checkCommon(r, body, Action); e != nil {
+		return sendRequest{}, e
+	}
+	return parseSendSms(body, s.c.SDKAppID)
+}
+
+// checkCommon checks the request's method, common parameters and
+// signature for action.
+func (s *Server) checkCommon(r *http.Request, body []byte, action string) *tcError {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodPost || err != nil || mt != "application/json" {
-		return sendRequest{}, &tcError{Code: "InvalidParameter",
+		return &tcError{Code: "InvalidParameter",
 			Message: "The fake serves POST requests with Content-Type application/json only."}
 	}
 	for _, p := range [...]struct{ header, name string }{
 		{"X-TC-Action", "Action"}, {"X-TC-Version", "Version"}, {"X-TC-Timestamp", "Timestamp"}, {"X-TC-Region", "Region"},
 	} {
 		if r.Header.Get(p.header) == "" {
-			return sendRequest{}, missing(p.name)
+			return missing(p.name)
 		}
 	}
 	switch {
-	case r.Header.Get("X-TC-Action") != Action:
-		return sendRequest{}, errAction
+	case r.Header.Get("X-TC-Action") != action:
+		return errAction
 	case r.Header.Get("X-TC-Version") != Version:
-		return sendRequest{}, errVersion
+		return errVersion
 	case !smsRegion(r.Header.Get("X-TC-Region")):
-		return sendRequest{}, errRegion
+		return errRegion
 	}
-	if e := verify(r, body, Service, s.c.SecretID, s.c.SecretKey, s.c.Now()); e != nil {
-		return sendRequest{}, e
-	}
-	return parseSendSms(body, s.c.SDKAppID)
+	return verify(r, body, Service, s.c.SecretID, s.c.SecretKey, s.c.Now())
 }
+
+// pullStatus is one PullSmsSendStatus of the answer.
+type pullStatus struct {
+	UserReceiveTime  string `json:"UserReceiveTime"`
+	CountryCode      string `json:"CountryCode"`
+	SubscriberNumber string `json:"SubscriberNumber"`
+	PhoneNumber      string `json:"PhoneNumber"`
+	SerialNo         string `json:"SerialNo"`
+	ReportStatus     string `json:"ReportStatus"`
+	Description      string `json:"Description"`
+	SessionContext   string `json:"SessionContext"`
+}
+
+// servePull answers PullSmsSendStatusByPhoneNumber: the reports of the
+// SMS sent to its number from BeginTime to EndTime (now when absent),
+// oldest first, at most Limit.
+func (s *Server) servePull(w http.ResponseWriter, r *http.Request, id string, body []byte, f Fault) {
+	e := s.checkCommon(r, body, PullAction)
+	var q pullRequest
+	if e == nil {
+		q, e = parsePull(body, s.c.SDKAppID, s.c.Now())
+	}
+	if e == nil && f.kind == apiError {
+		e = &tcError{Code: f.code, Message: f.message}
+	}
+	if e != nil {
+		writeError(w, id, e)
+		return
+	}
+	set := []pullStatus{}
+	s.mu.Lock()
+	s.pulls++
+	for _, sent := range s.sends {
+		if at := sent.At.Unix(); at < q.begin.Unix() || at > q.end.Unix() { // in whole seconds, as the times are given
+			continue
+		}
+		for _, st := range sent.Statuses {
+			if st.PhoneNumber != q.phone || st.SerialNo == "" || len(set) == q.limit {
+				continue
+			}
+			rep, ok := s.reports[st.SerialNo]
+			if !ok {
+				rep = Report{ReportStatus: "SUCCESS", Description: "用户短信送达成功"}
+			}
+			if rep.ReportStatus == "" {
+				continue
+			}
+			cc, sub := "86", strings.TrimPrefix(st.PhoneNumber, "+86")
+			if !isMainlandE164(st.PhoneNumber) {
+				cc, sub = "", strings.TrimPrefix(st.PhoneNumber, "+")
+			}
+			set = append(set, pullStatus{UserReceiveTime: sent.At.In(beijing).Format("2006-01-02 15:04:05"),
+				CountryCode: cc, SubscriberNumber: sub, PhoneNumber: st.PhoneNumber, SerialNo: st.SerialNo,
+				ReportStatus: rep.ReportStatus, Description: rep.Description, SessionContext: sent.SessionContext})
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, struct {
+		PullSmsSendStatusSet []pullStatus `json:"PullSmsSendStatusSet"`
+		RequestID            string       `json:"RequestId"`
+	}{set, id})
+}
+
+var beijing = time.FixedZone("CST", 8*3600)
 
 // send answers an accepted SendSms for each number and records it when a
 // number was sent.

@@ -240,7 +240,7 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
-	answer, err := c.post(ctx, body)
+	answer, err := c.post(ctx, Action, opSend, body)
 	if err != nil {
 		return notify.Receipt{}, err
 	}
@@ -251,20 +251,20 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 	return outcome(a, m.PhoneNumbers, numbers, c.now())
 }
 
-// post sends one signed SendSms request and returns the body of an HTTP 200
-// answer, or an *notify.Error.
-func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
+// post sends one signed request of action and returns the body of an HTTP
+// 200 answer, or an *notify.Error of op.
+func (c *Client) post(ctx context.Context, action, op string, body []byte) ([]byte, error) {
 	var written atomic.Bool // the whole request went out
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(w httptrace.WroteRequestInfo) { written.Store(w.Err == nil) },
 	})
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, notify.E(opSend, notify.Internal, err)
+		return nil, notify.E(op, notify.Internal, err)
 	}
 	h := r.Header
 	h.Set("Content-Type", "application/json")
-	h.Set("X-TC-Action", Action)
+	h.Set("X-TC-Action", action)
 	h.Set("X-TC-Version", Version)
 	h.Set("X-TC-Region", c.region)
 	Sign(r, body, c.id, c.key.Reveal(), Service, c.now())
@@ -276,25 +276,25 @@ func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
 			err = ue.Err // its URL is c.url, which the error's Op already implies
 		}
 		if !written.Load() {
-			return nil, notify.E(opSend, notify.Transient, fmt.Errorf("not sent: %w", err))
+			return nil, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
 		}
-		return nil, notify.E(opSend, notify.Ambiguous, fmt.Errorf("waiting for the answer: %w", err))
+		return nil, notify.E(op, notify.Ambiguous, fmt.Errorf("waiting for the answer: %w", err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
-		return nil, statusError(resp)
+		return nil, statusError(op, resp)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, notify.E(opSend, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
+		return nil, notify.E(op, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
 	}
 	return b, nil
 }
 
 // statusError classifies an answer other than HTTP 200. Tencent answers
 // 200 to everything, so another status comes from something in front of it.
-func statusError(resp *http.Response) *notify.Error {
+func statusError(op string, resp *http.Response) *notify.Error {
 	s := resp.StatusCode
 	var k notify.Kind
 	switch {
@@ -311,7 +311,7 @@ func statusError(resp *http.Response) *notify.Error {
 	default:
 		k = notify.Account
 	}
-	e := notify.E(opSend, k, fmt.Errorf("http status %d", s))
+	e := notify.E(op, k, fmt.Errorf("http status %d", s))
 	if k == notify.Throttled {
 		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
 			e.RetryAfter = time.Duration(n) * time.Second
