@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -120,8 +121,17 @@ func newEscalation(t *testing.T, databaseURL string) *escalation {
 // database, as the callback function's instance does.
 func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
 	t.Helper()
+	return callbackService(t, e.env, e.logs, e.clock)
+}
+
+// callbackService builds the callback function's service, as
+// callbackapp.New builds it (the sms function's, which sends, and the
+// scheduled work's sender), over a store of its own for env, logging to
+// logs, on clock.
+func callbackService(t *testing.T, env map[string]string, logs io.Writer, clock *clock) (*notify.Service, app.Store) {
+	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(func(k string) string { return e.env[k] })
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +140,12 @@ func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	// The callback function's service: the sms function's, which sends
-	// the first code, and the scheduled work's sender.
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := callbackapp.Deps(ctx, cfg, st, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Now = e.clock.Now
+	d.Now = clock.Now
 	return notify.NewService(d), st
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/app"
-	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
-	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/receiver"
 	"github.com/seed4ddb146e/notify/shared/fake/tencentcloud"
@@ -60,23 +57,7 @@ func newHooks(t *testing.T, databaseURL string) *hooks {
 // service builds the callback function's service over a store of its own.
 func (h *hooks) service(t *testing.T) (*notify.Service, app.Store) {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := config.Load(func(k string) string { return h.env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := callbackapp.Deps(ctx, cfg, st, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Now = h.clock.Now
-	return notify.NewService(d), st
+	return callbackService(t, h.env, h.logs, h.clock)
 }
 
 // sendDelivered sends an SMS for group and records Aliyun's receipt that

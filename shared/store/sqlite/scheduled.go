@@ -56,32 +56,18 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	}
 	defer tx.Rollback()
 	now, delivered, old := formatTime(p.Now), formatTime(p.DeliveredBefore), formatTime(p.MessagesBefore)
-	oldID := notify.IDBefore(p.MessagesBefore)
-	steps := []struct {
-		what  string
-		query string
-		args  []any
-		count *int64
-	}{
-		{"idempotency keys", sqltext.PurgeKeys, []any{now, p.Limit}, &got.Keys},
-		{"delivered events", sqltext.PurgeDelivered, []any{delivered, p.Limit}, &got.Events},
-		{"receipts of old messages", sqltext.PurgeMessageReports, []any{old, p.Limit, oldID}, &got.Receipts},
-		{"events of old messages", sqltext.PurgeMessageEvents, []any{old, p.Limit, oldID}, &got.Events},
-		{"old messages", sqltext.PurgeMessages, []any{old, p.Limit, oldID}, &got.Messages},
-		{"old orphan receipts", sqltext.PurgeOrphans, []any{old, p.Limit}, &got.Receipts},
-		{"old replies", sqltext.PurgeReplies, []any{old, p.Limit}, &got.Receipts},
-		{"events of old replies", sqltext.PurgeReplyEvents, []any{old, p.Limit}, &got.Events},
-	}
-	for _, st := range steps {
-		res, err := tx.ExecContext(ctx, st.query, st.args...)
+	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
+		sqltext.CountMessages: &got.Messages, sqltext.CountReceipts: &got.Receipts}
+	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
+		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
 		if err != nil {
-			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.what, err)
+			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.What, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.what, err)
+			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.What, err)
 		}
-		*st.count += n
+		*counts[st.Count] += n
 	}
 	if err := tx.Commit(); err != nil {
 		return notify.Purged{}, fmt.Errorf("sqlite: purge: commit: %w", err)

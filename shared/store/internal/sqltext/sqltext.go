@@ -181,3 +181,37 @@ const (
 	PurgeReplyEvents = `DELETE FROM events WHERE id IN
 	(SELECT id FROM events WHERE message_id = '' AND happened_at < $1 LIMIT $2)`
 )
+
+// PurgeStep is one statement of a purge: what it deletes, its arguments,
+// and which count of notify.Purged its rows add to.
+type PurgeStep struct {
+	What  string
+	Query string
+	Args  []any
+	Count int // CountKeys, CountEvents, CountMessages or CountReceipts
+}
+
+// The counts of a purge.
+const (
+	CountKeys = iota
+	CountEvents
+	CountMessages
+	CountReceipts
+)
+
+// PurgeSteps are the statements of one purge batch, in order, each of at
+// most limit rows: now, delivered and old are the store's form of the
+// times before which keys, delivered events and messages go; oldID the id
+// before which messages do.
+func PurgeSteps(now, delivered, old any, limit int, oldID string) []PurgeStep {
+	return []PurgeStep{
+		{"idempotency keys", PurgeKeys, []any{now, limit}, CountKeys},
+		{"delivered events", PurgeDelivered, []any{delivered, limit}, CountEvents},
+		{"receipts of old messages", PurgeMessageReports, []any{old, limit, oldID}, CountReceipts},
+		{"events of old messages", PurgeMessageEvents, []any{old, limit, oldID}, CountEvents},
+		{"old messages", PurgeMessages, []any{old, limit, oldID}, CountMessages},
+		{"old orphan receipts", PurgeOrphans, []any{old, limit}, CountReceipts},
+		{"old replies", PurgeReplies, []any{old, limit}, CountReceipts},
+		{"events of old replies", PurgeReplyEvents, []any{old, limit}, CountEvents},
+	}
+}
