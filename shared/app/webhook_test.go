@@ -360,3 +360,25 @@ func TestTickSettles(t *testing.T) {
 		t.Errorf("deliveries %+v; want the message.delivered event", ds)
 	}
 }
+
+// TestWebhookNotForRefusal: a code refused within its cooldown is answered
+// so in its reply; its webhook gets no event (docs/webhooks.md).
+func TestWebhookNotForRefusal(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	h.env["NOTIFY_CODE_SECRET"] = escSecret
+	h.env["NOTIFY_GROUPS"] = fmt.Sprintf(`[{"id":"shop","channels":["sms"],"webhook":{"url":"https://hooks.example/x","secret":%q},
+		"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0},"daily_cap":0},
+		"codes":{"*":{"sign_name":"冰鉴科技","template":"SMS_184105379"}}}]`, hookSecret)
+	svc, _ := h.service(t)
+	req := notify.CodeRequest{Credentials: notify.Credentials{GroupID: "shop"}, PhoneNumber: "13800138000", Scene: "login"}
+	if _, err := svc.SendCode(t.Context(), req); err != nil {
+		t.Fatalf("first code: %v", err)
+	}
+	sent, err := svc.SendCode(t.Context(), req)
+	if notify.AsError(err).Reason != notify.ReasonCooldown || sent.MessageID == "" {
+		t.Fatalf("second code = %+v, %v; want refused for the cooldown, with a record", sent, err)
+	}
+	if evs := webhooks(t, svc, sent.MessageID); len(evs) != 0 {
+		t.Errorf("events of the refused code's message = %+v; want none", evs)
+	}
+}

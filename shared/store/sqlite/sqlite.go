@@ -460,8 +460,10 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 			return fmt.Errorf("sqlite: finish message %s: refund what it spent: %w", id, err)
 		}
 	}
-	if err := emitEvents(ctx, tx, id, now); err != nil {
-		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
+	if !o.Refused {
+		if err := emitEvents(ctx, tx, id, now); err != nil {
+			return fmt.Errorf("sqlite: finish message %s: %w", id, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: commit: %w", id, err)
