@@ -132,7 +132,7 @@ type Policy struct {
 // information. Where its name leads is checked at connect time.
 func (p Policy) CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !u.IsAbs() {
+	if err != nil || u.Hostname() == "" || !u.IsAbs() {
 		return nil, errors.New("webhook: url: not an absolute URL")
 	}
 	if u.User != nil {
