@@ -184,6 +184,20 @@ func TestWebhookRetried(t *testing.T) {
 	}
 }
 
+// TestTickShortDeadline: a run whose deadline is near, as a local ticker
+// with a period of 10 s gives it (5 s), still delivers a due event.
+func TestTickShortDeadline(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	sendDelivered(t, svc, st, "shop", "13800138000")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	r, err := svc.Tick(ctx)
+	if err != nil || r.Delivered != 1 || len(h.recv.Deliveries()) != 1 {
+		t.Errorf("Tick with 5 s left = %+v, %v; %d deliveries; want the event delivered", r, err, len(h.recv.Deliveries()))
+	}
+}
+
 // TestWebhookDead: a receiver down for good gets the first attempt and
 // every retry of the schedule, over at least 24 hours, and then the event
 // is dead, as /status shows.
