@@ -167,6 +167,20 @@ func TestWebhookRetried(t *testing.T) {
 	}
 }
 
+// TestTickShortDeadline: a run whose deadline is near, as a local ticker
+// with a period of 10 s gives it (5 s), still delivers a due event.
+func TestTickShortDeadline(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	sendDelivered(t, svc, st, "shop", "13800138000")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	r, err := svc.Tick(ctx)
+	if err != nil || r.Delivered != 1 || len(h.recv.Deliveries()) != 1 {
+		t.Errorf("Tick with 5 s left = %+v, %v; %d deliveries; want the event delivered", r, err, len(h.recv.Deliveries()))
+	}
+}
+
 // TestWebhookDead: a receiver down for good gets the first attempt and
 // every retry of the schedule, over at least 24 hours, and then the event
 // is dead, as /status shows.
@@ -383,5 +397,27 @@ func TestTickSettlesTencent(t *testing.T) {
 	}
 	if n := tc.Pulls(); n != 2 {
 		t.Errorf("%d pulls; want one for each number", n)
+	}
+}
+
+// TestWebhookNotForRefusal: a code refused within its cooldown is answered
+// so in its reply; its webhook gets no event (docs/webhooks.md).
+func TestWebhookNotForRefusal(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	h.env["NOTIFY_CODE_SECRET"] = escSecret
+	h.env["NOTIFY_GROUPS"] = fmt.Sprintf(`[{"id":"shop","channels":["sms"],"webhook":{"url":"https://hooks.example/x","secret":%q},
+		"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0},"daily_cap":0},
+		"codes":{"*":{"sign_name":"冰鉴科技","template":"SMS_184105379"}}}]`, hookSecret)
+	svc, _ := h.service(t)
+	req := notify.CodeRequest{Credentials: notify.Credentials{GroupID: "shop"}, PhoneNumber: "13800138000", Scene: "login"}
+	if _, err := svc.SendCode(t.Context(), req); err != nil {
+		t.Fatalf("first code: %v", err)
+	}
+	sent, err := svc.SendCode(t.Context(), req)
+	if notify.AsError(err).Reason != notify.ReasonCooldown || sent.MessageID == "" {
+		t.Fatalf("second code = %+v, %v; want refused for the cooldown, with a record", sent, err)
+	}
+	if evs := webhooks(t, svc, sent.MessageID); len(evs) != 0 {
+		t.Errorf("events of the refused code's message = %+v; want none", evs)
 	}
 }

@@ -37,6 +37,7 @@ func TestLoadWebhookProblems(t *testing.T) {
 		{"http", `{"url":"http://hooks.example.com/","secret":"` + secret + `"}`, `webhook.url: webhook: url: must be https`, ""},
 		{"http loopback in the cloud", `{"url":"http://127.0.0.1:9000/","secret":"` + secret + `"}`, `webhook.url: webhook: url: must be https`, "127.0.0.1:9001"},
 		{"no url", `{"secret":"` + secret + `"}`, `webhook.url: webhook: url: not an absolute URL`, ""},
+		{"no host", `{"url":"https://:8443/hooks","secret":"` + secret + `"}`, `webhook.url: webhook: url: not an absolute URL`, ""},
 		{"user info", `{"url":"https://u:p@hooks.example.com/","secret":"` + secret + `"}`, `webhook.url: webhook: url: user information`, ""},
 		{"no secret", `{"url":"https://hooks.example.com/"}`, `webhook.secret: missing`, ""},
 		{"short secret", `{"url":"https://hooks.example.com/","secret":"hunter2-hunter2"}`, `webhook.secrets[0]: webhook: secret: at least 24`, ""},

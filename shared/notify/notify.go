@@ -80,6 +80,10 @@ type Outcome struct {
 	ErrorText  string
 	Sandbox    bool
 	At         time.Time
+	// Refused marks the failure of a message the gateway refused before
+	// any provider saw it (a code within its cooldown): its caller was
+	// told in the reply, and the store writes no webhook event for it.
+	Refused bool
 }
 
 // Store keeps message records. Implementations live under shared/store.

@@ -308,7 +308,8 @@ func (s *Service) record(ctx context.Context, m *Message, now time.Time, quotas 
 // refuse records m, which was never sent, as failed for err.
 func (s *Service) refuse(ctx context.Context, m *Message, err error) {
 	e := AsError(err)
-	o := Outcome{Status: Failed, Provider: m.Provider, ErrorCode: e.Reason, ErrorText: e.Error(), At: s.d.Now()}
+	o := Outcome{Status: Failed, Provider: m.Provider, ErrorCode: e.Reason, ErrorText: e.Error(), At: s.d.Now(),
+		Refused: true}
 	if o.ErrorCode == "" {
 		o.ErrorCode = e.Kind.String()
 	}

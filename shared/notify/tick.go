@@ -30,7 +30,8 @@ const (
 	// hours, and forget a message soon after.
 	SettleWithin = 72 * time.Hour
 	// TickMargin is how long before its deadline a run stops starting
-	// work: enough for a delivery under way (5 s) to end.
+	// work: enough for a delivery under way (5 s) to end. A run with less
+	// than twice that left keeps half of it.
 	TickMargin = 10 * time.Second
 	// DefaultTickBudget is how long a run without a deadline works.
 	DefaultTickBudget = 50 * time.Second
@@ -92,14 +93,17 @@ type TickReport struct {
 }
 
 // Tick runs the scheduled work once, until its work is done or ctx's
-// deadline (less TickMargin) is near; without a deadline it works for
+// deadline (less TickMargin, or half the time left when that is shorter)
+// is near; without a deadline it works for
 // DefaultTickBudget. A step that fails is logged, and the others still
 // run; the error joins every step's.
 func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	start := s.d.Now()
 	stop := time.Now().Add(DefaultTickBudget)
 	if d, ok := ctx.Deadline(); ok {
-		stop = d.Add(-TickMargin)
+		// A short deadline (a local ticker's, 5 s) keeps half of
+		// what is left, rather than all of it.
+		stop = d.Add(-min(TickMargin, time.Until(d)/2))
 	}
 	timeLeft := func() bool { return ctx.Err() == nil && time.Now().Before(stop) }
 	var (

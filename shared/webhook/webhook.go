@@ -132,7 +132,7 @@ type Policy struct {
 // information. Where its name leads is checked at connect time.
 func (p Policy) CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || !u.IsAbs() {
+	if err != nil || u.Hostname() == "" || !u.IsAbs() {
 		return nil, errors.New("webhook: url: not an absolute URL")
 	}
 	if u.User != nil {
@@ -166,9 +166,18 @@ var ErrForbiddenAddress = errors.New("webhook: the URL leads to an address deliv
 // service, 100.100.100.200, is in it.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
-// allowed reports whether a delivery may connect to a.
+// nat64 is the well-known NAT64 prefix (RFC 6052): behind a NAT64
+// gateway, as in an IPv6-only subnet, 64:ff9b::a.b.c.d reaches a.b.c.d.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// allowed reports whether a delivery may connect to a: an IPv4 address
+// written in IPv6 (mapped, or NAT64's) is judged as the IPv4 one.
 func (p Policy) allowed(a netip.Addr) bool {
 	a = a.Unmap()
+	if nat64.Contains(a) {
+		b := a.As16()
+		a = netip.AddrFrom4([4]byte(b[12:]))
+	}
 	if a.IsUnspecified() || a.IsMulticast() || a.IsInterfaceLocalMulticast() {
 		return false
 	}

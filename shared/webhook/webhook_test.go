@@ -146,7 +146,10 @@ func TestSSRF(t *testing.T) {
 		"https://169.254.169.254/latest/meta-data/",
 		"https://100.100.100.200/latest/meta-data/",
 		"https://0.0.0.0:" + port + "/",
-		"http://example.com/", // not https
+		"https://[::ffff:127.0.0.1]:" + port + "/",
+		"https://[64:ff9b::a9fe:a9fe]/latest/meta-data/", // NAT64 of 169.254.169.254
+		"https://[64:ff9b::a00:1]/",                      // NAT64 of 10.0.0.1
+		"http://example.com/",                            // not https
 		"http://127.0.0.1:" + port + "/",
 		"ftp://example.com/",
 		"https://user:pw@example.com/",

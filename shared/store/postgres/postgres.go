@@ -263,7 +263,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 // finishBatch runs sqltext.FinishAlone with args in one round trip and one
 // transaction: under the receipt lock of o's provider id, if it has one,
 // and followed, if o is a failure, by the refund of the message and its
-// webhook events.
+// webhook events (none for a refused one).
 func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
 	c, err := s.pool.acquire(ctx)
 	if err != nil {
@@ -277,7 +277,9 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	b.queue(sqltext.FinishAlone, args...)
 	if o.Status == notify.Failed {
 		b.queue(refundSQL, text(id), string(notify.Failed))
-		b.queue(eventsFromFailureSQL, text(id), time.Now())
+		if !o.Refused {
+			b.queue(eventsFromFailureSQL, text(id), time.Now())
+		}
 	}
 	res := b.send(ctx)
 	if o.ProviderID != "" {
@@ -289,7 +291,7 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	}
 	if err == nil && o.Status == notify.Failed {
 		_, err = res.exec()
-		if err == nil {
+		if err == nil && !o.Refused {
 			_, err = res.exec()
 		}
 	}
@@ -337,7 +339,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	if err == nil && o.Status == notify.Failed {
 		_, err = tx.exec(ctx, refundSQL, text(id), string(notify.Failed))
 	}
-	if err == nil && m.webhook {
+	if err == nil && m.webhook && !o.Refused {
 		err = emitEvents(ctx, tx, text(id), now)
 	}
 	if err == nil {

@@ -463,7 +463,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 			return fmt.Errorf("sqlite: finish message %s: refund what it spent: %w", id, err)
 		}
 	}
-	if m.webhook {
+	if m.webhook && !o.Refused {
 		if err := s.emitEvents(ctx, tx, id, now); err != nil {
 			return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 		}

@@ -28,7 +28,8 @@ type EventsStore interface {
 //     per final receipt (message.delivered, message.failed) and, when it
 //     is finished as failed, one message.failed per recipient without a
 //     final receipt, written with the change; a duplicate receipt, or
-//     finishing it again, writes none. Other messages get none.
+//     finishing it again, writes none. A refused one (Outcome.Refused) and
+//     other messages get none.
 //   - A reply with a GroupID gets a reply.received event, once.
 //   - ClaimEvents leases due events: a claimed event is not claimed again
 //     before its lease ends, and is after it, an attempt more; concurrent
@@ -120,6 +121,18 @@ func testFailureEvents(t *testing.T, st EventsStore) {
 	}
 	if evs := messageEvents(t, st, plain.ID); len(evs) != 0 {
 		t.Errorf("events of a message without a webhook = %+v; want none", evs)
+	}
+
+	// A message the gateway refused before sending (a code within its
+	// cooldown) was answered so: no event.
+	refused := hooked(t, st, "")
+	ro := notify.Outcome{Status: notify.Failed, Provider: "aliyun", ErrorCode: notify.ReasonCooldown,
+		ErrorText: "a code was sent for this number and scene within the cooldown", At: created, Refused: true}
+	if err := st.FinishMessage(ctx, refused.ID, ro); err != nil {
+		t.Fatal(err)
+	}
+	if evs := messageEvents(t, st, refused.ID); len(evs) != 0 {
+		t.Errorf("events of a refused message = %+v; want none", evs)
 	}
 }
 
