@@ -421,3 +421,27 @@ func TestWebhookNotForRefusal(t *testing.T) {
 		t.Errorf("events of the refused code's message = %+v; want none", evs)
 	}
 }
+
+// TestWebhookCutOff: a delivery the run's own deadline cuts off is not
+// held against the receiver: the event stays pending, without an error,
+// and the next run after its lease delivers it.
+func TestWebhookCutOff(t *testing.T) {
+	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	svc, st := h.service(t)
+	id := sendDelivered(t, svc, st, "shop", "13800138000")
+	h.recv.Stall(time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := svc.Tick(ctx); err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+	evs := webhooks(t, svc, id)
+	if len(evs) != 1 || evs[0].State != notify.EventPending || evs[0].LastError != "" || evs[0].LastStatus != 0 {
+		t.Fatalf("event after a run cut off mid-delivery: %+v; want pending, no error recorded", evs)
+	}
+	h.recv.Stall(0)
+	h.clock.set(h.clock.Now().Add(notify.DefaultEventLease))
+	if r := tick(t, svc); r.Delivered != 1 {
+		t.Fatalf("the run after the lease: %+v; want the event delivered", r)
+	}
+}

@@ -207,6 +207,12 @@ func (s *Service) deliver(ctx context.Context, e *Event) bool {
 		a.Status, retry, a.Err = s.d.EventSender.SendEvent(ctx, *g.Webhook, e)
 	}
 	a.At = s.d.Now()
+	if a.Err != nil && ctx.Err() != nil {
+		// The run's own deadline cut it off, not the receiver: the lease
+		// runs out and a later run tries again.
+		s.d.Log.WarnContext(ctx, "webhook delivery cut off by the run's deadline; it will be retried", "event_id", e.ID)
+		return false
+	}
 	if a.Err != nil && retry {
 		if d, ok := s.d.EventBackoff(e.Attempts); ok {
 			a.NextAt = a.At.Add(d)

@@ -36,6 +36,9 @@ const (
 	// DefaultTickBudget is how long a run without a deadline works.
 	DefaultTickBudget = 50 * time.Second
 
+	// deliveryTime is the longest one delivery takes: the sender's 5 s
+	// timeout, and the record of the attempt.
+	deliveryTime  = 6 * time.Second
 	eventBatch    = 50
 	eventParallel = 8
 	settleBatch   = 20
@@ -100,7 +103,9 @@ type TickReport struct {
 func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	start := s.d.Now()
 	stop := time.Now().Add(DefaultTickBudget)
+	end := stop // when the run must be over
 	if d, ok := ctx.Deadline(); ok {
+		end = d
 		// A short deadline (a local ticker's, 5 s) keeps half of
 		// what is left, rather than all of it.
 		stop = d.Add(-min(TickMargin, time.Until(d)/2))
@@ -116,13 +121,17 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	}
 	deliver := func() {
 		for timeLeft() && s.d.Events != nil {
-			claimed, delivered, err := s.DeliverEvents(ctx, eventBatch, eventParallel)
+			// No more events than the time left can deliver, should
+			// every receiver take its whole timeout: a delivery the
+			// deadline cuts off is an attempt spent for nothing.
+			n := min(eventBatch, max(1, int(time.Until(end)/deliveryTime))*eventParallel)
+			claimed, delivered, err := s.DeliverEvents(ctx, n, eventParallel)
 			r.Claimed, r.Delivered = r.Claimed+claimed, r.Delivered+delivered
 			if err != nil {
 				fail("deliver webhook events", err)
 				return
 			}
-			if claimed < eventBatch {
+			if claimed < n {
 				return
 			}
 		}

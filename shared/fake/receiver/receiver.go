@@ -39,6 +39,15 @@ type Receiver struct {
 	failures map[string]int // failed attempts so far, by event id
 	failN    int            // fail each event's first failN attempts
 	down     bool
+	stall    time.Duration // how long to wait before reading a delivery
+}
+
+// Stall makes the receiver wait d (or until the sender gives up) before
+// it answers each delivery.
+func (r *Receiver) Stall(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stall = d
 }
 
 // New returns a receiver of deliveries signed under secret, written as
@@ -88,6 +97,18 @@ func (r *Receiver) Taken() map[string]int {
 
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	r.mu.Lock()
+	stall := r.stall
+	r.mu.Unlock()
+	if stall > 0 { // after reading: the server then sees the sender hang up
+		t := time.NewTimer(stall)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	d := Delivery{ID: req.Header.Get("webhook-id"), Body: body}
 	d.Timestamp, _ = strconv.ParseInt(req.Header.Get("webhook-timestamp"), 10, 64)
 	d.Signed = r.verify(d, req.Header.Get("webhook-signature"))

@@ -163,7 +163,7 @@ WHERE id = $1 AND state = 'pending'`
 // messages, the id before which they go (ids begin with their time).
 const (
 	PurgeKeys = `DELETE FROM idempotency WHERE (group_id, key) IN
-	(SELECT group_id, key FROM idempotency WHERE expires_at <= $1 LIMIT $2)`
+	(SELECT group_id, key FROM idempotency WHERE expires_at < $1 LIMIT $2)`
 	PurgeDelivered = `DELETE FROM events WHERE id IN
 	(SELECT id FROM events WHERE state = 'delivered' AND done_at < $1 LIMIT $2)`
 	// OldMessages are the messages a purge deletes: recorded before $1,
