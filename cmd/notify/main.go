@@ -25,6 +25,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
 )
 
 // defaults are the embedded settings a bare `make run` starts with.
@@ -100,12 +101,14 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.S
 	var (
 		routes []string
 		ticker platform.Ticker
+		// What the sandbox would have sent, for the console's inbox.
+		inbox = sandbox.NewInbox(0)
 	)
 	for _, fn := range []struct {
 		name  string
 		build app.Builder
 	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", app.AsBuilder(callbackapp.New)}} {
-		h, err := fn.build(ctx, cfg, st, log)
+		h, err := fn.build(sandbox.WithInbox(ctx, inbox), cfg, st, log)
 		if err != nil {
 			return fmt.Errorf("%s: %w", fn.name, err)
 		}
@@ -116,8 +119,14 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.S
 		// and the sms function the Alidayu gateway's, below /gw/.
 		mux.Handle("/"+fn.name, h)
 		mux.Handle("/"+fn.name+"/", h)
-		if fn.name == "sms" {
+		switch fn.name {
+		case "sms":
 			mux.Handle("/gw/", h)
+		case "callback":
+			// The web console, and the way to it from the server's root.
+			mux.Handle("/console", h)
+			mux.Handle("/console/", h)
+			mux.Handle("GET /{$}", http.RedirectHandler("/console/messages", http.StatusSeeOther))
 		}
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}

@@ -49,6 +49,10 @@ type Config struct {
 	// and link-local addresses (NOTIFY_WEBHOOK_ALLOW_PRIVATE), for
 	// receivers inside the operator's own network.
 	WebhookAllowPrivate bool
+	// ConsoleSecret seals the web console's sessions
+	// (NOTIFY_CONSOLE_SECRET, at least 32 bytes); without it the console
+	// is off in the clouds, and a local run makes one up.
+	ConsoleSecret notify.Secret
 	// Runtime is where the function runs, from the environment.
 	Runtime platform.Runtime
 	// Retention is how long messages are kept (NOTIFY_RETENTION_DAYS); 0
@@ -144,6 +148,7 @@ var Variables = []string{
 	"NOTIFY_STORE_TIMEOUT",
 	"NOTIFY_WEBHOOK_ALLOW_PRIVATE",
 	"NOTIFY_RETENTION_DAYS",
+	"NOTIFY_CONSOLE_SECRET",
 }
 
 // Defaults.
@@ -279,6 +284,12 @@ func Load(getenv func(string) string) (Config, error) {
 		c.WebhookAllowPrivate = true
 	default:
 		p.add("NOTIFY_WEBHOOK_ALLOW_PRIVATE: %q; want true or false", v)
+	}
+	if v := getenv("NOTIFY_CONSOLE_SECRET"); v != "" {
+		if len(v) < 32 {
+			p.add("NOTIFY_CONSOLE_SECRET: at least 32 bytes (openssl rand -hex 32)")
+		}
+		c.ConsoleSecret = notify.Secret(v)
 	}
 	if v := strings.TrimSpace(getenv("NOTIFY_RETENTION_DAYS")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -26,7 +26,15 @@ var Routes = map[string][]string{
 		AlidayuRoutes, SaaSRoutes),
 	"tts":      {"POST /tts", "GET /tts/status"},
 	"mail":     {"POST /mail", "GET /mail/status"},
-	"callback": CallbackRoutes,
+	"callback": slices.Concat(CallbackRoutes, ConsoleRoutes),
+}
+
+// ConsoleRoutes are the web console's routes (shared/console), which the
+// callback function serves in the clouds.
+var ConsoleRoutes = []string{
+	"GET /console",
+	"GET /console/{proxy+}",
+	"POST /console/{proxy+}",
 }
 
 // CallbackRoutes are the HTTP routes of the callback function: one

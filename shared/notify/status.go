@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// MessageQuery selects one group's messages of one channel. Empty fields
-// select all; From and To, when set, bound the creation time [From, To).
+// MessageQuery selects one group's messages. Empty fields select all;
+// From and To, when set, bound the creation time [From, To).
 type MessageQuery struct {
 	GroupID    string
 	Channel    Channel
+	Status     Status
 	MessageID  string
 	ProviderID string
 	Recipient  string // canonical phone number
@@ -145,7 +146,7 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 		if err != nil {
 			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: "store_unavailable", Err: err}
 		}
-		ms := MessageStatus{Message: m, Recipients: recipientStates(m, history), History: history}
+		ms := MessageStatus{Message: m, Recipients: RecipientStates(m, history), History: history}
 		if s.d.Events != nil {
 			if ms.Events, err = s.d.Events.MessageEvents(ctx, m.ID); err != nil {
 				return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: "store_unavailable", Err: err}
@@ -323,9 +324,9 @@ func (s *Service) providerOf(ch Channel) string {
 	return s.d.MailProvider
 }
 
-// recipientStates is where each recipient of m stands: its latest final
+// RecipientStates is where each recipient of m stands: its latest final
 // receipt, else its latest receipt, else the message's own status.
-func recipientStates(m *Message, history []Report) []RecipientStatus {
+func RecipientStates(m *Message, history []Report) []RecipientStatus {
 	out := make([]RecipientStatus, len(m.Recipients))
 	idx := make(map[string]int, len(m.Recipients))
 	for i, rc := range m.Recipients {

@@ -10,15 +10,18 @@ package callback
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/console"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
 )
 
 // Function is the callback function's handler: the receipt routes, and
@@ -58,7 +61,48 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		_, err := svc.Tick(ctx)
 		return err
 	}
+	if c, err := newConsole(ctx, cfg, st, d, svc, log); err != nil {
+		return nil, err
+	} else if c != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/", h)
+		mux.Handle("/console", c)
+		mux.Handle("/console/", c)
+		h = mux
+	}
 	return &Function{Handler: h, tick: tick}, nil
+}
+
+// newConsole returns the web console the callback function serves under
+// /console/, or nil when it is off: in the clouds without
+// NOTIFY_CONSOLE_SECRET. A local run always has it, with a secret of its
+// own when none is set, the sandbox's inbox, and sign-in by GroupID alone
+// for groups without keys, as their callers send.
+func newConsole(ctx context.Context, cfg config.Config, st notify.Store, d notify.Deps, svc *notify.Service,
+	log *slog.Logger) (http.Handler, error) {
+	cs, ok := st.(console.Store)
+	local := cfg.Runtime == platform.Local
+	secret := []byte(cfg.ConsoleSecret.Reveal())
+	switch {
+	case !ok:
+		return nil, nil
+	case len(secret) == 0 && !local:
+		log.InfoContext(ctx, "no NOTIFY_CONSOLE_SECRET: the web console (/console/) is off")
+		return nil, nil
+	case len(secret) == 0:
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+	}
+	first := ""
+	if len(d.SMSRoutes) > 0 {
+		first = d.SMSRoutes[0].Name
+	}
+	c := console.Config{Base: "/console/", Groups: d.Groups, Store: cs, Service: svc, Secret: secret,
+		FirstSMSProvider: first, AllowKeyless: local, Log: log}
+	if local {
+		c.Inbox = sandbox.InboxFrom(ctx)
+	}
+	return console.New(c)
 }
 
 // Deps returns the core's dependencies for the scheduled work: those of

@@ -24,7 +24,7 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	var err error
 	d.Mail, d.MailProvider, err = app.Provider(ctx, log, cfg.SMTP.URL != "", smtpmail.Name, func() (notify.Mailer, error) {
 		return smtpmail.New(smtpmail.Config{URL: cfg.SMTP.URL, From: cfg.SMTP.From})
-	}, notify.Mailer(sandbox.New(log)), "mail", "SMTP server (NOTIFY_SMTP_URL)")
+	}, notify.Mailer(sandbox.New(log).Keeping(sandbox.InboxFrom(ctx))), "mail", "SMTP server (NOTIFY_SMTP_URL)")
 	if err != nil {
 		return nil, err
 	}

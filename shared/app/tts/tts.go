@@ -38,5 +38,5 @@ func Voice(ctx context.Context, cfg config.Config, log *slog.Logger) (notify.Cal
 	return app.Provider(ctx, log, a.Configured(), aliyunvoice.Name, func() (notify.Caller, error) {
 		return aliyunvoice.New(aliyunvoice.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
 			SecurityToken: a.SecurityToken, Endpoint: a.VoiceEndpoint})
-	}, notify.Caller(sandbox.New(log)), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
+	}, notify.Caller(sandbox.New(log).Keeping(sandbox.InboxFrom(ctx))), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
 }

@@ -8,6 +8,8 @@ package sandbox
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -17,7 +19,8 @@ const Name = "sandbox"
 
 // Provider accepts SMS, voice calls and mail without sending them.
 type Provider struct {
-	log *slog.Logger
+	log   *slog.Logger
+	inbox *Inbox // nil: keeps nothing
 }
 
 var (
@@ -50,17 +53,44 @@ func (p *Provider) accept(ctx context.Context, id, what string, n int) (notify.R
 	}, nil
 }
 
+// Keeping returns p keeping each message it accepts in in (nil: none),
+// parameters whole: only the console of a local run shows them.
+func (p *Provider) Keeping(in *Inbox) *Provider {
+	q := *p
+	q.inbox = in
+	return &q
+}
+
 // SendSMS accepts m.
 func (p *Provider) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
-	return p.accept(ctx, m.ID, "sms", len(m.PhoneNumbers))
+	rc, err := p.accept(ctx, m.ID, "sms", len(m.PhoneNumbers))
+	if err == nil {
+		p.inbox.keep(Letter{At: time.Now(), MessageID: m.ID, Channel: notify.SMS, To: m.PhoneNumbers,
+			SignName: m.SignName, Template: m.TemplateCode, Params: m.Params})
+	}
+	return rc, err
 }
 
 // Call accepts c.
 func (p *Provider) Call(ctx context.Context, c notify.VoiceCall) (notify.Receipt, error) {
-	return p.accept(ctx, c.ID, "tts", 1)
+	rc, err := p.accept(ctx, c.ID, "tts", 1)
+	if err == nil {
+		p.inbox.keep(Letter{At: time.Now(), MessageID: c.ID, Channel: notify.Voice, To: []string{c.CalledNumber},
+			Template: c.TtsCode, Params: c.Params})
+	}
+	return rc, err
 }
 
 // SendMail accepts e.
 func (p *Provider) SendMail(ctx context.Context, e notify.Email) (notify.Receipt, error) {
-	return p.accept(ctx, e.ID, "mail", len(e.To)+len(e.Cc)+len(e.Bcc))
+	rc, err := p.accept(ctx, e.ID, "mail", len(e.To)+len(e.Cc)+len(e.Bcc))
+	if err == nil {
+		text := e.Text
+		if text == "" {
+			text = e.HTML
+		}
+		p.inbox.keep(Letter{At: time.Now(), MessageID: e.ID, Channel: notify.Mail,
+			To: slices.Concat(e.To, e.Cc, e.Bcc), Subject: e.Subject, Text: text})
+	}
+	return rc, err
 }

@@ -11,10 +11,12 @@ import (
 
 var _ notify.MessageFinder = (*Store)(nil)
 
-// findWhere selects one group's messages of one channel, narrowed by
-// whichever of message id, provider id, recipient and time range are
-// given. The recipient must be a whole element of the recipients array.
-const findWhere = ` WHERE group_id = $1 AND channel = $2
+// findWhere selects one group's messages of one channel (every channel
+// for ""), narrowed by whichever of message id, provider id, recipient,
+// time range and status are given. The recipient must be a whole element
+// of the recipients array.
+const findWhere = ` WHERE group_id = $1 AND ($2::text = '' OR channel = $2)
+	AND ($8::text = '' OR status = $8)
 	AND ($3::text = '' OR id = $3)
 	AND ($4::text = '' OR (provider_id = $4 AND provider_id <> ''))
 	AND ($5::text = '' OR recipients @> jsonb_build_array($5::text))
@@ -30,13 +32,13 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 		from, to = &f, &t
 	}
 	args := []any{text(q.GroupID), text(string(q.Channel)), text(q.MessageID), text(q.ProviderID), text(q.Recipient),
-		from, to}
+		from, to, text(string(q.Status))}
 	var total int
 	if err := s.pool.queryRow(ctx, `SELECT count(*) FROM messages`+findWhere, args...).scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: count messages: %w", err)
 	}
 	var ms []*notify.Message
-	err := s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
+	err := s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`,
 		append(args, q.Limit, q.Offset)...).each(func(r record) error {
 		m, err := scanMessage(r.scan)
 		ms = append(ms, m)

@@ -11,9 +11,11 @@ import (
 
 var _ notify.MessageFinder = (*Store)(nil)
 
-// findWhere selects one group's messages of one channel, narrowed by
-// whichever of message id, provider id, recipient and time range are given.
-const findWhere = ` WHERE group_id = $1 AND channel = $2
+// findWhere selects one group's messages of one channel (every channel
+// for ""), narrowed by whichever of message id, provider id, recipient,
+// time range and status are given.
+const findWhere = ` WHERE group_id = $1 AND ($2 = '' OR channel = $2)
+	AND ($8 = '' OR status = $8)
 	AND ($3 = '' OR id = $3)
 	AND ($4 = '' OR (provider_id = $4 AND provider_id <> ''))
 	AND ($5 = '' OR recipients LIKE $5 ESCAPE '\')
@@ -31,12 +33,12 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 	if !q.From.IsZero() {
 		from, to = formatTime(q.From), formatTime(q.To)
 	}
-	args := []any{q.GroupID, string(q.Channel), q.MessageID, q.ProviderID, like, from, to}
+	args := []any{q.GroupID, string(q.Channel), q.MessageID, q.ProviderID, like, from, to, string(q.Status)}
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages`+findWhere, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: count messages: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9`,
+	rows, err := s.db.QueryContext(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`,
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: find messages: %w", err)

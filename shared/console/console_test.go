@@ -1,0 +1,192 @@
+package console_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/console"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/sqlite"
+)
+
+const groups = `[{"id":"gm","channels":["sms"],"keys":["gm-console-key-0123456"],
+	"saas":{"combos":[{"id":1,"name":"套餐包","price":"200.00","sms_nums":2000,"unit":"条","unit_price":10}],
+	        "business_types":{"0":{"template":"SMS_1001"}},"provider_units":1000}},
+	{"id":"open","channels":["sms"]}]`
+
+// site is a console over a SQLite store, behind an httptest server, and
+// a client that keeps its cookies and follows no redirect.
+type site struct {
+	srv *httptest.Server
+	c   *http.Client
+	st  *sqlite.Store
+}
+
+func newSite(t *testing.T, keyless bool) *site {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return map[string]string{"NOTIFY_GROUPS": groups}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "notify.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	gs := notify.NewGroups(cfg.Groups)
+	svc := notify.NewService(notify.Deps{Groups: gs, Store: st, SaaS: st})
+	k, err := console.New(console.Config{Base: "/console/", Groups: gs, Store: st, Service: svc,
+		Secret: []byte("a console secret of at least thirty-two bytes"), AllowKeyless: keyless})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(k)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	return &site{srv: srv, st: st, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (s *site) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	res, err := s.c.Get(s.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func (s *site) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	res, err := s.c.PostForm(s.srv.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func (s *site) signIn(t *testing.T, group, key string) *http.Response {
+	t.Helper()
+	res, _ := s.post(t, "/console/login", url.Values{"group": {group}, "key": {key}})
+	return res
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestSignIn: a wrong key, an unknown group and (in the clouds) a group
+// without keys are refused; the right key gets a session cookie that is
+// HttpOnly and SameSite=Strict; pages need it; a forged cookie is refused.
+func TestSignIn(t *testing.T) {
+	s := newSite(t, false)
+	if code, _ := s.get(t, "/console/messages"); code != http.StatusSeeOther {
+		t.Errorf("messages without a session: %d; want a redirect to sign in", code)
+	}
+	for _, c := range [][2]string{{"gm", "wrong-key-00000000000"}, {"nobody", "gm-console-key-0123456"}, {"open", ""}} {
+		if res := s.signIn(t, c[0], c[1]); res.StatusCode != http.StatusUnauthorized || len(res.Cookies()) != 0 {
+			t.Errorf("sign in as %s with %q: %d, cookies %v; want 401 and none", c[0], c[1], res.StatusCode, res.Cookies())
+		}
+	}
+	res := s.signIn(t, "gm", "gm-console-key-0123456")
+	cs := res.Cookies()
+	if res.StatusCode != http.StatusSeeOther || len(cs) != 1 || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode ||
+		cs[0].Path != "/console/" || strings.Contains(cs[0].Value, "gm-console-key") {
+		t.Fatalf("sign in: %d, cookies %+v; want one sealed HttpOnly SameSite=Strict cookie", res.StatusCode, cs)
+	}
+	if code, body := s.get(t, "/console/messages"); code != http.StatusOK || !strings.Contains(body, `id="nav-stations"`) {
+		t.Errorf("messages signed in: %d; want 200 and the stations page for the SaaS group", code)
+	}
+	// A cookie changed by one character is no session.
+	u, _ := url.Parse(s.srv.URL + "/console/")
+	v := []byte(cs[0].Value)
+	v[len(v)/2] ^= 1
+	s.c.Jar.SetCookies(u, []*http.Cookie{{Name: cs[0].Name, Value: string(v), Path: "/console/"}})
+	if code, _ := s.get(t, "/console/messages"); code != http.StatusSeeOther {
+		t.Errorf("a forged session: %d; want a redirect to sign in", code)
+	}
+}
+
+// TestKeylessLocally: where the console allows it (a local run), a group
+// without keys signs in by its GroupID.
+func TestKeylessLocally(t *testing.T) {
+	s := newSite(t, true)
+	if res := s.signIn(t, "open", ""); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a keyless group locally: %d; want signed in", res.StatusCode)
+	}
+}
+
+// TestStations: the SaaS group recharges a station from its page with the
+// form's token; without it the form is refused; a deal code recharges
+// once; a bad number names the field.
+func TestStations(t *testing.T) {
+	s := newSite(t, false)
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	code, body := s.get(t, "/console/stations")
+	m := csrfField.FindStringSubmatch(body)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("stations: %d, no form token\n%s", code, body)
+	}
+	form := url.Values{"station": {"T7442"}, "combo": {"1"}, "units": {"100"}, "money": {"10.00"}, "deal_code": {"D-1"}}
+	if res, _ := s.post(t, "/console/stations", form); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a recharge without the token: %d; want 403", res.StatusCode)
+	}
+	form.Set("csrf", m[1])
+	for range 2 {
+		if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusOK || !strings.Contains(body, "T7442") {
+			t.Fatalf("recharge: %d\n%s", res.StatusCode, body)
+		}
+	}
+	if n, err := s.st.Balance(context.Background(), "gm", "T7442"); err != nil || n != 100 {
+		t.Errorf("balance %d, %v; want 100: one deal code credits once", n, err)
+	}
+	form.Set("units", "many")
+	if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "units") {
+		t.Errorf("units \"many\": %d; want 400 naming units\n%s", res.StatusCode, body)
+	}
+}
+
+// TestMessagesFilters: the list narrows by status and channel, a bad date
+// is 400 naming it, and another group's message is not found.
+func TestMessagesFilters(t *testing.T) {
+	s := newSite(t, false)
+	now := time.Now()
+	for i, st := range []notify.Status{notify.Delivered, notify.Failed} {
+		m := &notify.Message{ID: notify.NewID(now), GroupID: "gm", Channel: notify.SMS, Recipients: []string{"13800138000"},
+			Status: st, Provider: "aliyun", CreatedAt: now.Add(time.Duration(i) * time.Millisecond), UpdatedAt: now}
+		if err := s.st.CreateMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	theirs := &notify.Message{ID: notify.NewID(now), GroupID: "open", Channel: notify.SMS, Recipients: []string{"1"},
+		Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateMessage(context.Background(), theirs); err != nil {
+		t.Fatal(err)
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	_, body := s.get(t, "/console/messages?status=failed")
+	if strings.Count(body, `class="st-failed"`) != 1 || strings.Contains(body, `class="st-delivered"`) {
+		t.Errorf("status=failed lists:\n%s", body)
+	}
+	if code, body := s.get(t, "/console/messages?date=yesterday"); code != http.StatusBadRequest || !strings.Contains(body, "2006-01-02") {
+		t.Errorf("a bad date: %d; want 400 saying the format", code)
+	}
+	if code, _ := s.get(t, "/console/messages/"+theirs.ID); code != http.StatusNotFound {
+		t.Errorf("another group's message: %d; want 404", code)
+	}
+	if code, _ := s.get(t, "/console/charts?from=2026-01-01&to=2026-12-31"); code != http.StatusBadRequest {
+		t.Errorf("a year of charts: %d; want 400 (at most %d days)", code, console.MaxChartDays)
+	}
+}
