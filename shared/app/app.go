@@ -64,7 +64,7 @@ func Run(name, queuePath string, build Builder) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log})
+	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log, Ready: st.Ping})
 }
 
 const sandboxName = sandboxpkg.Name
