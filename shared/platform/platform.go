@@ -65,13 +65,11 @@ func Start(h http.Handler, o Options) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	switch rt := RuntimeOf(getenv); rt {
+	switch RuntimeOf(getenv) {
 	case Lambda:
-		f.log.Info("function starting", "function", f.name, "runtime", string(rt), "build", BuildInfo())
 		lambda.StartWithOptions(f.lambdaHandler)
 		return errors.New("platform: the Lambda runtime loop ended")
 	case FC:
-		f.log.Info("function starting", "function", f.name, "runtime", string(rt), "build", BuildInfo())
 		fc.Start(f.fcHandler)
 		return errors.New("platform: the FC runtime loop ended")
 	}
