@@ -3,6 +3,7 @@ module github.com/seed4ddb146e/notify
 go 1.26.8
 
 require (
+	github.com/alecthomas/kong v1.17.0
 	github.com/alibabacloud-go/darabonba-openapi v0.1.4
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.2
 	github.com/alibabacloud-go/dysmsapi-20170525/v3 v3.0.6

@@ -1,31 +1,21 @@
-// Command notify serves every function of the gateway from one local HTTP
-// server, on embedded defaults: with no environment at all it listens on
-// :8010, authorizes the group "demo" for every channel (and as the SaaS
-// platform whose stations use the SaaS routes), keeps records in an
-// SQLite file in the temporary directory, and sends through the sandbox
+// Command notify is the gateway on one machine, and a client of a running
+// one. `notify` (or `notify serve`) serves every function from one local
+// HTTP server, on embedded defaults: with no environment at all it listens
+// on :8010, authorizes the group "demo" for every channel (and as the SaaS
+// platform whose stations use the SaaS routes), keeps records in an SQLite
+// file in the temporary directory, and sends through the sandbox
 // providers, so that nothing leaves the machine. Set the same environment
 // variables as the cloud functions (README.md) to change any of that.
+//
+// `notify send`, `notify code` and `notify status` call a running gateway
+// (NOTIFY_URL, NOTIFY_KEY, NOTIFY_GROUP); `notify --help` lists every
+// command. cli.go holds the grammar, serve.go the server's commands,
+// client.go and send.go the client's, batch.go sends from a CSV file.
 package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net/http"
-	"net/url"
 	"os"
-	"strings"
-
-	"github.com/seed4ddb146e/notify/shared/app"
-	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
-	mailapp "github.com/seed4ddb146e/notify/shared/app/mail"
-	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
-	ttsapp "github.com/seed4ddb146e/notify/shared/app/tts"
-	"github.com/seed4ddb146e/notify/shared/config"
-	"github.com/seed4ddb146e/notify/shared/httpapi"
-	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/platform"
-	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
 )
 
 // defaults are the embedded settings a bare `make run` starts with.
@@ -49,99 +39,5 @@ func getenv(k string) string {
 }
 
 func main() {
-	log := platform.Logger(os.Stderr, slog.LevelInfo)
-	var cmd string
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
-	if cmd != "" && cmd != "migrate" {
-		fmt.Fprintf(os.Stderr, "usage: notify [migrate]\n  (no argument) serve every function locally\n  migrate       apply the store's schema migrations and exit\n")
-		os.Exit(2)
-	}
-	if err := run(context.Background(), log, cmd); err != nil {
-		log.Error("notify stopped", "err", err)
-		os.Exit(1)
-	}
-}
-
-// run opens the store the configuration names, which applies its
-// migrations, and then either stops there (migrate: for deployments that
-// migrate before they roll out) or serves every function.
-func run(ctx context.Context, log *slog.Logger, cmd string) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if cmd == "migrate" {
-		log.InfoContext(ctx, "store migrated", "database", redact(cfg.DatabaseURL))
-		return nil
-	}
-	return serve(ctx, log, cfg, st)
-}
-
-// redact drops the password from a database URL for the log.
-func redact(u string) string {
-	if p, err := url.Parse(u); err == nil && p.User != nil {
-		return p.Redacted()
-	}
-	return u
-}
-
-// serve serves every function's routes on one local HTTP server, and runs
-// the scheduled work of a function that has some (callback's) every
-// NOTIFY_TICK_EVERY, as its timer trigger does in the clouds.
-func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.Store) error {
-	app.WarnKeyless(ctx, log, cfg)
-	mux := http.NewServeMux()
-	var (
-		routes []string
-		ticker platform.Ticker
-		// What the sandbox would have sent, for the console's inbox.
-		inbox = sandbox.NewInbox(0)
-	)
-	for _, fn := range []struct {
-		name  string
-		build app.Builder
-	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", app.AsBuilder(callbackapp.New)}} {
-		h, err := fn.build(sandbox.WithInbox(ctx, inbox), cfg, st, log)
-		if err != nil {
-			return fmt.Errorf("%s: %w", fn.name, err)
-		}
-		if t, ok := h.(platform.Ticker); ok {
-			ticker = t
-		}
-		// Each function's handler serves its own routes below its name,
-		// and the sms function the Alidayu gateway's, below /gw/.
-		mux.Handle("/"+fn.name, h)
-		mux.Handle("/"+fn.name+"/", h)
-		switch fn.name {
-		case "sms":
-			mux.Handle("/gw/", h)
-		case "callback":
-			// The web console, and the way to it from the server's root.
-			mux.Handle("/console", h)
-			mux.Handle("/console/", h)
-			mux.Handle("GET /{$}", http.RedirectHandler("/console/messages", http.StatusSeeOther))
-		}
-		routes = append(routes, httpapi.Routes[fn.name]...)
-	}
-	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", redact(cfg.DatabaseURL),
-		"routes", strings.Join(routes, ", "))
-	var h http.Handler = mux
-	if ticker != nil {
-		h = scheduled{mux, ticker} // Start ticks it, and stops with the server
-	}
-	return platform.Start(h, platform.Options{Name: "notify", Log: log, Getenv: getenv})
-}
-
-// scheduled is the local server's handler when a function does scheduled
-// work: the routes, and that function's Tick.
-type scheduled struct {
-	http.Handler
-	platform.Ticker
+	os.Exit(run(context.Background(), os.Args[1:], streams{out: os.Stdout, err: os.Stderr}, getenv))
 }

@@ -59,12 +59,17 @@ func Run(name, queuePath string, build Builder) error {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
 	defer st.Close()
+	// The cold start's one line, with the build: a local server's
+	// "serving HTTP" line has it already.
+	if rt := platform.RuntimeOf(os.Getenv); rt != platform.Local {
+		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo())
+	}
 	WarnKeyless(ctx, log, cfg)
 	h, err := build(ctx, cfg, st, log)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log})
+	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log, Ready: st.Ping})
 }
 
 const sandboxName = sandboxpkg.Name

@@ -27,6 +27,7 @@ type Store interface {
 	notify.SaaSStore
 	notify.EventStore
 	notify.ScheduledStore
+	Ping(ctx context.Context) error
 	Close() error
 }
 
@@ -215,6 +216,16 @@ func (b *boundedStore) Close() error {
 		return (*st).Close()
 	}
 	return nil
+}
+
+func (b *boundedStore) Ping(ctx context.Context) error {
+	ctx, cancel := b.bound(ctx)
+	defer cancel()
+	st, err := b.get(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Ping(ctx)
 }
 
 func (b *boundedStore) CreateMessage(ctx context.Context, m *notify.Message) error {

@@ -68,8 +68,8 @@ type Config struct {
 	// AllowKeyless lets a group without keys sign in by its GroupID
 	// alone, as its callers send: for local runs only.
 	AllowKeyless bool
-	Log              *slog.Logger
-	Now              func() time.Time // nil: time.Now
+	Log          *slog.Logger
+	Now          func() time.Time // nil: time.Now
 }
 
 // SessionTTL is how long a sign-in lasts.

@@ -26,6 +26,7 @@ type Function struct {
 	name  string
 	queue *url.URL // nil: no queue trigger
 	log   *slog.Logger
+	ready func(context.Context) error // nil: always ready
 }
 
 // New returns the Function that serves h as o describes; o.Log nil discards
@@ -34,7 +35,7 @@ func New(h http.Handler, o Options) (*Function, error) {
 	if h == nil {
 		return nil, errors.New("platform: new function: the handler is nil")
 	}
-	f := &Function{h: h, name: o.Name, log: o.Log}
+	f := &Function{h: h, name: o.Name, log: o.Log, ready: o.Ready}
 	if f.log == nil {
 		f.log = Logger(io.Discard, slog.LevelInfo)
 	} else if _, ok := f.log.Handler().(logHandler); !ok {

@@ -27,7 +27,7 @@ func (f *Function) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	f.log.Info("serving HTTP", "function", f.name, "addr", ln.Addr().String())
+	f.log.Info("serving HTTP", "function", f.name, "addr", ln.Addr().String(), "build", BuildInfo())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("platform: serve HTTP on %s: %w", ln.Addr(), err)
@@ -77,6 +77,9 @@ func (f *Function) localHandler() http.Handler {
 			w.WriteHeader(out.status)
 			_, _ = w.Write(out.body)
 		}()
+		if f.serveHealth(tw, r) {
+			return
+		}
 		f.h.ServeHTTP(tw, r)
 	})
 }

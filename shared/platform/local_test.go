@@ -3,11 +3,13 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServeLocal(t *testing.T) {
@@ -87,5 +89,60 @@ func TestServeLocal(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/sms"); err == nil {
 		t.Error("the server still answers after shutdown")
+	}
+}
+
+// TestServeHealth asks the local server's health routes, with a readiness
+// check that answers, fails, or hangs past the second it is given.
+func TestServeHealth(t *testing.T) {
+	tests := []struct {
+		name       string
+		ready      func(context.Context) error
+		path       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"healthz", nil, "/healthz", 200, `{"status":"ok"}`},
+		{"healthz, store down", func(context.Context) error { return errors.New("down") }, "/healthz", 200, `{"status":"ok"}`},
+		{"readyz, no check", nil, "/readyz", 200, `{"status":"ok"}`},
+		{"readyz", func(context.Context) error { return nil }, "/readyz", 200, `{"status":"ok"}`},
+		{"readyz, store down", func(context.Context) error {
+			return errors.New("dial postgres://u:secret@db.internal:5432: refused")
+		}, "/readyz", 503, `{"status":"unavailable","reason":"store_unavailable"}`},
+		{"readyz, store hung", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
+			"/readyz", 503, `{"status":"unavailable","reason":"store_unavailable"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			f, err := New(rec, Options{Name: "sms", Ready: tt.ready})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			served := make(chan error, 1)
+			go func() { served <- f.Serve(ctx, ln) }()
+			defer func() { cancel(); <-served }()
+			start := time.Now()
+			resp, err := http.Get("http://" + ln.Addr().String() + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if took := time.Since(start); took > 3*readyTimeout {
+				t.Errorf("took %v; want at most %v", took, 3*readyTimeout)
+			}
+			if resp.StatusCode != tt.wantStatus || strings.TrimSpace(string(body)) != tt.wantBody {
+				t.Errorf("GET %s = %d %s; want %d %s", tt.path, resp.StatusCode, body, tt.wantStatus, tt.wantBody)
+			}
+			if len(rec.requests()) != 0 {
+				t.Errorf("the function's handler saw %s", tt.path)
+			}
+		})
 	}
 }

@@ -33,6 +33,10 @@ type Options struct {
 	Log *slog.Logger
 	// Getenv reads the environment; nil is os.Getenv.
 	Getenv func(string) string
+	// Ready tells whether the function can serve: the local server's GET
+	// /readyz answers 200 when it returns nil within a second, else 503.
+	// Nil is always ready. GET /healthz answers 200 while the process is up.
+	Ready func(context.Context) error
 }
 
 // Start serves h on the runtime the environment names, and returns only
@@ -45,7 +49,8 @@ type Options struct {
 //   - neither: an HTTP server on $PORT (8010 when unset) until SIGINT or
 //     SIGTERM, after which it finishes the requests in flight and returns
 //     nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
-//     every NOTIFY_TICK_EVERY (see TickEvery).
+//     every NOTIFY_TICK_EVERY (see TickEvery). It also answers GET /healthz
+//     and GET /readyz (see Options.Ready).
 //
 // Nothing slow happens before the runtime loop starts.
 func Start(h http.Handler, o Options) error {

@@ -156,6 +156,15 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping runs a trivial query, to tell whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.pool.queryRow(ctx, "SELECT 1").scan(&one); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
 // uniqueViolation is PostgreSQL's SQLSTATE for a broken unique index.
 const uniqueViolation = "23505"
 

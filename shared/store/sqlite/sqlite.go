@@ -278,6 +278,15 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
+// Ping runs a trivial query, to tell whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database. Calls after Close return errors.
 func (s *Store) Close() error {
 	var errs []error

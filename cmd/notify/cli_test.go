@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/app"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
+)
+
+// startGateway serves the real gateway, every function's handler on the
+// platform's local server, on 127.0.0.1: on the embedded defaults with the
+// records in a new SQLite file, and vars over them. It returns the
+// gateway's URL and its store. The client's environment (NOTIFY_URL,
+// NOTIFY_KEY, NOTIFY_GROUP) is cleared for the test.
+func startGateway(t *testing.T, vars map[string]string) (string, app.Store) {
+	t.Helper()
+	for _, k := range []string{"NOTIFY_URL", "NOTIFY_KEY", "NOTIFY_GROUP", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
+	db := "sqlite:" + filepath.Join(t.TempDir(), "notify.db")
+	cfg, err := config.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "NOTIFY_DATABASE_URL" {
+			return db
+		}
+		return defaults[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.OpenStore(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := platform.Logger(io.Discard, slog.LevelInfo)
+	h, _, err := gatewayHandler(t.Context(), log, cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := platform.New(h, platform.Options{Name: "notify", Ready: st.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- f.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + ln.Addr().String(), st
+}
+
+// notifyCLI runs the command line args in-process, as main does, and
+// returns what it printed and its exit status.
+func notifyCLI(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	status = run(t.Context(), args, streams{out: &out, err: &errs}, func(string) string { return "" })
+	return out.String(), errs.String(), status
+}
+
+// mustRun runs args, which must succeed.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, status := notifyCLI(t, args...)
+	if status != 0 {
+		t.Fatalf("notify %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), status, out, errs)
+	}
+	return out
+}
+
+// TestCLISendStatus sends an SMS, as a table and as --json, and asks its
+// status by MessageId.
+func TestCLISendStatus(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	out := mustRun(t, "send", "sms", "--url", url, "--to", "13800138000", "--sign-name", "notify",
+		"--template", "SMS_0001", "--param", "code=654321")
+	for _, want := range []string{"Code ", "OK (sandbox: not sent)", "MessageId ", "Provider ", "sandbox"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("send sms printed %q; want a line with %q", out, want)
+		}
+	}
+
+	out = mustRun(t, "send", "sms", "--url", url, "--to", "13800138001,13800138002", "--sign-name", "notify",
+		"--template", "SMS_0002", "--param", "name=Ann", "--out-id", "ref-1", "--json")
+	var rep struct{ Code, MessageId string }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Code != "OK" || rep.MessageId == "" ||
+		strings.Count(out, "\n") != 1 {
+		t.Fatalf("send sms --json printed %q (%v); want the reply's JSON, one line", out, err)
+	}
+
+	out = mustRun(t, "status", "sms", "--url", url, "--message-id", rep.MessageId)
+	for _, want := range []string{"MESSAGE ID", rep.MessageId, "submitted", "13800138001", "13800138002", "1 of 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status sms printed\n%s\nwant %q in it", out, want)
+		}
+	}
+	out = mustRun(t, "status", "sms", "--url", url, "--message-id", rep.MessageId, "--json")
+	var page struct {
+		Code     string
+		Messages []struct{ MessageId, OutId string }
+	}
+	if err := json.Unmarshal([]byte(out), &page); err != nil || page.Code != "OK" || len(page.Messages) != 1 ||
+		page.Messages[0].MessageId != rep.MessageId || page.Messages[0].OutId != "ref-1" {
+		t.Errorf("status sms --json printed %s (%v); want the message with OutId ref-1", out, err)
+	}
+}
+
+// TestCLICode sends a code through the fake Aliyun SMS service, which
+// keeps what it was sent, and verifies it: a wrong code first, then the
+// right one, then the right one again, which is used up.
+func TestCLICode(t *testing.T) {
+	const ak, secret = "LTAI-cli-test", "cli-test-secret"
+	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: ak, AccessKeySecret: secret})
+	aliSrv := httptest.NewServer(ali)
+	t.Cleanup(aliSrv.Close)
+	url, _ := startGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ak,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret, "NOTIFY_ALIYUN_SMS_ENDPOINT": aliSrv.URL})
+
+	out := mustRun(t, "code", "send", "--url", url, "--to", "13900139000", "--scene", "login")
+	if !strings.Contains(out, "ExpiresIn") || !strings.Contains(out, "aliyun") {
+		t.Errorf("code send printed %q; want ExpiresIn and the provider", out)
+	}
+	sends := ali.Sends()
+	if len(sends) != 1 {
+		t.Fatalf("the fake got %d SMS; want 1", len(sends))
+	}
+	var param struct{ Code string }
+	if err := json.Unmarshal([]byte(sends[0].TemplateParam), &param); err != nil || len(param.Code) != 6 {
+		t.Fatalf("the SMS's TemplateParam is %q (%v); want a 6-digit code", sends[0].TemplateParam, err)
+	}
+	wrong := "000000"
+	if param.Code == wrong {
+		wrong = "111111"
+	}
+
+	_, errs, status := notifyCLI(t, "code", "verify", "--url", url, "--to", "13900139000", "--code", wrong)
+	if status != 1 || !strings.Contains(errs, "mismatch") {
+		t.Errorf("verify a wrong code: exit %d, stderr %q; want 1 and the Reason mismatch", status, errs)
+	}
+	out = mustRun(t, "code", "verify", "--url", url, "--to", "13900139000", "--code", param.Code, "--json")
+	if !strings.Contains(out, `"Verified":true`) {
+		t.Errorf("verify the code sent printed %q; want Verified true", out)
+	}
+	_, errs, status = notifyCLI(t, "code", "verify", "--url", url, "--to", "13900139000", "--code", param.Code)
+	if status != 1 || !strings.Contains(errs, "not_found") {
+		t.Errorf("verify a used code: exit %d, stderr %q; want 1 and the Reason not_found", status, errs)
+	}
+}
+
+// TestCLIMail sends a mail with two attachments, and finds it by status.
+func TestCLIMail(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	dir := t.TempDir()
+	for name, content := range map[string]string{"report.txt": "hello", "data.bin": "\x00\x01\x02"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustRun(t, "send", "mail", "--url", url, "--to", "someone@example.com", "--cc", "other@example.com",
+		"--subject", "Report", "--body", "<p>attached</p>", "--html",
+		"--attach", filepath.Join(dir, "report.txt"), "--attach", filepath.Join(dir, "data.bin"), "--json")
+	var rep struct{ Code, MessageId string }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Code != "OK" {
+		t.Fatalf("send mail printed %q (%v); want Code OK", out, err)
+	}
+	out = mustRun(t, "status", "mail", "--url", url, "--message-id", rep.MessageId)
+	if !strings.Contains(out, "someone@example.com") {
+		t.Errorf("status mail printed\n%s\nwant the recipient", out)
+	}
+
+	_, errs, status := notifyCLI(t, "send", "mail", "--url", url, "--to", "someone@example.com", "--subject", "x",
+		"--attach", filepath.Join(dir, "missing.pdf"))
+	if status != 2 || !strings.Contains(errs, "--attach") {
+		t.Errorf("a missing attachment: exit %d, stderr %q; want 2 naming --attach", status, errs)
+	}
+}
+
+// TestCLIBatch sends to the rows of a CSV file, one of them a bad number:
+// 2 sent, 1 failed, and that row in the .failed.csv with its error.
+func TestCLIBatch(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	rows := "phone,name\n13700137001,Ann\n12345,Bob\n13700137003,Cy\n"
+	if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify",
+		"--template", "SMS_0002", "--param", "shop=corner")
+	if status != 1 || !strings.Contains(out, "sent 2, failed 1, of 3 rows") || !strings.Contains(errs, "numbers.csv.failed.csv") {
+		t.Errorf("the batch: exit %d\nstdout %q\nstderr %q\nwant 1, the summary, and the failed file named", status, out, errs)
+	}
+	f, err := os.Open(path + ".failed.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	failed, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 2 || strings.Join(failed[0], ",") != "phone,name,error" ||
+		failed[1][0] != "12345" || failed[1][1] != "Bob" || !strings.Contains(failed[1][2], "invalid_phone") {
+		t.Errorf("failed rows: %q; want the header and the row of 12345 with its error", failed)
+	}
+
+	// The sends carried the row's variable and --param's.
+	out = mustRun(t, "status", "sms", "--url", url, "--to", "13700137003", "--date", time.Now().In(notify.Beijing).Format("20060102"), "--json")
+	if !strings.Contains(out, `"TotalCount":1`) {
+		t.Errorf("status of a row's number: %s; want its message", out)
+	}
+}
+
+// TestCLIUsage: help exits 0, a bad command line 2, naming the flag.
+func TestCLIUsage(t *testing.T) {
+	tests := []struct {
+		args       []string
+		wantStatus int
+		wantOut    string // in stdout
+		wantErr    string // in stderr
+	}{
+		{[]string{"--help"}, 0, "send sms", ""},
+		{[]string{"send", "sms", "--help"}, 0, "--sign-name", ""},
+		{[]string{"status", "mail", "--help"}, 0, "--message-id", ""},
+		{[]string{"send", "sms", "--bogus"}, 2, "", "--bogus"},
+		{[]string{"send", "sms", "--sign-name", "s", "--template", "t"}, 2, "", "--to"},
+		{[]string{"send", "sms", "--to", "13800138000", "--template", "t"}, 2, "", "--sign-name"},
+		{[]string{"send", "sms", "--to", "13800138000", "--csv", "x.csv", "--sign-name", "s", "--template", "t"}, 2, "", "--csv"},
+		{[]string{"send", "sms", "--to", "1", "--sign-name", "s", "--template", "t", "--param", "novalue"}, 2, "", "--param"},
+		{[]string{"code", "send", "--to", "1", "--channel", "fax"}, 2, "", "--channel"},
+		{[]string{"status", "sms"}, 2, "", "--message-id"},
+		{[]string{"status", "sms", "--to", "13800138000"}, 2, "", "--date"},
+		{[]string{"send", "sms", "--url", "localhost:1", "--to", "1", "--sign-name", "s", "--template", "t"}, 2, "", "--url"},
+		{[]string{"bogus"}, 2, "", "bogus"},
+		{[]string{"version"}, 0, "go1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errs, status := notifyCLI(t, tt.args...)
+			if status != tt.wantStatus || !strings.Contains(out, tt.wantOut) || !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("exit %d\nstdout %q\nstderr %q\nwant exit %d, %q in stdout, %q in stderr",
+					status, out, errs, tt.wantStatus, tt.wantOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestCLIWrongKey: a group with keys refuses a wrong one, and the client
+// says why and exits 1; the right key sends.
+func TestCLIWrongKey(t *testing.T) {
+	const key = "shop-key-0123456789abcdef"
+	url, _ := startGateway(t, map[string]string{"NOTIFY_GROUPS": `[{"id":"shop","channels":["sms"],"keys":["` + key + `"]}]`})
+	args := []string{"send", "sms", "--url", url, "--group", "shop", "--to", "13800138000", "--sign-name", "notify",
+		"--template", "SMS_0002"}
+	out, errs, status := notifyCLI(t, append(args, "--key", "shop-key-not-the-right-one")...)
+	if status != 1 || !strings.Contains(errs, "wrong_key") || !strings.Contains(errs, "401") || out != "" {
+		t.Errorf("a wrong key: exit %d\nstdout %q\nstderr %q\nwant 1 and the Reason wrong_key", status, out, errs)
+	}
+	t.Setenv("NOTIFY_KEY", key)
+	mustRun(t, args...)
+}
+
+// TestHealth asks the local server's health routes: up and ready, then
+// with the store closed, not ready.
+func TestHealth(t *testing.T) {
+	url, st := startGateway(t, nil)
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, strings.TrimSpace(string(body))
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, body := get(path); status != 200 || body != `{"status":"ok"}` {
+			t.Errorf("GET %s = %d %s; want 200 ok", path, status, body)
+		}
+	}
+	st.Close()
+	if status, body := get("/readyz"); status != 503 || body != `{"status":"unavailable","reason":"store_unavailable"}` {
+		t.Errorf("GET /readyz with the store closed = %d %s; want 503 store_unavailable", status, body)
+	}
+	if status, _ := get("/healthz"); status != 200 {
+		t.Errorf("GET /healthz with the store closed = %d; want 200", status)
+	}
+}
