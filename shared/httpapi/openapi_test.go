@@ -128,7 +128,7 @@ func TestOpenAPICatchesDrift(t *testing.T) {
 			`{"Code":"ERROR","Message":"m","RequestId":"null","Reason":"r"}`},
 		{"a success reply without its MessageId", post("/sms", `{}`), `{}`, 200,
 			`{"Code":"OK","Message":"OK","RequestId":"x","BizId":"y"}`},
-		{"a request the document refuses, taken", post("/sms", `{"GroupID":"g"}`), `{"GroupID":"g"}`, 200,
+		{"a request the document refuses, taken", post("/sms", `{"PhoneNumbers":{}}`), `{"PhoneNumbers":{}}`, 200,
 			`{"Code":"OK","Message":"OK","RequestId":"x","BizId":"y","MessageId":"z"}`},
 		{"an unknown path answered 200", post("/nowhere", ``), ``, 200, `{}`},
 		{"an unknown path answered in no error shape", post("/nowhere", ``), ``, 404, `{"error":"no"}`},

@@ -58,7 +58,8 @@ func New(doc []byte) (*Checker, error) {
 //   - a reply must be one the document lists for its route and status,
 //     its body valid against the listed schema; a path the document does
 //     not list must be answered with components.responses.NoSuchRoute
-//     (404), a listed path with another method with MethodNotAllowed (405);
+//     (404), a listed path with another method with MethodNotAllowed (405)
+//     or, where the path itself is refused first, NoSuchRoute;
 //   - a request the document refuses must be refused by h too (a status of
 //     400 or more, or a body with "success": false, the Alidayu routes'
 //     business errors): a request h takes must be one the document allows.
@@ -100,6 +101,10 @@ func (c *Checker) Check(r *http.Request, body []byte, status int, header http.He
 	route, pathParams, err := c.router.FindRoute(req)
 	switch {
 	case errors.Is(err, routers.ErrPathNotFound):
+		return c.checkUnrouted(http.StatusNotFound, "NoSuchRoute", status, header, reply)
+	case errors.Is(err, routers.ErrMethodNotAllowed) && status == http.StatusNotFound:
+		// A path refused before its method is looked at (a callback
+		// path with a wrong token) is no route whatever the method.
 		return c.checkUnrouted(http.StatusNotFound, "NoSuchRoute", status, header, reply)
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		return c.checkUnrouted(http.StatusMethodNotAllowed, "MethodNotAllowed", status, header, reply)
