@@ -118,6 +118,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st notify.S
 		mux.Handle("/"+fn.name+"/", h)
 		if fn.name == "sms" {
 			mux.Handle("/gw/", h)
+			mux.Handle(httpapi.OpenAPIPath, h) // every function serves it; one is enough
 		}
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
