@@ -124,6 +124,7 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 		switch fn.name {
 		case "sms":
 			mux.Handle("/gw/", h)
+			mux.Handle(httpapi.OpenAPIPath, h) // every function serves it; one is enough
 		case "callback":
 			// The web console, and the way to it from the server's root.
 			mux.Handle("/console", h)

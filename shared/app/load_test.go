@@ -22,6 +22,8 @@ import (
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
+	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/httpapi/openapitest"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
@@ -207,7 +209,15 @@ func localServerWith(t testing.TB, databaseURL string, extra map[string]string) 
 			mux.Handle("/gw/", h) // the Alidayu routes
 		}
 	}
-	srv := httptest.NewServer(mux)
+	var h http.Handler = mux
+	if _, bench := t.(*testing.B); !bench {
+		c, err := openapitest.New(httpapi.OpenAPI) // every exchange as the document says
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = c.Handler(t, mux)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, fake, st
 }

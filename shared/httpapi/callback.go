@@ -127,6 +127,7 @@ func CallbackReplying(store notify.ReportStore, tokens CallbackTokens, replyGrou
 		})
 	}
 	mux.HandleFunc(CallbackQueuePath, c.serveQueue)
+	openAPIRoute(mux, log)
 	mux.HandleFunc("/", c.notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ServeMux redirects a path that is not clean to its clean form,

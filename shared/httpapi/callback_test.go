@@ -60,7 +60,7 @@ func newCallback(t *testing.T, tokens CallbackTokens) *testCallback {
 	t.Cleanup(func() { st.Close() })
 	logs := new(bytes.Buffer)
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &testCallback{h: Callback(st, tokens, log), store: st, logs: logs}
+	return &testCallback{h: checker(t).Handler(t, Callback(st, tokens, log)), store: st, logs: logs}
 }
 
 var bothTokens = CallbackTokens{Aliyun: aliyunToken, Tencent: tencentToken}

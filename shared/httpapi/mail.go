@@ -168,6 +168,7 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 	mux.Handle("/mail", gated{gate: newGate(largeBodyBudget, largeBodyWait), e: sendMail})
 	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),
 		providerIDField: "ProviderId", recipientField: "To"})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail, GET /mail/status"))
+	openAPIRoute(mux, logOrDiscard(log))
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath))
 	return mux
 }

@@ -98,9 +98,10 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 	mux.Handle("/sms/status", &statusEndpoint{svc: svc, channel: notify.SMS, log: logOrDiscard(log),
 		providerIDField: "BizId", recipientField: "PhoneNumber"})
 	codeRoutes(mux, svc, logOrDiscard(log))
+	openAPIRoute(mux, logOrDiscard(log))
 	alidayuRoutes(mux, svc, logOrDiscard(log))
 	routes := "POST /sms, GET /sms/status, POST /sms/code/send, POST /sms/code/verify, GET|POST /gw/alidayu/sendSms, " +
-		"GET|POST /gw/alidayu/querySmsDetail"
+		"GET|POST /gw/alidayu/querySmsDetail, GET " + OpenAPIPath
 	if svc.SaaSEnabled() {
 		saasRoutes(mux, svc, logOrDiscard(log))
 		routes += ", " + strings.Join(SaaSRoutes, ", ")

@@ -97,6 +97,7 @@ func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 	})
 	mux.Handle("/tts/status", &statusEndpoint{svc: svc, channel: notify.Voice, log: logOrDiscard(log),
 		providerIDField: "CallId", recipientField: "CalledNumber"})
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /tts, GET /tts/status"))
+	openAPIRoute(mux, logOrDiscard(log))
+	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /tts, GET /tts/status, GET "+OpenAPIPath))
 	return mux
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/httpapi/openapitest"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
@@ -31,7 +33,8 @@ type Function struct {
 }
 
 // Build loads a configuration from vars, opens a fresh SQLite store, and
-// builds the function with build. Proxy variables are cleared, so that SDKs
+// builds the function with build. In a test (not a benchmark) the handler
+// checks every exchange against httpapi.OpenAPI (openapitest). Proxy variables are cleared, so that SDKs
 // that honour them reach the fakes on 127.0.0.1.
 func Build(t testing.TB, build app.Builder, vars map[string]string) *Function {
 	t.Helper()
@@ -58,6 +61,15 @@ func Build(t testing.TB, build app.Builder, vars map[string]string) *Function {
 	h, err := build(context.Background(), cfg, st, slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, bench := t.(*testing.B); !bench {
+		// Every exchange of a test must be one the OpenAPI document
+		// describes; benchmarks measure the handler alone.
+		c, err := openapitest.New(httpapi.OpenAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = c.Handler(t, h)
 	}
 	return &Function{Handler: h, Store: st, Logs: logs}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dyvmsapi"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
+	"github.com/seed4ddb146e/notify/shared/httpapi/openapitest"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 	"github.com/seed4ddb146e/notify/shared/receipt"
@@ -82,6 +83,14 @@ func newWorld(t *testing.T, env map[string]string) *world {
 		return &apptest.Function{Handler: h, Store: st, Logs: w.logs}
 	}
 	w.sms, w.tts, w.callback = build(smsapp.New), build(ttsapp.New), build(app.AsBuilder(callbackapp.New))
+	// The sends' exchanges as the OpenAPI document says; the callback's
+	// handler stays as built, the platform's Ticker, and httpapi's tests
+	// check its routes.
+	c, err := openapitest.New(httpapi.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sms.Handler, w.tts.Handler = c.Handler(t, w.sms.Handler), c.Handler(t, w.tts.Handler)
 	return w
 }
 
