@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	"github.com/seed4ddb146e/notify/shared/config"
@@ -64,11 +65,16 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	if c, err := newConsole(ctx, cfg, st, d, svc, log); err != nil {
 		return nil, err
 	} else if c != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/", h)
-		mux.Handle("/console", c)
-		mux.Handle("/console/", c)
-		h = mux
+		// Not a ServeMux: it would clean and redirect the receipt paths,
+		// which the receipts' handler answers as they come.
+		receipts := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p := r.URL.Path; p == "/console" || strings.HasPrefix(p, "/console/") {
+				c.ServeHTTP(w, r)
+				return
+			}
+			receipts.ServeHTTP(w, r)
+		})
 	}
 	return &Function{Handler: h, tick: tick}, nil
 }
