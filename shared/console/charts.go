@@ -68,7 +68,7 @@ func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *n
 	if v := q.Get("from"); v != "" {
 		t, err := time.ParseInLocation("2006-01-02", v, notify.Beijing)
 		if err != nil {
-			k.render(w, r, s, "charts.html", http.StatusBadRequest, chartsData{}, "from: "+translate(lang(s.Lang), "bad_date"))
+			k.render(w, r, s, "charts", http.StatusBadRequest, chartsData{}, "from: "+translate(lang(s.Lang), "bad_date"))
 			return
 		}
 		from = t
@@ -76,23 +76,23 @@ func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *n
 	if v := q.Get("to"); v != "" {
 		t, err := time.ParseInLocation("2006-01-02", v, notify.Beijing)
 		if err != nil {
-			k.render(w, r, s, "charts.html", http.StatusBadRequest, chartsData{}, "to: "+translate(lang(s.Lang), "bad_date"))
+			k.render(w, r, s, "charts", http.StatusBadRequest, chartsData{}, "to: "+translate(lang(s.Lang), "bad_date"))
 			return
 		}
 		to = t.AddDate(0, 0, 1)
 	}
 	if !from.Before(to) || to.Sub(from) > MaxChartDays*24*time.Hour {
-		k.render(w, r, s, "charts.html", http.StatusBadRequest, chartsData{},
+		k.render(w, r, s, "charts", http.StatusBadRequest, chartsData{},
 			translate(lang(s.Lang), "bad_range")+" "+strconv.Itoa(MaxChartDays))
 		return
 	}
 	d, err := k.figures(r.Context(), g.ID, from, to)
 	if err != nil {
 		k.c.Log.WarnContext(r.Context(), "console: charts", "err", err)
-		k.render(w, r, s, "charts.html", http.StatusServiceUnavailable, chartsData{}, translate(lang(s.Lang), "store_down"))
+		k.render(w, r, s, "charts", http.StatusServiceUnavailable, chartsData{}, translate(lang(s.Lang), "store_down"))
 		return
 	}
-	k.render(w, r, s, "charts.html", http.StatusOK, d, "")
+	k.render(w, r, s, "charts", http.StatusOK, d, "")
 }
 
 // figures counts group's messages recorded in [from, to).

@@ -15,7 +15,6 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -26,7 +25,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,7 +36,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
 )
 
-//go:embed templates/*.html static/*
+//go:embed static/*
 var files embed.FS
 
 // Store is what the console reads: messages, their receipts and their
@@ -82,7 +81,6 @@ type Console struct {
 	c    Config
 	aead cipher.AEAD
 	csrf []byte
-	tmpl *template.Template
 	mux  *http.ServeMux
 }
 
@@ -117,16 +115,6 @@ func New(c Config) (*Console, error) {
 		return nil, err
 	}
 	k := &Console{c: c, aead: aead, csrf: derive("notify console csrf v1")}
-	k.tmpl, err = template.New("").Funcs(template.FuncMap{
-		"t":    translate,
-		"base": func() string { return c.Base },
-		"pct":  percent,
-		"ms":   millis,
-		"when": func(t time.Time) string { return t.In(notify.Beijing).Format("2006-01-02 15:04:05") },
-	}).ParseFS(files, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
 	k.mux = http.NewServeMux()
 	b := c.Base
 	k.mux.HandleFunc("GET "+b+"{$}", k.signedIn(k.messages))
@@ -249,22 +237,32 @@ func (k *Console) signedIn(h handler) http.HandlerFunc {
 	}
 }
 
-// render writes template name with data for session s.
+// render writes the page name with data for session s.
 func (k *Console) render(w http.ResponseWriter, r *http.Request, s session, name string, status int, data any, errText string) {
 	p := page{Lang: lang(s.Lang), Group: s.Group, Error: errText, Inbox: k.c.Inbox != nil, Data: data}
 	if s.Group != "" {
 		p.CSRF = k.csrfToken(s)
 		p.SaaS = k.c.Service != nil && k.c.Service.SaaSGroupID() == s.Group
 	}
-	var buf bytes.Buffer
-	if err := k.tmpl.ExecuteTemplate(&buf, name, p); err != nil {
-		k.c.Log.ErrorContext(r.Context(), "console: render "+name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+	var body func(*out)
+	switch d := data.(type) {
+	case messagesData:
+		body = k.messagesBody(d)
+	case messageData:
+		body = k.messageBody(d)
+	case chartsData:
+		body = k.chartsBody(d)
+	case []sandbox.Letter:
+		body = k.inboxBody(d)
+	case stationsData:
+		body = k.stationsBody(p, d)
+	}
+	if name == "login" {
+		body = k.loginBody(p)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = io.WriteString(w, k.page(p, body))
 }
 
 func lang(l string) string {
@@ -275,7 +273,7 @@ func lang(l string) string {
 }
 
 func (k *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	k.render(w, r, session{Lang: r.URL.Query().Get("lang")}, "login.html", http.StatusOK, nil, "")
+	k.render(w, r, session{Lang: r.URL.Query().Get("lang")}, "login", http.StatusOK, nil, "")
 }
 
 // login signs a group in: its GroupID and, when it has keys, one of them.
@@ -286,7 +284,7 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	g, err := k.c.Groups.Authenticate(notify.Credentials{GroupID: id, Key: notify.Secret(key)})
 	if err != nil || len(g.Keys) == 0 && !k.c.AllowKeyless {
 		k.c.Log.WarnContext(r.Context(), "console: sign-in refused", "group", id)
-		k.render(w, r, session{Lang: l}, "login.html", http.StatusUnauthorized, nil, translate(lang(l), "signin_failed"))
+		k.render(w, r, session{Lang: l}, "login", http.StatusUnauthorized, nil, translate(lang(l), "signin_failed"))
 		return
 	}
 	s := session{Group: g.ID, Key: key, Expires: k.c.Now().Add(SessionTTL), Lang: l}

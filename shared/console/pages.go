@@ -38,13 +38,13 @@ func (k *Console) messages(w http.ResponseWriter, r *http.Request, s session, g 
 		mq.Recipient = p
 	}
 	if !slices.Contains(d.Channels, d.Channel) || !slices.Contains(d.Statuses, d.Status) {
-		k.render(w, r, s, "messages.html", http.StatusBadRequest, d, translate(lang(s.Lang), "bad_filter"))
+		k.render(w, r, s, "messages", http.StatusBadRequest, d, translate(lang(s.Lang), "bad_filter"))
 		return
 	}
 	if d.D != "" {
 		day, err := time.ParseInLocation("2006-01-02", d.D, notify.Beijing)
 		if err != nil {
-			k.render(w, r, s, "messages.html", http.StatusBadRequest, d, translate(lang(s.Lang), "bad_date"))
+			k.render(w, r, s, "messages", http.StatusBadRequest, d, translate(lang(s.Lang), "bad_date"))
 			return
 		}
 		mq.From, mq.To = day, day.AddDate(0, 0, 1)
@@ -55,7 +55,7 @@ func (k *Console) messages(w http.ResponseWriter, r *http.Request, s session, g 
 	ms, total, err := k.c.Store.FindMessages(r.Context(), mq)
 	if err != nil {
 		k.c.Log.WarnContext(r.Context(), "console: find messages", "err", err)
-		k.render(w, r, s, "messages.html", http.StatusServiceUnavailable, d, translate(lang(s.Lang), "store_down"))
+		k.render(w, r, s, "messages", http.StatusServiceUnavailable, d, translate(lang(s.Lang), "store_down"))
 		return
 	}
 	d.Messages, d.Total = ms, total
@@ -76,7 +76,7 @@ func (k *Console) messages(w http.ResponseWriter, r *http.Request, s session, g 
 	if d.Page < d.Pages {
 		d.Next = link(d.Page + 1)
 	}
-	k.render(w, r, s, "messages.html", http.StatusOK, d, "")
+	k.render(w, r, s, "messages", http.StatusOK, d, "")
 }
 
 // step is one line of a message's timeline.
@@ -105,19 +105,19 @@ func (k *Console) message(w http.ResponseWriter, r *http.Request, s session, g *
 		if err != nil && notify.AsError(err).Reason != "not_found" {
 			status, text = http.StatusServiceUnavailable, translate(lang(s.Lang), "store_down")
 		}
-		k.render(w, r, s, "message.html", status, nil, text)
+		k.render(w, r, s, "message", status, nil, text)
 		return
 	}
 	reports, err := k.c.Store.Reports(ctx, m.ID)
 	if err == nil {
 		var evs []notify.Event
 		if evs, err = k.c.Store.MessageEvents(ctx, m.ID); err == nil {
-			k.render(w, r, s, "message.html", http.StatusOK, timeline(m, reports, evs), "")
+			k.render(w, r, s, "message", http.StatusOK, timeline(m, reports, evs), "")
 			return
 		}
 	}
 	k.c.Log.WarnContext(ctx, "console: read a message's history", "message_id", m.ID, "err", err)
-	k.render(w, r, s, "message.html", http.StatusServiceUnavailable, nil, translate(lang(s.Lang), "store_down"))
+	k.render(w, r, s, "message", http.StatusServiceUnavailable, nil, translate(lang(s.Lang), "store_down"))
 }
 
 // timeline is m's page: recorded, the provider's answer, each receipt and
@@ -157,7 +157,7 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 // a channel has no provider, a local run.
 func (k *Console) inbox(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	if k.c.Inbox == nil {
-		k.render(w, r, s, "inbox.html", http.StatusNotFound, nil, translate(lang(s.Lang), "no_inbox"))
+		k.render(w, r, s, "inbox", http.StatusNotFound, nil, translate(lang(s.Lang), "no_inbox"))
 		return
 	}
 	var mine []sandbox.Letter
@@ -169,7 +169,7 @@ func (k *Console) inbox(w http.ResponseWriter, r *http.Request, s session, g *no
 			break
 		}
 	}
-	k.render(w, r, s, "inbox.html", http.StatusOK, mine, "")
+	k.render(w, r, s, "inbox", http.StatusOK, mine, "")
 }
 
 // stationsData is the SaaS platform's stations page.
@@ -188,7 +188,7 @@ func (k *Console) saas(s session, g *notify.Group) bool {
 // stations lists the stations' balances and a station's recharges.
 func (k *Console) stations(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	if !k.saas(s, g) {
-		k.render(w, r, s, "stations.html", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
+		k.render(w, r, s, "stations", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
 		return
 	}
 	k.renderStations(w, r, s, r.URL.Query().Get("station"), false, http.StatusOK, "")
@@ -207,14 +207,14 @@ func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s sessi
 	if err != nil && errText == "" {
 		status, errText = http.StatusServiceUnavailable, translate(lang(s.Lang), "store_down")
 	}
-	k.render(w, r, s, "stations.html", status, d, errText)
+	k.render(w, r, s, "stations", status, d, errText)
 }
 
 // recharge credits a station, as POST /sms/recharge does: a deal code
 // given twice credits once.
 func (k *Console) recharge(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	if !k.saas(s, g) {
-		k.render(w, r, s, "stations.html", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
+		k.render(w, r, s, "stations", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
 		return
 	}
 	units, err := strconv.ParseInt(r.PostFormValue("units"), 10, 64)
