@@ -231,7 +231,7 @@ func (k *Console) signedIn(h handler) http.HandlerFunc {
 		var g *notify.Group
 		if ok {
 			g, err = k.c.Groups.Authenticate(notify.Credentials{GroupID: s.Group, Key: notify.Secret(s.Key)})
-			ok = err == nil
+			ok = err == nil && k.admits(g)
 		}
 		if !ok {
 			http.Redirect(w, r, k.c.Base+"login", http.StatusSeeOther)
@@ -284,7 +284,7 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	id, key := strings.TrimSpace(r.PostFormValue("group")), r.PostFormValue("key")
 	l := r.PostFormValue("lang")
 	g, err := k.c.Groups.Authenticate(notify.Credentials{GroupID: id, Key: notify.Secret(key)})
-	if err != nil || len(g.Keys) == 0 && !k.c.AllowKeyless {
+	if err != nil || !k.admits(g) {
 		k.c.Log.WarnContext(r.Context(), "console: sign-in refused", "group", id)
 		k.render(w, r, session{Lang: l}, "login.html", http.StatusUnauthorized, nil, translate(lang(l), "signin_failed"))
 		return
@@ -292,6 +292,12 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	s := session{Group: g.ID, Key: key, Expires: k.c.Now().Add(SessionTTL), Lang: l}
 	k.setCookie(w, r, k.seal(s), int(SessionTTL.Seconds()))
 	http.Redirect(w, r, k.c.Base+"messages", http.StatusSeeOther)
+}
+
+// admits reports whether authenticated group g may use the console: a
+// group without keys only where AllowKeyless lets it.
+func (k *Console) admits(g *notify.Group) bool {
+	return len(g.Keys) > 0 || k.c.AllowKeyless
 }
 
 func (k *Console) logout(w http.ResponseWriter, r *http.Request, _ session, _ *notify.Group) {

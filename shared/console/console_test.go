@@ -190,3 +190,37 @@ func TestMessagesFilters(t *testing.T) {
 		t.Errorf("a year of charts: %d; want 400 (at most %d days)", code, console.MaxChartDays)
 	}
 }
+
+// TestKeysTakenOut: a session ends when its key leaves the configuration,
+// whether another key replaces it or the group is left with none (in the
+// clouds a group without keys may not sign in, so may not stay signed in).
+func TestKeysTakenOut(t *testing.T) {
+	s := newSite(t, false)
+	if res := s.signIn(t, "gm", "gm-console-key-0123456"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", res.StatusCode)
+	}
+	for _, keys := range []string{`["gm-console-key-rotated"]`, `[]`} {
+		cfg, err := config.Load(func(k string) string {
+			return map[string]string{"NOTIFY_GROUPS": `[{"id":"gm","channels":["sms"],"keys":` + keys + `}]`}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := console.New(console.Config{Base: "/console/", Groups: notify.NewGroups(cfg.Groups), Store: s.st,
+			Secret: []byte("a console secret of at least thirty-two bytes")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(k)
+		defer srv.Close()
+		// The jar sends the session to srv too: cookies do not tell ports apart.
+		res, err := s.c.Get(srv.URL + "/console/messages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Errorf("the session once keys are %s: %d; want a redirect to sign in", keys, res.StatusCode)
+		}
+	}
+}
