@@ -11,7 +11,8 @@
 // from the console secret: it holds the group, its key and an expiry, and
 // each request authenticates them again, so a key taken out of the
 // configuration ends its sessions. Forms carry a token derived from the
-// session (CSRF).
+// session (CSRF), and a browser's cross-origin POST, the sign-in's
+// included, is refused.
 package console
 
 import (
@@ -84,6 +85,9 @@ type Console struct {
 	csrf []byte
 	tmpl *template.Template
 	mux  *http.ServeMux
+	// pages is mux behind a check that refuses a browser's cross-origin
+	// POST: the sign-in form has no session, so no token, to carry.
+	pages http.Handler
 }
 
 // New checks c and returns its console.
@@ -141,6 +145,7 @@ func New(c Config) (*Console, error) {
 	k.mux.HandleFunc("POST "+b+"login", k.login)
 	k.mux.HandleFunc("POST "+b+"logout", k.signedIn(k.logout))
 	k.mux.Handle("GET "+b+"static/", http.StripPrefix(b, http.FileServerFS(files)))
+	k.pages = http.NewCrossOriginProtection().Handler(k.mux)
 	return k, nil
 }
 
@@ -150,7 +155,7 @@ func (k *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	k.mux.ServeHTTP(w, r)
+	k.pages.ServeHTTP(w, r)
 }
 
 // session is what the cookie holds.

@@ -224,3 +224,35 @@ func TestKeysTakenOut(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInCrossSite: another site's form cannot sign the browser in (as
+// the other site's group: login CSRF), nor post any other form.
+func TestSignInCrossSite(t *testing.T) {
+	s := newSite(t, false)
+	form := url.Values{"group": {"gm"}, "key": {"gm-console-key-0123456"}}
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+"/console/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+		t.Errorf("a cross-site sign-in: %d, cookies %v; want 403 and none", res.StatusCode, res.Cookies())
+	}
+	req.Header.Set("Origin", s.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+	if res, err = s.c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a same-origin sign-in: %d; want 303", res.StatusCode)
+	}
+}
