@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -17,6 +18,9 @@ import (
 // failed. Read back for a retry, it is not a template variable.
 const errorColumn = "error"
 
+// bom is UTF-8's byte order mark.
+const bom = "\ufeff"
+
 // batch sends the SMS once per row of the CSV file: the number in the
 // first column, and, when the first row is a header (its first cell
 // "phone"), the other columns as variables by name, over --param's. It
@@ -29,7 +33,13 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		return usagef("--csv: %v", err)
 	}
 	defer f.Close()
-	in := csv.NewReader(f)
+	// Excel's "CSV UTF-8" begins with a byte order mark, which would
+	// otherwise be part of the first cell.
+	br := bufio.NewReader(f)
+	if b, err := br.Peek(len(bom)); err == nil && string(b) == bom {
+		br.Discard(len(bom))
+	}
+	in := csv.NewReader(br)
 	in.FieldsPerRecord = -1
 	in.TrimLeadingSpace = true
 	rows, err := in.ReadAll()

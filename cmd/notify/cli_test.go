@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -235,6 +236,30 @@ func TestCLIBatch(t *testing.T) {
 	out = mustRun(t, "status", "sms", "--url", url, "--to", "13700137003", "--date", time.Now().In(notify.Beijing).Format("20060102"), "--json")
 	if !strings.Contains(out, `"TotalCount":1`) {
 		t.Errorf("status of a row's number: %s; want its message", out)
+	}
+}
+
+// TestCLIBatchBOM: a file as Excel saves "CSV UTF-8" (a byte order mark,
+// CRLF) reads as the same file without them: its header is a header, its
+// first number a number.
+func TestCLIBatchBOM(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	for _, tc := range []struct {
+		name, rows string
+		want       int
+	}{
+		{"a header", "\ufeffphone,name\r\n13700137001,Ann\r\n", 1},
+		{"no header", "\ufeff13700137001\r\n13700137002\r\n", 2},
+	} {
+		path := filepath.Join(t.TempDir(), "numbers.csv")
+		if err := os.WriteFile(path, []byte(tc.rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify",
+			"--template", "SMS_0002")
+		if want := fmt.Sprintf("sent %d, failed 0, of %d rows", tc.want, tc.want); status != 0 || !strings.Contains(out, want) {
+			t.Errorf("%s and a BOM: exit %d\nstdout %q\nstderr %q\nwant 0 and %q", tc.name, status, out, errs, want)
+		}
 	}
 }
 

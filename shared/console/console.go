@@ -11,7 +11,8 @@
 // from the console secret: it holds the group, its key and an expiry, and
 // each request authenticates them again, so a key taken out of the
 // configuration ends its sessions. Forms carry a token derived from the
-// session (CSRF).
+// session (CSRF), and a browser's cross-origin POST, the sign-in's
+// included, is refused.
 package console
 
 import (
@@ -82,6 +83,9 @@ type Console struct {
 	aead cipher.AEAD
 	csrf []byte
 	mux  *http.ServeMux
+	// pages is mux behind a check that refuses a browser's cross-origin
+	// POST: the sign-in form has no session, so no token, to carry.
+	pages http.Handler
 }
 
 // New checks c and returns its console.
@@ -129,6 +133,7 @@ func New(c Config) (*Console, error) {
 	k.mux.HandleFunc("POST "+b+"login", k.login)
 	k.mux.HandleFunc("POST "+b+"logout", k.signedIn(k.logout))
 	k.mux.Handle("GET "+b+"static/", http.StripPrefix(b, http.FileServerFS(files)))
+	k.pages = http.NewCrossOriginProtection().Handler(k.mux)
 	return k, nil
 }
 
@@ -138,7 +143,7 @@ func (k *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	k.mux.ServeHTTP(w, r)
+	k.pages.ServeHTTP(w, r)
 }
 
 // session is what the cookie holds.
@@ -219,7 +224,7 @@ func (k *Console) signedIn(h handler) http.HandlerFunc {
 		var g *notify.Group
 		if ok {
 			g, err = k.c.Groups.Authenticate(notify.Credentials{GroupID: s.Group, Key: notify.Secret(s.Key)})
-			ok = err == nil
+			ok = err == nil && k.admits(g)
 		}
 		if !ok {
 			http.Redirect(w, r, k.c.Base+"login", http.StatusSeeOther)
@@ -282,7 +287,7 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	id, key := strings.TrimSpace(r.PostFormValue("group")), r.PostFormValue("key")
 	l := r.PostFormValue("lang")
 	g, err := k.c.Groups.Authenticate(notify.Credentials{GroupID: id, Key: notify.Secret(key)})
-	if err != nil || len(g.Keys) == 0 && !k.c.AllowKeyless {
+	if err != nil || !k.admits(g) {
 		k.c.Log.WarnContext(r.Context(), "console: sign-in refused", "group", id)
 		k.render(w, r, session{Lang: l}, "login", http.StatusUnauthorized, nil, translate(lang(l), "signin_failed"))
 		return
@@ -290,6 +295,12 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	s := session{Group: g.ID, Key: key, Expires: k.c.Now().Add(SessionTTL), Lang: l}
 	k.setCookie(w, r, k.seal(s), int(SessionTTL.Seconds()))
 	http.Redirect(w, r, k.c.Base+"messages", http.StatusSeeOther)
+}
+
+// admits reports whether authenticated group g may use the console: a
+// group without keys only where AllowKeyless lets it.
+func (k *Console) admits(g *notify.Group) bool {
+	return len(g.Keys) > 0 || k.c.AllowKeyless
 }
 
 func (k *Console) logout(w http.ResponseWriter, r *http.Request, _ session, _ *notify.Group) {

@@ -190,3 +190,69 @@ func TestMessagesFilters(t *testing.T) {
 		t.Errorf("a year of charts: %d; want 400 (at most %d days)", code, console.MaxChartDays)
 	}
 }
+
+// TestKeysTakenOut: a session ends when its key leaves the configuration,
+// whether another key replaces it or the group is left with none (in the
+// clouds a group without keys may not sign in, so may not stay signed in).
+func TestKeysTakenOut(t *testing.T) {
+	s := newSite(t, false)
+	if res := s.signIn(t, "gm", "gm-console-key-0123456"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", res.StatusCode)
+	}
+	for _, keys := range []string{`["gm-console-key-rotated"]`, `[]`} {
+		cfg, err := config.Load(func(k string) string {
+			return map[string]string{"NOTIFY_GROUPS": `[{"id":"gm","channels":["sms"],"keys":` + keys + `}]`}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := console.New(console.Config{Base: "/console/", Groups: notify.NewGroups(cfg.Groups), Store: s.st,
+			Secret: []byte("a console secret of at least thirty-two bytes")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(k)
+		defer srv.Close()
+		// The jar sends the session to srv too: cookies do not tell ports apart.
+		res, err := s.c.Get(srv.URL + "/console/messages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Errorf("the session once keys are %s: %d; want a redirect to sign in", keys, res.StatusCode)
+		}
+	}
+}
+
+// TestSignInCrossSite: another site's form cannot sign the browser in (as
+// the other site's group: login CSRF), nor post any other form.
+func TestSignInCrossSite(t *testing.T) {
+	s := newSite(t, false)
+	form := url.Values{"group": {"gm"}, "key": {"gm-console-key-0123456"}}
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+"/console/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := s.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+		t.Errorf("a cross-site sign-in: %d, cookies %v; want 403 and none", res.StatusCode, res.Cookies())
+	}
+	req.Header.Set("Origin", s.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+	if res, err = s.c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a same-origin sign-in: %d; want 303", res.StatusCode)
+	}
+}
