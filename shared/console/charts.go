@@ -99,9 +99,11 @@ func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *n
 func (k *Console) figures(ctx context.Context, group string, from, to time.Time) (chartsData, error) {
 	d := chartsData{From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02")}
 	var ms []*notify.Message
+	total := 0
 	for len(ms) < MaxChartMessages {
-		page, total, err := k.c.Store.FindMessages(ctx, notify.MessageQuery{GroupID: group, From: from, To: to,
+		page, n, err := k.c.Store.FindMessages(ctx, notify.MessageQuery{GroupID: group, From: from, To: to,
 			Limit: notify.MaxPageSize, Offset: len(ms)})
+		total = n
 		if err != nil {
 			return d, err
 		}
@@ -110,7 +112,7 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 			break
 		}
 	}
-	d.Cut = len(ms) >= MaxChartMessages
+	d.Cut = total > len(ms)
 	rows := map[[3]string]*dayRow{}
 	days := map[string]*dayRow{}
 	timed := 0

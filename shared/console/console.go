@@ -132,7 +132,9 @@ func New(c Config) (*Console, error) {
 	k.mux.HandleFunc("GET "+b+"login", k.loginPage)
 	k.mux.HandleFunc("POST "+b+"login", k.login)
 	k.mux.HandleFunc("POST "+b+"logout", k.signedIn(k.logout))
-	k.mux.Handle("GET "+b+"static/", http.StripPrefix(b, http.FileServerFS(files)))
+	k.mux.HandleFunc("GET "+b+"static/console.css", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, files, "static/console.css")
+	})
 	k.pages = http.NewCrossOriginProtection().Handler(k.mux)
 	return k, nil
 }
@@ -157,6 +159,8 @@ type session struct {
 // page is what every template gets.
 type page struct {
 	Lang, Group, CSRF, Error string
+	// Switch is the query of this page in the other language.
+	Switch string
 	Inbox, SaaS              bool
 	Data                     any
 }
@@ -245,6 +249,9 @@ func (k *Console) signedIn(h handler) http.HandlerFunc {
 // render writes the page name with data for session s.
 func (k *Console) render(w http.ResponseWriter, r *http.Request, s session, name string, status int, data any, errText string) {
 	p := page{Lang: lang(s.Lang), Group: s.Group, Error: errText, Inbox: k.c.Inbox != nil, Data: data}
+	q := r.URL.Query()
+	q.Set("lang", map[string]string{"en": "zh", "zh": "en"}[p.Lang])
+	p.Switch = "?" + q.Encode()
 	if s.Group != "" {
 		p.CSRF = k.csrfToken(s)
 		p.SaaS = k.c.Service != nil && k.c.Service.SaaSGroupID() == s.Group

@@ -63,11 +63,7 @@ func (k *Console) page(p page, body func(o *out)) string {
 			m(`logout" class="inline"><input type="hidden" name="csrf" value="`).v(p.CSRF).m(`"><button>`).t("signout").
 			m(`</button></form>`)
 	}
-	other := "en"
-	if p.Lang == "en" {
-		other = "zh"
-	}
-	o.m(`<a class="lang" href="?lang=`).v(other).m(`">`).t("lang").m(`</a></header><main>`)
+	o.m(`<a class="lang" href="`).v(p.Switch).m(`">`).t("lang").m(`</a></header><main>`)
 	if p.Error != "" {
 		o.m(`<p class="error" role="alert">`).v(p.Error).m(`</p>`)
 	}
