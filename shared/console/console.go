@@ -160,9 +160,9 @@ type session struct {
 type page struct {
 	Lang, Group, CSRF, Error string
 	// Switch is the query of this page in the other language.
-	Switch string
-	Inbox, SaaS              bool
-	Data                     any
+	Switch      string
+	Inbox, SaaS bool
+	Data        any
 }
 
 func (k *Console) seal(s session) string {
