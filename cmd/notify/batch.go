@@ -50,6 +50,9 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 	if len(rows) > 0 && len(rows[0]) > 0 && strings.EqualFold(strings.TrimSpace(rows[0][0]), "phone") {
 		header, rows = rows[0], rows[1:]
 	}
+	if len(rows) == 0 {
+		return usagef("--csv %s: no rows to send", c.CSV)
+	}
 	var (
 		sent   int
 		failed [][]string

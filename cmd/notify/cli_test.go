@@ -339,3 +339,19 @@ func TestHealth(t *testing.T) {
 		t.Errorf("GET /healthz with the store closed = %d; want 200", status)
 	}
 }
+
+// TestCLIBatchEmpty: a CSV with no rows to send, empty or a header alone,
+// is a usage error naming --csv, not a batch of nothing that succeeded.
+func TestCLIBatchEmpty(t *testing.T) {
+	for name, rows := range map[string]string{"empty": "", "a header alone": "phone,name\n"} {
+		path := filepath.Join(t.TempDir(), "numbers.csv")
+		if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, errs, status := notifyCLI(t, "send", "sms", "--url", "http://127.0.0.1:1", "--csv", path,
+			"--sign-name", "notify", "--template", "SMS_0002")
+		if status != 2 || !strings.Contains(errs, "--csv") || !strings.Contains(errs, "no rows") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 naming --csv", name, status, errs)
+		}
+	}
+}
