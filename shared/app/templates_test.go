@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -132,7 +133,7 @@ func TestSAMTemplate(t *testing.T) {
 		}
 		events := dig(t, resources, id, "Properties", "Events").(map[string]any)
 		var routes []string
-		var queue map[string]any
+		var queue, rule map[string]any
 		var schedules []map[string]any
 		for _, name := range keys(events) {
 			ev := events[name].(map[string]any)
@@ -142,6 +143,8 @@ func TestSAMTemplate(t *testing.T) {
 				routes = append(routes, fmt.Sprintf("%s %s", props["Method"], props["Path"]))
 			case "SQS":
 				queue = props
+			case "EventBridgeRule":
+				rule = props
 			case "ScheduleV2", "Schedule":
 				schedules = append(schedules, props)
 			}
@@ -169,6 +172,10 @@ func TestSAMTemplate(t *testing.T) {
 		if dig(t, resources, dlq, "Type") != "AWS::SQS::Queue" {
 			t.Errorf("%s: dead-letter target %s is not a queue", qname, dlq)
 		}
+		if q["MessageRetentionPeriod"] != 1209600 {
+			t.Errorf("%s: MessageRetentionPeriod %v, want 14 days", qname, q["MessageRetentionPeriod"])
+		}
+		checkBus(t, fn, id, dig(t, resources, id, "Properties").(map[string]any), rule, dlq)
 	}
 	if _, ok := dig(t, doc, "Outputs").(map[string]any)["ApiUrl"]; !ok {
 		t.Error("no ApiUrl output")
@@ -276,5 +283,43 @@ func TestServerlessDevs(t *testing.T) {
 			}
 		}
 		sameSet(t, fn+" triggers", types, want)
+	}
+}
+
+// checkBus checks the EventBridge rule of the sending function fn (id on
+// AWS): the sample event a producer would copy (events/<fn>/eventbridge.json)
+// matches its pattern, a delivery EventBridge cannot make is retried and
+// then kept in a dead-letter queue, and an event the function fails, being
+// invoked asynchronously, goes to the function's dead-letter queue dlq.
+func checkBus(t *testing.T, fn, id string, props, rule map[string]any, dlq string) {
+	t.Helper()
+	if rule == nil {
+		t.Fatalf("%s: no EventBridgeRule event", id)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", fn, "eventbridge.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	if err := json.Unmarshal(b, &sample); err != nil {
+		t.Fatal(err)
+	}
+	sources, _ := dig(t, rule, "Pattern", "source").([]any)
+	if !slices.Contains(sources, any(sample.Source)) {
+		t.Errorf("%s: events/%s/eventbridge.json has source %q, which the rule's pattern %v does not match",
+			id, fn, sample.Source, sources)
+	}
+	if n, _ := dig(t, rule, "RetryPolicy", "MaximumRetryAttempts").(int); n < 1 {
+		t.Errorf("%s: the rule's RetryPolicy.MaximumRetryAttempts %v, want retries", id, n)
+	}
+	if dig(t, rule, "DeadLetterConfig", "Type") != "SQS" {
+		t.Errorf("%s: the rule has no dead-letter queue", id)
+	}
+	on := dig(t, props, "EventInvokeConfig", "DestinationConfig", "OnFailure").(map[string]any)
+	if on["Type"] != "SQS" || strings.TrimSuffix(fmt.Sprint(on["Destination"]), ".Arn") != dlq {
+		t.Errorf("%s: asynchronous invokes that fail go to %v, want %s", id, on, dlq)
 	}
 }
