@@ -26,7 +26,7 @@ import (
 type serveCmd struct{}
 
 func (serveCmd) Run(ctx context.Context, std streams, getenv env) error {
-	log := platform.Logger(std.err, slog.LevelInfo)
+	log := platform.Logger(std.err, platform.LogLevel(getenv))
 	cfg, st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (serveCmd) Run(ctx context.Context, std streams, getenv env) error {
 type migrateCmd struct{}
 
 func (migrateCmd) Run(ctx context.Context, std streams, getenv env) error {
-	log := platform.Logger(std.err, slog.LevelInfo)
+	log := platform.Logger(std.err, platform.LogLevel(getenv))
 	cfg, st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err

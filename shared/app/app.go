@@ -49,7 +49,7 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 // or its local server stops.
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
-	log := platform.Logger(os.Stderr, slog.LevelInfo)
+	log := platform.Logger(os.Stderr, platform.LogLevel(os.Getenv))
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)

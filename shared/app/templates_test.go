@@ -123,8 +123,16 @@ func TestSAMTemplate(t *testing.T) {
 	}
 
 	resources := dig(t, doc, "Resources").(map[string]any)
+	if dig(t, doc, "Globals", "Function", "LoggingConfig", "LogFormat") != "JSON" {
+		t.Error("Globals.Function.LoggingConfig.LogFormat is not JSON")
+	}
 	for _, fn := range functions {
 		id := logicalID(fn)
+		lgID := strings.TrimSuffix(id, "Function") + "LogGroup"
+		lg := dig(t, resources, lgID, "Properties").(map[string]any)
+		if lg["RetentionInDays"] == nil || !strings.Contains(fmt.Sprint(lg["LogGroupName"]), id) {
+			t.Errorf("%s: %v; want the function's log group, with a retention", lgID, lg)
+		}
 		if dig(t, resources, id, "Metadata", "BuildMethod") != "makefile" {
 			t.Errorf("%s: BuildMethod is not makefile", id)
 		}
@@ -245,6 +253,9 @@ func TestServerlessDevs(t *testing.T) {
 		}
 		env := props["environmentVariables"].(map[string]any)
 		sameSet(t, fn+" environmentVariables", keys(env), config.Variables)
+		if props["logConfig"] == nil {
+			t.Errorf("%s: no logConfig: nothing of its logs would be kept", fn)
+		}
 		var types []string
 		for _, tr := range props["triggers"].([]any) {
 			tm := tr.(map[string]any)

@@ -149,6 +149,7 @@ var Variables = []string{
 	"NOTIFY_WEBHOOK_ALLOW_PRIVATE",
 	"NOTIFY_RETENTION_DAYS",
 	"NOTIFY_CONSOLE_SECRET",
+	"NOTIFY_LOG_LEVEL",
 }
 
 // Defaults.
@@ -284,6 +285,11 @@ func Load(getenv func(string) string) (Config, error) {
 		c.WebhookAllowPrivate = true
 	default:
 		p.add("NOTIFY_WEBHOOK_ALLOW_PRIVATE: %q; want true or false", v)
+	}
+	if v := getenv("NOTIFY_LOG_LEVEL"); v != "" {
+		if _, ok := platform.ParseLogLevel(v); !ok {
+			p.add("NOTIFY_LOG_LEVEL: %q; want debug, info, warn or error", v)
+		}
 	}
 	if v := getenv("NOTIFY_CONSOLE_SECRET"); v != "" {
 		if len(v) < 32 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"strings"
 )
 
 type requestIDKey struct{}
@@ -66,4 +67,34 @@ func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h logHandler) WithGroup(name string) slog.Handler {
 	return logHandler{h.Handler.WithGroup(name)}
+}
+
+// LogLevel is the level a function logs at: NOTIFY_LOG_LEVEL (debug, info,
+// warn or error), else the level Lambda's logging configuration gives
+// (AWS_LAMBDA_LOG_LEVEL: TRACE and DEBUG are debug, FATAL is error), else
+// info. A value it does not know is info: config.Load reports a bad
+// NOTIFY_LOG_LEVEL.
+func LogLevel(getenv func(string) string) slog.Level {
+	for _, v := range []string{getenv("NOTIFY_LOG_LEVEL"), getenv("AWS_LAMBDA_LOG_LEVEL")} {
+		if l, ok := ParseLogLevel(v); ok && v != "" {
+			return l
+		}
+	}
+	return slog.LevelInfo
+}
+
+// ParseLogLevel reads a level name in any case: trace and debug, info,
+// warn or warning, error and fatal; "" is info.
+func ParseLogLevel(v string) (slog.Level, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "trace", "debug":
+		return slog.LevelDebug, true
+	case "", "info":
+		return slog.LevelInfo, true
+	case "warn", "warning":
+		return slog.LevelWarn, true
+	case "error", "fatal":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
 }

@@ -40,3 +40,23 @@ func TestLogHandlerWrapsOnce(t *testing.T) {
 		t.Error("LogHandler wrapped a handler that already adds request ids")
 	}
 }
+
+func TestLogLevel(t *testing.T) {
+	for _, tt := range []struct {
+		notify, lambda string
+		want           slog.Level
+	}{
+		{"", "", slog.LevelInfo},
+		{"debug", "", slog.LevelDebug},
+		{"", "DEBUG", slog.LevelDebug},
+		{"", "TRACE", slog.LevelDebug},
+		{"", "FATAL", slog.LevelError},
+		{"warn", "DEBUG", slog.LevelWarn}, // ours first
+		{"loud", "ERROR", slog.LevelError},
+	} {
+		env := map[string]string{"NOTIFY_LOG_LEVEL": tt.notify, "AWS_LAMBDA_LOG_LEVEL": tt.lambda}
+		if got := LogLevel(func(k string) string { return env[k] }); got != tt.want {
+			t.Errorf("NOTIFY_LOG_LEVEL=%q AWS_LAMBDA_LOG_LEVEL=%q: %v; want %v", tt.notify, tt.lambda, got, tt.want)
+		}
+	}
+}
