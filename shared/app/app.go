@@ -50,6 +50,9 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
 	log := platform.Logger(os.Stderr, platform.LogLevel(os.Getenv))
+	if rt := platform.RuntimeOf(os.Getenv); rt != platform.Local {
+		log = platform.WithMetrics(log, rt == platform.Lambda)
+	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)

@@ -184,6 +184,10 @@ func TestSAMTemplate(t *testing.T) {
 			t.Errorf("%s: MessageRetentionPeriod %v, want 14 days", qname, q["MessageRetentionPeriod"])
 		}
 		checkBus(t, fn, id, dig(t, resources, id, "Properties").(map[string]any), rule, dlq)
+		alarm := dig(t, resources, strings.TrimSuffix(dlq, "Queue")+"Alarm", "Properties").(map[string]any)
+		if alarm["MetricName"] != "ApproximateNumberOfMessagesVisible" || alarm["Threshold"] != 0 {
+			t.Errorf("%s: no alarm on a message in it: %v", dlq, alarm)
+		}
 	}
 	if _, ok := dig(t, doc, "Outputs").(map[string]any)["ApiUrl"]; !ok {
 		t.Error("no ApiUrl output")

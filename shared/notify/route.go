@@ -140,7 +140,8 @@ func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm
 		rc, err := s.try(ctx, r, msg)
 		if err == nil {
 			if len(failed) > 0 {
-				s.d.Log.InfoContext(ctx, "sent after failing over", "message_id", m.ID, "provider", r.Name, "failed", failed)
+				s.d.Log.InfoContext(ctx, "sent after failing over", "message_id", m.ID, "channel", SMS, "provider", r.Name,
+					"failed", failed)
 			}
 			return rc, r.Name, nil
 		}

@@ -222,7 +222,9 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			return Sent{MessageID: m.ID}, err
 		}
 	}
+	began := time.Now()
 	rc, provider, err := p.deliver(ctx)
+	latency := time.Since(began)
 	o := Outcome{Provider: provider, At: s.d.Now()}
 	switch {
 	case err == nil:
@@ -252,7 +254,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			"provider_id", o.ProviderID, "err", ferr)
 	}
 	log := s.d.Log.With("message_id", m.ID, "channel", m.Channel, "group", m.GroupID, "provider", provider,
-		"status", o.Status, "recipients", len(m.Recipients))
+		"status", o.Status, "recipients", len(m.Recipients), "latency_ms", latency.Milliseconds())
 	if err != nil {
 		log.WarnContext(ctx, "send failed", "kind", KindOf(err), "code", o.ErrorCode, "err", err)
 		return Sent{MessageID: m.ID}, err

@@ -3,6 +3,7 @@ package platform
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"testing"
 )
@@ -58,5 +59,51 @@ func TestLogLevel(t *testing.T) {
 		if got := LogLevel(func(k string) string { return env[k] }); got != tt.want {
 			t.Errorf("NOTIFY_LOG_LEVEL=%q AWS_LAMBDA_LOG_LEVEL=%q: %v; want %v", tt.notify, tt.lambda, got, tt.want)
 		}
+	}
+}
+
+// TestMetrics: a line that counts something carries its numbers and, on
+// Lambda, Embedded Metric Format metadata naming dimensions the line has;
+// other lines are as they were.
+func TestMetrics(t *testing.T) {
+	var buf bytes.Buffer
+	log := WithMetrics(Logger(&buf, slog.LevelInfo), true)
+	log.With("message_id", "m1", "channel", "sms", "provider", "aliyun", "status", "submitted", "latency_ms", 42).
+		Info("sent", "provider_id", "p1")
+	log.Info("something else", "x", 1)
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %s", len(lines), buf.String())
+	}
+	var sent map[string]any
+	if err := json.Unmarshal(lines[0], &sent); err != nil {
+		t.Fatal(err)
+	}
+	aws, _ := sent["_aws"].(map[string]any)
+	cw, _ := aws["CloudWatchMetrics"].([]any)
+	if sent["messages"] != 1.0 || sent["latency_ms"] != 42.0 || len(cw) != 1 || aws["Timestamp"] == nil {
+		t.Fatalf("the sent line: %s", lines[0])
+	}
+	d := cw[0].(map[string]any)
+	if d["Namespace"] != MetricsNamespace {
+		t.Errorf("namespace %v", d["Namespace"])
+	}
+	for _, dim := range d["Dimensions"].([]any)[0].([]any) {
+		if _, ok := sent[dim.(string)].(string); !ok {
+			t.Errorf("dimension %v is not a string field of the line", dim)
+		}
+	}
+	for _, m := range d["Metrics"].([]any) {
+		if _, ok := sent[m.(map[string]any)["Name"].(string)].(float64); !ok {
+			t.Errorf("metric %v is not a number field of the line", m)
+		}
+	}
+	if bytes.Contains(lines[1], []byte("_aws")) {
+		t.Errorf("a line that counts nothing got metrics: %s", lines[1])
+	}
+	buf.Reset()
+	WithMetrics(Logger(&buf, slog.LevelInfo), false).With("channel", "sms").Info("sent after failing over")
+	if !bytes.Contains(buf.Bytes(), []byte(`"failovers":1`)) || bytes.Contains(buf.Bytes(), []byte("_aws")) {
+		t.Errorf("on FC, the failover line: %s; want its count and no EMF metadata", buf.String())
 	}
 }
