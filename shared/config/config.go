@@ -390,8 +390,12 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 			p.add("%s.keys: %d keys; at most %d live at once (for rotation)", at, len(gj.Keys), maxKeys)
 		}
 		for j, k := range gj.Keys {
-			if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
-				// Never echo the key itself.
+			// Never echo the key itself.
+			if strings.HasPrefix(k, notify.KeyHashPrefix) {
+				if _, err := notify.ParseKeyHash(notify.Secret(k)); err != nil {
+					p.add("%s.keys[%d]: %v", at, j, err)
+				}
+			} else if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
 				p.add("%s.keys[%d]: must be at least %d characters without spaces", at, j, minKeyLen)
 			}
 			g.Keys = append(g.Keys, notify.Secret(k))
