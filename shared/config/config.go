@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -261,7 +262,12 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL: strings.TrimSpace(getenv("NOTIFY_DATABASE_URL")),
 	}
 	c.Runtime = platform.RuntimeOf(getenv)
-	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), c.Runtime, &p)
+	exeDir := sync.OnceValue(executableDir)
+	if groups, ok := readSource("NOTIFY_GROUPS", getenv("NOTIFY_GROUPS"), exeDir, &p); ok {
+		n := len(p)
+		c.Groups = loadGroups(groups.text, c.Runtime, &p)
+		p.markSince(n, groups)
+	}
 	for _, g := range c.Groups {
 		if len(g.Keys) == 0 {
 			c.KeylessGroups = append(c.KeylessGroups, g.ID)
@@ -270,7 +276,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Aliyun = loadAliyun(getenv, &p)
 	c.Tencent = loadTencent(getenv, &p)
 	c.Cloopen = loadCloopen(getenv, &p)
-	c.Templates = loadTemplates(getenv("NOTIFY_TEMPLATES"), &p)
+	if templates, ok := readSource("NOTIFY_TEMPLATES", getenv("NOTIFY_TEMPLATES"), exeDir, &p); ok {
+		n := len(p)
+		c.Templates = loadTemplates(templates.text, &p)
+		p.markSince(n, templates)
+	}
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.Codes = loadCodes(getenv, &p)
 	checkEscalations(&p, c)
