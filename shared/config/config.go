@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,7 +350,7 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 	dec.DisallowUnknownFields()
 	var in []groupJSON
 	if err := dec.Decode(&in); err != nil {
-		p.add("%s: %s", v, describeJSONError(raw, err))
+		p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
 		return nil
 	}
 	if dec.More() {
@@ -443,24 +444,6 @@ func lower(ss []string) []string {
 		out[i] = strings.ToLower(strings.TrimPrefix(s, "."))
 	}
 	return out
-}
-
-// describeJSONError turns a decoding error into a sentence with the line and
-// column, and never echoes the text (which may hold keys).
-func describeJSONError(raw string, err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		line, col := position(raw, syn.Offset)
-		return fmt.Sprintf("malformed JSON at line %d, column %d: %v", line, col, syn)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q: want %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (known: id, channels, sign_names, templates, keys, mail_from, mail_domains, providers, limits, codes, saas)"
-	default:
-		return err.Error()
-	}
 }
 
 func position(raw string, off int64) (line, col int) {

@@ -125,7 +125,7 @@ func TestLoadFileProblems(t *testing.T) {
 		{"broken JSON", map[string]string{"NOTIFY_GROUPS": "@broken.json"},
 			[]string{"NOTIFY_GROUPS: malformed JSON at line 2, column 37: invalid character '}' looking for beginning of object key string (in file " + broken + ")"}},
 		{"a field", map[string]string{"NOTIFY_GROUPS": "@" + okGroups, "NOTIFY_TEMPLATES": "@" + bad},
-			[]string{`NOTIFY_TEMPLATES: unknown field "id"`, "(in file " + bad + ")"}},
+			[]string{`NOTIFY_TEMPLATES[0]: unknown field "id" (known: name, kind, variables, ids, providers)`, "(in file " + bad + ")"}},
 		{"a group's field", map[string]string{"NOTIFY_GROUPS": "@bad.json"},
 			[]string{`NOTIFY_GROUPS[0] (id "a").channels[0]: unknown channel "fax" (want sms, tts or mail) (in file ` + bad + ")"}},
 	}

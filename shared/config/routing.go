@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -141,7 +142,7 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 	dec.DisallowUnknownFields()
 	var in []templateJSON
 	if err := dec.Decode(&in); err != nil {
-		p.add("%s: %s", v, describeJSONError(raw, err))
+		p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
 		return nil
 	}
 	var out []notify.Template

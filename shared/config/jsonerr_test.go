@@ -1,0 +1,61 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// A value of the wrong type or an unknown field is named by its JSON path,
+// with what was wanted there in JSON's words, never a Go type; an unknown
+// field's hint lists the fields of the object it is in.
+func TestLoadJSONProblems(t *testing.T) {
+	const group = `{"id":"a","channels":["sms"]`
+	tests := []struct {
+		name, variable, value, want string
+	}{
+		{"unknown field of a template", "NOTIFY_TEMPLATES", `[{"name":"t","ids":{"aliyun":"SMS_1"}},{"name":"u","kind":"x","idz":{}}]`,
+			`NOTIFY_TEMPLATES[1]: unknown field "idz" (known: name, kind, variables, ids, providers)`},
+		{"unknown field of limits", "NOTIFY_GROUPS", `[` + group + `,"limits":{"verification":{"per_minute":1},"daily":5}}]`,
+			`NOTIFY_GROUPS[0].limits: unknown field "daily" (known: verification, notification, voice, daily_cap)`},
+		{"unknown field of a window", "NOTIFY_GROUPS", `[` + group + `,"limits":{"voice":{"per_week":1}}}]`,
+			`NOTIFY_GROUPS[0].limits.voice: unknown field "per_week" (known: per_minute, per_hour, per_day)`},
+		{"unknown field of a scene", "NOTIFY_GROUPS", `[` + group + `,"codes":{"login":{"template":"t","tts":"x"}}}]`,
+			`NOTIFY_GROUPS[0].codes.login: unknown field "tts" (known: sign_name, template, tts_template, escalate_after, escalate_to)`},
+		{"unknown field of a variable", "NOTIFY_TEMPLATES", `[{"name":"t","variables":[{"name":"code","max":6}]}]`,
+			`NOTIFY_TEMPLATES[0].variables[0]: unknown field "max" (known: name, max_len, chars)`},
+		{"a group that is a string", "NOTIFY_GROUPS", `[` + group + `},"b"]`,
+			`NOTIFY_GROUPS[1]: want an object, got a string (line 1, column 32)`},
+		{"groups that are an object", "NOTIFY_GROUPS", group + `}`,
+			`NOTIFY_GROUPS: want a list of objects, got an object (line 1, column 1)`},
+		{"an id that is a number", "NOTIFY_GROUPS", `[{"id":7}]`, `NOTIFY_GROUPS[0].id: want a string, got a number (line 1, column 8)`},
+		{"a key that is a number", "NOTIFY_GROUPS", `[` + group + `,"keys":["0123456789abcdef",1]}]`,
+			`NOTIFY_GROUPS[0].keys[1]: want a string, got a number`},
+		{"a daily cap that is a string", "NOTIFY_GROUPS", `[` + group + `,"limits":{"daily_cap":"5"}}]`,
+			`NOTIFY_GROUPS[0].limits.daily_cap: want a whole number, got a string`},
+		{"a limit with a fraction", "NOTIFY_GROUPS", `[` + group + `,"limits":{"voice":{"per_day":1.5}}}]`,
+			`NOTIFY_GROUPS[0].limits.voice.per_day: want a whole number, got a number`},
+		{"codes that are a list", "NOTIFY_GROUPS", `[` + group + `,"codes":[]}]`,
+			`NOTIFY_GROUPS[0].codes: want an object, got a list`},
+		{"a max_len that is a string, on line 3", "NOTIFY_TEMPLATES", "[\n{\"name\":\"t\",\n \"variables\":[{\"name\":\"code\",\"max_len\":\"6\"}]}]",
+			`NOTIFY_TEMPLATES[0].variables[0].max_len: want a whole number, got a string (line 3, column 40)`},
+		{"an id at a provider that is a number", "NOTIFY_TEMPLATES", `[{"name":"t","ids":{"aliyun":1}}]`,
+			`NOTIFY_TEMPLATES[0].ids.aliyun: want a string, got a number`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`, tt.variable: tt.value}
+			_, err := Load(env(vars))
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error lacks %q:\n%v", tt.want, err)
+			}
+			for _, goType := range []string{"Go ", "groupJSON", "templateJSON", "[]string", " int", "*config."} {
+				if strings.Contains(err.Error(), goType) {
+					t.Errorf("error names a Go type (%q): %v", goType, err)
+				}
+			}
+		})
+	}
+}
