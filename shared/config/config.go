@@ -256,7 +256,15 @@ func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf
 
 // Load reads the configuration through getenv (os.Getenv in main; a map in
 // tests) and returns it, or an error listing every problem found.
-func Load(getenv func(string) string) (Config, error) {
+func Load(getenv func(string) string) (Config, error) { return load(getenv, haveSQLite) }
+
+// ErrNoSQLite is what a build without the embedded SQLite store says of a
+// sqlite: database URL, or of none.
+var ErrNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
+	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
+
+// load is Load in a build that has the embedded SQLite store or not.
+func load(getenv func(string) string, sqlite bool) (Config, error) {
 	var p problems
 	c := Config{
 		Port:        strings.TrimSpace(getenv("PORT")),
@@ -330,8 +338,13 @@ func Load(getenv func(string) string) (Config, error) {
 			tmp = "/tmp"
 		}
 		c.DatabaseURL = "sqlite:" + filepath.Join(tmp, "notify.db")
-	} else if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		if !sqlite {
+			p.add("NOTIFY_DATABASE_URL: not set, and %v", ErrNoSQLite)
+		}
+	} else if kind, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
 		p.add("NOTIFY_DATABASE_URL: %v", err)
+	} else if kind == "sqlite" && !sqlite {
+		p.add("NOTIFY_DATABASE_URL: %v", ErrNoSQLite)
 	}
 	if len(p) > 0 {
 		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))

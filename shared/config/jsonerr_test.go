@@ -59,3 +59,32 @@ func TestLoadJSONProblems(t *testing.T) {
 		})
 	}
 }
+
+// In a build without the embedded SQLite store, a missing or sqlite:
+// NOTIFY_DATABASE_URL is reported with every other problem, in one pass.
+func TestLoadDatabaseURLWithoutSQLite(t *testing.T) {
+	tests := []struct {
+		name, url, want string
+	}{
+		{"not set", "", "NOTIFY_DATABASE_URL: not set, and this build has no embedded SQLite store"},
+		{"sqlite", "sqlite:/var/lib/notify.db", "NOTIFY_DATABASE_URL: this build has no embedded SQLite store"},
+		{"not a URL we know", "mysql://x", "NOTIFY_DATABASE_URL: want sqlite:<path> or postgres://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["fax"]}]`, "NOTIFY_DATABASE_URL": tt.url}
+			_, err := load(env(vars), false)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `unknown channel "fax"`) {
+				t.Errorf("error %v; want both %q and the unknown channel", err, tt.want)
+			}
+			vars["NOTIFY_GROUPS"] = `[{"id":"a","channels":["sms"]}]`
+			vars["NOTIFY_DATABASE_URL"] = "postgres://notify@db/notify"
+			if _, err := load(env(vars), false); err != nil {
+				t.Errorf("with a postgres URL: %v", err)
+			}
+		})
+	}
+	if _, err := load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`}), true); err != nil {
+		t.Errorf("with SQLite, no URL: %v", err)
+	}
+}
