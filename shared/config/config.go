@@ -359,16 +359,19 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 			`[{"id":"demo","channels":["sms"]}]`, v)
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var in []groupJSON
-	if err := dec.Decode(&in); err != nil {
-		p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
-		return nil
-	}
-	if dec.More() {
-		p.add("%s: unexpected data after the list", v)
-		return nil
+	if !fastDecode(raw, &in) {
+		in = nil
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
+			return nil
+		}
+		if dec.More() {
+			p.add("%s: unexpected data after the list", v)
+			return nil
+		}
 	}
 	if len(in) == 0 {
 		p.add("%s: the list is empty; no caller could send anything", v)

@@ -138,12 +138,15 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var in []templateJSON
-	if err := dec.Decode(&in); err != nil {
-		p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
-		return nil
+	if !fastDecode(raw, &in) {
+		in = nil
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
+			return nil
+		}
 	}
 	var out []notify.Template
 	codes := map[string]string{} // a name or Aliyun id -> the template that has it
