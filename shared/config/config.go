@@ -249,6 +249,17 @@ func onlyBytes(s string, ok func(byte) bool) bool {
 	return true
 }
 
+// element names the i-th element of list v, and its name (the value of
+// its field key), if any: NOTIFY_GROUPS[3] (id "ops"). Concatenated, not
+// formatted: Load names every element, and fmt costs at a cold start.
+func element(v string, i int, key, name string) string {
+	at := v + "[" + strconv.Itoa(i) + "]"
+	if name != "" {
+		at += " (" + key + " " + strconv.Quote(name) + ")"
+	}
+	return at
+}
+
 // problems collects what is wrong, in order.
 type problems []string
 
@@ -379,10 +390,7 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 	groups := make([]notify.Group, 0, len(in))
 	seen := map[string]int{}
 	for i, gj := range in {
-		at := fmt.Sprintf("%s[%d]", v, i)
-		if gj.ID != "" {
-			at = fmt.Sprintf("%s[%d] (id %q)", v, i, gj.ID)
-		}
+		at := element(v, i, "id", gj.ID)
 		switch {
 		case gj.ID == "":
 			p.add("%s.id: missing", at)
