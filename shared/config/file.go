@@ -37,13 +37,16 @@ func readSource(name, raw string, exeDir func() string, p *problems) (s source, 
 	}
 	dir := exeDir()
 	s.file = resolveFile(path, dir)
+	at := name + ": @" + path
+	if s.file != path {
+		at += " (" + s.file + ")"
+	}
 	f, err := os.Open(s.file)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) {
-			p.add("%s: @%s: no such file in the executable's directory (%s) or the working directory (%s)",
-				name, path, dir, filepath.Dir(s.file))
+		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) && dir != "" {
+			p.add("%s: no such file, nor %s beside the executable", at, filepath.Join(dir, path))
 		} else {
-			p.add("%s: @%s: %v", name, path, err)
+			p.add("%s: %v", at, err)
 		}
 		return source{}, false
 	}
@@ -51,13 +54,13 @@ func readSource(name, raw string, exeDir func() string, p *problems) (s source, 
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	switch {
 	case err != nil:
-		p.add("%s: @%s: %v", name, path, err)
+		p.add("%s: %v", at, err)
 		return source{}, false
 	case len(b) > MaxFileBytes:
-		p.add("%s: @%s: larger than %d bytes (1 MiB)", name, path, MaxFileBytes)
+		p.add("%s: larger than %d bytes (1 MiB)", at, MaxFileBytes)
 		return source{}, false
 	case strings.TrimSpace(string(b)) == "":
-		p.add("%s: @%s: the file %s is empty", name, path, s.file)
+		p.add("%s: empty", at)
 		return source{}, false
 	}
 	s.text = string(b)
