@@ -283,7 +283,8 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	}
 	c.Runtime = platform.RuntimeOf(getenv)
 	exeDir := sync.OnceValue(executableDir)
-	if groups, ok := readSource("NOTIFY_GROUPS", getenv("NOTIFY_GROUPS"), exeDir, &p); ok {
+	groups, ok := readSource("NOTIFY_GROUPS", getenv("NOTIFY_GROUPS"), exeDir, &p)
+	if ok {
 		n := len(p)
 		c.Groups = loadGroups(groups.text, c.Runtime, &p)
 		p.markSince(n, groups)
@@ -303,7 +304,9 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	}
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.Codes = loadCodes(getenv, &p)
+	n := len(p)
 	checkEscalations(&p, c)
+	p.markSince(n, groups)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)

@@ -108,6 +108,8 @@ func TestLoadFileProblems(t *testing.T) {
 	bad := writeFile(t, dir, "bad.json", `[{"id":"a","channels":["fax"]}]`)
 	empty := writeFile(t, dir, "empty.json", " \n")
 	okGroups := writeFile(t, dir, "groups.json", fileGroups)
+	escalating := writeFile(t, dir, "escalating.json",
+		`[{"id":"a","channels":["sms"],"codes":{"login":{"template":"t","escalate_after":"45s","escalate_to":"tts"}}}]`)
 	t.Chdir(dir)
 	tests := []struct {
 		name string
@@ -126,6 +128,8 @@ func TestLoadFileProblems(t *testing.T) {
 			[]string{"NOTIFY_GROUPS: malformed JSON at line 2, column 37: invalid character '}' looking for beginning of object key string (in file " + broken + ")"}},
 		{"a field", map[string]string{"NOTIFY_GROUPS": "@" + okGroups, "NOTIFY_TEMPLATES": "@" + bad},
 			[]string{`NOTIFY_TEMPLATES[0]: unknown field "id" (known: name, kind, variables, ids, providers)`, "(in file " + bad + ")"}},
+		{"an escalation, checked after the templates", map[string]string{"NOTIFY_GROUPS": "@" + escalating},
+			[]string{`NOTIFY_GROUPS[0] (id "a").codes.login.escalate_to: "tts" but the group may not use channel tts (in file ` + escalating + ")"}},
 		{"a group's field", map[string]string{"NOTIFY_GROUPS": "@bad.json"},
 			[]string{`NOTIFY_GROUPS[0] (id "a").channels[0]: unknown channel "fax" (want sms, tts or mail) (in file ` + bad + ")"}},
 	}
