@@ -3,6 +3,8 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -356,4 +358,18 @@ func TestEscalateCodesTwoInstances(t *testing.T) {
 	if claimed != codes || len(calls) != codes || len(seen) != codes {
 		t.Errorf("%d claimed, %d calls to %d numbers; want %d of each, every number called once", claimed, len(calls), len(seen), codes)
 	}
+}
+
+// A group whose key is configured as its hash has its codes escalated
+// all the same: the gateway sends as itself, without the raw key.
+func TestEscalateCodesHashedKey(t *testing.T) {
+	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	sum := sha256.Sum256([]byte(shopKey.Key.Reveal()))
+	e.env["NOTIFY_GROUPS"] = strings.Replace(escGroups, shopKey.Key.Reveal(), "sha256:"+hex.EncodeToString(sum[:]), 1)
+	svc, st := e.service(t)
+	first, code := e.sendCode(t, svc, "13800138000", "login")
+	if n := e.escalate(t, svc, escAfter); n != 1 || e.sent() != [3]int{1, 1, 0} {
+		t.Fatalf("at escalate_after: %d claimed, sent %v; want one call; log:\n%s", n, e.sent(), e.logs)
+	}
+	checkRecord(t, st, first, notify.Voice, "aliyun", code)
 }

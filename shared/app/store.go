@@ -38,8 +38,7 @@ var (
 
 // errNoSQLite is what a build without the embedded store says of a
 // sqlite: URL.
-var errNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
-	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
+var errNoSQLite = config.ErrNoSQLite
 
 // errClosed is the error of a call on a closed store.
 var errClosed = errors.New("the store is closed")

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,7 +108,7 @@ func codeTemplates(p *problems, at string, in map[string]codeTemplateJSON) map[s
 			p.add("%s.codes.%s: give template and/or tts_template", at, scene)
 		}
 		ct := notify.CodeTemplate{SignName: t.SignName, Template: t.Template, TtsTemplate: t.TtsTemplate}
-		ct.EscalateAfter, ct.EscalateTo = escalation(p, fmt.Sprintf("%s.codes.%s", at, scene), t)
+		ct.EscalateAfter, ct.EscalateTo = escalation(p, at+".codes."+scene, t)
 		out[scene] = ct
 	}
 	return out
@@ -164,7 +163,7 @@ func checkEscalations(p *problems, c Config) {
 			if t.EscalateAfter == 0 {
 				continue
 			}
-			at := fmt.Sprintf("NOTIFY_GROUPS[%d] (id %q).codes.%s", i, g.ID, scene)
+			at := element("NOTIFY_GROUPS", i, "id", g.ID) + ".codes." + scene
 			if ttl := c.Codes.Policy.TTL; t.EscalateAfter >= ttl {
 				p.add("%s.escalate_after: %v is not shorter than the code TTL (NOTIFY_CODE_TTL), %v", at, t.EscalateAfter, ttl)
 			}

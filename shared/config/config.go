@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -248,6 +250,17 @@ func onlyBytes(s string, ok func(byte) bool) bool {
 	return true
 }
 
+// element names the i-th element of list v, and its name (the value of
+// its field key), if any: NOTIFY_GROUPS[3] (id "ops"). Concatenated, not
+// formatted: Load names every element, and fmt costs at a cold start.
+func element(v string, i int, key, name string) string {
+	at := v + "[" + strconv.Itoa(i) + "]"
+	if name != "" {
+		at += " (" + key + " " + strconv.Quote(name) + ")"
+	}
+	return at
+}
+
 // problems collects what is wrong, in order.
 type problems []string
 
@@ -255,14 +268,28 @@ func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf
 
 // Load reads the configuration through getenv (os.Getenv in main; a map in
 // tests) and returns it, or an error listing every problem found.
-func Load(getenv func(string) string) (Config, error) {
+func Load(getenv func(string) string) (Config, error) { return load(getenv, haveSQLite) }
+
+// ErrNoSQLite is what a build without the embedded SQLite store says of a
+// sqlite: database URL, or of none.
+var ErrNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
+	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
+
+// load is Load in a build that has the embedded SQLite store or not.
+func load(getenv func(string) string, sqlite bool) (Config, error) {
 	var p problems
 	c := Config{
 		Port:        strings.TrimSpace(getenv("PORT")),
 		DatabaseURL: strings.TrimSpace(getenv("NOTIFY_DATABASE_URL")),
 	}
 	c.Runtime = platform.RuntimeOf(getenv)
-	c.Groups = loadGroups(getenv("NOTIFY_GROUPS"), c.Runtime, &p)
+	exeDir := sync.OnceValue(executableDir)
+	groups, ok := readSource("NOTIFY_GROUPS", getenv("NOTIFY_GROUPS"), exeDir, &p)
+	if ok {
+		n := len(p)
+		c.Groups = loadGroups(groups.text, c.Runtime, &p)
+		p.markSince(n, groups)
+	}
 	for _, g := range c.Groups {
 		if len(g.Keys) == 0 {
 			c.KeylessGroups = append(c.KeylessGroups, g.ID)
@@ -271,10 +298,16 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Aliyun = loadAliyun(getenv, &p)
 	c.Tencent = loadTencent(getenv, &p)
 	c.Cloopen = loadCloopen(getenv, &p)
-	c.Templates = loadTemplates(getenv("NOTIFY_TEMPLATES"), &p)
+	if templates, ok := readSource("NOTIFY_TEMPLATES", getenv("NOTIFY_TEMPLATES"), exeDir, &p); ok {
+		n := len(p)
+		c.Templates = loadTemplates(templates.text, &p)
+		p.markSince(n, templates)
+	}
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.Codes = loadCodes(getenv, &p)
+	n := len(p)
 	checkEscalations(&p, c)
+	p.markSince(n, groups)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)
@@ -325,8 +358,13 @@ func Load(getenv func(string) string) (Config, error) {
 			tmp = "/tmp"
 		}
 		c.DatabaseURL = "sqlite:" + filepath.Join(tmp, "notify.db")
-	} else if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		if !sqlite {
+			p.add("NOTIFY_DATABASE_URL: not set, and %v", ErrNoSQLite)
+		}
+	} else if kind, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
 		p.add("NOTIFY_DATABASE_URL: %v", err)
+	} else if kind == "sqlite" && !sqlite {
+		p.add("NOTIFY_DATABASE_URL: %v", ErrNoSQLite)
 	}
 	if len(p) > 0 {
 		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))
@@ -341,16 +379,19 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 			`[{"id":"demo","channels":["sms"]}]`, v)
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var in []groupJSON
-	if err := dec.Decode(&in); err != nil {
-		p.add("%s: %s", v, describeJSONError(raw, err))
-		return nil
-	}
-	if dec.More() {
-		p.add("%s: unexpected data after the list", v)
-		return nil
+	if !fastDecode(raw, &in) {
+		in = nil
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
+			return nil
+		}
+		if dec.More() {
+			p.add("%s: unexpected data after the list", v)
+			return nil
+		}
 	}
 	if len(in) == 0 {
 		p.add("%s: the list is empty; no caller could send anything", v)
@@ -358,10 +399,7 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 	groups := make([]notify.Group, 0, len(in))
 	seen := map[string]int{}
 	for i, gj := range in {
-		at := fmt.Sprintf("%s[%d]", v, i)
-		if gj.ID != "" {
-			at = fmt.Sprintf("%s[%d] (id %q)", v, i, gj.ID)
-		}
+		at := element(v, i, "id", gj.ID)
 		switch {
 		case gj.ID == "":
 			p.add("%s.id: missing", at)
@@ -396,8 +434,12 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 			p.add("%s.keys: %d keys; at most %d live at once (for rotation)", at, len(gj.Keys), maxKeys)
 		}
 		for j, k := range gj.Keys {
-			if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
-				// Never echo the key itself.
+			// Never echo the key itself.
+			if strings.HasPrefix(k, notify.KeyHashPrefix) {
+				if _, err := notify.ParseKeyHash(notify.Secret(k)); err != nil {
+					p.add("%s.keys[%d]: %v", at, j, err)
+				}
+			} else if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
 				p.add("%s.keys[%d]: must be at least %d characters without spaces", at, j, minKeyLen)
 			}
 			g.Keys = append(g.Keys, notify.Secret(k))
@@ -435,24 +477,6 @@ func lower(ss []string) []string {
 		out[i] = strings.ToLower(strings.TrimPrefix(s, "."))
 	}
 	return out
-}
-
-// describeJSONError turns a decoding error into a sentence with the line and
-// column, and never echoes the text (which may hold keys).
-func describeJSONError(raw string, err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		line, col := position(raw, syn.Offset)
-		return fmt.Sprintf("malformed JSON at line %d, column %d: %v", line, col, syn)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q: want %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ") + " (known: id, channels, sign_names, templates, keys, mail_from, mail_domains, providers, limits, codes, saas)"
-	default:
-		return err.Error()
-	}
 }
 
 func position(raw string, off int64) (line, col int) {

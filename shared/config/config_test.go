@@ -103,9 +103,9 @@ func TestLoadProblems(t *testing.T) {
 		{"malformed JSON", map[string]string{"NOTIFY_GROUPS": "[{\"id\":\"a\",\n\"channels\":[\"sms\"],}]"},
 			[]string{"NOTIFY_GROUPS: malformed JSON at line 2"}},
 		{"unknown field", map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"],"chanels":[]}]`},
-			[]string{`NOTIFY_GROUPS: unknown field "chanels"`}},
+			[]string{`NOTIFY_GROUPS[0]: unknown field "chanels" (known: id, channels,`}},
 		{"wrong type", map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":"sms"}]`},
-			[]string{`NOTIFY_GROUPS: field "channels"`}},
+			[]string{`NOTIFY_GROUPS[0].channels: want a list of strings, got a string (line 1, column 23)`}},
 		{"empty list", map[string]string{"NOTIFY_GROUPS": `[]`}, []string{"NOTIFY_GROUPS: the list is empty"}},
 		{"many at once", map[string]string{
 			"NOTIFY_GROUPS": `[{"id":"a","channels":["sms","fax"]},{"id":"a","channels":[]},{"channels":["sms"],"keys":["short"]},

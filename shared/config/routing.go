@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -137,20 +137,20 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var in []templateJSON
-	if err := dec.Decode(&in); err != nil {
-		p.add("%s: %s", v, describeJSONError(raw, err))
-		return nil
-	}
-	var out []notify.Template
-	codes := map[string]string{} // a name or Aliyun id -> the template that has it
-	for i, tj := range in {
-		at := fmt.Sprintf("%s[%d]", v, i)
-		if tj.Name != "" {
-			at = fmt.Sprintf("%s[%d] (name %q)", v, i, tj.Name)
+	if !fastDecode(raw, &in) {
+		in = nil
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
+			return nil
 		}
+	}
+	out := make([]notify.Template, 0, len(in))
+	codes := make(map[string]string, 2*len(in)) // a name or Aliyun id -> the template that has it
+	for i, tj := range in {
+		at := element(v, i, "name", tj.Name)
 		t := notify.Template{Name: tj.Name, Kind: notify.LimitKind(tj.Kind), IDs: tj.IDs, Providers: tj.Providers}
 		if tj.Name == "" || len(tj.Name) > 64 {
 			p.add("%s.name: must be 1-64 characters", at)

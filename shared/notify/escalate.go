@@ -81,12 +81,10 @@ func (s *Service) escalate(ctx context.Context, e Escalation) escalationOutcome 
 		log.WarnContext(ctx, "escalation dropped: the sealed code does not open", "err", err)
 		return escalationDropped
 	}
-	// The gateway sends for the group, as it did the first message: with
-	// the group's own credentials, through its authorization and limits.
-	creds := Credentials{GroupID: g.ID}
-	if len(g.Keys) > 0 {
-		creds.Key = g.Keys[0]
-	}
+	// The gateway sends for the group, as it did the first message:
+	// through the group's authorization and limits, as the gateway itself,
+	// which holds none of its keys when they are given as hashes.
+	creds := Credentials{GroupID: g.ID, gateway: true}
 	params := map[string]string{"code": code.Reveal()}
 	o := sendOptions{params: redactedCodeParams, queueKey: EscalationKey(first.ID)}
 	var sent Sent

@@ -3,9 +3,11 @@ package notify
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 )
 
 // Secret is a string that never shows itself in logs, errors or %v.
@@ -33,6 +35,8 @@ type Group struct {
 	// Keys are the API keys the group's callers must present as
 	// "Authorization: Bearer <key>"; at most two live at once, for rotation.
 	// A group without keys is authorized by its id alone, as seed 000 was.
+	// A key written KeyHashPrefix and 64 hex digits is the SHA-256 of the
+	// key callers present, so that the configuration holds no secret.
 	Keys []Secret
 	// MailFrom is the group's sender address; "" is the gateway's default.
 	MailFrom string
@@ -74,6 +78,29 @@ func NewGroups(gs []Group) Groups {
 type Credentials struct {
 	GroupID string
 	Key     Secret
+	// gateway marks the gateway's own sends for a group (escalations),
+	// which need none of its keys: only the Service sets it.
+	gateway bool
+}
+
+// KeyHashPrefix starts a group key given as the SHA-256 of the key itself,
+// in hex: "sha256:" and 64 hex digits (printf %s "$KEY" | sha256sum).
+const KeyHashPrefix = "sha256:"
+
+var errKeyHash = errors.New(`want "sha256:" and the 64 hex digits of the key's SHA-256 (printf %s "$KEY" | sha256sum)`)
+
+// ParseKeyHash returns the digest a KeyHashPrefix key holds, or an error
+// that does not echo it.
+func ParseKeyHash(k Secret) ([sha256.Size]byte, error) {
+	var d [sha256.Size]byte
+	h, ok := strings.CutPrefix(k.Reveal(), KeyHashPrefix)
+	if !ok || len(h) != 2*sha256.Size {
+		return d, errKeyHash
+	}
+	if _, err := hex.Decode(d[:], []byte(h)); err != nil {
+		return d, errKeyHash
+	}
+	return d, nil
 }
 
 // Request names what a caller asks to do, for authorization.
@@ -100,7 +127,7 @@ func (gs Groups) Authenticate(c Credentials) (*Group, error) {
 		return nil, &Error{Op: op, Kind: Unauthenticated, Field: "GroupID", Reason: "unknown_group",
 			Err: errors.New("no such group; ask the administrator to confirm the GroupID")}
 	}
-	if len(g.Keys) > 0 {
+	if len(g.Keys) > 0 && !c.gateway {
 		if c.Key == "" {
 			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: "missing_key", Err: errNoKey}
 		}
@@ -136,14 +163,27 @@ func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
 }
 
 // keyMatches compares k with every key of the group in constant time. Both
-// sides are hashed first so that the comparison takes the same time whatever
-// the lengths.
+// sides are SHA-256 digests, so that the comparison takes the same time
+// whatever the lengths: k's, and the group key's own, or the one it holds
+// when it is a KeyHashPrefix hash. A malformed hash matches nothing.
 func (g *Group) keyMatches(k Secret) bool {
 	got := sha256.Sum256([]byte(k))
 	ok := 0
 	for _, want := range g.Keys {
-		w := sha256.Sum256([]byte(want))
-		ok |= subtle.ConstantTimeCompare(got[:], w[:])
+		w, valid := keyDigest(want)
+		if valid {
+			ok |= subtle.ConstantTimeCompare(got[:], w[:])
+		}
 	}
 	return ok == 1
+}
+
+// keyDigest returns the SHA-256 of group key k, and whether k is well
+// formed.
+func keyDigest(k Secret) ([sha256.Size]byte, bool) {
+	if strings.HasPrefix(k.Reveal(), KeyHashPrefix) {
+		d, err := ParseKeyHash(k)
+		return d, err == nil
+	}
+	return sha256.Sum256([]byte(k)), true
 }

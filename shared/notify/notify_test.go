@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -111,6 +113,63 @@ func TestAuthorize(t *testing.T) {
 				t.Errorf("error shows a key: %v", err)
 			}
 		})
+	}
+}
+
+// A key given as its SHA-256 authenticates the key it hashes, and nothing
+// else: not a wrong key, not the hash itself. The gateway's own sends need
+// no key.
+func TestAuthenticateHashedKey(t *testing.T) {
+	sum := sha256.Sum256([]byte("hashed-key-0123456789"))
+	hashed := Secret(KeyHashPrefix + hex.EncodeToString(sum[:]))
+	gs := NewGroups([]Group{
+		{ID: "hashed", Channels: []Channel{SMS}, Keys: []Secret{hashed}},
+		{ID: "malformed", Channels: []Channel{SMS}, Keys: []Secret{hashed[:len(hashed)-1]}},
+	})
+	tests := []struct {
+		name string
+		c    Credentials
+		want string // the reason; "" is authenticated
+	}{
+		{"the key hashed", Credentials{GroupID: "hashed", Key: "hashed-key-0123456789"}, ""},
+		{"a wrong key", Credentials{GroupID: "hashed", Key: "hashed-key-012345678"}, "wrong_key"},
+		{"the hash itself", Credentials{GroupID: "hashed", Key: hashed}, "wrong_key"},
+		{"no key", Credentials{GroupID: "hashed"}, "missing_key"},
+		{"the gateway", Credentials{GroupID: "hashed", gateway: true}, ""},
+		{"a malformed hash matches nothing", Credentials{GroupID: "malformed", Key: "hashed-key-0123456789"}, "wrong_key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := gs.Authenticate(tt.c)
+			if got := reason(err); got != tt.want || (tt.want == "") != (err == nil) {
+				t.Errorf("Authenticate = %v (reason %q); want reason %q", err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseKeyHash(t *testing.T) {
+	sum := sha256.Sum256([]byte("k"))
+	good := KeyHashPrefix + hex.EncodeToString(sum[:])
+	tests := []struct {
+		key string
+		ok  bool
+	}{
+		{good, true},
+		{KeyHashPrefix + strings.ToUpper(hex.EncodeToString(sum[:])), true},
+		{good[:len(good)-2], false},
+		{good + "00", false},
+		{KeyHashPrefix + strings.Repeat("g", 64), false},
+		{hex.EncodeToString(sum[:]), false},
+	}
+	for _, tt := range tests {
+		d, err := ParseKeyHash(Secret(tt.key))
+		if (err == nil) != tt.ok || tt.ok && d != sum {
+			t.Errorf("ParseKeyHash(%q) = %x, %v; want ok %v", tt.key, d, err, tt.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), tt.key) {
+			t.Errorf("the error echoes the key: %v", err)
+		}
 	}
 }
 

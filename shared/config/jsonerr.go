@@ -1,0 +1,229 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// describeJSONError turns the error of decoding raw, the value of
+// variable v, into something of type into, into a problem: the line and
+// column of malformed JSON; for a value of the wrong type or an unknown
+// field, the JSON path and what was wanted there, in JSON's words. It
+// never echoes the text, which may hold keys.
+func describeJSONError(v, raw string, into reflect.Type, err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := position(raw, syn.Offset)
+		return fmt.Sprintf("%s: malformed JSON at line %d, column %d: %v", v, line, col, syn)
+	}
+	// Type errors and unknown fields: walk the text again to find where.
+	w := jsonWalker{dec: json.NewDecoder(strings.NewReader(raw)), raw: raw}
+	w.dec.UseNumber()
+	if problem := w.value(into, v); problem != "" {
+		return problem
+	}
+	return fmt.Sprintf("%s: %s", v, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonWalker finds the first value in its text that does not fit the Go
+// type it is decoded into, as encoding/json decodes it.
+type jsonWalker struct {
+	dec *json.Decoder
+	raw string
+}
+
+// value reads one value, decoded into t at path, and returns the problem
+// with it or within it; "" when none.
+func (w *jsonWalker) value(t reflect.Type, path string) string {
+	start := w.dec.InputOffset()
+	tok, err := w.dec.Token()
+	if err != nil {
+		return "" // a syntax error: describeJSONError falls back on err
+	}
+	if tok == nil {
+		return "" // null leaves any field as it is
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	wrong := func() string {
+		if d, ok := tok.(json.Delim); ok {
+			w.skip(d)
+		}
+		line, col := position(w.raw, w.start(start))
+		return fmt.Sprintf("%s: want %s, got %s (line %d, column %d)", path, jsonType(t), tokenType(tok), line, col)
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := tok.(string); !ok {
+			return wrong()
+		}
+	case reflect.Bool:
+		if _, ok := tok.(bool); !ok {
+			return wrong()
+		}
+	case reflect.Int, reflect.Int64:
+		n, ok := tok.(json.Number)
+		if !ok {
+			return wrong()
+		}
+		if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+			return wrong()
+		}
+	case reflect.Slice:
+		if tok != json.Delim('[') {
+			return wrong()
+		}
+		for i := 0; w.dec.More(); i++ {
+			if p := w.value(t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+		w.dec.Token()
+	case reflect.Map:
+		if tok != json.Delim('{') {
+			return wrong()
+		}
+		for w.dec.More() {
+			k, _ := w.dec.Token()
+			if p := w.value(t.Elem(), fmt.Sprintf("%s.%v", path, k)); p != "" {
+				return p
+			}
+		}
+		w.dec.Token()
+	case reflect.Struct:
+		if tok != json.Delim('{') {
+			return wrong()
+		}
+		for w.dec.More() {
+			k, _ := w.dec.Token()
+			key, _ := k.(string)
+			f, ok := fieldOf(t, key)
+			if !ok {
+				return fmt.Sprintf("%s: unknown field %q (known: %s)", path, key, strings.Join(fieldNames(t), ", "))
+			}
+			if p := w.value(f.Type, path+"."+key); p != "" {
+				return p
+			}
+		}
+		w.dec.Token()
+	}
+	return ""
+}
+
+// start returns the offset of the first byte of the value that begins
+// after offset off: past the separators and spaces the decoder had not
+// yet read.
+func (w *jsonWalker) start(off int64) int64 {
+	for int(off) < len(w.raw) && strings.IndexByte(" \t\r\n,:", w.raw[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// skip reads the rest of the object or list that d opened.
+func (w *jsonWalker) skip(d json.Delim) {
+	for depth := 1; depth > 0; {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+}
+
+// fieldOf returns the field of struct t that JSON key takes, as
+// encoding/json matches it: by its tag, else without regard to case.
+func fieldOf(t reflect.Type, key string) (reflect.StructField, bool) {
+	var folded reflect.StructField
+	found := false
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := jsonName(f)
+		if name == key {
+			return f, true
+		}
+		if !found && strings.EqualFold(name, key) {
+			folded, found = f, true
+		}
+	}
+	return folded, found
+}
+
+// fieldNames returns the JSON names of struct t's fields, in order.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		names = append(names, jsonName(t.Field(i)))
+	}
+	return names
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// jsonType names what a value decoded into t must be, in JSON's words.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Slice:
+		return "a list of " + plural(t.Elem())
+	default:
+		return "an object"
+	}
+}
+
+func plural(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "strings"
+	case reflect.Int, reflect.Int64:
+		return "whole numbers"
+	case reflect.Slice:
+		return "lists"
+	default:
+		return "objects"
+	}
+}
+
+// tokenType names what tok begins, in JSON's words.
+func tokenType(tok json.Token) string {
+	switch tok := tok.(type) {
+	case json.Delim:
+		if tok == '[' {
+			return "a list"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
