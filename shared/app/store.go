@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 )
 
@@ -66,7 +69,26 @@ func openStore(ctx context.Context, cfg config.Config) (Store, error) {
 	if kind == "sqlite" {
 		return openSQLite(ctx, target)
 	}
-	return postgres.Open(ctx, target)
+	return postgres.Open(ctx, cloudPool(target, cfg.Runtime))
+}
+
+// CloudPoolSize is how many connections a function instance on Lambda or
+// FC keeps, unless the URL's pool_max_conns says: an instance serves one
+// request at a time (a few on FC), and hundreds of instances each opening
+// the local default would exhaust the database's connections.
+const CloudPoolSize = 2
+
+// cloudPool returns the PostgreSQL URL u with pool_max_conns set to
+// CloudPoolSize on the clouds, when u does not set it.
+func cloudPool(u string, rt platform.Runtime) string {
+	p, err := url.Parse(u)
+	if rt == platform.Local || err != nil || p.Query().Has("pool_max_conns") {
+		return u
+	}
+	q := p.Query()
+	q.Set("pool_max_conns", strconv.Itoa(CloudPoolSize))
+	p.RawQuery = q.Encode()
+	return p.String()
 }
 
 // storeTarget checks, without any I/O, that this build has the store

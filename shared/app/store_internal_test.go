@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/platform"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -128,5 +130,29 @@ func TestLazyStoreRefusesUnknownStores(t *testing.T) {
 	}
 	if _, err := LazyStore(config.Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/none"}); err != nil {
 		t.Errorf("LazyStore(postgres://...) = %v; want no error and no connection", err)
+	}
+}
+
+// TestCloudPool: on Lambda and FC a PostgreSQL URL without pool_max_conns
+// gets CloudPoolSize; one that sets it, and every local run, are left alone.
+func TestCloudPool(t *testing.T) {
+	const u = "postgres://notify:pw@db.internal:5432/notify?sslmode=require"
+	for _, tt := range []struct {
+		url  string
+		rt   platform.Runtime
+		want string
+	}{
+		{u, platform.Lambda, "pool_max_conns=2"},
+		{u, platform.FC, "pool_max_conns=2"},
+		{u, platform.Local, ""},
+		{u + "&pool_max_conns=5", platform.Lambda, "pool_max_conns=5"},
+	} {
+		got := cloudPool(tt.url, tt.rt)
+		if tt.want == "" && got != tt.url || tt.want != "" && !strings.Contains(got, tt.want) {
+			t.Errorf("cloudPool(%q, %s) = %q; want %q in it", tt.url, tt.rt, got, tt.want)
+		}
+		if !strings.Contains(got, "sslmode=require") || !strings.Contains(got, "notify:pw@db.internal:5432/notify") {
+			t.Errorf("cloudPool(%q, %s) = %q lost part of the URL", tt.url, tt.rt, got)
+		}
 	}
 }

@@ -123,6 +123,11 @@ func TestSAMTemplate(t *testing.T) {
 	}
 
 	resources := dig(t, doc, "Resources").(map[string]any)
+	for _, k := range []string{"ReservedConcurrentExecutions", "VpcConfig"} {
+		if _, ok := dig(t, doc, "Globals", "Function").(map[string]any)[k]; !ok {
+			t.Errorf("Globals.Function has no %s: nothing bounds the database's connections, or keeps it private", k)
+		}
+	}
 	if dig(t, doc, "Globals", "Function", "LoggingConfig", "LogFormat") != "JSON" {
 		t.Error("Globals.Function.LoggingConfig.LogFormat is not JSON")
 	}
@@ -167,6 +172,9 @@ func TestSAMTemplate(t *testing.T) {
 		}
 		if queue == nil {
 			t.Fatalf("%s: no SQS event", id)
+		}
+		if dig(t, queue, "ScalingConfig", "MaximumConcurrency") == nil {
+			t.Errorf("%s: the SQS event has no MaximumConcurrency: a burst may open a connection per instance", id)
 		}
 		if rt, _ := queue["FunctionResponseTypes"].([]any); len(rt) != 1 || rt[0] != "ReportBatchItemFailures" {
 			t.Errorf("%s: SQS FunctionResponseTypes = %v, want [ReportBatchItemFailures]", id, queue["FunctionResponseTypes"])
