@@ -123,6 +123,12 @@ func TestSAMTemplate(t *testing.T) {
 	}
 
 	resources := dig(t, doc, "Resources").(map[string]any)
+	for _, p := range config.SMSProviders {
+		alarm := dig(t, resources, strings.ToUpper(p[:1])+p[1:]+"SmsFailureAlarm", "Properties").(map[string]any)
+		if alarm["Namespace"] != platform.MetricsNamespace || alarm["MetricName"] != "messages" {
+			t.Errorf("the %s failure alarm watches %v %v, not the messages the functions log", p, alarm["Namespace"], alarm["MetricName"])
+		}
+	}
 	for _, k := range []string{"ReservedConcurrentExecutions", "VpcConfig"} {
 		if _, ok := dig(t, doc, "Globals", "Function").(map[string]any)[k]; !ok {
 			t.Errorf("Globals.Function has no %s: nothing bounds the database's connections, or keeps it private", k)
