@@ -292,3 +292,27 @@ func startServer(t *testing.T, env map[string]string) (string, *lockedBuffer) {
 	}
 	return "http://127.0.0.1:" + port, logs
 }
+
+// TestWarnsOnce: the local server builds every function, and each warns of
+// a setting it lacks; a warning shared by several is logged once.
+func TestWarnsOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	_, logs := startServer(t, nil)
+	seen := map[string]int{}
+	for line := range strings.Lines(logs.String()) {
+		var l struct{ Level, Msg string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "WARN" {
+			seen[l.Msg]++
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatalf("no warnings at all:\n%s", logs.String())
+	}
+	for msg, n := range seen {
+		if n > 1 {
+			t.Errorf("warned %d times: %s", n, msg)
+		}
+	}
+}

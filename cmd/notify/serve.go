@@ -102,6 +102,8 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 	mux := http.NewServeMux()
 	// What the sandbox would have sent, for the console's inbox.
 	inbox := sandbox.NewInbox(0)
+	// The functions are built with it, and warn of a missing setting once.
+	bctx := app.WithWarnedOnce(sandbox.WithInbox(ctx, inbox))
 	var (
 		routes []string
 		ticker platform.Ticker
@@ -110,7 +112,7 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 		name  string
 		build app.Builder
 	}{{"sms", smsapp.New}, {"tts", ttsapp.New}, {"mail", mailapp.New}, {"callback", app.AsBuilder(callbackapp.New)}} {
-		h, err := fn.build(sandbox.WithInbox(ctx, inbox), cfg, st, log)
+		h, err := fn.build(bctx, cfg, st, log)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", fn.name, err)
 		}

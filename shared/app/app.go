@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -121,9 +122,29 @@ func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 func Provider[T any](ctx context.Context, log *slog.Logger, configured bool, name string, build func() (T, error),
 	sandbox T, what, setting string) (T, string, error) {
 	if !configured {
-		log.WarnContext(ctx, "no "+setting+": "+what+" goes to the sandbox and is not sent")
+		Warn(ctx, log, "no "+setting+": "+what+" goes to the sandbox and is not sent")
 		return sandbox, sandboxName, nil
 	}
 	p, err := build()
 	return p, name, err
+}
+
+type warnedKey struct{}
+
+// WithWarnedOnce returns ctx in which Warn logs each warning once: for a
+// process that builds several functions, such as the local server, whose
+// functions would each warn of the same missing setting.
+func WithWarnedOnce(ctx context.Context) context.Context {
+	return context.WithValue(ctx, warnedKey{}, new(sync.Map))
+}
+
+// Warn logs a cold-start warning, once per process when ctx comes from
+// WithWarnedOnce.
+func Warn(ctx context.Context, log *slog.Logger, msg string) {
+	if m, ok := ctx.Value(warnedKey{}).(*sync.Map); ok {
+		if _, seen := m.LoadOrStore(msg, true); seen {
+			return
+		}
+	}
+	log.WarnContext(ctx, msg)
 }

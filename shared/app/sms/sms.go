@@ -102,7 +102,7 @@ func Routes(ctx context.Context, cfg config.Config, log *slog.Logger) ([]notify.
 		routes = append(routes, r)
 	}
 	if len(routes) == 0 {
-		log.WarnContext(ctx, "no SMS provider configured (ALIBABA_CLOUD_ACCESS_KEY_ID, TENCENTCLOUD_SECRET_ID or "+
+		app.Warn(ctx, log, "no SMS provider configured (ALIBABA_CLOUD_ACCESS_KEY_ID, TENCENTCLOUD_SECRET_ID or "+
 			"NOTIFY_CLOOPEN_ACCOUNT_SID): SMS goes to the sandbox and is not sent")
 		routes = []notify.Route{{Name: sandbox.Name, Sender: sandbox.New(log).Keeping(sandbox.InboxFrom(ctx)), Any: true, Sandbox: true}}
 	}
