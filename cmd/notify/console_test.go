@@ -48,7 +48,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		t.Skip("no chromium on this machine (apt-get install chromium)")
 	}
-	base, logs := startServer(t, map[string]string{"NOTIFY_GROUPS": consoleGroups})
+	srv := startServer(t, map[string]string{"NOTIFY_GROUPS": consoleGroups})
+	base, logs := srv.base, srv.logs
 	shots := os.Getenv("NOTIFY_ARTIFACTS")
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "notify-console-screenshots")
@@ -250,34 +251,40 @@ func apiRaw(t *testing.T, base, key, path, body string) string {
 	return string(b)
 }
 
+// localServer is the notify binary serving on a free port until the test ends.
+type localServer struct {
+	base string // http://127.0.0.1:<port>
+	dir  string // its TMPDIR, where the embedded store's file goes
+	logs *lockedBuffer
+	cmd  *exec.Cmd
+	done chan error // its exit; a receive must put the error back for the cleanup
+}
+
 // startServer builds the notify binary and serves it on a free port with
-// the embedded defaults and env over them, until the test ends. It returns
-// the server's base URL and its log.
-func startServer(t *testing.T, env map[string]string) (string, *lockedBuffer) {
+// the embedded defaults and env over them, until the test ends.
+func startServer(t *testing.T, env map[string]string) *localServer {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "notify")
+	s := &localServer{dir: t.TempDir(), logs: new(lockedBuffer), done: make(chan error, 1)}
+	bin := filepath.Join(s.dir, "notify")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	port := freePort(t)
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PORT=" + port, "TMPDIR=" + dir, "PATH=" + os.Getenv("PATH")}
+	s.cmd = exec.Command(bin)
+	s.cmd.Env = []string{"PORT=" + port, "TMPDIR=" + s.dir, "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
 	}
-	logs := new(lockedBuffer)
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { s.done <- s.cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
+		s.cmd.Process.Kill()
+		<-s.done
 	})
 	for i := 0; ; i++ { // up to 10 s for the server to listen
 		c, err := net.Dial("tcp", "127.0.0.1:"+port)
@@ -286,11 +293,12 @@ func startServer(t *testing.T, env map[string]string) (string, *lockedBuffer) {
 			break
 		}
 		if i == 200 {
-			t.Fatalf("the server does not listen: %v\nlogs:\n%s", err, logs.String())
+			t.Fatalf("the server does not listen: %v\nlogs:\n%s", err, s.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return "http://127.0.0.1:" + port, logs
+	s.base = "http://127.0.0.1:" + port
+	return s
 }
 
 // TestWarnsOnce: the local server builds every function, and each warns of
@@ -299,7 +307,7 @@ func TestWarnsOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	_, logs := startServer(t, nil)
+	logs := startServer(t, nil).logs
 	seen := map[string]int{}
 	for line := range strings.Lines(logs.String()) {
 		var l struct{ Level, Msg string }

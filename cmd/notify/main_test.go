@@ -25,40 +25,9 @@ func TestMakeRun(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	calls := readmeCalls(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "notify")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin)
 	// A short tick period, to see the ticker stand in for the timer trigger.
-	cmd.Env = []string{"PORT=" + port, "TMPDIR=" + dir, "PATH=" + os.Getenv("PATH"), "NOTIFY_TICK_EVERY=100ms"}
-	var logs lockedBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	base := "http://127.0.0.1:" + port
-	for i := 0; ; i++ { // up to 10 s for the server to listen
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 200 {
-			t.Fatalf("the server does not listen: %v\nlogs:\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	srv := startServer(t, map[string]string{"NOTIFY_TICK_EVERY": "100ms"})
+	base, dir, logs := srv.base, srv.dir, srv.logs
 
 	// The README's placeholder for a message id ("019ab5…") stands for the
 	// first message it sends.
@@ -116,10 +85,10 @@ func TestMakeRun(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
+	srv.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-done:
-		done <- err // for the cleanup
+	case err := <-srv.done:
+		srv.done <- err // for the cleanup
 		if err != nil {
 			t.Errorf("exit after SIGTERM: %v\nlogs:\n%s", err, logs.String())
 		}
