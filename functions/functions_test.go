@@ -883,7 +883,16 @@ func BenchmarkColdStart(b *testing.B) {
 	medianOf := func(b *testing.B, fn, db string, payload []byte, status int, loop func() bool) time.Duration {
 		bin := filepath.Join(host, fn)
 		var ds []time.Duration
-		for loop() || len(ds) < coldStartRuns {
+		// b.Loop must not be called again once it has said to stop (as it
+		// does after one run with -benchtime 1x).
+		looping := true
+		for {
+			if looping {
+				looping = loop()
+			}
+			if !looping && len(ds) >= coldStartRuns {
+				break
+			}
 			d, res, err := coldStart(bin, db, payload)
 			if err != nil {
 				b.Fatal(err)

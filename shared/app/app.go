@@ -73,7 +73,15 @@ func Run(name, queuePath string, build Builder) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	return platform.Start(h, platform.Options{Name: name, QueuePath: queuePath, Log: log, Ready: st.Ping})
+	o := platform.Options{Name: name, QueuePath: queuePath, Log: log, Ready: st.Ping}
+	if keys := cfg.Aliyun.Keys; keys != nil {
+		o.AccessKeys = func(c notify.AccessKeys) {
+			if keys.Set(c) {
+				log.InfoContext(ctx, "Aliyun credentials replaced by the invocation's", "function", name)
+			}
+		}
+	}
+	return platform.Start(h, o)
 }
 
 const sandboxName = sandboxpkg.Name

@@ -81,6 +81,12 @@ type Aliyun struct {
 	SecurityToken   notify.Secret
 	SMSEndpoint     string // NOTIFY_ALIYUN_SMS_ENDPOINT; "" is the public endpoint
 	VoiceEndpoint   string // NOTIFY_ALIYUN_VOICE_ENDPOINT
+	// Keys are the credentials in force, the three above at first, shared
+	// by every Aliyun client of the function. On Aliyun FC they are those
+	// of the function's role, which FC injects at the instance's start and
+	// hands each invocation afresh: the platform replaces them (see
+	// platform.Options.AccessKeys). Nil when no credentials were given.
+	Keys *notify.Keys
 }
 
 // Configured reports whether Aliyun credentials were given; without them the
@@ -501,6 +507,10 @@ func loadAliyun(getenv func(string) string, p *problems) Aliyun {
 		p.add("ALIBABA_CLOUD_ACCESS_KEY_ID: not set, but ALIBABA_CLOUD_ACCESS_KEY_SECRET is")
 	case a.AccessKeyID == "" && a.SecurityToken != "":
 		p.add("ALIBABA_CLOUD_SECURITY_TOKEN: set without ALIBABA_CLOUD_ACCESS_KEY_ID")
+	}
+	if a.Configured() {
+		a.Keys = notify.NewKeys(notify.AccessKeys{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
+			SecurityToken: a.SecurityToken})
 	}
 	for _, e := range []struct{ name, val string }{
 		{"NOTIFY_ALIYUN_SMS_ENDPOINT", a.SMSEndpoint}, {"NOTIFY_ALIYUN_VOICE_ENDPOINT", a.VoiceEndpoint},

@@ -27,6 +27,7 @@ type Function struct {
 	queue *url.URL // nil: no queue trigger
 	log   *slog.Logger
 	ready func(context.Context) error // nil: always ready
+	keys  func(notify.AccessKeys)     // nil: an invocation's credentials are not wanted
 }
 
 // New returns the Function that serves h as o describes; o.Log nil discards
@@ -35,7 +36,7 @@ func New(h http.Handler, o Options) (*Function, error) {
 	if h == nil {
 		return nil, errors.New("platform: new function: the handler is nil")
 	}
-	f := &Function{h: h, name: o.Name, log: o.Log, ready: o.Ready}
+	f := &Function{h: h, name: o.Name, log: o.Log, ready: o.Ready, keys: o.AccessKeys}
 	if f.log == nil {
 		f.log = Logger(io.Discard, slog.LevelInfo)
 	} else if _, ok := f.log.Handler().(logHandler); !ok {

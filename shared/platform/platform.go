@@ -17,6 +17,8 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // Options say how Start serves a function.
@@ -37,6 +39,12 @@ type Options struct {
 	// /readyz answers 200 when it returns nil within a second, else 503.
 	// Nil is always ready. GET /healthz answers 200 while the process is up.
 	Ready func(context.Context) error
+	// AccessKeys, when set, is given the credentials of the function's
+	// role that Aliyun FC hands each invocation (its x-fc-access-key-id,
+	// x-fc-access-key-secret and x-fc-security-token), before the
+	// invocation runs: those FC put in the environment at the instance's
+	// start expire 36 hours after it, and an instance may live longer.
+	AccessKeys func(notify.AccessKeys)
 }
 
 // Start serves h on the runtime the environment names, and returns only
@@ -118,6 +126,10 @@ func (f *Function) fcHandler(ctx context.Context, ev []byte) (json.RawMessage, e
 	if fctx, ok := fccontext.FromContext(ctx); ok {
 		inv.requestID = fctx.RequestID
 		inv.attempt = 1 + fctx.RetryCount
+		if c := fctx.Credentials; f.keys != nil && c.AccessKeyId != "" {
+			f.keys(notify.AccessKeys{AccessKeyID: c.AccessKeyId, AccessKeySecret: notify.Secret(c.AccessKeySecret),
+				SecurityToken: notify.Secret(c.SecurityToken)})
+		}
 	}
 	return f.invoke(ctx, ev, inv)
 }

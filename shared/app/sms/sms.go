@@ -82,8 +82,7 @@ func Routes(ctx context.Context, cfg config.Config, log *slog.Logger) ([]notify.
 		switch a, t, c := cfg.Aliyun, cfg.Tencent, cfg.Cloopen; {
 		case name == config.ProviderAliyun && a.Configured():
 			r.Any = true
-			s, err = aliyunsms.New(aliyunsms.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
-				SecurityToken: a.SecurityToken, Endpoint: a.SMSEndpoint})
+			s, err = aliyunsms.New(aliyunsms.Config{Keys: a.Keys, Endpoint: a.SMSEndpoint})
 		case name == config.ProviderTencent && t.Configured():
 			r.Positional = true
 			s, err = tencentsms.New(tencentsms.Config{SecretID: t.SecretID, SecretKey: t.SecretKey, SDKAppID: t.AppID,

@@ -36,7 +36,6 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 func Voice(ctx context.Context, cfg config.Config, log *slog.Logger) (notify.Caller, string, error) {
 	a := cfg.Aliyun
 	return app.Provider(ctx, log, a.Configured(), aliyunvoice.Name, func() (notify.Caller, error) {
-		return aliyunvoice.New(aliyunvoice.Config{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
-			SecurityToken: a.SecurityToken, Endpoint: a.VoiceEndpoint})
+		return aliyunvoice.New(aliyunvoice.Config{Keys: a.Keys, Endpoint: a.VoiceEndpoint})
 	}, notify.Caller(sandbox.New(log).Keeping(sandbox.InboxFrom(ctx))), "a voice call", "Aliyun credentials (ALIBABA_CLOUD_ACCESS_KEY_ID)")
 }

@@ -104,7 +104,7 @@ func TestProvider(t *testing.T) {
 			fake := dysmsapi.New(c)
 			return fake, func() int { return len(fake.Sends()) }
 		},
-		Send: aliyuntest.Send(aliyunsms.New, func(ctx context.Context, c *aliyunsms.Client) error {
+		Client: aliyuntest.Client(aliyunsms.New, func(ctx context.Context, c *aliyunsms.Client) error {
 			_, err := c.SendSMS(ctx, message)
 			return err
 		}),

@@ -74,7 +74,7 @@ func TestProvider(t *testing.T) {
 			fake := dyvmsapi.New(c)
 			return fake, func() int { return len(fake.Calls()) }
 		},
-		Send: aliyuntest.Send(aliyunvoice.New, func(ctx context.Context, c *aliyunvoice.Client) error {
+		Client: aliyuntest.Client(aliyunvoice.New, func(ctx context.Context, c *aliyunvoice.Client) error {
 			_, err := c.Call(ctx, call)
 			return err
 		}),

@@ -33,7 +33,7 @@ type Product struct {
 // methods are safe for concurrent use.
 type Service struct {
 	p        Product
-	c        Credentials
+	c        atomic.Pointer[Credentials]
 	requests atomic.Int64
 	faults   faults.Queue[Fault]
 }
@@ -43,8 +43,14 @@ func NewService(p Product, c Credentials) *Service {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
-	return &Service{p: p, c: c}
+	s := &Service{p: p}
+	s.c.Store(&c)
+	return s
 }
+
+// Rotate makes the service accept c and nothing else, as Aliyun does once
+// an STS token it replaced has expired.
+func (s *Service) Rotate(c Credentials) { s.c.Store(&c) }
 
 // Requests returns how many requests have reached the service, answered or
 // not.
@@ -120,9 +126,9 @@ func wait(r *http.Request, d time.Duration) bool {
 // verify checks the request's signature and credentials.
 func (s *Service) verify(r *http.Request, body []byte) (*call, *Error) {
 	if s.p.Signing == RPC {
-		return verifyRPC(r, body, s.c, s.p.Now())
+		return verifyRPC(r, body, *s.c.Load(), s.p.Now())
 	}
-	return verifyACS3(r, body, s.c, s.p.Now())
+	return verifyACS3(r, body, *s.c.Load(), s.p.Now())
 }
 
 // writeError writes e as a business error (status 200) or a gateway error.

@@ -171,24 +171,44 @@ func TestDo(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
-		c    Config
-		want Settings
+		c     Config
+		want  Settings
+		creds notify.AccessKeys
 	}{
 		{Config{AccessKeyID: "ak", AccessKeySecret: "sk"},
-			Settings{AccessKeyID: "ak", AccessKeySecret: "sk", Host: "product.aliyuncs.com", Protocol: "https", TimeoutMillis: 10000}},
+			Settings{Host: "product.aliyuncs.com", Protocol: "https", TimeoutMillis: 10000},
+			notify.AccessKeys{AccessKeyID: "ak", AccessKeySecret: "sk"}},
 		{Config{AccessKeyID: "ak", AccessKeySecret: "sk", SecurityToken: "tok", Endpoint: "http://127.0.0.1:8080", Timeout: 1500 * 1e6},
-			Settings{AccessKeyID: "ak", AccessKeySecret: "sk", SecurityToken: "tok", Host: "127.0.0.1:8080", Protocol: "http",
-				NoProxy: "127.0.0.1:8080", TimeoutMillis: 1500}},
+			Settings{Host: "127.0.0.1:8080", Protocol: "http", NoProxy: "127.0.0.1:8080", TimeoutMillis: 1500},
+			notify.AccessKeys{AccessKeyID: "ak", AccessKeySecret: "sk", SecurityToken: "tok"}},
 		{Config{AccessKeyID: "ak", AccessKeySecret: "sk", Endpoint: "localhost:9"},
-			Settings{AccessKeyID: "ak", AccessKeySecret: "sk", Host: "localhost:9", Protocol: "https", NoProxy: "localhost:9", TimeoutMillis: 10000}},
+			Settings{Host: "localhost:9", Protocol: "https", NoProxy: "localhost:9", TimeoutMillis: 10000},
+			notify.AccessKeys{AccessKeyID: "ak", AccessKeySecret: "sk"}},
 		{Config{AccessKeyID: "ak", AccessKeySecret: "sk", Endpoint: "https://[::1]:443/"},
-			Settings{AccessKeyID: "ak", AccessKeySecret: "sk", Host: "[::1]:443", Protocol: "https", NoProxy: "[::1]:443", TimeoutMillis: 10000}},
+			Settings{Host: "[::1]:443", Protocol: "https", NoProxy: "[::1]:443", TimeoutMillis: 10000},
+			notify.AccessKeys{AccessKeyID: "ak", AccessKeySecret: "sk"}},
+		// Keys take the place of the fields.
+		{Config{AccessKeyID: "ignored", Keys: notify.NewKeys(notify.AccessKeys{AccessKeyID: "STS.k", AccessKeySecret: "s", SecurityToken: "t"})},
+			Settings{Host: "product.aliyuncs.com", Protocol: "https", TimeoutMillis: 10000},
+			notify.AccessKeys{AccessKeyID: "STS.k", AccessKeySecret: "s", SecurityToken: "t"}},
 	}
 	for _, tt := range tests {
 		got, err := Check("pkg", "product.aliyuncs.com", tt.c)
-		if err != nil || got != tt.want {
-			t.Errorf("Check(%+v) = %+v, %v; want %+v", tt.c, got, err, tt.want)
+		if err != nil || got.Keys == nil || *got.Keys.Current() != tt.creds {
+			t.Errorf("Check(%+v) = %+v, %v; want credentials %+v", tt.c, got, err, tt.creds)
+			continue
 		}
+		if tt.c.Keys != nil && got.Keys != tt.c.Keys {
+			t.Errorf("Check(%+v) did not keep the Keys given", tt.c)
+		}
+		got.Keys = nil
+		if got != tt.want {
+			t.Errorf("Check(%+v) = %+v; want %+v", tt.c, got, tt.want)
+		}
+	}
+	if _, err := Check("pkg", "h", Config{Keys: notify.NewKeys(notify.AccessKeys{})}); err == nil ||
+		!strings.Contains(err.Error(), "AccessKeyID is required") {
+		t.Errorf("Check with empty Keys: %v; want AccessKeyID is required", err)
 	}
 	_, err := Check("pkg", "h", Config{AccessKeySecret: "very-secret", Endpoint: "http://u:very-secret@h", Timeout: -1})
 	for _, want := range []string{"pkg: config: ", "AccessKeyID is required", "Endpoint", "Timeout"} {

@@ -23,9 +23,14 @@ const DefaultTimeout = 10 * time.Second
 // Config is the configuration of both providers (aliyunsms.Config and
 // aliyunvoice.Config are this type).
 type Config struct {
-	AccessKeyID     string        // required
-	AccessKeySecret notify.Secret // required
+	AccessKeyID     string        // required, unless Keys is set
+	AccessKeySecret notify.Secret // required, unless Keys is set
 	SecurityToken   notify.Secret // set with STS credentials
+	// Keys, when set, are the credentials in force, which may change while
+	// the Client lives (an FC function role's, rotated): they replace the
+	// three fields above. A client made under credentials that Keys no
+	// longer hold is not used again.
+	Keys *notify.Keys
 	// Endpoint is a host, host:port (https) or an http(s) URL without a
 	// path; "" is the product's endpoint over https.
 	Endpoint string
@@ -35,11 +40,9 @@ type Config struct {
 
 // Settings are a checked Config in the SDKs' terms.
 type Settings struct {
-	AccessKeyID     string
-	AccessKeySecret string
-	SecurityToken   string
-	Host            string // host or host:port
-	Protocol        string // "https" or "http"
+	Keys     *notify.Keys // the credentials in force: Config.Keys, or Config's own
+	Host     string       // host or host:port
+	Protocol string       // "https" or "http"
 	// NoProxy is Host when it is a loopback address: tea honours
 	// HTTP(S)_PROXY, and a fake on 127.0.0.1 must not go through a proxy.
 	NoProxy string
@@ -51,18 +54,17 @@ type Settings struct {
 // endpoint, used over https when c.Endpoint is empty. The error lists every
 // problem, and names pkg.
 func Check(pkg, defaultHost string, c Config) (Settings, error) {
-	s := Settings{
-		AccessKeyID:     c.AccessKeyID,
-		AccessKeySecret: c.AccessKeySecret.Reveal(),
-		SecurityToken:   c.SecurityToken.Reveal(),
-		Host:            defaultHost,
-		Protocol:        "https",
+	s := Settings{Keys: c.Keys, Host: defaultHost, Protocol: "https"}
+	if s.Keys == nil {
+		s.Keys = notify.NewKeys(notify.AccessKeys{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret,
+			SecurityToken: c.SecurityToken})
 	}
 	var errs []error
-	if strings.TrimSpace(c.AccessKeyID) == "" {
+	keys := s.Keys.Current()
+	if strings.TrimSpace(keys.AccessKeyID) == "" {
 		errs = append(errs, errors.New("AccessKeyID is required"))
 	}
-	if strings.TrimSpace(s.AccessKeySecret) == "" {
+	if strings.TrimSpace(keys.AccessKeySecret.Reveal()) == "" {
 		errs = append(errs, errors.New("AccessKeySecret is required"))
 	}
 	if c.Endpoint != "" {
@@ -154,10 +156,23 @@ type sdkConfig[T any] interface {
 // emptied at every garbage collection, and remaking a client (its endpoint
 // tables, its credential provider) after each one cost a busy function
 // about a third of the provider call.
-type Pool[C any] struct {
+//
+// Each client is made for the credentials in force (Settings.Keys) and
+// signs with them alone, so a request never mixes an old key with a new
+// token. Once the credentials change, Get makes clients for the new ones
+// and Put drops those made for the old.
+type Pool[C comparable] struct {
+	keys *notify.Keys
+	make func(*notify.AccessKeys) (C, error)
+
 	mu   sync.Mutex
-	idle []C
-	make func() (C, error)
+	idle []pooled[C]
+	lent map[C]*notify.AccessKeys // the credentials each lent client was made for
+}
+
+type pooled[C any] struct {
+	c     C
+	creds *notify.AccessKeys
 }
 
 // maxIdle is how many idle clients a Pool keeps: as many as calls were in
@@ -165,33 +180,50 @@ type Pool[C any] struct {
 const maxIdle = 64
 
 // NewPool returns a Pool of clients newClient makes for s.
-func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) *Pool[C] {
-	return &Pool[C]{make: func() (C, error) { return newClient(sdkConfigOf[T, P](s)) }}
+func NewPool[T any, P sdkConfig[T], C comparable](s Settings, newClient func(P) (C, error)) *Pool[C] {
+	return &Pool[C]{keys: s.Keys, lent: map[C]*notify.AccessKeys{},
+		make: func(creds *notify.AccessKeys) (C, error) { return newClient(sdkConfigOf[T, P](s, creds)) }}
 }
 
-// Get returns a client no call in progress holds.
+// Get returns a client no call in progress holds, made for the
+// credentials in force.
 func (p *Pool[C]) Get() (C, error) {
+	creds := p.keys.Current()
 	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n-- {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		return c, nil
+		if c.creds == creds {
+			p.lent[c.c] = creds
+			p.mu.Unlock()
+			return c.c, nil
+		}
 	}
 	p.mu.Unlock()
-	return p.make()
+	c, err := p.make(creds)
+	if err != nil {
+		return c, err
+	}
+	p.mu.Lock()
+	p.lent[c] = creds
+	p.mu.Unlock()
+	return c, nil
 }
 
 // Put gives back a client whose call is over.
 func (p *Pool[C]) Put(c C) {
+	current := p.keys.Current()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.idle) < maxIdle {
-		p.idle = append(p.idle, c)
+	creds, ok := p.lent[c]
+	delete(p.lent, c)
+	if ok && creds == current && len(p.idle) < maxIdle {
+		p.idle = append(p.idle, pooled[C]{c, creds})
 	}
 }
 
-// sdkConfigOf returns the darabonba-openapi Config (v1 or v2) for s.
+// sdkConfigOf returns the darabonba-openapi Config (v1 or v2) for s, signed
+// with creds.
 //
 // The timeouts are fixed per client on purpose: tea keeps one http.Client
 // per distinct set of timeouts, proxies and host, for the life of the
@@ -199,12 +231,12 @@ func (p *Pool[C]) Put(c C) {
 // tea applies ReadTimeout (milliseconds) as http.Client.Timeout, which bounds
 // the whole request, dial included, while it reads ConnectTimeout as seconds
 // when it dials; ReadTimeout is thus the bound that counts.
-func sdkConfigOf[T any, P sdkConfig[T]](s Settings) P {
+func sdkConfigOf[T any, P sdkConfig[T]](s Settings, creds *notify.AccessKeys) P {
 	c := P(new(T))
-	c.SetAccessKeyId(s.AccessKeyID)
-	c.SetAccessKeySecret(s.AccessKeySecret)
-	if s.SecurityToken != "" {
-		c.SetSecurityToken(s.SecurityToken)
+	c.SetAccessKeyId(creds.AccessKeyID)
+	c.SetAccessKeySecret(creds.AccessKeySecret.Reveal())
+	if t := creds.SecurityToken.Reveal(); t != "" {
+		c.SetSecurityToken(t)
 	}
 	c.SetEndpoint(s.Host)
 	c.SetProtocol(s.Protocol)

@@ -19,6 +19,7 @@ type Fake interface {
 	http.Handler
 	Fail(acs.Fault)
 	Requests() int
+	Rotate(acs.Credentials)
 }
 
 // Provider is what Run needs of a provider and its fake.
@@ -27,8 +28,9 @@ type Provider struct {
 	// NewFake returns a fake accepting the keys c, and a function counting
 	// the messages it accepted.
 	NewFake func(c acs.Credentials) (Fake, func() int)
-	// Send makes a client of c and sends it one valid message.
-	Send func(ctx context.Context, c aliyun.Config) error
+	// Client makes one client of c, and returns a function sending it one
+	// valid message each call.
+	Client func(t testing.TB, c aliyun.Config) func(context.Context) error
 }
 
 // Config serves the fake h for the test and returns the configuration of a
@@ -52,15 +54,15 @@ func Setup[F http.Handler, C any](t testing.TB, newFake func(acs.Credentials) F,
 	return fake, c
 }
 
-// Send returns a Provider.Send that makes a client with newClient and
-// sends one message with send.
-func Send[C any](newClient func(aliyun.Config) (C, error), send func(context.Context, C) error) func(context.Context, aliyun.Config) error {
-	return func(ctx context.Context, c aliyun.Config) error {
+// Client returns a Provider.Client that makes a client with newClient and
+// sends one message with send each call.
+func Client[C any](newClient func(aliyun.Config) (C, error), send func(context.Context, C) error) func(testing.TB, aliyun.Config) func(context.Context) error {
+	return func(t testing.TB, c aliyun.Config) func(context.Context) error {
 		cl, err := newClient(c)
 		if err != nil {
-			return err
+			t.Fatalf("New: %v", err)
 		}
-		return send(ctx, cl)
+		return func(ctx context.Context) error { return send(ctx, cl) }
 	}
 }
 
@@ -80,7 +82,7 @@ func Run(t *testing.T, p Provider) {
 			t.Run(tt.Fault.String(), func(t *testing.T) {
 				fake, accepted, c := start(t, Keys())
 				fake.Fail(tt.Fault.Times(1))
-				Want(t, p.Send(ctx, c), p.Op, tt.Kind, tt.Code, tt.Message)
+				Want(t, p.send(t, ctx, c), p.Op, tt.Kind, tt.Code, tt.Message)
 				want := 0
 				if tt.Accepted {
 					want = 1
@@ -91,7 +93,7 @@ func Run(t *testing.T, p Provider) {
 				if n := fake.Requests(); n != 1 {
 					t.Errorf("the fake got %d requests, want 1 (the SDK must not retry)", n)
 				}
-				if err := p.Send(ctx, c); err != nil {
+				if err := p.send(t, ctx, c); err != nil {
 					t.Errorf("the send after the fault: %v", err)
 				}
 			})
@@ -103,7 +105,7 @@ func Run(t *testing.T, p Provider) {
 			t.Run(tt.Name, func(t *testing.T) {
 				_, accepted, c := start(t, tt.Fake)
 				tt.Client.Endpoint = c.Endpoint
-				err := p.Send(ctx, tt.Client)
+				err := p.send(t, ctx, tt.Client)
 				if tt.Code == "" {
 					if err != nil || accepted() != 1 {
 						t.Fatalf("send: %v, %d accepted; want success", err, accepted())
@@ -115,12 +117,44 @@ func Run(t *testing.T, p Provider) {
 		}
 	})
 
+	t.Run("rotated credentials", func(t *testing.T) {
+		// An FC function role's STS credentials, replaced while a client
+		// lives: the client signs with those in force, and never again
+		// with the old ones, which Aliyun refuses once they expire.
+		old := acs.Credentials{AccessKeyID: "STS.old", AccessKeySecret: Secret, SecurityToken: "token-old"}
+		next := acs.Credentials{AccessKeyID: "STS.new", AccessKeySecret: Secret + "-2", SecurityToken: "token-new"}
+		fake, accepted := p.NewFake(old)
+		keys := notify.NewKeys(notify.AccessKeys{AccessKeyID: old.AccessKeyID, AccessKeySecret: notify.Secret(old.AccessKeySecret),
+			SecurityToken: notify.Secret(old.SecurityToken)})
+		c := aliyun.Config{Keys: keys, Endpoint: Serve(t, fake)}
+		send := p.Client(t, c)
+		for i := range 3 { // the pool keeps a client made for the old keys
+			if err := send(ctx); err != nil {
+				t.Fatalf("send %d with the first keys: %v", i, err)
+			}
+		}
+		fake.Rotate(next)
+		if err := send(ctx); notify.AsError(err).Kind != notify.Account {
+			t.Fatalf("send with expired keys: %v; want an Account error", err)
+		}
+		keys.Set(notify.AccessKeys{AccessKeyID: next.AccessKeyID, AccessKeySecret: notify.Secret(next.AccessKeySecret),
+			SecurityToken: notify.Secret(next.SecurityToken)})
+		for i := range 3 {
+			if err := send(ctx); err != nil {
+				t.Fatalf("send %d after the keys were replaced: %v", i, err)
+			}
+		}
+		if n := accepted(); n != 6 {
+			t.Errorf("the fake accepted %d messages, want 6", n)
+		}
+	})
+
 	t.Run("deadline", func(t *testing.T) {
 		fake, _, c := start(t, Keys())
 		fake.Fail(acs.Slow(time.Minute))
 		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		err := p.Send(ctx, c)
+		err := p.send(t, ctx, c)
 		Want(t, err, p.Op, notify.Ambiguous, "", "")
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
@@ -131,19 +165,19 @@ func Run(t *testing.T, p Provider) {
 		fake, _, c := start(t, Keys())
 		fake.Fail(acs.Slow(time.Minute))
 		c.Timeout = 100 * time.Millisecond
-		Want(t, p.Send(ctx, c), p.Op, notify.Ambiguous, "", "")
+		Want(t, p.send(t, ctx, c), p.Op, notify.Ambiguous, "", "")
 	})
 
 	t.Run("connection refused", func(t *testing.T) {
 		c := aliyun.Config{AccessKeyID: Key, AccessKeySecret: Secret, Endpoint: "http://" + ClosedAddr(t)}
-		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		Want(t, p.send(t, ctx, c), p.Op, notify.Transient, "", "")
 	})
 
 	t.Run("https to a plain-HTTP port", func(t *testing.T) {
 		// An endpoint given as host:port is https; the fake speaks HTTP.
 		fake, accepted, c := start(t, Keys())
 		c.Endpoint = strings.TrimPrefix(c.Endpoint, "http://")
-		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		Want(t, p.send(t, ctx, c), p.Op, notify.Transient, "", "")
 		if n, r := accepted(), fake.Requests(); n != 0 || r != 0 {
 			t.Errorf("the fake accepted %d messages of %d requests; want none", n, r)
 		}
@@ -154,7 +188,7 @@ func Run(t *testing.T, p Provider) {
 		srv := httptest.NewTLSServer(fake)
 		t.Cleanup(srv.Close)
 		c := aliyun.Config{AccessKeyID: Key, AccessKeySecret: Secret, Endpoint: srv.URL}
-		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		Want(t, p.send(t, ctx, c), p.Op, notify.Transient, "", "")
 		if n := accepted(); n != 0 {
 			t.Errorf("the fake accepted %d messages; want none", n)
 		}
@@ -164,7 +198,7 @@ func Run(t *testing.T, p Provider) {
 		fake, _, c := start(t, Keys())
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
-		Want(t, p.Send(ctx, c), p.Op, notify.Transient, "", "")
+		Want(t, p.send(t, ctx, c), p.Op, notify.Transient, "", "")
 		if n := fake.Requests(); n != 0 {
 			t.Errorf("the fake got %d requests, want 0", n)
 		}
@@ -175,8 +209,13 @@ func Run(t *testing.T, p Provider) {
 		t.Setenv("HTTP_PROXY", "http://127.0.0.1:9")
 		t.Setenv("http_proxy", "http://127.0.0.1:9")
 		_, _, c := start(t, Keys())
-		if err := p.Send(ctx, c); err != nil {
+		if err := p.send(t, ctx, c); err != nil {
 			t.Fatalf("send with a proxy in the environment: %v", err)
 		}
 	})
+}
+
+// send makes a client of c and sends it one valid message.
+func (p Provider) send(t testing.TB, ctx context.Context, c aliyun.Config) error {
+	return p.Client(t, c)(ctx)
 }
