@@ -18,6 +18,8 @@ type cli struct {
 	Send    sendCmd    `cmd:"" help:"Send an SMS, a voice call or a mail through a running gateway."`
 	Code    codeCmd    `cmd:"" help:"Send or check a verification code through a running gateway."`
 	Status  statusCmd  `cmd:"" help:"Show what became of messages sent through a running gateway."`
+
+	AliyunQueues aliyunQueuesCmd `cmd:"" name:"aliyun-queues" help:"Make the MNS queues s.yaml points at (or set their attributes), with your Aliyun keys."`
 }
 
 // streams are where a command writes: its output, and its errors and

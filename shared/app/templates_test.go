@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/seed4ddb146e/notify/shared/config"
@@ -30,9 +31,13 @@ var functions = []string{"sms", "tts", "mail", "callback"}
 var sending = []string{"sms", "tts", "mail"}
 
 // queuedOnAliyun functions have an MNS queue trigger on Aliyun: the sending
-// ones, and callback, for the receipts Aliyun delivers to a queue (AWS has
-// no such source).
-var queuedOnAliyun = append(slices.Clone(sending), "callback")
+// ones. Aliyun's receipts come to callback by HTTP push: those Aliyun keeps
+// for MNS are in a queue of its own, which no trigger can read.
+var queuedOnAliyun = sending
+
+// roleVariables are the variables FC sets from a function's role, which
+// s.yaml must not set.
+var roleVariables = []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"}
 
 // ticking functions have a timer trigger on both clouds, every minute, for
 // their scheduled work, and a timeout of at least tickTimeout seconds.
@@ -258,6 +263,19 @@ func checkSchedule(t *testing.T, id string, props map[string]any, schedules []ma
 func TestServerlessDevs(t *testing.T) {
 	doc := readYAML(t, "../../s.yaml")
 	mk := makefile(t)
+	checkFC3Schema(t, "s.yaml", doc)
+	vpc := readYAML(t, "../../s.vpc.yaml")
+	if vpc["extend"] != "s.yaml" {
+		t.Errorf("s.vpc.yaml extends %v, want s.yaml", vpc["extend"])
+	}
+	merged := extend(doc, vpc)
+	checkFC3Schema(t, "s.vpc.yaml", merged)
+	for _, fn := range functions {
+		vc, _ := dig(t, resolveDevs(merged, merged["vars"].(map[string]any)), "resources", fn, "props", "vpcConfig").(map[string]any)
+		if vc["vpcId"] == nil || vc["securityGroupId"] == nil || vc["vSwitchIds"] == nil {
+			t.Errorf("s.vpc.yaml: %s has vpcConfig %v; want vpcId, vSwitchIds and securityGroupId", fn, vc)
+		}
+	}
 	resources := dig(t, doc, "resources").(map[string]any)
 	sameSet(t, "s.yaml resources", keys(resources), functions)
 	for _, fn := range functions {
@@ -270,7 +288,16 @@ func TestServerlessDevs(t *testing.T) {
 			t.Error("the Makefile does not build dist/aliyun/<fn>/bootstrap for amd64")
 		}
 		env := props["environmentVariables"].(map[string]any)
-		sameSet(t, fn+" environmentVariables", keys(env), config.Variables)
+		var want []string
+		for _, v := range config.Variables {
+			if !slices.Contains(roleVariables, v) {
+				want = append(want, v)
+			}
+		}
+		sameSet(t, fn+" environmentVariables (all but the role's)", keys(env), want)
+		if props["role"] != "${vars.role}" || !strings.HasPrefix(fmt.Sprint(dig(t, doc, "vars", "role")), "acs:ram::") {
+			t.Errorf("%s: role %v; want ${vars.role}, a RAM role: its STS credentials sign the function's calls", fn, props["role"])
+		}
 		if props["logConfig"] == nil {
 			t.Errorf("%s: no logConfig: nothing of its logs would be kept", fn)
 		}
@@ -292,13 +319,21 @@ func TestServerlessDevs(t *testing.T) {
 				if dig(t, cfg, "eventSourceConfig", "eventSourceType") != "MNS" {
 					t.Errorf("%s: the eventbridge trigger is not an MNS queue", fn)
 				}
+				queue := dig(t, cfg, "eventSourceConfig", "eventSourceParameters", "sourceMNSParameters", "QueueName")
+				dlq := fmt.Sprint(dig(t, cfg, "runOptions", "deadLetterQueue", "Arn"))
+				if queue != "notify-"+fn || !strings.HasSuffix(dlq, ":/queues/notify-"+fn+"-dlq") {
+					t.Errorf("%s: the trigger reads queue %v and gives up into %s; want notify-%s and notify-%s-dlq", fn, queue, dlq, fn, fn)
+				}
+				if dig(t, cfg, "runOptions", "retryStrategy", "PushRetryStrategy") == nil {
+					t.Errorf("%s: the trigger has no retry strategy", fn)
+				}
 			case "timer":
 				if cfg["cronExpression"] != "@every 1m" || cfg["enable"] != true || cfg["payload"] != "" {
 					t.Errorf("%s: timer triggerConfig %v, want cronExpression @every 1m, enable true, payload \"\"", fn, cfg)
 				}
 			}
 		}
-		want := []string{"http"}
+		want = []string{"http"}
 		if slices.Contains(queuedOnAliyun, fn) {
 			want = append(want, "eventbridge")
 		}
@@ -351,4 +386,115 @@ func checkBus(t *testing.T, fn, id string, props, rule map[string]any, dlq strin
 	if on["Type"] != "SQS" || strings.TrimSuffix(fmt.Sprint(on["Destination"]), ".Arn") != dlq {
 		t.Errorf("%s: asynchronous invokes that fail go to %v, want %s", id, on, dlq)
 	}
+}
+
+// checkFC3Schema validates the props of each resource of the Serverless
+// Devs file doc, its variables resolved as s resolves them, against the
+// fc3 component's own JSON schema (testdata/fc3).
+func checkFC3Schema(t *testing.T, name string, doc map[string]any) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "fc3", "schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	schemaDoc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("fc3.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("fc3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, _ := doc["vars"].(map[string]any)
+	resources := resolveDevs(dig(t, doc, "resources"), vars).(map[string]any)
+	for _, fn := range keys(resources) {
+		if c := dig(t, resources, fn, "component"); c != "fc3" {
+			t.Errorf("%s: %s is component %v, want fc3", name, fn, c)
+			continue
+		}
+		// The schema's numbers are JSON's: YAML's ints go through JSON.
+		b, err := json.Marshal(dig(t, resources, fn, "props"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		props, err := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(props); err != nil {
+			t.Errorf("%s: %s: the props fail the fc3 schema: %#v", name, fn, err)
+		}
+	}
+}
+
+// devsExpr is a Serverless Devs variable: ${vars.x}, ${env('X')},
+// ${env('X', 'default')}, ${config('AccountID')}.
+var devsExpr = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// resolveDevs returns v with its variables resolved as s resolves them
+// before a component sees its props: vars from vars, env(...) its default
+// (or, without one, a value that names it), config(...) a made-up account.
+func resolveDevs(v any, vars map[string]any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = resolveDevs(x, vars)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, x := range v {
+			l[i] = resolveDevs(x, vars)
+		}
+		return l
+	case string:
+		if m := devsExpr.FindStringSubmatch(v); m != nil && m[0] == v && strings.HasPrefix(m[1], "vars.") {
+			return resolveDevs(vars[strings.TrimPrefix(m[1], "vars.")], vars) // a whole value: any type
+		}
+		return devsExpr.ReplaceAllStringFunc(v, func(e string) string {
+			x := devsExpr.FindStringSubmatch(e)[1]
+			switch {
+			case strings.HasPrefix(x, "vars."):
+				return fmt.Sprint(resolveDevs(vars[strings.TrimPrefix(x, "vars.")], vars))
+			case strings.HasPrefix(x, "config("):
+				return "1234567890123456"
+			case strings.HasPrefix(x, "env("):
+				args := strings.Split(strings.TrimSuffix(strings.TrimPrefix(x, "env("), ")"), ",")
+				if len(args) == 2 {
+					return strings.Trim(strings.TrimSpace(args[1]), `'"`)
+				}
+				return "env-" + strings.Trim(args[0], `'"`)
+			}
+			return e
+		})
+	}
+	return v
+}
+
+// extend merges over into base as Serverless Devs's extend does (extend2,
+// deep): mappings merge, anything else, lists included, is replaced.
+func extend(base, over map[string]any) map[string]any {
+	m := make(map[string]any, len(base))
+	for k, v := range base {
+		m[k] = v
+	}
+	for k, v := range over {
+		if k == "extend" {
+			continue
+		}
+		bm, ok1 := m[k].(map[string]any)
+		om, ok2 := v.(map[string]any)
+		if ok1 && ok2 {
+			m[k] = extend(bm, om)
+			continue
+		}
+		m[k] = v
+	}
+	return m
 }
