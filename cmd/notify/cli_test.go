@@ -43,7 +43,7 @@ func startGateway(t *testing.T, vars map[string]string) (string, app.Store) {
 		if k == "NOTIFY_DATABASE_URL" {
 			return db
 		}
-		return defaults[k]
+		return config.LocalDefault(k)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,26 +16,15 @@ package main
 import (
 	"context"
 	"os"
-)
 
-// defaults are the embedded settings a bare `make run` starts with.
-var defaults = map[string]string{
-	"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms","tts","mail"],
-		"codes":{"*":{"sign_name":"notify","template":"SMS_DEMO_CODE","tts_template":"TTS_DEMO_CODE"}},
-		"saas":{"combos":[{"id":1,"name":"套餐包: 2000条","price":"200.00","sms_nums":2000,"unit":"条","unit_price":10},
-		                  {"id":4,"name":"自定义套餐包","price":"0.00","sms_nums":0,"unit":"条","unit_price":10}],
-		        "business_types":{"0":{"template":"SMS_1001"},"1":{"template":"SMS_1002"},
-		                          "2":{"template":"SMS_184105379","params":{"code":"verify_code"}}},
-		        "provider_units":30366}}]`,
-	// A fixed key for local runs only: codes are hashed under it.
-	"NOTIFY_CODE_SECRET": "local-demo-code-secret-not-for-deployments",
-}
+	"github.com/seed4ddb146e/notify/shared/config"
+)
 
 func getenv(k string) string {
 	if v, ok := os.LookupEnv(k); ok {
 		return v
 	}
-	return defaults[k]
+	return config.LocalDefault(k)
 }
 
 func main() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/app"
@@ -37,7 +36,7 @@ func (serveCmd) Run(ctx context.Context, std streams, getenv env) error {
 	if err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", redact(cfg.DatabaseURL),
+	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", config.RedactURL(cfg.DatabaseURL),
 		"routes", strings.Join(routes, ", "), "build", platform.BuildInfo())
 	return platform.Start(h, platform.Options{Name: "notify", Log: log, Getenv: getenv, Ready: st.Ping})
 }
@@ -53,7 +52,7 @@ func (migrateCmd) Run(ctx context.Context, std streams, getenv env) error {
 		return err
 	}
 	defer st.Close()
-	log.InfoContext(ctx, "store migrated", "database", redact(cfg.DatabaseURL))
+	log.InfoContext(ctx, "store migrated", "database", config.RedactURL(cfg.DatabaseURL))
 	return nil
 }
 
@@ -86,14 +85,6 @@ func openStore(ctx context.Context, getenv env) (config.Config, app.Store, error
 		return config.Config{}, nil, err
 	}
 	return cfg, st, nil
-}
-
-// redact drops the password from a database URL for the log.
-func redact(u string) string {
-	if p, err := url.Parse(u); err == nil && p.User != nil {
-		return p.Redacted()
-	}
-	return u
 }
 
 // gatewayHandler returns the handler of every function's routes, and the

@@ -50,11 +50,16 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 // or its local server stops.
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
-	log := platform.Logger(os.Stderr, platform.LogLevel(os.Getenv))
-	if rt := platform.RuntimeOf(os.Getenv); rt != platform.Local {
+	getenv := os.Getenv
+	log := platform.Logger(os.Stderr, platform.LogLevel(getenv))
+	local := config.LocalInvoke(getenv)
+	if rt := platform.RuntimeOf(getenv); rt != platform.Local && !local {
 		log = platform.WithMetrics(log, rt == platform.Lambda)
 	}
-	cfg, err := config.Load(os.Getenv)
+	if local {
+		getenv = config.LocalInvokeEnv(getenv)
+	}
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
@@ -65,15 +70,19 @@ func Run(name, queuePath string, build Builder) error {
 	defer st.Close()
 	// The cold start's one line, with the build: a local server's
 	// "serving HTTP" line has it already.
-	if rt := platform.RuntimeOf(os.Getenv); rt != platform.Local {
+	if rt := platform.RuntimeOf(getenv); rt != platform.Local {
 		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo())
+	}
+	if local {
+		log.InfoContext(ctx, "local invoke: embedded defaults where unset, every message to the sandbox",
+			"function", name, "database", config.RedactURL(cfg.DatabaseURL))
 	}
 	WarnKeyless(ctx, log, cfg)
 	h, err := build(ctx, cfg, st, log)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	o := platform.Options{Name: name, QueuePath: queuePath, Log: log, Ready: st.Ping}
+	o := platform.Options{Name: name, QueuePath: queuePath, Log: log, Getenv: getenv, Ready: st.Ping}
 	if keys := cfg.Aliyun.Keys; keys != nil {
 		o.AccessKeys = func(c notify.AccessKeys) {
 			if keys.Set(c) {

@@ -288,13 +288,15 @@ func TestServerlessDevs(t *testing.T) {
 			t.Error("the Makefile does not build dist/aliyun/<fn>/bootstrap for amd64")
 		}
 		env := props["environmentVariables"].(map[string]any)
-		var want []string
+		// s local invoke sets no flag of its own: NOTIFY_LOCAL=true in the
+		// deployer's environment says it (config.LocalInvoke).
+		want := []string{"NOTIFY_LOCAL"}
 		for _, v := range config.Variables {
 			if !slices.Contains(roleVariables, v) {
 				want = append(want, v)
 			}
 		}
-		sameSet(t, fn+" environmentVariables (all but the role's)", keys(env), want)
+		sameSet(t, fn+" environmentVariables (all but the role's, and NOTIFY_LOCAL)", keys(env), want)
 		if props["role"] != "${vars.role}" || !strings.HasPrefix(fmt.Sprint(dig(t, doc, "vars", "role")), "acs:ram::") {
 			t.Errorf("%s: role %v; want ${vars.role}, a RAM role: its STS credentials sign the function's calls", fn, props["role"])
 		}

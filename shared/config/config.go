@@ -279,7 +279,8 @@ func Load(getenv func(string) string) (Config, error) { return load(getenv, have
 // ErrNoSQLite is what a build without the embedded SQLite store says of a
 // sqlite: database URL, or of none.
 var ErrNoSQLite = errors.New("this build has no embedded SQLite store (it was built with -tags nosqlite, " +
-	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL")
+	"as the cloud builds are): set NOTIFY_DATABASE_URL to a postgres:// URL, or, for sam local invoke " +
+	"or s local invoke, build with EMBEDDED_STORE=1")
 
 // load is Load in a build that has the embedded SQLite store or not.
 func load(getenv func(string) string, sqlite bool) (Config, error) {

@@ -1,0 +1,114 @@
+package functions_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/runtimeapi"
+)
+
+// embeddedBuild builds the sms function for this machine as `make build
+// EMBEDDED_STORE=1` does: the cloud build's tags but nosqlite.
+func embeddedBuild(t *testing.T) string {
+	t.Helper()
+	flags := slices.Clone(buildFlags)
+	i := slices.Index(flags, "-tags")
+	flags[i+1] = strings.ReplaceAll(flags[i+1], "nosqlite,", "")
+	dir := t.TempDir()
+	args := append(append([]string{"build"}, flags...), "-o", filepath.Join(dir, "sms"), "./functions/sms")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "sms")
+}
+
+// declared is the environment a template gives a function whose
+// parameters are left at their defaults: every variable, empty.
+func declared() []string {
+	var env []string
+	for _, v := range config.Variables {
+		env = append(env, v+"=")
+	}
+	return env
+}
+
+// TestLocalInvoke runs the sms function as `sam local invoke` and `s local
+// invoke` run it, in a container with the Runtime API of the cloud and the
+// template's environment, no database and nothing configured: built with
+// EMBEDDED_STORE=1, it serves the sample event on the local defaults, to
+// the sandbox, even though s passes the deployer's own AccessKey. A cloud
+// build says what to build instead.
+func TestLocalInvoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function binaries")
+	}
+	bin := embeddedBuild(t)
+	fake, aliyun := fakeAliyun(t)
+	for _, tt := range []struct {
+		name   string
+		newEmu func() *runtimeapi.Emulator
+		event  string
+		env    []string
+	}{
+		// sam sets AWS_SAM_LOCAL; the secret is not read locally.
+		{"sam", runtimeapi.NewLambda, "apigw-http.json", []string{"AWS_SAM_LOCAL=true"}},
+		// s sets no flag, and passes the deployer's keys.
+		{"s", runtimeapi.NewFC, "fc-http.json", append([]string{"NOTIFY_LOCAL=true", "FC_FUNC_CODE_PATH=/code/"}, aliyun...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := tt.newEmu()
+			t.Cleanup(emu.Close)
+			env := append(append([]string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + t.TempDir(), emu.Env()}, declared()...), tt.env...)
+			c := startChild(t, bin, env)
+			payload, err := os.ReadFile(filepath.Join(root, "events", "sms", tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.invoke(emu, payload)
+			if err != nil {
+				t.Fatalf("invocation: %v\n%s", err, c.out)
+			}
+			shape := "v2"
+			if tt.name == "s" {
+				shape = "fc"
+			}
+			r := decodeHTTPReply(t, shape, res)
+			var b replyBody
+			if err := json.Unmarshal([]byte(r.body), &b); err != nil || r.status != 200 || b.Code != "OK" || !b.Sandbox {
+				t.Fatalf("reply %d %s; want 200, Code OK, Sandbox true\n%s", r.status, r.body, c.out)
+			}
+			if !strings.Contains(c.out.String(), "local invoke: embedded defaults") {
+				t.Errorf("no line says it is a local invoke:\n%s", c.out)
+			}
+		})
+	}
+	if n := fake.Requests(); n != 0 {
+		t.Errorf("a local invoke reached Aliyun (%d requests): it must stay on the sandbox", n)
+	}
+
+	t.Run("cloud build", func(t *testing.T) {
+		emu := runtimeapi.NewLambda()
+		t.Cleanup(emu.Close)
+		c := startChild(t, filepath.Join(binaries(t), "sms"),
+			append(append([]string{"PATH=" + os.Getenv("PATH"), emu.Env()}, declared()...), "AWS_SAM_LOCAL=true"))
+		select {
+		case <-c.exited:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the cloud build did not stop")
+		}
+		if c.err == nil || !strings.Contains(c.out.String(), "EMBEDDED_STORE=1") {
+			t.Errorf("exit %v, output %s; want a failure that says to build with EMBEDDED_STORE=1", c.err, c.out)
+		}
+	})
+}

@@ -1,0 +1,32 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLocalInvokeEnv(t *testing.T) {
+	env := map[string]string{"AWS_SAM_LOCAL": "true", "NOTIFY_GROUPS": "", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIdeployer",
+		"NOTIFY_SMTP_URL": "smtp://u:p@mail.example.com:587", "NOTIFY_LOG_LEVEL": "debug"}
+	getenv := func(k string) string { return env[k] }
+	if !LocalInvoke(getenv) || LocalInvoke(func(string) string { return "" }) {
+		t.Fatal("LocalInvoke does not tell AWS_SAM_LOCAL=true from nothing")
+	}
+	if !LocalInvoke(func(k string) string { return map[string]string{"NOTIFY_LOCAL": "true"}[k] }) {
+		t.Error("NOTIFY_LOCAL=true is no local invoke")
+	}
+	local := LocalInvokeEnv(getenv)
+	if local("ALIBABA_CLOUD_ACCESS_KEY_ID") != "" || local("NOTIFY_SMTP_URL") != "" {
+		t.Error("a provider's keys reach a local invoke")
+	}
+	if local("NOTIFY_GROUPS") != LocalDefault("NOTIFY_GROUPS") || local("NOTIFY_LOG_LEVEL") != "debug" {
+		t.Error("an empty variable does not take its local default, or a set one does not stay")
+	}
+	c, err := load(local, true)
+	if err != nil || c.Aliyun.Configured() || len(c.Groups) != 1 || c.Groups[0].ID != "demo" {
+		t.Fatalf("load of the local invoke's environment: %+v, %v; want the demo group, no Aliyun keys", c.Groups, err)
+	}
+	if _, err := load(local, false); err == nil || !strings.Contains(err.Error(), "EMBEDDED_STORE=1") {
+		t.Errorf("a build without the store: %v; want it to say EMBEDDED_STORE=1", err)
+	}
+}
