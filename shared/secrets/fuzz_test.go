@@ -52,7 +52,7 @@ func FuzzParse(f *testing.F) {
 		// What the message may say: its own words, and the names.
 		allowed := strings.Join(append(slices.Collect(maps.Keys(doc)), config.Variables...), "\x00") +
 			"not a JSON object of variables and their values; cut short; malformed at byte; more follows it at byte; " +
-			"are not a variable the functions read (a typo?); given twice; the value of; is not a JSON string"
+			"is not a variable; are not variables the functions read (a typo?); given twice; the value of; is not a JSON string"
 		for _, v := range strings.Fields(strings.Join(valuesOf(doc), " ")) {
 			if len(v) >= 6 && !strings.Contains(allowed, v) && strings.Contains(err.Error(), v) {
 				t.Fatalf("parse(%q) = %v: the error quotes the value %q", data, err, v)

@@ -68,8 +68,11 @@ func parse(b []byte, names []string) (map[string]string, error) {
 	}
 	var problems []string
 	if len(unknown) > 0 {
-		problems = append(problems, fmt.Sprintf("%s %s not a variable the functions read (a typo?)",
-			strings.Join(unique(unknown), ", "), isAre(len(unique(unknown)))))
+		what := "is not a variable"
+		if len(unique(unknown)) > 1 {
+			what = "are not variables"
+		}
+		problems = append(problems, fmt.Sprintf("%s %s the functions read (a typo?)", strings.Join(unique(unknown), ", "), what))
 	}
 	if len(twice) > 0 {
 		problems = append(problems, fmt.Sprintf("%s given twice", strings.Join(unique(twice), ", ")))
@@ -114,11 +117,4 @@ func unique(ss []string) []string {
 	ss = slices.Clone(ss)
 	slices.Sort(ss)
 	return slices.Compact(ss)
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
 }

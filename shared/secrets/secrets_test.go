@@ -194,7 +194,7 @@ func TestRefusals(t *testing.T) {
 		Plain:    map[string]string{"/notify/plain": value},
 		NotReady: 0,
 	})
-	defer ext.Close()
+	t.Cleanup(ext.Close)
 	closed := func() string { // a port nothing listens on
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -205,12 +205,12 @@ func TestRefusals(t *testing.T) {
 		return port
 	}()
 	never := secretsext.New(secretsext.Config{Secrets: map[string]string{"notify/prod": value}, NotReady: 1 << 30})
-	defer never.Close()
+	t.Cleanup(never.Close)
 	for _, c := range []struct {
 		name  string
 		env   env
 		want  []string // in the error, beside NOTIFY_SECRETS=<id>
-		calls int      // the calls the extension got; -1: not counted
+		calls int      // the calls ext got; -1: none counted, another extension or none
 	}{
 		{"wrong token", lambda.with(ext, "NOTIFY_SECRETS=notify/prod", "AWS_SESSION_TOKEN=another"),
 			[]string{"403 Forbidden", "invalid X-Aws-Parameters-Secrets-Token"}, 1},
@@ -221,7 +221,7 @@ func TestRefusals(t *testing.T) {
 		{"no such parameter", lambda.with(ext, "NOTIFY_SECRETS=ssm:/notify/none"), []string{"400 Bad Request: ParameterNotFound"}, 1},
 		{"a String parameter", lambda.with(ext, "NOTIFY_SECRETS=ssm:/notify/plain"), []string{`a "String", not a SecureString`}, 1},
 		{"unknown variables", lambda.with(ext, "NOTIFY_SECRETS=notify/typo"),
-			[]string{`"NOTIFY_GROUP", "NOTIFY_SECRETS" are not a variable the functions read`}, 1},
+			[]string{`"NOTIFY_GROUP", "NOTIFY_SECRETS" are not variables the functions read (a typo?)`}, 1},
 		{"values not strings", lambda.with(ext, "NOTIFY_SECRETS=notify/number"),
 			[]string{"the value of NOTIFY_CODE_LENGTH, NOTIFY_GROUPS is not a JSON string"}, 1},
 		{"not JSON", lambda.with(ext, "NOTIFY_SECRETS=notify/notjson"), []string{"not a JSON object: malformed at byte"}, 1},
@@ -245,6 +245,9 @@ func TestRefusals(t *testing.T) {
 			[]string{"cannot reach the extension at localhost:2773"}, -1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if c.calls < 0 {
+				t.Parallel() // a wait of ReadyWithin, on an extension of its own or none
+			}
 			before := len(ext.Calls())
 			began := time.Now()
 			got, err := overlay(t, c.env)
