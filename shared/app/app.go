@@ -17,6 +17,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 	sandboxpkg "github.com/seed4ddb146e/notify/shared/provider/sandbox"
+	"github.com/seed4ddb146e/notify/shared/secrets"
 )
 
 // WarnKeyless logs, at cold start, each group that callers reach by GroupID
@@ -43,17 +44,23 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 }
 
 // Run is the whole life of a function binary: read the environment once,
-// name the store (LazyStore: opened by the first request that needs it),
-// build the handler, and hand it to the platform (AWS
+// with the values of the secret NOTIFY_SECRETS names laid over it (see
+// package secrets), name the store (LazyStore: opened by the first request
+// that needs it), build the handler, and hand it to the platform (AWS
 // Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue
 // messages are replayed to. It returns only when the function cannot start
 // or its local server stops.
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
-	getenv := os.Getenv
+	env, err := secrets.Overlay(ctx, os.Getenv, config.Variables)
+	if err != nil {
+		return fmt.Errorf("%s: cannot start: %w", name, err)
+	}
+	getenv := env.Getenv
 	log := platform.Logger(os.Stderr, platform.LogLevel(getenv))
 	local := config.LocalInvoke(getenv)
-	if rt := platform.RuntimeOf(getenv); rt != platform.Local && !local {
+	rt := platform.RuntimeOf(getenv)
+	if rt != platform.Local && !local {
 		log = platform.WithMetrics(log, rt == platform.Lambda)
 	}
 	if local {
@@ -70,8 +77,12 @@ func Run(name, queuePath string, build Builder) error {
 	defer st.Close()
 	// The cold start's one line, with the build: a local server's
 	// "serving HTTP" line has it already.
-	if rt := platform.RuntimeOf(getenv); rt != platform.Local {
+	if rt != platform.Local {
 		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo())
+	}
+	if env.Secret != "" {
+		log.InfoContext(ctx, "configuration read from a secret", "secret", env.Secret, "variables", env.Names,
+			"took_ms", float64(env.Took.Microseconds())/1000)
 	}
 	if local {
 		log.InfoContext(ctx, "local invoke: embedded defaults where unset, every message to the sandbox",

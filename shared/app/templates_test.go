@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/secrets"
 )
 
 // The deployment templates are checked against the code: the functions the
@@ -116,16 +118,7 @@ func TestSAMTemplate(t *testing.T) {
 	}
 	timeout := globals["Timeout"].(int)
 	env := dig(t, doc, "Globals", "Function", "Environment", "Variables").(map[string]any)
-	sameSet(t, "template.yaml environment", keys(env), config.Variables)
-
-	params := dig(t, doc, "Parameters").(map[string]any)
-	for _, secret := range []string{"NotifyGroups", "AliyunAccessKeySecret", "AliyunSecurityToken", "SmtpUrl", "DatabaseUrl",
-		"CallbackToken", "CallbackTokenAliyun", "CallbackTokenTencent", "CallbackTokenCloopen"} {
-		p, _ := params[secret].(map[string]any)
-		if p["NoEcho"] != true {
-			t.Errorf("parameter %s holds a secret but is not NoEcho", secret)
-		}
-	}
+	checkSecrets(t, doc, env)
 
 	resources := dig(t, doc, "Resources").(map[string]any)
 	for _, p := range config.SMSProviders {
@@ -148,6 +141,9 @@ func TestSAMTemplate(t *testing.T) {
 		lg := dig(t, resources, lgID, "Properties").(map[string]any)
 		if lg["RetentionInDays"] == nil || !strings.Contains(fmt.Sprint(lg["LogGroupName"]), id) {
 			t.Errorf("%s: %v; want the function's log group, with a retention", lgID, lg)
+		}
+		if p, _ := dig(t, resources, id, "Properties").(map[string]any)["Policies"].([]any); !slices.Contains(p, any("SecretReadPolicy")) {
+			t.Errorf("%s: Policies %v; want SecretReadPolicy, or it cannot read its secret", id, p)
 		}
 		if dig(t, resources, id, "Metadata", "BuildMethod") != "makefile" {
 			t.Errorf("%s: BuildMethod is not makefile", id)
@@ -211,6 +207,193 @@ func TestSAMTemplate(t *testing.T) {
 	if _, ok := dig(t, doc, "Outputs").(map[string]any)["ApiUrl"]; !ok {
 		t.Error("no ApiUrl output")
 	}
+}
+
+// notOnAWS are the variables no function has on AWS, and why.
+var notOnAWS = map[string]string{
+	"ALIBABA_CLOUD_SECURITY_TOKEN": "an STS token expires under a running function: on AWS a RAM user's AccessKey is in the secret",
+}
+
+// readmeSecrets returns the variables of the table of README's "Secrets on
+// AWS", which says what goes into the secret, and that section's text.
+func readmeSecrets(t *testing.T) ([]string, string) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Secrets on AWS\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Secrets on AWS" section`)
+	}
+	if i := strings.Index(section, "\n#"); i >= 0 {
+		section = section[:i]
+	}
+	var names []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\|").FindAllStringSubmatch(section, -1) {
+		names = append(names, m[1])
+	}
+	return names, section
+}
+
+// checkSecrets checks how template.yaml's functions get their secrets:
+// none is in their environment or in a parameter (a NoEcho parameter still
+// lands in the function's configuration in plain text), each is in
+// README's table of what goes into the secret, NOTIFY_SECRETS names the
+// secret, the extension's layer is there to read it, and a policy lets
+// the functions read it and no more.
+func checkSecrets(t *testing.T, doc, env map[string]any) {
+	t.Helper()
+	secret, section := readmeSecrets(t)
+	if len(secret) == 0 {
+		t.Fatal("README's Secrets on AWS lists no variable")
+	}
+	want := []string{secrets.Variable}
+	for _, v := range config.Variables {
+		_, absent := notOnAWS[v]
+		if !absent && !slices.Contains(secret, v) {
+			want = append(want, v)
+		}
+	}
+	for _, v := range secret {
+		if !slices.Contains(config.Variables, v) {
+			t.Errorf("README's Secrets on AWS lists %s, which the functions do not read", v)
+		}
+	}
+	for v := range notOnAWS {
+		if !strings.Contains(section, v) {
+			t.Errorf("README's Secrets on AWS does not say why %s is not on AWS", v)
+		}
+	}
+	sameSet(t, "template.yaml environment (the variables less README's secret ones, and NOTIFY_SECRETS)", keys(env), want)
+	if env[secrets.Variable] != "Secrets" {
+		t.Errorf("%s is %v, want !Ref Secrets", secrets.Variable, env[secrets.Variable])
+	}
+	params := dig(t, doc, "Parameters").(map[string]any)
+	for _, name := range keys(params) {
+		if p, _ := params[name].(map[string]any); p["NoEcho"] == true {
+			t.Errorf("parameter %s is NoEcho: a secret goes into the secret, not into the function's configuration", name)
+		}
+	}
+	if l, _ := dig(t, doc, "Globals", "Function", "Layers").([]any); !slices.Contains(l, any("SecretsExtensionLayer")) {
+		t.Errorf("Globals.Function.Layers %v; want the Parameters and Secrets extension (SecretsExtensionLayer)", l)
+	}
+	var actions []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if a, ok := e.(string); ok && k == "Action" {
+					actions = append(actions, a)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(dig(t, doc, "Resources", "SecretReadPolicy", "Properties", "PolicyDocument"))
+	sameSet(t, "SecretReadPolicy's actions", actions, []string{"secretsmanager:GetSecretValue", "ssm:GetParameter", "kms:Decrypt"})
+}
+
+// TestTemplateLint runs cfn-lint on template.yaml, when it is installed
+// (this project's machines have it, from PyPI): it transforms the template
+// with the SAM translator first.
+func TestTemplateLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("no cfn-lint on the PATH")
+	}
+	if out, err := exec.Command(bin, "../../template.yaml").CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
+
+// samTranslate transforms the template file named by its argument with
+// the SAM translator, as CloudFormation's transform does on deploy, with
+// CodeUri an S3 object (what sam package uploads), and prints the result.
+const samTranslate = `
+import json, sys
+from samtranslator.yaml_helper import yaml_parse
+from samtranslator.translator.transform import transform
+class NoManagedPolicies:
+    def load(self): return {}
+with open(sys.argv[1]) as f:
+    template = yaml_parse(f.read())
+for r in template.get("Resources", {}).values():
+    if r.get("Type") == "AWS::Serverless::Function":
+        r["Properties"]["CodeUri"] = "s3://bucket/key"
+json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout)
+`
+
+// TestSAMTranslation transforms template.yaml with the SAM translator,
+// when Python has it, and checks what the Globals and Policies become on
+// each Lambda function: the extension's layer, NOTIFY_SECRETS, and a role
+// that may read the secret.
+func TestSAMTranslation(t *testing.T) {
+	if exec.Command("python3", "-c", "import samtranslator").Run() != nil {
+		t.Skip("no python3 with samtranslator (it comes with cfn-lint)")
+	}
+	cmd := exec.Command("python3", "-c", samTranslate, "../../template.yaml")
+	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=us-east-1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the SAM translator refused template.yaml: %v\n%s", err, stderr.String())
+	}
+	var cfn struct {
+		Resources map[string]struct {
+			Type       string
+			Properties map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(out, &cfn); err != nil {
+		t.Fatal(err)
+	}
+	var fns []string
+	for id, r := range cfn.Resources {
+		if r.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		fns = append(fns, strings.TrimSuffix(strings.ToLower(id), "function"))
+		var p struct {
+			Layers      []map[string]string
+			Environment struct{ Variables map[string]any }
+			Role        struct {
+				GetAtt []string `json:"Fn::GetAtt"`
+			}
+		}
+		for k, v := range r.Properties {
+			switch k {
+			case "Layers":
+				_ = json.Unmarshal(v, &p.Layers)
+			case "Environment":
+				_ = json.Unmarshal(v, &p.Environment)
+			case "Role":
+				_ = json.Unmarshal(v, &p.Role)
+			}
+		}
+		if len(p.Layers) != 1 || p.Layers[0]["Ref"] != "SecretsExtensionLayer" {
+			t.Errorf("%s: Layers %v; want the extension's", id, p.Layers)
+		}
+		if got := fmt.Sprint(p.Environment.Variables[secrets.Variable]); got != "map[Ref:Secrets]" {
+			t.Errorf("%s: %s is %s, want the Secrets parameter", id, secrets.Variable, got)
+		}
+		if len(p.Role.GetAtt) != 2 {
+			t.Errorf("%s: Role %v, want the role SAM makes", id, p.Role)
+			continue
+		}
+		var role struct{ ManagedPolicyArns []any }
+		if err := json.Unmarshal(cfn.Resources[p.Role.GetAtt[0]].Properties["ManagedPolicyArns"], &role.ManagedPolicyArns); err != nil ||
+			!slices.ContainsFunc(role.ManagedPolicyArns, func(a any) bool { return fmt.Sprint(a) == "map[Ref:SecretReadPolicy]" }) {
+			t.Errorf("%s: role %s has the managed policies %v, not SecretReadPolicy", id, p.Role.GetAtt[0], role.ManagedPolicyArns)
+		}
+	}
+	sameSet(t, "Lambda functions of the translated template", fns, functions)
 }
 
 // checkSchedule checks the schedules of the function id on AWS: a ticking
