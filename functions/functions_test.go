@@ -981,7 +981,8 @@ func TestBuildFlags(t *testing.T) {
 	var line string
 	for l := range strings.Lines(string(mk)) {
 		if v, ok := strings.CutPrefix(l, "BUILD_FLAGS := "); ok {
-			line = strings.TrimSpace(v)
+			line = strings.TrimSpace(v) // the first: EMBEDDED_STORE=1 redefines it after
+			break
 		}
 	}
 	want := strings.Join(buildFlags[:3], " ") + ` -ldflags "` + strings.TrimPrefix(buildFlags[3], "-ldflags=") + `"`
