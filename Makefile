@@ -27,15 +27,24 @@ all: vet test
 
 build: $(foreach f,$(FUNCTIONS),dist/aws/$(f)/bootstrap dist/aliyun/$(f)/bootstrap)
 
+# CONFIG_DIR, when it exists, ships beside every bootstrap as config/: for
+# NOTIFY_GROUPS=@config/groups.json and NOTIFY_TEMPLATES=@config/templates.json,
+# past the 4 KB of environment a function has (README, "Configuration in a
+# file").
+CONFIG_DIR ?= config
+ship-config = if [ -d "$(CONFIG_DIR)" ]; then rm -rf "$(1)/config" && cp -R "$(CONFIG_DIR)" "$(1)/config"; fi
+
 # AWS Lambda: provided.al2023 on arm64. Aliyun FC 3: go1 runtime, x86_64.
 dist/aws/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $@ ./functions/$*
+	@$(call ship-config,$(@D))
 dist/aliyun/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -o $@ ./functions/$*
+	@$(call ship-config,$(@D))
 
 package: build
 	@for d in $(foreach f,$(FUNCTIONS),dist/aws/$(f) dist/aliyun/$(f)); do \
-		rm -f $$d.zip; (cd $$d && zip -q -9 -X ../$$(basename $$d).zip bootstrap) || exit 1; \
+		rm -f $$d.zip; (cd $$d && zip -q -9 -X -r ../$$(basename $$d).zip bootstrap $$([ -d config ] && echo config)) || exit 1; \
 		echo "$$d.zip: $$(wc -c < $$d.zip) bytes"; \
 	done
 
@@ -43,6 +52,7 @@ package: build
 build-SmsFunction build-TtsFunction build-MailFunction build-CallbackFunction: build-%Function:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) \
 		-o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
+	@$(call ship-config,$(ARTIFACTS_DIR))
 
 run:
 	$(GO) run ./cmd/notify

@@ -1010,3 +1010,51 @@ func TestNoEmbeddedStore(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeShipsConfig runs the Makefile's build, sam's build and package
+// targets with a go that only writes its -o file, and checks that a
+// config folder ships beside every bootstrap and in every zip, so that
+// NOTIFY_GROUPS=@config/groups.json finds it in the cloud.
+func TestMakeShipsConfig(t *testing.T) {
+	for _, tool := range []string{"make", "zip", "unzip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("no %s: %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeGo := filepath.Join(dir, "fakego")
+	script := "#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ \"$1\" = -o ]; then mkdir -p \"$(dirname \"$2\")\"; echo bin > \"$2\"; fi; shift; done\n"
+	for name, content := range map[string]string{"Makefile": string(mk), "fakego": script,
+		"config/groups.json": `[{"id":"demo","channels":["sms"]}]`} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	makeIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("make", append([]string{"GO=" + fakeGo}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make %v: %v\n%s", args, err, out)
+		}
+	}
+	makeIn("package")
+	makeIn("build-SmsFunction", "ARTIFACTS_DIR="+filepath.Join(dir, "sam"))
+	for _, p := range []string{"dist/aws/sms/config/groups.json", "dist/aliyun/callback/config/groups.json", "sam/config/groups.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("no %s: %v", p, err)
+		}
+	}
+	out, err := exec.Command("unzip", "-l", filepath.Join(dir, "dist/aliyun/tts.zip")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "config/groups.json") || !strings.Contains(string(out), "bootstrap") {
+		t.Errorf("dist/aliyun/tts.zip: %v\n%s; want bootstrap and config/groups.json", err, out)
+	}
+}
