@@ -522,9 +522,16 @@ func TestServerlessDevs(t *testing.T) {
 				if dig(t, cfg, "runOptions", "retryStrategy", "PushRetryStrategy") == nil {
 					t.Errorf("%s: the trigger has no retry strategy", fn)
 				}
+				checkMNSSamples(t, fn, fmt.Sprint(queue))
 			case "timer":
 				if cfg["cronExpression"] != "@every 1m" || cfg["enable"] != true || cfg["payload"] != "" {
 					t.Errorf("%s: timer triggerConfig %v, want cronExpression @every 1m, enable true, payload \"\"", fn, cfg)
+				}
+				var ev struct{ TriggerName, Payload string }
+				readJSON(t, filepath.Join("..", "..", "events", fn, "fc-timer.json"), &ev)
+				if ev.TriggerName != tm["triggerName"] || ev.Payload != cfg["payload"] {
+					t.Errorf("%s: events/%s/fc-timer.json is trigger %q with payload %q; s.yaml's is %v with %v",
+						fn, fn, ev.TriggerName, ev.Payload, tm["triggerName"], cfg["payload"])
 				}
 			}
 		}
@@ -692,4 +699,55 @@ func extend(base, over map[string]any) map[string]any {
 		m[k] = v
 	}
 	return m
+}
+
+// readJSON decodes the JSON file at path into v.
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkMNSSamples checks that the sample MNS queue events of fn come from
+// the queue its trigger reads, and that a function without such a trigger
+// has none.
+func checkMNSSamples(t *testing.T, fn, queue string) {
+	t.Helper()
+	type cloudEvent struct{ Subject string }
+	var one cloudEvent
+	readJSON(t, filepath.Join("..", "..", "events", fn, "mns-queue-cloudevent.json"), &one)
+	var batch []cloudEvent
+	readJSON(t, filepath.Join("..", "..", "events", fn, "mns-queue-batch.json"), &batch)
+	for _, ev := range append(batch, one) {
+		if !strings.HasSuffix(ev.Subject, ":queues/"+queue) {
+			t.Errorf("events/%s: an MNS queue event from %q; the trigger reads queue %s", fn, ev.Subject, queue)
+		}
+	}
+}
+
+// TestSamplesHaveTriggers: a function has sample MNS queue events only if
+// s.yaml gives it a queue trigger, and its MNS topic samples name the
+// topic README says to make for one.
+func TestSamplesHaveTriggers(t *testing.T) {
+	for _, fn := range functions {
+		queued, _ := filepath.Glob(filepath.Join("..", "..", "events", fn, "mns-queue-*.json"))
+		if (len(queued) > 0) != slices.Contains(queuedOnAliyun, fn) {
+			t.Errorf("events/%s has %d MNS queue samples; s.yaml gives it a queue trigger: %v", fn, len(queued),
+				slices.Contains(queuedOnAliyun, fn))
+		}
+		topic := filepath.Join("..", "..", "events", fn, "mns-topic-json.json")
+		if _, err := os.Stat(topic); err != nil {
+			continue
+		}
+		var ev struct{ TopicName string }
+		readJSON(t, topic, &ev)
+		if ev.TopicName != "notify-"+fn {
+			t.Errorf("events/%s/mns-topic-json.json is from topic %q, want notify-%s", fn, ev.TopicName, fn)
+		}
+	}
 }
