@@ -76,10 +76,6 @@ func New(c Config) (*Client, error) {
 // SendSMS sends m to all its numbers in one SendSms request. The receipt's
 // ProviderID is Aliyun's BizId. Errors are *notify.Error values.
 func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
-	api, err := c.api.Get()
-	if err != nil {
-		return notify.Receipt{}, notify.E(opSend, notify.Internal, err)
-	}
 	req := &dysms.SendSmsRequest{
 		PhoneNumbers: tea.String(phoneNumbers(m.PhoneNumbers)),
 		SignName:     tea.String(m.SignName),
@@ -91,8 +87,7 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 	if outID := cmp.Or(m.OutID, m.ID); outID != "" {
 		req.OutId = tea.String(outID)
 	}
-	return aliyun.Do(ctx, opSend, func() (aliyun.Answer, error) {
-		defer c.api.Put(api) // once the SDK is done with it, whenever that is
+	return aliyun.Do(ctx, opSend, c.api, func(api *dysms.Client) (aliyun.Answer, error) {
 		resp, err := api.SendSmsWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

@@ -102,16 +102,11 @@ func (c *Client) details(ctx context.Context, m *notify.Message, phone string) (
 		} else {
 			req.PageSize = tea.Int64(50)
 		}
-		api, err := c.api.Get()
-		if err != nil {
-			return all, notify.E(opQuery, notify.Internal, err)
-		}
 		var (
 			list  []*detail
 			total int64
 		)
-		_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
-			defer c.api.Put(api) // once the SDK is done with it, whenever that is
+		_, err := aliyun.Do(ctx, opQuery, c.api, func(api *dysms.Client) (aliyun.Answer, error) {
 			resp, err := api.QuerySendDetailsWithOptions(req, c.runtime)
 			if err != nil || resp.Body == nil {
 				return aliyun.Answer{}, err

@@ -60,10 +60,6 @@ func New(c Config) (*Client, error) {
 // Call places v with one SingleCallByTts request. The receipt's ProviderID
 // is Aliyun's CallId. Errors are *notify.Error values.
 func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Receipt, error) {
-	api, err := c.api.Get()
-	if err != nil {
-		return notify.Receipt{}, notify.E(opCall, notify.Internal, err)
-	}
 	req := &dyvms.SingleCallByTtsRequest{
 		CalledNumber:     tea.String(v.CalledNumber),
 		TtsCode:          tea.String(v.TtsCode),
@@ -74,8 +70,7 @@ func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Receipt, 
 		Volume:           int32p(v.Volume),
 		Speed:            int32p(v.Speed),
 	}
-	return aliyun.Do(ctx, opCall, func() (aliyun.Answer, error) {
-		defer c.api.Put(api) // once the SDK is done with it, whenever that is
+	return aliyun.Do(ctx, opCall, c.api, func(api *dyvms.Client) (aliyun.Answer, error) {
 		resp, err := api.SingleCallByTtsWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

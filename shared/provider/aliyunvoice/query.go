@@ -42,15 +42,10 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 	if m.ProviderID == "" {
 		return nil, &notify.NoLookup{Why: "QueryCallDetailByCallId finds a call by its CallId alone, and this one has none"}
 	}
-	api, err := c.api.Get()
-	if err != nil {
-		return nil, notify.E(opQuery, notify.Internal, err)
-	}
 	req := &dyvms.QueryCallDetailByCallIdRequest{CallId: tea.String(m.ProviderID), ProdId: tea.Int64(ProdVoiceNotice),
 		QueryDate: tea.Int64(m.CreatedAt.UnixMilli())}
 	var data string
-	_, err = aliyun.Do(ctx, opQuery, func() (aliyun.Answer, error) {
-		defer c.api.Put(api) // once the SDK is done with it, whenever that is
+	_, err := aliyun.Do(ctx, opQuery, c.api, func(api *dyvms.Client) (aliyun.Answer, error) {
 		resp, err := api.QueryCallDetailByCallIdWithOptions(req, c.runtime)
 		if err != nil || resp.Body == nil {
 			return aliyun.Answer{}, err

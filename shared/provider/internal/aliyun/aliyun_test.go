@@ -143,20 +143,20 @@ func TestDo(t *testing.T) {
 	tests := []struct {
 		name string
 		ctx  context.Context
-		call func() (Answer, error)
+		call func(*client) (Answer, error)
 		kind notify.Kind // Internal: success
 		code string
 	}{
-		{"ok", context.Background(), func() (Answer, error) { return Answer{Code: "OK", ID: "1^0"}, nil }, notify.Internal, ""},
-		{"business error", context.Background(), func() (Answer, error) {
+		{"ok", context.Background(), func(*client) (Answer, error) { return Answer{Code: "OK", ID: "1^0"}, nil }, notify.Internal, ""},
+		{"business error", context.Background(), func(*client) (Answer, error) {
 			return Answer{Code: "isv.BUSINESS_LIMIT_CONTROL", Message: "m", RequestID: "r"}, nil
 		}, notify.Throttled, "isv.BUSINESS_LIMIT_CONTROL"},
-		{"no code", context.Background(), func() (Answer, error) { return Answer{}, nil }, notify.Ambiguous, ""},
-		{"panic", context.Background(), func() (Answer, error) { panic("<nil> is not a map[string]interface{}") }, notify.Ambiguous, ""},
-		{"context done first", canceled, func() (Answer, error) { panic("must not be called") }, notify.Transient, ""},
+		{"no code", context.Background(), func(*client) (Answer, error) { return Answer{}, nil }, notify.Ambiguous, ""},
+		{"panic", context.Background(), func(*client) (Answer, error) { panic("<nil> is not a map[string]interface{}") }, notify.Ambiguous, ""},
+		{"context done first", canceled, func(*client) (Answer, error) { panic("must not be called") }, notify.Transient, ""},
 	}
 	for _, tt := range tests {
-		rc, err := Do(tt.ctx, "op", tt.call)
+		rc, err := Do(tt.ctx, "op", newTestPool(t), tt.call)
 		if tt.kind == notify.Internal {
 			if err != nil || rc.ProviderID != "1^0" || rc.Code != "OK" {
 				t.Errorf("%s: Do = %+v, %v; want the receipt of 1^0", tt.name, rc, err)

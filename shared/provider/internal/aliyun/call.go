@@ -18,18 +18,24 @@ type Answer struct {
 	ID        string
 }
 
-// Do makes one SDK request by running call and returns the receipt, or an
-// *notify.Error of the right Kind, with the provider's Code, Message and
-// RequestID when it answered.
+// Do makes one SDK request by running call with a client of pool, and
+// returns the receipt, or an *notify.Error of the right Kind, with the
+// provider's Code, Message and RequestID when it answered.
 //
 // The tea SDKs take no context, so call runs in its own goroutine and Do
 // returns when ctx is done, with an Ambiguous error: the request may be out.
-// The goroutine ends when the SDK's own timeout fires. A panic in the SDK
-// (tea-utils v1 panics on a JSON answer that is not an object) is recovered
-// and reported as Ambiguous too.
-func Do(ctx context.Context, op string, call func() (Answer, error)) (notify.Receipt, error) {
+// The goroutine ends when the SDK's own timeout fires, and only then gives
+// the client back to pool: a client is taken once ctx is known not to be
+// done, and always given back, so that none is held for good. A panic in
+// the SDK (tea-utils v1 panics on a JSON answer that is not an object) is
+// recovered and reported as Ambiguous too.
+func Do[C comparable](ctx context.Context, op string, pool *Pool[C], call func(C) (Answer, error)) (notify.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return notify.Receipt{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
+	}
+	api, err := pool.get()
+	if err != nil {
+		return notify.Receipt{}, notify.E(op, notify.Internal, err)
 	}
 	type result struct {
 		a   Answer
@@ -39,12 +45,13 @@ func Do(ctx context.Context, op string, call func() (Answer, error)) (notify.Rec
 	go func() {
 		var r result
 		defer func() {
+			pool.put(api)
 			if p := recover(); p != nil {
 				r = result{err: fmt.Errorf("the SDK panicked: %v", p)}
 			}
 			done <- r
 		}()
-		r.a, r.err = call()
+		r.a, r.err = call(api)
 	}()
 	select {
 	case <-ctx.Done():

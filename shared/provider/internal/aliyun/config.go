@@ -141,10 +141,12 @@ type sdkConfig[T any] interface {
 	SetConnectTimeout(int) *T
 }
 
-// Pool hands out SDK clients, one to each call in progress, made on first
-// need from the darabonba-openapi Config (v1 or v2) for the settings:
+// Pool hands out SDK clients, one to each call in progress (Do takes one
+// and gives it back), made on first need from the darabonba-openapi Config
+// (v1 or v2) for the settings:
 //
 //	pool := aliyun.NewPool(s, dysms.NewClient)
+//	aliyun.Do(ctx, op, pool, func(api *dysms.Client) (aliyun.Answer, error) { … })
 //
 // A darabonba-openapi Client is not safe for concurrent use: every
 // RPC-style request reads and clears its Headers field (GetRpcHeaders), a
@@ -159,8 +161,8 @@ type sdkConfig[T any] interface {
 //
 // Each client is made for the credentials in force (Settings.Keys) and
 // signs with them alone, so a request never mixes an old key with a new
-// token. Once the credentials change, Get makes clients for the new ones
-// and Put drops those made for the old.
+// token. Once the credentials change, get makes clients for the new ones
+// and put drops those made for the old.
 type Pool[C comparable] struct {
 	keys *notify.Keys
 	make func(*notify.AccessKeys) (C, error)
@@ -185,9 +187,9 @@ func NewPool[T any, P sdkConfig[T], C comparable](s Settings, newClient func(P) 
 		make: func(creds *notify.AccessKeys) (C, error) { return newClient(sdkConfigOf[T, P](s, creds)) }}
 }
 
-// Get returns a client no call in progress holds, made for the
+// get returns a client no call in progress holds, made for the
 // credentials in force.
-func (p *Pool[C]) Get() (C, error) {
+func (p *Pool[C]) get() (C, error) {
 	creds := p.keys.Current()
 	p.mu.Lock()
 	for n := len(p.idle); n > 0; n-- {
@@ -210,8 +212,8 @@ func (p *Pool[C]) Get() (C, error) {
 	return c, nil
 }
 
-// Put gives back a client whose call is over.
-func (p *Pool[C]) Put(c C) {
+// put gives back a client whose call is over.
+func (p *Pool[C]) put(c C) {
 	current := p.keys.Current()
 	p.mu.Lock()
 	defer p.mu.Unlock()

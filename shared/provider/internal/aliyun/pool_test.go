@@ -1,9 +1,12 @@
 package aliyun
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	"github.com/alibabacloud-go/tea/tea"
@@ -34,7 +37,7 @@ func TestPoolRotation(t *testing.T) {
 			defer wg.Done()
 			for i := range 200 {
 				before := keys.Current().AccessKeyID
-				c, _ := p.Get()
+				c, _ := p.get()
 				after := keys.Current().AccessKeyID
 				if c.key != before && c.key != after {
 					t.Errorf("goroutine %d: got a client for %s while the keys went from %s to %s", g, c.key, before, after)
@@ -43,20 +46,88 @@ func TestPoolRotation(t *testing.T) {
 				if g == 0 && i%20 == 0 {
 					keys.Set(notify.AccessKeys{AccessKeyID: fmt.Sprint("k", i/20+1), AccessKeySecret: "s"})
 				}
-				p.Put(c)
+				p.put(c)
 			}
 		}()
 	}
 	wg.Wait()
 	last := keys.Current().AccessKeyID
 	for range 10 {
-		if c, _ := p.Get(); c.key != last {
+		if c, _ := p.get(); c.key != last {
 			t.Fatalf("after the last change, a client for %s; want %s", c.key, last)
 		}
 	}
 	if n := len(p.idle); n > maxIdle {
 		t.Errorf("%d idle clients, want at most %d", n, maxIdle)
 	}
+}
+
+// TestDoGivesTheClientBack: whatever becomes of a call (an answer, an
+// error, a panic, a context done before it starts or while it runs), the
+// client it took goes back to the pool once the SDK is done with it, and
+// the next call reuses it: none is held for good. A call whose context
+// was done before it started took a client and never gave it back, one
+// more at every such call in a long-lived instance.
+func TestDoGivesTheClientBack(t *testing.T) {
+	var made atomic.Int32
+	s, err := Check("pkg", "h", Config{Keys: keysFor("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPool(s, func(c *openapi.Config) (*client, error) {
+		made.Add(1)
+		return &client{key: tea.StringValue(c.AccessKeyId)}, nil
+	})
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	ok := func(*client) (Answer, error) { return Answer{Code: "OK", ID: "1"}, nil }
+	slow := func(*client) (Answer, error) { time.Sleep(50 * time.Millisecond); return Answer{Code: "OK"}, nil }
+	for _, c := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		call func(*client) (Answer, error)
+	}{
+		{"answer", background, ok},
+		{"context done before", func() (context.Context, context.CancelFunc) { return done, func() {} }, ok},
+		{"error", background, func(*client) (Answer, error) { return Answer{}, fmt.Errorf("refused") }},
+		{"panic", background, func(*client) (Answer, error) { panic("not a map") }},
+		{"context done while it runs", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 10*time.Millisecond)
+		}, slow},
+	} {
+		ctx, cancel := c.ctx()
+		Do(ctx, "op", p, c.call)
+		cancel()
+		deadline := time.Now().Add(5 * time.Second)
+		for lent(p) > 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if n := lent(p); n != 0 {
+			t.Errorf("%s: %d clients still lent after the call", c.name, n)
+		}
+	}
+	if n := made.Load(); n != 1 {
+		t.Errorf("the pool made %d clients for calls one at a time, want 1", n)
+	}
+}
+
+func background() (context.Context, context.CancelFunc) { return context.Background(), func() {} }
+
+// lent returns how many clients p has lent.
+func lent[C comparable](p *Pool[C]) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.lent)
+}
+
+// newTestPool returns a Pool of test clients.
+func newTestPool(t *testing.T) *Pool[*client] {
+	t.Helper()
+	s, err := Check("pkg", "h", Config{Keys: keysFor("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPool(s, func(c *openapi.Config) (*client, error) { return &client{key: tea.StringValue(c.AccessKeyId)}, nil })
 }
 
 // keysFor returns Keys of the AccessKey id with a secret.
