@@ -112,3 +112,38 @@ func TestLocalInvoke(t *testing.T) {
 		}
 	})
 }
+
+// TestDeployedLocalInvoke: a deployed build, its database set as every
+// deployment's is, with NOTIFY_LOCAL=true in its environment (s.yaml
+// passes the deployer's NOTIFY_LOCAL on, as it must for s local invoke)
+// or AWS_SAM_LOCAL=true, stops at start and names the variable, rather
+// than answer every request OK while sending nothing and recording sandbox
+// messages in the production database.
+func TestDeployedLocalInvoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function binaries")
+	}
+	db := database(t)
+	fake, aliyun := fakeAliyun(t)
+	payload, err := os.ReadFile(filepath.Join(root, "events", "sms", "fc-http.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"NOTIFY_LOCAL", "AWS_SAM_LOCAL"} {
+		t.Run(flag, func(t *testing.T) {
+			emu := runtimeapi.NewFC()
+			t.Cleanup(emu.Close)
+			c := startChild(t, filepath.Join(binaries(t), "sms"), env(emu, db, append(aliyun, flag+"=true")...))
+			if res, err := c.invoke(emu, payload); err == nil {
+				t.Fatalf("the deployed build served the request: %s\n%s", res, c.out)
+			}
+			<-c.exited
+			if c.err == nil || !strings.Contains(c.out.String(), flag+"=true") {
+				t.Errorf("exit %v, output %s; want a failure that names %s=true", c.err, c.out, flag)
+			}
+		})
+	}
+	if n, rs := fake.Requests(), records(t, db); n != 0 || len(rs) != 0 {
+		t.Errorf("%d requests reached Aliyun, %d records; want none", n, len(rs))
+	}
+}

@@ -58,7 +58,15 @@ func Run(name, queuePath string, build Builder) error {
 	}
 	getenv := env.Getenv
 	log := platform.Logger(os.Stderr, platform.LogLevel(getenv))
-	local := config.LocalInvoke(getenv)
+	flag := config.LocalInvoke(getenv)
+	local := flag != ""
+	if local && !haveSQLite {
+		// A deployed build: a local invoke here would answer every request
+		// OK and send nothing.
+		return fmt.Errorf("%s: cannot start: %s (a local invoke: every message to the sandbox) in a build "+
+			"without the embedded store, as the deployed builds are: unset it where the function is deployed, "+
+			"or, for sam local invoke or s local invoke, build with EMBEDDED_STORE=1", name, flag)
+	}
 	rt := platform.RuntimeOf(getenv)
 	if rt != platform.Local && !local {
 		log = platform.WithMetrics(log, rt == platform.Lambda)

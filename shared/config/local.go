@@ -31,11 +31,17 @@ var providerKeys = []string{
 	"NOTIFY_SMTP_URL",
 }
 
-// LocalInvoke reports whether the function runs in a local invoke of a
-// cloud's tools: `sam local invoke` sets AWS_SAM_LOCAL=true; `s local
-// invoke` sets no flag of its own, so NOTIFY_LOCAL=true says it.
-func LocalInvoke(getenv func(string) string) bool {
-	return getenv("AWS_SAM_LOCAL") == "true" || getenv("NOTIFY_LOCAL") == "true"
+// LocalInvoke returns the setting that says the function runs in a local
+// invoke of a cloud's tools, "AWS_SAM_LOCAL=true" or "NOTIFY_LOCAL=true",
+// or "" when none does: `sam local invoke` sets AWS_SAM_LOCAL=true; `s
+// local invoke` sets no flag of its own, so NOTIFY_LOCAL=true says it.
+func LocalInvoke(getenv func(string) string) string {
+	for _, k := range []string{"AWS_SAM_LOCAL", "NOTIFY_LOCAL"} {
+		if getenv(k) == "true" {
+			return k + "=true"
+		}
+	}
+	return ""
 }
 
 // LocalInvokeEnv returns getenv as a local invoke reads it: every

@@ -9,11 +9,11 @@ func TestLocalInvokeEnv(t *testing.T) {
 	env := map[string]string{"AWS_SAM_LOCAL": "true", "NOTIFY_GROUPS": "", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIdeployer",
 		"NOTIFY_SMTP_URL": "smtp://u:p@mail.example.com:587", "NOTIFY_LOG_LEVEL": "debug"}
 	getenv := func(k string) string { return env[k] }
-	if !LocalInvoke(getenv) || LocalInvoke(func(string) string { return "" }) {
+	if LocalInvoke(getenv) != "AWS_SAM_LOCAL=true" || LocalInvoke(func(string) string { return "" }) != "" {
 		t.Fatal("LocalInvoke does not tell AWS_SAM_LOCAL=true from nothing")
 	}
-	if !LocalInvoke(func(k string) string { return map[string]string{"NOTIFY_LOCAL": "true"}[k] }) {
-		t.Error("NOTIFY_LOCAL=true is no local invoke")
+	if got := LocalInvoke(func(k string) string { return map[string]string{"NOTIFY_LOCAL": "true"}[k] }); got != "NOTIFY_LOCAL=true" {
+		t.Errorf("LocalInvoke of NOTIFY_LOCAL=true = %q", got)
 	}
 	local := LocalInvokeEnv(getenv)
 	if local("ALIBABA_CLOUD_ACCESS_KEY_ID") != "" || local("NOTIFY_SMTP_URL") != "" {
