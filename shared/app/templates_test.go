@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -595,6 +596,20 @@ func checkBus(t *testing.T, fn, id string, props, rule map[string]any, dlq strin
 // fc3 component's own JSON schema (testdata/fc3).
 func checkFC3Schema(t *testing.T, name string, doc map[string]any) {
 	t.Helper()
+	for _, p := range fc3Problems(t, doc) {
+		t.Errorf("%s: %s", name, p)
+	}
+}
+
+// fc3Problems returns what is wrong with the props of each resource of
+// the Serverless Devs file doc against the fc3 schema, read strictly: a
+// key the schema does not name where it stands is wrong (the schema
+// itself lets any through, so that a misspelt key would be dropped
+// unseen), and each trigger's triggerConfig is held to the definition of
+// its triggerType (the schema takes any of them, one of which is any
+// object).
+func fc3Problems(t *testing.T, doc map[string]any) []string {
+	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "fc3", "schema.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -604,33 +619,124 @@ func checkFC3Schema(t *testing.T, name string, doc map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	strict(schemaDoc)
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource("fc3.json", schemaDoc); err != nil {
 		t.Fatal(err)
 	}
-	schema, err := c.Compile("fc3.json")
-	if err != nil {
-		t.Fatal(err)
+	compile := func(loc string) *jsonschema.Schema {
+		s, err := c.Compile(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	schema := compile("fc3.json")
+	var problems []string
+	validate := func(s *jsonschema.Schema, what string, v any) {
+		// The schema's numbers are JSON's: YAML's ints go through JSON.
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(doc); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: fails the fc3 schema: %v", what, err))
+		}
 	}
 	vars, _ := doc["vars"].(map[string]any)
 	resources := resolveDevs(dig(t, doc, "resources"), vars).(map[string]any)
 	for _, fn := range keys(resources) {
 		if c := dig(t, resources, fn, "component"); c != "fc3" {
-			t.Errorf("%s: %s is component %v, want fc3", name, fn, c)
+			problems = append(problems, fmt.Sprintf("%s is component %v, want fc3", fn, c))
 			continue
 		}
-		// The schema's numbers are JSON's: YAML's ints go through JSON.
-		b, err := json.Marshal(dig(t, resources, fn, "props"))
-		if err != nil {
-			t.Fatal(err)
+		props := dig(t, resources, fn, "props")
+		validate(schema, fn, props)
+		triggers, _ := props.(map[string]any)["triggers"].([]any)
+		for i, tr := range triggers {
+			tm, _ := tr.(map[string]any)
+			def := triggerConfigs[fmt.Sprint(tm["triggerType"])]
+			if def == "" {
+				problems = append(problems, fmt.Sprintf("%s: trigger %d is of type %v, which this test does not know", fn, i, tm["triggerType"]))
+				continue
+			}
+			validate(compile("fc3.json#/definitions/"+def), fmt.Sprintf("%s: trigger %v's triggerConfig", fn, tm["triggerName"]), tm["triggerConfig"])
 		}
-		props, err := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
-		if err != nil {
-			t.Fatal(err)
+	}
+	return problems
+}
+
+// triggerConfigs are the fc3 schema's definitions of the triggerConfig of
+// each triggerType the files use.
+var triggerConfigs = map[string]string{"http": "IHttpTriggerConfig", "timer": "ITimerTriggerConfig", "eventbridge": "IEventBridge"}
+
+// strict makes the JSON schema s refuse, in every object it describes by
+// its properties, a key that is none of them, where s says nothing of
+// others. The conditions of if keep their leniency: they only test.
+func strict(s any) {
+	switch s := s.(type) {
+	case map[string]any:
+		if _, ok := s["properties"].(map[string]any); ok {
+			if _, said := s["additionalProperties"]; !said {
+				s["additionalProperties"] = false
+			}
 		}
-		if err := schema.Validate(props); err != nil {
-			t.Errorf("%s: %s: the props fail the fc3 schema: %#v", name, fn, err)
+		for k, v := range s {
+			if k != "if" {
+				strict(v)
+			}
 		}
+	case []any:
+		for _, v := range s {
+			strict(v)
+		}
+	}
+}
+
+// TestFC3SchemaStrict: a key misspelt in s.yaml, where the fc3 component
+// would drop it unseen, fails the schema check.
+func TestFC3SchemaStrict(t *testing.T) {
+	if p := fc3Problems(t, readYAML(t, "../../s.yaml")); len(p) > 0 {
+		t.Fatalf("s.yaml as it is: %v", p)
+	}
+	for _, tt := range []struct {
+		name string
+		keys []string // the path to the key, then its misspelling
+	}{
+		{"props", []string{"sms", "memorySize", "memorySise"}},
+		{"http trigger", []string{"sms", "triggers", "0", "triggerConfig", "authType", "authTyp"}},
+		{"eventbridge trigger", []string{"tts", "triggers", "1", "triggerConfig", "triggerEnable", "triggerEnabled"}},
+		{"timer trigger", []string{"callback", "triggers", "1", "triggerConfig", "enable", "enabled"}},
+		{"trigger", []string{"mail", "triggers", "1", "invocationRole", "invocationrole"}},
+		{"async invoke", []string{"callback", "asyncInvokeConfig", "maxAsyncRetryAttempts", "maxAsyncRetries"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := readYAML(t, "../../s.yaml")
+			var at any = dig(t, doc, "resources")
+			at = dig(t, at, tt.keys[0], "props")
+			path, from, to := tt.keys[1:len(tt.keys)-2], tt.keys[len(tt.keys)-2], tt.keys[len(tt.keys)-1]
+			for _, k := range path {
+				if l, ok := at.([]any); ok {
+					i, _ := strconv.Atoi(k)
+					at = l[i]
+				} else {
+					at = dig(t, at, k)
+				}
+			}
+			m := at.(map[string]any)
+			if _, ok := m[from]; !ok {
+				t.Fatalf("s.yaml has no %s at %v", from, tt.keys)
+			}
+			m[to] = m[from]
+			delete(m, from)
+			if p := fc3Problems(t, doc); len(p) == 0 {
+				t.Errorf("s.yaml with %s misspelt %s passes", from, to)
+			}
+		})
 	}
 }
 
