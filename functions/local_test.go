@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/fake/runtimeapi"
+	"github.com/seed4ddb146e/notify/shared/fake/secretsext"
 )
 
 // embeddedBuild builds the sms function for this machine as `make build
@@ -55,14 +56,22 @@ func TestLocalInvoke(t *testing.T) {
 	}
 	bin := embeddedBuild(t)
 	fake, aliyun := fakeAliyun(t)
+	// The deployment's secret, which a local invoke must not take.
+	ext := secretsext.New(secretsext.Config{Secrets: map[string]string{
+		"notify/prod": `{"NOTIFY_DATABASE_URL":"postgres://notify:prod-password@db.internal:5432/notify"}`}})
+	t.Cleanup(ext.Close)
 	for _, tt := range []struct {
 		name   string
 		newEmu func() *runtimeapi.Emulator
 		event  string
 		env    []string
 	}{
-		// sam sets AWS_SAM_LOCAL; the secret is not read locally.
+		// sam sets AWS_SAM_LOCAL, and NOTIFY_SECRETS when given the
+		// template's Secrets (--parameter-overrides): the secret, which
+		// holds the deployment's database and groups, is not read locally.
 		{"sam", runtimeapi.NewLambda, "apigw-http.json", []string{"AWS_SAM_LOCAL=true"}},
+		{"sam with Secrets", runtimeapi.NewLambda, "apigw-http.json", append([]string{"AWS_SAM_LOCAL=true",
+			"NOTIFY_SECRETS=" + secretsext.SecretARN("notify/prod")}, ext.Env()...)},
 		// s sets no flag, and passes the deployer's keys.
 		{"s", runtimeapi.NewFC, "fc-http.json", append([]string{"NOTIFY_LOCAL=true", "FC_FUNC_CODE_PATH=/code/"}, aliyun...)},
 	} {
@@ -95,6 +104,9 @@ func TestLocalInvoke(t *testing.T) {
 	}
 	if n := fake.Requests(); n != 0 {
 		t.Errorf("a local invoke reached Aliyun (%d requests): it must stay on the sandbox", n)
+	}
+	if calls := ext.Calls(); len(calls) != 0 {
+		t.Errorf("a local invoke read the deployment's secret: %+v", calls)
 	}
 
 	t.Run("cloud build", func(t *testing.T) {

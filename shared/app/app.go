@@ -45,20 +45,15 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 
 // Run is the whole life of a function binary: read the environment once,
 // with the values of the secret NOTIFY_SECRETS names laid over it (see
-// package secrets), name the store (LazyStore: opened by the first request
-// that needs it), build the handler, and hand it to the platform (AWS
-// Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue
-// messages are replayed to. It returns only when the function cannot start
-// or its local server stops.
+// package secrets) unless this is a local invoke, name the store
+// (LazyStore: opened by the first request that needs it), build the
+// handler, and hand it to the platform (AWS Lambda, Aliyun FC 3, or a
+// local HTTP server). queuePath is the route queue messages are replayed
+// to. It returns only when the function cannot start or its local server
+// stops.
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
-	env, err := secrets.Overlay(ctx, os.Getenv, config.Variables)
-	if err != nil {
-		return fmt.Errorf("%s: cannot start: %w", name, err)
-	}
-	getenv := env.Getenv
-	log := platform.Logger(os.Stderr, platform.LogLevel(getenv))
-	flag := config.LocalInvoke(getenv)
+	flag := config.LocalInvoke(os.Getenv) // no secret can set it
 	local := flag != ""
 	if local && !haveSQLite {
 		// A deployed build: a local invoke here would answer every request
@@ -67,6 +62,18 @@ func Run(name, queuePath string, build Builder) error {
 			"without the embedded store, as the deployed builds are: unset it where the function is deployed, "+
 			"or, for sam local invoke or s local invoke, build with EMBEDDED_STORE=1", name, flag)
 	}
+	// A local invoke does not read the secret: it holds the deployment's
+	// database and groups, which a local invoke must not reach.
+	var env *secrets.Env // nil: not read
+	getenv := os.Getenv
+	if !local {
+		var err error
+		if env, err = secrets.Overlay(ctx, os.Getenv, config.Variables); err != nil {
+			return fmt.Errorf("%s: cannot start: %w", name, err)
+		}
+		getenv = env.Getenv
+	}
+	log := platform.Logger(os.Stderr, platform.LogLevel(getenv))
 	rt := platform.RuntimeOf(getenv)
 	if rt != platform.Local && !local {
 		log = platform.WithMetrics(log, rt == platform.Lambda)
@@ -88,13 +95,16 @@ func Run(name, queuePath string, build Builder) error {
 	if rt != platform.Local {
 		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo())
 	}
-	if env.Secret != "" {
+	if env != nil && env.Secret != "" {
 		log.InfoContext(ctx, "configuration read from a secret", "secret", env.Secret, "variables", env.Names,
 			"took_ms", float64(env.Took.Microseconds())/1000)
 	}
 	if local {
 		log.InfoContext(ctx, "local invoke: embedded defaults where unset, every message to the sandbox",
 			"function", name, "database", config.RedactURL(cfg.DatabaseURL))
+		if id := os.Getenv(secrets.Variable); id != "" {
+			log.InfoContext(ctx, "local invoke: the secret is not read", "secret", id)
+		}
 	}
 	WarnKeyless(ctx, log, cfg)
 	h, err := build(ctx, cfg, st, log)
