@@ -32,10 +32,12 @@ func NewKeys(c AccessKeys) *Keys {
 // as Current returns it.
 func (k *Keys) Current() *AccessKeys { return k.cur.Load() }
 
-// Set replaces the credentials in force with c, unless c has no
-// AccessKeyID or equals them. It reports whether they changed.
+// Set replaces the credentials in force with c, unless c lacks an
+// AccessKeyID or an AccessKeySecret (such as an FC invocation of a
+// function without a role brings), or equals them. It reports whether
+// they changed.
 func (k *Keys) Set(c AccessKeys) bool {
-	if c.AccessKeyID == "" {
+	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
 		return false
 	}
 	for {

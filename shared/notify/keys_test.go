@@ -19,6 +19,9 @@ func TestKeys(t *testing.T) {
 	if k.Set(notify.AccessKeys{}) || k.Current() != p {
 		t.Error("Set of empty keys (an invocation without a role) replaced the keys in force")
 	}
+	if k.Set(notify.AccessKeys{AccessKeyID: "STS.b", SecurityToken: "t2"}) || k.Current() != p {
+		t.Error("Set of keys without a secret (headers half given) replaced the keys in force: nothing could sign")
+	}
 	next := first
 	next.SecurityToken = "t2"
 	if !k.Set(next) || *k.Current() != next {
