@@ -56,6 +56,7 @@ func TestLocalInvoke(t *testing.T) {
 	}
 	bin := embeddedBuild(t)
 	fake, aliyun := fakeAliyun(t)
+	deployed := database(t) // the deployment's database
 	// The deployment's secret, which a local invoke must not take.
 	ext := secretsext.New(secretsext.Config{Secrets: map[string]string{
 		"notify/prod": `{"NOTIFY_DATABASE_URL":"postgres://notify:prod-password@db.internal:5432/notify"}`}})
@@ -72,8 +73,11 @@ func TestLocalInvoke(t *testing.T) {
 		{"sam", runtimeapi.NewLambda, "apigw-http.json", []string{"AWS_SAM_LOCAL=true"}},
 		{"sam with Secrets", runtimeapi.NewLambda, "apigw-http.json", append([]string{"AWS_SAM_LOCAL=true",
 			"NOTIFY_SECRETS=" + secretsext.SecretARN("notify/prod")}, ext.Env()...)},
-		// s sets no flag, and passes the deployer's keys.
-		{"s", runtimeapi.NewFC, "fc-http.json", append([]string{"NOTIFY_LOCAL=true", "FC_FUNC_CODE_PATH=/code/"}, aliyun...)},
+		// s sets no flag, and passes the deployer's keys, and s.yaml's
+		// settings as the deployer's shell has them: the database's URL
+		// too, exported for s deploy.
+		{"s", runtimeapi.NewFC, "fc-http.json", append([]string{"NOTIFY_LOCAL=true", "FC_FUNC_CODE_PATH=/code/",
+			"NOTIFY_DATABASE_URL=" + deployed}, aliyun...)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			emu := tt.newEmu()
@@ -107,6 +111,9 @@ func TestLocalInvoke(t *testing.T) {
 	}
 	if calls := ext.Calls(); len(calls) != 0 {
 		t.Errorf("a local invoke read the deployment's secret: %+v", calls)
+	}
+	if rs := records(t, deployed); len(rs) != 0 {
+		t.Errorf("a local invoke recorded %d messages in the deployment's database: %+v", len(rs), rs)
 	}
 
 	t.Run("cloud build", func(t *testing.T) {

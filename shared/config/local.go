@@ -23,12 +23,16 @@ var localDefaults = map[string]string{
 // runs: the group "demo" for every channel, a code key; "" for the rest.
 func LocalDefault(k string) string { return localDefaults[k] }
 
-// providerKeys are the variables that make a function send for real.
-var providerKeys = []string{
+// notLocal are the variables a local invoke drops: the keys that make a
+// function send for real, and the deployment's database, where sandbox
+// records would take real quotas and cooldowns and be seen by the
+// deployed callback function (events to the groups' webhooks).
+var notLocal = []string{
 	"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
 	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
 	"NOTIFY_CLOOPEN_ACCOUNT_SID", "NOTIFY_CLOOPEN_AUTH_TOKEN",
 	"NOTIFY_SMTP_URL",
+	"NOTIFY_DATABASE_URL",
 }
 
 // LocalInvoke returns the setting that says the function runs in a local
@@ -48,12 +52,13 @@ func LocalInvoke(getenv func(string) string) string {
 // provider's keys dropped, so that everything goes to the sandbox (`s
 // local invoke` passes the deployer's own AccessKey to the function), and
 // the local defaults where getenv has nothing or "" (a template declares
-// every variable, empty unless set). With no NOTIFY_DATABASE_URL the
-// records go to the embedded store in the temporary directory, which a
-// build with EMBEDDED_STORE=1 has.
+// every variable, empty unless set). NOTIFY_DATABASE_URL is dropped too
+// (s.yaml passes on the deployer's, exported for `s deploy`): the records
+// go to the embedded store in the temporary directory, which a build with
+// EMBEDDED_STORE=1 has.
 func LocalInvokeEnv(getenv func(string) string) func(string) string {
 	return func(k string) string {
-		if slices.Contains(providerKeys, k) {
+		if slices.Contains(notLocal, k) {
 			return ""
 		}
 		if v := getenv(k); v != "" {

@@ -7,7 +7,8 @@ import (
 
 func TestLocalInvokeEnv(t *testing.T) {
 	env := map[string]string{"AWS_SAM_LOCAL": "true", "NOTIFY_GROUPS": "", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIdeployer",
-		"NOTIFY_SMTP_URL": "smtp://u:p@mail.example.com:587", "NOTIFY_LOG_LEVEL": "debug"}
+		"NOTIFY_SMTP_URL": "smtp://u:p@mail.example.com:587", "NOTIFY_LOG_LEVEL": "debug",
+		"NOTIFY_DATABASE_URL": "postgres://notify:pw@db.example.com:5432/notify"}
 	getenv := func(k string) string { return env[k] }
 	if LocalInvoke(getenv) != "AWS_SAM_LOCAL=true" || LocalInvoke(func(string) string { return "" }) != "" {
 		t.Fatal("LocalInvoke does not tell AWS_SAM_LOCAL=true from nothing")
@@ -18,6 +19,9 @@ func TestLocalInvokeEnv(t *testing.T) {
 	local := LocalInvokeEnv(getenv)
 	if local("ALIBABA_CLOUD_ACCESS_KEY_ID") != "" || local("NOTIFY_SMTP_URL") != "" {
 		t.Error("a provider's keys reach a local invoke")
+	}
+	if local("NOTIFY_DATABASE_URL") != "" {
+		t.Error("the deployment's database reaches a local invoke")
 	}
 	if local("NOTIFY_GROUPS") != LocalDefault("NOTIFY_GROUPS") || local("NOTIFY_LOG_LEVEL") != "debug" {
 		t.Error("an empty variable does not take its local default, or a set one does not stay")
