@@ -15,9 +15,10 @@ FUNCTIONS := sms tts mail callback
 BUILD_FLAGS := -trimpath -tags lambda.norpc,nosqlite,nethttpomithttp2 -ldflags "-s -w -buildid="
 # EMBEDDED_STORE=1 keeps the embedded store, for sam local invoke and s local
 # invoke, which then run on the local defaults with no database to reach
-# (README, "Local invoke"). It adds 4.3 MB to each binary: deploy without it.
+# (README, "Local invoke"). It adds 4.3 MB to each binary: deploy without it
+# (any other value, 0 included, leaves it out).
 comma := ,
-ifdef EMBEDDED_STORE
+ifeq ($(EMBEDDED_STORE),1)
 BUILD_FLAGS := $(subst nosqlite$(comma),,$(BUILD_FLAGS))
 endif
 

@@ -166,3 +166,27 @@ func TestDeployedLocalInvoke(t *testing.T) {
 		t.Errorf("%d requests reached Aliyun, %d records; want none", n, len(rs))
 	}
 }
+
+// TestEmbeddedStoreSwitch: make keeps the embedded store for
+// EMBEDDED_STORE=1 alone; unset, empty or 0, the build is the deployed
+// one, without it.
+func TestEmbeddedStoreSwitch(t *testing.T) {
+	for _, tt := range []struct {
+		value    string
+		embedded bool
+	}{{"", false}, {"0", false}, {"1", true}} {
+		cmd := exec.Command("make", "-n", "-C", root, "dist/aws/sms/bootstrap", "EMBEDDED_STORE="+tt.value)
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "EMBEDDED_STORE=") && !strings.HasPrefix(kv, "MAKEFLAGS=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n: %v\n%s", err, out)
+		}
+		if embedded := !strings.Contains(string(out), "nosqlite"); embedded != tt.embedded {
+			t.Errorf("EMBEDDED_STORE=%q: embedded store %v, want %v:\n%s", tt.value, embedded, tt.embedded, out)
+		}
+	}
+}
