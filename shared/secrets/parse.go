@@ -104,12 +104,31 @@ func skip(d *json.Decoder) error {
 }
 
 // quote returns a name that is not a variable as an error shows it:
-// quoted, and cut at 64 bytes.
+// quoted, and cut at 64 bytes, when it looks like a variable's name (a
+// typo); otherwise only its length, for it may be a value pasted where a
+// name goes.
 func quote(name string) string {
+	if !looksLikeName(name) {
+		return fmt.Sprintf("a name of %d bytes that is no variable's (a value in a name's place?)", len(name))
+	}
 	if len(name) > 64 {
 		name = strings.ToValidUTF8(name[:64], "") + "…"
 	}
 	return strconv.Quote(name)
+}
+
+// looksLikeName reports whether s is shaped as an environment variable's
+// name: capitals, digits and underscores, from a capital.
+func looksLikeName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // unique returns ss sorted, each once.

@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,8 @@ func TestRefusals(t *testing.T) {
 			"notify/bad":     `{"NOTIFY_CODE_SECRET":"` + codeSecret + `" x}`,
 			"notify/twice":   `{"NOTIFY_CODE_SECRET":"` + codeSecret + `","NOTIFY_CODE_SECRET":"` + akSecret + `"}`,
 			"notify/array":   `["` + codeSecret + `"]`,
+			// keys and values swapped: the names are secrets
+			"notify/swapped": `{"` + codeSecret + `":"NOTIFY_CODE_SECRET"}`,
 		},
 		Plain:    map[string]string{"/notify/plain": value},
 		NotReady: 0,
@@ -222,6 +225,8 @@ func TestRefusals(t *testing.T) {
 		{"a String parameter", lambda.with(ext, "NOTIFY_SECRETS=ssm:/notify/plain"), []string{`a "String", not a SecureString`}, 1},
 		{"unknown variables", lambda.with(ext, "NOTIFY_SECRETS=notify/typo"),
 			[]string{`"NOTIFY_GROUP", "NOTIFY_SECRETS" are not variables the functions read (a typo?)`}, 1},
+		{"a value in a name's place", lambda.with(ext, "NOTIFY_SECRETS=notify/swapped"),
+			[]string{"a name of " + strconv.Itoa(len(codeSecret)) + " bytes that is no variable's (a value in a name's place?)"}, 1},
 		{"values not strings", lambda.with(ext, "NOTIFY_SECRETS=notify/number"),
 			[]string{"the value of NOTIFY_CODE_LENGTH, NOTIFY_GROUPS is not a JSON string"}, 1},
 		{"not JSON", lambda.with(ext, "NOTIFY_SECRETS=notify/notjson"), []string{"not a JSON object: malformed at byte"}, 1},
