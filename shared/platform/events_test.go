@@ -117,7 +117,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 		})
 	}
-	wantCounts := map[string]int{"sms": 10, "tts": 10, "mail": 10, "callback": 8}
+	wantCounts := map[string]int{"sms": 10, "tts": 10, "mail": 10, "callback": 7}
 	if !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("sample files per function = %v, want %v", counts, wantCounts)
 	}
