@@ -12,7 +12,7 @@ import (
 // TestSeed003 replays the Alidayu gateway's own samples, sendSms by curl,
 // Java and Python, then querySmsDetail, against the built sms function
 // behind the Lambda Runtime API, on PostgreSQL, sending to the fake
-// Dysmsapi. The samples' X-Ca-Key, "appKey", is the GroupID of a group
+// Dysmsapi (docs/alidayu.md has the routes). The samples' X-Ca-Key, "appKey", is the GroupID of a group
 // without keys, which takes their X-Ca-Secret as any.
 func TestSeed003(t *testing.T) {
 	if testing.Short() {
@@ -48,7 +48,7 @@ func TestSeed003(t *testing.T) {
 			sends := fake.Sends()
 			if status != 200 || rep["code"] != "0" || rep["success"] != true || rep["msg"] != "成功" || len(sends) != i+1 ||
 				rep["model"] != sends[i].BizID {
-				t.Fatalf("reply %d %v (sends %d); want the seed's success, with the BizId in model", status, rep, len(sends))
+				t.Fatalf("reply %d %v (sends %d); want the sample's success, with the BizId in model", status, rep, len(sends))
 			}
 			s := sends[i]
 			if strings.Join(s.PhoneNumbers, ",") != tc.number || s.SignName != tc.sign || s.TemplateCode != tc.template ||
@@ -58,12 +58,12 @@ func TestSeed003(t *testing.T) {
 		})
 	}
 	t.Run("querySmsDetail", func(t *testing.T) {
-		// The seed's own query_date, 20160106, is outside the last 30
+		// The sample's own query_date, 20160106, is outside the last 30
 		// days (80001); today's has the sends above.
 		status, rep := httpCall(t, c, emu, "GET", "/gw/alidayu/querySmsDetail", "rec_num=13000000000&query_date=20160106"+
 			"&current_page=1&page_size=10", headers, "")
 		if status != 200 || rep["code"] != "80001" || rep["success"] != false {
-			t.Errorf("the seed's date: %d %v; want 80001", status, rep)
+			t.Errorf("the sample's date: %d %v; want 80001", status, rep)
 		}
 		today := time.Now().In(notify.Beijing).Format("20060102")
 		status, rep = httpCall(t, c, emu, "GET", "/gw/alidayu/querySmsDetail", "rec_num=13000000000&query_date="+today+

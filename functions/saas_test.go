@@ -18,10 +18,11 @@ import (
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 )
 
-// saasGroups is the SaaS platform of the seed's examples: the combos its
-// combo reply lists, and the business types its tasks name. The platform
-// bought 30,398 units from its provider: after the 32 its stations spend
-// below, the overview shows the seed's 30,366 left.
+// saasGroups is the SaaS platform of the examples in the description of
+// its SMS service, the one the SaaS routes replace (docs/saas.md): the
+// combos its combo reply lists, and the business types its tasks name. The
+// platform bought 30,398 units from its provider: after the 32 its
+// stations spend below, the overview shows the examples' 30,366 left.
 const saasGroups = `[{"id":"gm","channels":["sms"],
  "saas":{"combos":[{"id":1,"name":"套餐包: 2000条","price":"200.00","sms_nums":2000,"unit":"条","unit_price":10},
                    {"id":4,"name":"自定义套餐包","price":"0.00","sms_nums":0,"unit":"条","unit_price":10}],
@@ -30,12 +31,12 @@ const saasGroups = `[{"id":"gm","channels":["sms"],
          "provider_units":30398}}]`
 
 // seedWorld writes, through the store's own contract, the station data the
-// seed's example replies were taken from: station T7442 bought 210 units
+// examples' replies were taken from: station T7442 bought 210 units
 // for 20.30 yuan (the last 10 on 2018-09-26 11:25:35, as its recharge
 // record shows), and spent 31 of them (one on 2019-05-24 10:17:04, as its
 // send record shows; 30 on 2019-05-10, when 2 more failed and were
 // refunded); station T0001 holds the rest of the platform's balance and
-// money. The examples' own requests then bring T7442 to the seed's 178,
+// money. The examples' own requests then bring T7442 to their 178,
 // 179, "20.31" and 211, and the platform to its 153690 and "21981.31".
 func seedWorld(t *testing.T, db string) {
 	ctx := context.Background()
@@ -135,7 +136,7 @@ func smsChild(t *testing.T, db, groups string) (*child, *runtimeapi.Emulator, *d
 	return c, emu, fake
 }
 
-// saasCall is one example of the seed: a request of the sms function.
+// saasCall is one of the examples: a request of the sms function.
 type saasCall struct {
 	method, path string
 	query        url.Values
@@ -164,7 +165,7 @@ func TestSeed004(t *testing.T) {
 		}
 		return got
 	}
-	// same compares a reply with the seed's, as JSON values.
+	// same compares a reply with the example's, as JSON values.
 	same := func(t *testing.T, what string, got any, want string) {
 		t.Helper()
 		var w any
@@ -185,7 +186,7 @@ func TestSeed004(t *testing.T) {
 
 	var taskID float64
 	t.Run("send/add", func(t *testing.T) {
-		// The seed's task_id, 22, is its own table's next id; here the
+		// The example's task_id, 22, is its service's next id; here the
 		// next is 34, after the 33 tasks of seedWorld.
 		got := call(t, saasCall{method: "POST", path: "/sms/send/add", body: `{"station_id":"T7442","receive_phone":13112341234,
 			"sms_content":{"verify_code":"112095","sms_signature":"[去采购报价单]"},"business_type":2}`})
@@ -193,7 +194,7 @@ func TestSeed004(t *testing.T) {
 		taskID, _ = got["data"].(map[string]any)["task_id"].(float64)
 	})
 	t.Run("send/start", func(t *testing.T) {
-		// The seed starts task 222, another of its own; a caller starts
+		// The example starts task 222, another of its own; a caller starts
 		// the task its add returned.
 		got := call(t, saasCall{method: "POST", path: "/sms/send/start", body: fmt.Sprintf(`{"task_id":%v}`, taskID)})
 		same(t, "reply", got, `{"code":0,"msg":"ok","data":null}`)
@@ -217,7 +218,7 @@ func TestSeed004(t *testing.T) {
 		same(t, "reply", got, `{"code":0,"msg":"ok","data":{"sms_balance":178}}`)
 	})
 	t.Run("data_center/get", func(t *testing.T) {
-		// The seed's example answers with days of 2018 to a request for
+		// The example answers with days of 2018 to a request for
 		// 2019-04-28 to 2019-05-28; the reply here is that range, every
 		// day of it, with seedWorld's sends on 05-10 and 05-24.
 		got := call(t, saasCall{method: "GET", path: "/sms/data_center/get",
@@ -240,7 +241,7 @@ func TestSeed004(t *testing.T) {
 		}
 	})
 	t.Run("recharge_record/get", func(t *testing.T) {
-		// The seed sends no station_id: the platform's recharges of every
+		// The example sends no station_id: the platform's recharges of every
 		// station. Its record lacks deal_code and operator_name, which the
 		// description's table lists.
 		got := call(t, saasCall{method: "GET", path: "/sms/recharge_record/get", query: url.Values{
@@ -262,7 +263,7 @@ func TestSeed004(t *testing.T) {
 		same(t, "reply", got, `{"code":0,"msg":"ok","data":null}`)
 	})
 	t.Run("send_record/get", func(t *testing.T) {
-		// The seed's record is of business type 2, which its own
+		// The example's record is of business type 2, which its own
 		// description leaves out of a request without business_type (0
 		// and 1 only); seedWorld's send of that minute is of type 0.
 		got := call(t, saasCall{method: "GET", path: "/sms/send_record/get",

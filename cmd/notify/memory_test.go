@@ -21,7 +21,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/smtpd"
 )
 
-// The load of issue #14: 30 POST /mail at once, each with 9.9 MB of
+// The load docs/limits.md measures: 30 POST /mail at once, each with 9.9 MB of
 // attachments (a 13.2 MB body), from strangers or from a group that may
 // send them.
 const (
@@ -241,7 +241,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-// TestLargeBodiesMemory sends the load of issue #14 to the local server
+// TestLargeBodiesMemory sends the load of docs/limits.md to the local server
 // and checks that its peak RSS stays bounded.
 func TestLargeBodiesMemory(t *testing.T) {
 	if testing.Short() {

@@ -1,5 +1,6 @@
-// Command mail is the mail function: seed 000's POST /mail, served on AWS
-// Lambda, Aliyun FC 3 or, outside both, as a local HTTP server on $PORT.
+// Command mail is the mail function: the legacy API's POST /mail
+// (docs/legacy.md), served on AWS Lambda, Aliyun FC 3 or, outside both, as
+// a local HTTP server on $PORT.
 package main
 
 import (

@@ -1,6 +1,7 @@
-// Command sms is the sms function: seed 000's POST /sms over Aliyun
-// Dysmsapi (or the sandbox, without credentials), served on AWS Lambda,
-// Aliyun FC 3 or, outside both, as a local HTTP server on $PORT.
+// Command sms is the sms function: the legacy API's POST /sms
+// (docs/legacy.md) over Aliyun Dysmsapi (or the sandbox, without
+// credentials), served on AWS Lambda, Aliyun FC 3 or, outside both, as a
+// local HTTP server on $PORT.
 package main
 
 import (

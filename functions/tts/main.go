@@ -1,5 +1,6 @@
-// Command tts is the tts function: seed 000's POST /tts, served on AWS
-// Lambda, Aliyun FC 3 or, outside both, as a local HTTP server on $PORT.
+// Command tts is the tts function: the legacy API's POST /tts
+// (docs/legacy.md), served on AWS Lambda, Aliyun FC 3 or, outside both, as
+// a local HTTP server on $PORT.
 package main
 
 import (

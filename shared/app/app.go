@@ -21,7 +21,8 @@ import (
 )
 
 // WarnKeyless logs, at cold start, each group that callers reach by GroupID
-// alone, as seed 000 did: anyone who learns the id can send.
+// alone, as the legacy API did (docs/legacy.md): anyone who learns the id
+// can send.
 func WarnKeyless(ctx context.Context, log *slog.Logger, cfg config.Config) {
 	for _, id := range cfg.KeylessGroups {
 		log.WarnContext(ctx, "group has no API keys: callers are authorized by GroupID alone", "group", id)

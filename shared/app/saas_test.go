@@ -573,9 +573,9 @@ func TestSaaSPaging(t *testing.T) {
 }
 
 // BenchmarkSaaSStart compares, on each store, POST /sms/send/start of a
-// task added before with POST /sms of the same message (seed 000's code
-// to one number, over the same limits, to the same fake Dysmsapi), served
-// in-process: the start's own cost is the task's lookup and the balance
+// task added before with POST /sms of the same message (the legacy API's
+// example code to one number, over the same limits, to the same fake
+// Dysmsapi), served in-process: the start's own cost is the task's lookup and the balance
 // spent in the record's transaction. x-sms is the start's time over the
 // send's (README has the figures, and why the target of 1.2x is not
 // met).

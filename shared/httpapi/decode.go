@@ -9,9 +9,10 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// The decoders here accept what seed callers really send: a JSON number
-// where a string is documented, a comma-separated string where a list would
-// do, and a bare value where an object is documented.
+// The decoders here accept what the legacy API's callers really send
+// (docs/legacy.md): a JSON number where a string is documented, a
+// comma-separated string where a list would do, and a bare value where an
+// object is documented.
 
 // scalar decodes a JSON string or number (or true/false) into its text. An
 // absent or null value is "". Objects and arrays are refused.
@@ -86,7 +87,7 @@ func phoneList(raw json.RawMessage, field string) ([]string, error) {
 }
 
 // templateParams decodes TemplateParam (or TtsParam): a JSON object, a string
-// holding a JSON object, or a bare value, which seed 000 treats as the
+// holding a JSON object, or a bare value, which the legacy API treats as the
 // verification code ({"code": value}). Values must be strings, numbers or
 // booleans; numbers and booleans become their text, because Aliyun accepts
 // only string values (isv.INVALID_JSON_PARAM).

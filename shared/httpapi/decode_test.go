@@ -9,7 +9,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// Every decoding quirk of seed 000's callers.
+// Every decoding quirk of the legacy API's callers (docs/legacy.md).
 func TestDecodeSMSQuirks(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -19,7 +19,7 @@ func TestDecodeSMSQuirks(t *testing.T) {
 		group  string
 		outID  string
 	}{
-		{"seed example: number and bare code", `{"GroupID":"bc-fumin","PhoneNumbers":18683441008,"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`,
+		{"legacy example: number and bare code", `{"GroupID":"bc-fumin","PhoneNumbers":18683441008,"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`,
 			[]string{"18683441008"}, map[string]string{"code": "654321"}, "bc-fumin", ""},
 		{"comma-separated string", `{"GroupID":"g","PhoneNumbers":"13800138000, 13900139000，13700137000","TemplateParam":{"code":"1"}}`,
 			[]string{"13800138000", "13900139000", "13700137000"}, map[string]string{"code": "1"}, "g", ""},

@@ -1,7 +1,8 @@
 // Package httpapi serves the gateway's HTTP API: one http.Handler per
-// function. Each decodes a request in the shape seed 000's callers send,
-// calls the core, encodes the seed-compatible JSON reply, and maps the
-// core's error Kind to an HTTP status. Queue messages reach the same
+// function. Each decodes a request in the shape its callers send (for
+// /sms, /tts and /mail, the legacy API's: docs/legacy.md), calls the core,
+// encodes the reply in the shape they expect, and maps the core's error
+// Kind to an HTTP status. Queue messages reach the same
 // handlers (the platform replays each as a POST), so the statuses here also
 // decide what a queue redelivers.
 package httpapi
@@ -26,9 +27,10 @@ import (
 // MaxBodyBytes is the largest request body the sms and tts routes accept.
 const MaxBodyBytes = 64 << 10
 
-// errorReply is the seed's error shape plus our machine-readable reason.
-// Seed callers read Code and Message; RequestId and BizId are the string
-// "null" on gateway errors, as seed 000 returned them.
+// errorReply is the legacy API's error shape plus our machine-readable
+// reason. Legacy callers read Code and Message; RequestId and BizId are the
+// string "null" on gateway errors, as the legacy API returned them
+// (docs/legacy.md).
 type errorReply struct {
 	Code      string
 	Message   string
@@ -176,8 +178,8 @@ func logOrDiscard(log *slog.Logger) *slog.Logger {
 }
 
 // readJSON checks the method and content type and reads at most limit bytes
-// of body. A missing Content-Type is taken as JSON: seed callers send it, but
-// hand-written curl lines often do not.
+// of body. A missing Content-Type is taken as JSON: the legacy API's callers
+// send it, but hand-written curl lines often do not.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpError) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -324,8 +326,9 @@ func messageOf(e *notify.Error) string {
 	return msg
 }
 
-// writeError replies with the seed's error shape. idField is "BizId" or
-// "CallId", the provider id field of the route, which seed callers expect.
+// writeError replies with the legacy API's error shape. idField is "BizId"
+// or "CallId", the provider id field of the route, which legacy callers
+// expect.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError, idField, messageID string) {
 	e := he.err
 	status := refuse(w, r, log, he, messageID)

@@ -11,8 +11,8 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// mailBody is seed 000's POST /mail request, in its snake_case, with our
-// additions (bcc, html, reply_to, attachments).
+// mailBody is the legacy API's POST /mail request (docs/legacy.md), in its
+// snake_case, with our additions (bcc, html, reply_to, attachments).
 type mailBody struct {
 	GroupID     json.RawMessage `json:"group_id"`
 	Subject     json.RawMessage `json:"subject"`
@@ -70,8 +70,8 @@ func base64Only(b []byte) bool {
 	return true
 }
 
-// mailReply is seed 000's success reply. ThreadIdentifier is our MessageId,
-// for seed callers that log it.
+// mailReply is the legacy API's success reply. ThreadIdentifier is our
+// MessageId, for legacy callers that log it.
 type mailReply struct {
 	Code             string
 	Message          string
@@ -89,7 +89,7 @@ func MailBodyLimit(maxAttachment int) int64 {
 
 // DecodeMail turns a POST /mail body into a MailRequest (credentials
 // aside). Address lists may be JSON lists or comma-separated strings, and a
-// list item may carry a stray comma, as seed 000's own example does.
+// list item may carry a stray comma, as the legacy API's own example does.
 func DecodeMail(body []byte) (notify.MailRequest, error) {
 	var b mailBody
 	if he := decodeObject(body, &b); he != nil {
@@ -158,7 +158,7 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 			return svc.SendMail(r.Context(), req)
 		},
 		reply: func(s notify.Sent) any {
-			msg := "邮件已发送" // seed 000's "mail sent"
+			msg := "邮件已发送" // the legacy API's "mail sent"
 			if s.Sandbox {
 				msg = "OK (sandbox: not sent)"
 			}

@@ -146,6 +146,6 @@ func TestOpenAPICatchesDrift(t *testing.T) {
 	ok := `{"Code":"OK","Message":"OK","RequestId":"x","BizId":"y","MessageId":"z"}`
 	body := `{"GroupID":"g","PhoneNumbers":13800138000,"SignName":"s","TemplateCode":"T","TemplateParam":"1234"}`
 	if err := c.Check(post("/sms", body), []byte(body), 200, json, []byte(ok)); err != nil {
-		t.Errorf("a send as seed callers make it: %v", err)
+		t.Errorf("a send as legacy callers make it: %v", err)
 	}
 }

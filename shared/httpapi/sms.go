@@ -10,8 +10,9 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// smsBody is seed 000's POST /sms request. Every field is raw, because seed
-// callers send numbers where strings are documented.
+// smsBody is the legacy API's POST /sms request (docs/legacy.md). Every
+// field is raw, because legacy callers send numbers where strings are
+// documented.
 type smsBody struct {
 	GroupID       json.RawMessage
 	PhoneNumbers  json.RawMessage
@@ -21,7 +22,7 @@ type smsBody struct {
 	OutID         json.RawMessage `json:"OutId"`
 }
 
-// smsReply is seed 000's success reply: Aliyun's own values, plus our
+// smsReply is the legacy API's success reply: Aliyun's own values, plus our
 // MessageId, and Sandbox when nothing left the machine. Code is "OK"
 // whichever provider took the message; ProviderCode is that provider's own
 // success code when it has another ("Ok" at Tencent, "000000" at Cloopen).
@@ -38,7 +39,7 @@ type smsReply struct {
 }
 
 // successOf is the Code, ProviderCode and RequestId of the reply to a
-// send that s answers: seed 000's callers test Code == "OK", so every
+// send that s answers: legacy callers test Code == "OK", so every
 // provider's success says so; a provider without request ids (Cloopen)
 // leaves ours, the MessageId, in RequestId.
 func successOf(s notify.Sent) (code, providerCode, requestID string) {
@@ -53,9 +54,9 @@ func successOf(s notify.Sent) (code, providerCode, requestID string) {
 }
 
 // DecodeSMS turns a POST /sms body into an SMSRequest (credentials aside).
-// It accepts seed 000's quirks: PhoneNumbers as a comma-separated string, a
-// JSON number or a list; TemplateParam as an object, a string holding one, or
-// a bare verification code.
+// It accepts the legacy API's quirks: PhoneNumbers as a comma-separated
+// string, a JSON number or a list; TemplateParam as an object, a string
+// holding one, or a bare verification code.
 func DecodeSMS(body []byte) (notify.SMSRequest, error) {
 	var b smsBody
 	if he := decodeObject(body, &b); he != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// ttsBody is seed 000's POST /tts request.
+// ttsBody is the legacy API's POST /tts request (docs/legacy.md).
 type ttsBody struct {
 	GroupID          json.RawMessage
 	CalledNumber     json.RawMessage
@@ -22,7 +22,7 @@ type ttsBody struct {
 	OutID            json.RawMessage `json:"OutId"`
 }
 
-// ttsReply is seed 000's success reply: Aliyun's own values plus our
+// ttsReply is the legacy API's success reply: Aliyun's own values plus our
 // MessageId.
 type ttsReply struct {
 	RequestId string

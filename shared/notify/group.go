@@ -34,7 +34,8 @@ type Group struct {
 	Templates []string
 	// Keys are the API keys the group's callers must present as
 	// "Authorization: Bearer <key>"; at most two live at once, for rotation.
-	// A group without keys is authorized by its id alone, as seed 000 was.
+	// A group without keys is authorized by its id alone, as the legacy
+	// API's groups were (docs/legacy.md).
 	// A key written KeyHashPrefix and 64 hex digits is the SHA-256 of the
 	// key callers present, so that the configuration holds no secret.
 	Keys []Secret

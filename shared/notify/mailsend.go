@@ -16,14 +16,15 @@ const (
 	MaxAttachments    = 20
 )
 
-// MailRequest is a decoded POST /mail: seed 000's snake_case fields, with
-// their names as the caller spelled them in Field of any error.
+// MailRequest is a decoded POST /mail: the legacy API's snake_case fields
+// (docs/legacy.md), with their names as the caller spelled them in Field of
+// any error.
 type MailRequest struct {
 	Credentials
 	Subject     string
 	To, Cc, Bcc []string
 	ReplyTo     string
-	Text        string // seed 000's body
+	Text        string // the legacy API's body
 	HTML        string
 	Attachments []Attachment
 }

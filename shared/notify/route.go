@@ -18,7 +18,7 @@ type Route struct {
 	// (Tencent, Cloopen); the others as the Params object (Aliyun).
 	Positional bool
 	// Any marks a route that sends any template code as it is, with no
-	// registry entry (Aliyun, whose ids seed 000's callers name; the
+	// registry entry (Aliyun, whose ids the legacy API's callers name; the
 	// sandbox).
 	Any bool
 	// Sandbox marks the sandbox, which stands in for every provider when

@@ -15,15 +15,15 @@ const (
 	MaxOutIDLen     = 256  // bytes of OutId
 )
 
-// SMSRequest is a decoded POST /sms: seed 000's fields, names as the caller
-// spelled them in Field of any error.
+// SMSRequest is a decoded POST /sms: the legacy API's fields
+// (docs/legacy.md), names as the caller spelled them in Field of any error.
 type SMSRequest struct {
 	Credentials
 	PhoneNumbers []string
 	SignName     string
 	TemplateCode string
-	// Params are the template variables; seed 000's bare TemplateParam
-	// value arrives here as {"code": value}.
+	// Params are the template variables; the legacy API's bare
+	// TemplateParam value arrives here as {"code": value}.
 	Params map[string]string
 	OutID  string
 }

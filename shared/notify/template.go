@@ -17,7 +17,7 @@ type Template struct {
 	Variables []Variable
 	// IDs maps a provider's name ("aliyun", "tencent", "cloopen") to its id
 	// for this template. A caller may name the template by Name or by its
-	// Aliyun id, as seed 000's callers do.
+	// Aliyun id, as the legacy API's callers do (docs/legacy.md).
 	IDs map[string]string
 	// Providers, when set, is the order of providers for this template,
 	// before the group's.
@@ -114,9 +114,9 @@ func (v Variable) describe() string {
 
 // limitKind returns what a send of template t with params counts as: the
 // registry's kind, else a verification code when its variables include
-// "code" (seed 000's bare TemplateParam is one), else a notification. A
-// caller cannot turn a code into a notification, with its looser limits,
-// by adding a variable.
+// "code" (the legacy API's bare TemplateParam is one), else a
+// notification. A caller cannot turn a code into a notification, with its
+// looser limits, by adding a variable.
 func limitKind(t *Template, params map[string]string) LimitKind {
 	if t != nil && t.Kind != "" {
 		return t.Kind

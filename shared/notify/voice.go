@@ -10,8 +10,9 @@ const (
 	MaxVoiceOutIDLen = 15 // bytes of OutId
 )
 
-// VoiceRequest is a decoded POST /tts: seed 000's fields, with their names
-// as the caller spelled them in Field of any error.
+// VoiceRequest is a decoded POST /tts: the legacy API's fields
+// (docs/legacy.md), with their names as the caller spelled them in Field of
+// any error.
 type VoiceRequest struct {
 	Credentials
 	CalledNumber     string

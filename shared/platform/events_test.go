@@ -30,7 +30,8 @@ var sampleKinds = map[string]Kind{
 }
 
 // sampleRoutes and sampleBodies are each function's route and the request
-// body its sample events carry (seed 000's for sms, tts and mail).
+// body its sample events carry (the legacy API's for sms, tts and mail:
+// docs/legacy.md).
 var (
 	sampleRoutes = map[string]string{
 		"sms": "/sms", "tts": "/tts", "mail": "/mail", "callback": "/callback/TOKEN/aliyun/sms-report",

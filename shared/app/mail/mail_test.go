@@ -54,7 +54,8 @@ func (g *gateway) post(t testing.TB, body string, timeout time.Duration) (int, r
 	return status, rep
 }
 
-// seedBody is seed 000's own example, stray comma included.
+// seedBody is the legacy API's own example (docs/legacy.md), stray comma
+// included.
 const seedBody = `{"group_id":"bc-fmb","subject":"邮件测试MailTest","to":["song_xiaobing@icekredit.com","yan_hao@icekredit.com,"],"cc":["song_xiaobing@icekredit.com"],"body":"邮件正文MailBody"}`
 
 func TestSeedCallerMails(t *testing.T) {

@@ -51,7 +51,7 @@ func BenchmarkSMSPathSandbox(b *testing.B) {
 	benchPath(b, g)
 }
 
-// benchPath posts seed 000's request to g's handler b.N times.
+// benchPath posts the legacy API's example request to g's handler b.N times.
 func benchPath(b *testing.B, g *gateway) {
 	b.ReportAllocs()
 	for b.Loop() {

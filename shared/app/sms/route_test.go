@@ -168,7 +168,7 @@ func TestFailoverMatrix(t *testing.T) {
 			if status == 200 && rep.Provider != tc.provider {
 				t.Errorf("reply Provider %q, want %q", rep.Provider, tc.provider)
 			}
-			// Seed 000's callers test Code == "OK": whichever provider
+			// Legacy callers test Code == "OK": whichever provider
 			// took it, a sent message says so, and the provider's own
 			// code goes in ProviderCode.
 			if wantCode := map[string]string{tcName: "Ok", clName: "000000"}[tc.provider]; status == 200 &&
@@ -196,7 +196,7 @@ func TestTemplateRegistry(t *testing.T) {
 			t.Errorf("cloopen got %+v, want template 1 with datas [123456] to 13800138000", s)
 		}
 	})
-	t.Run("a seed caller's aliyun code fails over to tencent's id", func(t *testing.T) {
+	t.Run("a legacy caller's aliyun code fails over to tencent's id", func(t *testing.T) {
 		g := newRouted(t, nil)
 		g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"))
 		if status, rep := g.send(t, routeBody, routeTimeout); status != 200 || rep.Provider != tcName {

@@ -10,7 +10,8 @@ import (
 	"github.com/seed4ddb146e/notify/shared/httpapi"
 )
 
-// saasFuzzGroups makes seed 000's group the SaaS platform too.
+// saasFuzzGroups makes the group of the legacy API's example, bc-fumin,
+// the SaaS platform too.
 const saasFuzzGroups = `[{"id":"bc-fumin","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}},
  "saas":{"combos":[{"id":4,"name":"自定义套餐包","price":"0.00","sms_nums":0,"unit":"条","unit_price":10}],
          "business_types":{"2":{"template":"SMS_184105379","params":{"code":"verify_code"}}}}}]`

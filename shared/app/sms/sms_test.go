@@ -25,9 +25,9 @@ const (
 	apiKey   = "bearer-key-0123456789abcdef"
 )
 
-// groups are the test groups. bc-fumin sends seed 000's code to one number
-// again and again: its per-number limits are off (limits_test.go has its
-// own group).
+// groups are the test groups. bc-fumin sends the legacy API's example code
+// to one number again and again: its per-number limits are off
+// (limits_test.go has its own group).
 const groups = `[
  {"id":"bc-fumin","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}},
  {"id":"keyed","channels":["sms"],"sign_names":["冰鉴科技"],"templates":["SMS_184105379"],"keys":["` + apiKey + `"]},
@@ -67,7 +67,7 @@ func (g *gateway) post(t testing.TB, body string, hdr map[string]string, timeout
 	return status, rep, h
 }
 
-// seedBody is seed 000's own example call.
+// seedBody is the legacy API's own example call (docs/legacy.md).
 const seedBody = `{"GroupID":"bc-fumin","PhoneNumbers":18683441008,"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`
 
 func TestSeedCallerSends(t *testing.T) {
@@ -176,7 +176,7 @@ func TestRefusals(t *testing.T) {
 				t.Fatalf("reply %d %+v; want %d reason %s field %s", status, rep, tt.status, tt.reason, tt.field)
 			}
 			if rep.Code != "ERROR" || rep.RequestId != "null" || rep.BizId != "null" || rep.Message == "" {
-				t.Errorf("reply %+v does not keep seed 000's error shape", rep)
+				t.Errorf("reply %+v does not keep the legacy API's error shape", rep)
 			}
 			if tt.field != "" && !strings.Contains(rep.Message, tt.field) {
 				t.Errorf("Message %q does not name the field %s", rep.Message, tt.field)

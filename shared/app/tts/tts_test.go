@@ -54,7 +54,8 @@ func (g *gateway) post(t testing.TB, body string, timeout time.Duration) (int, r
 	return status, rep
 }
 
-// seedBody is seed 000's own example call: a JSON number and an object.
+// seedBody is the legacy API's own example call (docs/legacy.md): a JSON
+// number and an object.
 const seedBody = `{"GroupID":"bc-fmb","CalledNumber":18683441008,"TtsCode":"TTS_134311476","TtsParam":{"errorcode":"TTS测试","count":"10"}}`
 
 func TestSeedCallerCalls(t *testing.T) {
