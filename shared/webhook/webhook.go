@@ -6,13 +6,9 @@
 // "<id>.<timestamp>.<body>". Any of that specification's libraries
 // verifies them; so does Verify.
 //
-// A tenant types the URL, so the sender treats it as hostile: https only
-// (plain http to a loopback address only when the operator allows it, for
-// local runs), no redirect followed, a bounded time and body, and the
-// address actually connected to checked at connect time, after DNS, so
-// that no name resolves its way to a loopback, private, link-local or
-// cloud metadata address (169.254.169.254, Aliyun's 100.100.100.200)
-// unless the operator allows private addresses. docs/webhooks.md has the
+// A tenant types the URL, so the sender treats it as hostile: https only,
+// no redirect followed, a bounded time and body, and no loopback, private
+// or metadata address, checked at connect time. docs/webhooks.md has the
 // wire format and the rules.
 package webhook
 

@@ -2,33 +2,11 @@
 // official SDK github.com/alibabacloud-go/dysmsapi-20170525/v3, which signs
 // with ACS3-HMAC-SHA256.
 //
-// Choices, and why:
-//
-//   - New only checks the configuration; the SDK client is made once, on the
-//     first send, and reused: nothing slow happens at a function's cold start.
-//   - The SDK's own retry is off (Autoretry false). Whether and when to
-//     retry is the caller's decision, made on the error's notify.Kind.
-//   - Every outcome is classified (docs/providers.md, the last table): flow control
-//     (isv.BUSINESS_LIMIT_CONTROL, Throttling.*) is Throttled; quota, account
-//     and credential problems (isv.AMOUNT_NOT_ENOUGH, SignatureDoesNotMatch,
-//     InvalidAccessKeyId.*) are Account; request errors and unknown isv.*
-//     codes are Rejected; 5xx, isp.SYSTEM_ERROR and a refused connection are
-//     Transient. A timeout, a connection dropped after the request was
-//     written, or an answer that is not JSON is Ambiguous: Aliyun may have
-//     sent the message, so it must not be resent blindly. The provider's
-//     Code, Message and RequestId are kept in the notify.Error.
-//   - The SDK takes no context. Each send runs the SDK call in a goroutine
-//     and returns when ctx is done (Ambiguous: the request may be out); the
-//     goroutine ends at the SDK's timeout, Config.Timeout. That timeout is
-//     fixed per Client and never varied per call: tea keeps one http.Client
-//     per distinct timeout for the life of the process.
-//   - tea honours HTTP_PROXY and HTTPS_PROXY; a loopback Endpoint (a fake)
-//     is exempted through the SDK's NoProxy.
-//   - Numbers outside the mainland go out in Aliyun's international form,
-//     00 and the country code (+85261234567 -> 0085261234567).
-//   - A message without the caller's OutId goes out with our message id as
-//     its OutId, which Aliyun's receipts echo (out_id): a receipt then
-//     finds a message whose outcome was unknown, which has no BizId.
+// New checks a Config and returns a Client, whose SendSMS sends one message
+// and classifies every outcome into a notify Kind; the SDK's retry is off,
+// and a send returns when its context is done. docs/providers.md (Aliyun
+// Dysmsapi) has the wire format, the client's choices and why, and the
+// table of how Aliyun's codes are classified.
 package aliyunsms
 
 import (

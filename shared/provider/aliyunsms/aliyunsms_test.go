@@ -42,7 +42,7 @@ func TestSendSMS(t *testing.T) {
 			want: dysmsapi.Send{PhoneNumbers: []string{"13900139000"}, SignName: "Sign", TemplateCode: "SMS_1"},
 		},
 		{
-			// Receipts echo it: see the package doc.
+			// Receipts echo it: docs/providers.md (aliyunsms).
 			name: "our id as the out id",
 			m: notify.TextMessage{ID: "019e44b875c0ff264cae4c2f5fc9d57d", PhoneNumbers: []string{"13900139000"},
 				SignName: "Sign", TemplateCode: "SMS_1"},

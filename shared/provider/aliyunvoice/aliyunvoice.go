@@ -1,22 +1,12 @@
 // Package aliyunvoice places text-to-speech calls through Aliyun's Dyvmsapi
 // (SingleCallByTts), with the official SDK
-// github.com/alibabacloud-go/dyvmsapi-20170525/v2. That SDK is built on
-// darabonba-openapi v0.1.4 (not /v2) and always signs with RPC v1
-// HMAC-SHA1, the business parameters in a form body.
+// github.com/alibabacloud-go/dyvmsapi-20170525/v2, which signs with RPC v1
+// HMAC-SHA1.
 //
-// It makes the same choices as package aliyunsms, for the same reasons: the
-// SDK client is made on the first call; the SDK's retry is off; every
-// outcome is a notify.Error classified by Aliyun's code (docs/providers.md,
-// the last table); the call returns when ctx is done (Ambiguous) while the SDK request,
-// which takes no context, ends at Config.Timeout; a loopback Endpoint
-// bypasses HTTP(S)_PROXY.
-//
-// Two things differ, both from darabonba-openapi v0.1.4. Its errors for
-// 4xx and 5xx answers carry no StatusCode, so they are classified by Code,
-// and an unknown code by the status in the error's message ("code: 503,
-// ..."). And tea-utils v1 panics on an answer that is JSON but not an
-// object (an empty 5xx body among them); the panic is recovered and the
-// call reported Ambiguous.
+// New checks a Config and returns a Client, whose Call places one call and
+// Query asks about one; it makes the same choices as package aliyunsms.
+// docs/providers.md (Aliyun Dyvmsapi) has the wire format and the two ways
+// in which this SDK's errors and answers need handling of their own.
 package aliyunvoice
 
 import (

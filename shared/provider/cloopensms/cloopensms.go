@@ -1,77 +1,12 @@
 // Package cloopensms sends SMS through Ronglian Cloud (容联云, Cloopen)
 // template SMS, on the standard library: there is no SDK to wrap.
 //
-// One send is one request (docs/providers.md, Cloopen):
-//
-//	POST {Endpoint}/2013-12-26/Accounts/{AccountSID}/SMS/TemplateSMS?sig=SIG
-//	Accept: application/json
-//	Content-Type: application/json;charset=utf-8
-//	Authorization: base64(AccountSID ":" ts)
-//	{"to":"13800000000,13900000000","appId":AppID,"templateId":TemplateCode,"datas":ParamList}
-//
-// where ts is the time as yyyyMMddHHmmss in Beijing time (a fixed UTC+8
-// zone: no tzdata needed) and SIG the upper-case hex MD5 of AccountSID,
-// AuthToken and ts, both fresh for every request. datas is left out when
-// ParamList is empty.
-//
-// Every answer of the service is HTTP 200 with {"statusCode","statusMsg"};
-// "000000" is success, and its templateSMS.smsMessageSid becomes the
-// receipt's ProviderID (Cloopen gives no request id). Every other outcome
-// is an *notify.Error of one Kind, keeping statusCode and statusMsg as its
-// Code and Message:
-//
-//	Throttled   160038 (codes sent too often), 160039, 160040, 160041 (daily
-//	            caps per number and template; RetryAfter: until midnight in
-//	            Beijing), 111111 (concurrency limit)
-//	Transient   160000 (system error)
-//	Account     1111xx but 111111: the Authorization, sig and timestamp
-//	            (111109 sig, 111106 clock), the account (111141, 111142
-//	            balance, 111143 token, suspended, closed) and the app (111181,
-//	            disabled, not published); 112303, 112305 and 112310 (app not
-//	            live: test numbers only), 113302 (test template), 160053 (IP
-//	            not allowed), 160058, 160060, 160062 (international
-//	            permissions)
-//	Ambiguous   160054 (duplicate request: an identical earlier one was taken)
-//	Rejected    every other code, 1123xx and 1600xx and codes not known
-//
-// and outcomes without a code:
-//
-//	Transient   the connection failed before the request was written
-//	            (refused, DNS, TLS), or ctx was done before the send;
-//	            HTTP 5xx but 504; HTTP 408
-//	Throttled   HTTP 429
-//	Account     HTTP 401, 403, 404, 405 and 3xx: the Endpoint or the network
-//	            in front refuses us, which an operator must fix
-//	Rejected    other HTTP 4xx: the request itself was refused
-//	Ambiguous   a timeout or a connection lost after the request was
-//	            written, HTTP 504, an answer that is not the expected JSON or
-//	            lacks a statusCode: Cloopen may have sent the message
-//
-// Choices, and why:
-//
-//   - The service answers its own errors with HTTP 200, so an HTTP error
-//     status comes from the web server or a proxy in front of it, which did
-//     not pass the request on. 504 is the exception: a gateway that timed
-//     out waiting may have passed it on, so it is Ambiguous, not Transient.
-//     An error status whose body is Cloopen's JSON is judged by its code.
-//   - Redirects are never followed, on a default or a given HTTPClient: the
-//     client would post the message again elsewhere. The wrong Endpoint
-//     that causes one is an Account problem.
-//   - Whether the request was written is known from net/http/httptrace, not
-//     guessed from the error's text: only an unwritten request is Transient.
-//   - Nothing is retried here; the caller decides on the error's Kind.
-//   - Numbers: mainland numbers go out as their 11 digits (a +86 form is
-//     reduced to them). Cloopen sends abroad only with an account
-//     permission (160058) and one number per request (160059), and we found
-//     no document of its number format, so any other number is refused
-//     before any I/O: Invalid, Field "PhoneNumbers", Reason
-//     "unsupported_number". So are more than 200 numbers (Reason
-//     "too_many"), and none ("missing_field").
-//   - The optional reqId (Cloopen's per-day idempotency key) is not sent:
-//     whether a refused request uses one up is not documented, and a retry
-//     after a refusal would then be refused as a duplicate.
-//   - Errors never hold the auth token, the sig or the Authorization header:
-//     a transport error's URL (which holds the sig) is dropped.
+// New checks a Config and returns a Client, whose SendSMS sends one
+// TemplateSMS request to at most MaxPhoneNumbers mainland numbers and
+// classifies every outcome into a notify Kind; nothing is retried here.
+// docs/providers.md (Cloopen) has the request and its signature, the
+// client's choices and the table of how each statusCode, HTTP status and
+// transport failure is classified.
 package cloopensms
 
 import (

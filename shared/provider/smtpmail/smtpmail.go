@@ -2,35 +2,12 @@
 // server over SMTP (RFC 5321), with STARTTLS or implicit TLS and AUTH PLAIN
 // or LOGIN, and classifies every failure into a notify Kind.
 //
-// Messages are composed with github.com/wneessen/go-mail and sent with its
-// smtp package, driven step by step here rather than through go-mail's
-// Client.DialAndSendWithContext, for two reasons found in v0.8.1's source:
-// that method honours the context only while dialling (afterwards the
-// connection has a fixed deadline of the client's timeout), and its
-// SendError does not unwrap to the server's reply, so a 550 on RCPT could
-// not be told from a connection dropped after DATA. Here the context's
-// deadline is the connection's deadline, cancelling the context cuts the
-// connection, and each step knows what a failure means:
-//
-//	connect, TLS, greeting, EHLO, STARTTLS   4xx, network, deadline: Transient; 5xx: Account
-//	AUTH                                     535 and other 5xx: Account; 4xx, network: Transient
-//	MAIL FROM, RCPT TO, DATA                 5xx: Rejected (530: Account); 4xx, network, deadline: Transient
-//	message data and the final reply         5xx: Rejected; 4xx: Transient; network, deadline: Ambiguous
-//
-// A server certificate that does not verify, a server without the STARTTLS
-// or AUTH the URL needs, are Account: an operator must fix the trust or the
-// URL. Once the first byte of the message has left, a failure without a
-// reply is Ambiguous, never retried automatically (reliability note R4):
-// the server may have the message. A message is sent to all its recipients
-// or to none: if the server refuses any RCPT TO, nothing is sent and the
-// error lists every refusal.
-//
-// SendMail checks every header value itself, although the HTTP layer
-// validates first (defence in depth against CWE-93): a CR, LF or NUL in the
-// subject, an address, a display name or an attachment's name or type is
-// refused as Invalid, naming the field, before anything is sent. Bcc
-// recipients are given to the server in RCPT TO only; go-mail never sees
-// them, so no header can carry them.
+// New checks a Config (the server's URL) and returns a Client, whose
+// SendMail composes the message with github.com/wneessen/go-mail and sends
+// it step by step with go-mail's smtp package, so that the context bounds
+// every step and each failure is judged by the step it happened at. A
+// message goes to all its recipients or to none. docs/providers.md (SMTP)
+// has why, and the table of how each step's failures are classified.
 package smtpmail
 
 import (
@@ -138,8 +115,8 @@ func (c *Client) String() string { return "smtpmail.Client(" + c.Endpoint().Stri
 // SendMail sends e. The receipt's ProviderID is the Message-ID header sent,
 // angle brackets included ("<id@domain>", from e.ID and the sender's domain);
 // its Code is "250" and its Message the server's final reply, which often
-// names the server's queue id. Errors are *notify.Error values; see the
-// package doc for their kinds. For a refusal, Code is the server's reply
+// names the server's queue id. Errors are *notify.Error values;
+// docs/providers.md (SMTP) has their kinds. For a refusal, Code is the server's reply
 // code with its enhanced status code ("550 5.1.1") and Message its text.
 func (c *Client) SendMail(ctx context.Context, e notify.Email) (notify.Receipt, error) {
 	m, env, err := c.compose(e, time.Now())

@@ -1,74 +1,13 @@
 // Package tencentsms sends SMS through Tencent Cloud SMS (SendSms, API
 // version 2021-01-11) with a client of its own on the standard library: the
 // official tencentcloud-sdk-go sms package is not available to this module.
-// Requests are JSON POSTs signed with TC3-HMAC-SHA256 (Sign), which the
-// tests check against Tencent's published example.
+// Requests are JSON POSTs signed with TC3-HMAC-SHA256 (Sign).
 //
-// Choices, and why:
-//
-//   - New only checks the configuration; nothing connects until a send.
-//   - The client never retries. Whether and when to retry is the caller's
-//     decision, made on the error's notify.Kind. (net/http itself resends a
-//     request only when not a byte of it was written.)
-//   - Every request carries a fresh X-TC-Timestamp and is bounded by
-//     Config.Timeout as well as by ctx's deadline.
-//   - Numbers go out in E.164: an 11-digit mainland number gains +86, a
-//     number with "+" goes as it is. One request takes at most
-//     MaxPhoneNumbers numbers, all mainland or all international; anything
-//     else is an Invalid error (Field "PhoneNumbers") before any I/O.
-//   - TemplateParamSet is TextMessage.ParamList: Tencent's templates take
-//     their values by position. TextMessage.Params is not sent.
-//   - SessionContext is the message id, so Tencent's receipts name it.
-//
-// Tencent answers HTTP 200 to everything, with either a top-level
-// Response.Error (the request was refused whole: nothing was sent) or a
-// SendStatusSet with a Code for each number ("Ok" when accepted). The
-// outcome is classified into notify Kinds:
-//
-//	top-level Response.Error
-//	  AuthFailure.*, UnauthorizedOperation.* (arrears, disabled
-//	  application, SmsSdkAppId not the key's, ...),
-//	  FailedOperation.InsufficientBalanceInSmsPackage,
-//	  InvalidParameterValue.SdkAppIdNotExist,
-//	  InvalidParameter.AppidAndBizId, IpNotInWhitelist,
-//	  IpInBlacklist, UnsupportedRegion, InvalidAction,
-//	  NoSuchVersion, ActionOffline, NoSuchProduct          Account
-//	  LimitExceeded.*, RequestLimitExceeded*               Throttled
-//	    (but LimitExceeded.PhoneNumberCountLimit           Rejected)
-//	  InternalError*                                       Transient
-//	  FailedOperation.*, InvalidParameter*, MissingParameter*,
-//	  UnsupportedOperation*, UnknownParameter, ResourceNotFound*,
-//	  and any code not listed                              Rejected
-//	one number's Code in SendStatusSet
-//	  Ok                                                   accepted
-//	  LimitExceeded.*                                      Throttled
-//	  InternalError.* (Tencent may have passed it on)      Ambiguous
-//	  balance and account codes, as above                  Account
-//	  FailedOperation.*, InvalidParameterValue.*, others   Rejected
-//	  no status for the number                             Ambiguous
-//	the transport
-//	  refused, DNS, TLS: request never fully written       Transient
-//	  HTTP 408, and 5xx other than 504                     Transient
-//	  HTTP 504 (a proxy gave up waiting on Tencent)        Ambiguous
-//	  HTTP 429                                             Throttled
-//	  HTTP 413                                             Rejected
-//	  any other status (3xx, 4xx from something in front
-//	  of Tencent: an Endpoint or network to fix)           Account
-//	  a timeout or ctx's deadline after the request was
-//	  written, a connection dropped before the answer,
-//	  an answer that is not Tencent's JSON                 Ambiguous
-//
-// When at least one number is accepted, SendSMS returns a Receipt with an
-// entry for each number (Receipt.Recipients) and no error; the refused
-// numbers carry their own *notify.Error. When none is accepted, the error's
-// Kind is the least final of the numbers' kinds, in the order Ambiguous,
-// Transient, Throttled, Account, Rejected: if any number could still go
-// through another provider, failover stays possible. Throttled errors set
-// RetryAfter when the code names its window (30 seconds, an hour, the day
-// in Beijing time).
-//
-// The provider's Code, Message and RequestId are kept in every notify.Error.
-// Errors never hold the secret key or the Authorization header.
+// New checks a Config and returns a Client, whose SendSMS sends one message
+// to at most MaxPhoneNumbers numbers and classifies every outcome into a
+// notify Kind; nothing is retried here. docs/providers.md (Tencent Cloud
+// SMS) has the wire format, the client's choices and the table of how
+// Tencent's codes, HTTP statuses and transport failures are classified.
 package tencentsms
 
 import (

@@ -138,7 +138,7 @@ func parseURL(raw string) (*poolConfig, secrets, error) {
 // default_query_exec_mode, cache_statement (the default) prepares each
 // statement once per connection, as pgx did, up to
 // statement_cache_capacity of them; the other modes send every statement
-// unprepared, which is what exec did (see the package doc).
+// unprepared, which is what exec did (docs/stores.md, on poolers).
 // description_cache_capacity is read and checked, and changes nothing.
 // pool_min_conns, pool_min_idle_conns and pool_health_check_period are
 // read and checked too, and change nothing: no goroutine keeps

@@ -3,108 +3,15 @@
 // the records; the sqlite store is for local runs and for an instance that
 // owns its disk. Both keep the contract of shared/store/storetest.
 //
-// It speaks PostgreSQL through pgconn, the wire-protocol layer of pgx v5,
-// with a small pool of its own (db.go) and its own reading of the few
-// types it stores (codec.go), rather than through pgx's Conn and pgxpool:
-// a pgx.Conn builds pgtype's map of codecs for every PostgreSQL type, all
-// of which the linker must then keep, and they cost each function binary
-// 2.9 MB (12.8 MB against 9.9 MB for the sms function), which every cold
-// start loads.
-// Parameters go as text, but for []byte (BYTEA) and time.Time
-// (TIMESTAMPTZ), which go in the binary format, as pgx sent them; results
-// come back as text, with each connection asking for DateStyle ISO and
-// TimeZone UTC.
+// Open connects with a URL (postgres://user:password@host:5432/notify,
+// with pgx's settings) and brings the schema up to date; Migrate does only
+// the latter. The Store speaks PostgreSQL through pgconn with a pool of its
+// own, prepares each statement once per connection, and runs the SQLite
+// store's statements with the same errors.
 //
-// Open takes a URL, postgres://user:password@host:5432/notify?sslmode=require,
-// with pgx's settings (libpq's, and pool_max_conns and the like); the PG*
-// environment variables and ~/.pgpass fill in what it leaves out, as with
-// libpq. The pool holds at most 4 connections unless pool_max_conns says
-// otherwise, and each connection attempt gives up after 5 s unless
-// connect_timeout says otherwise; nothing connects before the migrations
-// do, within the caller's context. It hands out the connection used last
-// first; one idle for over a second is pinged first (pool_ping_timeout
-// bounds the ping), and one older than pool_max_conn_lifetime (1 h), idle
-// for longer than pool_max_conn_idle_time (30 min), closed after a
-// cancelled statement, or left in a transaction, is closed instead, as
-// pgxpool does; but no goroutine checks idle connections in the
-// background, so pool_min_conns, pool_min_idle_conns and
-// pool_health_check_period are read and checked, and change nothing.
-//
-// As pgx did by default (default_query_exec_mode=cache_statement), each
-// statement is prepared once per connection, under a name, and then sent
-// as its parameters alone, so that the server neither parses nor plans it
-// again. Behind a pooler in transaction mode (PgBouncer before 1.21, RDS
-// Proxy), add default_query_exec_mode=exec, as with pgx: a prepared
-// statement needs the same server session from call to call, and in any
-// mode but cache_statement each statement goes as the unnamed one,
-// parsed and planned at each call, with its parameters in the same round
-// trip. (pgx's simple_protocol mode, which put the parameters in the SQL
-// text, is that too.) A connection whose prepared statement no longer
-// holds (a schema change changed its result, or a pooler lost it) is
-// closed after the call that finds out fails.
-//
-// Open brings the schema up to date from the numbered files in migrations/
-// (the SQLite store's, in PostgreSQL's types), recorded in the
-// schema_migrations table. An up-to-date database is only read; otherwise
-// the missing migrations are applied in one transaction that holds an
-// advisory lock (pg_advisory_xact_lock), so that of several instances
-// starting at once on a new database one migrates and the others wait for
-// it. Migrate does the same for a command that prepares a database before
-// the functions start.
-//
-// No error shows the URL's password: errors from Open and Migrate have it
-// scrubbed (as written, decoded and quoted), and pgconn's connection errors
-// name only the user, database and address. For that, a URL that pgconn and
-// net/url could split differently is refused unread: its only raw "@" must
-// end the user info, which must hold none of "/?#" (percent-encode them).
-// A connection failure is a plain error, which the service reports as its
-// store being unavailable.
-//
-// The statements are the SQLite store's (package sqltext holds those the
-// two run word for word), and so are the errors:
-// CreateMessage inserts with ON CONFLICT DO NOTHING, which skips a row that
-// breaks any unique index (the primary key or the partial one on the queue
-// key), and when nothing was inserted, looks the id up to tell a duplicate
-// id (Internal, "duplicate_id") from a redelivered queue message (Conflict,
-// "duplicate_queue_message"). An unknown id is Invalid, "not_found".
-//
-// Beyond notify.Store, the Store is a notify.IdempotencyStore, a
-// notify.ReportStore and a notify.MessageFinder, with the SQLite store's
-// statements and behaviour (the contracts of storetest.RunIdempotency and
-// storetest.RunReports). RecordReport runs in one transaction that locks
-// the matched message's row (SELECT ... FOR UPDATE), so that concurrent
-// receipts for one message, from any instance, work out its status one
-// after the other; the same receipt pushed twice at once is kept once
-// (ON CONFLICT DO NOTHING on reports_dedupe). FindMessages matches a
-// recipient as a whole element of the JSONB recipients array (@>).
-// Receipts and replies keep their raw JSON as BYTEA, byte for byte, and a
-// provider's time as NULL when it did not say. It is a notify.SaaSStore
-// too (saas.go): a start's spend rides in the batch of its message's
-// insert, and a failure's refund in the round trip of its outcome.
-//
-// Times are TIMESTAMPTZ(3). The Store truncates them to the millisecond
-// before writing (the column would round) and reads them back in UTC. As in
-// the SQLite store, a time outside years 0-9999 is refused, so that both
-// stores accept the same records. PostgreSQL's text holds neither NUL nor
-// invalid UTF-8: the Store writes each NUL, and each run of bytes that is
-// not UTF-8, as U+FFFD, where the SQLite store keeps the bytes. Refusing
-// the write instead would lose the record of a send, or, for a queue
-// message, have the queue deliver it again and again.
-//
-// BenchmarkCreateFinish (one insert and one update, two commits, as a send
-// does), on 2 shared cores, with the server on the same machine over its
-// unix socket: about 0.2 to 0.3 ms per op, 34 allocations and 1 kB, against
-// pgtest's server (fsync and synchronous_commit off: the round trips and the
-// server's work, not the disk); run side by side in one process, pgx's
-// pool and this package's are within a few per cent of each other, as
-// they send the same messages. Against a server with PostgreSQL's
-// defaults on the same virtual disk as the SQLite store's figures (0.10 to
-// 0.13 ms with NORMAL, 0.45 to 0.5 ms with FULL), pgx took 0.56 to 0.63
-// ms. Sixteen goroutines per CPU sharing the pool of 4
-// (BenchmarkCreateFinishParallel) get about 0.1 ms per op against pgtest's
-// server; pgx got 0.27 to 0.32 ms against the durable one, whose commits
-// then share WAL flushes. A server across a network adds its round trip
-// twice per send.
+// docs/stores.md has the rest: why pgconn rather than pgxpool, the URL's
+// pool settings, poolers in transaction mode, the migrations' lock, the
+// password kept out of errors, times and text, and the measurements.
 package postgres
 
 import (
@@ -131,7 +38,7 @@ type Store struct {
 var _ notify.Store = (*Store)(nil)
 
 // Open connects to the database at url and applies the migrations it
-// lacks. See the package doc for the URL and the pool.
+// lacks. docs/stores.md describes the URL and the pool.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, hide, err := parseURL(url)
 	if err != nil {

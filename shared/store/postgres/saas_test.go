@@ -51,7 +51,7 @@ func TestSaaSTwoStores(t *testing.T) {
 }
 
 // TestSaaSExecMode runs the contract with each statement sent unprepared,
-// as behind a pooler in transaction mode (see the package doc).
+// as behind a pooler in transaction mode (docs/stores.md).
 func TestSaaSExecMode(t *testing.T) {
 	var dbs saasDBs
 	storetest.RunSaaS(t, func(t *testing.T) storetest.SaaSStore {

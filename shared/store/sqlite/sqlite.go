@@ -1,63 +1,15 @@
 // Package sqlite keeps message records in an SQLite database file, through
 // modernc.org/sqlite (pure Go, no cgo). It is the store for local runs and
-// for a function instance that owns its disk. Several processes on one host
-// may share a file; hosts sharing a network file system may not (WAL needs
-// shared memory): use the PostgreSQL store there.
+// for a function instance that owns its disk; hosts that share records use
+// the PostgreSQL store. Both keep the contract of shared/store/storetest.
 //
-// Open creates the file if needed and brings its schema up to date from the
-// numbered files in migrations/, each applied once, in an IMMEDIATE
-// transaction, and recorded in the schema_migrations table.
+// Open creates the file if needed and brings its schema up to date. The
+// file is in WAL mode with synchronous=NORMAL ("?synchronous=full" in the
+// path asks for FULL), and a Store holds one connection, with its
+// statements prepared once.
 //
-// The file is in WAL journal mode, and the connection has foreign keys on, a
-// busy timeout of 5 s (cut short by the caller's context) and, unless the
-// path asks for FULL, synchronous=NORMAL. In WAL mode NORMAL syncs the WAL
-// at checkpoints rather than at every commit: a committed transaction
-// survives the process crashing, and only an OS crash or a power cut may
-// undo the last commits (the file stays consistent). The default store is a
-// file in a function instance's /tmp, which an OS crash or a power cut
-// destroys anyway, so FULL would buy nothing there; a deployment whose
-// records must outlive the machine uses the PostgreSQL store. On a disk that
-// does outlive a power cut, FULL is one setting away:
-// "/var/lib/notify/notify.db?synchronous=full". The price, from
-// BenchmarkCreateFinish (one insert and one update, two commits, as a send
-// does) on ext4 on a virtual disk, 2 shared cores: about 0.45 ms per op with
-// FULL against 0.10 to 0.13 ms with NORMAL, both 79 allocations and 3.6 kB.
-//
-// The Store prepares its statements once, at Open, on its one connection:
-// parsing them on every call was about a quarter of the time of a send's
-// two writes (0.14 to 0.16 ms per op before, with NORMAL). What remains is
-// mostly SQLite writing the WAL (two pwrite calls per page, about eight
-// pages per send: the row and three indexes) and taking its shared-memory
-// locks (six fcntl calls per transaction). Neither a larger checkpoint interval
-// nor memory-mapped reads changed the figure beyond the noise; exclusive
-// locking might save a tenth, at the cost of the sharing above.
-//
-// A Store holds one connection. Writes to SQLite are serial anyway; with a
-// pool, 64 goroutines writing at once waited for each other in SQLite's busy
-// handler, which polls with sleeps of up to 100 ms: 0.11 to 0.13 ms per op,
-// but 2 s for the slowest, close to the busy timeout and its "database is
-// locked". With one connection they queue in database/sql instead, where
-// the context is watched: 0.16 ms per op, under 0.1 s for the slowest
-// (BenchmarkCreateFinishParallel -cpu 4). The busy timeout is left for other
-// processes on the same file.
-//
-// A record from a queue carries its queue key. The partial unique index of
-// migration 002 lets at most one record per key be in any status but
-// failed. CreateMessage inserts with ON CONFLICT DO NOTHING, which skips a
-// row that breaks any unique index, and when nothing was inserted, looks the
-// id up to tell a duplicate id (a bug) from a redelivered queue message.
-//
-// The SaaS stations' tasks, balances and ledger (saas.go) are kept in the
-// same file: a message with a Spend is recorded in a transaction that also
-// links its task and takes the units from the balance, and a failed
-// outcome gives them back in the transaction that records it.
-//
-// Times are stored as UTC text with millisecond precision
-// ("2006-01-02T15:04:05.000Z", which sorts as text and reads in the sqlite3
-// shell); finer parts are truncated. The statements the Store runs use $N
-// placeholders and, but for the SaaS listings' instr and date, nothing
-// PostgreSQL does not also speak; those the PostgreSQL store runs word for
-// word too are in package sqltext.
+// docs/stores.md has the rest: what NORMAL risks and FULL costs, why one
+// connection, queue keys, times, and the measurements.
 package sqlite
 
 import (
@@ -122,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	db := sql.OpenDB(conn)
-	// One connection (see the package doc). It also keeps ":memory:" one
+	// One connection (docs/stores.md says why). It also keeps ":memory:" one
 	// database: the pool keeps its idle connection for good.
 	db.SetMaxOpenConns(1)
 	if err := setWAL(ctx, db); err != nil {

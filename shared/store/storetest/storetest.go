@@ -12,39 +12,8 @@
 //		})
 //	}
 //
-// The contract, beyond the Store interface's comments:
-//
-//   - A message reads back exactly as it was created: every string byte for
-//     byte, Recipients in order (none reads back as an empty list), and times
-//     in UTC, truncated (not rounded) to the millisecond.
-//   - FinishMessage overwrites the outcome fields (Status, Provider,
-//     ProviderID, RequestID, ErrorCode, ErrorText, Sandbox, and UpdatedAt from
-//     Outcome.At) and nothing else; the last call wins.
-//   - An unknown id, to FinishMessage or Message, is an *notify.Error of kind
-//     Invalid with Reason "not_found".
-//   - Creating an id that exists is an *notify.Error of kind Internal (ids
-//     are random: a collision is a bug) with Reason "duplicate_id" and the id
-//     in its text, and leaves the record as it was.
-//   - Concurrent calls all land: no "database is locked" surfaces to callers.
-//   - A call with a cancelled context fails with an error that wraps
-//     context.Canceled, and writes nothing.
-//
-// and for queue keys (Message.QueueKey):
-//
-//   - At most one record per key is in any status but failed. Creating a
-//     record whose key such a record holds is an *notify.Error of kind
-//     Conflict with Reason "duplicate_queue_message", and writes nothing;
-//     of concurrent creates with one key, exactly one succeeds. A failed
-//     record does not hold its key: a redelivered queue message whose send
-//     failed is recorded and sent again.
-//   - Creating an id that exists is "duplicate_id" even when the key is
-//     held too.
-//   - FinishMessage with an outcome other than failed, on a failed record
-//     whose key another record holds by then, is the same Conflict, and
-//     leaves the record as it was.
-//   - MessageByQueueKey returns the record that holds the key; a key no
-//     record holds, and the key "" of HTTP requests, is an *notify.Error of
-//     kind Invalid with Reason "not_found".
+// docs/stores.md states the contract; RunIdempotency, RunReports and the
+// other Run functions check the stores' further interfaces.
 package storetest
 
 import (

@@ -10,42 +10,9 @@
 //		...
 //	}
 //
-// The server starts at the first call to Database, so a run that selects
-// no PostgreSQL test starts none. It is a new cluster (initdb) in a folder
-// of its own in /dev/shm (memory; the temporary directory where there is no
-// /dev/shm), listening only on a unix socket in that folder, with fsync,
-// synchronous_commit and full_page_writes off (tests run fast, and a crash
-// of the machine loses the cluster, which Main removes anyway) and JIT off
-// (it compiles for seconds the plans that tests force to be costly).
-// Database creates "t_" and 16 random hex digits for each test and drops
-// it when the test ends.
-//
-// The superuser "postgres" connects without a password; every other role
-// must give its password (SCRAM), so that tests can check authentication
-// with a role of their own.
-//
-// The binaries are those of PostgreSQL 15 (/usr/lib/postgresql/15/bin),
-// else those `pg_config --bindir` names, else the newest under
-// /usr/lib/postgresql, else initdb and postgres on the PATH. When they are
-// missing, Database skips the test with a hint (apt-get install
-// postgresql-15), except under CI (the variable CI set, and not to "false"
-// or "0"), where it fails it: CI must never skip these tests silently.
-//
-// initdb and postgres refuse to run as root. When the tests run as root,
-// they run as the system user "postgres" (which the Debian package
-// creates), through the credentials of exec.Cmd: the effect of
-// `runuser -u postgres --`, without depending on runuser.
-//
-// postgres runs as a child of the test binary, not through pg_ctl, so that
-// Linux stops it (SIGQUIT, the parent-death signal) if the binary dies
-// without reaching Main's end: a test binary killed by -timeout leaves no
-// server behind, only its folder, which the next cluster's start removes.
-//
-// Freeze stops the server's processes (SIGSTOP) until the test ends or it
-// thaws them, for tests of a database that hangs.
-//
-// When NOTIFY_TEST_POSTGRES_URL is set, Database uses that server instead:
-// the URL must name a role that may create databases.
+// The server starts at the first Database, in memory, on a unix socket.
+// docs/stores.md says how it runs, where it finds PostgreSQL's binaries,
+// and what NOTIFY_TEST_POSTGRES_URL changes.
 package pgtest
 
 import (
@@ -84,8 +51,8 @@ const startTimeout = time.Minute
 // binary. The zero value is ready to use; it starts at the first Database.
 // A test binary that uses it must call Main (or Stop) from TestMain.
 type Cluster struct {
-	// BinDir is where initdb and postgres are; "" looks them up (see the
-	// package doc).
+	// BinDir is where initdb and postgres are; "" looks them up
+	// (docs/stores.md says where).
 	BinDir string
 
 	mu      sync.Mutex
