@@ -130,7 +130,7 @@ type Server struct {
 	srv    *httptest.Server
 	done   chan struct{} // closed by Close: slow answers give up
 	close  sync.Once
-	faults faults.Queue[Fault]
+	faults faults.Queue[refusal]
 
 	mu       sync.Mutex
 	requests []Request
@@ -185,33 +185,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: body})
 	s.mu.Unlock()
 
-	f := s.nextFault()
-	switch f.kind {
-	case dropConn:
-		faults.Drop(w)
+	f := s.faults.Next()
+	if f.Intercept(w, nginx{}) || !f.Wait(w, r, s.done) {
 		return
-	case notJSON:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "success\n")
-		return
-	case httpError:
-		writeHTML(w, f.status)
-		return
-	case slowReply:
-		t := time.NewTimer(f.delay)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			faults.Drop(w)
-			return
-		case <-t.C:
-		}
 	}
 
 	if status := checkRoute(r); status != http.StatusOK {
-		writeHTML(w, status)
+		nginx{}.Page(w, status)
 		return
 	}
 	now := s.cfg.Now()
@@ -219,8 +199,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, e)
 		return
 	}
-	if f.kind == business {
-		writeJSON(w, &f.refusal)
+	if e, ok := f.Refusal(); ok {
+		writeJSON(w, &e)
 		return
 	}
 	if readErr != nil {
@@ -236,9 +216,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case e != nil:
 		writeJSON(w, e)
-	case f.kind == acceptThenDrop:
-		faults.Drop(w)
-	default:
+	case f.Accepted(w, r, s.done):
 		writeJSON(w, successAnswer{StatusCode: Success, TemplateSMS: templateSMS{DateCreated: m.DateCreated,
 			SMSMessageSID: m.SMSMessageSID}})
 	}
@@ -287,18 +265,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	_, _ = w.Write(b)
-}
-
-// writeHTML answers status with the page the web server in front sends.
-func writeHTML(w http.ResponseWriter, status int) {
-	line := http.StatusText(status)
-	if line == "" {
-		line = "Error"
-	}
-	w.Header().Set("Content-Type", "text/html")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, "<html>\r\n<head><title>"+line+"</title></head>\r\n<body>\r\n<center><h1>"+
-		line+"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 }
 
 // newSID returns an smsMessageSid: 32 lower-case hex digits.

@@ -2,9 +2,12 @@ package tencentcloud
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/internal/faults"
 )
 
 // Fault is a way for the fake to fail, as the real service or the network
@@ -17,35 +20,22 @@ import (
 // refuses numbers of a send that is otherwise accepted; Slow delays the
 // normal answer; AcceptThenDrop drops the connection only where the
 // request would have succeeded.
-type Fault struct {
-	kind    faultKind
-	code    string
-	message string
-	numbers []string // NumberError: the numbers refused, all when empty
-	status  int      // Gateway
-	delay   time.Duration
-	times   int
+type Fault = faults.Fault[refusal]
+
+// refusal is the error answer of a Fault: a top-level Response.Error, or
+// with perNumber a Code other than Ok for some numbers of a send.
+type refusal struct {
+	tcError
+	perNumber bool
+	numbers   []string // perNumber: the numbers refused, all when empty
 }
-
-type faultKind uint8
-
-const (
-	noFault        faultKind = iota
-	apiError                 // a top-level Response.Error
-	numberError              // a Code other than Ok for some numbers
-	gateway                  // a proxy's HTML error page
-	slowReply                // the normal answer, late
-	notJSON                  // HTTP 200 with a body that is not JSON
-	dropConn                 // close the connection without an answer
-	acceptThenDrop           // do the work, then close without an answer
-)
 
 // APIError refuses the whole request with a top-level error, as
 // APIError("LimitExceeded.AppDailyLimit", "...") or
 // APIError("InternalError.Timeout", "..."): HTTP 200 with
 // {"Response":{"Error":{"Code","Message"},"RequestId"}}.
 func APIError(code, message string) Fault {
-	return Fault{kind: apiError, code: code, message: message}
+	return faults.Refuse(refusal{tcError: tcError{Code: code, Message: message}}, "api error "+code)
 }
 
 // NumberError refuses the given numbers of an accepted send with code and
@@ -60,113 +50,77 @@ func NumberError(code, message string, numbers ...string) Fault {
 			canon[i] = c
 		}
 	}
-	return Fault{kind: numberError, code: code, message: message, numbers: canon}
+	name := "number error " + code
+	if len(canon) > 0 {
+		name += " for " + strings.Join(canon, ",")
+	}
+	return faults.Refuse(refusal{tcError: tcError{Code: code, Message: message}, perNumber: true, numbers: canon}, name)
 }
 
 // Gateway answers with status (such as 502) and the HTML page of a proxy
 // in front of the service; 429 comes with "Retry-After: 1".
-func Gateway(status int) Fault { return Fault{kind: gateway, status: status} }
+func Gateway(status int) Fault { return faults.Page[refusal](status, "gateway "+strconv.Itoa(status)) }
 
 // Slow gives the normal answer after d, or none if the client goes away
 // first.
-func Slow(d time.Duration) Fault { return Fault{kind: slowReply, delay: d} }
+func Slow(d time.Duration) Fault { return faults.Slow[refusal](d) }
 
 // NotJSON answers HTTP 200 with an HTML page, as a captive portal or a
 // misrouted proxy may.
-func NotJSON() Fault { return Fault{kind: notJSON} }
+func NotJSON() Fault { return faults.NotJSON[refusal](http.StatusOK, "not JSON") }
 
 // Drop closes the connection without answering, having read the request
 // and done nothing.
-func Drop() Fault { return Fault{kind: dropConn} }
+func Drop() Fault { return faults.Drop[refusal]() }
 
 // AcceptThenDrop does the work (a send is recorded as accepted), then
 // closes the connection without answering: the case where the client
 // cannot know whether its message went out.
-func AcceptThenDrop() Fault { return Fault{kind: acceptThenDrop} }
+func AcceptThenDrop() Fault { return faults.AcceptThenDrop[refusal]() }
 
-// Times returns f limited to the next n requests; n < 1 means every
-// request until Heal.
-func (f Fault) Times(n int) Fault {
-	f.times = n
-	return f
+// apiError returns the error f refuses a whole request with; nil for none.
+func apiError(f Fault) *tcError {
+	if r, ok := f.Refusal(); ok && !r.perNumber {
+		return &r.tcError
+	}
+	return nil
 }
 
-// String describes f, as "number error LimitExceeded.PhoneNumberDailyLimit ×1".
-func (f Fault) String() string {
-	var s string
-	switch f.kind {
-	case noFault:
-		return "no fault"
-	case apiError:
-		s = "api error " + f.code
-	case numberError:
-		s = "number error " + f.code
-		if len(f.numbers) > 0 {
-			s += " for " + strings.Join(f.numbers, ",")
-		}
-	case gateway:
-		s = "gateway " + strconv.Itoa(f.status)
-	case slowReply:
-		s = "slow " + f.delay.String()
-	case notJSON:
-		s = "not JSON"
-	case dropConn:
-		s = "drop"
-	case acceptThenDrop:
-		s = "accept then drop"
+// numberError returns the error f refuses number e (E.164) of a send
+// with; nil for none.
+func numberError(f Fault, e string) *tcError {
+	r, ok := f.Refusal()
+	if !ok || !r.perNumber {
+		return nil
 	}
-	if f.times > 0 {
-		s += " ×" + strconv.Itoa(f.times)
+	if len(r.numbers) == 0 || slices.Contains(r.numbers, e) {
+		return &r.tcError
 	}
-	return s
-}
-
-// refuses reports whether a NumberError f refuses number e (E.164).
-func (f Fault) refuses(e string) bool {
-	if f.kind != numberError {
-		return false
-	}
-	if len(f.numbers) == 0 {
-		return true
-	}
-	for _, n := range f.numbers {
-		if n == e {
-			return true
-		}
-	}
-	return false
+	return nil
 }
 
 // Fail queues f: it applies once the faults queued before it are used up.
-func (s *Server) Fail(f Fault) {
-	if f.kind != noFault {
-		s.faults.Push(f, f.times)
-	}
-}
+func (s *Server) Fail(f Fault) { s.faults.Push(f) }
 
 // Heal removes every queued fault: the following requests are answered
 // normally.
 func (s *Server) Heal() { s.faults.Clear() }
 
-// nextFault returns the fault to play on a request and uses it up; the
-// zero Fault when none is queued.
-func (s *Server) nextFault() Fault {
-	f, _ := s.faults.Next()
-	return f
-}
+// stgw is the proxy in front of the service.
+type stgw struct{}
 
-// writeHTML writes the error page of a proxy (status 400 or more) or a
-// page that is not the API's (200).
-func writeHTML(w http.ResponseWriter, status int) {
+// Page writes the proxy's error page (status 400 or more) or a page that
+// is not the API's (200).
+func (stgw) Page(w http.ResponseWriter, status int) {
 	title := strconv.Itoa(status) + " " + http.StatusText(status)
 	if status == http.StatusOK {
 		title = "Welcome"
 	}
-	w.Header().Set("Content-Type", "text/html")
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
-		title + "</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n"))
+	faults.WritePage(w, status, title, "stgw")
 }
+
+// NotJSON writes a page, as Page does.
+func (p stgw) NotJSON(w http.ResponseWriter, status int) { p.Page(w, status) }

@@ -76,7 +76,7 @@ type Server struct {
 	srv      *httptest.Server
 	requests atomic.Int64
 	serials  atomic.Uint64
-	faults   faults.Queue[Fault]
+	faults   faults.Queue[refusal]
 	mu       sync.Mutex
 	sends    []Send
 	reports  map[string]Report // by SerialNo; a number sent without one is reported delivered
@@ -187,48 +187,34 @@ type tcError struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	id := newRequestID()
-	f := s.nextFault()
+	f := s.faults.Next()
 	// The body is read first, whatever the fault: a client has then
 	// written its whole request, as it would have to reach Tencent.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	switch {
-	case f.kind == dropConn:
-		faults.Drop(w)
+	if f.Intercept(w, stgw{}) {
 		return
-	case f.kind == gateway:
-		writeHTML(w, f.status)
-		return
-	case f.kind == notJSON:
-		writeHTML(w, http.StatusOK)
-		return
-	case err != nil:
+	}
+	if err != nil {
 		writeError(w, id, &tcError{Code: "InvalidParameter", Message: "The request body could not be read."})
 		return
 	}
-	if f.kind == slowReply {
-		t := time.NewTimer(f.delay)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-t.C:
-		}
+	if !f.Wait(w, r, nil) {
+		return
 	}
 	if r.Header.Get("X-TC-Action") == PullAction {
 		s.servePull(w, r, id, body, f)
 		return
 	}
 	req, e := s.check(r, body)
-	if e == nil && f.kind == apiError {
-		e = &tcError{Code: f.code, Message: f.message}
+	if e == nil {
+		e = apiError(f)
 	}
 	if e != nil {
 		writeError(w, id, e)
 		return
 	}
 	statuses := s.send(id, r.Header.Get("X-TC-Region"), body, req, f)
-	if f.kind == acceptThenDrop {
-		faults.Drop(w)
+	if !f.Accepted(w, r, nil) {
 		return
 	}
 	writeJSON(w, struct {
@@ -292,8 +278,8 @@ func (s *Server) servePull(w http.ResponseWriter, r *http.Request, id string, bo
 	if e == nil {
 		q, e = parsePull(body, s.c.SDKAppID, s.c.Now())
 	}
-	if e == nil && f.kind == apiError {
-		e = &tcError{Code: f.code, Message: f.message}
+	if e == nil {
+		e = apiError(f)
 	}
 	if e != nil {
 		writeError(w, id, e)
@@ -342,6 +328,7 @@ func (s *Server) send(id, region string, body []byte, req sendRequest, f Fault) 
 	sent := false
 	for i, n := range req.PhoneNumberSet {
 		e164, ok := canonical(n)
+		refused := numberError(f, e164)
 		st := Status{PhoneNumber: n, SessionContext: req.SessionContext, IsoCode: "DEF"}
 		if ok {
 			st.PhoneNumber, st.IsoCode = e164, isoCode(e164)
@@ -352,8 +339,8 @@ func (s *Server) send(id, region string, body []byte, req sendRequest, f Fault) 
 		case isMainlandE164(e164) && req.SignName == "":
 			st.Code, st.Message = "FailedOperation.SignatureIncorrectOrUnapproved",
 				"signature format is incorrect or signature is not approved"
-		case f.refuses(e164):
-			st.Code, st.Message = f.code, f.message
+		case refused != nil:
+			st.Code, st.Message = refused.Code, refused.Message
 		default:
 			st.SerialNo = serialNo(s.serials.Add(1))
 			st.Fee, st.Code, st.Message = 1, "Ok", "send success"

@@ -1,6 +1,9 @@
 package acs
 
-import "sync"
+import (
+	"strconv"
+	"sync"
+)
 
 // Log is the list of what a fake accepted. It is safe for concurrent use;
 // the zero Log is empty.
@@ -24,4 +27,11 @@ func (l *Log[T]) All() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]T(nil), l.items...)
+}
+
+// ID returns an id shaped like the products' BizId and CallId, two
+// numbers joined by "^": ID(900619746936498440, 0) is
+// "900619746936498440^0".
+func ID(a, b int64) string {
+	return strconv.FormatInt(a, 10) + "^" + strconv.FormatInt(b, 10)
 }

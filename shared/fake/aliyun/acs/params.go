@@ -2,8 +2,34 @@ package acs
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
+	"time"
 )
+
+// Beijing is the time zone of the dates the products take and answer.
+var Beijing = time.FixedZone("CST", 8*3600)
+
+// Require returns Missing for the first of the mandatory parameters names
+// that p lacks; nil when it has them all.
+func Require(p url.Values, names ...string) *Error {
+	for _, name := range names {
+		if p.Get(name) == "" {
+			return Missing(name)
+		}
+	}
+	return nil
+}
+
+// JSONParam returns the business error isv.INVALID_JSON_PARAM when p has
+// the parameter name (TemplateParam, TtsParam) and it is not a JSON object
+// whose values are all strings; nil when it is one or absent.
+func JSONParam(p url.Values, name string) *Error {
+	if _, ok := p[name]; ok && !StringObject(p.Get(name)) {
+		return Errorf("isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值")
+	}
+	return nil
+}
 
 // StringObject reports whether s is a JSON object whose values are all
 // strings, as TemplateParam and TtsParam must be.

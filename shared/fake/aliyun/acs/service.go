@@ -35,7 +35,7 @@ type Service struct {
 	p        Product
 	c        atomic.Pointer[Credentials]
 	requests atomic.Int64
-	faults   faults.Queue[Fault]
+	faults   faults.Queue[Error]
 }
 
 // NewService returns a Service for p that accepts the credentials c.
@@ -60,16 +60,8 @@ func (s *Service) Requests() int { return int(s.requests.Load()) }
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	id := newRequestID()
-	f := s.nextFault()
-	switch f.kind {
-	case dropConn:
-		faults.Drop(w)
-		return
-	case notJSON:
-		writeNotJSON(w, f.err.Status)
-		return
-	case emptyBody:
-		w.WriteHeader(f.err.Status)
+	f := s.faults.Next()
+	if f.Intercept(w, tengine{}) {
 		return
 	}
 	// Read the body first: the server notices a client going away only
@@ -79,12 +71,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, id, errBody)
 		return
 	}
-	if f.kind == slowReply && !wait(r, f.delay) {
+	if !f.Wait(w, r, nil) {
 		return
 	}
 	c, e := s.verify(r, body)
-	if e == nil && f.kind == answerError {
-		e = &f.err
+	if a, ok := f.Refusal(); e == nil && ok {
+		e = &a
 	}
 	if e != nil {
 		s.writeError(w, id, e)
@@ -100,26 +92,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, e := action(id, c.params)
-	switch {
-	case e != nil:
+	if e != nil {
 		s.writeError(w, id, e)
-	case f.kind == acceptThenDrop:
-		faults.Drop(w)
-	case f.kind == acceptThenSlow && !wait(r, f.delay):
-	default:
-		writeJSON(w, http.StatusOK, v)
+		return
 	}
-}
-
-// wait waits d, and reports whether the client is still there.
-func wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.Context().Done():
-		return false
-	case <-t.C:
-		return true
+	if f.Accepted(w, r, nil) {
+		writeJSON(w, http.StatusOK, v)
 	}
 }
 

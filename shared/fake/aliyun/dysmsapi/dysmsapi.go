@@ -17,7 +17,6 @@ package dysmsapi
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,10 +75,8 @@ type sendReply struct {
 const firstBizID = 900619746936498440
 
 func (s *Server) sendSms(id string, p url.Values) (any, *acs.Error) {
-	for _, name := range [...]string{"PhoneNumbers", "SignName", "TemplateCode"} {
-		if p.Get(name) == "" {
-			return nil, acs.Missing(name)
-		}
+	if e := acs.Require(p, "PhoneNumbers", "SignName", "TemplateCode"); e != nil {
+		return nil, e
 	}
 	phones := strings.Split(p.Get("PhoneNumbers"), ",")
 	if len(phones) > MaxPhoneNumbers {
@@ -90,19 +87,18 @@ func (s *Server) sendSms(id string, p url.Values) (any, *acs.Error) {
 			return nil, acs.Errorf("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
 		}
 	}
-	param := p.Get("TemplateParam")
-	if _, ok := p["TemplateParam"]; ok && !acs.StringObject(param) {
-		return nil, acs.Errorf("isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值")
+	if e := acs.JSONParam(p, "TemplateParam"); e != nil {
+		return nil, e
 	}
 
 	m := s.sends.Add(func(n int) Send {
 		return Send{
-			BizID:         strconv.FormatUint(firstBizID+uint64(n), 10) + "^0",
+			BizID:         acs.ID(firstBizID+int64(n), 0),
 			RequestID:     id,
 			PhoneNumbers:  phones,
 			SignName:      p.Get("SignName"),
 			TemplateCode:  p.Get("TemplateCode"),
-			TemplateParam: param,
+			TemplateParam: p.Get("TemplateParam"),
 			OutID:         p.Get("OutId"),
 			At:            time.Now(),
 		}

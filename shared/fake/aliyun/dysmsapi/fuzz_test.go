@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 )
 
 // FuzzActions feeds SendSms and QuerySendDetails any parameters: they never
@@ -26,7 +28,7 @@ func FuzzActions(f *testing.F) {
 		if e == nil {
 			first, _, _ := strings.Cut(phones, ",")
 			q = url.Values{"PhoneNumber": {first}, "BizId": {sends[0].BizID},
-				"SendDate": {sends[0].At.In(beijing).Format("20060102")}, "PageSize": {"1"}, "CurrentPage": {"1"}}
+				"SendDate": {sends[0].At.In(acs.Beijing).Format("20060102")}, "PageSize": {"1"}, "CurrentPage": {"1"}}
 		}
 		v, qe := s.querySendDetails("id", q)
 		if e == nil && (qe != nil || v.(queryReply).TotalCount < 1) {

@@ -11,9 +11,6 @@ import (
 // MaxPageSize is the largest PageSize of QuerySendDetails.
 const MaxPageSize = 50
 
-// beijing is the time zone of SendDate and of the dates in the answer.
-var beijing = time.FixedZone("CST", 8*3600)
-
 type detail struct {
 	PhoneNum     string
 	SendStatus   int // 1 waiting for a receipt, 2 failed, 3 delivered
@@ -34,13 +31,11 @@ type queryReply struct {
 }
 
 func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
-	for _, name := range [...]string{"PhoneNumber", "SendDate", "PageSize", "CurrentPage"} {
-		if p.Get(name) == "" {
-			return nil, acs.Missing(name)
-		}
+	if e := acs.Require(p, "PhoneNumber", "SendDate", "PageSize", "CurrentPage"); e != nil {
+		return nil, e
 	}
 	phone, _ := canonical(p.Get("PhoneNumber"))
-	day, err := time.ParseInLocation("20060102", p.Get("SendDate"), beijing)
+	day, err := time.ParseInLocation("20060102", p.Get("SendDate"), acs.Beijing)
 	size, err1 := strconv.Atoi(p.Get("PageSize"))
 	page, err2 := strconv.Atoi(p.Get("CurrentPage"))
 	if err != nil || err1 != nil || err2 != nil || size < 1 || size > MaxPageSize || page < 1 {
@@ -50,7 +45,7 @@ func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
 
 	var all []detail
 	for _, m := range s.sends.All() {
-		at := m.At.In(beijing)
+		at := m.At.In(acs.Beijing)
 		if (biz != "" && m.BizID != biz) || at.Format("20060102") != day.Format("20060102") {
 			continue
 		}

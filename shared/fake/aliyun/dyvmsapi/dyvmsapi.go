@@ -99,10 +99,8 @@ func number(p url.Values, name string, lo, hi int) (*int, *acs.Error) {
 }
 
 func (s *Server) singleCallByTts(id string, p url.Values) (any, *acs.Error) {
-	for _, name := range [...]string{"CalledNumber", "TtsCode"} {
-		if p.Get(name) == "" {
-			return nil, acs.Missing(name)
-		}
+	if e := acs.Require(p, "CalledNumber", "TtsCode"); e != nil {
+		return nil, e
 	}
 	c := Call{RequestID: id, CalledNumber: p.Get("CalledNumber"), CalledShowNumber: p.Get("CalledShowNumber"),
 		TtsCode: p.Get("TtsCode"), TtsParam: p.Get("TtsParam"), OutID: p.Get("OutId"), At: time.Now()}
@@ -112,8 +110,8 @@ func (s *Server) singleCallByTts(id string, p url.Values) (any, *acs.Error) {
 	if c.CalledShowNumber != "" && !acs.Digits(c.CalledShowNumber) {
 		return nil, acs.Errorf("isv.DISPLAY_NUMBER_ILLEGAL", "主叫号码不合法")
 	}
-	if _, ok := p["TtsParam"]; ok && !acs.StringObject(c.TtsParam) {
-		return nil, acs.Errorf("isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值")
+	if e := acs.JSONParam(p, "TtsParam"); e != nil {
+		return nil, e
 	}
 	if _, ok := p["OutId"]; ok && (c.OutID == "" || len(c.OutID) > MaxOutIDLen) {
 		return nil, invalid("OutId")
@@ -130,7 +128,7 @@ func (s *Server) singleCallByTts(id string, p url.Values) (any, *acs.Error) {
 	}
 
 	c = s.calls.Add(func(n int) Call {
-		c.CallID = strconv.FormatInt(116012354148+int64(n), 10) + "^" + strconv.FormatInt(102813780000+int64(n), 10)
+		c.CallID = acs.ID(116012354148+int64(n), 102813780000+int64(n))
 		return c
 	})
 	return callReply{OK: acs.Success(id), CallID: c.CallID}, nil
@@ -142,8 +140,6 @@ const (
 	prodVoiceCode   = 11010000138001
 	prodIVR         = 11000000300005
 )
-
-var beijing = time.FixedZone("CST", 8*3600)
 
 type callDetail struct {
 	CallID          string `json:"callId"`
@@ -165,10 +161,8 @@ type detailReply struct {
 }
 
 func (s *Server) queryCallDetail(id string, p url.Values) (any, *acs.Error) {
-	for _, name := range [...]string{"CallId", "ProdId", "QueryDate"} {
-		if p.Get(name) == "" {
-			return nil, acs.Missing(name)
-		}
+	if e := acs.Require(p, "CallId", "ProdId", "QueryDate"); e != nil {
+		return nil, e
 	}
 	switch prod, _ := strconv.ParseInt(p.Get("ProdId"), 10, 64); prod {
 	case prodVoiceNotice, prodVoiceCode, prodIVR:
@@ -179,11 +173,11 @@ func (s *Server) queryCallDetail(id string, p url.Values) (any, *acs.Error) {
 	if err != nil {
 		return nil, invalid("QueryDate")
 	}
-	day := time.UnixMilli(ms).In(beijing).Format(time.DateOnly)
+	day := time.UnixMilli(ms).In(acs.Beijing).Format(time.DateOnly)
 
 	r := detailReply{OK: acs.Success(id)}
 	for _, c := range s.calls.All() {
-		at := c.At.In(beijing)
+		at := c.At.In(acs.Beijing)
 		if c.CallID != p.Get("CallId") || at.Format(time.DateOnly) != day {
 			continue
 		}

@@ -4,48 +4,64 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestQueue(t *testing.T) {
 	var q Queue[string]
-	if _, ok := q.Next(); ok {
-		t.Fatal("an empty queue played a fault")
+	if f := q.Next(); f != (Fault[string]{}) {
+		t.Fatalf("an empty queue played %v", f)
 	}
-	q.Push("a", 2)
-	q.Push("b", 0)
-	q.Push("c", 1)
+	q.Push(Fault[string]{})
+	q.Push(Refuse("a", "a").Times(2))
+	q.Push(Refuse("b", "b"))
+	q.Push(Refuse("c", "c").Times(1))
 	var got []string
 	for range 5 {
-		f, ok := q.Next()
+		a, ok := q.Next().Refusal()
 		if !ok {
-			f = "-"
+			a = "-"
 		}
-		got = append(got, f)
+		got = append(got, a)
 	}
-	if want := []string{"a", "a", "b", "b", "b"}; !equal(got, want) {
-		t.Errorf("played %q, want %q: a fault for 0 requests stays until Clear", got, want)
+	if want := []string{"a", "a", "b", "b", "b"}; !slices.Equal(got, want) {
+		t.Errorf("played %q, want %q: a fault for every request stays until Clear", got, want)
 	}
 	q.Clear()
-	if f, ok := q.Next(); ok {
-		t.Errorf("after Clear: %q", f)
+	if f := q.Next(); f != (Fault[string]{}) {
+		t.Errorf("after Clear: %v", f)
 	}
 }
 
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+func TestString(t *testing.T) {
+	tests := []struct {
+		f    Fault[string]
+		want string
+	}{
+		{Fault[string]{}, "no fault"},
+		{Fault[string]{}.Times(2), "no fault"},
+		{Refuse("x", "business X").Times(2), "business X ×2"},
+		{Page[string](502, "gateway 502"), "gateway 502"},
+		{NotJSON[string](200, "not JSON"), "not JSON"},
+		{Empty[string](503).Times(0), "empty 503"},
+		{Slow[string](time.Second), "slow 1s"},
+		{Drop[string](), "drop"},
+		{AcceptThenDrop[string](), "accept then drop"},
+		{AcceptThenSlow[string](time.Millisecond).Times(1), "accept then slow 1ms ×1"},
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	for _, tt := range tests {
+		if got := tt.f.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
 	}
-	return true
 }
 
 func TestDrop(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Drop(w) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		Drop[string]().Intercept(w, nil)
+	}))
 	defer srv.Close()
 	res, err := http.Get(srv.URL)
 	if err == nil {
