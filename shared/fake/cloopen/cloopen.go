@@ -1,64 +1,16 @@
 // Package cloopen is a fake Ronglian (容联云, Cloopen) REST API serving
 // TemplateSMS, for tests and local runs: a real HTTP server on 127.0.0.1
-// that checks requests the way app.cloopen.com:8883 does, records every
-// message it accepts and every request it receives, and can be told to
-// fail in each way the real service and the network in front of it fail
-// (see Fail and Fault).
+// that checks requests the way app.cloopen.com:8883 does (signature,
+// timestamp, app, numbers, reqId), records every message it accepts and
+// every request it receives, and can be told to fail in each way the real
+// service and the network in front of it fail (see Fail and Fault).
 //
 //	fake := cloopen.New(cloopen.Config{AccountSID: sid, AuthToken: token, AppID: app})
 //	defer fake.Close()
 //	// POST fake.URL() + "/2013-12-26/Accounts/" + sid + "/SMS/TemplateSMS?sig=..."
 //
-// The wire format is that of docs/providers.md (Cloopen):
-//
-//	POST /2013-12-26/Accounts/{accountSid}/SMS/TemplateSMS?sig=SIG
-//	Authorization: base64(accountSid ":" ts)    ts = yyyyMMddHHmmss, Beijing time
-//	SIG = hex(MD5(accountSid + authToken + ts))
-//	{"to":"13800000000,13900000000","appId":...,"templateId":"1","datas":["123456","5"]}
-//
-// Every answer of the service is HTTP 200 with a JSON body: the success
-// shape {"statusCode":"000000","templateSMS":{"dateCreated":...,
-// "smsMessageSid":...}} or {"statusCode":...,"statusMsg":...}. The checks,
-// in the order the fake makes them, with their codes (the messages are the
-// service's, as collected from code that calls it):
-//
-//	method not POST, path not .../Accounts/{sid}/SMS/TemplateSMS  HTTP 405, 404 (no JSON)
-//	version not 2013-12-26                  111110
-//	Authorization missing                   111101
-//	not base64 (standard or URL-safe)       111102
-//	no ":"                                  111103
-//	account id / timestamp empty            111104 / 111105
-//	account id differs from the path's      111107
-//	sig missing                             111108
-//	account unknown                         111141
-//	timestamp not yyyyMMddHHmmss            111113
-//	timestamp off by more than 24 hours     111106
-//	sig wrong                               111109
-//	body empty / not the JSON request       160030 / 160031
-//	appId empty / not the account's app     111169 / 111181
-//	to empty                                112300
-//	templateId empty / not digits           112307 / 160057
-//	more than 200 numbers                   160048
-//	a number not 11 mainland digits         160042
-//	reqId longer than 32 / used today       160055 / 160054
-//
-// Choices, and why:
-//
-//   - sig is compared without regard to case: Cloopen's documents ask for
-//     upper case and the python and java SDKs send it, but the official Go
-//     SDK sends lower-case hex.
-//   - The timestamp is valid for 24 hours either way, as Cloopen's
-//     documents say (时间戳有效时间为24小时). That also explains why the official Go
-//     SDK works from a UTC machine: it formats ts in the local zone, eight
-//     hours off Beijing. The code 111106 is from one third-party list.
-//   - The fake speaks JSON only; a request whose Content-Type names XML is
-//     refused with 160031, where the real service would answer in XML.
-//   - A reqId (optional) is refused when an accepted send of the same
-//     natural day (Beijing) had it, as Cloopen's documents describe.
-//   - Numbers are mainland mobile numbers, 11 digits starting with 1,
-//     without a prefix: international sending needs an account permission
-//     (160058) the fake's account does not have, and its number format is
-//     not documented where we looked.
+// docs/fakes.md lists its checks in order, with their codes, and what it
+// does differently from the service, and why.
 package cloopen
 
 import (

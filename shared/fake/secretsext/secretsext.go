@@ -2,23 +2,10 @@
 // for tests and local runs: the HTTP server on localhost through which a
 // Lambda function reads Secrets Manager secrets and Parameter Store
 // parameters without an AWS SDK. New starts one on a free port; Env gives
-// a function's process the variables that point it there.
-//
-// It speaks the extension's protocol:
-//
-//	GET /secretsmanager/get?secretId=<name or ARN>
-//	GET /systemsmanager/parameters/get?name=<name or ARN>[&withDecryption=true]
-//
-// each with the header X-Aws-Parameters-Secrets-Token, the function's
-// AWS_SESSION_TOKEN: without it the answer is 401, with another token 403.
-// A secret answers 200 with GetSecretValue's output, a parameter with
-// GetParameter's ({"Parameter":{…}}); a SecureString asked for without
-// withDecryption=true comes back encrypted, as the service gives it. A
-// secret or parameter it does not hold is answered as the service's error
-// passes through the extension: 400 and {"__type":"ResourceNotFoundException",
-// "message":…}, or {"__type":"ParameterNotFound"}. While it starts (the
-// first Config.NotReady requests) it answers 400 and a line of text, as
-// the extension does before it is ready.
+// a function's process the variables that point it there. It checks the
+// token header, answers secrets and parameters as the extension passes
+// the services' answers through, and says "not ready" while it starts;
+// docs/fakes.md has the protocol.
 package secretsext
 
 import (

@@ -1,30 +1,10 @@
 // Package tencentcloud is a fake Tencent Cloud SMS service (API 3.0,
 // SendSms 2021-01-11) for tests and local runs: a server on 127.0.0.1 that
-// speaks the real wire protocol, so a client talks to it unchanged but for
-// its endpoint.
-//
-// It checks a request the way the real service does: POST with a JSON
-// body; the common headers X-TC-Action, X-TC-Version, X-TC-Region and
-// X-TC-Timestamp; the TC3-HMAC-SHA256 Authorization header, recomputed from
-// the request as received (its Content-Type and the headers SignedHeaders
-// lists), with the SecretId, the credential scope and a timestamp within
-// MaxSkew of the fake's clock; then SendSms's parameters and each number.
-// It answers HTTP 200 in the real shapes, always with a RequestId:
-//
-//	{"Response":{"SendStatusSet":[{"SerialNo":"2433:...","PhoneNumber":"+8613800138000","Fee":1,
-//	  "SessionContext":"...","Code":"Ok","Message":"send success","IsoCode":"CN"}],"RequestId":"..."}}
-//	{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"..."},"RequestId":"..."}}
-//
-// It records every send it accepted (Sends) and can be told to fail in each
-// way the real service and the network in front of it fail (Fail, and the
-// Fault values). The formats are those of docs/providers.md (Tencent) and
-// Tencent's API documents; the error codes are the SDK's
-// (tencentcloud/sms/v20210111/errors.go). The wording of some messages is
-// the fake's own.
-//
-// What the fake does not do: GET requests and the older signature, the
-// 2019-07-11 version, templates (any TemplateId and any parameters are
-// accepted), message lengths (every accepted number costs a Fee of 1).
+// speaks the real wire protocol, TC3-HMAC-SHA256 signature included, so a
+// client talks to it unchanged but for its endpoint. It records every send
+// it accepted (Sends) and can be told to fail in each way the real service
+// and the network in front of it fail (Fail, and the Fault values).
+// docs/fakes.md says what it checks and what it does not do.
 //
 //	fake := tencentcloud.Start(t, tencentcloud.Config{SecretID: "AKIDtest", SecretKey: "key", SDKAppID: "1400006666"})
 //	// point a client at fake.URL() ...

@@ -1,19 +1,13 @@
 // Package dyvmsapi is a fake Aliyun voice service (Dyvmsapi 2017-05-25) for
 // tests and local runs: an http.Handler, served with httptest.NewServer,
 // that the real SDK (dyvmsapi v2 on darabonba-openapi v0.1.4) talks to
-// unchanged.
-//
-// It checks the RPC v1 HMAC-SHA1 signature (over the query and the form
-// body) and the credentials as the real gateway does, validates
-// SingleCallByTts like the real service, records every accepted call,
-// answers QueryCallDetailByCallId from them, and can be told to fail in each
-// way the real service and the network fail (Fail and the faults of package
-// acs). Point the SDK at it with the server's host:port as Endpoint and
+// unchanged. It checks the RPC v1 HMAC-SHA1 signature and the credentials,
+// validates SingleCallByTts like the real service, records every accepted
+// call, answers QueryCallDetailByCallId from them (every call answered,
+// state 200000; the keys inside its Data are from Aliyun's documentation
+// and unverified), and can be told to fail as package acs's faults say.
+// Point the SDK at it with the server's host:port as Endpoint and
 // Protocol "http".
-//
-// Every accepted call is reported answered (state 200000) by
-// QueryCallDetailByCallId; the keys inside its Data are from Aliyun's
-// documentation and unverified.
 package dyvmsapi
 
 import (
