@@ -54,7 +54,7 @@ func TestLazyStore(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if notify.KindOf(err) != notify.Invalid { // not_found: the first create never reached the store
+		if notify.KindOf(err) != notify.NotFound { // not_found: the first create never reached the store
 			t.Errorf("call after the store came up: %v; want not_found", err)
 		}
 	}

@@ -54,7 +54,7 @@ type bar struct {
 }
 
 // limitReasons are the error codes of sends the group's limits refused.
-var limitReasons = []string{"rate_limited", "daily_cap", "cooldown"}
+var limitReasons = []string{notify.ReasonRateLimited, notify.ReasonDailyCap, notify.ReasonCooldown}
 
 // charts draws the group's messages by day over a range (default: the
 // last 7 days, Beijing time): sent, delivered, failed, the delivery rate,

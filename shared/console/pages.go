@@ -102,7 +102,7 @@ func (k *Console) message(w http.ResponseWriter, r *http.Request, s session, g *
 	m, err := k.c.Store.Message(ctx, r.PathValue("id"))
 	if err != nil || m.GroupID != g.ID {
 		status, text := http.StatusNotFound, translate(lang(s.Lang), "not_found")
-		if err != nil && notify.AsError(err).Reason != "not_found" {
+		if err != nil && notify.KindOf(err) != notify.NotFound {
 			status, text = http.StatusServiceUnavailable, translate(lang(s.Lang), "store_down")
 		}
 		k.render(w, r, s, "message", status, nil, text)

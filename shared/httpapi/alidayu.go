@@ -74,14 +74,14 @@ func (ar *alidayuRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeAlidayuError(w, r, ar.log, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode",
-			Kind: notify.Invalid, Reason: "method_not_allowed", Err: errMethod(r.Method, "GET or POST")}})
+			Kind: notify.Invalid, Reason: notify.ReasonMethodNotAllowed, Err: errMethod(r.Method, "GET or POST")}})
 		return
 	}
 	c := notify.Credentials{GroupID: strings.TrimSpace(r.Header.Get("X-Ca-Key")),
 		Key: notify.Secret(strings.TrimSpace(r.Header.Get("X-Ca-Secret")))}
 	if c.GroupID == "" {
 		writeAlidayuError(w, r, ar.log, &httpError{status: http.StatusUnauthorized, err: &notify.Error{Op: "authorize",
-			Kind: notify.Unauthenticated, Field: "X-Ca-Key", Reason: "missing_key", Err: errors.New("is required")}})
+			Kind: notify.Unauthenticated, Field: "X-Ca-Key", Reason: notify.ReasonMissingKey, Err: errors.New("is required")}})
 		return
 	}
 	// The caller first: a stranger learns nothing of its parameters.
@@ -144,27 +144,27 @@ var alidayuNames = map[string]string{
 // unavailable, an outcome in doubt).
 func alidayuCode(e *notify.Error) string {
 	switch e.Kind {
-	case notify.Invalid:
+	case notify.Invalid, notify.NotFound:
 		switch {
-		case e.Reason == "missing_parameter":
+		case e.Reason == notify.ReasonMissingParameter:
 			return alidayuMissingParam
-		case e.Reason == "too_many" && e.Field == "PhoneNumbers":
+		case e.Reason == notify.ReasonTooMany && e.Field == "PhoneNumbers":
 			return alidayuTooManyNumbers
-		case e.Reason == "invalid_phone":
+		case e.Reason == notify.ReasonInvalidPhone:
 			return alidayuBadNumber
 		case e.Field == "query_date":
 			return alidayuBadQueryDate
 		case e.Field == "current_page" || e.Field == "page_size" || e.Field == "Page" || e.Field == "PageSize":
 			return alidayuBadPaging
-		case e.Reason == "method_not_allowed" || e.Reason == "body_too_large" || e.Reason == "unsupported_media_type":
+		case e.Reason == notify.ReasonMethodNotAllowed || e.Reason == notify.ReasonBodyTooLarge || e.Reason == notify.ReasonUnsupportedMediaType:
 			return ""
 		}
 		return alidayuBadParameter
 	case notify.Forbidden:
 		switch e.Reason {
-		case "template_not_allowed":
+		case notify.ReasonTemplateNotAllowed:
 			return alidayuBadTemplate
-		case "sign_name_not_allowed":
+		case notify.ReasonSignNameNotAllowed:
 			return alidayuBadSignName
 		}
 		return alidayuNotSubscribed // the channel is not open to the group
@@ -221,16 +221,16 @@ func DecodeAlidayuSend(p params) (notify.SMSRequest, error) {
 	case err != nil:
 		return r, err
 	case typ == "":
-		return r, notify.Invalidf("sms_type", "missing_field", "is required: normal")
+		return r, notify.Invalidf("sms_type", notify.ReasonMissingField, "is required: normal")
 	case typ != "normal":
-		return r, notify.Invalidf("sms_type", "invalid_field", "must be normal")
+		return r, notify.Invalidf("sms_type", notify.ReasonInvalidField, "must be normal")
 	}
 	numbers, err := phoneList(p["rec_num"], "rec_num")
 	if err != nil {
 		return r, err
 	}
 	if len(numbers) > alidayuMaxNumbers {
-		return r, &notify.Error{Op: "decode", Kind: notify.Invalid, Field: "PhoneNumbers", Reason: "too_many",
+		return r, &notify.Error{Op: "decode", Kind: notify.Invalid, Field: "PhoneNumbers", Reason: notify.ReasonTooMany,
 			Err: fmt.Errorf("has %d numbers; at most %d", len(numbers), alidayuMaxNumbers)}
 	}
 	r.PhoneNumbers = numbers
@@ -258,7 +258,7 @@ func alidayuParams(s string) (map[string]string, error) {
 		return nil, nil
 	}
 	if !strings.HasPrefix(s, "{") {
-		return nil, notify.Invalidf("sms_param", "invalid_field", "must be a JSON object such as {\"code\":\"1234\"}")
+		return nil, notify.Invalidf("sms_param", notify.ReasonInvalidField, "must be a JSON object such as {\"code\":\"1234\"}")
 	}
 	if !json.Valid([]byte(s)) {
 		s = doubleQuoted(s)
@@ -328,7 +328,7 @@ func alidayuRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
 		}})
 	mux.HandleFunc("/gw/", func(w http.ResponseWriter, r *http.Request) {
 		writeAlidayuError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route",
-			Kind: notify.Invalid, Reason: "no_such_route", Err: errors.New("no such API; this gateway serves " +
+			Kind: notify.Invalid, Reason: notify.ReasonNoSuchRoute, Err: errors.New("no such API; this gateway serves " +
 				"/gw/alidayu/sendSms and /gw/alidayu/querySmsDetail")}})
 	})
 }
@@ -346,11 +346,11 @@ func decodeAlidayuQuery(p params, now time.Time) (notify.StatusRequest, error) {
 		return r, err
 	}
 	if r.Recipient == "" {
-		return r, notify.Invalidf("rec_num", "missing_field", "is required")
+		return r, notify.Invalidf("rec_num", notify.ReasonMissingField, "is required")
 	}
 	number, ok := notify.NormalizePhone(r.Recipient)
 	if !ok {
-		return r, notify.Invalidf("rec_num", "invalid_phone", "%q is not a phone number", truncateText(r.Recipient, 32))
+		return r, notify.Invalidf("rec_num", notify.ReasonInvalidPhone, "%q is not a phone number", truncateText(r.Recipient, 32))
 	}
 	r.Recipient = number
 	if r.SendDate, err = p.str("query_date"); err != nil {
@@ -360,7 +360,7 @@ func decodeAlidayuQuery(p params, now time.Time) (notify.StatusRequest, error) {
 	today := now.In(notify.Beijing)
 	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, notify.Beijing)
 	if err != nil || day.After(today) || day.Before(today.AddDate(0, 0, -alidayuQueryDays)) {
-		return r, notify.Invalidf("query_date", "invalid_field", "must be a day of the last %d days, as yyyyMMdd", alidayuQueryDays)
+		return r, notify.Invalidf("query_date", notify.ReasonInvalidField, "must be a day of the last %d days, as yyyyMMdd", alidayuQueryDays)
 	}
 	for _, f := range []struct {
 		name string
@@ -369,7 +369,7 @@ func decodeAlidayuQuery(p params, now time.Time) (notify.StatusRequest, error) {
 	}{{"current_page", &r.Page, 10000}, {"page_size", &r.PageSize, alidayuMaxPageSize}} {
 		n, _, err := p.int(f.name, true)
 		if err != nil || n < 1 || n > f.max {
-			return r, notify.Invalidf(f.name, "out_of_range", "must be a whole number from 1 to %d", f.max)
+			return r, notify.Invalidf(f.name, notify.ReasonOutOfRange, "must be a whole number from 1 to %d", f.max)
 		}
 		*f.dst = int(n)
 	}

@@ -190,7 +190,7 @@ func (c *callback) serveQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	p := c.queue["aliyun/"+aliyunKind(body)]
 	if p == nil {
-		writeError(w, r, c.log, requestError(http.StatusBadRequest, "", "invalid_receipt",
+		writeError(w, r, c.log, requestError(http.StatusBadRequest, "", notify.ReasonInvalidReceipt,
 			"the queue message is not an Aliyun receipt: its first record has no biz_id, call_id, sequence_id, content or dest_code"), "", "")
 		return
 	}
@@ -211,17 +211,17 @@ func (c *callback) read(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeError(w, r, c.log, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode",
-			Kind: notify.Invalid, Reason: "method_not_allowed", Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}, "", "")
+			Kind: notify.Invalid, Reason: notify.ReasonMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}, "", "")
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, receipt.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, r, c.log, requestError(http.StatusRequestEntityTooLarge, "", "body_too_large",
+			writeError(w, r, c.log, requestError(http.StatusRequestEntityTooLarge, "", notify.ReasonBodyTooLarge,
 				fmt.Sprintf("request body is over %d bytes", receipt.MaxBodyBytes)), "", "")
 		} else {
-			writeError(w, r, c.log, requestError(http.StatusBadRequest, "", "unreadable_body",
+			writeError(w, r, c.log, requestError(http.StatusBadRequest, "", notify.ReasonUnreadableBody,
 				"the request body could not be read"), "", "")
 		}
 		return nil, false
@@ -323,7 +323,7 @@ func (c *callback) unavailable(w http.ResponseWriter, r *http.Request, p *push, 
 	c.log.ErrorContext(r.Context(), "receipts not recorded; they will be pushed again", "route", r.Pattern,
 		"push", p.name, "status", http.StatusServiceUnavailable, "records", n.records,
 		"recorded", n.applied+n.duplicate+n.orphan, "err", err)
-	writeJSON(w, http.StatusServiceUnavailable, errorReply{Code: "ERROR", RequestId: "null", Reason: "store_unavailable",
+	writeJSON(w, http.StatusServiceUnavailable, errorReply{Code: "ERROR", RequestId: "null", Reason: notify.ReasonStoreUnavailable,
 		Message: "the receipt store is unavailable; the receipts were not all recorded. Push them again later"})
 }
 

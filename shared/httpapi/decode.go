@@ -25,11 +25,11 @@ func scalar(raw json.RawMessage, field string) (string, error) {
 	case '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", notify.Invalidf(field, "invalid_field", "is not a valid JSON string")
+			return "", notify.Invalidf(field, notify.ReasonInvalidField, "is not a valid JSON string")
 		}
 		return s, nil
 	case '{', '[':
-		return "", notify.Invalidf(field, "invalid_field", "must be a string")
+		return "", notify.Invalidf(field, notify.ReasonInvalidField, "must be a string")
 	default:
 		// A number or a boolean: keep its literal text, so that 18683441008
 		// stays 18683441008 and not 1.8683441008e+10.
@@ -63,13 +63,13 @@ func phoneList(raw json.RawMessage, field string) ([]string, error) {
 	if len(raw) > 0 && raw[0] == '[' {
 		var items []json.RawMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, notify.Invalidf(field, "invalid_field", "must be a list of phone numbers")
+			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "must be a list of phone numbers")
 		}
 		out := make([]string, 0, len(items))
 		for i, it := range items {
 			s, err := scalar(it, field)
 			if err != nil {
-				return nil, notify.Invalidf(field, "invalid_field", "item %d must be a string or a number", i+1)
+				return nil, notify.Invalidf(field, notify.ReasonInvalidField, "item %d must be a string or a number", i+1)
 			}
 			out = append(out, strings.TrimSpace(s))
 		}
@@ -99,7 +99,7 @@ func templateParams(raw json.RawMessage, field string) (map[string]string, error
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, notify.Invalidf(field, "invalid_field", "is not a valid JSON string")
+			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "is not a valid JSON string")
 		}
 		t := strings.TrimSpace(s)
 		if !strings.HasPrefix(t, "{") {
@@ -113,19 +113,19 @@ func templateParams(raw json.RawMessage, field string) (map[string]string, error
 	switch raw[0] {
 	case '{':
 	case '[':
-		return nil, notify.Invalidf(field, "invalid_field", "must be a JSON object of template variables, not a list")
+		return nil, notify.Invalidf(field, notify.ReasonInvalidField, "must be a JSON object of template variables, not a list")
 	default:
 		return map[string]string{"code": string(raw)}, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, notify.Invalidf(field, "invalid_json", "is not a valid JSON object: %v", jsonProblem(err))
+		return nil, notify.Invalidf(field, notify.ReasonInvalidJSON, "is not a valid JSON object: %v", jsonProblem(err))
 	}
 	out := make(map[string]string, len(obj))
 	for k, v := range obj {
 		s, err := scalar(v, field)
 		if err != nil {
-			return nil, notify.Invalidf(field, "invalid_field", "variable %q must be a string or a number", k)
+			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "variable %q must be a string or a number", k)
 		}
 		out[k] = s
 	}
@@ -151,13 +151,13 @@ func jsonProblem(err error) string {
 func decodeObject(body []byte, v any) *httpError {
 	t := bytes.Trim(body, " \t\r\n") // JSON's whitespace alone, as every other reader of the body
 	if len(t) == 0 {
-		return requestError(400, "", "empty_body", "the request body is empty; send a JSON object")
+		return requestError(400, "", notify.ReasonEmptyBody, "the request body is empty; send a JSON object")
 	}
 	if t[0] != '{' {
-		return requestError(400, "", "invalid_json", "the request body must be a JSON object")
+		return requestError(400, "", notify.ReasonInvalidJSON, "the request body must be a JSON object")
 	}
 	if err := json.Unmarshal(t, v); err != nil {
-		return requestError(400, "", "invalid_json", "malformed JSON: "+jsonProblem(err))
+		return requestError(400, "", notify.ReasonInvalidJSON, "malformed JSON: "+jsonProblem(err))
 	}
 	return nil
 }

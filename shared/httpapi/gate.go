@@ -31,10 +31,6 @@ const (
 	retryBusy = 2
 )
 
-// reasonBusy is the Reason of a request turned away because the gate had
-// no room for its body in time.
-const reasonBusy = "busy"
-
 // gate admits large request bodies within a budget of bytes, first come
 // first served. When the last large body in flight is done, it returns the
 // memory they took to the operating system at once: the Go runtime gives it
@@ -154,7 +150,7 @@ func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, g.e.limit))
 		w.Header().Set("Retry-After", strconv.Itoa(retryBusy))
 		he := &httpError{status: http.StatusServiceUnavailable, err: &notify.Error{Op: "admit", Kind: notify.Throttled,
-			Reason: reasonBusy, Err: errors.New("the gateway is busy with other large requests; retry in a moment")}}
+			Reason: notify.ReasonBusy, Err: errors.New("the gateway is busy with other large requests; retry in a moment")}}
 		writeError(w, r, g.e.log, he, g.e.idField, "")
 		return
 	}

@@ -90,7 +90,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// queue, or to two queues, is one message of its group.
 		if key := probeString(body, "IdempotencyKey", "idempotency_key"); key != "" {
 			if len(key) > MaxIdempotencyKeyLen || !printableASCII(key) {
-				he := requestError(http.StatusBadRequest, "IdempotencyKey", "invalid_idempotency_key",
+				he := requestError(http.StatusBadRequest, "IdempotencyKey", notify.ReasonInvalidIdempotencyKey,
 					"must be 1 to 255 printable ASCII characters")
 				writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
 				return
@@ -184,17 +184,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
-			Reason: "method_not_allowed", Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}
+			Reason: notify.ReasonMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &httpError{status: http.StatusUnsupportedMediaType, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
-				Field: "Content-Type", Reason: "unsupported_media_type", Err: errors.New("must be application/json")}}
+				Field: "Content-Type", Reason: notify.ReasonUnsupportedMediaType, Err: errors.New("must be application/json")}}
 		}
 	}
 	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
-		Reason: "body_too_large", Err: fmt.Errorf("request body is over %d bytes", limit)}}
+		Reason: notify.ReasonBodyTooLarge, Err: fmt.Errorf("request body is over %d bytes", limit)}}
 	if r.ContentLength > limit {
 		return nil, tooLarge // refused unread: it says so itself
 	}
@@ -205,10 +205,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 		case errors.As(err, &tooBig):
 			return nil, tooLarge
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, requestError(http.StatusRequestTimeout, "", "body_too_slow",
+			return nil, requestError(http.StatusRequestTimeout, "", notify.ReasonBodyTooSlow,
 				"the request body came too slowly; send it again")
 		}
-		return nil, requestError(http.StatusBadRequest, "", "unreadable_body", "the request body could not be read")
+		return nil, requestError(http.StatusBadRequest, "", notify.ReasonUnreadableBody, "the request body could not be read")
 	}
 	return body, nil
 }
@@ -238,7 +238,7 @@ func bearerKey(r *http.Request) notify.Secret {
 // statusOf maps a core error to the HTTP status of the reply.
 func statusOf(r *http.Request, e *notify.Error) int {
 	switch e.Kind {
-	case notify.Invalid:
+	case notify.Invalid, notify.NotFound:
 		return http.StatusBadRequest
 	case notify.Unauthenticated:
 		return http.StatusUnauthorized
@@ -278,21 +278,21 @@ func reasonOf(e *notify.Error) string {
 	}
 	switch e.Kind {
 	case notify.Rejected:
-		return "provider_rejected"
+		return notify.ReasonProviderRejected
 	case notify.Throttled:
-		return "provider_throttled"
+		return notify.ReasonProviderThrottled
 	case notify.Account:
-		return "provider_account"
+		return notify.ReasonProviderAccount
 	case notify.Transient:
-		return "provider_unavailable"
+		return notify.ReasonProviderUnavailable
 	case notify.Ambiguous:
-		return "provider_outcome_unknown"
+		return notify.ReasonProviderOutcomeUnknown
 	case notify.Unavailable:
-		return "store_unavailable"
+		return notify.ReasonStoreUnavailable
 	case notify.Insufficient:
-		return "balance_too_low"
+		return notify.ReasonBalanceTooLow
 	default:
-		return "internal_error"
+		return notify.ReasonInternalError
 	}
 }
 
@@ -307,9 +307,9 @@ func messageOf(e *notify.Error) string {
 		return "internal error; the administrator can find it in the logs"
 	case e.Kind == notify.Ambiguous:
 		return "the provider did not answer in time; the message may have been sent. Do not resend blindly: query its status by MessageId"
-	case e.Reason == "codes_not_configured":
+	case e.Reason == notify.ReasonCodesNotConfigured:
 		return e.Err.Error()
-	case e.Kind == notify.Unavailable && (strings.HasSuffix(e.Op, ".record") || strings.HasPrefix(e.Op, "idempotency")):
+	case e.Kind == notify.Unavailable && e.Unsent:
 		return "the message store is unavailable; nothing was sent. Retry later"
 	case e.Kind == notify.Unavailable:
 		return "the message store is unavailable. Retry later"
@@ -359,7 +359,7 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpEr
 	if status == 0 {
 		status = statusOf(r, e)
 	}
-	if status == http.StatusUnauthorized && e.Reason == "missing_key" {
+	if status == http.StatusUnauthorized && e.Reason == notify.ReasonMissingKey {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="notify"`)
 	}
 	if status == http.StatusTooManyRequests {
@@ -381,7 +381,7 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpEr
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"Code":"ERROR","Message":"internal error","Reason":"internal_error"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"Code":"ERROR","Message":"internal error","Reason":"`+notify.ReasonInternalError+`"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

@@ -70,7 +70,7 @@ type idempotentCall struct {
 // its reply kept or the key freed; a retry gets the kept reply.
 func serveIdempotent(w http.ResponseWriter, r *http.Request, c idempotentCall) {
 	if len(c.key) > MaxIdempotencyKeyLen || !printableASCII(c.key) {
-		c.fail(w, requestError(http.StatusBadRequest, "Idempotency-Key", "invalid_idempotency_key",
+		c.fail(w, requestError(http.StatusBadRequest, "Idempotency-Key", notify.ReasonInvalidIdempotencyKey,
 			"must be 1 to 255 printable ASCII characters"))
 		return
 	}
@@ -86,17 +86,17 @@ func serveIdempotent(w http.ResponseWriter, r *http.Request, c idempotentCall) {
 	switch {
 	case err != nil:
 		c.fail(w, &httpError{err: &notify.Error{Op: "idempotency.claim", Kind: notify.Unavailable,
-			Reason: "store_unavailable", Err: err}})
+			Reason: notify.ReasonStoreUnavailable, Unsent: true, Err: err}})
 		return
 	case held != nil && held.Hash != k.Hash:
 		c.fail(w, &httpError{status: http.StatusUnprocessableEntity, err: &notify.Error{Op: "idempotency",
-			Kind: notify.Invalid, Field: "Idempotency-Key", Reason: "idempotency_key_reused",
+			Kind: notify.Invalid, Field: "Idempotency-Key", Reason: notify.ReasonIdempotencyKeyReused,
 			Err: errors.New("was first used with another request; use a new key for a new request")}})
 		return
 	case held != nil && held.Status == 0:
 		w.Header().Set("Retry-After", "1")
 		c.fail(w, &httpError{err: &notify.Error{Op: "idempotency", Kind: notify.Conflict,
-			Field: "Idempotency-Key", Reason: "idempotency_in_flight",
+			Field: "Idempotency-Key", Reason: notify.ReasonIdempotencyInFlight,
 			Err: errors.New("the first request with this key is still being handled; retry shortly")}})
 		return
 	case held != nil:

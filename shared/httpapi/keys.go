@@ -119,14 +119,14 @@ func twiceNamed(body []byte) *httpError {
 		return nil // decodeObject says what is wrong with it
 	}
 	if len(keys) > MaxFields {
-		return requestError(http.StatusBadRequest, "", "too_many_fields",
+		return requestError(http.StatusBadRequest, "", notify.ReasonTooManyFields,
 			fmt.Sprintf("the body has more than %d fields; no request has that many", MaxFields))
 	}
 	seen := make(map[string]string, len(keys))
 	for _, k := range keys {
 		f := foldName(k)
 		if first, dup := seen[f]; dup {
-			return &httpError{err: &notify.Error{Op: "decode", Kind: notify.Invalid, Field: first, Reason: "duplicate_field",
+			return &httpError{err: &notify.Error{Op: "decode", Kind: notify.Invalid, Field: first, Reason: notify.ReasonDuplicateField,
 				Err: errors.New("is named more than once (field names are matched without regard to case); name it once")}}
 		}
 		seen[f] = k

@@ -112,7 +112,7 @@ func DecodeMail(body []byte) (notify.MailRequest, error) {
 	}
 	for i, a := range b.Attachments {
 		if a.Content.invalid {
-			return r, notify.Invalidf(fmt.Sprintf("attachments[%d].content", i), "invalid_base64", "is not base64")
+			return r, notify.Invalidf(fmt.Sprintf("attachments[%d].content", i), notify.ReasonInvalidBase64, "is not base64")
 		}
 		r.Attachments = append(r.Attachments, notify.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Content.data})
 	}

@@ -24,7 +24,7 @@ func openAPIRoute(mux *http.ServeMux, log *slog.Logger) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, r, log, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode",
-				Kind: notify.Invalid, Reason: "method_not_allowed", Err: errMethod(r.Method, "GET")}}, "", "")
+				Kind: notify.Invalid, Reason: notify.ReasonMethodNotAllowed, Err: errMethod(r.Method, "GET")}}, "", "")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -64,7 +64,7 @@ func (sr *saasRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != sr.method && !(sr.method == http.MethodGet && r.Method == http.MethodHead) {
 		w.Header().Set("Allow", sr.method)
 		writeSaaSError(w, r, sr.log, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode",
-			Kind: notify.Invalid, Reason: "method_not_allowed", Err: errMethod(r.Method, sr.method)}})
+			Kind: notify.Invalid, Reason: notify.ReasonMethodNotAllowed, Err: errMethod(r.Method, sr.method)}})
 		return
 	}
 	if err := sr.svc.AuthorizeSaaS(bearerKey(r)); err != nil {
@@ -107,7 +107,7 @@ func saasCode(status int, e *notify.Error) int {
 // writeSaaSError replies with the SaaS routes' error shape.
 func writeSaaSError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *httpError) {
 	e := he.err
-	if he.status == 0 && e.Reason == "not_found" {
+	if he.status == 0 && e.Kind == notify.NotFound {
 		he = &httpError{status: http.StatusNotFound, err: e}
 	}
 	status := refuse(w, r, log, he, "")
@@ -152,7 +152,7 @@ func saasRoutes(mux *http.ServeMux, svc *notify.Service, log *slog.Logger) {
 func saasNotFound(log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		writeSaaSError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route",
-			Kind: notify.Invalid, Reason: "no_such_route", Err: errNoSaaSRoute}})
+			Kind: notify.Invalid, Reason: notify.ReasonNoSuchRoute, Err: errNoSaaSRoute}})
 	}
 }
 
@@ -183,7 +183,7 @@ func (a saasAPI) addTask(ctx context.Context, key notify.Secret, p params) (any,
 		return nil, nil, err
 	}
 	if req.Phone == "" {
-		return nil, nil, notify.Invalidf("receive_phone", "missing_field", "is required")
+		return nil, nil, notify.Invalidf("receive_phone", notify.ReasonMissingField, "is required")
 	}
 	if req.Content, err = p.object("sms_content"); err != nil {
 		return nil, nil, err
@@ -193,7 +193,7 @@ func (a saasAPI) addTask(ctx context.Context, key notify.Secret, p params) (any,
 		return nil, nil, err
 	}
 	if bt < 0 || bt > 1<<31-1 {
-		return nil, nil, notify.Invalidf("business_type", "invalid_field", "%d is not a business type of this platform", bt)
+		return nil, nil, notify.Invalidf("business_type", notify.ReasonInvalidField, "%d is not a business type of this platform", bt)
 	}
 	req.BusinessType = int(bt)
 	id, err := a.svc.AddTask(ctx, req)
@@ -211,7 +211,7 @@ func (a saasAPI) startTask(ctx context.Context, key notify.Secret, p params) (an
 		return nil, nil, err
 	}
 	if id < 1 {
-		return nil, nil, notify.Invalidf("task_id", "invalid_field", "must be a task id, 1 or more")
+		return nil, nil, notify.Invalidf("task_id", notify.ReasonInvalidField, "must be a task id, 1 or more")
 	}
 	if _, err := a.svc.StartTask(ctx, key, id); err != nil {
 		return nil, nil, err
@@ -352,7 +352,7 @@ func (a saasAPI) recharge(ctx context.Context, key notify.Secret, p params) (any
 		return nil, nil, err
 	}
 	if !p.has("recharge_money") {
-		return nil, nil, notify.Invalidf("recharge_money", "missing_field", "is required")
+		return nil, nil, notify.Invalidf("recharge_money", notify.ReasonMissingField, "is required")
 	}
 	for _, f := range []struct {
 		name string
@@ -516,7 +516,7 @@ func page(p params) (notify.Page, error) {
 	if obj != "" {
 		key, err := base64.RawURLEncoding.DecodeString(obj)
 		if err != nil || len(key) == 0 {
-			return pg, notify.Invalidf("page_obj", "invalid_field", "is not a page of this listing")
+			return pg, notify.Invalidf("page_obj", notify.ReasonInvalidField, "is not a page of this listing")
 		}
 		pg.After = string(key)
 	}

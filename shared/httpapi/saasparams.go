@@ -41,7 +41,7 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 			// object is taken as one.)
 			form, err := url.ParseQuery(string(t))
 			if err != nil {
-				return nil, nil, requestError(http.StatusBadRequest, "", "invalid_form", "the form body is malformed")
+				return nil, nil, requestError(http.StatusBadRequest, "", notify.ReasonInvalidForm, "the form body is malformed")
 			}
 			if he := checkUTF8(form); he != nil {
 				return nil, nil, he
@@ -50,12 +50,12 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 		case mt != "" && mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
 			mt != "application/x-www-form-urlencoded":
 			return nil, nil, &httpError{status: http.StatusUnsupportedMediaType, err: &notify.Error{Op: "decode",
-				Kind: notify.Invalid, Field: "Content-Type", Reason: "unsupported_media_type",
+				Kind: notify.Invalid, Field: "Content-Type", Reason: notify.ReasonUnsupportedMediaType,
 				Err: errNotJSONOrForm}}
 		default:
 			if !utf8.Valid(t) {
 				// JSON would read the bad bytes as U+FFFD, silently.
-				return nil, nil, requestError(http.StatusBadRequest, "", "invalid_json", "the body is not valid UTF-8")
+				return nil, nil, requestError(http.StatusBadRequest, "", notify.ReasonInvalidJSON, "the body is not valid UTF-8")
 			}
 			var obj map[string]json.RawMessage
 			if he := decodeObject(t, &obj); he != nil {
@@ -69,7 +69,7 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 	if r.Method != http.MethodPost || postQuery {
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			return nil, nil, requestError(http.StatusBadRequest, "", "invalid_query",
+			return nil, nil, requestError(http.StatusBadRequest, "", notify.ReasonInvalidQuery,
 				"the query string is malformed: parameters are name=value pairs joined by &, values URL-encoded")
 		}
 		if he := checkUTF8(q); he != nil {
@@ -85,7 +85,7 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 func checkUTF8(vs url.Values) *httpError {
 	for k, v := range vs {
 		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(v, "")) {
-			return requestError(http.StatusBadRequest, strings.TrimSuffix(k, "[]"), "invalid_field", "is not valid UTF-8")
+			return requestError(http.StatusBadRequest, strings.TrimSuffix(k, "[]"), notify.ReasonInvalidField, "is not valid UTF-8")
 		}
 	}
 	return nil
@@ -101,9 +101,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, &httpError{status: http.StatusRequestEntityTooLarge, err: &notify.Error{Op: "decode",
-				Kind: notify.Invalid, Reason: "body_too_large", Err: fmt.Errorf("request body is over %d bytes", limit)}}
+				Kind: notify.Invalid, Reason: notify.ReasonBodyTooLarge, Err: fmt.Errorf("request body is over %d bytes", limit)}}
 		}
-		return nil, requestError(http.StatusBadRequest, "", "unreadable_body", "the request body could not be read")
+		return nil, requestError(http.StatusBadRequest, "", notify.ReasonUnreadableBody, "the request body could not be read")
 	}
 	return buf.Bytes(), nil
 }
@@ -131,7 +131,7 @@ func (p params) has(name string) bool {
 // str returns the text of a string or number parameter; "" when absent.
 func (p params) str(name string) (string, error) {
 	if raw := bytes.TrimSpace(p[name]); string(raw) == "true" || string(raw) == "false" {
-		return "", notify.Invalidf(name, "invalid_field", "must be a string, not %s", raw)
+		return "", notify.Invalidf(name, notify.ReasonInvalidField, "must be a string, not %s", raw)
 	}
 	s, err := scalar(p[name], name)
 	return strings.TrimSpace(s), err
@@ -151,17 +151,17 @@ func (p params) optStr(name string) (*string, error) {
 func (p params) int(name string, required bool) (int64, bool, error) {
 	if !p.has(name) {
 		if required {
-			return 0, false, notify.Invalidf(name, "missing_field", "is required")
+			return 0, false, notify.Invalidf(name, notify.ReasonMissingField, "is required")
 		}
 		return 0, false, nil
 	}
 	s, err := p.str(name)
 	if err != nil {
-		return 0, false, notify.Invalidf(name, "invalid_field", "must be a whole number")
+		return 0, false, notify.Invalidf(name, notify.ReasonInvalidField, "must be a whole number")
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, false, notify.Invalidf(name, "invalid_field", "%q is not a whole number", truncateText(s, 32))
+		return 0, false, notify.Invalidf(name, notify.ReasonInvalidField, "%q is not a whole number", truncateText(s, 32))
 	}
 	return n, true, nil
 }
@@ -181,7 +181,7 @@ func (p params) bool(name string) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, notify.Invalidf(name, "invalid_field", "must be true or false")
+	return false, notify.Invalidf(name, notify.ReasonInvalidField, "must be true or false")
 }
 
 // list returns a parameter that is a list of strings: a JSON list, a
@@ -201,13 +201,13 @@ func (p params) list(name string) ([]string, error) {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, notify.Invalidf(name, "invalid_field", "must be a list of strings")
+		return nil, notify.Invalidf(name, notify.ReasonInvalidField, "must be a list of strings")
 	}
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		s, err := scalar(it, name)
 		if err != nil {
-			return nil, notify.Invalidf(name, "invalid_field", "item %d must be a string", i+1)
+			return nil, notify.Invalidf(name, notify.ReasonInvalidField, "item %d must be a string", i+1)
 		}
 		out = append(out, strings.TrimSpace(s))
 	}
@@ -227,7 +227,7 @@ func (p params) unwrap(name string, open byte) (json.RawMessage, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, notify.Invalidf(name, "invalid_field", "is not a valid JSON string")
+		return nil, notify.Invalidf(name, notify.ReasonInvalidField, "is not a valid JSON string")
 	}
 	switch t := strings.TrimSpace(s); {
 	case t == "":
@@ -246,17 +246,17 @@ func (p params) object(name string) (map[string]string, error) {
 		return nil, err
 	}
 	if raw[0] != '{' {
-		return nil, notify.Invalidf(name, "invalid_field", "must be a JSON object")
+		return nil, notify.Invalidf(name, notify.ReasonInvalidField, "must be a JSON object")
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, notify.Invalidf(name, "invalid_json", "is not a valid JSON object: %v", jsonProblem(err))
+		return nil, notify.Invalidf(name, notify.ReasonInvalidJSON, "is not a valid JSON object: %v", jsonProblem(err))
 	}
 	out := make(map[string]string, len(obj))
 	for k, v := range obj {
 		s, err := scalar(v, name+"."+k)
 		if err != nil {
-			return nil, notify.Invalidf(name+"."+k, "invalid_field", "must be a string or a number")
+			return nil, notify.Invalidf(name+"."+k, notify.ReasonInvalidField, "must be a string or a number")
 		}
 		out[k] = s
 	}
@@ -268,7 +268,7 @@ func (p params) object(name string) (map[string]string, error) {
 func (p params) day(name string, required bool) (time.Time, error) {
 	if !p.has(name) {
 		if required {
-			return time.Time{}, notify.Invalidf(name, "missing_field", "is required")
+			return time.Time{}, notify.Invalidf(name, notify.ReasonMissingField, "is required")
 		}
 		return time.Time{}, nil
 	}

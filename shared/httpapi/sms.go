@@ -117,6 +117,6 @@ func notFound(log *slog.Logger, routes string) http.HandlerFunc {
 	err := errors.New("no such route; this function serves " + routes)
 	return func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route", Kind: notify.Invalid,
-			Reason: "no_such_route", Err: err}}, "", "")
+			Reason: notify.ReasonNoSuchRoute, Err: err}}, "", "")
 	}
 }

@@ -85,7 +85,7 @@ func (e *statusEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, r, e.log, &httpError{status: http.StatusMethodNotAllowed, err: &notify.Error{Op: "decode", Kind: notify.Invalid,
-			Reason: "method_not_allowed", Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}}, "", "")
+			Reason: notify.ReasonMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}}, "", "")
 		return
 	}
 	q := r.URL.Query()
@@ -104,7 +104,7 @@ func (e *statusEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(p.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				writeError(w, r, e.log, requestError(http.StatusBadRequest, p.name, "invalid_field", "must be a whole number"), "", "")
+				writeError(w, r, e.log, requestError(http.StatusBadRequest, p.name, notify.ReasonInvalidField, "must be a whole number"), "", "")
 				return
 			}
 			*p.dst = n

@@ -73,7 +73,7 @@ func optionalInt(raw json.RawMessage, field string) (*int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return nil, notify.Invalidf(field, "invalid_field", "must be a whole number")
+		return nil, notify.Invalidf(field, notify.ReasonInvalidField, "must be a whole number")
 	}
 	return &n, nil
 }

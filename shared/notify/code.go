@@ -38,18 +38,6 @@ const (
 	DefaultCodeAttempts = MaxCodeAttempts
 )
 
-// The reasons a code is not verified, in CodeResult.Reason.
-const (
-	CodeMismatch         = "mismatch"          // not the code; an attempt was spent
-	CodeExpired          = "expired"           // the code's time to live is over
-	CodeAttemptsExceeded = "attempts_exceeded" // the code took its last wrong guess and is void
-	CodeNotFound         = "not_found"         // no code was sent, or it was used or revoked
-)
-
-// ReasonCooldown is the Reason of the Throttled *Error of a code asked for
-// again within the cooldown.
-const ReasonCooldown = "cooldown"
-
 // Code is a verification code: a string that never shows itself in logs,
 // errors, JSON or %v.
 type Code string
@@ -100,10 +88,10 @@ func NewCode(length int) (Code, error) {
 // whose text does not repeat it.
 func ParseCode(s string) (Code, error) {
 	if s == "" {
-		return "", Invalidf("Code", "missing_field", "is required")
+		return "", Invalidf("Code", ReasonMissingField, "is required")
 	}
 	if len(s) < MinCodeLength || len(s) > MaxCodeLength || !allDigits(s) {
-		return "", Invalidf("Code", "invalid_code", "must be %d to %d digits", MinCodeLength, MaxCodeLength)
+		return "", Invalidf("Code", ReasonInvalidCode, "must be %d to %d digits", MinCodeLength, MaxCodeLength)
 	}
 	return Code(s), nil
 }
@@ -128,21 +116,21 @@ const MaxSceneLen = 64
 func (k CodeKey) Check() error {
 	switch {
 	case k.GroupID == "":
-		return Invalidf("GroupID", "missing_field", "is required")
+		return Invalidf("GroupID", ReasonMissingField, "is required")
 	case len(k.GroupID) > 64 || !utf8.ValidString(k.GroupID) || hasControl(k.GroupID):
-		return Invalidf("GroupID", "invalid_field", "must be at most 64 printable bytes")
+		return Invalidf("GroupID", ReasonInvalidField, "must be at most 64 printable bytes")
 	case k.PhoneNumber == "":
-		return Invalidf("PhoneNumber", "missing_field", "is required")
+		return Invalidf("PhoneNumber", ReasonMissingField, "is required")
 	}
 	if p, ok := NormalizePhone(k.PhoneNumber); !ok || p != k.PhoneNumber {
-		return Invalidf("PhoneNumber", "invalid_phone",
+		return Invalidf("PhoneNumber", ReasonInvalidPhone,
 			"must be a phone number in canonical form (mainland: 11 digits starting with 1; others: E.164 such as +85261234567)")
 	}
 	if k.Scene == "" {
-		return Invalidf("Scene", "missing_field", "is required")
+		return Invalidf("Scene", ReasonMissingField, "is required")
 	}
 	if len(k.Scene) > MaxSceneLen || !sceneChars(k.Scene) {
-		return Invalidf("Scene", "invalid_field", "must be 1 to %d of the characters A-Z a-z 0-9 _ - . :", MaxSceneLen)
+		return Invalidf("Scene", ReasonInvalidField, "must be 1 to %d of the characters A-Z a-z 0-9 _ - . :", MaxSceneLen)
 	}
 	return nil
 }
@@ -263,16 +251,16 @@ func (p CodePolicy) Check() (CodePolicy, error) {
 	}
 	var errs []error
 	if p.Length < MinCodeLength || p.Length > MaxCodeLength {
-		errs = append(errs, Invalidf("Length", "out_of_range", "is %d digits; want %d to %d", p.Length, MinCodeLength, MaxCodeLength))
+		errs = append(errs, Invalidf("Length", ReasonOutOfRange, "is %d digits; want %d to %d", p.Length, MinCodeLength, MaxCodeLength))
 	}
 	if p.TTL < time.Second || p.TTL > MaxCodeTTL {
-		errs = append(errs, Invalidf("TTL", "out_of_range", "is %v; want 1s to %v", p.TTL, MaxCodeTTL))
+		errs = append(errs, Invalidf("TTL", ReasonOutOfRange, "is %v; want 1s to %v", p.TTL, MaxCodeTTL))
 	}
 	if p.Cooldown < time.Second || p.Cooldown > p.TTL {
-		errs = append(errs, Invalidf("Cooldown", "out_of_range", "is %v; want 1s to the TTL, %v", p.Cooldown, p.TTL))
+		errs = append(errs, Invalidf("Cooldown", ReasonOutOfRange, "is %v; want 1s to the TTL, %v", p.Cooldown, p.TTL))
 	}
 	if p.MaxAttempts < 1 || p.MaxAttempts > MaxCodeAttempts {
-		errs = append(errs, Invalidf("MaxAttempts", "out_of_range", "is %d; want 1 to %d", p.MaxAttempts, MaxCodeAttempts))
+		errs = append(errs, Invalidf("MaxAttempts", ReasonOutOfRange, "is %d; want 1 to %d", p.MaxAttempts, MaxCodeAttempts))
 	}
 	if len(errs) > 0 {
 		return p, errors.Join(errs...)

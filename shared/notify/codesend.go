@@ -87,7 +87,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		ch = SMS
 	case Voice:
 	default:
-		return Sent{}, Invalidf("Channel", "invalid_field", "must be sms or tts")
+		return Sent{}, Invalidf("Channel", ReasonInvalidField, "must be sms or tts")
 	}
 	var t CodeTemplate
 	if g := s.d.Groups[r.GroupID]; g != nil {
@@ -112,7 +112,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		return Sent{}, err
 	}
 	if r.TemplateCode == "" {
-		return Sent{}, Invalidf(field, "missing_field", "is required: the group has no code template for scene %q", r.Scene)
+		return Sent{}, Invalidf(field, ReasonMissingField, "is required: the group has no code template for scene %q", r.Scene)
 	}
 	if err := s.codesConfigured(op); err != nil {
 		return Sent{}, err
@@ -137,7 +137,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		err := s.d.Codes.IssueCode(ctx, c, s.d.CodePolicy.Cooldown)
 		if err != nil && KindOf(err) != Throttled {
 			s.d.Log.ErrorContext(ctx, "keep a verification code", "group", key.GroupID, "scene", key.Scene, "err", err)
-			return &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+			return &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 		}
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *Service) VerifyCode(ctx context.Context, r VerifyRequest) (CodeResult, 
 	res, err := s.d.Codes.VerifyCode(ctx, key, s.d.CodeKeys.Hashes(key, code), s.d.Now(), s.d.CodePolicy.MaxAttempts)
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "verify a code", "group", key.GroupID, "scene", key.Scene, "err", err)
-		return CodeResult{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		return CodeResult{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 	}
 	s.d.Log.InfoContext(ctx, "code checked", "group", key.GroupID, "scene", key.Scene, "verified", res.Verified,
 		"reason", res.Reason, "attempts_left", res.AttemptsLeft)
@@ -218,11 +218,11 @@ func (s *Service) VerifyCode(ctx context.Context, r VerifyRequest) (CodeResult, 
 // codeKey returns the key of a code, with the number in canonical form.
 func (s *Service) codeKey(group, phone, scene string) (CodeKey, error) {
 	if phone == "" {
-		return CodeKey{}, Invalidf("PhoneNumber", "missing_field", "is required")
+		return CodeKey{}, Invalidf("PhoneNumber", ReasonMissingField, "is required")
 	}
 	p, ok := NormalizePhone(phone)
 	if !ok {
-		return CodeKey{}, Invalidf("PhoneNumber", "invalid_phone",
+		return CodeKey{}, Invalidf("PhoneNumber", ReasonInvalidPhone,
 			"%q is not a phone number (mainland: 11 digits starting with 1; others: E.164 such as +85261234567)", truncate(phone, 32))
 	}
 	k := CodeKey{GroupID: group, PhoneNumber: p, Scene: scene}
@@ -233,7 +233,7 @@ func (s *Service) codeKey(group, phone, scene string) (CodeKey, error) {
 // or secret.
 func (s *Service) codesConfigured(op string) error {
 	if s.d.Codes == nil || s.d.CodeKeys == nil {
-		return &Error{Op: op, Kind: Unavailable, Reason: "codes_not_configured",
+		return &Error{Op: op, Kind: Unavailable, Reason: ReasonCodesNotConfigured,
 			Err: errors.New("verification codes are not configured: set NOTIFY_CODE_SECRET")}
 	}
 	return nil

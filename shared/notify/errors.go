@@ -26,6 +26,7 @@ const (
 	TooLarge                    // the request is over a size limit
 	Conflict                    // the same request is being handled right now
 	Insufficient                // a balance is too low to pay for the send
+	NotFound                    // the record asked for (message, task, combo, code, SaaS group) is not there
 )
 
 var kindNames = [...]string{
@@ -42,6 +43,7 @@ var kindNames = [...]string{
 	TooLarge:        "too_large",
 	Conflict:        "conflict",
 	Insufficient:    "insufficient",
+	NotFound:        "not_found",
 }
 
 func (k Kind) String() string {
@@ -72,7 +74,7 @@ type Error struct {
 	Op     string // what was being done: "sms.send", "aliyunsms.SendSms"
 	Kind   Kind
 	Field  string // for Invalid: the request field at fault, as the caller spelled it
-	Reason string // a stable, machine-readable reason such as "unknown_group"
+	Reason string // a stable, machine-readable reason such as ReasonUnknownGroup
 	// Code and Message are the provider's own, when the provider answered.
 	Code      string
 	Message   string
@@ -80,7 +82,10 @@ type Error struct {
 	// RetryAfter, for Throttled, is how long until the limit lets the
 	// request through; 0 when unknown.
 	RetryAfter time.Duration
-	Err        error
+	// Unsent, for Unavailable, marks a send that the store could not
+	// record (or whose Idempotency-Key it could not claim): nothing was sent.
+	Unsent bool
+	Err    error
 }
 
 // E builds an *Error for op of kind k wrapping err (which may be nil).

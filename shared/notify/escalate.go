@@ -36,7 +36,7 @@ func (s *Service) EscalateCodes(ctx context.Context, limit int) (int, error) {
 	due, err := s.d.Codes.ClaimEscalations(ctx, s.d.Now(), limit)
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "claim codes due for escalation", "err", err)
-		return 0, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		return 0, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 	}
 	var counts [escalationOutcomes]int
 	for _, e := range due {

@@ -122,18 +122,18 @@ func (gs Groups) Authenticate(c Credentials) (*Group, error) {
 	const op = "authorize"
 	g := gs[c.GroupID]
 	if c.GroupID == "" {
-		return nil, &Error{Op: op, Kind: Invalid, Field: "GroupID", Reason: "missing_field", Err: errors.New("is required")}
+		return nil, &Error{Op: op, Kind: Invalid, Field: "GroupID", Reason: ReasonMissingField, Err: errors.New("is required")}
 	}
 	if g == nil {
-		return nil, &Error{Op: op, Kind: Unauthenticated, Field: "GroupID", Reason: "unknown_group",
+		return nil, &Error{Op: op, Kind: Unauthenticated, Field: "GroupID", Reason: ReasonUnknownGroup,
 			Err: errors.New("no such group; ask the administrator to confirm the GroupID")}
 	}
 	if len(g.Keys) > 0 && !c.gateway {
 		if c.Key == "" {
-			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: "missing_key", Err: errNoKey}
+			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: ReasonMissingKey, Err: errNoKey}
 		}
 		if !g.keyMatches(c.Key) {
-			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: "wrong_key",
+			return nil, &Error{Op: op, Kind: Unauthenticated, Field: "Authorization", Reason: ReasonWrongKey,
 				Err: errors.New("the API key does not match this group's keys")}
 		}
 	}
@@ -149,15 +149,15 @@ func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
 	}
 	const op = "authorize"
 	if !slices.Contains(g.Channels, r.Channel) {
-		return nil, &Error{Op: op, Kind: Forbidden, Field: "GroupID", Reason: "channel_not_allowed",
+		return nil, &Error{Op: op, Kind: Forbidden, Field: "GroupID", Reason: ReasonChannelNotAllowed,
 			Err: errors.New("this group may not use channel " + string(r.Channel))}
 	}
 	if r.SignName != "" && len(g.SignNames) > 0 && !slices.Contains(g.SignNames, r.SignName) {
-		return nil, &Error{Op: op, Kind: Forbidden, Field: "SignName", Reason: "sign_name_not_allowed",
+		return nil, &Error{Op: op, Kind: Forbidden, Field: "SignName", Reason: ReasonSignNameNotAllowed,
 			Err: errors.New("this group may not use this sign name")}
 	}
 	if r.Template != "" && len(g.Templates) > 0 && !slices.Contains(g.Templates, r.Template) {
-		return nil, &Error{Op: op, Kind: Forbidden, Field: r.TemplateField, Reason: "template_not_allowed",
+		return nil, &Error{Op: op, Kind: Forbidden, Field: r.TemplateField, Reason: ReasonTemplateNotAllowed,
 			Err: errors.New("this group may not use this template")}
 	}
 	return g, nil

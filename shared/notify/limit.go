@@ -154,10 +154,10 @@ func (s *Service) limitError(ctx context.Context, l *limited, q Quota, wait time
 	if strings.HasPrefix(q.Key, "group:") {
 		s.d.Log.WarnContext(ctx, "group reached its daily cap: sends refused until midnight Beijing time",
 			"group", l.group.ID, "cap", q.Max)
-		return &Error{Op: op, Kind: Throttled, Reason: "daily_cap", RetryAfter: wait,
+		return &Error{Op: op, Kind: Throttled, Reason: ReasonDailyCap, RetryAfter: wait,
 			Err: fmt.Errorf("the group's daily cap of %d recipients is reached", q.Max)}
 	}
-	return &Error{Op: op, Kind: Throttled, Reason: "rate_limited", RetryAfter: wait,
+	return &Error{Op: op, Kind: Throttled, Reason: ReasonRateLimited, RetryAfter: wait,
 		Err: fmt.Errorf("a number is over its limit of %d %s sends per %s", q.Max, l.kind, windowName(q.Window))}
 }
 

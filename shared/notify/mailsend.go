@@ -56,10 +56,10 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 	e := Email{Subject: r.Subject, Text: r.Text, HTML: r.HTML}
 	var err error
 	if len(r.To) == 0 {
-		return e, Invalidf("to", "missing_field", "needs at least one address")
+		return e, Invalidf("to", ReasonMissingField, "needs at least one address")
 	}
 	if n := len(r.To) + len(r.Cc) + len(r.Bcc); n > MaxMailRecipients {
-		return e, Invalidf("to", "too_many", "to, cc and bcc hold %d addresses; at most %d", n, MaxMailRecipients)
+		return e, Invalidf("to", ReasonTooMany, "to, cc and bcc hold %d addresses; at most %d", n, MaxMailRecipients)
 	}
 	for _, l := range []struct {
 		field string
@@ -72,25 +72,25 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 	}
 	if r.ReplyTo != "" {
 		if _, err := CheckAddress(r.ReplyTo); err != nil {
-			return e, Invalidf("reply_to", "invalid_address", "%v", err)
+			return e, Invalidf("reply_to", ReasonInvalidAddress, "%v", err)
 		}
 		e.ReplyTo = r.ReplyTo
 	}
 	switch {
 	case strings.TrimSpace(e.Subject) == "":
-		return e, Invalidf("subject", "missing_field", "is required")
+		return e, Invalidf("subject", ReasonMissingField, "is required")
 	case strings.ContainsAny(e.Subject, "\r\n"):
-		return e, Invalidf("subject", "header_injection", "must not contain a line break")
+		return e, Invalidf("subject", ReasonHeaderInjection, "must not contain a line break")
 	case !utf8.ValidString(e.Subject) || hasControl(e.Subject):
-		return e, Invalidf("subject", "invalid_field", "must be printable UTF-8")
+		return e, Invalidf("subject", ReasonInvalidField, "must be printable UTF-8")
 	case utf8.RuneCountInString(e.Subject) > MaxSubjectLen:
-		return e, Invalidf("subject", "too_long", "is %d characters; at most %d", utf8.RuneCountInString(e.Subject), MaxSubjectLen)
+		return e, Invalidf("subject", ReasonTooLong, "is %d characters; at most %d", utf8.RuneCountInString(e.Subject), MaxSubjectLen)
 	}
 	if strings.TrimSpace(e.Text) == "" && strings.TrimSpace(e.HTML) == "" {
-		return e, Invalidf("body", "missing_field", "is required (or html)")
+		return e, Invalidf("body", ReasonMissingField, "is required (or html)")
 	}
 	if !utf8.ValidString(e.Text) || !utf8.ValidString(e.HTML) {
-		return e, Invalidf("body", "invalid_field", "must be UTF-8")
+		return e, Invalidf("body", ReasonInvalidField, "must be UTF-8")
 	}
 	if e.Attachments, err = checkAttachments(r.Attachments, maxAttach); err != nil {
 		return e, err
@@ -107,10 +107,10 @@ func checkRecipients(field string, in, domains []string) ([]string, error) {
 		at := fmt.Sprintf("%s[%d]", field, i)
 		addr, err := CheckAddress(a)
 		if err != nil {
-			return nil, Invalidf(at, "invalid_address", "%v", err)
+			return nil, Invalidf(at, ReasonInvalidAddress, "%v", err)
 		}
 		if !domainAllowed(addr, domains) {
-			return nil, &Error{Op: "authorize", Kind: Forbidden, Field: at, Reason: "domain_not_allowed",
+			return nil, &Error{Op: "authorize", Kind: Forbidden, Field: at, Reason: ReasonDomainNotAllowed,
 				Err: fmt.Errorf("this group may not mail %s", addr[strings.LastIndexByte(addr, '@')+1:])}
 		}
 		out = append(out, a)
@@ -150,31 +150,31 @@ func domainAllowed(addr string, domains []string) bool {
 
 func checkAttachments(in []Attachment, max int) ([]Attachment, error) {
 	if len(in) > MaxAttachments {
-		return nil, Invalidf("attachments", "too_many", "has %d files; at most %d", len(in), MaxAttachments)
+		return nil, Invalidf("attachments", ReasonTooMany, "has %d files; at most %d", len(in), MaxAttachments)
 	}
 	total := 0
 	for i, a := range in {
 		at := fmt.Sprintf("attachments[%d]", i)
 		switch {
 		case strings.TrimSpace(a.Name) == "":
-			return nil, Invalidf(at+".name", "missing_field", "is required")
+			return nil, Invalidf(at+".name", ReasonMissingField, "is required")
 		case strings.ContainsAny(a.Name, "\r\n\"\\/") || hasControl(a.Name) || !utf8.ValidString(a.Name):
-			return nil, Invalidf(at+".name", "invalid_field", "must be a file name without line breaks, quotes or slashes")
+			return nil, Invalidf(at+".name", ReasonInvalidField, "must be a file name without line breaks, quotes or slashes")
 		case len(a.Name) > 255:
-			return nil, Invalidf(at+".name", "too_long", "is over 255 bytes")
+			return nil, Invalidf(at+".name", ReasonTooLong, "is over 255 bytes")
 		}
 		if a.ContentType != "" {
 			if strings.ContainsAny(a.ContentType, "\r\n") {
-				return nil, Invalidf(at+".content_type", "header_injection", "must not contain a line break")
+				return nil, Invalidf(at+".content_type", ReasonHeaderInjection, "must not contain a line break")
 			}
 			if !BareMediaType(a.ContentType) {
-				return nil, Invalidf(at+".content_type", "invalid_field", "must be a media type alone, such as application/pdf, without parameters")
+				return nil, Invalidf(at+".content_type", ReasonInvalidField, "must be a media type alone, such as application/pdf, without parameters")
 			}
 		}
 		total += len(a.Data)
 	}
 	if total > max {
-		return nil, &Error{Op: "validate", Kind: TooLarge, Field: "attachments", Reason: "attachments_too_large",
+		return nil, &Error{Op: "validate", Kind: TooLarge, Field: "attachments", Reason: ReasonAttachmentsTooLarge,
 			Err: fmt.Errorf("attachments total %d bytes; at most %d", total, max)}
 	}
 	return in, nil

@@ -94,7 +94,7 @@ type Store interface {
 	// FinishMessage records the outcome of the send of message id.
 	FinishMessage(ctx context.Context, id string, o Outcome) error
 	// Message returns the record of message id; a missing one is an
-	// *Error of kind Invalid with Reason "not_found".
+	// *Error of kind NotFound with Reason "not_found".
 	Message(ctx context.Context, id string) (*Message, error)
 	// MessageByQueueKey returns the newest record of queue message key
 	// whose status is not failed; none is the not_found *Error.

@@ -57,19 +57,19 @@ const maxFen = 10_000_000_000
 func ParseMoney(field, s string) (int64, error) {
 	whole, frac, dot := strings.Cut(s, ".")
 	if whole == "" || !allDigits(whole) || dot && (frac == "" || !allDigits(frac)) {
-		return 0, Invalidf(field, "invalid_field", "%q is not an amount of yuan such as 200.00", truncate(s, 32))
+		return 0, Invalidf(field, ReasonInvalidField, "%q is not an amount of yuan such as 200.00", truncate(s, 32))
 	}
 	if len(frac) > 2 {
-		return 0, Invalidf(field, "invalid_field", "%q has more than two decimal places", truncate(s, 32))
+		return 0, Invalidf(field, ReasonInvalidField, "%q has more than two decimal places", truncate(s, 32))
 	}
 	frac += strings.Repeat("0", 2-len(frac))
 	w, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil || w > maxFen/100 {
-		return 0, Invalidf(field, "invalid_field", "%q is too large", truncate(s, 32))
+		return 0, Invalidf(field, ReasonInvalidField, "%q is too large", truncate(s, 32))
 	}
 	f, _ := strconv.ParseInt(frac, 10, 64) // two digits
 	if w*100+f > maxFen {
-		return 0, Invalidf(field, "invalid_field", "%q is too large", truncate(s, 32))
+		return 0, Invalidf(field, ReasonInvalidField, "%q is too large", truncate(s, 32))
 	}
 	return w*100 + f, nil
 }

@@ -55,7 +55,7 @@ func (s *Service) AuthorizeSaaS(key Secret) error {
 func (s *Service) saasGroup(key Secret) (*Group, error) {
 	g := s.d.Groups.SaaSGroup()
 	if g == nil || s.d.SaaS == nil {
-		return nil, &Error{Op: "saas", Kind: Invalid, Reason: "not_found", Err: errors.New("no group has the SaaS platform")}
+		return nil, &Error{Op: "saas", Kind: NotFound, Reason: ReasonNotFound, Err: errors.New("no group has the SaaS platform")}
 	}
 	return s.d.Groups.Authorize(Credentials{GroupID: g.ID, Key: key}, Request{Channel: SMS})
 }
@@ -67,7 +67,7 @@ func storeError(op string, err error) error {
 	if errors.As(err, &e) && e.Kind != Internal {
 		return err
 	}
-	return &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+	return &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 }
 
 // TaskRequest is a decoded POST /sms/send/add.
@@ -136,8 +136,8 @@ func (s *Service) StartTask(ctx context.Context, key Secret, id int64) (Sent, er
 	}
 	t, err := s.d.SaaS.Task(ctx, g.ID, id)
 	if err != nil {
-		if AsError(err).Reason == "not_found" {
-			return Sent{}, &Error{Op: "saas.start", Kind: Invalid, Field: "task_id", Reason: "not_found",
+		if KindOf(err) == NotFound {
+			return Sent{}, &Error{Op: "saas.start", Kind: NotFound, Field: "task_id", Reason: ReasonNotFound,
 				Err: errors.New("no such task")}
 		}
 		return Sent{}, storeError("saas.start", err)
@@ -173,11 +173,11 @@ var taskFields = smsFields{phones: "receive_phone", sign: "sms_content.sms_signa
 func taskSMS(g *Group, t *Task, content map[string]string) (SMSRequest, error) {
 	bt, ok := g.SaaS.BusinessTypes[t.BusinessType]
 	if !ok {
-		return SMSRequest{}, Invalidf("business_type", "invalid_field", "%d is not a business type of this platform", t.BusinessType)
+		return SMSRequest{}, Invalidf("business_type", ReasonInvalidField, "%d is not a business type of this platform", t.BusinessType)
 	}
 	sign := signName(content["sms_signature"])
 	if sign == "" {
-		return SMSRequest{}, Invalidf("sms_content.sms_signature", "missing_field", "is required")
+		return SMSRequest{}, Invalidf("sms_content.sms_signature", ReasonMissingField, "is required")
 	}
 	renamed := make(map[string]bool, len(bt.Params))
 	for _, from := range bt.Params {
@@ -192,7 +192,7 @@ func taskSMS(g *Group, t *Task, content map[string]string) (SMSRequest, error) {
 	for to, from := range bt.Params {
 		v, ok := content[from]
 		if !ok {
-			return SMSRequest{}, Invalidf("sms_content."+from, "missing_field", "is required by business type %d", t.BusinessType)
+			return SMSRequest{}, Invalidf("sms_content."+from, ReasonMissingField, "is required by business type %d", t.BusinessType)
 		}
 		params[to] = v
 	}
@@ -219,9 +219,9 @@ func signName(s string) string {
 func checkText(field, s string, required bool) error {
 	switch {
 	case required && strings.TrimSpace(s) == "":
-		return Invalidf(field, "missing_field", "is required")
+		return Invalidf(field, ReasonMissingField, "is required")
 	case !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxStationLen || strings.ContainsFunc(s, invisible):
-		return Invalidf(field, "invalid_field", "must be at most %d printable characters", maxStationLen)
+		return Invalidf(field, ReasonInvalidField, "must be at most %d printable characters", maxStationLen)
 	}
 	return nil
 }
@@ -264,11 +264,11 @@ func (s *Service) Recharge(ctx context.Context, r RechargeRequest) (replayed boo
 	}
 	c := g.SaaS.Combo(r.ComboID)
 	if c == nil {
-		return false, &Error{Op: "saas.recharge", Kind: Invalid, Field: "combo_id", Reason: "not_found",
+		return false, &Error{Op: "saas.recharge", Kind: NotFound, Field: "combo_id", Reason: ReasonNotFound,
 			Err: errors.New("no such combo")}
 	}
 	if r.Units < 1 || r.Units > maxRechargeUnits {
-		return false, Invalidf("recharge_nums", "invalid_field", "must be a whole number from 1 to %d", maxRechargeUnits)
+		return false, Invalidf("recharge_nums", ReasonInvalidField, "must be a whole number from 1 to %d", maxRechargeUnits)
 	}
 	fen, err := ParseMoney("recharge_money", r.Money)
 	if err != nil {
@@ -281,19 +281,19 @@ func (s *Service) Recharge(ctx context.Context, r RechargeRequest) (replayed boo
 		return false, err
 	}
 	if !utf8.ValidString(r.Remark) || hasControl(r.Remark) || utf8.RuneCountInString(r.Remark) > 255 {
-		return false, Invalidf("remark", "invalid_field", "must be at most 255 printable characters")
+		return false, Invalidf("remark", ReasonInvalidField, "must be at most 255 printable characters")
 	}
 	if r.UnitPrice != "" {
 		if f, err := strconv.ParseFloat(r.UnitPrice, 64); err != nil || f < 0 || f > 1e9 || len(r.UnitPrice) > 32 {
-			return false, Invalidf("unit_price", "invalid_field", "must be a price in fen from 0 to 1e9, such as 10 or 9.5")
+			return false, Invalidf("unit_price", ReasonInvalidField, "must be a price in fen from 0 to 1e9, such as 10 or 9.5")
 		}
 	}
 	replayed, err = s.d.SaaS.Recharge(ctx, Recharge{GroupID: g.ID, Station: r.Station, ComboID: c.ID, ComboName: c.Name,
 		Units: r.Units, MoneyFen: fen, UnitPrice: r.UnitPrice, Operator: r.Operator, DealCode: r.DealCode,
 		Remark: r.Remark, At: s.d.Now()})
 	if err != nil {
-		if AsError(err).Reason == "deal_code_reused" {
-			return false, &Error{Op: "saas.recharge", Kind: Conflict, Field: "deal_code", Reason: "deal_code_reused",
+		if KindOf(err) == Conflict { // the store's one Conflict: the deal code was used
+			return false, &Error{Op: "saas.recharge", Kind: Conflict, Field: "deal_code", Reason: ReasonDealCodeReused,
 				Err: errors.New("was recorded before with another station, combo, count or amount")}
 		}
 		return false, storeError("saas.recharge", err)
@@ -338,18 +338,18 @@ const (
 // station ids.
 func checkPage(p Page, idKeys bool) error {
 	if p.Limit < 1 || p.Limit > MaxPageLimit {
-		return Invalidf("limit", "invalid_field", "must be from 1 to %d", MaxPageLimit)
+		return Invalidf("limit", ReasonInvalidField, "must be from 1 to %d", MaxPageLimit)
 	}
 	if p.Offset < 0 || p.Offset > 100_000 {
-		return Invalidf("offset", "invalid_field", "must be from 0 to 100000")
+		return Invalidf("offset", ReasonInvalidField, "must be from 0 to 100000")
 	}
 	if p.After != "" && idKeys {
 		if n, err := strconv.ParseInt(p.After, 10, 64); err != nil || n < 1 {
-			return Invalidf("page_obj", "invalid_field", "is not a page of this listing")
+			return Invalidf("page_obj", ReasonInvalidField, "is not a page of this listing")
 		}
 	}
 	if !idKeys && len(p.After) > 4*maxStationLen {
-		return Invalidf("page_obj", "invalid_field", "is not a page of this listing")
+		return Invalidf("page_obj", ReasonInvalidField, "is not a page of this listing")
 	}
 	return nil
 }
@@ -449,7 +449,7 @@ func (s *Service) SendRecords(ctx context.Context, r SendRecordRequest) ([]SendR
 	if r.State != nil {
 		st, ok := sendStateStatuses[*r.State]
 		if !ok {
-			return nil, false, Invalidf("status", "invalid_field", "must be 0 (sending), 1 (sent) or 2 (failed)")
+			return nil, false, Invalidf("status", ReasonInvalidField, "must be 0 (sending), 1 (sent) or 2 (failed)")
 		}
 		q.Statuses = st
 	}
@@ -468,9 +468,9 @@ const maxDays = 366
 func checkDays(from, to time.Time) error {
 	switch {
 	case to.Before(from):
-		return Invalidf("end_date", "invalid_field", "is before start_date")
+		return Invalidf("end_date", ReasonInvalidField, "is before start_date")
 	case to.Sub(from) >= maxDays*24*time.Hour:
-		return Invalidf("end_date", "invalid_field", "is more than %d days after start_date", maxDays-1)
+		return Invalidf("end_date", ReasonInvalidField, "is more than %d days after start_date", maxDays-1)
 	}
 	return nil
 }
@@ -480,7 +480,7 @@ func checkDays(from, to time.Time) error {
 func ParseDay(field, s string) (time.Time, error) {
 	d, err := time.ParseInLocation(time.DateOnly, s, Beijing)
 	if err != nil {
-		return time.Time{}, Invalidf(field, "invalid_field", "%q is not a date such as 2019-04-28", truncate(s, 32))
+		return time.Time{}, Invalidf(field, ReasonInvalidField, "%q is not a date such as 2019-04-28", truncate(s, 32))
 	}
 	return d, nil
 }
@@ -564,7 +564,7 @@ func (s *Service) StationFigures(ctx context.Context, key Secret, q StationQuery
 		return nil, false, err
 	}
 	if len(q.Stations) > MaxPageLimit {
-		return nil, false, Invalidf("station_ids", "too_many", "has %d stations; at most %d", len(q.Stations), MaxPageLimit)
+		return nil, false, Invalidf("station_ids", ReasonTooMany, "has %d stations; at most %d", len(q.Stations), MaxPageLimit)
 	}
 	for _, st := range q.Stations {
 		if err := checkText("station_ids", st, true); err != nil {

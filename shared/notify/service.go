@@ -170,7 +170,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		switch {
 		case err != nil:
 			s.d.Log.ErrorContext(ctx, "look up the record of a named message", "queue_key", m.QueueKey, "err", err)
-			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
 		case prev != nil:
 			return s.replay(ctx, prev, fromQueue)
 		}
@@ -189,16 +189,16 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			// Another delivery of the same queue message (or another start
 			// of the same task) is being sent right now; the queue tries
 			// again later and finds its record.
-			return Sent{}, &Error{Op: op, Kind: Conflict, Reason: "in_flight", Err: err}
+			return Sent{}, &Error{Op: op, Kind: Conflict, Reason: ReasonInFlight, Err: err}
 		case k == Insufficient && m.Spend != nil:
 			// The station cannot pay for it: nothing was written.
-			err = &Error{Op: op, Kind: Insufficient, Reason: "balance_too_low", Err: fmt.Errorf(
+			err = &Error{Op: op, Kind: Insufficient, Reason: ReasonBalanceTooLow, Err: fmt.Errorf(
 				"the station's balance is too low: the send costs %d units; nothing was sent", m.Spend.Units)}
 			s.recordRefused(ctx, m, err)
 			return Sent{MessageID: m.ID}, err
 		}
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
-		err = &Error{Op: op, Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		err = &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
 		if refused == recordedOnly {
 			s.refuse(ctx, m, err)
 			return Sent{MessageID: m.ID}, err
@@ -275,7 +275,7 @@ func (s *Service) named(ctx context.Context, key, earlier string, now time.Time)
 		switch {
 		case err == nil && (k == key || now.Sub(prev.CreatedAt) < RequestKeyTTL):
 			return prev, nil
-		case err != nil && AsError(err).Reason != "not_found":
+		case err != nil && KindOf(err) != NotFound:
 			return nil, err
 		}
 	}
@@ -385,14 +385,14 @@ func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Se
 		// provider. Sending again could send twice; the record is settled
 		// by a receipt or a status query instead.
 		log.WarnContext(ctx, "queue message delivered again while its first send is in doubt; not sent again")
-		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: "redelivered_in_doubt",
+		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: ReasonRedeliveredInDoubt,
 			Err: errors.New("an earlier delivery of this queue message may have been sent")}
 	default:
 		// The first attempt was recorded and never finished (its process
 		// died, or its store stopped answering mid-send): it may have
 		// reached the provider.
 		log.WarnContext(ctx, "request retried with its Idempotency-Key while its first send is in doubt; not sent again")
-		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: "provider_outcome_unknown",
+		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: ReasonProviderOutcomeUnknown,
 			Err: errors.New("an earlier request with this Idempotency-Key was recorded and may have reached the provider; " +
 				"it is not sent again: its status query, or a receipt, settles it")}
 	}

@@ -96,7 +96,7 @@ func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
 	}
 	c.routes = s.routes(g, c.template)
 	if len(c.routes) == 0 {
-		return c, Invalidf(f.template, "no_provider", "no configured provider has template %q", truncate(c.tm.TemplateCode, 64))
+		return c, Invalidf(f.template, ReasonNoProvider, "no configured provider has template %q", truncate(c.tm.TemplateCode, 64))
 	}
 	return c, nil
 }
@@ -119,7 +119,7 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 	}
 	if o.after != "" {
 		if c.routes = routesAfter(c.routes, o.after); len(c.routes) == 0 {
-			return Sent{}, Invalidf(sendFields.template, "no_provider",
+			return Sent{}, Invalidf(sendFields.template, ReasonNoProvider,
 				"no configured provider other than %s has template %q", o.after, truncate(tm.TemplateCode, 64))
 		}
 	}
@@ -175,16 +175,16 @@ func (r *SMSRequest) validate(f smsFields) (TextMessage, error) {
 		return tm, err
 	}
 	if tm.SignName == "" {
-		return tm, Invalidf(f.sign, "missing_field", "is required")
+		return tm, Invalidf(f.sign, ReasonMissingField, "is required")
 	}
 	if !utf8.ValidString(tm.SignName) || hasControl(tm.SignName) || len([]rune(tm.SignName)) > 64 {
-		return tm, Invalidf(f.sign, "invalid_field", "must be at most 64 printable characters")
+		return tm, Invalidf(f.sign, ReasonInvalidField, "must be at most 64 printable characters")
 	}
 	if err := checkCode(f.template, tm.TemplateCode); err != nil {
 		return tm, err
 	}
 	if len(tm.OutID) > MaxOutIDLen || hasControl(tm.OutID) {
-		return tm, Invalidf("OutId", "invalid_field", "must be at most %d printable bytes", MaxOutIDLen)
+		return tm, Invalidf("OutId", ReasonInvalidField, "must be at most %d printable bytes", MaxOutIDLen)
 	}
 	if tm.Params, err = encodeParams(r.Params, f.params); err != nil {
 		return tm, err
@@ -195,10 +195,10 @@ func (r *SMSRequest) validate(f smsFields) (TextMessage, error) {
 // checkCode checks a required template code.
 func checkCode(field, code string) error {
 	if code == "" {
-		return Invalidf(field, "missing_field", "is required")
+		return Invalidf(field, ReasonMissingField, "is required")
 	}
 	if len(code) > 64 || hasControl(code) {
-		return Invalidf(field, "invalid_field", "must be at most 64 printable characters")
+		return Invalidf(field, ReasonInvalidField, "must be at most 64 printable characters")
 	}
 	return nil
 }
@@ -211,15 +211,15 @@ func encodeParams(params map[string]string, field string) (string, error) {
 	}
 	for k, v := range params {
 		if k == "" {
-			return "", Invalidf(field, "invalid_field", "has an empty variable name")
+			return "", Invalidf(field, ReasonInvalidField, "has an empty variable name")
 		}
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return "", Invalidf(field, "invalid_field", "variable %q is not valid UTF-8", k)
+			return "", Invalidf(field, ReasonInvalidField, "variable %q is not valid UTF-8", k)
 		}
 	}
 	b, _ := json.Marshal(params) // a map of strings always encodes
 	if n := utf8.RuneCount(b); n > MaxParamsLen {
-		return "", Invalidf(field, "too_long", "is %d characters as JSON; at most %d", n, MaxParamsLen)
+		return "", Invalidf(field, ReasonTooLong, "is %d characters as JSON; at most %d", n, MaxParamsLen)
 	}
 	return string(b), nil
 }
@@ -230,10 +230,10 @@ func encodeParams(params map[string]string, field string) (string, error) {
 // mainland numbers and Aliyun's "00" international form.
 func NormalizePhones(in []string, field string, max int) ([]string, error) {
 	if len(in) == 0 {
-		return nil, Invalidf(field, "missing_field", "is required")
+		return nil, Invalidf(field, ReasonMissingField, "is required")
 	}
 	if len(in) > max {
-		return nil, Invalidf(field, "too_many", "has %d numbers; at most %d", len(in), max)
+		return nil, Invalidf(field, ReasonTooMany, "has %d numbers; at most %d", len(in), max)
 	}
 	out := make([]string, 0, len(in))
 	seen := make(map[string]struct{}, len(in))
@@ -241,9 +241,9 @@ func NormalizePhones(in []string, field string, max int) ([]string, error) {
 		p, ok := NormalizePhone(raw)
 		if !ok {
 			if raw == "" {
-				return nil, Invalidf(field, "invalid_phone", "number %d is empty", i+1)
+				return nil, Invalidf(field, ReasonInvalidPhone, "number %d is empty", i+1)
 			}
-			return nil, Invalidf(field, "invalid_phone",
+			return nil, Invalidf(field, ReasonInvalidPhone,
 				"%q is not a phone number (mainland: 11 digits starting with 1; others: E.164 such as +85261234567)", truncate(raw, 32))
 		}
 		if _, dup := seen[p]; dup {

@@ -127,7 +127,7 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 		return StatusPage{}, err
 	}
 	if s.d.Finder == nil || s.d.Reports == nil {
-		return StatusPage{}, &Error{Op: "status", Kind: Unavailable, Reason: "status_unavailable",
+		return StatusPage{}, &Error{Op: "status", Kind: Unavailable, Reason: ReasonStatusUnavailable,
 			Err: errorString("this store keeps no receipts")}
 	}
 	q, err := r.query()
@@ -136,7 +136,7 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 	}
 	ms, total, err := s.d.Finder.FindMessages(ctx, q)
 	if err != nil {
-		return StatusPage{}, &Error{Op: "status.find", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+		return StatusPage{}, &Error{Op: "status.find", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 	}
 	page := StatusPage{Total: total, Page: q.Offset/q.Limit + 1, PageSize: q.Limit}
 	asks := MaxRefreshed
@@ -144,12 +144,12 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 		m = s.refresh(ctx, m, &asks)
 		history, err := s.d.Reports.Reports(ctx, m.ID)
 		if err != nil {
-			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 		}
 		ms := MessageStatus{Message: m, Recipients: RecipientStates(m, history), History: history}
 		if s.d.Events != nil {
 			if ms.Events, err = s.d.Events.MessageEvents(ctx, m.ID); err != nil {
-				return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: "store_unavailable", Err: err}
+				return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 			}
 		}
 		page.Messages = append(page.Messages, ms)
@@ -168,25 +168,25 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 	case r.PageSize == 0:
 		q.Limit = DefaultPageSize
 	case r.PageSize < 1 || r.PageSize > MaxPageSize:
-		return q, Invalidf("PageSize", "out_of_range", "is %d; want 1 to %d", r.PageSize, MaxPageSize)
+		return q, Invalidf("PageSize", ReasonOutOfRange, "is %d; want 1 to %d", r.PageSize, MaxPageSize)
 	}
 	switch {
 	case r.Page == 0:
 	case r.Page < 1 || r.Page > 10000:
-		return q, Invalidf("Page", "out_of_range", "is %d; want 1 to 10000", r.Page)
+		return q, Invalidf("Page", ReasonOutOfRange, "is %d; want 1 to 10000", r.Page)
 	default:
 		q.Offset = (r.Page - 1) * q.Limit
 	}
 	if r.Recipient != "" || r.SendDate != "" {
 		if r.Recipient == "" {
-			return q, Invalidf(r.RecipientField, "missing_field", "is required with SendDate")
+			return q, Invalidf(r.RecipientField, ReasonMissingField, "is required with SendDate")
 		}
 		if r.SendDate == "" {
-			return q, Invalidf("SendDate", "missing_field", "is required with %s (yyyyMMdd)", r.RecipientField)
+			return q, Invalidf("SendDate", ReasonMissingField, "is required with %s (yyyyMMdd)", r.RecipientField)
 		}
 		day, err := time.ParseInLocation("20060102", r.SendDate, Beijing)
 		if err != nil {
-			return q, Invalidf("SendDate", "invalid_field", "must be a date as yyyyMMdd")
+			return q, Invalidf("SendDate", ReasonInvalidField, "must be a date as yyyyMMdd")
 		}
 		q.From, q.To = day, day.AddDate(0, 0, 1)
 		q.Recipient = r.Recipient
@@ -195,7 +195,7 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 		}
 	}
 	if q.MessageID == "" && q.ProviderID == "" && q.Recipient == "" {
-		return q, Invalidf("MessageId", "missing_field", "name the messages: MessageId, %s, or %s with SendDate",
+		return q, Invalidf("MessageId", ReasonMissingField, "name the messages: MessageId, %s, or %s with SendDate",
 			r.ProviderIDField, r.RecipientField)
 	}
 	return q, nil

@@ -60,20 +60,20 @@ func (t *Template) values(params map[string]string, field string) ([]string, err
 	for i, v := range t.Variables {
 		val, ok := params[v.Name]
 		if !ok {
-			return nil, Invalidf(field, "missing_parameter", "lacks variable %q of template %s", v.Name, t.Name)
+			return nil, Invalidf(field, ReasonMissingParameter, "lacks variable %q of template %s", v.Name, t.Name)
 		}
 		if v.MaxLen > 0 && utf8.RuneCountInString(val) > v.MaxLen {
-			return nil, Invalidf(field, "parameter_too_long", "variable %q is %d characters; template %s takes at most %d",
+			return nil, Invalidf(field, ReasonParameterTooLong, "variable %q is %d characters; template %s takes at most %d",
 				v.Name, utf8.RuneCountInString(val), t.Name, v.MaxLen)
 		}
 		if !v.allows(val) {
-			return nil, Invalidf(field, "invalid_parameter", "variable %q must be %s", v.Name, v.describe())
+			return nil, Invalidf(field, ReasonInvalidParameter, "variable %q must be %s", v.Name, v.describe())
 		}
 		out[i] = val
 	}
 	for k := range params {
 		if !slices.ContainsFunc(t.Variables, func(v Variable) bool { return v.Name == k }) {
-			return nil, Invalidf(field, "unknown_parameter", "has variable %q, which template %s does not take", k, t.Name)
+			return nil, Invalidf(field, ReasonUnknownParameter, "has variable %q, which template %s does not take", k, t.Name)
 		}
 	}
 	return out, nil

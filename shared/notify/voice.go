@@ -61,16 +61,16 @@ func (r *VoiceRequest) validate() (VoiceCall, error) {
 	c := VoiceCall{TtsCode: strings.TrimSpace(r.TtsCode), CalledShowNumber: strings.TrimSpace(r.CalledShowNumber),
 		PlayTimes: r.PlayTimes, Volume: r.Volume, Speed: r.Speed, OutID: r.OutID}
 	if strings.TrimSpace(r.CalledNumber) == "" {
-		return c, Invalidf("CalledNumber", "missing_field", "is required")
+		return c, Invalidf("CalledNumber", ReasonMissingField, "is required")
 	}
 	p, ok := NormalizePhone(r.CalledNumber)
 	if !ok || !IsMainland(p) {
-		return c, Invalidf("CalledNumber", "invalid_phone", "%q is not a mainland China number (11 digits starting with 1); voice calls reach mainland numbers only",
+		return c, Invalidf("CalledNumber", ReasonInvalidPhone, "%q is not a mainland China number (11 digits starting with 1); voice calls reach mainland numbers only",
 			truncate(r.CalledNumber, 32))
 	}
 	c.CalledNumber = p
 	if c.CalledShowNumber != "" && (!allDigits(c.CalledShowNumber) || len(c.CalledShowNumber) > 20) {
-		return c, Invalidf("CalledShowNumber", "invalid_field", "must be the digits of a number from your Aliyun voice console")
+		return c, Invalidf("CalledShowNumber", ReasonInvalidField, "must be the digits of a number from your Aliyun voice console")
 	}
 	if err := checkCode("TtsCode", c.TtsCode); err != nil {
 		return c, err
@@ -85,7 +85,7 @@ func (r *VoiceRequest) validate() (VoiceCall, error) {
 		return c, err
 	}
 	if len(c.OutID) > MaxVoiceOutIDLen || hasControl(c.OutID) {
-		return c, Invalidf("OutId", "invalid_field", "must be at most %d printable bytes", MaxVoiceOutIDLen)
+		return c, Invalidf("OutId", ReasonInvalidField, "must be at most %d printable bytes", MaxVoiceOutIDLen)
 	}
 	var err error
 	if c.Params, err = encodeParams(r.Params, "TtsParam"); err != nil {
@@ -96,7 +96,7 @@ func (r *VoiceRequest) validate() (VoiceCall, error) {
 
 func inRange(field string, v *int, lo, hi int) error {
 	if v != nil && (*v < lo || *v > hi) {
-		return Invalidf(field, "out_of_range", "is %d; want %d to %d", *v, lo, hi)
+		return Invalidf(field, ReasonOutOfRange, "is %d; want %d to %d", *v, lo, hi)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // readyTimeout bounds a readiness check: a store that does not answer
@@ -14,7 +16,7 @@ const readyTimeout = time.Second
 // than the reason: no error text, which may name a host or hold a URL.
 var (
 	healthyReply     = []byte(`{"status":"ok"}` + "\n")
-	unavailableReply = []byte(`{"status":"unavailable","reason":"store_unavailable"}` + "\n")
+	unavailableReply = []byte(`{"status":"unavailable","reason":"` + notify.ReasonStoreUnavailable + `"}` + "\n")
 )
 
 // serveHealth answers GET /healthz (the process is up) and GET /readyz

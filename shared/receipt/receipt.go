@@ -49,7 +49,7 @@ const (
 
 // invalid builds the error every parser returns.
 func invalid(format string, args ...any) error {
-	return &notify.Error{Op: "receipt", Kind: notify.Invalid, Reason: "invalid_receipt", Err: fmt.Errorf(format, args...)}
+	return &notify.Error{Op: "receipt", Kind: notify.Invalid, Reason: notify.ReasonInvalidReceipt, Err: fmt.Errorf(format, args...)}
 }
 
 // parse splits body into records, decodes each into an R and builds an O from

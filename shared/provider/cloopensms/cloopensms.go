@@ -195,9 +195,9 @@ func recipients(numbers []string) (string, error) {
 	}
 	switch {
 	case len(numbers) == 0:
-		return "", invalid("missing_field", "is required")
+		return "", invalid(notify.ReasonMissingField, "is required")
 	case len(numbers) > MaxPhoneNumbers:
-		return "", invalid("too_many", "has %d numbers; cloopen takes at most %d", len(numbers), MaxPhoneNumbers)
+		return "", invalid(notify.ReasonTooMany, "has %d numbers; cloopen takes at most %d", len(numbers), MaxPhoneNumbers)
 	}
 	var b strings.Builder
 	b.Grow(12 * len(numbers))
@@ -205,9 +205,9 @@ func recipients(numbers []string) (string, error) {
 		n, ok := notify.NormalizePhone(raw)
 		switch {
 		case !ok:
-			return "", invalid("invalid_phone", "number %d is not a phone number", i+1)
+			return "", invalid(notify.ReasonInvalidPhone, "number %d is not a phone number", i+1)
 		case !notify.IsMainland(n):
-			return "", invalid("unsupported_number", "number %d is outside mainland China; cloopen sends to mainland numbers only", i+1)
+			return "", invalid(notify.ReasonUnsupportedNumber, "number %d is outside mainland China; cloopen sends to mainland numbers only", i+1)
 		}
 		if i > 0 {
 			b.WriteByte(',')

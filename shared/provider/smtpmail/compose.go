@@ -43,14 +43,14 @@ func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, 
 		from = a
 	}
 	if from == nil {
-		return nil, env, invalid("from", "missing_field", "no sender: the message names none and the client has no default")
+		return nil, env, invalid("from", notify.ReasonMissingField, "no sender: the message names none and the client has no default")
 	}
 	to, err := parseMailboxes("to", e.To)
 	if err != nil {
 		return nil, env, err
 	}
 	if len(to) == 0 {
-		return nil, env, invalid("to", "missing_field", "at least one recipient is required")
+		return nil, env, invalid("to", notify.ReasonMissingField, "at least one recipient is required")
 	}
 	cc, err := parseMailboxes("cc", e.Cc)
 	if err != nil {
@@ -78,7 +78,7 @@ func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, 
 	if id == "" {
 		id = notify.NewID(now)
 	} else if !validID(id) {
-		return nil, env, invalid("id", "invalid_field", "message id %q is not a dot-atom of at most 128 characters", id)
+		return nil, env, invalid("id", notify.ReasonInvalidField, "message id %q is not a dot-atom of at most 128 characters", id)
 	}
 
 	env.from = angle(from.Address)
@@ -139,11 +139,11 @@ func invalid(field, reason, format string, args ...any) *notify.Error {
 func checkHeaderValue(field, v string) error {
 	switch {
 	case strings.ContainsAny(v, "\r\n\x00"):
-		return invalid(field, "invalid_field", "contains a line break (CR or LF) or NUL")
+		return invalid(field, notify.ReasonInvalidField, "contains a line break (CR or LF) or NUL")
 	case !utf8.ValidString(v):
-		return invalid(field, "invalid_field", "is not valid UTF-8")
+		return invalid(field, notify.ReasonInvalidField, "is not valid UTF-8")
 	case len(v) > maxHeaderValue:
-		return invalid(field, "invalid_field", "is %d bytes; at most %d", len(v), maxHeaderValue)
+		return invalid(field, notify.ReasonInvalidField, "is %d bytes; at most %d", len(v), maxHeaderValue)
 	}
 	return nil
 }
@@ -156,11 +156,11 @@ func parseMailbox(field, s string) (*mail.Address, error) {
 		return nil, err
 	}
 	if _, err := notify.CheckAddress(s); err != nil {
-		return nil, invalid(field, "invalid_field", "%w", err)
+		return nil, invalid(field, notify.ReasonInvalidField, "%w", err)
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil { // CheckAddress parsed it already
-		return nil, invalid(field, "invalid_field", "%w", err)
+		return nil, invalid(field, notify.ReasonInvalidField, "%w", err)
 	}
 	if err := checkHeaderValue(field, a.Name); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func parseMailbox(field, s string) (*mail.Address, error) {
 	if strings.Contains(a.Name, "=?") {
 		// Quoted, it passed net/mail undecoded; written out, a reader would
 		// decode it into something else.
-		return nil, invalid(field, "invalid_field", "the display name holds an encoded-word (=?)")
+		return nil, invalid(field, notify.ReasonInvalidField, "the display name holds an encoded-word (=?)")
 	}
 	return a, nil
 }
@@ -190,7 +190,7 @@ func parseMailboxes(field string, list []string) ([]*mail.Address, error) {
 func checkAttachment(i int, a notify.Attachment) error {
 	const field = "attachments"
 	if a.Name == "" {
-		return invalid(field, "missing_field", "attachment %d has no name", i)
+		return invalid(field, notify.ReasonMissingField, "attachment %d has no name", i)
 	}
 	for _, v := range []string{a.Name, a.ContentType} {
 		if err := checkHeaderValue(field, v); err != nil {
@@ -202,7 +202,7 @@ func checkAttachment(i int, a notify.Attachment) error {
 	if a.ContentType != "" && !notify.BareMediaType(a.ContentType) {
 		// A parameter would ride into the part's Content-Type header
 		// beside the name go-mail writes: "name=evil.exe; name=a.txt".
-		return invalid(field, "invalid_field", "attachment %d: the content type must be a media type alone, such as application/pdf", i)
+		return invalid(field, notify.ReasonInvalidField, "attachment %d: the content type must be a media type alone, such as application/pdf", i)
 	}
 	return nil
 }

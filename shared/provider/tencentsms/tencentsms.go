@@ -267,9 +267,9 @@ func e164(numbers []string) ([]string, error) {
 	}
 	switch {
 	case len(numbers) == 0:
-		return nil, invalid("missing_field", "no numbers")
+		return nil, invalid(notify.ReasonMissingField, "no numbers")
 	case len(numbers) > MaxPhoneNumbers:
-		return nil, invalid("too_many", "has %d numbers; Tencent takes at most %d in one request", len(numbers), MaxPhoneNumbers)
+		return nil, invalid(notify.ReasonTooMany, "has %d numbers; Tencent takes at most %d in one request", len(numbers), MaxPhoneNumbers)
 	}
 	out := make([]string, len(numbers))
 	mainland := 0
@@ -287,7 +287,7 @@ func e164(numbers []string) ([]string, error) {
 		out[i] = n
 	}
 	if mainland != 0 && mainland != len(out) {
-		return nil, invalid("mixed_regions", "mixes %d mainland and %d international numbers; Tencent takes one kind in one request",
+		return nil, invalid(notify.ReasonMixedRegions, "mixes %d mainland and %d international numbers; Tencent takes one kind in one request",
 			mainland, len(out)-mainland)
 	}
 	return out, nil

@@ -131,15 +131,15 @@ func createConflict(ctx context.Context, c *conn, m *notify.Message) error {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
-		return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Internal, Reason: "duplicate_id",
+		return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Internal, Reason: notify.ReasonDuplicateID,
 			Err: fmt.Errorf("message %s already exists", m.ID)}
 	}
-	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
 		Err: fmt.Errorf("message %s: queue key %q is held by another record, not failed", m.ID, m.QueueKey)}
 }
 
 // FinishMessage records outcome o of the send of message id. An unknown id
-// is an *notify.Error of kind Invalid with Reason "not_found". An outcome
+// is an *notify.Error of kind NotFound with Reason "not_found". An outcome
 // other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
@@ -272,14 +272,14 @@ func finishError(id string, err error) error {
 	// The one unique index an update can break is messages_queue_key.
 	var e *pgconn.PgError
 	if errors.As(err, &e) && e.Code == uniqueViolation {
-		return &notify.Error{Op: "postgres.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+		return &notify.Error{Op: "postgres.FinishMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
 			Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
 	}
 	return fmt.Errorf("postgres: finish message %s: %w", id, err)
 }
 
 // Message returns the record of message id. An unknown id is an
-// *notify.Error of kind Invalid with Reason "not_found".
+// *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
 	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByID, text(id)).scan)
 	if errors.Is(err, errNoRows) {
@@ -293,11 +293,11 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 
 // MessageByQueueKey returns the newest record with queue key key whose
 // status is not failed. None, or the key "", is an *notify.Error of kind
-// Invalid with Reason "not_found".
+// NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
 	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByQueueKey, text(key)).scan)
 	if errors.Is(err, errNoRows) {
-		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.Invalid, Reason: "not_found",
+		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no live message for queue key %q", key)}
 	}
 	if err != nil {
@@ -330,7 +330,7 @@ func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 }
 
 func notFound(op, id string) *notify.Error {
-	return &notify.Error{Op: op, Kind: notify.Invalid, Reason: "not_found", Err: fmt.Errorf("no message %s", id)}
+	return &notify.Error{Op: op, Kind: notify.NotFound, Reason: notify.ReasonNotFound, Err: fmt.Errorf("no message %s", id)}
 }
 
 // dbTime returns t as it is stored: in UTC, truncated to the millisecond.

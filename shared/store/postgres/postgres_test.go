@@ -588,7 +588,7 @@ func TestTimeRange(t *testing.T) {
 	if want := "postgres: finish message far: outcome time -0001-01-01T00:00:00Z is outside years 0-9999"; err == nil || err.Error() != want {
 		t.Errorf("FinishMessage(year -1) = %v, want %q", err, want)
 	}
-	if _, err := st.Message(t.Context(), "far"); notify.KindOf(err) != notify.Invalid {
+	if _, err := st.Message(t.Context(), "far"); notify.KindOf(err) != notify.NotFound {
 		t.Errorf("Message after a refused create = %v, want not found", err)
 	}
 }

@@ -108,11 +108,11 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 }
 
 // Task returns the task id of group groupID. None is an *notify.Error of
-// kind Invalid with Reason "not_found".
+// kind NotFound with Reason "not_found".
 func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
 	t, err := scanTask(s.pool.queryRow(ctx, sqltext.TaskByID, text(groupID), id).scan)
 	if errors.Is(err, errNoRows) {
-		return nil, &notify.Error{Op: "postgres.Task", Kind: notify.Invalid, Reason: "not_found",
+		return nil, &notify.Error{Op: "postgres.Task", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no task %d", id)}
 	}
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Store) Recharge(ctx context.Context, r notify.Recharge) (replayed bool,
 		return false, fmt.Errorf("postgres: recharge station %s: read the recharge of deal %q: %w", r.Station, r.DealCode, err)
 	}
 	if was != text(r.Station) || combo != r.ComboID || units != r.Units || money != r.MoneyFen {
-		return false, &notify.Error{Op: "postgres.Recharge", Kind: notify.Conflict, Reason: "deal_code_reused",
+		return false, &notify.Error{Op: "postgres.Recharge", Kind: notify.Conflict, Reason: notify.ReasonDealCodeReused,
 			Err: fmt.Errorf("deal code %q credited %d units for %d fen to station %s already", r.DealCode, units, money, was)}
 	}
 	return true, nil
@@ -360,7 +360,7 @@ func listPage[T any](ctx context.Context, s *Store, p notify.Page, sql string, a
 // checkPage refuses a page with a negative limit or offset.
 func checkPage(p notify.Page) error {
 	if p.Limit < 0 || p.Offset < 0 {
-		return notify.Invalidf("page_obj", "invalid_field", "page of %d items after %d: want no negative number", p.Limit, p.Offset)
+		return notify.Invalidf("page_obj", notify.ReasonInvalidField, "page of %d items after %d: want no negative number", p.Limit, p.Offset)
 	}
 	return nil
 }
@@ -373,7 +373,7 @@ func idKey(p notify.Page) (*int64, error) {
 	}
 	id, err := strconv.ParseInt(p.After, 10, 64)
 	if err != nil {
-		return nil, notify.Invalidf("page_obj", "invalid_field", "page key %q is not an id", p.After)
+		return nil, notify.Invalidf("page_obj", notify.ReasonInvalidField, "page key %q is not an id", p.After)
 	}
 	return &id, nil
 }
@@ -423,7 +423,7 @@ func readSpend(br *batchResults, m *notify.Message) (refusal, err error) {
 		return nil, fmt.Errorf("spend %d units of station %s: %w", sp.Units, sp.Station, err)
 	}
 	if refusal == nil && tag.RowsAffected() == 0 {
-		refusal = &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Insufficient, Reason: "balance_too_low",
+		refusal = &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Insufficient, Reason: notify.ReasonBalanceTooLow,
 			Err: fmt.Errorf("station %s has fewer than %d units", sp.Station, sp.Units)}
 	}
 	if _, err := br.exec(); err != nil {
@@ -447,10 +447,10 @@ func taskRefusal(ctx context.Context, c *conn, m *notify.Message) error {
 		return fmt.Errorf("postgres: create message %s: find task %d: %w", m.ID, sp.TaskID, err)
 	}
 	if exists {
-		return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: "task_started",
+		return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: notify.ReasonTaskStarted,
 			Err: fmt.Errorf("message %s: task %d was started by another message since %q", m.ID, sp.TaskID, sp.Prev)}
 	}
-	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Invalid, Reason: "not_found",
+	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 		Err: fmt.Errorf("message %s: no task %d of station %s", m.ID, sp.TaskID, sp.Station)}
 }
 

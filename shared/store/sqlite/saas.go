@@ -52,11 +52,11 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 }
 
 // Task returns task id of group groupID. An unknown one, or another
-// group's, is an *notify.Error of kind Invalid with Reason "not_found".
+// group's, is an *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
 	t, err := scanTask(s.taskByID.QueryRowContext(ctx, groupID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &notify.Error{Op: "sqlite.Task", Kind: notify.Invalid, Reason: "not_found",
+		return nil, &notify.Error{Op: "sqlite.Task", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no task %d of group %s", id, groupID)}
 	}
 	if err != nil {
@@ -154,7 +154,7 @@ func (s *Store) spend(ctx context.Context, tx *sql.Tx, m *notify.Message) error 
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlite: create message %s: spend %d units of station %s: %w", m.ID, sp.Units, sp.Station, err)
 	} else if n == 0 {
-		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Insufficient, Reason: "balance_too_low",
+		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Insufficient, Reason: notify.ReasonBalanceTooLow,
 			Err: fmt.Errorf("message %s: station %s has fewer than %d units", m.ID, sp.Station, sp.Units)}
 	}
 	if _, err := tx.StmtContext(ctx, s.ledgerSpend).ExecContext(ctx, m.GroupID, sp.Station, -sp.Units, m.ID, sp.TaskID, at); err != nil {
@@ -240,7 +240,7 @@ func replayedRecharge(ctx context.Context, tx *sql.Tx, r notify.Recharge) (bool,
 		return false, fmt.Errorf("read the recharge of deal code %q: %w", r.DealCode, err)
 	}
 	if first.Station != r.Station || first.ComboID != r.ComboID || first.Units != r.Units || first.MoneyFen != r.MoneyFen {
-		return false, &notify.Error{Op: "sqlite.Recharge", Kind: notify.Conflict, Reason: "deal_code_reused",
+		return false, &notify.Error{Op: "sqlite.Recharge", Kind: notify.Conflict, Reason: notify.ReasonDealCodeReused,
 			Err: fmt.Errorf("deal code %q credited station %s with %d units of combo %d for %d fen", r.DealCode,
 				first.Station, first.Units, first.ComboID, first.MoneyFen)}
 	}
@@ -490,7 +490,7 @@ func idAfter(p notify.Page, what string) (any, error) {
 	}
 	id, err := strconv.ParseInt(p.After, 10, 64)
 	if err != nil || id < 0 {
-		return nil, notify.Invalidf("page_obj", "invalid_field", "page key %q is not the id of %s", p.After, what)
+		return nil, notify.Invalidf("page_obj", notify.ReasonInvalidField, "page key %q is not the id of %s", p.After, what)
 	}
 	return id, nil
 }
@@ -501,9 +501,9 @@ func idAfter(p notify.Page, what string) (any, error) {
 func taskRefusal(op string, m *notify.Message, exists bool) *notify.Error {
 	sp := m.Spend
 	if exists {
-		return &notify.Error{Op: op, Kind: notify.Conflict, Reason: "task_started",
+		return &notify.Error{Op: op, Kind: notify.Conflict, Reason: notify.ReasonTaskStarted,
 			Err: fmt.Errorf("message %s: task %d was started by another message since %q", m.ID, sp.TaskID, sp.Prev)}
 	}
-	return &notify.Error{Op: op, Kind: notify.Invalid, Reason: "not_found",
+	return &notify.Error{Op: op, Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 		Err: fmt.Errorf("message %s: no task %d of station %s", m.ID, sp.TaskID, sp.Station)}
 }

@@ -340,15 +340,15 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 		return fmt.Errorf("sqlite: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
-		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Internal, Reason: "duplicate_id",
+		return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Internal, Reason: notify.ReasonDuplicateID,
 			Err: fmt.Errorf("message %s already exists", m.ID)}
 	}
-	return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+	return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
 		Err: fmt.Errorf("message %s: queue key %q is held by another record, not failed", m.ID, m.QueueKey)}
 }
 
 // FinishMessage records outcome o of the send of message id. An unknown id
-// is an *notify.Error of kind Invalid with Reason "not_found". An outcome
+// is an *notify.Error of kind NotFound with Reason "not_found". An outcome
 // other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
@@ -440,14 +440,14 @@ func finishError(id string, err error) error {
 	// The one unique index an update can break is messages_queue_key.
 	var e *msqlite.Error
 	if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-		return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: "duplicate_queue_message",
+		return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
 			Err: fmt.Errorf("message %s: its queue key is held by another record, not failed: %w", id, err)}
 	}
 	return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 }
 
 // Message returns the record of message id. An unknown id is an
-// *notify.Error of kind Invalid with Reason "not_found".
+// *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
 	m, err := scanMessage(s.byID.QueryRowContext(ctx, id))
 	if err == sql.ErrNoRows {
@@ -461,11 +461,11 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 
 // MessageByQueueKey returns the newest record with queue key key whose
 // status is not failed. None, or the key "", is an *notify.Error of kind
-// Invalid with Reason "not_found".
+// NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
 	m, err := scanMessage(s.byQueueKey.QueryRowContext(ctx, key))
 	if err == sql.ErrNoRows {
-		return nil, &notify.Error{Op: "sqlite.MessageByQueueKey", Kind: notify.Invalid, Reason: "not_found",
+		return nil, &notify.Error{Op: "sqlite.MessageByQueueKey", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no live message for queue key %q", key)}
 	}
 	if err != nil {
@@ -503,5 +503,5 @@ func scanMessage(row interface{ Scan(...any) error }) (*notify.Message, error) {
 }
 
 func notFound(op, id string) *notify.Error {
-	return &notify.Error{Op: op, Kind: notify.Invalid, Reason: "not_found", Err: fmt.Errorf("no message %s", id)}
+	return &notify.Error{Op: op, Kind: notify.NotFound, Reason: notify.ReasonNotFound, Err: fmt.Errorf("no message %s", id)}
 }

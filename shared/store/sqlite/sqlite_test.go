@@ -382,7 +382,7 @@ func TestTimeRange(t *testing.T) {
 	if want := "sqlite: create message far: created_at 10000-01-01T00:00:00Z is outside years 0-9999"; err == nil || err.Error() != want {
 		t.Errorf("CreateMessage(year 10000) = %v, want %q", err, want)
 	}
-	if _, err := st.Message(t.Context(), "far"); notify.KindOf(err) != notify.Invalid {
+	if _, err := st.Message(t.Context(), "far"); notify.KindOf(err) != notify.NotFound {
 		t.Errorf("Message after a refused create = %v, want not found", err)
 	}
 }
@@ -474,7 +474,7 @@ func ExampleOpen() {
 	fmt.Println(notify.KindOf(err), notify.AsError(err).Reason)
 	// Output:
 	// submitted 900619746936498440^0 [13800138000] 2025-03-14T09:26:53.769Z
-	// invalid not_found
+	// not_found not_found
 }
 
 func ExampleStore_MessageByQueueKey() {

@@ -34,7 +34,7 @@ type SaaSStore interface {
 //     in the order tasks are added, over all groups.
 //   - A Spend names a task of its message's group and of its Station; any
 //     other (unknown, another station's or group's) is an *notify.Error of
-//     kind Invalid with Reason "not_found", and nothing is recorded. A task
+//     kind NotFound with Reason "not_found", and nothing is recorded. A task
 //     started again links the new message, when its Prev is the task's
 //     message; with another Prev (a start since), Conflict "task_started",
 //     and nothing is recorded. StartedAt is the message's CreatedAt, as
@@ -198,7 +198,7 @@ func (s saas) checkStarted(t *testing.T, task *notify.Task, m *notify.Message) {
 func (s saas) checkNotRecorded(t *testing.T, m *notify.Message) {
 	t.Helper()
 	_, err := s.st.Message(t.Context(), m.ID)
-	checkReason(t, "Message(refused start)", err, notify.Invalid, "not_found")
+	checkReason(t, "Message(refused start)", err, notify.NotFound, "not_found")
 }
 
 func testSaaSTask(t *testing.T, s saas) {
@@ -236,7 +236,7 @@ func testSaaSTask(t *testing.T, s saas) {
 		id    int64
 	}{{"ops", 99}, {"ops", 0}, {"ops", tasks[2].ID}, {"other", tasks[0].ID}, {"", tasks[0].ID}} {
 		got, err := s.st.Task(ctx, tc.group, tc.id)
-		checkReason(t, fmt.Sprintf("Task(%q, %d)", tc.group, tc.id), err, notify.Invalid, "not_found")
+		checkReason(t, fmt.Sprintf("Task(%q, %d)", tc.group, tc.id), err, notify.NotFound, "not_found")
 		if got != nil {
 			t.Errorf("Task(%q, %d) = task %+v, want nil", tc.group, tc.id, got)
 		}
@@ -423,7 +423,7 @@ func testSaaSSpend(t *testing.T, s saas) {
 			m.GroupID, m.Spend.Station = "ops", "S5"
 			err := s.st.CreateMessage(ctx, m)
 			checkReason(t, fmt.Sprintf("CreateMessage(start task %d of %s, %s)", task.ID, task.GroupID, task.Station),
-				err, notify.Invalid, "not_found")
+				err, notify.NotFound, "not_found")
 			s.checkNotRecorded(t, m)
 		}
 		s.checkStarted(t, own, nil)

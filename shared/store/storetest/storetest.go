@@ -214,11 +214,11 @@ func testNotFound(t *testing.T, st notify.Store) {
 	}
 	const id = "0123456789abcdef0123456789abcdef"
 	err := st.FinishMessage(ctx, id, notify.Outcome{Status: notify.Submitted, At: created})
-	checkReason(t, "FinishMessage(unknown)", err, notify.Invalid, "not_found")
+	checkReason(t, "FinishMessage(unknown)", err, notify.NotFound, "not_found")
 	_, err = st.Message(ctx, id)
-	checkReason(t, "Message(unknown)", err, notify.Invalid, "not_found")
+	checkReason(t, "Message(unknown)", err, notify.NotFound, "not_found")
 	_, err = st.Message(ctx, "")
-	checkReason(t, `Message("")`, err, notify.Invalid, "not_found")
+	checkReason(t, `Message("")`, err, notify.NotFound, "not_found")
 }
 
 func testDuplicate(t *testing.T, st notify.Store) {
@@ -319,7 +319,7 @@ func testCancelled(t *testing.T, st notify.Store) {
 		t.Errorf("CreateMessage(cancelled) = %v, want an error wrapping context.Canceled", err)
 	}
 	_, err := st.Message(ctx, m.ID)
-	checkReason(t, "Message after a cancelled create", err, notify.Invalid, "not_found")
+	checkReason(t, "Message after a cancelled create", err, notify.NotFound, "not_found")
 
 	if err := st.CreateMessage(ctx, m); err != nil {
 		t.Fatalf("CreateMessage: %v", err)
@@ -343,7 +343,7 @@ func testCancelled(t *testing.T, st notify.Store) {
 		t.Errorf("CreateMessage(cancelled, queue key) = %v, want an error wrapping context.Canceled", err)
 	}
 	_, err = st.MessageByQueueKey(ctx, q.QueueKey)
-	checkReason(t, "MessageByQueueKey after a cancelled create", err, notify.Invalid, "not_found")
+	checkReason(t, "MessageByQueueKey after a cancelled create", err, notify.NotFound, "not_found")
 	if err := st.CreateMessage(ctx, q); err != nil {
 		t.Fatalf("CreateMessage(queue key): %v", err)
 	}
@@ -429,7 +429,7 @@ func testQueueKeyHeld(t *testing.T, st notify.Store) {
 			err := st.CreateMessage(ctx, again)
 			checkReason(t, "CreateMessage(key held)", err, notify.Conflict, "duplicate_queue_message")
 			_, err = st.Message(ctx, again.ID)
-			checkReason(t, "Message(refused record)", err, notify.Invalid, "not_found")
+			checkReason(t, "Message(refused record)", err, notify.NotFound, "not_found")
 			checkRecord(t, st, "the holder", want)
 			checkHolder(t, st, key, want)
 
@@ -493,7 +493,7 @@ func testQueueKeyNotFound(t *testing.T, st notify.Store) {
 	finish(t, st, failed, outcomeOf(notify.Failed))
 	for _, key := range []string{"sqs:unknown", "", "sqs:failed", "sqs:FAILED"} {
 		got, err := st.MessageByQueueKey(t.Context(), key)
-		checkReason(t, fmt.Sprintf("MessageByQueueKey(%q)", key), err, notify.Invalid, "not_found")
+		checkReason(t, fmt.Sprintf("MessageByQueueKey(%q)", key), err, notify.NotFound, "not_found")
 		if got != nil {
 			t.Errorf("MessageByQueueKey(%q) = record %s, want nil", key, got.ID)
 		}
