@@ -29,11 +29,11 @@ type Answer struct {
 // done, and always given back, so that none is held for good. A panic in
 // the SDK (tea-utils v1 panics on a JSON answer that is not an object) is
 // recovered and reported as Ambiguous too.
-func Do[C comparable](ctx context.Context, op string, pool *Pool[C], call func(C) (Answer, error)) (notify.Receipt, error) {
+func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answer, error)) (notify.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return notify.Receipt{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
 	}
-	api, err := pool.get()
+	api, creds, err := pool.get()
 	if err != nil {
 		return notify.Receipt{}, notify.E(op, notify.Internal, err)
 	}
@@ -45,7 +45,7 @@ func Do[C comparable](ctx context.Context, op string, pool *Pool[C], call func(C
 	go func() {
 		var r result
 		defer func() {
-			pool.put(api)
+			pool.put(api, creds)
 			if p := recover(); p != nil {
 				r = result{err: fmt.Errorf("the SDK panicked: %v", p)}
 			}

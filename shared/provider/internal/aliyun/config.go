@@ -161,15 +161,14 @@ type sdkConfig[T any] interface {
 //
 // Each client is made for the credentials in force (Settings.Keys) and
 // signs with them alone, so a request never mixes an old key with a new
-// token. Once the credentials change, get makes clients for the new ones
-// and put drops those made for the old.
-type Pool[C comparable] struct {
+// token. get says which credentials a client was made for, and put keeps
+// it idle only while those are still in force.
+type Pool[C any] struct {
 	keys *notify.Keys
 	make func(*notify.AccessKeys) (C, error)
 
 	mu   sync.Mutex
 	idle []pooled[C]
-	lent map[C]*notify.AccessKeys // the credentials each lent client was made for
 }
 
 type pooled[C any] struct {
@@ -182,44 +181,38 @@ type pooled[C any] struct {
 const maxIdle = 64
 
 // NewPool returns a Pool of clients newClient makes for s.
-func NewPool[T any, P sdkConfig[T], C comparable](s Settings, newClient func(P) (C, error)) *Pool[C] {
-	return &Pool[C]{keys: s.Keys, lent: map[C]*notify.AccessKeys{},
+func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) *Pool[C] {
+	return &Pool[C]{keys: s.Keys,
 		make: func(creds *notify.AccessKeys) (C, error) { return newClient(sdkConfigOf[T, P](s, creds)) }}
 }
 
 // get returns a client no call in progress holds, made for the
-// credentials in force.
-func (p *Pool[C]) get() (C, error) {
+// credentials in force, and those credentials, for put.
+func (p *Pool[C]) get() (C, *notify.AccessKeys, error) {
 	creds := p.keys.Current()
 	p.mu.Lock()
 	for n := len(p.idle); n > 0; n-- {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		if c.creds == creds {
-			p.lent[c.c] = creds
 			p.mu.Unlock()
-			return c.c, nil
+			return c.c, creds, nil
 		}
 	}
 	p.mu.Unlock()
 	c, err := p.make(creds)
-	if err != nil {
-		return c, err
-	}
-	p.mu.Lock()
-	p.lent[c] = creds
-	p.mu.Unlock()
-	return c, nil
+	return c, creds, err
 }
 
-// put gives back a client whose call is over.
-func (p *Pool[C]) put(c C) {
-	current := p.keys.Current()
+// put gives back a client whose call is over, made for creds: it is kept
+// idle while they are the credentials in force, else dropped.
+func (p *Pool[C]) put(c C, creds *notify.AccessKeys) {
+	if creds != p.keys.Current() {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	creds, ok := p.lent[c]
-	delete(p.lent, c)
-	if ok && creds == current && len(p.idle) < maxIdle {
+	if len(p.idle) < maxIdle {
 		p.idle = append(p.idle, pooled[C]{c, creds})
 	}
 }

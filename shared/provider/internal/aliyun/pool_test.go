@@ -37,7 +37,7 @@ func TestPoolRotation(t *testing.T) {
 			defer wg.Done()
 			for i := range 200 {
 				before := keys.Current().AccessKeyID
-				c, _ := p.get()
+				c, creds, _ := p.get()
 				after := keys.Current().AccessKeyID
 				if c.key != before && c.key != after {
 					t.Errorf("goroutine %d: got a client for %s while the keys went from %s to %s", g, c.key, before, after)
@@ -46,14 +46,14 @@ func TestPoolRotation(t *testing.T) {
 				if g == 0 && i%20 == 0 {
 					keys.Set(notify.AccessKeys{AccessKeyID: fmt.Sprint("k", i/20+1), AccessKeySecret: "s"})
 				}
-				p.put(c)
+				p.put(c, creds)
 			}
 		}()
 	}
 	wg.Wait()
 	last := keys.Current().AccessKeyID
 	for range 10 {
-		if c, _ := p.get(); c.key != last {
+		if c, _, _ := p.get(); c.key != last {
 			t.Fatalf("after the last change, a client for %s; want %s", c.key, last)
 		}
 	}
@@ -99,11 +99,11 @@ func TestDoGivesTheClientBack(t *testing.T) {
 		Do(ctx, "op", p, c.call)
 		cancel()
 		deadline := time.Now().Add(5 * time.Second)
-		for lent(p) > 0 && time.Now().Before(deadline) {
+		for idle(p) == 0 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
-		if n := lent(p); n != 0 {
-			t.Errorf("%s: %d clients still lent after the call", c.name, n)
+		if n := idle(p); n != 1 {
+			t.Errorf("%s: %d clients idle after the call, want the one it took back", c.name, n)
 		}
 	}
 	if n := made.Load(); n != 1 {
@@ -113,11 +113,11 @@ func TestDoGivesTheClientBack(t *testing.T) {
 
 func background() (context.Context, context.CancelFunc) { return context.Background(), func() {} }
 
-// lent returns how many clients p has lent.
-func lent[C comparable](p *Pool[C]) int {
+// idle returns how many idle clients p keeps.
+func idle[C any](p *Pool[C]) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.lent)
+	return len(p.idle)
 }
 
 // newTestPool returns a Pool of test clients.
