@@ -66,8 +66,10 @@ func Run(name, queuePath string, build Builder) error {
 	// A local invoke does not read the secret: it holds the deployment's
 	// database and groups, which a local invoke must not reach.
 	var env *secrets.Env // nil: not read
-	getenv := os.Getenv
-	if !local {
+	var getenv func(string) string
+	if local {
+		getenv = config.LocalInvokeEnv(os.Getenv)
+	} else {
 		var err error
 		if env, err = secrets.Overlay(ctx, os.Getenv, config.Variables); err != nil {
 			return fmt.Errorf("%s: cannot start: %w", name, err)
@@ -78,9 +80,6 @@ func Run(name, queuePath string, build Builder) error {
 	rt := platform.RuntimeOf(getenv)
 	if rt != platform.Local && !local {
 		log = platform.WithMetrics(log, rt == platform.Lambda)
-	}
-	if local {
-		getenv = config.LocalInvokeEnv(getenv)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
