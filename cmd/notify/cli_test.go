@@ -29,7 +29,7 @@ import (
 // records in a new SQLite file, and vars over them. It returns the
 // gateway's URL and its store. The client's environment (NOTIFY_URL,
 // NOTIFY_KEY, NOTIFY_GROUP) is cleared for the test.
-func startGateway(t *testing.T, vars map[string]string) (string, app.Store) {
+func startGateway(t *testing.T, vars map[string]string) (string, notify.Store) {
 	t.Helper()
 	for _, k := range []string{"NOTIFY_URL", "NOTIFY_KEY", "NOTIFY_GROUP", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
 		t.Setenv(k, "") // restored after the test

@@ -75,7 +75,7 @@ func (versionCmd) Run(std streams) error {
 
 // openStore reads the configuration and opens the store it names, which
 // applies its migrations.
-func openStore(ctx context.Context, getenv env) (config.Config, app.Store, error) {
+func openStore(ctx context.Context, getenv env) (config.Config, notify.Store, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return config.Config{}, nil, err

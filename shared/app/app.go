@@ -125,37 +125,14 @@ func Run(name, queuePath string, build Builder) error {
 const sandboxName = sandboxpkg.Name
 
 // Deps returns the parts of notify.Deps every function has: its groups, its
-// store (which also keeps Idempotency-Key replies and receipts, answers
-// status queries, counts sends against the groups' limits and keeps the
-// SaaS platform's stations, when it can) and its log.
+// store, its log, and the verification codes' keys when they are set.
 func Deps(cfg config.Config, st notify.Store, log *slog.Logger) notify.Deps {
 	d := notify.Deps{Groups: notify.NewGroups(cfg.Groups), Store: st, Log: log, RefreshAfter: cfg.StatusRefreshAfter,
-		ReconcileAfter: cfg.StatusReconcileAfter}
-	if is, ok := st.(notify.IdempotencyStore); ok {
-		d.Idempotency = is
-	}
-	if f, ok := st.(notify.MessageFinder); ok {
-		d.Finder = f
-	}
-	if rs, ok := st.(notify.ReportStore); ok {
-		d.Reports = rs
-	}
-	if ls, ok := st.(notify.LimitStore); ok {
-		d.Limits = ls
-	}
-	if ss, ok := st.(notify.SaaSStore); ok {
-		d.SaaS = ss
-	}
-	if es, ok := st.(notify.EventStore); ok {
-		d.Events = es
-	}
-	if ss, ok := st.(notify.ScheduledStore); ok {
-		d.Scheduled, d.Retention = ss, cfg.Retention
-	}
-	if cs, ok := st.(notify.CodeStore); ok && len(cfg.Codes.Secrets) > 0 {
+		ReconcileAfter: cfg.StatusReconcileAfter, Retention: cfg.Retention}
+	if len(cfg.Codes.Secrets) > 0 {
 		// config.Load checked the secrets: NewCodeKeyring cannot refuse them.
 		if keys, err := notify.NewCodeKeyring(cfg.Codes.Secrets...); err == nil {
-			d.Codes, d.CodeKeys, d.CodePolicy = cs, keys, cfg.Codes.Policy
+			d.CodeKeys, d.CodePolicy = keys, cfg.Codes.Policy
 		}
 	}
 	return d

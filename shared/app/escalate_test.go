@@ -121,7 +121,7 @@ func newEscalation(t *testing.T, databaseURL string) *escalation {
 
 // service builds a Service over a store of its own on the configured
 // database, as the callback function's instance does.
-func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
+func (e *escalation) service(t *testing.T) (*notify.Service, notify.Store) {
 	t.Helper()
 	return callbackService(t, e.env, e.logs, e.clock)
 }
@@ -130,7 +130,7 @@ func (e *escalation) service(t *testing.T) (*notify.Service, app.Store) {
 // callbackapp.New builds it (the sms function's, which sends, and the
 // scheduled work's sender), over a store of its own for env, logging to
 // logs, on clock.
-func callbackService(t *testing.T, env map[string]string, logs io.Writer, clock *clock) (*notify.Service, app.Store) {
+func callbackService(t *testing.T, env map[string]string, logs io.Writer, clock *clock) (*notify.Service, notify.Store) {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(func(k string) string { return env[k] })

@@ -24,7 +24,7 @@ import (
 // freezeOnCreate freezes the PostgreSQL server once, just before a
 // message's record goes out, after its Idempotency-Key was claimed.
 type freezeOnCreate struct {
-	app.Store
+	notify.Store
 	armed  atomic.Bool
 	freeze func()
 }

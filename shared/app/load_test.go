@@ -158,13 +158,13 @@ func postJSON(c *http.Client, url, body string, v any) int {
 // make run does, over the store at databaseURL (opened by the first request
 // that needs it, as in a function), sending to a fake Dysmsapi.
 // Receipts are pushed with the token loadToken.
-func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.Server, app.Store) {
+func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.Server, notify.Store) {
 	return localServerWith(t, databaseURL, nil)
 }
 
 // localServerWith is localServer with the variables of extra laid over
 // its own.
-func localServerWith(t testing.TB, databaseURL string, extra map[string]string) (*httptest.Server, *dysmsapi.Server, app.Store) {
+func localServerWith(t testing.TB, databaseURL string, extra map[string]string) (*httptest.Server, *dysmsapi.Server, notify.Store) {
 	t.Helper()
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
 		t.Setenv(k, "")

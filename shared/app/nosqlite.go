@@ -2,10 +2,14 @@
 
 package app
 
-import "context"
+import (
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
 
 // haveSQLite says whether this build links the embedded SQLite store: with
 // -tags nosqlite it does not (see sqlite.go).
 const haveSQLite = false
 
-func openSQLite(context.Context, string) (Store, error) { return nil, errNoSQLite }
+func newSQLite(string, time.Duration) (notify.Store, error) { return nil, errNoSQLite }

@@ -3,8 +3,9 @@
 package app
 
 import (
-	"context"
+	"time"
 
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -14,6 +15,6 @@ import (
 // PostgreSQL, and the binary is 4 MB smaller and starts faster.
 const haveSQLite = true
 
-var _ Store = (*sqlite.Store)(nil)
-
-func openSQLite(ctx context.Context, path string) (Store, error) { return sqlite.Open(ctx, path) }
+func newSQLite(path string, timeout time.Duration) (notify.Store, error) {
+	return sqlite.New(path, sqlite.Options{Timeout: timeout})
+}

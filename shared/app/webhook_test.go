@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/receiver"
 	"github.com/seed4ddb146e/notify/shared/fake/tencentcloud"
@@ -55,14 +54,14 @@ func newHooks(t *testing.T, databaseURL string) *hooks {
 }
 
 // service builds the callback function's service over a store of its own.
-func (h *hooks) service(t *testing.T) (*notify.Service, app.Store) {
+func (h *hooks) service(t *testing.T) (*notify.Service, notify.Store) {
 	t.Helper()
 	return callbackService(t, h.env, h.logs, h.clock)
 }
 
 // sendDelivered sends an SMS for group and records Aliyun's receipt that
 // it was delivered; it returns the message id.
-func sendDelivered(t *testing.T, svc *notify.Service, st app.Store, group, phone string) string {
+func sendDelivered(t *testing.T, svc *notify.Service, st notify.Store, group, phone string) string {
 	t.Helper()
 	ctx := t.Context()
 	sent, err := svc.SendSMS(ctx, notify.SMSRequest{Credentials: notify.Credentials{GroupID: group},

@@ -44,7 +44,7 @@ func newSite(t *testing.T, keyless bool) *site {
 	}
 	t.Cleanup(func() { st.Close() })
 	gs := notify.NewGroups(cfg.Groups)
-	svc := notify.NewService(notify.Deps{Groups: gs, Store: st, SaaS: st})
+	svc := notify.NewService(notify.Deps{Groups: gs, Store: st})
 	k, err := console.New(console.Config{Base: "/console/", Groups: gs, Store: st, Service: svc,
 		Secret: []byte("a console secret of at least thirty-two bytes"), AllowKeyless: keyless})
 	if err != nil {

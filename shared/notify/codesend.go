@@ -134,7 +134,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		c.EscalateAt, c.EscalateTo = now.Add(t.EscalateAfter), t.EscalateTo
 	}
 	issue := func(ctx context.Context) error {
-		err := s.d.Codes.IssueCode(ctx, c, s.d.CodePolicy.Cooldown)
+		err := s.d.Store.IssueCode(ctx, c, s.d.CodePolicy.Cooldown)
 		if err != nil && KindOf(err) != Throttled {
 			s.d.Log.ErrorContext(ctx, "keep a verification code", "group", key.GroupID, "scene", key.Scene, "err", err)
 			return &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
@@ -157,7 +157,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		// message, as the live one when this send was refused its own.)
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if rerr := s.d.Codes.RevokeCode(wctx, key, id); rerr != nil {
+		if rerr := s.d.Store.RevokeCode(wctx, key, id); rerr != nil {
 			s.d.Log.WarnContext(ctx, "revoke the code of a send that failed", "message_id", id, "err", rerr)
 		}
 	}
@@ -174,7 +174,7 @@ const purgeEvery = 100
 
 // purgeCodes deletes the codes expired before now.
 func (s *Service) purgeCodes(ctx context.Context, now time.Time) {
-	n, err := s.d.Codes.PurgeCodes(ctx, now)
+	n, err := s.d.Store.PurgeCodes(ctx, now)
 	if err != nil {
 		s.d.Log.WarnContext(ctx, "purge expired codes", "err", err)
 		return
@@ -205,7 +205,7 @@ func (s *Service) VerifyCode(ctx context.Context, r VerifyRequest) (CodeResult, 
 	if err := s.codesConfigured(op); err != nil {
 		return CodeResult{}, err
 	}
-	res, err := s.d.Codes.VerifyCode(ctx, key, s.d.CodeKeys.Hashes(key, code), s.d.Now(), s.d.CodePolicy.MaxAttempts)
+	res, err := s.d.Store.VerifyCode(ctx, key, s.d.CodeKeys.Hashes(key, code), s.d.Now(), s.d.CodePolicy.MaxAttempts)
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "verify a code", "group", key.GroupID, "scene", key.Scene, "err", err)
 		return CodeResult{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
@@ -232,7 +232,7 @@ func (s *Service) codeKey(group, phone, scene string) (CodeKey, error) {
 // codesConfigured reports, as Unavailable, a gateway without a code store
 // or secret.
 func (s *Service) codesConfigured(op string) error {
-	if s.d.Codes == nil || s.d.CodeKeys == nil {
+	if s.d.CodeKeys == nil {
 		return &Error{Op: op, Kind: Unavailable, Reason: ReasonCodesNotConfigured,
 			Err: errors.New("verification codes are not configured: set NOTIFY_CODE_SECRET")}
 	}

@@ -67,7 +67,7 @@ func newCodeService(t testing.TB) *codeService {
 		Groups: notify.NewGroups([]notify.Group{{ID: "shop", Channels: []notify.Channel{notify.SMS},
 			Limits: &notify.Limits{Verification: off, Notification: off, Voice: off},
 			Codes:  map[string]notify.CodeTemplate{notify.AnyScene: {SignName: "冰鉴科技", Template: "SMS_184105379"}}}}),
-		Store: st, SMS: sms, SMSProvider: aliyunsms.Name, Limits: st, Codes: st, CodeKeys: keys,
+		Store: st, SMS: sms, SMSProvider: aliyunsms.Name, CodeKeys: keys,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: c.Now,
 	})
 	return &codeService{Service: svc, fake: fake, clock: c, logs: logs}

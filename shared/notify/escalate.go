@@ -33,7 +33,7 @@ func (s *Service) EscalateCodes(ctx context.Context, limit int) (int, error) {
 	if limit < 1 {
 		return 0, nil
 	}
-	due, err := s.d.Codes.ClaimEscalations(ctx, s.d.Now(), limit)
+	due, err := s.d.Store.ClaimEscalations(ctx, s.d.Now(), limit)
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "claim codes due for escalation", "err", err)
 		return 0, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}

@@ -168,10 +168,10 @@ var errNoWebhook = errors.New("the group has no webhook configured")
 // delivered. An event whose delivery failed is made due again after the
 // group's backoff (Deps.EventBackoff), or dead after its last attempt.
 func (s *Service) DeliverEvents(ctx context.Context, n, parallel int) (claimed, delivered int, err error) {
-	if s.d.Events == nil || s.d.EventSender == nil {
+	if s.d.EventSender == nil {
 		return 0, 0, nil
 	}
-	evs, err := s.d.Events.ClaimEvents(ctx, s.d.Now(), s.d.EventLease, n)
+	evs, err := s.d.Store.ClaimEvents(ctx, s.d.Now(), s.d.EventLease, n)
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim webhook events: %w", err)
 	}
@@ -220,7 +220,7 @@ func (s *Service) deliver(ctx context.Context, e *Event) bool {
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.d.Events.FinishEvent(wctx, e.ID, a); err != nil {
+	if err := s.d.Store.FinishEvent(wctx, e.ID, a); err != nil {
 		// The lease runs out and the event is tried again: at least once.
 		s.d.Log.WarnContext(ctx, "record a webhook delivery", "event_id", e.ID, "err", err)
 		return false

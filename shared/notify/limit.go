@@ -38,6 +38,12 @@ type LimitStore interface {
 	// at taken, a TakeQuotas of a send that certainly did not happen. A use
 	// is never returned below zero.
 	ReturnQuotas(ctx context.Context, taken time.Time, qs []Quota) error
+	// CreateMessageTakingQuotas is CreateMessage and TakeQuotas in one
+	// transaction, all or none: when a quota is at its Max, it records
+	// and counts nothing and returns the quota's index and the time until
+	// its window ends; else -1. A send thus pays for one write before it
+	// goes out, not two.
+	CreateMessageTakingQuotas(ctx context.Context, m *Message, now time.Time, qs []Quota) (refused int, retryAfter time.Duration, err error)
 }
 
 // LimitKind is what a send counts as: Aliyun's defaults differ by kind.
@@ -113,17 +119,6 @@ func (l Limits) quotas(group string, kind LimitKind, template string, numbers []
 	return qs
 }
 
-// QuotaCreator is a store that records a message and counts its quotas
-// in one transaction, all or none: a send then pays for one write before
-// it goes out, not two. Both stores under shared/store are.
-type QuotaCreator interface {
-	// CreateMessageTakingQuotas is CreateMessage and TakeQuotas at once:
-	// when a quota is at its Max, it records and counts nothing and
-	// returns the quota's index and the time until its window ends; else
-	// -1.
-	CreateMessageTakingQuotas(ctx context.Context, m *Message, now time.Time, qs []Quota) (refused int, retryAfter time.Duration, err error)
-}
-
 // limited is what a send counts against: the group's limits for its kind
 // and template, per recipient.
 type limited struct {
@@ -135,7 +130,7 @@ type limited struct {
 // quotas returns the quotas a send of l to numbers takes; none when limits
 // are off.
 func (s *Service) quotas(l *limited, numbers []string) []Quota {
-	if s.d.Limits == nil || l == nil {
+	if l == nil {
 		return nil
 	}
 	lim := DefaultLimits
@@ -169,7 +164,7 @@ func (s *Service) returnLimits(ctx context.Context, taken time.Time, qs []Quota)
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.d.Limits.ReturnQuotas(wctx, taken, qs); err != nil {
+	if err := s.d.Store.ReturnQuotas(wctx, taken, qs); err != nil {
 		s.d.Log.WarnContext(ctx, "give back the limits of a send that failed", "err", err)
 	}
 }

@@ -86,8 +86,31 @@ type Outcome struct {
 	Refused bool
 }
 
-// Store keeps message records. Implementations live under shared/store.
+// Store is everything the gateway keeps: messages, Idempotency-Key
+// replies, delivery reports and inbound replies, send limits, verification
+// codes, the SaaS platform's stations, webhook events and what scheduled
+// work settles and deletes. Both stores under shared/store implement it
+// whole, and shared/store/storetest holds them to it. A store opens itself
+// on its first call (connecting, bringing its schema up to date) and
+// bounds each call by its timeout; it must be closed.
 type Store interface {
+	MessageStore
+	IdempotencyStore
+	MessageFinder
+	ReportStore
+	LimitStore
+	CodeStore
+	SaaSStore
+	EventStore
+	ScheduledStore
+	// Ping tells whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store; calls after it fail.
+	Close() error
+}
+
+// MessageStore keeps message records.
+type MessageStore interface {
 	// CreateMessage durably records m before it is sent. A record whose
 	// QueueKey another live record holds is an *Error of kind Conflict.
 	CreateMessage(ctx context.Context, m *Message) error

@@ -66,7 +66,6 @@ const (
 // Records and the store.
 const (
 	ReasonCodesNotConfigured    = "codes_not_configured"    // the gateway has no code store or code secret
-	ReasonStatusUnavailable     = "status_unavailable"      // the store keeps no receipts, so no status can be queried
 	ReasonBalanceTooLow         = "balance_too_low"         // a SaaS station's balance cannot pay for the send
 	ReasonDealCodeReused        = "deal_code_reused"        // a recharge's deal code was recorded with other values
 	ReasonTaskStarted           = "task_started"            // the SaaS task was started since it was read
@@ -162,7 +161,6 @@ func Reasons() []ReasonStatus {
 		{ReasonTemplateNotAllowed, 403},
 		{ReasonDomainNotAllowed, 403},
 		{ReasonCodesNotConfigured, 503},
-		{ReasonStatusUnavailable, 503},
 		{ReasonBalanceTooLow, 402},
 		{ReasonDealCodeReused, 409},
 		{ReasonTaskStarted, 409},

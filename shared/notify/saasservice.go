@@ -27,8 +27,8 @@ func (gs Groups) SaaSGroup() *Group {
 }
 
 // SaaSEnabled reports whether the SaaS routes are served: a group has the
-// platform and the store keeps stations.
-func (s *Service) SaaSEnabled() bool { return s.d.Groups.SaaSGroup() != nil && s.d.SaaS != nil }
+// platform.
+func (s *Service) SaaSEnabled() bool { return s.d.Groups.SaaSGroup() != nil }
 
 // Authorize checks that c names a group that may use channel ch, before
 // anything of a request is read.
@@ -54,7 +54,7 @@ func (s *Service) AuthorizeSaaS(key Secret) error {
 // saasGroup authorizes a caller of the SaaS routes with key.
 func (s *Service) saasGroup(key Secret) (*Group, error) {
 	g := s.d.Groups.SaaSGroup()
-	if g == nil || s.d.SaaS == nil {
+	if g == nil {
 		return nil, &Error{Op: "saas", Kind: NotFound, Reason: ReasonNotFound, Err: errors.New("no group has the SaaS platform")}
 	}
 	return s.d.Groups.Authorize(Credentials{GroupID: g.ID, Key: key}, Request{Channel: SMS})
@@ -116,7 +116,7 @@ func (s *Service) AddTask(ctx context.Context, r TaskRequest) (int64, error) {
 	if _, err := s.checkSMS(req, taskFields); err != nil {
 		return 0, err
 	}
-	if err := s.d.SaaS.AddTask(ctx, t); err != nil {
+	if err := s.d.Store.AddTask(ctx, t); err != nil {
 		return 0, storeError("saas.add", err)
 	}
 	return t.ID, nil
@@ -134,7 +134,7 @@ func (s *Service) StartTask(ctx context.Context, key Secret, id int64) (Sent, er
 	if err != nil {
 		return Sent{}, err
 	}
-	t, err := s.d.SaaS.Task(ctx, g.ID, id)
+	t, err := s.d.Store.Task(ctx, g.ID, id)
 	if err != nil {
 		if KindOf(err) == NotFound {
 			return Sent{}, &Error{Op: "saas.start", Kind: NotFound, Field: "task_id", Reason: ReasonNotFound,
@@ -288,7 +288,7 @@ func (s *Service) Recharge(ctx context.Context, r RechargeRequest) (replayed boo
 			return false, Invalidf("unit_price", ReasonInvalidField, "must be a price in fen from 0 to 1e9, such as 10 or 9.5")
 		}
 	}
-	replayed, err = s.d.SaaS.Recharge(ctx, Recharge{GroupID: g.ID, Station: r.Station, ComboID: c.ID, ComboName: c.Name,
+	replayed, err = s.d.Store.Recharge(ctx, Recharge{GroupID: g.ID, Station: r.Station, ComboID: c.ID, ComboName: c.Name,
 		Units: r.Units, MoneyFen: fen, UnitPrice: r.UnitPrice, Operator: r.Operator, DealCode: r.DealCode,
 		Remark: r.Remark, At: s.d.Now()})
 	if err != nil {
@@ -321,7 +321,7 @@ func (s *Service) Balance(ctx context.Context, key Secret, station string) (int6
 	if err := checkText("station_id", station, true); err != nil {
 		return 0, err
 	}
-	n, err := s.d.SaaS.Balance(ctx, g.ID, station)
+	n, err := s.d.Store.Balance(ctx, g.ID, station)
 	if err != nil {
 		return 0, storeError("saas.balance", err)
 	}
@@ -373,7 +373,7 @@ func (s *Service) RechargeRecords(ctx context.Context, key Secret, q RechargeQue
 			return nil, false, err
 		}
 	}
-	rs, more, err := s.d.SaaS.Recharges(ctx, q)
+	rs, more, err := s.d.Store.Recharges(ctx, q)
 	if err != nil {
 		return nil, false, storeError("saas.recharges", err)
 	}
@@ -453,7 +453,7 @@ func (s *Service) SendRecords(ctx context.Context, r SendRecordRequest) ([]SendR
 		}
 		q.Statuses = st
 	}
-	rs, more, err := s.d.SaaS.SendRecords(ctx, q)
+	rs, more, err := s.d.Store.SendRecords(ctx, q)
 	if err != nil {
 		return nil, false, storeError("saas.send_records", err)
 	}
@@ -502,7 +502,7 @@ func (s *Service) DailyFigures(ctx context.Context, key Secret, station string, 
 		return nil, err
 	}
 	end := to.AddDate(0, 0, 1)
-	counts, err := s.d.SaaS.DayCounts(ctx, g.ID, station, from, end)
+	counts, err := s.d.Store.DayCounts(ctx, g.ID, station, from, end)
 	if err != nil {
 		return nil, storeError("saas.day_counts", err)
 	}
@@ -545,7 +545,7 @@ func (s *Service) Overview(ctx context.Context, key Secret) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
-	t, err := s.d.SaaS.Totals(ctx, g.ID)
+	t, err := s.d.Store.Totals(ctx, g.ID)
 	if err != nil {
 		return Overview{}, storeError("saas.totals", err)
 	}
@@ -571,7 +571,7 @@ func (s *Service) StationFigures(ctx context.Context, key Secret, q StationQuery
 			return nil, false, err
 		}
 	}
-	fs, more, err := s.d.SaaS.Stations(ctx, q)
+	fs, more, err := s.d.Store.Stations(ctx, q)
 	if err != nil {
 		return nil, false, storeError("saas.stations", err)
 	}

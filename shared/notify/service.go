@@ -12,7 +12,8 @@ import (
 // time.Now.
 type Deps struct {
 	Groups Groups
-	Store  Store
+	// Store keeps every record the service reads and writes.
+	Store Store
 	// SMS sends text messages; SMSProvider names it in records ("aliyun",
 	// "sandbox", ...).
 	SMS         SMSSender
@@ -27,16 +28,10 @@ type Deps struct {
 	MailProvider       string
 	MailFrom           string
 	MaxAttachmentBytes int
-	// Idempotency keeps the replies of requests sent with an
-	// Idempotency-Key; nil turns the header off.
-	Idempotency IdempotencyStore
-	// Finder and Reports answer status queries; nil turns them off.
-	// Queriers ask the provider of a channel about messages no receipt has
+	// Queriers ask the provider of a channel about messages no report has
 	// settled RefreshAfter (0: DefaultRefreshAfter) after they were sent,
 	// and about messages whose send never recorded its outcome
 	// ReconcileAfter (0: DefaultReconcileAfter) after they were recorded.
-	Finder   MessageFinder
-	Reports  ReportStore
 	Queriers map[Channel]Querier
 	// SMSQueriers ask each SMS provider that can be asked, by its name,
 	// about the messages it took; they come before Queriers[SMS].
@@ -52,32 +47,21 @@ type Deps struct {
 	Templates Templates
 	Retry     RetryPolicy
 	Sleep     func(context.Context, time.Duration) error
-	// Limits counts sends against the groups' limits; nil turns limits
-	// off.
-	Limits LimitStore
-	// Codes keeps verification codes, hashed under CodeKeys, made and
-	// checked as CodePolicy says (its zero fields are the defaults); nil
-	// Codes or CodeKeys turns the code endpoints off.
-	Codes      CodeStore
+	// CodeKeys hash verification codes, made and checked as CodePolicy
+	// says (its zero fields are the defaults); nil turns the code
+	// endpoints off.
 	CodeKeys   *CodeKeyring
 	CodePolicy CodePolicy
-	// SaaS keeps the stations of the group with the SaaS platform; nil
-	// turns the SaaS routes off.
-	SaaS SaaSStore
-	// Events is the outbox of the groups' webhook events, EventSender
-	// what delivers them; nil turns delivery off (the stores still write
-	// the events of groups with a webhook). EventLease (0:
-	// DefaultEventLease) is how long a delivery holds its event;
-	// EventBackoff (nil: the jittered EventBackoff) when a failed one is
-	// tried again.
-	Events       EventStore
+	// EventSender delivers the groups' webhook events; nil turns delivery
+	// off (the stores still write the events of groups with a webhook).
+	// EventLease (0: DefaultEventLease) is how long a delivery holds its
+	// event; EventBackoff (nil: the jittered EventBackoff) when a failed
+	// one is tried again.
 	EventSender  EventSender
 	EventLease   time.Duration
 	EventBackoff func(attempt int) (time.Duration, bool)
-	// Scheduled is the scheduled work's store (Tick): the messages it
-	// settles and what it deletes; nil turns those steps off. Retention is
-	// how long messages are kept (0: DefaultRetention).
-	Scheduled ScheduledStore
+	// Retention is how long scheduled work (Tick) keeps messages (0:
+	// DefaultRetention).
 	Retention time.Duration
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -129,7 +113,12 @@ func (s *Service) Now() time.Time { return s.d.Now() }
 
 // Idempotency returns the store of Idempotency-Key replies, nil when there
 // is none.
-func (s *Service) Idempotency() IdempotencyStore { return s.d.Idempotency }
+func (s *Service) Idempotency() IdempotencyStore {
+	if s.d.Store == nil {
+		return nil
+	}
+	return s.d.Store
+}
 
 // Sent is the reply to a send: our message id, and the provider's receipt
 // when it accepted the message.
@@ -182,7 +171,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
 	quotas := s.quotas(p.limits, m.Recipients)
-	refused, wait, together, err := s.record(ctx, m, now, quotas)
+	refused, wait, err := s.record(ctx, m, now, quotas)
 	if err != nil {
 		switch k := KindOf(err); {
 		case k == Conflict:
@@ -198,20 +187,11 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 			return Sent{MessageID: m.ID}, err
 		}
 		s.d.Log.ErrorContext(ctx, "record message before send", "channel", m.Channel, "group", m.GroupID, "err", err)
-		err = &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
-		if refused == recordedOnly {
-			s.refuse(ctx, m, err)
-			return Sent{MessageID: m.ID}, err
-		}
-		return Sent{}, err
+		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
 	}
 	if refused >= 0 {
 		lerr := s.limitError(ctx, p.limits, quotas[refused], wait)
-		if together {
-			s.recordRefused(ctx, m, lerr) // nothing was written
-		} else {
-			s.refuse(ctx, m, lerr)
-		}
+		s.recordRefused(ctx, m, lerr) // nothing was written
 		return Sent{MessageID: m.ID}, lerr
 	}
 	taken := now
@@ -282,29 +262,17 @@ func (s *Service) named(ctx context.Context, key, earlier string, now time.Time)
 	return nil, nil
 }
 
-// recordedOnly is record's refused when it recorded the message but could
-// not count its quotas.
-const recordedOnly = -2
-
-// record writes m before it is sent and counts quotas: in one transaction
-// when the store can (together), else the record and then the quotas. It
-// returns the index of a quota at its Max (nothing counted), or -1; with
-// an error after the record alone was written, recordedOnly.
-func (s *Service) record(ctx context.Context, m *Message, now time.Time, quotas []Quota) (refused int, wait time.Duration, together bool, err error) {
+// record writes m before it is sent, and counts quotas in the same
+// transaction: it returns the index of a quota at its Max (nothing
+// written, nothing counted), or -1.
+func (s *Service) record(ctx context.Context, m *Message, now time.Time, quotas []Quota) (refused int, wait time.Duration, err error) {
 	if g := s.d.Groups[m.GroupID]; g != nil && g.Webhook != nil {
 		m.Webhook = true
 	}
-	if qc, ok := s.d.Store.(QuotaCreator); ok && len(quotas) > 0 {
-		refused, wait, err = qc.CreateMessageTakingQuotas(ctx, m, now, quotas)
-		return refused, wait, true, err
+	if len(quotas) == 0 {
+		return -1, 0, s.d.Store.CreateMessage(ctx, m)
 	}
-	if err := s.d.Store.CreateMessage(ctx, m); err != nil || len(quotas) == 0 {
-		return -1, 0, false, err
-	}
-	if refused, wait, err = s.d.Limits.TakeQuotas(ctx, now, quotas); err != nil {
-		return recordedOnly, 0, false, fmt.Errorf("count the send against its limits: %w", err)
-	}
-	return refused, wait, false, nil
+	return s.d.Store.CreateMessageTakingQuotas(ctx, m, now, quotas)
 }
 
 // refuse records m, which was never sent, as failed for err.

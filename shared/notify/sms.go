@@ -146,7 +146,7 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 // other, which settles that number as failed. A store error is logged: the
 // message itself was sent and is recorded.
 func (s *Service) recordRecipients(ctx context.Context, m *Message, provider string, rc Receipt) {
-	if len(rc.Recipients) == 0 || s.d.Reports == nil {
+	if len(rc.Recipients) == 0 {
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -161,7 +161,7 @@ func (s *Service) recordRecipients(ctx context.Context, m *Message, provider str
 				r.Code = e.Code
 			}
 		}
-		if _, err := s.d.Reports.RecordReport(wctx, r); err != nil {
+		if _, err := s.d.Store.RecordReport(wctx, r); err != nil {
 			s.d.Log.ErrorContext(ctx, "record a recipient's part of the provider's answer", "message_id", m.ID,
 				"provider_id", rr.ProviderID, "err", err)
 		}

@@ -126,15 +126,11 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: r.Channel}); err != nil {
 		return StatusPage{}, err
 	}
-	if s.d.Finder == nil || s.d.Reports == nil {
-		return StatusPage{}, &Error{Op: "status", Kind: Unavailable, Reason: ReasonStatusUnavailable,
-			Err: errorString("this store keeps no receipts")}
-	}
 	q, err := r.query()
 	if err != nil {
 		return StatusPage{}, err
 	}
-	ms, total, err := s.d.Finder.FindMessages(ctx, q)
+	ms, total, err := s.d.Store.FindMessages(ctx, q)
 	if err != nil {
 		return StatusPage{}, &Error{Op: "status.find", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 	}
@@ -142,24 +138,18 @@ func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, erro
 	asks := MaxRefreshed
 	for _, m := range ms {
 		m = s.refresh(ctx, m, &asks)
-		history, err := s.d.Reports.Reports(ctx, m.ID)
+		history, err := s.d.Store.Reports(ctx, m.ID)
 		if err != nil {
 			return StatusPage{}, &Error{Op: "status.reports", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 		}
 		ms := MessageStatus{Message: m, Recipients: RecipientStates(m, history), History: history}
-		if s.d.Events != nil {
-			if ms.Events, err = s.d.Events.MessageEvents(ctx, m.ID); err != nil {
-				return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
-			}
+		if ms.Events, err = s.d.Store.MessageEvents(ctx, m.ID); err != nil {
+			return StatusPage{}, &Error{Op: "status.events", Kind: Unavailable, Reason: ReasonStoreUnavailable, Err: err}
 		}
 		page.Messages = append(page.Messages, ms)
 	}
 	return page, nil
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 func (r *StatusRequest) query() (MessageQuery, error) {
 	q := MessageQuery{GroupID: r.GroupID, Channel: r.Channel, MessageID: r.MessageID, ProviderID: r.ProviderID,
@@ -285,7 +275,7 @@ func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 // then stands.
 func (s *Service) recordQueried(ctx context.Context, m *Message, reports []Report) *Message {
 	for _, r := range reports {
-		if _, err := s.d.Reports.RecordReport(ctx, r); err != nil {
+		if _, err := s.d.Store.RecordReport(ctx, r); err != nil {
 			s.d.Log.WarnContext(ctx, "record the provider's status", "message_id", m.ID, "err", err)
 			return m
 		}

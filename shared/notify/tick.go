@@ -120,7 +120,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 		errs = append(errs, err)
 	}
 	deliver := func() {
-		for timeLeft() && s.d.Events != nil {
+		for timeLeft() && s.d.EventSender != nil {
 			// No more events than the time left can deliver, should
 			// every receiver take its whole timeout: a delivery the
 			// deadline cuts off is an attempt spent for nothing.
@@ -137,7 +137,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	deliver()
-	for timeLeft() && s.d.Scheduled != nil {
+	for timeLeft() {
 		n, err := s.settleSome(ctx)
 		r.Checked += n
 		if err != nil {
@@ -148,7 +148,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 			break
 		}
 	}
-	for timeLeft() && s.d.Codes != nil && s.d.CodeKeys != nil {
+	for timeLeft() && s.d.CodeKeys != nil {
 		n, err := s.EscalateCodes(ctx, settleBatch)
 		r.Escalated += n
 		if err != nil {
@@ -163,7 +163,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	if r.Checked > 0 || r.Escalated > 0 {
 		deliver()
 	}
-	if s.d.Scheduled != nil && timeLeft() {
+	if timeLeft() {
 		if err := s.purge(ctx, &r.Purged, timeLeft); err != nil {
 			fail("delete what expired", err)
 		}
@@ -180,7 +180,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 // claimed.
 func (s *Service) settleSome(ctx context.Context) (int, error) {
 	now := s.d.Now()
-	ms, err := s.d.Scheduled.ClaimUnsettled(ctx, now, now.Add(-SettleWithin), now.Add(-s.d.ReconcileAfter), settleBatch)
+	ms, err := s.d.Store.ClaimUnsettled(ctx, now, now.Add(-SettleWithin), now.Add(-s.d.ReconcileAfter), settleBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -196,15 +196,15 @@ func (s *Service) purge(ctx context.Context, total *Purged, timeLeft func() bool
 	now := s.d.Now()
 	p := Purge{Now: now, DeliveredBefore: now.Add(-KeepDelivered), MessagesBefore: now.Add(-s.d.Retention),
 		Limit: purgeBatch}
-	if s.d.Codes != nil {
-		n, err := s.d.Codes.PurgeCodes(ctx, now)
+	if s.d.CodeKeys != nil {
+		n, err := s.d.Store.PurgeCodes(ctx, now)
 		if err != nil {
 			return err
 		}
 		total.Codes += n
 	}
 	for timeLeft() {
-		got, err := s.d.Scheduled.Purge(ctx, p)
+		got, err := s.d.Store.Purge(ctx, p)
 		total.add(got)
 		if err != nil {
 			return err

@@ -11,7 +11,6 @@ package callback
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -37,15 +36,10 @@ var _ platform.Ticker = (*Function)(nil)
 // Tick does the scheduled work, within ctx's deadline.
 func (f *Function) Tick(ctx context.Context) error { return f.tick(ctx) }
 
-// New builds the callback function's handler over st, which must keep
-// receipts (notify.ReportStore). Without any callback token it warns at
-// cold start: every push over HTTP is then refused, and only queue messages
+// New builds the callback function's handler over st. Without any
+// callback token it warns at cold start: every push over HTTP is then refused, and only queue messages
 // are taken.
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (*Function, error) {
-	rs, ok := st.(notify.ReportStore)
-	if !ok {
-		return nil, fmt.Errorf("callback: the store (%T) does not keep delivery receipts", st)
-	}
 	cb := cfg.Callback
 	if !cb.Configured() {
 		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every receipt pushed over HTTP is answered 404 and lost; "+
@@ -56,7 +50,7 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		return nil, err
 	}
 	svc := notify.NewService(d)
-	h := httpapi.CallbackReplying(rs, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
+	h := httpapi.CallbackReplying(st, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
 		d.Groups.ReplyGroup, log)
 	tick := func(ctx context.Context) error {
 		_, err := svc.Tick(ctx)
@@ -86,12 +80,9 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 // for groups without keys, as their callers send.
 func newConsole(ctx context.Context, cfg config.Config, st notify.Store, d notify.Deps, svc *notify.Service,
 	log *slog.Logger) (http.Handler, error) {
-	cs, ok := st.(console.Store)
 	local := cfg.Runtime == platform.Local
 	secret := []byte(cfg.ConsoleSecret.Reveal())
 	switch {
-	case !ok:
-		return nil, nil
 	case len(secret) == 0 && !local:
 		log.InfoContext(ctx, "no NOTIFY_CONSOLE_SECRET: the web console (/console/) is off")
 		return nil, nil
@@ -103,7 +94,7 @@ func newConsole(ctx context.Context, cfg config.Config, st notify.Store, d notif
 	if len(d.SMSRoutes) > 0 {
 		first = d.SMSRoutes[0].Name
 	}
-	c := console.Config{Base: "/console/", Groups: d.Groups, Store: cs, Service: svc, Secret: secret,
+	c := console.Config{Base: "/console/", Groups: d.Groups, Store: st, Service: svc, Secret: secret,
 		FirstSMSProvider: first, AllowKeyless: local, Log: log}
 	if local {
 		c.Inbox = sandbox.InboxFrom(ctx)

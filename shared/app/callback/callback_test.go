@@ -364,18 +364,6 @@ func TestStoreDown(t *testing.T) {
 	}
 }
 
-// A store that keeps no receipts is refused at cold start.
-func TestStoreWithoutReports(t *testing.T) {
-	w := newWorld(t, nil)
-	_, err := callbackapp.New(context.Background(), w.cfg, plainStore{w.store}, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), "does not keep delivery receipts") {
-		t.Errorf("New over a store without receipts: %v", err)
-	}
-}
-
-// plainStore hides every method of a store but notify.Store's.
-type plainStore struct{ notify.Store }
-
 // A timer event runs the callback function's scheduled work, through the
 // platform as the clouds' timer triggers deliver it.
 func TestTick(t *testing.T) {

@@ -50,6 +50,11 @@ RETURNING c.group_id, c.phone_number, c.scene, d.sealed, c.message_id, c.expires
 // unless the earlier one was issued less than cooldown before c: then it
 // returns notify.CooldownError and keeps nothing.
 func (s *Store) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := s.issueCode(ctx, c, cooldown); err != nil {
 		return fmt.Errorf("postgres: issue %s code of group %s: %w", c.Key.Scene, c.Key.GroupID, err)
 	}
@@ -128,6 +133,11 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 // RevokeCode forgets the code of key sent in message messageID, if that is
 // still its code.
 func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
@@ -140,6 +150,11 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 // VerifyCode checks the code of key at now against hashes, and counts the
 // check, in one transaction that locks the code's row.
 func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.CodeResult{}, err
+	}
+	defer done()
 	res, err := s.verifyCode(ctx, key, hashes, now, maxAttempts)
 	if err != nil {
 		return notify.CodeResult{}, fmt.Errorf("postgres: verify %s code of group %s: %w", key.Scene, key.GroupID, err)
@@ -184,6 +199,11 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 // PurgeCodes forgets every code that expired at or before before, and
 // returns how many.
 func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	at, err := dbTime("purge time", before)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
@@ -199,6 +219,11 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 // marks them escalated, their sealed copies wiped, in one statement
 // (codeClaimSQL).
 func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	at, err := dbTime("claim time", now)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim codes due for escalation: %w", err)

@@ -58,7 +58,12 @@ func emitEvents(ctx context.Context, tx *transaction, id string, now time.Time) 
 // another claim has locked are skipped, so concurrent claims get disjoint
 // events.
 func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, n int) ([]notify.Event, error) {
-	now, err := dbTime("claim time", now)
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	now, err = dbTime("claim time", now)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim webhook events: %w", err)
 	}
@@ -73,6 +78,11 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 
 // FinishEvent records an attempt at event id.
 func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	at, err := dbTime("attempt time", a.At)
 	if err != nil {
 		return fmt.Errorf("postgres: record a delivery of webhook event %s: %w", id, err)
@@ -96,6 +106,11 @@ func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) er
 
 // MessageEvents returns the events of message id, oldest first.
 func (s *Store) MessageEvents(ctx context.Context, id string) ([]notify.Event, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	evs, err := scanEvents(s.pool.query(ctx, sqltext.EventsOfMessage, text(id)))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read the webhook events of message %s: %w", id, err)

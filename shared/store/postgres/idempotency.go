@@ -33,6 +33,11 @@ FROM idempotency WHERE group_id = $1 AND key = $2`
 // ClaimIdempotency records k as being handled, or returns the live record
 // that holds its key. Times are kept to the millisecond, as the messages'.
 func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*notify.Idempotency, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var times [3]time.Time
 	for i, t := range []time.Time{k.CreatedAt, k.ExpiresAt, k.LeaseUntil} {
 		var err error
@@ -65,6 +70,11 @@ func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*no
 
 // CompleteIdempotency stores the reply of the request that claimed the key.
 func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, status int, reply []byte) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if reply == nil {
 		reply = []byte{} // a nil slice is NULL
 	}
@@ -76,6 +86,11 @@ func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, st
 
 // ReleaseIdempotency forgets a claimed key that is still being handled.
 func (s *Store) ReleaseIdempotency(ctx context.Context, groupID, key string) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if _, err := s.pool.exec(ctx, releaseSQL, text(groupID), text(key)); err != nil {
 		return fmt.Errorf("postgres: release idempotency key: %w", err)
 	}

@@ -49,6 +49,11 @@ RETURNING uses`
 // an error, and nothing is counted. Errors name quotas by their index in
 // qs, never by key: keys hold phone numbers.
 func (s *Store) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (refused int, retryAfter time.Duration, err error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return -1, 0, err
+	}
+	defer done()
 	refused, retryAfter, err = s.takeQuotas(ctx, now, qs)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
@@ -104,6 +109,11 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 // or started since Spend.Prev, or the balance too low) is its
 // *notify.Error, before any quota's refusal, and records nothing.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return -1, 0, err
+	}
+	defer done()
 	args, err := createArgs(m)
 	if err != nil {
 		return -1, 0, err
@@ -252,6 +262,11 @@ func countQuotasAfterBegin(br *batchResults, now time.Time, ws []quotaWindow) (r
 // never returned below zero, and a window with no row (never taken, or
 // swept after it ended) is left alone.
 func (s *Store) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := s.returnQuotas(ctx, taken, qs); err != nil {
 		return fmt.Errorf("postgres: return %d quotas: %w", len(qs), err)
 	}

@@ -14,7 +14,7 @@ func TestLimitsContract(t *testing.T) {
 }
 
 func TestQuotaCreatorContract(t *testing.T) {
-	storetest.RunQuotaCreator(t, func(t *testing.T) storetest.QuotaCreateStore { return open(t, pg.Database(t)) })
+	storetest.RunQuotaCreator(t, func(t *testing.T) notify.Store { return open(t, pg.Database(t)) })
 }
 
 // TestLimitsTwoStores races takes of one quota through two Stores, two

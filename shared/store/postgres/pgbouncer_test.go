@@ -49,7 +49,7 @@ func TestThroughPgBouncer(t *testing.T) {
 		storetest.RunReports(t, func(t *testing.T) notify.Store { return through(t) })
 	})
 	t.Run("events", func(t *testing.T) {
-		storetest.RunEvents(t, func(t *testing.T) storetest.EventsStore { return through(t) })
+		storetest.RunEvents(t, func(t *testing.T) notify.Store { return through(t) })
 	})
 	t.Run("limits", func(t *testing.T) {
 		storetest.RunLimits(t, func(t *testing.T) notify.LimitStore { return through(t) })

@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
 
@@ -33,38 +34,75 @@ import (
 // concurrent use.
 type Store struct {
 	pool *pool
+	gate *gate.Gate
 }
 
 var _ notify.Store = (*Store)(nil)
 
-// Open connects to the database at url and applies the migrations it
-// lacks. docs/stores.md describes the URL and the pool.
-func Open(ctx context.Context, url string) (*Store, error) {
+// Options are a Store's settings beyond its URL.
+type Options struct {
+	// Timeout bounds each call, its wait for the store to open included;
+	// 0 leaves calls bounded by their context alone.
+	Timeout time.Duration
+}
+
+// New returns the store of the database at url without connecting to it:
+// its first call connects and applies the migrations it lacks. A URL that
+// cannot be read is an error at once. docs/stores.md describes the URL and
+// the pool.
+func New(url string, o Options) (*Store, error) {
 	cfg, hide, err := parseURL(url)
 	if err != nil {
 		return nil, err
 	}
-	pool := newPool(cfg)
-	sub, err := fs.Sub(migrations, "migrations")
-	if err == nil {
-		err = migrate(ctx, pool, sub)
-	}
-	if err != nil {
-		pool.close()
-		return nil, hide.wrap("postgres: migrate "+where(cfg), err)
-	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: newPool(cfg)}
+	s.gate = gate.New(o.Timeout, func(ctx context.Context) error {
+		sub, err := fs.Sub(migrations, "migrations")
+		if err == nil {
+			err = migrate(ctx, s.pool, sub)
+		}
+		if err != nil {
+			return hide.wrap("postgres: migrate "+where(cfg), err)
+		}
+		return nil
+	})
+	return s, nil
 }
 
+// Open connects to the database at url and applies the migrations it
+// lacks, within ctx: New, opened at once.
+func Open(ctx context.Context, url string) (*Store, error) {
+	s, err := New(url, Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.Wait(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start starts connecting and applying migrations, without waiting: for
+// a caller that will soon need the store.
+func (s *Store) Start() { s.gate.Start() }
+
 // Close closes the pool's connections, waiting for those in use to be
-// returned. Calls after Close return errors.
+// returned; an open in flight is cancelled first. Calls after Close
+// return errors.
 func (s *Store) Close() error {
+	s.gate.Close()
 	s.pool.close()
 	return nil
 }
 
 // Ping runs a trivial query, to tell whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	var one int
 	if err := s.pool.queryRow(ctx, "SELECT 1").scan(&one); err != nil {
 		return fmt.Errorf("postgres: ping: %w", err)
@@ -154,6 +192,11 @@ func createConflict(ctx context.Context, c *conn, m *notify.Message) error {
 // A failed outcome gives back what the message spent (refundSQL) in the
 // same transaction, and round trip.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	at, err := dbTime("outcome time", o.At)
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: %w", id, err)
@@ -281,6 +324,11 @@ func finishError(id string, err error) error {
 // Message returns the record of message id. An unknown id is an
 // *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByID, text(id)).scan)
 	if errors.Is(err, errNoRows) {
 		return nil, notFound("postgres.Message", id)
@@ -295,6 +343,11 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 // status is not failed. None, or the key "", is an *notify.Error of kind
 // NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByQueueKey, text(key)).scan)
 	if errors.Is(err, errNoRows) {
 		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.NotFound, Reason: notify.ReasonNotFound,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
@@ -567,8 +568,8 @@ func TestClosed(t *testing.T) {
 		{"MessageByQueueKey", func() error { _, err := st.MessageByQueueKey(ctx, "sqs:1"); return err }},
 	}
 	for _, c := range calls {
-		if err := c.call(); err == nil || !strings.Contains(err.Error(), "closed pool") {
-			t.Errorf("%s after Close = %v, want a \"closed pool\" error", c.name, err)
+		if err := c.call(); !errors.Is(err, gate.ErrClosed) || notify.KindOf(err) != notify.Unavailable {
+			t.Errorf("%s after Close = %v, want the store is closed, kind unavailable", c.name, err)
 		}
 	}
 	if err := st.Close(); err != nil {

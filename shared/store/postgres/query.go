@@ -25,6 +25,11 @@ const findWhere = ` WHERE group_id = $1 AND ($2::text = '' OR channel = $2)
 // FindMessages returns the page of messages q asks for, newest first, and
 // how many match in all.
 func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*notify.Message, int, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer done()
 	var from, to *time.Time
 	if !q.From.IsZero() {
 		// As stored: to the millisecond, as the SQLite store compares.
@@ -38,7 +43,7 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 		return nil, 0, fmt.Errorf("postgres: count messages: %w", err)
 	}
 	var ms []*notify.Message
-	err := s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`,
+	err = s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`,
 		append(args, q.Limit, q.Offset)...).each(func(r record) error {
 		m, err := scanMessage(r.scan)
 		ms = append(ms, m)

@@ -80,6 +80,11 @@ FOR UPDATE`
 // submitted, since the provider evidently has it. A delivered or failed
 // message never moves. UpdatedAt is set when the status changes.
 func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.ReportResult{}, err
+	}
+	defer done()
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
 		// Errors name the provider's id, never the recipient.
@@ -331,6 +336,11 @@ func reportTime(t time.Time) *time.Time {
 // whether it was new. A reply without a sequence id cannot be told from
 // another, and is always kept.
 func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	now, err := dbTime("reply time", time.Now())
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
@@ -374,6 +384,11 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 // Reports returns the receipts recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var (
 		rs              []notify.Report
 		r               notify.Report
@@ -381,7 +396,7 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		reported        *time.Time
 		raw             []byte
 	)
-	err := s.pool.query(ctx, sqltext.Reports, text(messageID)).each(func(row record) error {
+	err = s.pool.query(ctx, sqltext.Reports, text(messageID)).each(func(row record) error {
 		err := row.scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
 			&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw)
 		if err != nil {

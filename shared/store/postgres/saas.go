@@ -90,6 +90,11 @@ ORDER BY station_id COLLATE "C" DESC LIMIT $5 OFFSET $6`
 // AddTask records t and sets t.ID. The task is not started: its MessageID
 // and StartedAt are not written.
 func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	created, err := dbTime("created_at", t.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("postgres: add task of station %s: %w", t.Station, err)
@@ -110,6 +115,11 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 // Task returns the task id of group groupID. None is an *notify.Error of
 // kind NotFound with Reason "not_found".
 func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	t, err := scanTask(s.pool.queryRow(ctx, sqltext.TaskByID, text(groupID), id).scan)
 	if errors.Is(err, errNoRows) {
 		return nil, &notify.Error{Op: "postgres.Task", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
@@ -144,6 +154,11 @@ func scanTask(scan func(dest ...any) error, extra ...any) (notify.Task, error) {
 // *notify.Error of kind Conflict with Reason "deal_code_reused". Units
 // below 1 or money below 0 is an error.
 func (s *Store) Recharge(ctx context.Context, r notify.Recharge) (replayed bool, err error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	credited, err := s.credit(ctx, r)
 	if err != nil {
 		return false, fmt.Errorf("postgres: recharge station %s, deal %q: %w", r.Station, r.DealCode, err)
@@ -214,8 +229,13 @@ func (s *Store) credit(ctx context.Context, r notify.Recharge) (bool, error) {
 
 // Balance returns the units left to a station, 0 for one never recharged.
 func (s *Store) Balance(ctx context.Context, groupID, station string) (int64, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	var units int64
-	err := s.pool.queryRow(ctx, sqltext.Balance, text(groupID), text(station)).scan(&units)
+	err = s.pool.queryRow(ctx, sqltext.Balance, text(groupID), text(station)).scan(&units)
 	if err != nil && !errors.Is(err, errNoRows) {
 		return 0, fmt.Errorf("postgres: read the balance of station %s: %w", station, err)
 	}
@@ -224,6 +244,11 @@ func (s *Store) Balance(ctx context.Context, groupID, station string) (int64, er
 
 // Totals returns a group's figures over all its stations.
 func (s *Store) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.SaaSTotals{}, err
+	}
+	defer done()
 	var t notify.SaaSTotals
 	if err := s.pool.queryRow(ctx, sqltext.Totals, text(groupID)).scan(&t.Balance, &t.RechargedUnits, &t.RechargedFen); err != nil {
 		return notify.SaaSTotals{}, fmt.Errorf("postgres: read the totals of group %s: %w", groupID, err)
@@ -234,8 +259,13 @@ func (s *Store) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, 
 // DayCounts counts a station's started tasks added in [from, to) (a zero
 // time is unbounded) by Beijing day and status of their messages.
 func (s *Store) DayCounts(ctx context.Context, groupID, station string, from, to time.Time) ([]notify.DayCount, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var days []notify.DayCount
-	err := s.pool.query(ctx, dayCountsSQL, text(groupID), text(station), bound(from), bound(to)).each(func(r record) error {
+	err = s.pool.query(ctx, dayCountsSQL, text(groupID), text(station), bound(from), bound(to)).each(func(r record) error {
 		var (
 			d      notify.DayCount
 			status string
@@ -254,6 +284,11 @@ func (s *Store) DayCounts(ctx context.Context, groupID, station string, from, to
 // SendRecords returns the page of a station's tasks that q asks for,
 // newest first, and whether more follow in the page's direction.
 func (s *Store) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]notify.SendRecord, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	after, err := idKey(q.Page)
 	if err != nil {
 		return nil, false, err
@@ -292,6 +327,11 @@ func (s *Store) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]no
 // when q.Station is "") that q asks for, newest first, and whether more
 // follow in the page's direction.
 func (s *Store) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify.Recharge, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	after, err := idKey(q.Page)
 	if err != nil {
 		return nil, false, err
@@ -316,6 +356,11 @@ func (s *Store) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify
 // Stations returns the page of a group's stations that q asks for, by
 // station id, and whether more follow in the page's direction.
 func (s *Store) Stations(ctx context.Context, q notify.StationQuery) ([]notify.StationFigures, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	if err := checkPage(q.Page); err != nil {
 		return nil, false, err
 	}

@@ -4,23 +4,24 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
 // saasDBs knows the database of each store the SaaS tests open, for
 // ledgerSum to read it under the store.
-type saasDBs struct{ urls sync.Map } // storetest.SaaSStore -> string
+type saasDBs struct{ urls sync.Map } // notify.Store -> string
 
 // open opens a store on url.
-func (d *saasDBs) open(t *testing.T, url string) storetest.SaaSStore {
+func (d *saasDBs) open(t *testing.T, url string) notify.Store {
 	st := open(t, url)
-	d.urls.Store(storetest.SaaSStore(st), url)
+	d.urls.Store(notify.Store(st), url)
 	return st
 }
 
 // ledgerSum sums the units of a station's ledger rows, through a
 // connection of its own.
-func (d *saasDBs) ledgerSum(t *testing.T, st storetest.SaaSStore, group, station string) int64 {
+func (d *saasDBs) ledgerSum(t *testing.T, st notify.Store, group, station string) int64 {
 	t.Helper()
 	url, ok := d.urls.Load(st)
 	if !ok {
@@ -38,7 +39,7 @@ func (d *saasDBs) ledgerSum(t *testing.T, st storetest.SaaSStore, group, station
 
 func TestSaaSContract(t *testing.T) {
 	var dbs saasDBs
-	storetest.RunSaaS(t, func(t *testing.T) storetest.SaaSStore { return dbs.open(t, pg.Database(t)) }, dbs.ledgerSum)
+	storetest.RunSaaS(t, func(t *testing.T) notify.Store { return dbs.open(t, pg.Database(t)) }, dbs.ledgerSum)
 }
 
 // TestSaaSTwoStores races starts of one station's tasks, and one
@@ -54,7 +55,7 @@ func TestSaaSTwoStores(t *testing.T) {
 // as behind a pooler in transaction mode (docs/stores.md).
 func TestSaaSExecMode(t *testing.T) {
 	var dbs saasDBs
-	storetest.RunSaaS(t, func(t *testing.T) storetest.SaaSStore {
+	storetest.RunSaaS(t, func(t *testing.T) notify.Store {
 		return dbs.open(t, pg.Database(t)+"&default_query_exec_mode=exec")
 	}, dbs.ledgerSum)
 }

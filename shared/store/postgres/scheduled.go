@@ -25,12 +25,17 @@ RETURNING ` + sqltext.MessageColumns
 // ClaimUnsettled returns up to n unsettled messages, oldest first, marked
 // checked at now; concurrent claims get disjoint messages.
 func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var ms []*notify.Message
 	ts := [3]time.Time{now, since, before}
 	for i := range ts {
 		ts[i] = ts[i].UTC().Truncate(time.Millisecond) // as dbTime
 	}
-	err := s.pool.query(ctx, claimUnsettledSQL, ts[0], ts[1], ts[2], n).each(func(r record) error {
+	err = s.pool.query(ctx, claimUnsettledSQL, ts[0], ts[1], ts[2], n).each(func(r record) error {
 		m, err := scanMessage(r.scan)
 		if err == nil {
 			ms = append(ms, m)
@@ -47,6 +52,11 @@ func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time
 // Purge deletes, in one transaction, up to p.Limit rows of each kind that
 // expired, as notify.ScheduledStore says.
 func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.Purged{}, err
+	}
+	defer done()
 	var got notify.Purged
 	tx, err := s.pool.begin(ctx)
 	if err != nil {

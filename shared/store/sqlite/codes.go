@@ -39,6 +39,11 @@ ORDER BY escalate_at LIMIT $2`
 // unless the earlier one was issued less than cooldown before c: then it
 // returns notify.CooldownError and keeps nothing.
 func (s *Store) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown time.Duration) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := s.issueCode(ctx, c, cooldown); err != nil {
 		return fmt.Errorf("sqlite: issue %s code of group %s: %w", c.Key.Scene, c.Key.GroupID, err)
 	}
@@ -117,6 +122,11 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 // RevokeCode forgets the code of key sent in message messageID, if that is
 // still its code.
 func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("sqlite: revoke code: %w", err)
 	}
@@ -129,6 +139,11 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 // VerifyCode checks the code of key at now against hashes, and counts the
 // check, in one IMMEDIATE transaction.
 func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]byte, now time.Time, maxAttempts int) (notify.CodeResult, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.CodeResult{}, err
+	}
+	defer done()
 	res, err := s.verifyCode(ctx, key, hashes, now, maxAttempts)
 	if err != nil {
 		return notify.CodeResult{}, fmt.Errorf("sqlite: verify %s code of group %s: %w", key.Scene, key.GroupID, err)
@@ -179,6 +194,11 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 // PurgeCodes forgets every code that expired at or before before, and
 // returns how many.
 func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	if err := checkTime("purge time", before); err != nil {
 		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
 	}
@@ -198,6 +218,11 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 // transaction: the file's one writer at a time, so that no two claims, from
 // any connection or process, return one code.
 func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) ([]notify.Escalation, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	es, err := s.claimEscalations(ctx, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim codes due for escalation: %w", err)

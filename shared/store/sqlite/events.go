@@ -59,6 +59,11 @@ func (s *Store) emitEvents(ctx context.Context, tx *sql.Tx, id string, now time.
 // ClaimEvents leases up to n due events, as notify.EventStore says; the
 // IMMEDIATE transaction of the one statement keeps another claim out.
 func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Duration, n int) ([]notify.Event, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	n = min(max(n, 0), notify.MaxEventsClaim)
 	rows, err := s.db.QueryContext(ctx, claimEventsSQL, formatTime(now), formatTime(now.Add(lease)), n)
 	if err != nil {
@@ -74,7 +79,11 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 
 // FinishEvent records an attempt at event id.
 func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) error {
-	var err error
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	switch {
 	case a.Err == nil:
 		_, err = s.db.ExecContext(ctx, sqltext.EventDelivered, id, formatTime(a.At), a.Status)
@@ -91,6 +100,11 @@ func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) er
 
 // MessageEvents returns the events of message id, oldest first.
 func (s *Store) MessageEvents(ctx context.Context, id string) ([]notify.Event, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := s.db.QueryContext(ctx, sqltext.EventsOfMessage, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read the webhook events of message %s: %w", id, err)

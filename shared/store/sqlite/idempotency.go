@@ -24,6 +24,11 @@ WHERE idempotency.expires_at < excluded.created_at
 // ClaimIdempotency records k as being handled, or returns the live record
 // that holds its key.
 func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*notify.Idempotency, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	res, err := s.db.ExecContext(ctx, claimSQL, k.GroupID, k.Key, k.Hash, formatTime(k.CreatedAt),
 		formatTime(k.ExpiresAt), formatTime(k.LeaseUntil))
 	if err != nil {
@@ -61,10 +66,15 @@ FROM idempotency WHERE group_id = $1 AND key = $2`, k.GroupID, k.Key).
 
 // CompleteIdempotency stores the reply of the request that claimed the key.
 func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, status int, reply []byte) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if reply == nil {
 		reply = []byte{}
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE idempotency SET status = $3, reply = $4 WHERE group_id = $1 AND key = $2`,
+	_, err = s.db.ExecContext(ctx, `UPDATE idempotency SET status = $3, reply = $4 WHERE group_id = $1 AND key = $2`,
 		groupID, key, status, reply)
 	if err != nil {
 		return fmt.Errorf("sqlite: complete idempotency key: %w", err)
@@ -74,7 +84,12 @@ func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, st
 
 // ReleaseIdempotency forgets a claimed key that is still being handled.
 func (s *Store) ReleaseIdempotency(ctx context.Context, groupID, key string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM idempotency WHERE group_id = $1 AND key = $2 AND status = 0`, groupID, key)
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = s.db.ExecContext(ctx, `DELETE FROM idempotency WHERE group_id = $1 AND key = $2 AND status = 0`, groupID, key)
 	if err != nil {
 		return fmt.Errorf("sqlite: release idempotency key: %w", err)
 	}

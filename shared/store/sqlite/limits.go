@@ -40,6 +40,11 @@ ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quota
 // millisecond), is an error, and nothing is counted. Errors name quotas
 // by their index in qs, never by key: keys hold phone numbers.
 func (s *Store) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota) (refused int, retryAfter time.Duration, err error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return -1, 0, err
+	}
+	defer done()
 	refused, retryAfter, err = s.takeQuotas(ctx, now, qs)
 	if err != nil {
 		return -1, 0, fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
@@ -106,6 +111,11 @@ func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []noti
 // transaction before it goes out, not two. What m.Spend spends is taken
 // in the same transaction, once the quotas are counted.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return -1, 0, err
+	}
+	defer done()
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
 	}
@@ -154,6 +164,11 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 // taken, in one transaction; a use is never returned below zero, and a
 // window with no row (never taken, or swept after it ended) is left alone.
 func (s *Store) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Quota) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := s.returnQuotas(ctx, taken, qs); err != nil {
 		return fmt.Errorf("sqlite: return %d quotas: %w", len(qs), err)
 	}

@@ -17,7 +17,7 @@ func TestLimitsContract(t *testing.T) {
 }
 
 func TestQuotaCreatorContract(t *testing.T) {
-	storetest.RunQuotaCreator(t, func(t *testing.T) storetest.QuotaCreateStore {
+	storetest.RunQuotaCreator(t, func(t *testing.T) notify.Store {
 		return openFile(t, filepath.Join(t.TempDir(), "notify.db"))
 	})
 }

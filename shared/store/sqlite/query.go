@@ -24,6 +24,11 @@ const findWhere = ` WHERE group_id = $1 AND ($2 = '' OR channel = $2)
 // FindMessages returns the page of messages q asks for, newest first, and
 // how many match in all.
 func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*notify.Message, int, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer done()
 	var like, from, to string
 	if q.Recipient != "" {
 		// Recipients are a JSON array of strings: match one whole element.

@@ -62,6 +62,11 @@ WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id
 // The message then moves as notify.Settle says; UpdatedAt is set when its
 // status changes.
 func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.ReportResult, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.ReportResult{}, err
+	}
+	defer done()
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
 		// Errors name the provider's id, never the recipient.
@@ -306,6 +311,11 @@ func reportTime(t time.Time) string {
 // whether it was new. A reply without a sequence id cannot be told from
 // another, and is always kept.
 func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	raw := []byte(r.Raw)
 	if raw == nil {
 		raw = []byte{}
@@ -349,6 +359,11 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 // Reports returns the receipts recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := s.db.QueryContext(ctx, sqltext.Reports, messageID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)

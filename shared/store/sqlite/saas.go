@@ -40,10 +40,15 @@ ORDER BY day, m.status`
 
 // AddTask records t, not yet started, and sets t.ID.
 func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := checkTime("created_at", t.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: add task of station %s: %w", t.Station, err)
 	}
-	err := s.db.QueryRowContext(ctx, sqltext.TaskInsert, t.GroupID, t.Station, t.RestaurantID, t.ReceiveName, t.Phone,
+	err = s.db.QueryRowContext(ctx, sqltext.TaskInsert, t.GroupID, t.Station, t.RestaurantID, t.ReceiveName, t.Phone,
 		t.Content, t.BusinessType, formatTime(t.CreatedAt)).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: add task of station %s: %w", t.Station, err)
@@ -54,6 +59,11 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 // Task returns task id of group groupID. An unknown one, or another
 // group's, is an *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Task, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	t, err := scanTask(s.taskByID.QueryRowContext(ctx, groupID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &notify.Error{Op: "sqlite.Task", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
@@ -188,6 +198,11 @@ func (s *Store) refund(ctx context.Context, tx *sql.Tx, id string, at time.Time)
 // "deal_code_reused". Either way it credits nothing. Fewer than 1 unit, or
 // negative money, is an error.
 func (s *Store) Recharge(ctx context.Context, r notify.Recharge) (replayed bool, err error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	if r.Units < 1 || r.MoneyFen < 0 {
 		return false, fmt.Errorf("sqlite: recharge station %s: %d units for %d fen: want at least 1 unit and 0 fen",
 			r.Station, r.Units, r.MoneyFen)
@@ -249,8 +264,13 @@ func replayedRecharge(ctx context.Context, tx *sql.Tx, r notify.Recharge) (bool,
 
 // Balance returns the units left to a station; 0 for one never recharged.
 func (s *Store) Balance(ctx context.Context, groupID, station string) (int64, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	var units int64
-	err := s.db.QueryRowContext(ctx, sqltext.Balance, groupID, station).Scan(&units)
+	err = s.db.QueryRowContext(ctx, sqltext.Balance, groupID, station).Scan(&units)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("sqlite: read the balance of station %s: %w", station, err)
 	}
@@ -259,8 +279,13 @@ func (s *Store) Balance(ctx context.Context, groupID, station string) (int64, er
 
 // Totals returns a group's figures over all its stations.
 func (s *Store) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.SaaSTotals{}, err
+	}
+	defer done()
 	var t notify.SaaSTotals
-	err := s.db.QueryRowContext(ctx, sqltext.Totals, groupID).Scan(&t.Balance, &t.RechargedUnits, &t.RechargedFen)
+	err = s.db.QueryRowContext(ctx, sqltext.Totals, groupID).Scan(&t.Balance, &t.RechargedUnits, &t.RechargedFen)
 	if err != nil {
 		return notify.SaaSTotals{}, fmt.Errorf("sqlite: sum the balances of group %s: %w", groupID, err)
 	}
@@ -270,6 +295,11 @@ func (s *Store) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, 
 // SendRecords returns a page of a station's tasks, newest first, with the
 // status of their messages.
 func (s *Store) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]notify.SendRecord, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	after, err := idAfter(q.Page, "a task")
 	if err != nil {
 		return nil, false, err
@@ -308,6 +338,11 @@ func (s *Store) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]no
 // Recharges returns a page of a station's recharges (every station's when
 // q.Station is ""), newest first.
 func (s *Store) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify.Recharge, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	after, err := idAfter(q.Page, "a recharge")
 	if err != nil {
 		return nil, false, err
@@ -346,6 +381,11 @@ func (s *Store) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify
 // Stations returns a page of a group's stations that have a balance, by
 // station id.
 func (s *Store) Stations(ctx context.Context, q notify.StationQuery) ([]notify.StationFigures, bool, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
 	l := listing{key: "station_id"}
 	l.and("group_id = " + l.arg(q.GroupID))
 	if len(q.Stations) > 0 {
@@ -374,6 +414,11 @@ func (s *Store) Stations(ctx context.Context, q notify.StationQuery) ([]notify.S
 // Beijing day and status of their messages, in that order; a zero from or
 // to is unbounded.
 func (s *Store) DayCounts(ctx context.Context, groupID, station string, from, to time.Time) ([]notify.DayCount, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var since, until string
 	if !from.IsZero() {
 		since = formatTime(from)

@@ -4,12 +4,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
 // ledgerSum sums a station's ledger under the Store.
-func ledgerSum(t *testing.T, st storetest.SaaSStore, group, station string) int64 {
+func ledgerSum(t *testing.T, st notify.Store, group, station string) int64 {
 	t.Helper()
 	sum, err := st.(*sqlite.Store).LedgerSum(t.Context(), group, station)
 	if err != nil {
@@ -19,13 +20,13 @@ func ledgerSum(t *testing.T, st storetest.SaaSStore, group, station string) int6
 }
 
 func TestSaaSContract(t *testing.T) {
-	storetest.RunSaaS(t, func(t *testing.T) storetest.SaaSStore {
+	storetest.RunSaaS(t, func(t *testing.T) notify.Store {
 		return openFile(t, filepath.Join(t.TempDir(), "notify.db"))
 	}, ledgerSum)
 }
 
 func TestSaaSContractMemory(t *testing.T) {
-	storetest.RunSaaS(t, func(t *testing.T) storetest.SaaSStore { return openFile(t, ":memory:") }, ledgerSum)
+	storetest.RunSaaS(t, func(t *testing.T) notify.Store { return openFile(t, ":memory:") }, ledgerSum)
 }
 
 // TestSaaSTwoStores races starts of one station's tasks, and one

@@ -26,6 +26,11 @@ RETURNING ` + sqltext.MessageColumns
 // checked at now; the IMMEDIATE transaction of the one statement keeps a
 // concurrent claim from taking them too.
 func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	rows, err := s.db.QueryContext(ctx, claimUnsettledSQL, formatTime(now), formatTime(since), formatTime(before), n)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim unsettled messages: %w", err)
@@ -49,6 +54,11 @@ func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time
 // Purge deletes, in one transaction, up to p.Limit rows of each kind that
 // expired, as notify.ScheduledStore says.
 func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return notify.Purged{}, err
+	}
+	defer done()
 	var got notify.Purged
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -38,8 +39,9 @@ import (
 // Store keeps message records in one SQLite database. It is safe for
 // concurrent use.
 type Store struct {
-	db *sql.DB
-	// The statements the methods run, prepared at Open.
+	gate *gate.Gate
+	db   *sql.DB
+	// The statements the methods run, prepared when the store opens.
 	create, finish, finishAlone, byID, byQueueKey *sql.Stmt
 	idExists                                      *sql.Stmt
 	quotaTake, quotaSweep                         *sql.Stmt
@@ -55,13 +57,22 @@ var _ notify.Store = (*Store)(nil)
 // lock before it fails with "database is locked".
 const busyTimeout = 5 * time.Second
 
-// Open opens the database file at path, creating it if needed, and applies
-// the migrations it lacks. The path ":memory:" opens a private in-memory
-// database, gone at Close, for tests. The text after the last "?" in path is
-// its settings, as a URL query: "synchronous=full" or "synchronous=normal"
-// (the default); any other setting or value is an error. A file whose name
-// holds "?" is opened by ending its path with "?".
-func Open(ctx context.Context, path string) (*Store, error) {
+// Options are a Store's settings beyond its path.
+type Options struct {
+	// Timeout bounds each call, its wait for the store to open included;
+	// 0 leaves calls bounded by their context alone.
+	Timeout time.Duration
+}
+
+// New returns the store of the database file at path without opening it:
+// its first call opens it, creating it if needed, and applies the
+// migrations it lacks. The path ":memory:" is a private in-memory
+// database, gone at Close, for tests. The text after the last "?" in path
+// is its settings, as a URL query: "synchronous=full" or
+// "synchronous=normal" (the default); any other setting or value is an
+// error, at once. A file whose name holds "?" is named by ending its path
+// with "?".
+func New(path string, o Options) (*Store, error) {
 	file, synchronous, err := parsePath(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -69,9 +80,35 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if file == "" {
 		return nil, fmt.Errorf("sqlite: open: empty path")
 	}
+	s := &Store{}
+	s.gate = gate.New(o.Timeout, func(ctx context.Context) error { return s.open(ctx, file, synchronous) })
+	return s, nil
+}
+
+// Open opens the database file at path, as New says, within ctx: New,
+// opened at once.
+func Open(ctx context.Context, path string) (*Store, error) {
+	s, err := New(path, Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.Wait(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start starts opening the store, without waiting: for a caller that will
+// soon need it.
+func (s *Store) Start() { s.gate.Start() }
+
+// open opens file, brings its schema up to date and prepares the
+// statements; on an error it leaves nothing open.
+func (s *Store) open(ctx context.Context, file, synchronous string) error {
 	conn, err := msqlite.NewConnector(dsn(file, synchronous))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
+		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	db := sql.OpenDB(conn)
 	// One connection (docs/stores.md says why). It also keeps ":memory:" one
@@ -80,25 +117,24 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := setWAL(ctx, db); err != nil {
 		db.Close()
 		if why := cantOpen(file, err); why != nil {
-			return nil, fmt.Errorf("sqlite: open %s: %w: %w", file, err, why)
+			return fmt.Errorf("sqlite: open %s: %w: %w", file, err, why)
 		}
-		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
+		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	sub, err := fs.Sub(migrations, "migrations")
+	if err == nil {
+		err = migrate(ctx, db, sub)
+	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", file, err)
+		return fmt.Errorf("sqlite: migrate %s: %w", file, err)
 	}
-	if err := migrate(ctx, db, sub); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", file, err)
-	}
-	s := &Store{db: db}
+	s.db = db
 	if err := s.prepare(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", file, err)
+		s.closeDB()
+		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
-	return s, nil
+	return nil
 }
 
 // parsePath splits Open's path into the file and its synchronous setting,
@@ -232,6 +268,11 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Ping runs a trivial query, to tell whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	var one int
 	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
@@ -239,20 +280,30 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Calls after Close return errors.
+// Close closes the database, once it is open; an open in flight is
+// cancelled first. Calls after Close return errors.
 func (s *Store) Close() error {
+	if !s.gate.Close() {
+		return nil
+	}
+	if err := s.closeDB(); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// closeDB closes the prepared statements and the database.
+func (s *Store) closeDB() error {
 	var errs []error
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
-		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID} {
+		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID,
+		s.eventsOfReceipts, s.eventsOfFailure} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
 	}
 	errs = append(errs, s.db.Close())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlite: close: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // timeLayout is how times are stored: UTC, milliseconds, fixed width.
@@ -281,6 +332,11 @@ func checkTime(name string, t time.Time) error {
 // message with a Spend is recorded in a transaction that also spends (see
 // spend); one without, nearly every one, in one statement.
 func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := checkTime("created_at", m.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
 	}
@@ -362,6 +418,11 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 // so one that beats the statement is seen, and one that comes after it
 // finds the message by o's provider id.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	if err := checkTime("outcome time", o.At); err != nil {
 		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 	}
@@ -449,6 +510,11 @@ func finishError(id string, err error) error {
 // Message returns the record of message id. An unknown id is an
 // *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	m, err := scanMessage(s.byID.QueryRowContext(ctx, id))
 	if err == sql.ErrNoRows {
 		return nil, notFound("sqlite.Message", id)
@@ -463,6 +529,11 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 // status is not failed. None, or the key "", is an *notify.Error of kind
 // NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
+	ctx, done, err := s.gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	m, err := scanMessage(s.byQueueKey.QueryRowContext(ctx, key))
 	if err == sql.ErrNoRows {
 		return nil, &notify.Error{Op: "sqlite.MessageByQueueKey", Kind: notify.NotFound, Reason: notify.ReasonNotFound,

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
@@ -365,8 +366,8 @@ func TestClosed(t *testing.T) {
 	}
 	for _, c := range calls {
 		err := c.call()
-		if err == nil || !strings.Contains(err.Error(), "statement is closed") {
-			t.Errorf("%s after Close = %v, want a \"statement is closed\" error", c.name, err)
+		if !errors.Is(err, gate.ErrClosed) || notify.KindOf(err) != notify.Unavailable {
+			t.Errorf("%s after Close = %v, want the store is closed, kind unavailable", c.name, err)
 		}
 	}
 	if err := st.Close(); err != nil {

@@ -16,7 +16,7 @@ import (
 
 // finishWith records outcome o of m's send, submitted by provider with id
 // pid, and returns m as FinishMessage alone would leave it.
-func finishWith(t *testing.T, st ReportStore, m *notify.Message, pid string) *notify.Message {
+func finishWith(t *testing.T, st notify.Store, m *notify.Message, pid string) *notify.Message {
 	t.Helper()
 	o := notify.Outcome{Status: notify.Submitted, Provider: m.Provider, ProviderID: pid, RequestID: "req-" + pid,
 		At: sentAt.Add(1500 * time.Millisecond)}
@@ -30,7 +30,7 @@ func finishWith(t *testing.T, st ReportStore, m *notify.Message, pid string) *no
 // provider id that are the message's: on its channel, to one of its
 // recipients, or to none for a message of one. The message's status then
 // comes from its receipts, as when they come after the outcome.
-func testReportAdoptedAtFinish(t *testing.T, st ReportStore) {
+func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	t.Run("delivered", func(t *testing.T) {
 		const pid = "900619746936498447^0"
@@ -126,7 +126,7 @@ func testReportAdoptedAtFinish(t *testing.T, st ReportStore) {
 }
 
 // orphansOf returns the orphans whose provider id begins with pid.
-func orphansOf(t *testing.T, st ReportStore, pid string) []notify.Report {
+func orphansOf(t *testing.T, st notify.Store, pid string) []notify.Report {
 	t.Helper()
 	var rs []notify.Report
 	for _, r := range reports(t, st, "") {
@@ -141,7 +141,7 @@ func orphansOf(t *testing.T, st ReportStore, pid string) []notify.Report {
 // its own (Tencent's SerialNo) has its receipts name only that id, which
 // the send's own report of the number brings; a receipt before that
 // report is adopted by it.
-func testReportAdoptedByOwnReport(t *testing.T, st ReportStore) {
+func testReportAdoptedByOwnReport(t *testing.T, st notify.Store) {
 	to2 := []string{"13800138000", "13900139000"}
 	m := sentMessage(t, st, "tencent", notify.SMS, "", notify.Accepted, to2...)
 	early := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0012", Recipient: to2[1],
@@ -168,7 +168,7 @@ func testReportAdoptedByOwnReport(t *testing.T, st ReportStore) {
 // testReportSettledBeforeOutcome: receipts that settled a message before
 // its outcome was recorded (through the send's own reports) keep it
 // settled: the outcome does not take it back to submitted.
-func testReportSettledBeforeOutcome(t *testing.T, st ReportStore) {
+func testReportSettledBeforeOutcome(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	m := sentMessage(t, st, "tencent", notify.SMS, "", notify.Accepted, rcpt)
 	own := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0021", Recipient: rcpt,
@@ -188,7 +188,7 @@ func testReportSettledBeforeOutcome(t *testing.T, st ReportStore) {
 // message's. (A PostgreSQL store whose receipt matched before the outcome
 // committed, and whose outcome looked for orphans before the receipt
 // committed, would lose it.)
-func testReportAdoptRace(t *testing.T, st ReportStore) {
+func testReportAdoptRace(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	for i := range 24 {
 		pid := fmt.Sprintf("900619746936498%03d^0", 500+i)
@@ -226,7 +226,7 @@ func testReportAdoptRace(t *testing.T, st ReportStore) {
 // Aliyun's receipts echo it: such a receipt names its message, which takes
 // the receipt's provider id, so that the later receipts and queries of the
 // send find it by that id.
-func testReportByOutID(t *testing.T, st ReportStore) {
+func testReportByOutID(t *testing.T, st notify.Store) {
 	const rcpt, pid = "13800138000", "900619746936498460^0"
 	m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Unknown, rcpt, "13900139000")
 	r := receiptFor(m, rcpt, notify.Delivered)

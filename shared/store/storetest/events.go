@@ -11,15 +11,6 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// EventsStore is a store with the webhook outbox and the scheduled work.
-type EventsStore interface {
-	notify.Store
-	notify.ReportStore
-	notify.EventStore
-	notify.ScheduledStore
-	notify.IdempotencyStore
-}
-
 // RunEvents runs the contract of the outbox (notify.EventStore) and the
 // scheduled work's reads and deletes (notify.ScheduledStore) against
 // stores from open:
@@ -38,10 +29,10 @@ type EventsStore interface {
 //   - ClaimUnsettled returns the unsettled, non-sandbox messages created in
 //     its window, once per window; Purge deletes what expired and nothing
 //     else.
-func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
+func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 	tests := []struct {
 		name string
-		test func(*testing.T, EventsStore)
+		test func(*testing.T, notify.Store)
 	}{
 		{"FailureEvents", testFailureEvents},
 		{"ReceiptEvents", testReceiptEvents},
@@ -60,7 +51,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventsStore) {
 }
 
 // hooked is a message of a group with a webhook, submitted to aliyun.
-func hooked(t *testing.T, st EventsStore, providerID string) *notify.Message {
+func hooked(t *testing.T, st notify.Store, providerID string) *notify.Message {
 	t.Helper()
 	m := newMessage()
 	m.ID = notify.NewID(time.Now())
@@ -77,7 +68,7 @@ func hooked(t *testing.T, st EventsStore, providerID string) *notify.Message {
 	return m
 }
 
-func messageEvents(t *testing.T, st EventsStore, id string) []notify.Event {
+func messageEvents(t *testing.T, st notify.Store, id string) []notify.Event {
 	t.Helper()
 	evs, err := st.MessageEvents(t.Context(), id)
 	if err != nil {
@@ -86,7 +77,7 @@ func messageEvents(t *testing.T, st EventsStore, id string) []notify.Event {
 	return evs
 }
 
-func testFailureEvents(t *testing.T, st EventsStore) {
+func testFailureEvents(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	m := hooked(t, st, "")
 	o := notify.Outcome{Status: notify.Failed, Provider: "aliyun", ErrorCode: "isv.BUSINESS_LIMIT_CONTROL",
@@ -136,7 +127,7 @@ func testFailureEvents(t *testing.T, st EventsStore) {
 	}
 }
 
-func testReceiptEvents(t *testing.T, st EventsStore) {
+func testReceiptEvents(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	m := hooked(t, st, "900619746936498440^0")
 	report := func(recipient string, status notify.Status, code string) {
@@ -185,7 +176,7 @@ func testReceiptEvents(t *testing.T, st EventsStore) {
 	}
 }
 
-func testReplyEvents(t *testing.T, st EventsStore) {
+func testReplyEvents(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	r := notify.Reply{Provider: "aliyun", Recipient: "13800138000", Content: "退订", DestCode: "1234",
 		SignName: "阿里云短信测试", SequenceID: "1234567", At: created, GroupID: "ops"}
@@ -210,7 +201,7 @@ func testReplyEvents(t *testing.T, st EventsStore) {
 
 // failedEvents makes a webhook message of two recipients fail, and
 // returns the ids of its two events.
-func failedEvents(t *testing.T, st EventsStore) []string {
+func failedEvents(t *testing.T, st notify.Store) []string {
 	t.Helper()
 	m := hooked(t, st, "")
 	if err := st.FinishMessage(t.Context(), m.ID, notify.Outcome{Status: notify.Failed, ErrorCode: "x", At: created}); err != nil {
@@ -223,7 +214,7 @@ func failedEvents(t *testing.T, st EventsStore) []string {
 	return ids
 }
 
-func claimIDs(t *testing.T, st EventsStore, now time.Time, n int) []string {
+func claimIDs(t *testing.T, st notify.Store, now time.Time, n int) []string {
 	t.Helper()
 	evs, err := st.ClaimEvents(t.Context(), now, time.Minute, n)
 	if err != nil {
@@ -237,7 +228,7 @@ func claimIDs(t *testing.T, st EventsStore, now time.Time, n int) []string {
 	return ids
 }
 
-func testEventClaimLease(t *testing.T, st EventsStore) {
+func testEventClaimLease(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	ids := failedEvents(t, st)
 	now := time.Now().Add(time.Second)
@@ -290,7 +281,7 @@ func testEventClaimLease(t *testing.T, st EventsStore) {
 }
 
 // messageOf returns the message id in event id "evt_<message>_...".
-func messageOf(t *testing.T, _ EventsStore, id string) string {
+func messageOf(t *testing.T, _ notify.Store, id string) string {
 	t.Helper()
 	if len(id) < 4+32 {
 		t.Fatalf("event id %q names no message", id)
@@ -298,7 +289,7 @@ func messageOf(t *testing.T, _ EventsStore, id string) string {
 	return id[4 : 4+32]
 }
 
-func testEventClaimConcurrent(t *testing.T, st EventsStore) {
+func testEventClaimConcurrent(t *testing.T, st notify.Store) {
 	var want []string
 	for range 15 {
 		want = append(want, failedEvents(t, st)...)
@@ -338,7 +329,7 @@ func testEventClaimConcurrent(t *testing.T, st EventsStore) {
 	}
 }
 
-func testClaimUnsettled(t *testing.T, st EventsStore) {
+func testClaimUnsettled(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	mk := func(age time.Duration, status notify.Status, sandbox bool) string {
@@ -386,7 +377,7 @@ func testClaimUnsettled(t *testing.T, st EventsStore) {
 	}
 }
 
-func testPurge(t *testing.T, st EventsStore) {
+func testPurge(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC()
 	// A message older than the retention, with a receipt and an event; a

@@ -8,19 +8,11 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// QuotaCreateStore is a store that records a message and counts its
-// quotas in one transaction.
-type QuotaCreateStore interface {
-	notify.Store
-	notify.LimitStore
-	notify.QuotaCreator
-}
-
 // RunQuotaCreator is the contract of CreateMessageTakingQuotas: all or
 // none. A message recorded with its quotas reads back and its quotas are
 // counted; a quota at its Max, a queue key held, or an id taken records
 // nothing and counts nothing.
-func RunQuotaCreator(t *testing.T, open func(t *testing.T) QuotaCreateStore) {
+func RunQuotaCreator(t *testing.T, open func(t *testing.T) notify.Store) {
 	ctx := context.Background()
 	quota := func(key string) []notify.Quota {
 		return []notify.Quota{{Key: key, Max: 1, Window: time.Minute}, {Key: "group:g:d", Max: 100, Window: 24 * time.Hour}}
@@ -85,7 +77,7 @@ func RunQuotaCreator(t *testing.T, open func(t *testing.T) QuotaCreateStore) {
 
 // checkGroupUses checks that the group quota of RunQuotaCreator, of Max
 // 100, takes exactly left more uses.
-func checkGroupUses(t *testing.T, st QuotaCreateStore, left int) {
+func checkGroupUses(t *testing.T, st notify.Store, left int) {
 	t.Helper()
 	q := []notify.Quota{{Key: "group:g:d", Max: 100, Window: 24 * time.Hour}}
 	for i := range left {

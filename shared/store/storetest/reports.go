@@ -12,15 +12,8 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// ReportStore is a Store that also keeps delivery receipts.
-type ReportStore interface {
-	notify.Store
-	notify.ReportStore
-}
-
 // RunReports runs the contract of notify.ReportStore against stores from
-// open, which returns a new, empty store for each subtest (one that is not
-// a notify.ReportStore fails the test). Beyond the interface's comments:
+// open, which returns a new, empty store for each subtest. Beyond the interface's comments:
 //
 //   - A receipt names a message by provider, provider id and channel, and
 //     one of the message's recipients, compared as stored. Any other
@@ -65,7 +58,7 @@ type ReportStore interface {
 func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 	for _, tc := range []struct {
 		name string
-		test func(*testing.T, ReportStore)
+		test func(*testing.T, notify.Store)
 	}{
 		{"Delivered", testReportDelivered},
 		{"Duplicate", testReportDuplicate},
@@ -86,11 +79,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"Replies", testReplies},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, ok := open(t).(ReportStore)
-			if !ok {
-				t.Fatal("the store is not a notify.ReportStore")
-			}
-			tc.test(t, st)
+			tc.test(t, open(t))
 		})
 	}
 }
@@ -103,7 +92,7 @@ var sentAt = time.Date(2026, 5, 20, 9, 30, 0, 0, time.UTC)
 
 // sentMessage records a message that provider took with id pid, in status,
 // to recipients, and returns it as it reads back.
-func sentMessage(t *testing.T, st ReportStore, provider string, ch notify.Channel, pid string, status notify.Status,
+func sentMessage(t *testing.T, st notify.Store, provider string, ch notify.Channel, pid string, status notify.Status,
 	recipients ...string) *notify.Message {
 	t.Helper()
 	m := &notify.Message{ID: notify.NewID(sentAt), GroupID: "ops", Channel: ch, Recipients: recipients,
@@ -137,7 +126,7 @@ func receiptFor(m *notify.Message, recipient string, status notify.Status) notif
 	return r
 }
 
-func record(t *testing.T, st ReportStore, r notify.Report) notify.ReportResult {
+func record(t *testing.T, st notify.Store, r notify.Report) notify.ReportResult {
 	t.Helper()
 	res, err := st.RecordReport(t.Context(), r)
 	if err != nil {
@@ -154,7 +143,7 @@ func checkResult(t *testing.T, what string, got, want notify.ReportResult) {
 }
 
 // readMessage returns the record of m.
-func readMessage(t *testing.T, st ReportStore, m *notify.Message) *notify.Message {
+func readMessage(t *testing.T, st notify.Store, m *notify.Message) *notify.Message {
 	t.Helper()
 	got, err := st.Message(t.Context(), m.ID)
 	if err != nil {
@@ -164,7 +153,7 @@ func readMessage(t *testing.T, st ReportStore, m *notify.Message) *notify.Messag
 }
 
 // checkMessage compares the record of want.ID with want.
-func checkMessage(t *testing.T, st ReportStore, what string, want *notify.Message) {
+func checkMessage(t *testing.T, st notify.Store, what string, want *notify.Message) {
 	t.Helper()
 	for _, d := range diff(readMessage(t, st, want), want) {
 		t.Errorf("%s: %s", what, d)
@@ -174,7 +163,7 @@ func checkMessage(t *testing.T, st ReportStore, what string, want *notify.Messag
 // updated is m after its status changed to status at some time in
 // [from, to]: it returns m with that status and error, and UpdatedAt as
 // the record has it, after checking that it lies in the window.
-func updated(t *testing.T, st ReportStore, m *notify.Message, status notify.Status, code, text string,
+func updated(t *testing.T, st notify.Store, m *notify.Message, status notify.Status, code, text string,
 	from, to time.Time) *notify.Message {
 	t.Helper()
 	got := readMessage(t, st, m)
@@ -188,7 +177,7 @@ func updated(t *testing.T, st ReportStore, m *notify.Message, status notify.Stat
 }
 
 // reports returns the receipts of message id ("" for the orphans).
-func reports(t *testing.T, st ReportStore, id string) []notify.Report {
+func reports(t *testing.T, st notify.Store, id string) []notify.Report {
 	t.Helper()
 	rs, err := st.Reports(t.Context(), id)
 	if err != nil {
@@ -223,7 +212,7 @@ func checkReports(t *testing.T, got, want []notify.Report, messageID string, fro
 	}
 }
 
-func testReportDelivered(t *testing.T, st ReportStore) {
+func testReportDelivered(t *testing.T, st notify.Store) {
 	for _, ch := range []notify.Channel{notify.SMS, notify.Voice} {
 		t.Run(string(ch), func(t *testing.T) {
 			m := sentMessage(t, st, "aliyun", ch, "900619746936498440^0", notify.Submitted, "13800138000")
@@ -252,7 +241,7 @@ func testReportDelivered(t *testing.T, st ReportStore) {
 	})
 }
 
-func testReportDuplicate(t *testing.T, st ReportStore) {
+func testReportDuplicate(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498441^0", notify.Submitted, "13800138000")
 	r := receiptFor(m, "13800138000", notify.Delivered)
 	from := time.Now()
@@ -271,7 +260,7 @@ func testReportDuplicate(t *testing.T, st ReportStore) {
 	checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
 }
 
-func testReportOrphan(t *testing.T, st ReportStore) {
+func testReportOrphan(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498442^0", notify.Submitted, "13800138000")
 	orphan := receiptFor(m, "13800138000", notify.Delivered)
 	orphan.ProviderID = "123456789012345678^0"
@@ -287,7 +276,7 @@ func testReportOrphan(t *testing.T, st ReportStore) {
 	}
 }
 
-func testReportAllRecipients(t *testing.T, st ReportStore) {
+func testReportAllRecipients(t *testing.T, st notify.Store) {
 	to3 := []string{"13800138000", "13900139000", "+85291234567"}
 	for _, tt := range []struct {
 		name     string
@@ -340,7 +329,7 @@ func testReportAllRecipients(t *testing.T, st ReportStore) {
 // its own (Tencent's SerialNo): the gateway records each number's part of
 // the answer as a report naming the message, and the provider's receipts,
 // which name only a number's id, find the message through it.
-func testReportPerRecipientIDs(t *testing.T, st ReportStore) {
+func testReportPerRecipientIDs(t *testing.T, st notify.Store) {
 	to3 := []string{"13800138000", "13900139000", "13700137000"}
 	m := sentMessage(t, st, "tencent", notify.SMS, "2433:0001", notify.Submitted, to3...)
 	own := []notify.Report{
@@ -365,7 +354,7 @@ func testReportPerRecipientIDs(t *testing.T, st ReportStore) {
 	checkResult(t, "an id with the wrong number", record(t, st, r), notify.ReportResult{})
 }
 
-func testReportSettlesUnknown(t *testing.T, st ReportStore) {
+func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 	for _, tt := range []struct {
 		name       string
 		from       notify.Status
@@ -400,7 +389,7 @@ func testReportSettlesUnknown(t *testing.T, st ReportStore) {
 	}
 }
 
-func testReportNeverBackwards(t *testing.T, st ReportStore) {
+func testReportNeverBackwards(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	t.Run("delivered", func(t *testing.T) {
 		m := sentMessage(t, st, "aliyun", notify.Voice, "116012354149^1", notify.Submitted, rcpt)
@@ -423,7 +412,7 @@ func testReportNeverBackwards(t *testing.T, st ReportStore) {
 	})
 }
 
-func testReportNotItsMessage(t *testing.T, st ReportStore) {
+func testReportNotItsMessage(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498445^0", notify.Submitted, rcpt)
 	noID := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
@@ -454,7 +443,7 @@ func testReportNotItsMessage(t *testing.T, st ReportStore) {
 	checkReports(t, reports(t, st, ""), orphans, "", from, to)
 }
 
-func testReportNoRecipient(t *testing.T, st ReportStore) {
+func testReportNoRecipient(t *testing.T, st notify.Store) {
 	call := sentMessage(t, st, "aliyun", notify.Voice, "116012354148^102813780000", notify.Accepted, "13800138000")
 	ringing := receiptFor(call, "", notify.Submitted)
 	from := time.Now()
@@ -472,7 +461,7 @@ func testReportNoRecipient(t *testing.T, st ReportStore) {
 	checkMessage(t, st, "the message to two", two)
 }
 
-func testReportConcurrent(t *testing.T, st ReportStore) {
+func testReportConcurrent(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "tencent", notify.SMS, "5000:1045710669157053657849499620", notify.Submitted, "13800138000")
 	r := receiptFor(m, "13800138000", notify.Delivered)
 	const pushes = 8
@@ -508,7 +497,7 @@ func testReportConcurrent(t *testing.T, st ReportStore) {
 	}
 }
 
-func testReportCancelled(t *testing.T, st ReportStore) {
+func testReportCancelled(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498446^0", notify.Submitted, "13800138000")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -527,7 +516,7 @@ func testReportCancelled(t *testing.T, st ReportStore) {
 	}
 }
 
-func testReplies(t *testing.T, st ReportStore) {
+func testReplies(t *testing.T, st notify.Store) {
 	reply := notify.Reply{Provider: "aliyun", Recipient: "13800138000", Content: "TD 退订", DestCode: "1234",
 		SignName: "签名", SequenceID: "1234567890", At: time.Date(2026, 5, 20, 17, 31, 0, 0, beijing),
 		Raw: []byte(`{"sequence_id":1234567890}`)}

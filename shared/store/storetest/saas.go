@@ -13,14 +13,6 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// SaaSStore is a message store that also keeps the SaaS platform's
-// stations: their tasks, balances and recharges.
-type SaaSStore interface {
-	notify.Store
-	notify.SaaSStore
-	notify.QuotaCreator
-}
-
 // RunSaaS runs the contract of notify.SaaSStore, and of Message.Spend,
 // against stores from open, which returns a new, empty store for each
 // subtest. ledgerSum returns the sum of the units of a station's ledger
@@ -66,7 +58,7 @@ type SaaSStore interface {
 //     listing is an *notify.Error of kind Invalid, Field "page_obj",
 //     Reason "invalid_field". Callers keep Limit in 1..100.
 //   - DayCounts are ordered by Day, then by Status.
-func RunSaaS(t *testing.T, open func(t *testing.T) SaaSStore, ledgerSum func(t *testing.T, st SaaSStore, group, station string) int64) {
+func RunSaaS(t *testing.T, open func(t *testing.T) notify.Store, ledgerSum func(t *testing.T, st notify.Store, group, station string) int64) {
 	for _, tc := range []struct {
 		name string
 		test func(*testing.T, saas)
@@ -88,8 +80,8 @@ func RunSaaS(t *testing.T, open func(t *testing.T) SaaSStore, ledgerSum func(t *
 
 // saas is a store under test and the way to sum its ledger.
 type saas struct {
-	st        SaaSStore
-	ledgerSum func(t *testing.T, st SaaSStore, group, station string) int64
+	st        notify.Store
+	ledgerSum func(t *testing.T, st notify.Store, group, station string) int64
 }
 
 // saasAt is when the messages of these tests are made: 2025-03-14T16:30Z,
@@ -542,10 +534,7 @@ func testSaaSRefund(t *testing.T, s saas) {
 	s.finish(t, plain, notify.Failed, "")
 	s.checkBalance(t, "ops", "R1", 4)
 
-	rs, ok := s.st.(notify.ReportStore)
-	if !ok {
-		t.Fatal("the store is not a notify.ReportStore")
-	}
+	rs := s.st
 	m = s.start(t, s.newTask(t, "ops", "R1"), 1)
 	s.checkBalance(t, "ops", "R1", 3)
 	r := notify.Report{Provider: m.Provider, Channel: m.Channel, ProviderID: "sid-1", Recipient: m.Recipients[0],
@@ -1059,10 +1048,10 @@ func testSaaSTotals(t *testing.T, s saas) {
 // code three times at once. It fails t unless exactly 40 starts spend,
 // the other 40 are refused for the balance, and the recharge credits
 // once.
-func RaceSaaS(t *testing.T, a, b SaaSStore, ledgerSum func(t *testing.T, st SaaSStore, group, station string) int64) {
+func RaceSaaS(t *testing.T, a, b notify.Store, ledgerSum func(t *testing.T, st notify.Store, group, station string) int64) {
 	const units, starts, recharges = 40, 80, 3
 	s := saas{a, ledgerSum}
-	stores := []SaaSStore{a, b}
+	stores := []notify.Store{a, b}
 	s.credit(t, "ops", "RACE", units)
 	tasks := make([]*notify.Task, starts)
 	for i := range tasks {
@@ -1124,7 +1113,7 @@ func RaceSaaS(t *testing.T, a, b SaaSStore, ledgerSum func(t *testing.T, st SaaS
 // outcome, as the start of a task does: BenchCreateFinish's work, and the
 // task's link, the spend and its row of the ledger. Each op starts the
 // same task again.
-func BenchStart(b *testing.B, st SaaSStore) {
+func BenchStart(b *testing.B, st notify.Store) {
 	ctx := b.Context()
 	if _, err := st.Recharge(ctx, notify.Recharge{GroupID: "ops", Station: "T7442", ComboID: 1, Units: 1 << 40,
 		At: time.Now()}); err != nil {

@@ -1,0 +1,178 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// enter is one call through g: Enter, then done.
+func enter(g *Gate) error {
+	_, done, err := g.Enter(context.Background())
+	if err == nil {
+		done()
+	}
+	return err
+}
+
+// TestOpensOnFirstUse checks that the store opens on the first call that
+// needs it, once however many calls race there, and that a failed open
+// fails that call as Unavailable and is tried again by the next.
+func TestOpensOnFirstUse(t *testing.T) {
+	var opens, fails atomic.Int32
+	fails.Store(1)
+	g := New(0, func(ctx context.Context) error {
+		opens.Add(1)
+		time.Sleep(10 * time.Millisecond) // long enough for the racing calls to meet
+		if fails.Add(-1) >= 0 {
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	t.Cleanup(func() { g.Close() })
+	if n := opens.Load(); n != 0 {
+		t.Fatalf("%d opens before any call; want 0", n)
+	}
+	err := enter(g)
+	if k := notify.KindOf(err); k != notify.Unavailable {
+		t.Fatalf("first call while the store is down: %v (kind %v); want kind unavailable", err, k)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() { errs <- enter(g) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call after the store came up: %v", err)
+		}
+	}
+	if n := opens.Load(); n != 2 {
+		t.Errorf("%d opens; want 2 (the failed one, then one for all racing calls)", n)
+	}
+	if err := enter(g); err != nil || opens.Load() != 2 {
+		t.Errorf("call on the open store: %v, %d opens; want nil, still 2", err, opens.Load())
+	}
+	if !g.Close() {
+		t.Error("Close of an opened gate reports nothing to close")
+	}
+	if err := enter(g); notify.KindOf(err) != notify.Unavailable || !errors.Is(err, ErrClosed) {
+		t.Errorf("call after Close: %v; want kind unavailable, ErrClosed", err)
+	}
+}
+
+// TestBound checks that a call's context carries the gate's timeout, and
+// that a gate without one leaves the caller's context alone.
+func TestBound(t *testing.T) {
+	g := New(time.Minute, func(context.Context) error { return nil })
+	ctx, done, err := g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, ok := ctx.Deadline()
+	done()
+	if !ok || time.Until(dl) > time.Minute || time.Until(dl) < 50*time.Second {
+		t.Errorf("deadline %v, %v; want about a minute away", dl, ok)
+	}
+	if ctx.Err() == nil {
+		t.Error("done did not cancel the call's context")
+	}
+	g = New(0, func(context.Context) error { return nil })
+	ctx, done, err = g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if _, ok := ctx.Deadline(); ok {
+		t.Error("a gate without a timeout set a deadline")
+	}
+}
+
+// TestOpenHangs checks that while an open hangs, each call waits for it
+// within its own timeout, not behind the others, that they share one
+// open, and that Close cancels it.
+func TestOpenHangs(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	var opens atomic.Int32
+	g := New(timeout, func(ctx context.Context) error {
+		opens.Add(1)
+		<-ctx.Done() // a server that never answers
+		return ctx.Err()
+	})
+	var wg sync.WaitGroup
+	took := make(chan time.Duration, 16)
+	for range cap(took) {
+		wg.Go(func() {
+			start := time.Now()
+			err := enter(g)
+			if k := notify.KindOf(err); k != notify.Unavailable {
+				t.Errorf("call while the open hangs: %v (kind %v); want kind unavailable", err, k)
+			}
+			took <- time.Since(start)
+		})
+	}
+	wg.Wait()
+	close(took)
+	for d := range took {
+		if d > 5*timeout {
+			t.Errorf("a call gave up after %v; want about %v", d, timeout)
+		}
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("%d opens; want 1, shared by every call", n)
+	}
+	closed := make(chan bool, 1)
+	go func() { closed <- g.Close() }()
+	select {
+	case opened := <-closed:
+		if opened {
+			t.Error("Close after an open that never ended reports something to close")
+		}
+	case <-time.After(MinOpenTime / 2):
+		t.Fatal("Close waited for the hung open to time out; want it cancelled")
+	}
+	if err := enter(g); notify.KindOf(err) != notify.Unavailable {
+		t.Errorf("call after Close: %v; want kind unavailable", err)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Errorf("%d opens after Close; want none more", n)
+	}
+}
+
+// TestStart checks that Start opens the store in the background, so that
+// the first call finds it open, and that an open that succeeds after
+// Close is reported for closing.
+func TestStart(t *testing.T) {
+	opened := make(chan struct{})
+	g := New(0, func(context.Context) error { close(opened); return nil })
+	g.Start()
+	select {
+	case <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start did not open the store")
+	}
+	if err := enter(g); err != nil {
+		t.Fatal(err)
+	}
+
+	release := make(chan struct{})
+	g = New(0, func(ctx context.Context) error {
+		<-release // the open ends, successfully, after Close began
+		return nil
+	})
+	g.Start()
+	closed := make(chan bool)
+	go func() { closed <- g.Close() }()
+	time.Sleep(10 * time.Millisecond)
+	close(release)
+	if !<-closed {
+		t.Error("an open that succeeded during Close was not reported for closing")
+	}
+}
