@@ -35,7 +35,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/runtimeapi"
 	"github.com/seed4ddb146e/notify/shared/provider/aliyunsms"
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
@@ -521,8 +521,8 @@ func runSample(t *testing.T, bin, fn string, newEmu func() *runtimeapi.Emulator,
 		t.Fatalf("invocation: %v\n%s", err, c.out)
 	case s.shape != "" && fn == "callback":
 		r := decodeHTTPReply(t, s.shape, res)
-		if r.status != 200 || r.body != receipt.AliyunAck {
-			t.Errorf("reply %d %s; want 200 %s", r.status, r.body, receipt.AliyunAck)
+		if r.status != 200 || r.body != report.AliyunAck {
+			t.Errorf("reply %d %s; want 200 %s", r.status, r.body, report.AliyunAck)
 		}
 	case s.shape != "":
 		r := decodeHTTPReply(t, s.shape, res)

@@ -33,7 +33,7 @@ type sendSMSCmd struct {
 	SignName string   `required:"" help:"The SMS signature."`
 	Template string   `required:"" placeholder:"CODE" help:"The template code (or its name in the registry)."`
 	Param    params   `placeholder:"NAME=VALUE" mapsep:"none" help:"A template variable; repeat for more."`
-	OutID    string   `name:"out-id" help:"Your own reference, echoed in receipts."`
+	OutID    string   `name:"out-id" help:"Your own reference, echoed in reports."`
 }
 
 // smsBody is a POST /sms request.

@@ -1,4 +1,4 @@
-// Command callback is the callback function: delivery receipts from the
+// Command callback is the callback function: delivery reports from the
 // providers, and the scheduled work of its timer trigger, served on AWS
 // Lambda, Aliyun FC 3 or, outside both, as a local HTTP server on $PORT.
 package main

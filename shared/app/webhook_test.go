@@ -311,7 +311,7 @@ func TestWebhookSaaSTask(t *testing.T) {
 		switch evs[i].Type {
 		case notify.EventDelivered:
 			outcome = &evs[i]
-		case notify.EventReply:
+		case notify.EventInbound:
 			reply = &evs[i]
 		}
 	}

@@ -204,11 +204,11 @@ func routable(c Config, g notify.Group, t *notify.Template) []string {
 			order = SMSProviders
 		}
 	}
-	configured := map[string]bool{ProviderAliyun: c.Aliyun.Configured(), ProviderTencent: c.Tencent.Configured(),
-		ProviderCloopen: c.Cloopen.Configured()}
+	configured := map[string]bool{notify.ProviderAliyun: c.Aliyun.Configured(), notify.ProviderTencent: c.Tencent.Configured(),
+		notify.ProviderCloopen: c.Cloopen.Configured()}
 	var out []string
 	for _, name := range order {
-		if configured[name] && (name == ProviderAliyun || t != nil && t.IDs[name] != "") {
+		if configured[name] && (name == notify.ProviderAliyun || t != nil && t.IDs[name] != "") {
 			out = append(out, name)
 		}
 	}

@@ -61,7 +61,7 @@ type Config struct {
 	// is the default, 180 days.
 	Retention time.Duration
 	// StatusRefreshAfter is how long after sending a status query asks the
-	// provider about a message no receipt has settled (0: the default).
+	// provider about a message no report has settled (0: the default).
 	StatusRefreshAfter time.Duration
 	// StatusReconcileAfter is how long after recording a message a status
 	// query takes one still without the provider's answer for one whose
@@ -100,7 +100,7 @@ type SMTP struct {
 	MaxAttachmentBytes int           // NOTIFY_MAIL_MAX_ATTACHMENT_BYTES, decoded total; the default fits the runtime
 }
 
-// Callback holds the tokens that the providers' receipt pushes carry in
+// Callback holds the tokens that the providers' report pushes carry in
 // their path, /callback/{token}/<provider>/...: the pushes are not signed,
 // so the token is what tells them from forgeries. Token is
 // NOTIFY_CALLBACK_TOKEN; each provider's is NOTIFY_CALLBACK_TOKEN_<PROVIDER>

@@ -9,16 +9,9 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// The SMS providers, by the names records, routes and templates use.
-const (
-	ProviderAliyun  = "aliyun"
-	ProviderTencent = "tencent"
-	ProviderCloopen = "cloopen"
-)
-
 // SMSProviders are the provider names NOTIFY_SMS_PROVIDERS, a group's
 // providers and a template's may list, in the gateway's default order.
-var SMSProviders = []string{ProviderAliyun, ProviderTencent, ProviderCloopen}
+var SMSProviders = []string{notify.ProviderAliyun, notify.ProviderTencent, notify.ProviderCloopen}
 
 // Tencent holds the Tencent Cloud SMS settings; SecretID and SecretKey by
 // the names Tencent's own tools read.
@@ -189,7 +182,7 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 			}
 			t.Variables = append(t.Variables, notify.Variable{Name: vj.Name, MaxLen: vj.MaxLen, Chars: vj.Chars})
 		}
-		for _, code := range []string{tj.Name, tj.IDs[ProviderAliyun]} {
+		for _, code := range []string{tj.Name, tj.IDs[notify.ProviderAliyun]} {
 			if code == "" {
 				continue
 			}

@@ -24,7 +24,7 @@ type dayRow struct {
 	Day, Channel, Provider             string
 	Sent, Delivered, Failed, Unsettled int
 	Failovers, Limited                 int
-	Median, P95                        time.Duration // from recorded to the delivered receipt; 0 when none
+	Median, P95                        time.Duration // from recorded to the delivered report; 0 when none
 	times                              []time.Duration
 }
 
@@ -59,7 +59,7 @@ var limitReasons = []string{notify.ReasonRateLimited, notify.ReasonDailyCap, not
 // charts draws the group's messages by day over a range (default: the
 // last 7 days, Beijing time): sent, delivered, failed, the delivery rate,
 // the median and 95th percentile of the time from recording to the
-// delivered receipt, failovers and the sends the limits refused.
+// delivered report, failovers and the sends the limits refused.
 func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	now := k.c.Now().In(notify.Beijing)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, notify.Beijing)

@@ -1,6 +1,6 @@
 // Package console is the gateway's web console: a group signs in with its
 // GroupID and key and sees its own messages (each recipient's state and the
-// message's timeline: recorded, the provider's answer, each receipt, each
+// message's timeline: recorded, the provider's answer, each report, each
 // webhook delivery), charts of what it sent by day, the sandbox's inbox of
 // what would have gone out (local runs only), and, for the SaaS platform's
 // group, its stations. Pages are rendered on the server from embedded
@@ -40,7 +40,7 @@ import (
 //go:embed static/*
 var files embed.FS
 
-// Store is what the console reads: messages, their receipts and their
+// Store is what the console reads: messages, their reports and their
 // webhook events.
 type Store interface {
 	notify.MessageFinder

@@ -120,7 +120,7 @@ func (k *Console) message(w http.ResponseWriter, r *http.Request, s session, g *
 	k.render(w, r, s, "message", http.StatusServiceUnavailable, nil, translate(lang(s.Lang), "store_down"))
 }
 
-// timeline is m's page: recorded, the provider's answer, each receipt and
+// timeline is m's page: recorded, the provider's answer, each report and
 // each webhook delivery, in time order. A code's parameters are never
 // shown (the record keeps them redacted anyway).
 func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) messageData {
@@ -134,7 +134,7 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 			Code: m.ErrorCode, Text: m.ErrorText})
 	}
 	for _, rp := range reports {
-		d.Timeline = append(d.Timeline, step{At: rp.ReceivedAt, What: "receipt", Who: rp.Recipient, Status: string(rp.Status),
+		d.Timeline = append(d.Timeline, step{At: rp.ReceivedAt, What: "report", Who: rp.Recipient, Status: string(rp.Status),
 			Code: rp.Code, Text: rp.Text})
 	}
 	for _, e := range evs {

@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 )
 
 // Routes are the routes each function serves, by function name: what
@@ -38,7 +38,7 @@ var ConsoleRoutes = []string{
 }
 
 // CallbackRoutes are the HTTP routes of the callback function: one
-// delivery-receipt push per provider, behind a secret path token.
+// delivery-report push per provider, behind a secret path token.
 var CallbackRoutes = []string{
 	"POST /callback/{token}/aliyun/sms-report",
 	"POST /callback/{token}/aliyun/sms-up",
@@ -49,17 +49,17 @@ var CallbackRoutes = []string{
 
 // CallbackQueuePath is the route of the callback function's queue
 // messages, the platform's QueuePath for it: each message is one Aliyun
-// receipt push (see Callback).
+// report push (see Callback).
 const CallbackQueuePath = "/callback/queue/aliyun"
 
-// CallbackTokens are the secret path tokens of the receipt pushes, one per
+// CallbackTokens are the secret path tokens of the report pushes, one per
 // provider. An empty token refuses that provider's pushes.
 type CallbackTokens struct {
 	Aliyun, Tencent, Cloopen notify.Secret
 }
 
 // Callback returns the callback function's handler, which takes the
-// providers' delivery receipts (and Aliyun's inbound SMS) over
+// providers' delivery reports (and Aliyun's inbound SMS) over
 // CallbackRoutes and keeps them in store.
 //
 // The pushes are not signed, so each path carries the provider's token.
@@ -69,11 +69,11 @@ type CallbackTokens struct {
 // logged: log lines name the route's pattern, never the path.
 //
 // Each record of a push is recorded before the provider's acknowledgement
-// (receipt.AliyunAck, TencentAck or CloopenAck) is sent: when the store
+// (report.AliyunAck, TencentAck or CloopenAck) is sent: when the store
 // fails on any record the reply is 503, and the provider pushes the whole
 // push again, whose records already kept are duplicates that change
 // nothing. A body that does not parse is 400: the provider may retry, to
-// no effect. A receipt that matches no message is kept as an orphan, and
+// no effect. A report that matches no message is kept as an orphan, and
 // acknowledged; the store gives it to its message if the message's outcome
 // names its id later.
 //
@@ -83,29 +83,29 @@ type CallbackTokens struct {
 // path is a route that does not exist. A message is one Aliyun push, told
 // by its first record: biz_id makes it an SmsReport, call_id a VoiceReport
 // or VoiceCallReport, and sequence_id, content or dest_code without those
-// an SmsUp. So an MNS queue that Aliyun's receipts are delivered to, one
+// an SmsUp. So an MNS queue that Aliyun's reports are delivered to, one
 // record per message, or that a relay fills with whole pushes, feeds the
 // function; its 503 makes the queue deliver again, its 400 drops the
 // message.
 func Callback(store notify.ReportStore, tokens CallbackTokens, log *slog.Logger) http.Handler {
-	return CallbackReplying(store, tokens, nil, log)
+	return CallbackWithInbound(store, tokens, nil, log)
 }
 
-// CallbackReplying is Callback, with replyGroup naming the group with a
-// webhook an inbound SMS is for ("" for none): the store keeps the reply's
+// CallbackWithInbound is Callback, with inboundGroup naming the group with a
+// webhook an inbound reply is for ("" for none): the store keeps its
 // webhook event with it.
-func CallbackReplying(store notify.ReportStore, tokens CallbackTokens, replyGroup func(notify.Reply) string,
+func CallbackWithInbound(store notify.ReportStore, tokens CallbackTokens, inboundGroup func(notify.Inbound) string,
 	log *slog.Logger) http.Handler {
 	log = logOrDiscard(log)
-	c := &callback{store: store, log: log, replyGroup: replyGroup,
+	c := &callback{store: store, log: log, inboundGroup: inboundGroup,
 		notFound: notFound(log, "POST /callback/{token}/{provider}/{push}")}
 	a, tc, cl := digestOf(tokens.Aliyun), digestOf(tokens.Tencent), digestOf(tokens.Cloopen)
 	pushes := []*push{
-		{name: "aliyun/sms-report", token: a, ack: receipt.AliyunAck, reports: receipt.AliyunSMSReport},
-		{name: "aliyun/sms-up", token: a, ack: receipt.AliyunAck, replies: receipt.AliyunSMSUp},
-		{name: "aliyun/voice-report", token: a, ack: receipt.AliyunAck, reports: receipt.AliyunVoiceReport},
-		{name: "tencent/sms", token: tc, ack: receipt.TencentAck, reports: receipt.TencentSMS},
-		{name: "cloopen/sms", token: cl, ack: receipt.CloopenAck, reports: receipt.CloopenSMS},
+		{name: "aliyun/sms-report", token: a, ack: report.AliyunAck, reports: report.AliyunSMSReport},
+		{name: "aliyun/sms-up", token: a, ack: report.AliyunAck, inbound: report.AliyunSMSUp},
+		{name: "aliyun/voice-report", token: a, ack: report.AliyunAck, reports: report.AliyunVoiceReport},
+		{name: "tencent/sms", token: tc, ack: report.TencentAck, reports: report.TencentSMS},
+		{name: "cloopen/sms", token: cl, ack: report.CloopenAck, reports: report.CloopenSMS},
 	}
 	c.queue = make(map[string]*push)
 	for _, p := range pushes {
@@ -142,20 +142,20 @@ func CallbackReplying(store notify.ReportStore, tokens CallbackTokens, replyGrou
 
 // callback is the callback function's handler.
 type callback struct {
-	store      notify.ReportStore
-	replyGroup func(notify.Reply) string // nil: replies go to no group
-	log        *slog.Logger
-	notFound   http.HandlerFunc
-	queue      map[string]*push // Aliyun's pushes by name, for queue messages
+	store        notify.ReportStore
+	inboundGroup func(notify.Inbound) string // nil: inbound replies go to no group
+	log          *slog.Logger
+	notFound     http.HandlerFunc
+	queue        map[string]*push // Aliyun's pushes by name, for queue messages
 }
 
-// push is one route of receipts: how to parse its body and what to answer.
+// push is one route of reports: how to parse its body and what to answer.
 type push struct {
 	name    string // "<provider>/<push>", the end of its route: "aliyun/sms-report"
 	token   digest
 	ack     string
 	reports func(body []byte) ([]notify.Report, error) // or
-	replies func(body []byte) ([]notify.Reply, error)
+	inbound func(body []byte) ([]notify.Inbound, error)
 }
 
 // digest is a token's SHA-256, or zero for no token.
@@ -190,8 +190,8 @@ func (c *callback) serveQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	p := c.queue["aliyun/"+aliyunKind(body)]
 	if p == nil {
-		writeError(w, r, c.log, requestError(http.StatusBadRequest, "", notify.ReasonInvalidReceipt,
-			"the queue message is not an Aliyun receipt: its first record has no biz_id, call_id, sequence_id, content or dest_code"), "", "")
+		writeError(w, r, c.log, requestError(http.StatusBadRequest, "", notify.ReasonInvalidReport,
+			"the queue message is not an Aliyun report: its first record has no biz_id, call_id, sequence_id, content or dest_code"), "", "")
 		return
 	}
 	c.take(w, r, p, body)
@@ -206,7 +206,7 @@ func (c *callback) serve(w http.ResponseWriter, r *http.Request, p *push) {
 
 // read checks the method and reads the body, or answers the error. The
 // Content-Type is not checked: what a provider sends is what we get, and a
-// refused push is a lost receipt.
+// refused push is a lost report.
 func (c *callback) read(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -214,12 +214,12 @@ func (c *callback) read(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 			Kind: notify.Invalid, Reason: notify.ReasonMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}}, "", "")
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, receipt.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, report.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, r, c.log, requestError(http.StatusRequestEntityTooLarge, "", notify.ReasonBodyTooLarge,
-				fmt.Sprintf("request body is over %d bytes", receipt.MaxBodyBytes)), "", "")
+				fmt.Sprintf("request body is over %d bytes", report.MaxBodyBytes)), "", "")
 		} else {
 			writeError(w, r, c.log, requestError(http.StatusBadRequest, "", notify.ReasonUnreadableBody,
 				"the request body could not be read"), "", "")
@@ -240,8 +240,8 @@ func (c *callback) take(w http.ResponseWriter, r *http.Request, p *push, body []
 		n   tally
 		err error
 	)
-	if p.replies != nil {
-		n, err = c.recordReplies(r.Context(), p, body)
+	if p.inbound != nil {
+		n, err = c.recordInbound(r.Context(), p, body)
 	} else {
 		n, err = c.recordReports(r.Context(), p, body)
 	}
@@ -254,14 +254,14 @@ func (c *callback) take(w http.ResponseWriter, r *http.Request, p *push, body []
 		writeError(w, r, c.log, &httpError{status: http.StatusBadRequest, err: notify.AsError(err)}, "", "")
 		return
 	}
-	c.log.InfoContext(r.Context(), "receipts recorded", "route", r.Pattern, "push", p.name, "records", n.records,
+	c.log.InfoContext(r.Context(), "reports recorded", "route", r.Pattern, "push", p.name, "records", n.records,
 		"applied", n.applied, "duplicate", n.duplicate, "orphan", n.orphan)
-	w.Header().Set("Content-Type", receipt.AckContentType)
+	w.Header().Set("Content-Type", report.AckContentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, p.ack)
 }
 
-// recordReports parses a push of receipts and records each one. The
+// recordReports parses a push of reports and records each one. The
 // store's errors are storeErrors; any other is the parser's.
 func (c *callback) recordReports(ctx context.Context, p *push, body []byte) (tally, error) {
 	rs, err := p.reports(body)
@@ -286,18 +286,18 @@ func (c *callback) recordReports(ctx context.Context, p *push, body []byte) (tal
 	return n, nil
 }
 
-// recordReplies parses a push of inbound SMS and records each one.
-func (c *callback) recordReplies(ctx context.Context, p *push, body []byte) (tally, error) {
-	rs, err := p.replies(body)
+// recordInbound parses a push of inbound SMS and records each one.
+func (c *callback) recordInbound(ctx context.Context, p *push, body []byte) (tally, error) {
+	rs, err := p.inbound(body)
 	if err != nil {
 		return tally{}, err
 	}
 	n := tally{records: len(rs)}
 	for _, rep := range rs {
-		if c.replyGroup != nil {
-			rep.GroupID = c.replyGroup(rep)
+		if c.inboundGroup != nil {
+			rep.GroupID = c.inboundGroup(rep)
 		}
-		isNew, err := c.store.RecordReply(ctx, rep)
+		isNew, err := c.store.RecordInbound(ctx, rep)
 		if err != nil {
 			return n, storeError{err}
 		}
@@ -320,11 +320,11 @@ func (e storeError) Unwrap() error { return e.err }
 // unavailable answers a push the store could not keep, whole or in part:
 // 503, so that the provider or the queue delivers it again.
 func (c *callback) unavailable(w http.ResponseWriter, r *http.Request, p *push, n tally, err error) {
-	c.log.ErrorContext(r.Context(), "receipts not recorded; they will be pushed again", "route", r.Pattern,
+	c.log.ErrorContext(r.Context(), "reports not recorded; they will be pushed again", "route", r.Pattern,
 		"push", p.name, "status", http.StatusServiceUnavailable, "records", n.records,
 		"recorded", n.applied+n.duplicate+n.orphan, "err", err)
 	writeJSON(w, http.StatusServiceUnavailable, errorReply{Code: "ERROR", RequestId: "null", Reason: notify.ReasonStoreUnavailable,
-		Message: "the receipt store is unavailable; the receipts were not all recorded. Push them again later"})
+		Message: "the report store is unavailable; the reports were not all recorded. Push them again later"})
 }
 
 // aliyunKind tells which Aliyun push body is by the fields of its first

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -117,9 +117,9 @@ func (c *testCallback) reports(t *testing.T, id string) []notify.Report {
 // checkAck fails t unless w is the acknowledgement ack.
 func checkAck(t *testing.T, what string, w *httptest.ResponseRecorder, ack string) {
 	t.Helper()
-	if w.Code != 200 || w.Body.String() != ack || w.Header().Get("Content-Type") != receipt.AckContentType {
+	if w.Code != 200 || w.Body.String() != ack || w.Header().Get("Content-Type") != report.AckContentType {
 		t.Errorf("%s: reply %d %q %q; want 200 %q %q", what, w.Code, w.Header().Get("Content-Type"), w.Body, ack,
-			receipt.AckContentType)
+			report.AckContentType)
 	}
 }
 
@@ -132,10 +132,10 @@ func TestCallbackPushes(t *testing.T) {
 		ch               notify.Channel
 		pid              string
 	}{
-		{"aliyun/sms-report", smsReportBody, receipt.AliyunAck, "aliyun", notify.SMS, "900619746936498440^0"},
-		{"aliyun/voice-report", voiceReportBody, receipt.AliyunAck, "aliyun", notify.Voice, "116012354148^102813780000"},
-		{"tencent/sms", tencentBody, receipt.TencentAck, "tencent", notify.SMS, "5000:1045710669157053657849499619"},
-		{"cloopen/sms", cloopenBody, receipt.CloopenAck, "cloopen", notify.SMS, "ff8080813c373cab013c94b0f0512345"},
+		{"aliyun/sms-report", smsReportBody, report.AliyunAck, "aliyun", notify.SMS, "900619746936498440^0"},
+		{"aliyun/voice-report", voiceReportBody, report.AliyunAck, "aliyun", notify.Voice, "116012354148^102813780000"},
+		{"tencent/sms", tencentBody, report.TencentAck, "tencent", notify.SMS, "5000:1045710669157053657849499619"},
+		{"cloopen/sms", cloopenBody, report.CloopenAck, "cloopen", notify.SMS, "ff8080813c373cab013c94b0f0512345"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
@@ -147,23 +147,23 @@ func TestCallbackPushes(t *testing.T) {
 			path := "/callback/" + token + "/" + tt.route
 			checkAck(t, "push", c.post(path, fmt.Sprintf(tt.body, phone, tt.pid)), tt.ack)
 			if got := c.status(t, m.ID); got != notify.Delivered {
-				t.Errorf("message %s after the receipt, want delivered", got)
+				t.Errorf("message %s after the report, want delivered", got)
 			}
 			rs := c.reports(t, m.ID)
 			if len(rs) != 1 || rs[0].Provider != tt.provider || rs[0].Recipient != phone || rs[0].Code == "" {
-				t.Errorf("receipts %+v; want one from %s for %s, with its code", rs, tt.provider, phone)
+				t.Errorf("reports %+v; want one from %s for %s, with its code", rs, tt.provider, phone)
 			}
 			checkAck(t, "the same push again", c.post(path, fmt.Sprintf(tt.body, phone, tt.pid)), tt.ack)
 			if rs := c.reports(t, m.ID); len(rs) != 1 {
-				t.Errorf("%d receipts after a duplicate push, want 1", len(rs))
+				t.Errorf("%d reports after a duplicate push, want 1", len(rs))
 			}
 		})
 	}
 	t.Run("aliyun/sms-up", func(t *testing.T) {
 		path := "/callback/" + aliyunToken + "/aliyun/sms-up"
-		checkAck(t, "push", c.post(path, fmt.Sprintf(smsUpBody, phone, "1234567890")), receipt.AliyunAck)
-		checkAck(t, "the same push again", c.post(path, fmt.Sprintf(smsUpBody, phone, `"1234567890"`)), receipt.AliyunAck)
-		isNew, err := c.store.RecordReply(t.Context(), notify.Reply{Provider: "aliyun", SequenceID: "1234567890"})
+		checkAck(t, "push", c.post(path, fmt.Sprintf(smsUpBody, phone, "1234567890")), report.AliyunAck)
+		checkAck(t, "the same push again", c.post(path, fmt.Sprintf(smsUpBody, phone, `"1234567890"`)), report.AliyunAck)
+		isNew, err := c.store.RecordInbound(t.Context(), notify.Inbound{Provider: "aliyun", SequenceID: "1234567890"})
 		if err != nil || isNew {
 			t.Errorf("RecordReply of the pushed reply = %v, %v; want it recorded before", isNew, err)
 		}
@@ -204,7 +204,7 @@ func TestCallbackRoutesServed(t *testing.T) {
 	}
 }
 
-// A message settles once every recipient has a receipt; the records of a
+// A message settles once every recipient has a report; the records of a
 // push are counted in the log, never named.
 func TestCallbackCounts(t *testing.T) {
 	c := newCallback(t, bothTokens)
@@ -224,14 +224,14 @@ func TestCallbackCounts(t *testing.T) {
 	}
 	path := "/callback/" + aliyunToken + "/aliyun/sms-report"
 	one, _ := json.Marshal(recs[:1])
-	checkAck(t, "first", c.post(path, string(one)), receipt.AliyunAck)
+	checkAck(t, "first", c.post(path, string(one)), report.AliyunAck)
 	if got := c.status(t, m.ID); got != notify.Submitted {
-		t.Errorf("message %s after one recipient's receipt, want submitted", got)
+		t.Errorf("message %s after one recipient's report, want submitted", got)
 	}
 	all, _ := json.Marshal(recs)
-	checkAck(t, "all", c.post(path, string(all)), receipt.AliyunAck)
+	checkAck(t, "all", c.post(path, string(all)), report.AliyunAck)
 	if got := c.status(t, m.ID); got != notify.Delivered {
-		t.Errorf("message %s after every recipient's receipt, want delivered", got)
+		t.Errorf("message %s after every recipient's report, want delivered", got)
 	}
 	for _, want := range []string{
 		`"records":1,"applied":1,"duplicate":0,"orphan":0`,
@@ -242,7 +242,7 @@ func TestCallbackCounts(t *testing.T) {
 		}
 	}
 	if got := c.reports(t, ""); len(got) != 1 || got[0].ProviderID != "123^0" {
-		t.Errorf("orphans %+v; want the receipt for 123^0", got)
+		t.Errorf("orphans %+v; want the report for 123^0", got)
 	}
 }
 
@@ -284,7 +284,7 @@ func TestCallbackTokens(t *testing.T) {
 		t.Errorf("message %s after refused pushes, want submitted", got)
 	}
 	if rs := c.reports(t, m.ID); len(rs) != 0 {
-		t.Errorf("receipts %+v recorded from refused pushes", rs)
+		t.Errorf("reports %+v recorded from refused pushes", rs)
 	}
 	if rs := c.reports(t, ""); len(rs) != 0 {
 		t.Errorf("orphans %+v recorded from refused pushes", rs)
@@ -322,7 +322,7 @@ func TestDigestMatches(t *testing.T) {
 	}
 }
 
-// Bodies that are not receipts are 400 and record nothing.
+// Bodies that are not reports are 400 and record nothing.
 func TestCallbackRefusals(t *testing.T) {
 	c := newCallback(t, bothTokens)
 	path := "/callback/" + aliyunToken + "/aliyun/sms-report"
@@ -336,7 +336,7 @@ func TestCallbackRefusals(t *testing.T) {
 		{"no biz_id", `[{"phone_number":"13800138000","success":true}]`, 400, "invalid_receipt"},
 		{"one good, one bad", fmt.Sprintf(`[%s,{"success":"maybe","biz_id":"2^0"}]`,
 			strings.Trim(fmt.Sprintf(smsReportBody, phone, "1^0"), "[]")), 400, "invalid_receipt"},
-		{"over the limit", `[` + strings.Repeat(" ", receipt.MaxBodyBytes) + `]`, 413, "body_too_large"},
+		{"over the limit", `[` + strings.Repeat(" ", report.MaxBodyBytes) + `]`, 413, "body_too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,14 +348,14 @@ func TestCallbackRefusals(t *testing.T) {
 		})
 	}
 	if rs := c.reports(t, ""); len(rs) != 0 {
-		t.Errorf("receipts %+v recorded from refused bodies", rs)
+		t.Errorf("reports %+v recorded from refused bodies", rs)
 	}
 	if strings.Contains(c.logs.String(), phone) {
 		t.Errorf("the log shows the number:\n%s", c.logs)
 	}
 }
 
-// failingStore is a ReportStore that fails from its nth receipt on, as a
+// failingStore is a ReportStore that fails from its nth report on, as a
 // database going away in the middle of a push does.
 type failingStore struct {
 	notify.ReportStore
@@ -393,7 +393,7 @@ func TestCallbackStoreDown(t *testing.T) {
 		t.Errorf("the store's error is not logged:\n%s", c.logs)
 	}
 	// The provider pushes again to a healthy store.
-	checkAck(t, "the push again", c.post(path, string(body)), receipt.AliyunAck)
+	checkAck(t, "the push again", c.post(path, string(body)), report.AliyunAck)
 	if !strings.Contains(c.logs.String(), `"records":2,"applied":0,"duplicate":1,"orphan":1`) {
 		t.Errorf("the push again is not one duplicate and one orphan:\n%s", c.logs)
 	}
@@ -401,7 +401,7 @@ func TestCallbackStoreDown(t *testing.T) {
 		t.Errorf("message %s, want delivered", got)
 	}
 
-	// A closed store: 503 for receipts and replies alike.
+	// A closed store: 503 for reports and replies alike.
 	c.store.Close()
 	for _, p := range []struct{ path, body string }{
 		{path, string(body)},
@@ -423,16 +423,16 @@ func TestCallbackQueue(t *testing.T) {
 	sms := c.send(t, "aliyun", notify.SMS, "900619746936498444^0")
 	call := c.send(t, "aliyun", notify.Voice, "116012354148^102813780001")
 	single := strings.Trim(fmt.Sprintf(smsReportBody, phone, sms.ProviderID), "[]")
-	checkAck(t, "SmsReport, one record", c.queued(CallbackQueuePath, single), receipt.AliyunAck)
-	checkAck(t, "SmsReport again, as an array", c.queued(CallbackQueuePath, "["+single+"]"), receipt.AliyunAck)
-	checkAck(t, "VoiceReport", c.queued(CallbackQueuePath, fmt.Sprintf(voiceReportBody, phone, call.ProviderID)), receipt.AliyunAck)
-	checkAck(t, "SmsUp", c.queued(CallbackQueuePath, fmt.Sprintf(smsUpBody, phone, "77")), receipt.AliyunAck)
+	checkAck(t, "SmsReport, one record", c.queued(CallbackQueuePath, single), report.AliyunAck)
+	checkAck(t, "SmsReport again, as an array", c.queued(CallbackQueuePath, "["+single+"]"), report.AliyunAck)
+	checkAck(t, "VoiceReport", c.queued(CallbackQueuePath, fmt.Sprintf(voiceReportBody, phone, call.ProviderID)), report.AliyunAck)
+	checkAck(t, "SmsUp", c.queued(CallbackQueuePath, fmt.Sprintf(smsUpBody, phone, "77")), report.AliyunAck)
 	for _, m := range []*notify.Message{sms, call} {
 		if got := c.status(t, m.ID); got != notify.Delivered {
-			t.Errorf("message %s (%s) %s after its receipt from the queue, want delivered", m.ID, m.Channel, got)
+			t.Errorf("message %s (%s) %s after its report from the queue, want delivered", m.ID, m.Channel, got)
 		}
 		if rs := c.reports(t, m.ID); len(rs) != 1 {
-			t.Errorf("message %s: %d receipts, want 1", m.ID, len(rs))
+			t.Errorf("message %s: %d reports, want 1", m.ID, len(rs))
 		}
 	}
 	for _, body := range []string{`{"phone_number":"13800138000"}`, `[]`, `"biz_id"`, `{"biz_id":`} {
@@ -477,7 +477,7 @@ func (s *countingStore) RecordReport(context.Context, notify.Report) (notify.Rep
 	return notify.ReportResult{}, nil
 }
 
-func (s *countingStore) RecordReply(context.Context, notify.Reply) (bool, error) {
+func (s *countingStore) RecordInbound(context.Context, notify.Inbound) (bool, error) {
 	s.replies++
 	return true, nil
 }
@@ -531,10 +531,10 @@ func FuzzCallbackQueue(f *testing.F) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodPost, CallbackQueuePath, bytes.NewReader(body)))
 		switch {
-		case w.Code == 200 && w.Body.String() == receipt.AliyunAck && st.reports+st.replies > 0:
+		case w.Code == 200 && w.Body.String() == report.AliyunAck && st.reports+st.replies > 0:
 		case w.Code == 400 && st.reports+st.replies == 0:
 		default:
-			t.Fatalf("queue message %q: reply %d %s after %d receipts and %d replies recorded", body, w.Code, w.Body,
+			t.Fatalf("queue message %q: reply %d %s after %d reports and %d replies recorded", body, w.Code, w.Body,
 				st.reports, st.replies)
 		}
 	})

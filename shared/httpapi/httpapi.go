@@ -134,7 +134,7 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // UnrecordedWarning is the Warning of a reply whose message was sent but
 // whose outcome could not be recorded.
-const UnrecordedWarning = "sent, but the outcome could not be recorded; the record stays accepted until a receipt or a status query settles it. Do not resend"
+const UnrecordedWarning = "sent, but the outcome could not be recorded; the record stays accepted until a report or a status query settles it. Do not resend"
 
 // warning is the Warning of the reply to s, if any.
 func warning(s notify.Sent) string {

@@ -19,7 +19,7 @@ type VoiceCall struct {
 // Caller places a text-to-speech call through one voice provider. Errors are
 // *Error values classified like SMSSender's.
 type Caller interface {
-	Call(ctx context.Context, c VoiceCall) (Receipt, error)
+	Call(ctx context.Context, c VoiceCall) (Acceptance, error)
 }
 
 // Email is a mail message ready for a mail server. Addresses are validated
@@ -42,10 +42,10 @@ type Attachment struct {
 	Data        []byte
 }
 
-// Mailer hands an Email to a mail server. The Receipt's ProviderID is the
+// Mailer hands an Email to a mail server. The Acceptance's ProviderID is the
 // Message-ID header sent. Errors are *Error values classified like
 // SMSSender's: a refusal before DATA is complete is certain (Rejected,
 // Transient, ...); a failure after it may be Ambiguous.
 type Mailer interface {
-	SendMail(ctx context.Context, e Email) (Receipt, error)
+	SendMail(ctx context.Context, e Email) (Acceptance, error)
 }

@@ -16,7 +16,7 @@ type CodeTemplate struct {
 	Template    string // an SMS template: an Aliyun code or a registry name
 	TtsTemplate string // a voice template (TtsCode)
 	// EscalateAfter, when set, is how long after a code is sent by SMS it
-	// is sent once more, the same code, EscalateTo's way, unless a receipt
+	// is sent once more, the same code, EscalateTo's way, unless a report
 	// said it was delivered or it was used, void, replaced or expired by
 	// then (EscalateCodes). Shorter than the code TTL; 0 never escalates.
 	EscalateAfter time.Duration

@@ -3,7 +3,7 @@ package notify
 import "context"
 
 // Escalation of verification codes: a code sent by SMS for a scene with
-// EscalateAfter that no receipt has said was delivered by then is sent once
+// EscalateAfter that no report has said was delivered by then is sent once
 // more, the same digits, as a voice call or through the next SMS provider.
 // docs/codes.md is the whole story: what is kept, and what a crash loses.
 
@@ -19,7 +19,7 @@ func EscalationKey(firstID string) string { return escalationKeyPrefix + firstID
 
 // EscalateCodes claims up to limit codes due for escalation
 // (CodeStore.ClaimEscalations) and sends each once more: a code whose
-// first message a receipt said was delivered is not sent, and one that
+// first message a report said was delivered is not sent, and one that
 // cannot be sent (the group, its templates or the providers refuse it, a
 // limit holds, the secret that sealed it was retired) is logged and
 // dropped; the claim spent its escalation either way. It returns how many

@@ -20,13 +20,14 @@ import (
 
 // The types of events.
 const (
-	// EventDelivered: a receipt says a message reached one recipient.
+	// EventDelivered: a report says a message reached one recipient.
 	EventDelivered = "message.delivered"
-	// EventFailed: a message did not reach one recipient, by a receipt or
+	// EventFailed: a message did not reach one recipient, by a report or
 	// because it was certainly not sent.
 	EventFailed = "message.failed"
-	// EventReply: a person answered by SMS (Aliyun SmsUp).
-	EventReply = "reply.received"
+	// EventInbound: an inbound reply, a person answering by SMS (Aliyun
+	// SmsUp). Its wire name keeps the word reply.
+	EventInbound = "reply.received"
 )
 
 // The states of an event's delivery.
@@ -51,17 +52,17 @@ type Event struct {
 	ID        string // stable: a receiver de-duplicates by it
 	GroupID   string
 	MessageID string // the message it is about; for a reply, "" or the message answered
-	Type      string // EventDelivered, EventFailed, EventReply
+	Type      string // EventDelivered, EventFailed, EventInbound
 	Channel   Channel
-	Recipient string // the recipient, or the number a reply came from
-	Status    Status // Delivered or Failed; "" for a reply
-	Code      string // the provider's code; a reply's destination code
-	Text      string // the provider's words; a reply's content
+	Recipient string // the recipient, or the number an inbound reply came from
+	Status    Status // Delivered or Failed; "" for an inbound reply
+	Code      string // the provider's code; an inbound reply's destination code
+	Text      string // the provider's words; an inbound reply's content
 	OutID     string // the caller's OutId of the message
 	Provider  string
-	// ProviderID is the provider's id of the message; a reply's sequence id.
+	// ProviderID is the provider's id of the message; an inbound reply's sequence id.
 	ProviderID string
-	SignName   string    // a reply's sign name
+	SignName   string    // an inbound reply's sign name
 	At         time.Time // when it happened, as well as the gateway knows
 	// Station and TaskID name the SaaS task the message sent, if any: the
 	// event is the task's outcome.
@@ -109,7 +110,7 @@ func (e *Event) Body() []byte {
 	if e.TaskID != 0 {
 		d.Task = &task{e.Station, e.TaskID}
 	}
-	if e.Type == EventReply {
+	if e.Type == EventInbound {
 		d.From, d.Content, d.DestCode, d.SignName, d.SequenceID = e.Recipient, e.Text, e.Code, e.SignName, e.ProviderID
 	} else {
 		d.Recipient, d.Status, d.Code, d.Text, d.ProviderID = e.Recipient, string(e.Status), e.Code, e.Text, e.ProviderID
@@ -259,11 +260,11 @@ func EventBackoff(n int) (d time.Duration, ok bool) {
 	return d + time.Duration((rand.Float64()*0.3-0.1)*float64(d)), true
 }
 
-// ReplyGroup names the group with a webhook an inbound SMS is for: the
+// InboundGroup names the group with a webhook an inbound reply is for: the
 // one such group that may use its sign name (a group that names no sign
 // names may use any). With none, or more than one, it is "": the reply is
 // kept, and no group is told of it.
-func (gs Groups) ReplyGroup(r Reply) string {
+func (gs Groups) InboundGroup(r Inbound) string {
 	found := ""
 	for id, g := range gs {
 		if g.Webhook == nil || (len(g.SignNames) > 0 && !slices.Contains(g.SignNames, r.SignName)) {

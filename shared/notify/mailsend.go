@@ -45,7 +45,7 @@ func (s *Service) SendMail(ctx context.Context, r MailRequest) (Sent, error) {
 	}
 	summary, _ := json.Marshal(map[string]any{"subject": e.Subject, "attachments": len(e.Attachments)})
 	m := &Message{GroupID: r.GroupID, Channel: Mail, Recipients: mailboxes(e), Params: string(summary)}
-	return s.send(ctx, m, plan{provider: s.d.MailProvider, deliver: via(s.d.MailProvider, func(ctx context.Context) (Receipt, error) {
+	return s.send(ctx, m, plan{provider: s.d.MailProvider, deliver: via(s.d.MailProvider, func(ctx context.Context) (Acceptance, error) {
 		e.ID = m.ID
 		return s.d.Mail.SendMail(ctx, e)
 	})})

@@ -30,9 +30,9 @@ type Status string
 const (
 	Accepted  Status = "accepted"  // recorded, not yet handed to a provider
 	Submitted Status = "submitted" // a provider accepted it
-	Delivered Status = "delivered" // a receipt says it arrived
-	Failed    Status = "failed"    // it was certainly not sent, or a receipt says it failed
-	Unknown   Status = "unknown"   // the provider may or may not have it; settled by a receipt or a query
+	Delivered Status = "delivered" // a report says it arrived
+	Failed    Status = "failed"    // it was certainly not sent, or a report says it failed
+	Unknown   Status = "unknown"   // the provider may or may not have it; settled by a report or a query
 )
 
 // Message is the record of one send request: stored before anything is sent
@@ -138,8 +138,8 @@ type TextMessage struct {
 	OutID     string
 }
 
-// Receipt is a provider's acceptance of a message.
-type Receipt struct {
+// Acceptance is a provider's acceptance of a message.
+type Acceptance struct {
 	ProviderID string // Aliyun BizId
 	RequestID  string
 	Code       string // the provider's success code, "OK" for Aliyun
@@ -147,13 +147,13 @@ type Receipt struct {
 	Sandbox    bool // the sandbox accepted it and nothing left the machine
 	// Recipients is set by a provider that answers for each number on its
 	// own (Tencent SendSms): one entry per number sent, in request order.
-	// The receipt means at least one number was accepted; ProviderID is
+	// The acceptance means at least one number was accepted; ProviderID is
 	// then the first accepted number's id.
-	Recipients []RecipientReceipt
+	Recipients []RecipientAcceptance
 }
 
-// RecipientReceipt is one number's part of a provider's answer.
-type RecipientReceipt struct {
+// RecipientAcceptance is one number's part of a provider's answer.
+type RecipientAcceptance struct {
 	Number     string // as in TextMessage.PhoneNumbers
 	ProviderID string // the provider's id for this number (Tencent SerialNo); "" when refused
 	Code       string // the provider's code for this number ("Ok" at Tencent)
@@ -166,7 +166,7 @@ type RecipientReceipt struct {
 // whose Kind says whether the provider certainly did not accept it
 // (Transient, Throttled, Account, Rejected) or may have (Ambiguous).
 type SMSSender interface {
-	SendSMS(ctx context.Context, m TextMessage) (Receipt, error)
+	SendSMS(ctx context.Context, m TextMessage) (Acceptance, error)
 }
 
 // NewID returns a new message id: 32 hex digits, the first 12 of them the

@@ -305,9 +305,9 @@ func TestSettle(t *testing.T) {
 		{"one still out, unknown before", Unknown, []Report{d("a")}, Submitted, "", true},
 		{"all final, one failed", Submitted, []Report{d("a"), f("b", "MK:0001")}, Failed, "MK:0001", true},
 		{"the latest failure wins", Accepted, []Report{f("a", "X1"), f("b", "X2")}, Failed, "X2", true},
-		{"a later delivered receipt counts", Submitted, []Report{f("a", "X1"), d("b"), d("a")}, Delivered, "", true},
+		{"a later delivered report counts", Submitted, []Report{f("a", "X1"), d("b"), d("a")}, Delivered, "", true},
 		{"never backwards", Delivered, []Report{f("a", "X1"), f("b", "X2")}, Delivered, "", false},
-		{"receipts of others ignored", Submitted, []Report{d("a"), d("c")}, Submitted, "", false},
+		{"reports of others ignored", Submitted, []Report{d("a"), d("c")}, Submitted, "", false},
 	}
 	for _, tt := range tests {
 		next, code, _, moves := Settle(tt.status, two, tt.finals)

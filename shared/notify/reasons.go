@@ -20,7 +20,7 @@ const (
 	ReasonDuplicateField       = "duplicate_field"        // a field is named twice (names match without regard to case)
 	ReasonNoSuchRoute          = "no_such_route"          // no route has the request's path
 	ReasonBusy                 = "busy"                   // the gateway is busy with other large requests
-	ReasonInvalidReceipt       = "invalid_receipt"        // a provider's receipt push is malformed
+	ReasonInvalidReport        = "invalid_receipt"        // a provider's report push is malformed
 )
 
 // Idempotency-Key.
@@ -128,7 +128,7 @@ func Reasons() []ReasonStatus {
 		{ReasonDuplicateField, 400},
 		{ReasonNoSuchRoute, 404},
 		{ReasonBusy, 503},
-		{ReasonInvalidReceipt, 400},
+		{ReasonInvalidReport, 400},
 
 		{ReasonInvalidIdempotencyKey, 400},
 		{ReasonIdempotencyKeyReused, 422},

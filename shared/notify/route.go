@@ -123,9 +123,9 @@ func routesAfter(routes []Route, provider string) []Route {
 // deliverSMS sends tm through routes in order: each is tried up to the
 // retry policy's attempts while it fails Transient, and the next is tried
 // only when the last certainly did not accept the message (failsOver). It
-// returns the receipt and the name of the route that took the message, or
+// returns the report and the name of the route that took the message, or
 // the last error and the name of the route that gave it.
-func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm TextMessage, t *Template, values []string) (Receipt, string, error) {
+func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm TextMessage, t *Template, values []string) (Acceptance, string, error) {
 	var failed []string
 	for i, r := range routes {
 		msg := tm
@@ -152,19 +152,19 @@ func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm
 				e.Err = fmt.Errorf("%s failed before: %w", strings.Join(failed, ", "), err)
 				err = &e
 			}
-			return Receipt{}, r.Name, err
+			return Acceptance{}, r.Name, err
 		}
 		failed = append(failed, r.Name)
 		s.d.Log.WarnContext(ctx, "provider did not take the message; failing over", "message_id", m.ID,
 			"provider", r.Name, "next", routes[i+1].Name, "kind", k, "code", AsError(err).Code)
 	}
-	return Receipt{}, "", &Error{Op: "sms.route", Kind: Internal, Err: errors.New("no route")}
+	return Acceptance{}, "", &Error{Op: "sms.route", Kind: Internal, Err: errors.New("no route")}
 }
 
 // try sends msg through r, again after each Transient error, as the retry
 // policy allows and the deadline leaves time for. The provider signs every
 // request afresh (new timestamp and nonce).
-func (s *Service) try(ctx context.Context, r Route, msg TextMessage) (Receipt, error) {
+func (s *Service) try(ctx context.Context, r Route, msg TextMessage) (Acceptance, error) {
 	p := s.d.Retry.withDefaults()
 	for n := 1; ; n++ {
 		rc, err := r.Sender.SendSMS(ctx, msg)

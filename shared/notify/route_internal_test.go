@@ -10,7 +10,7 @@ import (
 // noSender is a route's sender for tests of the choice of routes alone.
 type noSender struct{}
 
-func (noSender) SendSMS(context.Context, TextMessage) (Receipt, error) { return Receipt{}, nil }
+func (noSender) SendSMS(context.Context, TextMessage) (Acceptance, error) { return Acceptance{}, nil }
 
 func routeService() *Service {
 	return NewService(Deps{

@@ -57,7 +57,7 @@ type Recharge struct {
 	MoneyFen  int64  // what was paid, in fen, at least 0
 	UnitPrice string // the price of a unit in fen as the operator gave it ("10", "9.5"); "" when not given
 	Operator  string
-	// DealCode is the payment's receipt ("到账凭证"); a group's recharges
+	// DealCode is the payment's report ("到账凭证"); a group's recharges
 	// with one DealCode are one recharge: a retry credits once.
 	DealCode string
 	Remark   string

@@ -394,8 +394,8 @@ func firstOf(errs ...error) error {
 // Send states: how the SaaS routes report a send record's status.
 const (
 	SendStateSending = 0 // not started, or its outcome not known yet
-	SendStateSent    = 1 // a provider took it (and no receipt says it failed)
-	SendStateFailed  = 2 // it was not sent, or a receipt says it failed
+	SendStateSent    = 1 // a provider took it (and no report says it failed)
+	SendStateFailed  = 2 // it was not sent, or a report says it failed
 )
 
 // SendState returns the send state of a record whose message has status

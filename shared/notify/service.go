@@ -120,16 +120,16 @@ func (s *Service) Idempotency() IdempotencyStore {
 	return s.d.Store
 }
 
-// Sent is the reply to a send: our message id, and the provider's receipt
+// Sent is the reply to a send: our message id, and the provider's acceptance
 // when it accepted the message.
 type Sent struct {
 	MessageID string
 	Channel   Channel
 	Provider  string // the provider that took the message
-	Receipt
+	Acceptance
 	// Unrecorded is true when the provider took the message but its
 	// outcome could not be written: the record stays accepted, a queue
-	// redelivery is not sent again, and a receipt or a status query
+	// redelivery is not sent again, and a report or a status query
 	// settles it.
 	Unrecorded bool
 }
@@ -229,7 +229,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	ferr := s.d.Store.FinishMessage(wctx, m.ID, o)
 	if ferr != nil {
 		// The provider id is in this line: it is how the record is
-		// settled by hand if no receipt comes.
+		// settled by hand if no report comes.
 		s.d.Log.ErrorContext(ctx, "record outcome after send", "message_id", m.ID, "status", o.Status,
 			"provider_id", o.ProviderID, "err", ferr)
 	}
@@ -240,7 +240,7 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		return Sent{MessageID: m.ID}, err
 	}
 	log.InfoContext(ctx, "sent", "provider_id", rc.ProviderID, "sandbox", rc.Sandbox)
-	return Sent{MessageID: m.ID, Channel: m.Channel, Provider: provider, Receipt: rc, Unrecorded: ferr != nil}, nil
+	return Sent{MessageID: m.ID, Channel: m.Channel, Provider: provider, Acceptance: rc, Unrecorded: ferr != nil}, nil
 }
 
 // named returns the live record of the message named key, or of its
@@ -324,12 +324,12 @@ type plan struct {
 	// before it: an error refuses the send (a verification code within
 	// its cooldown).
 	prepare func(context.Context) error
-	deliver func(context.Context) (Receipt, string, error)
+	deliver func(context.Context) (Acceptance, string, error)
 }
 
 // via makes a plan's deliver of a channel with one provider.
-func via(provider string, f func(context.Context) (Receipt, error)) func(context.Context) (Receipt, string, error) {
-	return func(ctx context.Context) (Receipt, string, error) {
+func via(provider string, f func(context.Context) (Acceptance, error)) func(context.Context) (Acceptance, string, error) {
+	return func(ctx context.Context) (Acceptance, string, error) {
 		rc, err := f(ctx)
 		return rc, provider, err
 	}
@@ -346,12 +346,12 @@ func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Se
 		// A provider took it (a failed one with a provider id failed in
 		// delivery).
 		log.InfoContext(ctx, "message asked for again; already sent, not sent again")
-		return Sent{MessageID: prev.ID, Provider: prev.Provider, Receipt: Receipt{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
+		return Sent{MessageID: prev.ID, Provider: prev.Provider, Acceptance: Acceptance{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil
 	case fromQueue:
 		// Accepted or unknown: the first delivery may have reached the
 		// provider. Sending again could send twice; the record is settled
-		// by a receipt or a status query instead.
+		// by a report or a status query instead.
 		log.WarnContext(ctx, "queue message delivered again while its first send is in doubt; not sent again")
 		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: ReasonRedeliveredInDoubt,
 			Err: errors.New("an earlier delivery of this queue message may have been sent")}
@@ -362,7 +362,7 @@ func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Se
 		log.WarnContext(ctx, "request retried with its Idempotency-Key while its first send is in doubt; not sent again")
 		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: ReasonProviderOutcomeUnknown,
 			Err: errors.New("an earlier request with this Idempotency-Key was recorded and may have reached the provider; " +
-				"it is not sent again: its status query, or a receipt, settles it")}
+				"it is not sent again: its status query, or a report, settles it")}
 	}
 }
 

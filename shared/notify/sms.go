@@ -129,7 +129,7 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 		queueKey: o.queueKey,
 		limits:   &limited{group: c.group, kind: kind, template: tm.TemplateCode},
 		prepare:  o.prepare,
-		deliver: func(ctx context.Context) (Receipt, string, error) {
+		deliver: func(ctx context.Context) (Acceptance, string, error) {
 			tm.ID = m.ID
 			rc, provider, err := s.deliverSMS(ctx, m, c.routes, tm, c.template, c.values)
 			if err == nil {
@@ -142,10 +142,10 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 
 // recordRecipients keeps, as reports of message m, what a provider that
 // answers for each number (Tencent) said of each: the id it gave an
-// accepted number, which its receipts will name, and the refusal of any
+// accepted number, which its reports will name, and the refusal of any
 // other, which settles that number as failed. A store error is logged: the
 // message itself was sent and is recorded.
-func (s *Service) recordRecipients(ctx context.Context, m *Message, provider string, rc Receipt) {
+func (s *Service) recordRecipients(ctx context.Context, m *Message, provider string, rc Acceptance) {
 	if len(rc.Recipients) == 0 {
 		return
 	}

@@ -28,7 +28,7 @@ type MessageFinder interface {
 }
 
 // Querier asks a provider what became of a message it accepted, for the
-// records no receipt has settled: Aliyun QuerySendDetails for SMS,
+// records no report has settled: Aliyun QuerySendDetails for SMS,
 // QueryCallDetailByCallId for calls. It returns one Report per recipient
 // the provider knows about; a provider that does not know yet returns none.
 //
@@ -51,7 +51,7 @@ func (e *NoLookup) Error() string { return e.Why }
 // Status query limits.
 const (
 	// DefaultRefreshAfter is how long after sending a status query asks
-	// the provider about a message no receipt has settled.
+	// the provider about a message no report has settled.
 	DefaultRefreshAfter = time.Minute
 	// DefaultReconcileAfter is how long after it was recorded a message
 	// still accepted (or unknown without a provider id) is taken for one
@@ -87,7 +87,7 @@ type StatusRequest struct {
 }
 
 // MessageStatus is one message as a status query shows it: its record,
-// where each recipient stands, and every receipt, oldest first.
+// where each recipient stands, and every report, oldest first.
 type MessageStatus struct {
 	*Message
 	Recipients []RecipientStatus
@@ -104,7 +104,7 @@ type RecipientStatus struct {
 	Status    Status
 	Code      string
 	Text      string
-	At        time.Time // of the receipt that said so; zero without one
+	At        time.Time // of the report that said so; zero without one
 }
 
 // StatusPage is a page of a status query's messages.
@@ -121,7 +121,7 @@ var Beijing = time.FixedZone("CST", 8*3600)
 // with their recipients' states and history. A message still submitted or
 // unknown RefreshAfter after it was sent is first refreshed from the
 // provider (QuerySendDetails, QueryCallDetailByCallId), and what the
-// provider says is recorded like a receipt.
+// provider says is recorded like a report.
 func (s *Service) Status(ctx context.Context, r StatusRequest) (StatusPage, error) {
 	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: r.Channel}); err != nil {
 		return StatusPage{}, err
@@ -191,7 +191,7 @@ func (r *StatusRequest) query() (MessageQuery, error) {
 	return q, nil
 }
 
-// refresh asks the provider about a message no receipt has settled, once it
+// refresh asks the provider about a message no report has settled, once it
 // is old enough for the provider to know, and records the answer. On any
 // failure the message is shown as it stands. Each ask takes one of *asks;
 // with none left, the message is shown as it stands.
@@ -225,9 +225,9 @@ func (s *Service) refresh(ctx context.Context, m *Message, asks *int) *Message {
 // reconcile settles a message whose send never recorded its outcome: its
 // process died, or its store stopped answering, between recording it and
 // the provider's answer. The provider is asked for it by what was sent;
-// what it knows is recorded as a receipt would be. A message it does not
+// what it knows is recorded as a report would be. A message it does not
 // know, or one it cannot be asked about, moves from accepted to unknown,
-// with the reason: it may or may not have been sent, and a receipt may
+// with the reason: it may or may not have been sent, and a report may
 // still settle it. See docs/guarantees.md.
 func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	now := s.d.Now()
@@ -251,7 +251,7 @@ func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	if len(reports) > 0 {
 		for i := range reports {
 			// The lookup's reports are the message's own, under a
-			// provider id of the lookup's: receipts are told apart by
+			// provider id of the lookup's: reports are told apart by
 			// provider id, and these have none.
 			reports[i].MessageID = m.ID
 			if reports[i].ProviderID == "" {
@@ -262,7 +262,7 @@ func (s *Service) reconcile(ctx context.Context, m *Message) *Message {
 	}
 	o := Outcome{Status: Unknown, Provider: m.Provider, RequestID: m.RequestID, ErrorCode: "outcome_lost",
 		ErrorText: "the provider's answer to its send was never recorded, and " + why +
-			"; it may or may not have been sent, and a receipt may still settle it", At: now}
+			"; it may or may not have been sent, and a report may still settle it", At: now}
 	if err := s.d.Store.FinishMessage(ctx, m.ID, o); err != nil {
 		s.d.Log.WarnContext(ctx, "record a lost outcome as unknown", "message_id", m.ID, "err", err)
 		return m
@@ -315,7 +315,7 @@ func (s *Service) providerOf(ch Channel) string {
 }
 
 // RecipientStates is where each recipient of m stands: its latest final
-// receipt, else its latest receipt, else the message's own status.
+// report, else its latest report, else the message's own status.
 func RecipientStates(m *Message, history []Report) []RecipientStatus {
 	out := make([]RecipientStatus, len(m.Recipients))
 	idx := make(map[string]int, len(m.Recipients))

@@ -42,7 +42,7 @@ func NewTemplates(ts []Template) Templates {
 	for i := range ts {
 		t := &ts[i]
 		m[t.Name] = t
-		if id := t.IDs["aliyun"]; id != "" {
+		if id := t.IDs[ProviderAliyun]; id != "" {
 			m[id] = t
 		}
 	}

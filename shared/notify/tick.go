@@ -8,7 +8,7 @@ import (
 
 // Scheduled work: what has no request to ride on, run by a timer trigger
 // every minute (Tick). Each run delivers due webhook events, settles the
-// messages no receipt has settled, escalates the verification codes not
+// messages no report has settled, escalates the verification codes not
 // delivered in time, delivers the events those wrote, and deletes what
 // has expired, each in bounded
 // batches, and stops starting work when its time is nearly up. Two runs
@@ -18,7 +18,7 @@ import (
 
 // Scheduled work's bounds.
 const (
-	// DefaultRetention is how long messages, their receipts and events
+	// DefaultRetention is how long messages, their reports and events
 	// are kept: NOTIFY_RETENTION_DAYS, 180 days by default. The SaaS
 	// stations' records and ledgers are kept for good.
 	DefaultRetention = 180 * 24 * time.Hour
@@ -26,7 +26,7 @@ const (
 	// shown with its message; a dead one is kept with its message.
 	KeepDelivered = 7 * 24 * time.Hour
 	// SettleWithin is how long after sending a message the scheduled work
-	// asks its provider about it: providers push receipts for up to 72
+	// asks its provider about it: providers push reports for up to 72
 	// hours, and forget a message soon after.
 	SettleWithin = 72 * time.Hour
 	// TickMargin is how long before its deadline a run stops starting
@@ -55,9 +55,9 @@ type ScheduledStore interface {
 	// Purge deletes at most p.Limit rows of each kind that expired: the
 	// idempotency keys expired at p.Now, the webhook events delivered
 	// before p.DeliveredBefore, and the messages recorded before
-	// p.MessagesBefore with their receipts and events, but not the
+	// p.MessagesBefore with their reports and events, but not the
 	// messages of the SaaS stations' tasks and ledgers; with them, the
-	// orphan receipts and the replies received before it.
+	// orphan reports and the replies received before it.
 	Purge(ctx context.Context, p Purge) (Purged, error)
 }
 
@@ -71,20 +71,20 @@ type Purge struct {
 
 // Purged counts what a Purge deleted.
 type Purged struct {
-	Keys, Events, Messages, Receipts, Codes int64
+	Keys, Events, Messages, Reports, Codes int64
 }
 
 func (p *Purged) add(q Purged) {
 	p.Keys += q.Keys
 	p.Events += q.Events
 	p.Messages += q.Messages
-	p.Receipts += q.Receipts
+	p.Reports += q.Reports
 	p.Codes += q.Codes
 }
 
 func (p Purged) full(limit int) bool {
 	l := int64(limit)
-	return p.Keys >= l || p.Events >= l || p.Messages >= l || p.Receipts >= l
+	return p.Keys >= l || p.Events >= l || p.Messages >= l || p.Reports >= l
 }
 
 // TickReport is what one run of the scheduled work did.

@@ -50,7 +50,7 @@ func (s *Service) sendVoice(ctx context.Context, r VoiceRequest, o sendOptions) 
 		queueKey: o.queueKey,
 		limits:   &limited{group: g, kind: VoiceLimit, template: c.TtsCode},
 		prepare:  o.prepare,
-		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Receipt, error) {
+		deliver: via(s.d.VoiceProvider, func(ctx context.Context) (Acceptance, error) {
 			c.ID = m.ID
 			return s.d.Voice.Call(ctx, c)
 		}),

@@ -15,7 +15,7 @@ import (
 //
 //	"sent", "send failed"     messages (1) and latency_ms, by channel, provider and status
 //	"sent after failing over" failovers (1), by channel
-//	"receipts recorded"       receipts (records), by push (provider and kind)
+//	"reports recorded"       reports (records), by push (provider and kind)
 //
 // README's Deploy section lists them with the alarms the template sets.
 
@@ -33,7 +33,7 @@ var metrics = map[string]metric{
 	"sent":                    {dims: []string{"channel", "provider", "status"}, units: map[string]string{"messages": "Count", "latency_ms": "Milliseconds"}, counted: "messages"},
 	"send failed":             {dims: []string{"channel", "provider", "status"}, units: map[string]string{"messages": "Count", "latency_ms": "Milliseconds"}, counted: "messages"},
 	"sent after failing over": {dims: []string{"channel"}, units: map[string]string{"failovers": "Count"}, counted: "failovers"},
-	"receipts recorded":       {dims: []string{"push"}, units: map[string]string{"records": "Count"}},
+	"reports recorded":        {dims: []string{"push"}, units: map[string]string{"records": "Count"}},
 }
 
 // WithMetrics returns log with the metric fields, and, when emf is set

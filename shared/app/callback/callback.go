@@ -1,10 +1,10 @@
 // Package callback wires the callback function, which takes the providers'
-// delivery receipts and Aliyun's inbound SMS, pushed over HTTP behind the
+// delivery reports and Aliyun's inbound SMS, pushed over HTTP behind the
 // secret path tokens of its configuration or delivered from a queue, and
 // keeps them in the store, where they settle the messages they name. Its
 // timer trigger runs the scheduled work (Function.Tick, notify.Service.Tick):
 // it delivers the groups' webhook events, asks the providers about the
-// messages no receipt settles, and deletes what expired; for that it
+// messages no report settles, and deletes what expired; for that it
 // links the SMS and voice providers too.
 package callback
 
@@ -24,7 +24,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/provider/sandbox"
 )
 
-// Function is the callback function's handler: the receipt routes, and
+// Function is the callback function's handler: the report routes, and
 // the scheduled work its timer trigger runs.
 type Function struct {
 	http.Handler
@@ -42,7 +42,7 @@ func (f *Function) Tick(ctx context.Context) error { return f.tick(ctx) }
 func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logger) (*Function, error) {
 	cb := cfg.Callback
 	if !cb.Configured() {
-		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every receipt pushed over HTTP is answered 404 and lost; "+
+		log.WarnContext(ctx, "no NOTIFY_CALLBACK_TOKEN: every report pushed over HTTP is answered 404 and lost; "+
 			"only queue messages are taken")
 	}
 	d, err := Deps(ctx, cfg, st, log)
@@ -50,8 +50,8 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 		return nil, err
 	}
 	svc := notify.NewService(d)
-	h := httpapi.CallbackReplying(st, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
-		d.Groups.ReplyGroup, log)
+	h := httpapi.CallbackWithInbound(st, httpapi.CallbackTokens{Aliyun: cb.Aliyun, Tencent: cb.Tencent, Cloopen: cb.Cloopen},
+		d.Groups.InboundGroup, log)
 	tick := func(ctx context.Context) error {
 		_, err := svc.Tick(ctx)
 		return err
@@ -59,15 +59,15 @@ func New(ctx context.Context, cfg config.Config, st notify.Store, log *slog.Logg
 	if c, err := newConsole(ctx, cfg, st, d, svc, log); err != nil {
 		return nil, err
 	} else if c != nil {
-		// Not a ServeMux: it would clean and redirect the receipt paths,
-		// which the receipts' handler answers as they come.
-		receipts := h
+		// Not a ServeMux: it would clean and redirect the report paths,
+		// which the reports' handler answers as they come.
+		reports := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if p := r.URL.Path; p == "/console" || strings.HasPrefix(p, "/console/") {
 				c.ServeHTTP(w, r)
 				return
 			}
-			receipts.ServeHTTP(w, r)
+			reports.ServeHTTP(w, r)
 		})
 	}
 	return &Function{Handler: h, tick: tick}, nil

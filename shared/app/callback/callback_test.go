@@ -25,7 +25,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/httpapi/openapitest"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -140,8 +140,8 @@ func checkAliyunAck(t *testing.T, what string, status int, body string) {
 		Code *int `json:"code"`
 	}
 	if err := json.Unmarshal([]byte(body), &ack); err != nil || status != 200 || ack.Code == nil || *ack.Code != 0 ||
-		body != receipt.AliyunAck {
-		t.Errorf("%s: reply %d %s; want 200 %s", what, status, body, receipt.AliyunAck)
+		body != report.AliyunAck {
+		t.Errorf("%s: reply %d %s; want 200 %s", what, status, body, report.AliyunAck)
 	}
 }
 
@@ -247,12 +247,12 @@ func TestOtherProviders(t *testing.T) {
 		{"tencent", "5000:1045710669157053657849499619", "/callback/" + token + "/tencent/sms",
 			`[{"user_receive_time":"2015-10-17 08:03:04","nationcode":"86","mobile":"13800138000","report_status":"SUCCESS",` +
 				`"errmsg":"DELIVRD","description":"用户短信送达成功","sid":"5000:1045710669157053657849499619"}]`,
-			receipt.TencentAck, notify.Delivered, ""},
+			report.TencentAck, notify.Delivered, ""},
 		{"cloopen", "ff8080813c373cab013c94b0f0512345", "/callback/" + token + "/cloopen/sms",
 			`{"Request":{"action":"SMSArrived","smsType":"1","apiVersion":"2013-12-26","content":"ff8080813c373cab013c94b0f0512345",` +
 				`"fromNum":"13800138000","dateSent":"20130923010000","deliverCode":"UNDELIV","recvTime":"20130923010010",` +
 				`"status":"1","reqId":"123","smsCount":"1"}}`,
-			receipt.CloopenAck, notify.Failed, "UNDELIV"},
+			report.CloopenAck, notify.Failed, "UNDELIV"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {

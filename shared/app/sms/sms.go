@@ -80,14 +80,14 @@ func Routes(ctx context.Context, cfg config.Config, log *slog.Logger) ([]notify.
 			r   = notify.Route{Name: name}
 		)
 		switch a, t, c := cfg.Aliyun, cfg.Tencent, cfg.Cloopen; {
-		case name == config.ProviderAliyun && a.Configured():
+		case name == notify.ProviderAliyun && a.Configured():
 			r.Any = true
 			s, err = aliyunsms.New(aliyunsms.Config{Keys: a.Keys, Endpoint: a.SMSEndpoint})
-		case name == config.ProviderTencent && t.Configured():
+		case name == notify.ProviderTencent && t.Configured():
 			r.Positional = true
 			s, err = tencentsms.New(tencentsms.Config{SecretID: t.SecretID, SecretKey: t.SecretKey, SDKAppID: t.AppID,
 				Region: t.Region, Endpoint: t.Endpoint})
-		case name == config.ProviderCloopen && c.Configured():
+		case name == notify.ProviderCloopen && c.Configured():
 			r.Positional = true
 			s, err = cloopensms.New(cloopensms.Config{AccountSID: c.AccountSID, AuthToken: c.AuthToken, AppID: c.AppID,
 				Endpoint: c.Endpoint})

@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -36,10 +37,6 @@ const (
 	// Success is the statusCode of an accepted request.
 	Success = "000000"
 )
-
-// Beijing is the zone of the service's timestamps (UTC+8, no daylight
-// saving): a fixed zone, so that no tzdata is needed.
-var Beijing = time.FixedZone("CST", 8*60*60)
 
 // maxBody bounds the request bodies the fake reads.
 const maxBody = 1 << 20
@@ -176,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // accept records req as sent, unless its reqId was used today.
 func (s *Server) accept(req *sendRequest, now time.Time) (Send, *refusal) {
-	day := now.In(Beijing).Format("20060102")
+	day := now.In(china.Beijing).Format("20060102")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if req.ReqID != "" {
@@ -187,7 +184,7 @@ func (s *Server) accept(req *sendRequest, now time.Time) (Send, *refusal) {
 	}
 	m := Send{
 		SMSMessageSID: newSID(),
-		DateCreated:   now.In(Beijing).Format(TimestampLayout),
+		DateCreated:   now.In(china.Beijing).Format(TimestampLayout),
 		To:            req.numbers,
 		AppID:         req.AppID,
 		TemplateID:    req.TemplateID,

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"io"
 	"net/http"
 	"regexp"
@@ -25,7 +26,7 @@ const (
 )
 
 // now is the fake's clock in these tests: 2013-02-01 15:53:06 in Beijing.
-var now = time.Date(2013, 2, 1, 15, 53, 6, 0, cloopen.Beijing)
+var now = time.Date(2013, 2, 1, 15, 53, 6, 0, china.Beijing)
 
 var sidPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -43,7 +44,7 @@ type request struct {
 
 // valid returns a correct request of the account signed at ts.
 func valid(ts time.Time) request {
-	s := ts.In(cloopen.Beijing).Format(cloopen.TimestampLayout)
+	s := ts.In(china.Beijing).Format(cloopen.TimestampLayout)
 	return request{
 		method:      http.MethodPost,
 		path:        "/" + cloopen.Version + "/Accounts/" + sid + "/SMS/TemplateSMS",

@@ -2,6 +2,7 @@ package cloopen_test
 
 import (
 	"fmt"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"io"
 	"net/http"
 	"strings"
@@ -17,7 +18,7 @@ func ExampleNew() {
 	defer fake.Close()
 
 	send := func() string {
-		ts := time.Now().In(cloopen.Beijing).Format(cloopen.TimestampLayout)
+		ts := time.Now().In(china.Beijing).Format(cloopen.TimestampLayout)
 		url := fake.URL() + "/2013-12-26/Accounts/ACCOUNT/SMS/TemplateSMS?sig=" + cloopen.Sig("ACCOUNT", "TOKEN", ts)
 		body := `{"to":"13800138000","appId":"APP","templateId":"1","datas":["123456","5"]}`
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))

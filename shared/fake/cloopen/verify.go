@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/http"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ func (s *Server) authenticate(r *http.Request, now time.Time) *refusal {
 	if account != s.cfg.AccountSID {
 		return errAccount
 	}
-	t, err := time.ParseInLocation(TimestampLayout, ts, Beijing)
+	t, err := time.ParseInLocation(TimestampLayout, ts, china.Beijing)
 	if err != nil {
 		return errTimeFormat
 	}

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"io"
 	"mime"
 	"net/http"
@@ -287,7 +288,7 @@ func (s *Server) servePull(w http.ResponseWriter, r *http.Request, id string, bo
 			if !isMainlandE164(st.PhoneNumber) {
 				cc, sub = "", strings.TrimPrefix(st.PhoneNumber, "+")
 			}
-			set = append(set, pullStatus{UserReceiveTime: sent.At.In(beijing).Format("2006-01-02 15:04:05"),
+			set = append(set, pullStatus{UserReceiveTime: sent.At.In(china.Beijing).Format("2006-01-02 15:04:05"),
 				CountryCode: cc, SubscriberNumber: sub, PhoneNumber: st.PhoneNumber, SerialNo: st.SerialNo,
 				ReportStatus: rep.ReportStatus, Description: rep.Description, SessionContext: sent.SessionContext})
 		}
@@ -298,8 +299,6 @@ func (s *Server) servePull(w http.ResponseWriter, r *http.Request, id string, bo
 		RequestID            string       `json:"RequestId"`
 	}{set, id})
 }
-
-var beijing = time.FixedZone("CST", 8*3600)
 
 // send answers an accepted SendSms for each number and records it when a
 // number was sent.

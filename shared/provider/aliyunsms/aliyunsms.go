@@ -51,9 +51,9 @@ func New(c Config) (*Client, error) {
 	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.NewPool(s, dysms.NewClient)}, nil
 }
 
-// SendSMS sends m to all its numbers in one SendSms request. The receipt's
+// SendSMS sends m to all its numbers in one SendSms request. The acceptance's
 // ProviderID is Aliyun's BizId. Errors are *notify.Error values.
-func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Acceptance, error) {
 	req := &dysms.SendSmsRequest{
 		PhoneNumbers: tea.String(phoneNumbers(m.PhoneNumbers)),
 		SignName:     tea.String(m.SignName),

@@ -42,7 +42,7 @@ func TestSendSMS(t *testing.T) {
 			want: dysmsapi.Send{PhoneNumbers: []string{"13900139000"}, SignName: "Sign", TemplateCode: "SMS_1"},
 		},
 		{
-			// Receipts echo it: docs/providers.md (aliyunsms).
+			// Delivery reports echo it: docs/providers.md (aliyunsms).
 			name: "our id as the out id",
 			m: notify.TextMessage{ID: "019e44b875c0ff264cae4c2f5fc9d57d", PhoneNumbers: []string{"13900139000"},
 				SignName: "Sign", TemplateCode: "SMS_1"},
@@ -79,7 +79,7 @@ func TestSendSMS(t *testing.T) {
 			}
 			got := sends[0]
 			if rc.ProviderID != got.BizID || rc.RequestID != got.RequestID || rc.Code != "OK" || rc.Message != "OK" {
-				t.Errorf("receipt = %+v, want BizId %q, RequestId %q, Code and Message OK", rc, got.BizID, got.RequestID)
+				t.Errorf("acceptance = %+v, want BizId %q, RequestId %q, Code and Message OK", rc, got.BizID, got.RequestID)
 			}
 			if !strings.HasSuffix(rc.ProviderID, "^0") {
 				t.Errorf("ProviderID = %q, want an Aliyun BizId ending in ^0", rc.ProviderID)

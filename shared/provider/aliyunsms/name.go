@@ -1,5 +1,7 @@
 package aliyunsms
 
+import "github.com/seed4ddb146e/notify/shared/notify"
+
 // Name is the provider name records give for messages sent through Aliyun
 // Dysmsapi.
-const Name = "aliyun"
+const Name = notify.ProviderAliyun

@@ -19,7 +19,7 @@ const opQuery = "aliyunsms.QuerySendDetails"
 // QuerySendDetails answers for one number at a time. MaxLookedUp is how
 // many it looks up of a message without a BizId, which takes pages of a
 // day's SMS each: one found shows the provider took the send, and each
-// recipient's receipt still settles it.
+// recipient's report still settles it.
 const (
 	MaxQueried  = 20
 	MaxLookedUp = 3
@@ -27,12 +27,10 @@ const (
 
 var _ notify.Querier = (*Client)(nil)
 
-var china = time.FixedZone("CST", 8*3600)
-
 // Query asks QuerySendDetails what became of message m, for each of its
 // first MaxQueried recipients, and returns a Report for each the provider
 // has settled (SendStatus 3 delivered, 2 failed); one still waiting for its
-// receipt (1) gives none.
+// report (1) gives none.
 //
 // A message without a BizId (its send's answer was never recorded) is
 // looked up, for its first MaxLookedUp recipients, by number and day
@@ -74,7 +72,7 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 			default:
 				continue
 			}
-			if at, err := time.ParseInLocation("2006-01-02 15:04:05", strings.TrimSpace(tea.StringValue(d.ReceiveDate)), china); err == nil {
+			if at, err := time.ParseInLocation("2006-01-02 15:04:05", strings.TrimSpace(tea.StringValue(d.ReceiveDate)), notify.Beijing); err == nil {
 				r.At = at
 			}
 			reports = append(reports, r)
@@ -96,7 +94,7 @@ func (c *Client) details(ctx context.Context, m *notify.Message, phone string) (
 	var all []*detail
 	for page := int64(1); page <= lookupPages; page++ {
 		req := &dysms.QuerySendDetailsRequest{PhoneNumber: tea.String(phoneNumbers([]string{phone})),
-			SendDate: tea.String(m.CreatedAt.In(china).Format("20060102")), PageSize: tea.Int64(10), CurrentPage: tea.Int64(page)}
+			SendDate: tea.String(m.CreatedAt.In(notify.Beijing).Format("20060102")), PageSize: tea.Int64(10), CurrentPage: tea.Int64(page)}
 		if m.ProviderID != "" {
 			req.BizId = tea.String(m.ProviderID)
 		} else {

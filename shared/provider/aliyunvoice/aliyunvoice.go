@@ -47,9 +47,9 @@ func New(c Config) (*Client, error) {
 	return &Client{runtime: new(util.RuntimeOptions).SetAutoretry(false), api: aliyun.NewPool(s, dyvms.NewClient)}, nil
 }
 
-// Call places v with one SingleCallByTts request. The receipt's ProviderID
+// Call places v with one SingleCallByTts request. The acceptance's ProviderID
 // is Aliyun's CallId. Errors are *notify.Error values.
-func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Receipt, error) {
+func (c *Client) Call(ctx context.Context, v notify.VoiceCall) (notify.Acceptance, error) {
 	req := &dyvms.SingleCallByTtsRequest{
 		CalledNumber:     tea.String(v.CalledNumber),
 		TtsCode:          tea.String(v.TtsCode),

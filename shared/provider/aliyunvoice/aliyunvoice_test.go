@@ -58,7 +58,7 @@ func TestCall(t *testing.T) {
 				t.Fatalf("the fake accepted %d calls, want 1", len(calls))
 			}
 			if rc.ProviderID != calls[0].CallID || rc.RequestID != calls[0].RequestID || rc.Code != "OK" {
-				t.Errorf("receipt = %+v, want CallId %q, RequestId %q, Code OK", rc, calls[0].CallID, calls[0].RequestID)
+				t.Errorf("acceptance = %+v, want CallId %q, RequestId %q, Code OK", rc, calls[0].CallID, calls[0].RequestID)
 			}
 			if got := show(calls[0]); got != tt.want {
 				t.Errorf("the fake got %s\nwant %s", got, tt.want)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/provider/internal/aliyun"
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 )
 
 const opQuery = "aliyunvoice.QueryCallDetailByCallId"
@@ -21,8 +21,6 @@ const opQuery = "aliyunvoice.QueryCallDetailByCallId"
 const ProdVoiceNotice = 11000000300006
 
 var _ notify.Querier = (*Client)(nil)
-
-var china = time.FixedZone("CST", 8*3600)
 
 // callDetail is the JSON string QueryCallDetailByCallId answers in Data.
 type callDetail struct {
@@ -65,13 +63,13 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 	if d.State == "" {
 		return nil, nil
 	}
-	r := notify.Report{Provider: Name, Channel: notify.Voice, ProviderID: m.ProviderID, Status: receipt.CallStatus(d.State),
+	r := notify.Report{Provider: Name, Channel: notify.Voice, ProviderID: m.ProviderID, Status: report.CallStatus(d.State),
 		Code: d.State, Text: d.StateDesc}
 	if len(m.Recipients) > 0 {
 		r.Recipient = m.Recipients[0] // the callee is masked in the answer
 	}
 	for _, t := range []string{d.EndDate, d.StartDate} {
-		if at, err := time.ParseInLocation(time.DateTime, t, china); err == nil {
+		if at, err := time.ParseInLocation(time.DateTime, t, notify.Beijing); err == nil {
 			r.At = at
 			break
 		}

@@ -75,9 +75,9 @@ func scalar(v json.RawMessage) (string, bool) {
 	return "", false
 }
 
-// interpret turns an answer, HTTP status and body, into the receipt or the
+// interpret turns an answer, HTTP status and body, into the acceptance or the
 // error; now is the time of the answer, for RetryAfter.
-func interpret(status int, contentType string, body []byte, now time.Time) (notify.Receipt, error) {
+func interpret(status int, contentType string, body []byte, now time.Time) (notify.Acceptance, error) {
 	a, decodeErr := decodeAnswer(body)
 	code := a.StatusCode
 	if decodeErr == nil && code != success {
@@ -90,17 +90,17 @@ func interpret(status int, contentType string, body []byte, now time.Time) (noti
 		if status != http.StatusOK {
 			e.Err = fmt.Errorf("HTTP %d", status)
 		}
-		return notify.Receipt{}, e
+		return notify.Acceptance{}, e
 	}
 	if status >= 200 && status < 300 {
 		if decodeErr != nil {
-			return notify.Receipt{}, notify.E(op, notify.Ambiguous,
+			return notify.Acceptance{}, notify.E(op, notify.Ambiguous,
 				fmt.Errorf("the answer (HTTP %d, %s) is not Cloopen's: %w", status, describe(contentType, body), decodeErr))
 		}
 		t := a.TemplateSMS
-		return notify.Receipt{ProviderID: t.SMSMessageSID, Code: code, Message: a.StatusMsg}, nil
+		return notify.Acceptance{ProviderID: t.SMSMessageSID, Code: code, Message: a.StatusMsg}, nil
 	}
-	return notify.Receipt{}, notify.E(op, statusKind(status),
+	return notify.Acceptance{}, notify.E(op, statusKind(status),
 		fmt.Errorf("HTTP %d %s (%s)", status, http.StatusText(status), describe(contentType, body)))
 }
 
@@ -141,8 +141,8 @@ func kindOf(code string) notify.Kind {
 func retryAfter(code string, now time.Time) time.Duration {
 	switch code {
 	case "160039", "160040", "160041":
-		t := now.In(beijing)
-		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing).Sub(t)
+		t := now.In(notify.Beijing)
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, notify.Beijing).Sub(t)
 	}
 	return 0
 }

@@ -107,7 +107,7 @@ func TestInterpret(t *testing.T) {
 	for _, tt := range tests {
 		rc, err := interpret(tt.status, "application/json", []byte(tt.body), now)
 		if tt.kind == notify.Internal {
-			want := notify.Receipt{ProviderID: tt.id, Code: tt.code, Message: tt.msg}
+			want := notify.Acceptance{ProviderID: tt.id, Code: tt.code, Message: tt.msg}
 			if err != nil || rc.ProviderID != want.ProviderID || rc.Code != want.Code || rc.Message != want.Message {
 				t.Errorf("%s: interpret = %+v, %v; want %+v", tt.name, rc, err, want)
 			}
@@ -161,7 +161,7 @@ func TestTransportError(t *testing.T) {
 }
 
 // FuzzInterpret feeds any status and body to the answer's decoder. It
-// never panics; the outcome is a receipt exactly when the status is 2xx and
+// never panics; the outcome is an acceptance exactly when the status is 2xx and
 // the body is Cloopen's JSON with statusCode 000000, and otherwise an
 // *notify.Error of a provider's kind, without the body in its text.
 func FuzzInterpret(f *testing.F) {

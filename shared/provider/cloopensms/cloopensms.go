@@ -45,9 +45,6 @@ const op = "cloopensms.TemplateSMS"
 // maxAnswer bounds the answers read: Cloopen's are a few hundred bytes.
 const maxAnswer = 64 << 10
 
-// beijing is the zone of the service's timestamps, UTC+8 all year.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // Config configures a Client. AccountSID, AuthToken and AppID are required.
 type Config struct {
 	AccountSID string        // the master account's ACCOUNT SID
@@ -138,17 +135,17 @@ type sendRequest struct {
 // template m.TemplateCode of the configured app, filled with m.ParamList in
 // order. m.SignName is not sent: Cloopen's templates carry their signature.
 // Errors are *notify.Error values.
-func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Acceptance, error) {
 	to, err := recipients(m.PhoneNumbers)
 	if err != nil {
-		return notify.Receipt{}, err
+		return notify.Acceptance{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
+		return notify.Acceptance{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
 	}
 	body, err := json.Marshal(sendRequest{To: to, AppID: c.appID, TemplateID: m.TemplateCode, Datas: m.ParamList})
 	if err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Internal, fmt.Errorf("encoding the request: %w", err))
+		return notify.Acceptance{}, notify.E(op, notify.Internal, fmt.Errorf("encoding the request: %w", err))
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -159,10 +156,10 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 			wrote.Store(true)
 		}
 	}})
-	ts := c.now().In(beijing).Format("20060102150405")
+	ts := c.now().In(notify.Beijing).Format("20060102150405")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(ts), bytes.NewReader(body))
 	if err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Internal, errors.New("building the request: bad URL"))
+		return notify.Acceptance{}, notify.E(op, notify.Internal, errors.New("building the request: bad URL"))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json;charset=utf-8")
@@ -170,12 +167,12 @@ func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Rece
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return notify.Receipt{}, transportError(ctx, wrote.Load(), err)
+		return notify.Acceptance{}, transportError(ctx, wrote.Load(), err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Ambiguous,
+		return notify.Acceptance{}, notify.E(op, notify.Ambiguous,
 			fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, withCause(ctx, err)))
 	}
 	return interpret(resp.StatusCode, resp.Header.Get("Content-Type"), answer, c.now())

@@ -115,9 +115,9 @@ func TestSendSMS(t *testing.T) {
 				t.Fatalf("the fake accepted %d sends, want 1", len(sends))
 			}
 			got := sends[0]
-			want := notify.Receipt{ProviderID: got.SMSMessageSID, Code: "000000"}
+			want := notify.Acceptance{ProviderID: got.SMSMessageSID, Code: "000000"}
 			if rc.ProviderID != want.ProviderID || rc.Code != want.Code || rc.Message != "" || rc.RequestID != "" {
-				t.Errorf("receipt = %+v, want %+v", rc, want)
+				t.Errorf("acceptance = %+v, want %+v", rc, want)
 			}
 			if len(rc.ProviderID) != 32 {
 				t.Errorf("ProviderID = %q, want the fake's 32 hex digits", rc.ProviderID)

@@ -15,7 +15,7 @@ import (
 )
 
 // Name is the provider name the sandbox gives in records.
-const Name = "sandbox"
+const Name = notify.ProviderSandbox
 
 // Provider accepts SMS, voice calls and mail without sending them.
 type Provider struct {
@@ -39,12 +39,12 @@ func New(log *slog.Logger) *Provider {
 	return &Provider{log: log}
 }
 
-func (p *Provider) accept(ctx context.Context, id, what string, n int) (notify.Receipt, error) {
+func (p *Provider) accept(ctx context.Context, id, what string, n int) (notify.Acceptance, error) {
 	if err := ctx.Err(); err != nil {
-		return notify.Receipt{}, notify.E("sandbox."+what, notify.Transient, err)
+		return notify.Acceptance{}, notify.E("sandbox."+what, notify.Transient, err)
 	}
 	p.log.InfoContext(ctx, "sandbox accepted; nothing sent", "what", what, "message_id", id, "recipients", n)
-	return notify.Receipt{
+	return notify.Acceptance{
 		ProviderID: "sandbox-" + id,
 		RequestID:  "sandbox-" + id,
 		Code:       "OK",
@@ -62,7 +62,7 @@ func (p *Provider) Keeping(in *Inbox) *Provider {
 }
 
 // SendSMS accepts m.
-func (p *Provider) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+func (p *Provider) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Acceptance, error) {
 	rc, err := p.accept(ctx, m.ID, "sms", len(m.PhoneNumbers))
 	if err == nil {
 		p.inbox.keep(Letter{At: time.Now(), MessageID: m.ID, Channel: notify.SMS, To: m.PhoneNumbers,
@@ -72,7 +72,7 @@ func (p *Provider) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Re
 }
 
 // Call accepts c.
-func (p *Provider) Call(ctx context.Context, c notify.VoiceCall) (notify.Receipt, error) {
+func (p *Provider) Call(ctx context.Context, c notify.VoiceCall) (notify.Acceptance, error) {
 	rc, err := p.accept(ctx, c.ID, "tts", 1)
 	if err == nil {
 		p.inbox.keep(Letter{At: time.Now(), MessageID: c.ID, Channel: notify.Voice, To: []string{c.CalledNumber},
@@ -82,7 +82,7 @@ func (p *Provider) Call(ctx context.Context, c notify.VoiceCall) (notify.Receipt
 }
 
 // SendMail accepts e.
-func (p *Provider) SendMail(ctx context.Context, e notify.Email) (notify.Receipt, error) {
+func (p *Provider) SendMail(ctx context.Context, e notify.Email) (notify.Acceptance, error) {
 	rc, err := p.accept(ctx, e.ID, "mail", len(e.To)+len(e.Cc)+len(e.Bcc))
 	if err == nil {
 		text := e.Text

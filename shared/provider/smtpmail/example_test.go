@@ -11,7 +11,7 @@ import (
 )
 
 // Example sends a message to the fake SMTP server with AUTH, and shows the
-// receipt and what the server received: the Bcc recipient is in the
+// acceptance and what the server received: the Bcc recipient is in the
 // envelope only.
 func Example() {
 	srv, err := smtpd.New(smtpd.Config{Username: "notify", Password: "s3cret", RequireAuth: true})

@@ -112,24 +112,24 @@ func (c *Client) Endpoint() Endpoint {
 // String names the client by its endpoint, password redacted.
 func (c *Client) String() string { return "smtpmail.Client(" + c.Endpoint().String() + ")" }
 
-// SendMail sends e. The receipt's ProviderID is the Message-ID header sent,
+// SendMail sends e. The acceptance's ProviderID is the Message-ID header sent,
 // angle brackets included ("<id@domain>", from e.ID and the sender's domain);
 // its Code is "250" and its Message the server's final reply, which often
 // names the server's queue id. Errors are *notify.Error values;
 // docs/providers.md (SMTP) has their kinds. For a refusal, Code is the server's reply
 // code with its enhanced status code ("550 5.1.1") and Message its text.
-func (c *Client) SendMail(ctx context.Context, e notify.Email) (notify.Receipt, error) {
+func (c *Client) SendMail(ctx context.Context, e notify.Email) (notify.Acceptance, error) {
 	m, env, err := c.compose(e, time.Now())
 	if err != nil {
-		return notify.Receipt{}, err
+		return notify.Acceptance{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	reply, err := c.deliver(ctx, m, env)
 	if err != nil {
-		return notify.Receipt{}, err
+		return notify.Acceptance{}, err
 	}
-	return notify.Receipt{ProviderID: env.messageID, Code: "250", Message: reply}, nil
+	return notify.Acceptance{ProviderID: env.messageID, Code: "250", Message: reply}, nil
 }
 
 // step is how far a session got; it decides what a failure means.

@@ -105,7 +105,7 @@ func TestSendMailModes(t *testing.T) {
 				t.Fatalf("SendMail: %v", err)
 			}
 			if rc.ProviderID != "<0001@example.com>" || rc.Code != "250" || !strings.Contains(rc.Message, "queued") {
-				t.Errorf("receipt = %+v, want ProviderID <0001@example.com>, Code 250, the server's reply", rc)
+				t.Errorf("acceptance = %+v, want ProviderID <0001@example.com>, Code 250, the server's reply", rc)
 			}
 			m := onlyMessage(t, srv)
 			if m.TLS != tt.wantTLS || m.User != tt.wantUser {
@@ -137,7 +137,7 @@ func TestSendMailDefaultSender(t *testing.T) {
 	}
 	// Without an Email.ID, the Message-ID is a fresh notify.NewID.
 	if got := msg.Header.Get("Message-ID"); got != rc.ProviderID || !strings.HasSuffix(got, "@example.org>") || len(got) != len("<@example.org>")+32 {
-		t.Errorf("Message-ID %q, receipt %q; want the same <32 hex digits@example.org>", got, rc.ProviderID)
+		t.Errorf("Message-ID %q, acceptance %q; want the same <32 hex digits@example.org>", got, rc.ProviderID)
 	}
 }
 
@@ -246,7 +246,7 @@ func TestSendMailMIME(t *testing.T) {
 		checkList("Cc", "<carol@example.net>")
 		checkList("Reply-To", "<replies@example.com>")
 		if got := msg.Header.Get("Message-Id"); got != rc.ProviderID || got != "<0123456789abcdef@example.com>" {
-			t.Errorf("Message-ID = %q, receipt %q, want <0123456789abcdef@example.com>", got, rc.ProviderID)
+			t.Errorf("Message-ID = %q, acceptance %q, want <0123456789abcdef@example.com>", got, rc.ProviderID)
 		}
 		if d, err := msg.Header.Date(); err != nil || d.Before(before) || d.After(after) {
 			t.Errorf("Date = %v (%v), want between %v and %v", d, err, before, after)

@@ -61,16 +61,16 @@ func decode(b []byte) (answer, error) {
 
 // outcome turns an answer into SendSMS's result. given are the numbers as
 // the message gave them, sent as they went out, in the same order.
-func outcome(a answer, given, sent []string, now time.Time) (notify.Receipt, error) {
+func outcome(a answer, given, sent []string, now time.Time) (notify.Acceptance, error) {
 	if a.Error != nil {
-		return notify.Receipt{}, &notify.Error{Op: opSend, Kind: topKind(a.Error.Code), Code: a.Error.Code,
+		return notify.Acceptance{}, &notify.Error{Op: opSend, Kind: topKind(a.Error.Code), Code: a.Error.Code,
 			Message: a.Error.Message, RequestID: a.RequestID, RetryAfter: retryAfter(a.Error.Code, now)}
 	}
-	rc := notify.Receipt{RequestID: a.RequestID, Code: "Ok", Recipients: make([]notify.RecipientReceipt, len(sent))}
+	rc := notify.Acceptance{RequestID: a.RequestID, Code: "Ok", Recipients: make([]notify.RecipientAcceptance, len(sent))}
 	accepted := 0
 	var least *notify.Error // the least final refusal
 	for i, st := range match(sent, a.Statuses) {
-		r := notify.RecipientReceipt{Number: given[i]}
+		r := notify.RecipientAcceptance{Number: given[i]}
 		var e *notify.Error
 		switch {
 		case st == nil:
@@ -106,7 +106,7 @@ func outcome(a answer, given, sent []string, now time.Time) (notify.Receipt, err
 			e.Err = fmt.Errorf("none of %d numbers accepted", n)
 		}
 	}
-	return notify.Receipt{}, &e
+	return notify.Acceptance{}, &e
 }
 
 // match pairs each sent number with its status, nil for none. A status is
@@ -207,9 +207,6 @@ func family(code, name string) bool {
 	return ok && (rest == "" || rest[0] == '.')
 }
 
-// beijing is the time zone of Tencent's daily limits.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // retryAfter is how long a Throttled code's window lasts from now, 0 when
 // the code does not say.
 func retryAfter(code string, now time.Time) time.Duration {
@@ -220,8 +217,8 @@ func retryAfter(code string, now time.Time) time.Duration {
 		return time.Hour
 	case "LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
 		"LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit":
-		t := now.In(beijing)
-		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing).Sub(t)
+		t := now.In(notify.Beijing)
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, notify.Beijing).Sub(t)
 	}
 	if family(code, "RequestLimitExceeded") {
 		return time.Second // the API's limits are per second

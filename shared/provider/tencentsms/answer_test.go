@@ -182,7 +182,7 @@ func TestOutcomeLeastFinal(t *testing.T) {
 }
 
 // FuzzDecode: any answer decodes or is refused without a panic, and what
-// decodes gives a receipt for every number or a *notify.Error with a Kind
+// decodes gives an acceptance for every number or a *notify.Error with a Kind
 // a send may have.
 func FuzzDecode(f *testing.F) {
 	f.Add(`{"Response":{"SendStatusSet":[{"SerialNo":"5000:1045710669157053657849499619","PhoneNumber":"+8618511122233","Fee":1,"SessionContext":"test","Code":"Ok","Message":"send success","IsoCode":"CN"},{"SerialNo":"","PhoneNumber":"+8618511122266","Fee":0,"SessionContext":"test","Code":"LimitExceeded.PhoneNumberDailyLimit","Message":"daily limit","IsoCode":"CN"}],"RequestId":"a0aabda6-cf91-4f3e-a81f-9198114a2279"}}`)

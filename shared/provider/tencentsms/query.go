@@ -22,8 +22,6 @@ const MaxQueried = 20
 
 var _ notify.Querier = (*Client)(nil)
 
-var china = time.FixedZone("CST", 8*3600)
-
 // pullRequest is the body of PullSmsSendStatusByPhoneNumber.
 type pullRequest struct {
 	BeginTime   int64  `json:"BeginTime"`
@@ -77,7 +75,7 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 			}
 			r := notify.Report{Provider: Name, Channel: notify.SMS, ProviderID: st.SerialNo, Recipient: phone,
 				Status: status, Code: st.ReportStatus, Text: st.Description}
-			if at, err := time.ParseInLocation(time.DateTime, st.UserReceiveTime, china); err == nil {
+			if at, err := time.ParseInLocation(time.DateTime, st.UserReceiveTime, notify.Beijing); err == nil {
 				r.At = at
 			}
 			reports = append(reports, r)

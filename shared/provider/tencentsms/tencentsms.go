@@ -160,32 +160,32 @@ type request struct {
 	SessionContext   string   `json:"SessionContext,omitempty"`
 }
 
-// SendSMS sends m to all its numbers in one SendSms request. The receipt's
+// SendSMS sends m to all its numbers in one SendSms request. The acceptance's
 // ProviderID is the first accepted number's SerialNo, and its Recipients
 // say what became of each number. Errors are *notify.Error values.
-func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Receipt, error) {
+func (c *Client) SendSMS(ctx context.Context, m notify.TextMessage) (notify.Acceptance, error) {
 	numbers, err := e164(m.PhoneNumbers)
 	if err != nil {
-		return notify.Receipt{}, err
+		return notify.Acceptance{}, err
 	}
 	body, err := json.Marshal(request{PhoneNumberSet: numbers, SmsSdkAppID: c.appID, SignName: m.SignName,
 		TemplateID: m.TemplateCode, TemplateParamSet: m.ParamList, SessionContext: m.ID})
 	if err != nil {
-		return notify.Receipt{}, notify.E(opSend, notify.Internal, err)
+		return notify.Acceptance{}, notify.E(opSend, notify.Internal, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return notify.Receipt{}, notify.E(opSend, notify.Transient, fmt.Errorf("not sent: %w", err))
+		return notify.Acceptance{}, notify.E(opSend, notify.Transient, fmt.Errorf("not sent: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
 	answer, err := c.post(ctx, Action, opSend, body)
 	if err != nil {
-		return notify.Receipt{}, err
+		return notify.Acceptance{}, err
 	}
 	a, err := decode(answer)
 	if err != nil {
-		return notify.Receipt{}, notify.E(opSend, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
+		return notify.Acceptance{}, notify.E(opSend, notify.Ambiguous, fmt.Errorf("reading the answer: %w", err))
 	}
 	return outcome(a, m.PhoneNumbers, numbers, c.now())
 }

@@ -115,13 +115,13 @@ func TestSendSMS(t *testing.T) {
 			}
 			if rc.ProviderID != s.Statuses[0].SerialNo || rc.RequestID != s.RequestID || rc.Code != "Ok" ||
 				rc.Message != "send success" || !strings.HasPrefix(rc.ProviderID, "2433:") {
-				t.Errorf("receipt = %+v, want the first SerialNo %q and RequestId %q", rc, s.Statuses[0].SerialNo, s.RequestID)
+				t.Errorf("acceptance = %+v, want the first SerialNo %q and RequestId %q", rc, s.Statuses[0].SerialNo, s.RequestID)
 			}
 			if len(rc.Recipients) != len(tt.m.PhoneNumbers) {
-				t.Fatalf("receipt has %d recipients, want %d", len(rc.Recipients), len(tt.m.PhoneNumbers))
+				t.Fatalf("acceptance has %d recipients, want %d", len(rc.Recipients), len(tt.m.PhoneNumbers))
 			}
 			for i, r := range rc.Recipients {
-				want := notify.RecipientReceipt{Number: tt.m.PhoneNumbers[i], ProviderID: s.Statuses[i].SerialNo, Code: "Ok"}
+				want := notify.RecipientAcceptance{Number: tt.m.PhoneNumbers[i], ProviderID: s.Statuses[i].SerialNo, Code: "Ok"}
 				if r != want {
 					t.Errorf("recipient %d = %+v, want %+v", i, r, want)
 				}
@@ -240,7 +240,7 @@ func TestPerNumber(t *testing.T) {
 		noSign  bool
 		codes   []string // each number's Code
 		kind    notify.Kind
-		code    string // of the error when none was accepted; "" for a receipt
+		code    string // of the error when none was accepted; "" for an acceptance
 	}{
 		{name: "one refused",
 			fault:   tencentcloud.NumberError("FailedOperation.PhoneNumberInBlacklist", "blacklist", "13900139000"),

@@ -13,9 +13,9 @@ import (
 
 var _ notify.EventStore = (*Store)(nil)
 
-// eventsFromReceiptsSQL is sqltext.EventsFromReceipts with the index of a
+// eventsFromReportsSQL is sqltext.EventsFromReceipts with the index of a
 // receipt's recipient among its message's.
-var eventsFromReceiptsSQL = fmt.Sprintf(sqltext.EventsFromReceipts,
+var eventsFromReportsSQL = fmt.Sprintf(sqltext.EventsFromReports,
 	`(SELECT (j.n - 1)::text FROM jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(v, n)
 		WHERE j.v = r.recipient LIMIT 1)`)
 
@@ -45,7 +45,7 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 // emitEvents writes, in tx, the events of message id as it now stands, as
 // the SQLite store's emitEvents does.
 func emitEvents(ctx context.Context, tx *transaction, id string, now time.Time) error {
-	if _, err := tx.exec(ctx, eventsFromReceiptsSQL, id, now); err != nil {
+	if _, err := tx.exec(ctx, eventsFromReportsSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its receipts: %w", err)
 	}
 	if _, err := tx.exec(ctx, eventsFromFailureSQL, id, now); err != nil {

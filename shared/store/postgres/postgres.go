@@ -231,7 +231,7 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	defer s.pool.release(c)
 	b := c.batch(ctx)
 	if o.ProviderID != "" {
-		b.queue(receiptLockSQL, receiptLock(text(o.Provider), text(o.ProviderID)))
+		b.queue(reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID)))
 	}
 	b.queue(sqltext.FinishAlone, args...)
 	if o.Status == notify.Failed {
@@ -274,7 +274,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	}
 	defer tx.rollback(context.WithoutCancel(ctx))
 	if o.ProviderID != "" {
-		if _, err := tx.exec(ctx, receiptLockSQL, receiptLock(text(o.Provider), text(o.ProviderID))); err != nil {
+		if _, err := tx.exec(ctx, reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID))); err != nil {
 			return fmt.Errorf("postgres: finish message %s: lock its receipts: %w", id, err)
 		}
 	}

@@ -38,9 +38,9 @@ FOR UPDATE`
 	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
-	// receiptLockSQL takes a receipt lock (receiptLock) until the end of
+	// reportLockSQL takes a receipt lock (receiptLock) until the end of
 	// the transaction.
-	receiptLockSQL = `SELECT pg_advisory_xact_lock($1)`
+	reportLockSQL = `SELECT pg_advisory_xact_lock($1)`
 )
 
 // RecordReport keeps r and moves the message it names along its life
@@ -107,7 +107,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	}
 	defer tx.rollback(context.WithoutCancel(ctx))
 	if r.ProviderID != "" {
-		if _, err := tx.exec(ctx, receiptLockSQL, receiptLock(r.Provider, r.ProviderID)); err != nil {
+		if _, err := tx.exec(ctx, reportLockSQL, reportLock(r.Provider, r.ProviderID)); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("lock: %w", err)
 		}
 	}
@@ -172,11 +172,11 @@ func (m *matched) names(recipient string) bool {
 	return slices.Contains(m.recipients, recipient) || (recipient == "" && len(m.recipients) == 1)
 }
 
-// receiptLock is the key of the advisory lock that serializes, for one
+// reportLock is the key of the advisory lock that serializes, for one
 // provider id, recording its receipts and recording the outcome that names
 // it; both pass provider and providerID as stored (text). (A key in the space of migrationLock: a collision, at odds of 2^-64,
 // would only make the two wait for each other.)
-func receiptLock(provider, providerID string) int64 {
+func reportLock(provider, providerID string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("notify receipts\x00"))
 	h.Write([]byte(provider))
@@ -332,10 +332,10 @@ func reportTime(t time.Time) *time.Time {
 	return &t
 }
 
-// RecordReply keeps r once per provider and sequence id, and reports
+// RecordInbound keeps r once per provider and sequence id, and reports
 // whether it was new. A reply without a sequence id cannot be told from
 // another, and is always kept.
-func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, error) {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
 		return false, err
@@ -352,7 +352,7 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	args := []any{text(r.Provider), text(r.SequenceID), text(r.Recipient), text(r.Content), text(r.DestCode),
 		text(r.SignName), reportTime(r.At), now, raw}
 	if r.GroupID == "" {
-		tag, err := s.pool.exec(ctx, sqltext.ReplyInsert, args...)
+		tag, err := s.pool.exec(ctx, sqltext.InboundInsert, args...)
 		if err != nil {
 			return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
 		}
@@ -365,12 +365,12 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	}
 	defer tx.rollback(context.WithoutCancel(ctx))
 	var id int64
-	err = tx.queryRow(ctx, sqltext.ReplyInsertID, args...).scan(&id)
+	err = tx.queryRow(ctx, sqltext.InboundInsertID, args...).scan(&id)
 	if errors.Is(err, errNoRows) {
 		return false, nil
 	}
 	if err == nil {
-		_, err = tx.exec(ctx, sqltext.ReplyEvent, id, text(r.GroupID), now)
+		_, err = tx.exec(ctx, sqltext.InboundEvent, id, text(r.GroupID), now)
 	}
 	if err == nil {
 		err = tx.commit(ctx)

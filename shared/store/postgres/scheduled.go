@@ -65,7 +65,7 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	defer tx.rollback(context.WithoutCancel(ctx))
 	now, delivered, old := p.Now.UTC(), p.DeliveredBefore.UTC(), p.MessagesBefore.UTC()
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
-		sqltext.CountMessages: &got.Messages, sqltext.CountReceipts: &got.Receipts}
+		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports}
 	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
 		tag, err := tx.exec(ctx, st.Query, st.Args...)
 		if err != nil {

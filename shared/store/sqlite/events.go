@@ -14,15 +14,15 @@ import (
 
 var _ notify.EventStore = (*Store)(nil)
 
-// eventsFromReceiptsSQL is sqltext.EventsFromReceipts with the index of a
-// receipt's recipient among its message's.
-var eventsFromReceiptsSQL = fmt.Sprintf(sqltext.EventsFromReceipts,
+// eventsFromReportsSQL is sqltext.EventsFromReports with the index of a
+// report's recipient among its message's.
+var eventsFromReportsSQL = fmt.Sprintf(sqltext.EventsFromReports,
 	`(SELECT j.key FROM json_each(m.recipients) j WHERE j.value = r.recipient)`)
 
 // The outbox statements that differ from PostgreSQL's.
 const (
 	// eventsFromFailureSQL writes a failed event for each recipient of
-	// failed message $1 that has no final receipt, due at $2: the
+	// failed message $1 that has no final report, due at $2: the
 	// message was certainly not sent, or failed as a whole.
 	// "evt_<message>_<index of the recipient>f".
 	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
@@ -43,12 +43,12 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 )
 
 // emitEvents writes, in tx, the events of message id as it now stands: one
-// per final receipt and, when it failed, one per recipient without one.
+// per final report and, when it failed, one per recipient without one.
 // The events' ids make writing them twice harmless.
 func (s *Store) emitEvents(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 	at := formatTime(now)
-	if _, err := tx.StmtContext(ctx, s.eventsOfReceipts).ExecContext(ctx, id, at); err != nil {
-		return fmt.Errorf("write the webhook events of its receipts: %w", err)
+	if _, err := tx.StmtContext(ctx, s.eventsOfReports).ExecContext(ctx, id, at); err != nil {
+		return fmt.Errorf("write the webhook events of its reports: %w", err)
 	}
 	if _, err := tx.StmtContext(ctx, s.eventsOfFailure).ExecContext(ctx, id, at); err != nil {
 		return fmt.Errorf("write the webhook events of its failure: %w", err)

@@ -15,25 +15,25 @@ import (
 
 var _ notify.ReportStore = (*Store)(nil)
 
-// The statements of the receipts that differ from the PostgreSQL store's
+// The statements of the reports that differ from the PostgreSQL store's
 // (the rest are in sqltext): there the match must also lock the message
 // (FOR UPDATE), which SQLite's IMMEDIATE transaction does for the whole
 // file.
 const (
-	// reportMatchSQL finds the messages a receipt may name, newest first.
+	// reportMatchSQL finds the messages a report may name, newest first.
 	// provider_id <> '' lets SQLite use the partial index
-	// messages_provider_id, and keeps a receipt without an id from
+	// messages_provider_id, and keeps a report without an id from
 	// matching the records no provider accepted.
 	reportMatchSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY created_at DESC, id DESC`
-	// reportMessageSQL finds the message a receipt names by our id, as
+	// reportMessageSQL finds the message a report names by our id, as
 	// the gateway's own reports of a send name it.
 	reportMessageSQL = `SELECT id, recipients, status, channel, webhook FROM messages WHERE id = $1`
-	// reportByOutIDSQL finds the message a receipt names by our id in its
+	// reportByOutIDSQL finds the message a report names by our id in its
 	// out_id, which the gateway sends as OutId when the caller gave none:
 	// a message whose outcome was unknown, so that no provider id was
-	// recorded. sqltext.LearnID then records the receipt's.
+	// recorded. sqltext.LearnID then records the report's.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
 )
@@ -42,21 +42,21 @@ WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id
 // cycle, in one transaction. The message is the newest record with r's
 // provider, provider id and channel that has r.Recipient among its
 // recipients; with none (an unknown id, a masked or unknown number), r is
-// kept as an orphan, with MessageID "". A receipt that names no recipient
+// kept as an orphan, with MessageID "". A report that names no recipient
 // at all (Aliyun's VoiceCallReport does not) names the one recipient of a
 // message that has only one, a call always, and is kept as that
-// recipient's; of any other message it is an orphan. The same receipt
+// recipient's; of any other message it is an orphan. The same report
 // recorded before (provider, provider id, channel, recipient, status and
 // code) is a Duplicate and changes nothing, even when it was an orphan
 // then and would match now.
 //
-// A receipt whose provider id no record has yet may still name its message
+// A report whose provider id no record has yet may still name its message
 // by our id in OutID, as the gateway sends it (see matchReport): a send
-// whose outcome was unknown then gets the receipt and its provider id.
+// whose outcome was unknown then gets the report and its provider id.
 //
 // An orphan is adopted when the id it names comes: by FinishMessage with
 // that provider id, by the send's own report of a number's id (one with
-// MessageID set), or by a receipt that gave its message that id through
+// MessageID set), or by a report that gave its message that id through
 // OutID; the last two adopt the orphans of their id here.
 //
 // The message then moves as notify.Settle says; UpdatedAt is set when its
@@ -70,7 +70,7 @@ func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.Repor
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
 		// Errors name the provider's id, never the recipient.
-		return notify.ReportResult{}, fmt.Errorf("sqlite: record %s receipt for %q: %w", r.Provider, r.ProviderID, err)
+		return notify.ReportResult{}, fmt.Errorf("sqlite: record %s report for %q: %w", r.Provider, r.ProviderID, err)
 	}
 	return res, nil
 }
@@ -111,7 +111,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	}
 	if m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != "" {
 		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
+			return notify.ReportResult{}, fmt.Errorf("adopt the earlier reports of its id: %w", err)
 		}
 	}
 	if m != nil {
@@ -130,25 +130,25 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	return res, nil
 }
 
-// matched is the message a receipt names.
+// matched is the message a report names.
 type matched struct {
 	id         string
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
 	webhook    bool // its group had a webhook: its final states write events
-	learned    bool // the receipt's provider id is the message's now
+	learned    bool // the report's provider id is the message's now
 }
 
-// names reports whether a receipt for recipient names m: one of its
+// names reports whether a report for recipient names m: one of its
 // recipients, or none for a message of one.
 func (m *matched) names(recipient string) bool {
 	return slices.Contains(m.recipients, recipient) || (recipient == "" && len(m.recipients) == 1)
 }
 
 // adopt makes m's the orphans of provider's id pid on m's channel that name
-// one of its recipients (a receipt without one then reads back with m's
-// one). An orphan that would then be the same receipt as one kept already
+// one of its recipients (a report without one then reads back with m's
+// one). An orphan that would then be the same report as one kept already
 // (pushed once without the number and once with it) stays an orphan.
 func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) error {
 	rows, err := tx.QueryContext(ctx, sqltext.Orphans, provider, pid, string(m.channel))
@@ -189,7 +189,7 @@ func adopt(ctx context.Context, tx *sql.Tx, m *matched, provider, pid string) er
 // names when set (the gateway's own reports of a send); else the newest
 // with r's provider id that has r's recipient; else the message a report
 // recorded at the send gives r's provider id and recipient; else, for a
-// receipt with a provider id, the message its OutID names, when that
+// report with a provider id, the message its OutID names, when that
 // message has no provider id (its outcome was unknown) and no OutId of the
 // caller's, which then takes r's provider id (m.learned).
 func matchReport(ctx context.Context, tx *sql.Tx, r notify.Report) (*matched, error) {
@@ -252,7 +252,7 @@ func firstMatch(ctx context.Context, tx *sql.Tx, q string, recipient *string, ar
 	return nil, rows.Err()
 }
 
-// settle works out m's status from its receipts (notify.Settle), records
+// settle works out m's status from its reports (notify.Settle), records
 // it if it changed, and returns it.
 func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
@@ -299,7 +299,7 @@ func settle(ctx context.Context, tx *sql.Tx, m *matched, now time.Time) (notify.
 
 // reportTime is how a provider's time is stored: "" when it did not say,
 // or said something the fixed-width layout cannot hold (year 0 in Beijing
-// is year -1 in UTC); a receipt is worth more than its timestamp.
+// is year -1 in UTC); a report is worth more than its timestamp.
 func reportTime(t time.Time) string {
 	if t.IsZero() || checkTime("", t) != nil {
 		return ""
@@ -307,10 +307,10 @@ func reportTime(t time.Time) string {
 	return formatTime(t)
 }
 
-// RecordReply keeps r once per provider and sequence id, and reports
-// whether it was new. A reply without a sequence id cannot be told from
+// RecordInbound keeps r once per provider and sequence id, and reports
+// whether it was new. An inbound reply without a sequence id cannot be told from
 // another, and is always kept.
-func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
+func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, error) {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
 		return false, err
@@ -323,40 +323,40 @@ func (s *Store) RecordReply(ctx context.Context, r notify.Reply) (bool, error) {
 	now := formatTime(time.Now())
 	args := []any{r.Provider, r.SequenceID, r.Recipient, r.Content, r.DestCode, r.SignName, reportTime(r.At), now, raw}
 	if r.GroupID == "" {
-		res, err := s.db.ExecContext(ctx, sqltext.ReplyInsert, args...)
+		res, err := s.db.ExecContext(ctx, sqltext.InboundInsert, args...)
 		if err != nil {
-			return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+			return false, fmt.Errorf("sqlite: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+			return false, fmt.Errorf("sqlite: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 		}
 		return n == 1, nil
 	}
 	// A reply for a group with a webhook is kept with its event.
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: record %s reply %q: begin: %w", r.Provider, r.SequenceID, err)
+		return false, fmt.Errorf("sqlite: record %s inbound reply %q: begin: %w", r.Provider, r.SequenceID, err)
 	}
 	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, sqltext.ReplyInsertID, args...).Scan(&id)
+	err = tx.QueryRowContext(ctx, sqltext.InboundInsertID, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err == nil {
-		_, err = tx.ExecContext(ctx, sqltext.ReplyEvent, id, r.GroupID, now)
+		_, err = tx.ExecContext(ctx, sqltext.InboundEvent, id, r.GroupID, now)
 	}
 	if err == nil {
 		err = tx.Commit()
 	}
 	if err != nil {
-		return false, fmt.Errorf("sqlite: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		return false, fmt.Errorf("sqlite: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 	}
 	return true, nil
 }
 
-// Reports returns the receipts recorded for message id, oldest first; the
+// Reports returns the reports recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
 	ctx, done, err := s.gate.Enter(ctx)
@@ -366,7 +366,7 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 	defer done()
 	rows, err := s.db.QueryContext(ctx, sqltext.Reports, messageID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+		return nil, fmt.Errorf("sqlite: read the reports of message %s: %w", messageID, err)
 	}
 	defer rows.Close()
 	var rs []notify.Report
@@ -379,7 +379,7 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		)
 		if err := rows.Scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status, &r.Code,
 			&r.Text, &r.OutID, &reported, &received, &raw); err != nil {
-			return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+			return nil, fmt.Errorf("sqlite: read the reports of message %s: %w", messageID, err)
 		}
 		r.Channel, r.Status = notify.Channel(channel), notify.Status(status)
 		if len(raw) > 0 {
@@ -387,16 +387,16 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		}
 		if reported != "" {
 			if r.At, err = parseTime(reported); err != nil {
-				return nil, fmt.Errorf("sqlite: read the receipts of message %s: reported_at: %w", messageID, err)
+				return nil, fmt.Errorf("sqlite: read the reports of message %s: reported_at: %w", messageID, err)
 			}
 		}
 		if r.ReceivedAt, err = parseTime(received); err != nil {
-			return nil, fmt.Errorf("sqlite: read the receipts of message %s: received_at: %w", messageID, err)
+			return nil, fmt.Errorf("sqlite: read the reports of message %s: received_at: %w", messageID, err)
 		}
 		rs = append(rs, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read the receipts of message %s: %w", messageID, err)
+		return nil, fmt.Errorf("sqlite: read the reports of message %s: %w", messageID, err)
 	}
 	return rs, nil
 }

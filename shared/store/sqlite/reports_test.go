@@ -17,11 +17,11 @@ func TestReportsContract(t *testing.T) {
 	})
 }
 
-// BenchmarkRecordReport records the delivery receipt of a submitted
+// BenchmarkRecordReport records the delivery report of a submitted
 // message, as the callback function does for each record of a push: the
 // match, the insert and the settling of the message, in one transaction.
-// "duplicate" pushes one receipt again and again; "webhook" is "new" for
-// the messages of a group with a webhook, whose receipts also write their
+// "duplicate" pushes one report again and again; "webhook" is "new" for
+// the messages of a group with a webhook, whose reports also write their
 // event.
 func BenchmarkRecordReport(b *testing.B) {
 	for _, tc := range []struct {

@@ -12,7 +12,7 @@ import (
 
 var _ notify.ScheduledStore = (*Store)(nil)
 
-// claimUnsettledSQL marks checked at $1 up to $4 messages no receipt has
+// claimUnsettledSQL marks checked at $1 up to $4 messages no report has
 // settled, created in [$2, $3) and not checked since $3, and returns them.
 // Its WHERE clause is messages_unsettled's, for SQLite to use the index.
 const claimUnsettledSQL = `UPDATE messages SET checked_at = $1 WHERE id IN (
@@ -67,7 +67,7 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	defer tx.Rollback()
 	now, delivered, old := formatTime(p.Now), formatTime(p.DeliveredBefore), formatTime(p.MessagesBefore)
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
-		sqltext.CountMessages: &got.Messages, sqltext.CountReceipts: &got.Receipts}
+		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports}
 	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
 		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
 		if err != nil {

@@ -47,7 +47,7 @@ type Store struct {
 	quotaTake, quotaSweep                         *sql.Stmt
 	taskStart, balanceTake, ledgerSpend           *sql.Stmt
 	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
-	eventsOfReceipts, eventsOfFailure             *sql.Stmt
+	eventsOfReports, eventsOfFailure              *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 }
 
@@ -254,7 +254,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.ledgerRefund, sqltext.LedgerRefund},
 		{&s.balanceGiveBack, sqltext.BalanceGiveBack},
 		{&s.taskByID, sqltext.TaskByID},
-		{&s.eventsOfReceipts, eventsFromReceiptsSQL},
+		{&s.eventsOfReports, eventsFromReportsSQL},
 		{&s.eventsOfFailure, eventsFromFailureSQL},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
@@ -297,7 +297,7 @@ func (s *Store) closeDB() error {
 	var errs []error
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
 		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID,
-		s.eventsOfReceipts, s.eventsOfFailure} {
+		s.eventsOfReports, s.eventsOfFailure} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -409,12 +409,12 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
 //
-// A message with receipts, which came before its outcome, is finished in a
+// A message with reports, which came before its outcome, is finished in a
 // transaction that also adopts the orphans o's provider id names (see
-// RecordReport) and works out its status from its receipts; so is a failed
+// RecordReport) and works out its status from its reports; so is a failed
 // one, which also gets back what it spent (Message.Spend), once. Any other
 // message, nearly every one, is finished in one statement, which checks
-// that it has no receipts: receipts are recorded in IMMEDIATE transactions,
+// that it has no reports: reports are recorded in IMMEDIATE transactions,
 // so one that beats the statement is seen, and one that comes after it
 // finds the message by o's provider id.
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
@@ -442,7 +442,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	if n == 1 {
 		return nil
 	}
-	// An unknown id, or a message with receipts.
+	// An unknown id, or a message with reports.
 	return s.finishWithReports(ctx, id, o, args, time.Now())
 }
 
@@ -478,7 +478,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 		_, err = settle(ctx, tx, m, now)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: finish message %s: settle it from its receipts: %w", id, err)
+		return fmt.Errorf("sqlite: finish message %s: settle it from its reports: %w", id, err)
 	}
 	if o.Status == notify.Failed {
 		if err := s.refund(ctx, tx, id, o.At); err != nil {

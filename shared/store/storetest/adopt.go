@@ -10,7 +10,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// A receipt can beat the send's outcome to the store: a fast provider, a
+// A report can beat the send's outcome to the store: a fast provider, a
 // slow store, a retried outcome write. It is then an orphan, since no
 // record has its provider id yet, until the outcome names that id.
 
@@ -29,16 +29,16 @@ func finishWith(t *testing.T, st notify.Store, m *notify.Message, pid string) *n
 // testReportAdoptedAtFinish: the outcome adopts the orphans of its
 // provider id that are the message's: on its channel, to one of its
 // recipients, or to none for a message of one. The message's status then
-// comes from its receipts, as when they come after the outcome.
+// comes from its reports, as when they come after the outcome.
 func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	t.Run("delivered", func(t *testing.T) {
 		const pid = "900619746936498447^0"
 		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
-		r := receiptFor(m, rcpt, notify.Delivered)
+		r := reportFor(m, rcpt, notify.Delivered)
 		r.ProviderID = pid
 		from := time.Now()
-		checkResult(t, "the receipt before the outcome", record(t, st, r), notify.ReportResult{})
+		checkResult(t, "the report before the outcome", record(t, st, r), notify.ReportResult{})
 		f := finishWith(t, st, m, pid)
 		to := time.Now()
 		checkMessage(t, st, "after the outcome", updated(t, st, f, notify.Delivered, "", "", from, to))
@@ -46,7 +46,7 @@ func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 		if rs := orphansOf(t, st, pid); len(rs) != 0 {
 			t.Errorf("orphans %+v, want none", rs)
 		}
-		checkResult(t, "the receipt pushed again", record(t, st, r),
+		checkResult(t, "the report pushed again", record(t, st, r),
 			notify.ReportResult{MessageID: m.ID, Duplicate: true, Status: notify.Delivered})
 	})
 	t.Run("only the message's", func(t *testing.T) {
@@ -66,7 +66,7 @@ func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 			{func(r *notify.Report) { r.Provider = "tencent" }, false},
 			{func(r *notify.Report) { r.ProviderID = pid + "1" }, false},
 		} {
-			r := receiptFor(m, rcpt, notify.Delivered)
+			r := reportFor(m, rcpt, notify.Delivered)
 			r.ProviderID = pid
 			tt.edit(&r)
 			record(t, st, r)
@@ -82,19 +82,19 @@ func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 		checkMessage(t, st, "after the outcome", f)
 		checkReports(t, reports(t, st, m.ID), mine, m.ID, from, to)
 		checkReports(t, orphansOf(t, st, pid), others, "", from, to)
-		r := receiptFor(m, to2[1], notify.Delivered)
+		r := reportFor(m, to2[1], notify.Delivered)
 		r.ProviderID = pid
-		checkResult(t, "the other recipient's receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+		checkResult(t, "the other recipient's report", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 	})
-	t.Run("a call's receipts without a recipient", func(t *testing.T) {
+	t.Run("a call's reports without a recipient", func(t *testing.T) {
 		const pid = "116012354148^102813780001"
 		call := sentMessage(t, st, "aliyun", notify.Voice, "", notify.Accepted, rcpt)
-		ringing := receiptFor(call, "", notify.Submitted)
+		ringing := reportFor(call, "", notify.Submitted)
 		ringing.ProviderID = pid
-		answered := receiptFor(call, "", notify.Delivered)
+		answered := reportFor(call, "", notify.Delivered)
 		answered.ProviderID = pid
 		// The same push once with the number and once without: adopted,
-		// they would be one receipt twice, and the one without stays out.
+		// they would be one report twice, and the one without stays out.
 		answeredTo := answered
 		answeredTo.Recipient = rcpt
 		from := time.Now()
@@ -110,7 +110,7 @@ func testReportAdoptedAtFinish(t *testing.T, st notify.Store) {
 	})
 	t.Run("an outcome without an id", func(t *testing.T) {
 		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
-		r := receiptFor(m, rcpt, notify.Delivered)
+		r := reportFor(m, rcpt, notify.Delivered)
 		const pid = "900619746936498449^0"
 		r.ProviderID = pid
 		from := time.Now()
@@ -138,8 +138,8 @@ func orphansOf(t *testing.T, st notify.Store, pid string) []notify.Report {
 }
 
 // testReportAdoptedByOwnReport: a provider that gives each number an id of
-// its own (Tencent's SerialNo) has its receipts name only that id, which
-// the send's own report of the number brings; a receipt before that
+// its own (Tencent's SerialNo) has its reports name only that id, which
+// the send's own report of the number brings; a report before that
 // report is adopted by it.
 func testReportAdoptedByOwnReport(t *testing.T, st notify.Store) {
 	to2 := []string{"13800138000", "13900139000"}
@@ -147,7 +147,7 @@ func testReportAdoptedByOwnReport(t *testing.T, st notify.Store) {
 	early := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0012", Recipient: to2[1],
 		Status: notify.Delivered, Code: "DELIVRD"}
 	from := time.Now()
-	checkResult(t, "a receipt before the send's report", record(t, st, early), notify.ReportResult{})
+	checkResult(t, "a report before the send's report", record(t, st, early), notify.ReportResult{})
 	own := []notify.Report{
 		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0011", Recipient: to2[0], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
 		{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0012", Recipient: to2[1], Status: notify.Submitted, Code: "Ok", MessageID: m.ID},
@@ -162,10 +162,10 @@ func testReportAdoptedByOwnReport(t *testing.T, st notify.Store) {
 	}
 	r := early
 	r.ProviderID, r.Recipient = "2433:0011", to2[0]
-	checkResult(t, "the first number's receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+	checkResult(t, "the first number's report", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 }
 
-// testReportSettledBeforeOutcome: receipts that settled a message before
+// testReportSettledBeforeOutcome: reports that settled a message before
 // its outcome was recorded (through the send's own reports) keep it
 // settled: the outcome does not take it back to submitted.
 func testReportSettledBeforeOutcome(t *testing.T, st notify.Store) {
@@ -176,24 +176,24 @@ func testReportSettledBeforeOutcome(t *testing.T, st notify.Store) {
 	record(t, st, own)
 	r := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0021", Recipient: rcpt,
 		Status: notify.Delivered, Code: "DELIVRD"}
-	checkResult(t, "the receipt", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+	checkResult(t, "the report", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 	from := time.Now()
 	f := finishWith(t, st, m, "2433:0021")
 	to := time.Now()
 	checkMessage(t, st, "after the outcome", updated(t, st, f, notify.Delivered, "", "", from, to))
 }
 
-// testReportAdoptRace races each receipt against the outcome that names
-// its id: whichever the store records first, the receipt ends up the
-// message's. (A PostgreSQL store whose receipt matched before the outcome
-// committed, and whose outcome looked for orphans before the receipt
+// testReportAdoptRace races each report against the outcome that names
+// its id: whichever the store records first, the report ends up the
+// message's. (A PostgreSQL store whose report matched before the outcome
+// committed, and whose outcome looked for orphans before the report
 // committed, would lose it.)
 func testReportAdoptRace(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	for i := range 24 {
 		pid := fmt.Sprintf("900619746936498%03d^0", 500+i)
 		m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
-		r := receiptFor(m, rcpt, notify.Delivered)
+		r := reportFor(m, rcpt, notify.Delivered)
 		r.ProviderID = pid
 		o := notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: pid, At: sentAt}
 		start := make(chan struct{})
@@ -213,7 +213,7 @@ func testReportAdoptRace(t *testing.T, st notify.Store) {
 		close(start)
 		wg.Wait()
 		if rs := reports(t, st, m.ID); len(rs) != 1 {
-			t.Fatalf("round %d: the message has %d receipts, want 1 (orphans: %+v)", i, len(rs), reports(t, st, ""))
+			t.Fatalf("round %d: the message has %d reports, want 1 (orphans: %+v)", i, len(rs), reports(t, st, ""))
 		}
 		if got := readMessage(t, st, m); got.Status != notify.Delivered {
 			t.Fatalf("round %d: the message is %s, want delivered", i, got.Status)
@@ -223,23 +223,23 @@ func testReportAdoptRace(t *testing.T, st notify.Store) {
 
 // testReportByOutID: a send whose outcome was unknown has no provider id,
 // but the gateway sent our id as the OutId when the caller gave none, and
-// Aliyun's receipts echo it: such a receipt names its message, which takes
-// the receipt's provider id, so that the later receipts and queries of the
+// Aliyun's reports echo it: such a report names its message, which takes
+// the report's provider id, so that the later reports and queries of the
 // send find it by that id.
 func testReportByOutID(t *testing.T, st notify.Store) {
 	const rcpt, pid = "13800138000", "900619746936498460^0"
 	m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Unknown, rcpt, "13900139000")
-	r := receiptFor(m, rcpt, notify.Delivered)
+	r := reportFor(m, rcpt, notify.Delivered)
 	r.ProviderID, r.OutID = pid, m.ID
 	from := time.Now()
-	checkResult(t, "a receipt naming the message in out_id", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	checkResult(t, "a report naming the message in out_id", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
 	to := time.Now()
 	w := updated(t, st, m, notify.Submitted, m.ErrorCode, m.ErrorText, from, to)
 	w.ProviderID = pid
-	checkMessage(t, st, "after the receipt", w)
+	checkMessage(t, st, "after the report", w)
 	checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
-	// The other recipient's receipt finds the message by its id now.
-	r2 := receiptFor(m, "13900139000", notify.Delivered)
+	// The other recipient's report finds the message by its id now.
+	r2 := reportFor(m, "13900139000", notify.Delivered)
 	r2.ProviderID = pid
 	checkResult(t, "the other recipient's, without out_id", record(t, st, r2), notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 
@@ -257,12 +257,12 @@ func testReportByOutID(t *testing.T, st notify.Store) {
 			name string
 			r    notify.Report
 		}{
-			{"a message sent with the caller's OutId", withOutID(receiptFor(theirs, rcpt, notify.Delivered), theirs.ID, "900619746936498462^0")},
-			{"a message with a provider id already", withOutID(receiptFor(known, rcpt, notify.Delivered), known.ID, "900619746936498463^0")},
-			{"another number", withOutID(receiptFor(unknown, "13700137000", notify.Delivered), unknown.ID, "900619746936498464^0")},
-			{"another provider", withOutID(receiptFor(unknown, rcpt, notify.Delivered), unknown.ID, "900619746936498465^0", "tencent")},
-			{"another channel", withOutID(receiptFor(voice, rcpt, notify.Delivered), unknown.ID, "900619746936498466^0")},
-			{"no provider id", withOutID(receiptFor(unknown, rcpt, notify.Delivered), unknown.ID, "")},
+			{"a message sent with the caller's OutId", withOutID(reportFor(theirs, rcpt, notify.Delivered), theirs.ID, "900619746936498462^0")},
+			{"a message with a provider id already", withOutID(reportFor(known, rcpt, notify.Delivered), known.ID, "900619746936498463^0")},
+			{"another number", withOutID(reportFor(unknown, "13700137000", notify.Delivered), unknown.ID, "900619746936498464^0")},
+			{"another provider", withOutID(reportFor(unknown, rcpt, notify.Delivered), unknown.ID, "900619746936498465^0", "tencent")},
+			{"another channel", withOutID(reportFor(voice, rcpt, notify.Delivered), unknown.ID, "900619746936498466^0")},
+			{"no provider id", withOutID(reportFor(unknown, rcpt, notify.Delivered), unknown.ID, "")},
 		} {
 			checkResult(t, tt.name, record(t, st, tt.r), notify.ReportResult{})
 		}

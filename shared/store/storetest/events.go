@@ -16,9 +16,9 @@ import (
 // stores from open:
 //
 //   - A message of a group with a webhook (Message.Webhook) gets one event
-//     per final receipt (message.delivered, message.failed) and, when it
+//     per final report (message.delivered, message.failed) and, when it
 //     is finished as failed, one message.failed per recipient without a
-//     final receipt, written with the change; a duplicate receipt, or
+//     final report, written with the change; a duplicate report, or
 //     finishing it again, writes none. A refused one (Outcome.Refused) and
 //     other messages get none.
 //   - A reply with a GroupID gets a reply.received event, once.
@@ -35,8 +35,8 @@ func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 		test func(*testing.T, notify.Store)
 	}{
 		{"FailureEvents", testFailureEvents},
-		{"ReceiptEvents", testReceiptEvents},
-		{"ReplyEvents", testReplyEvents},
+		{"ReportEvents", testReportEvents},
+		{"ReplyEvents", testInboundEvents},
 		{"ClaimLease", testEventClaimLease},
 		{"ClaimConcurrent", testEventClaimConcurrent},
 		{"ClaimUnsettled", testClaimUnsettled},
@@ -127,7 +127,7 @@ func testFailureEvents(t *testing.T, st notify.Store) {
 	}
 }
 
-func testReceiptEvents(t *testing.T, st notify.Store) {
+func testReportEvents(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	m := hooked(t, st, "900619746936498440^0")
 	report := func(recipient string, status notify.Status, code string) {
@@ -140,7 +140,7 @@ func testReceiptEvents(t *testing.T, st notify.Store) {
 	}
 	report(m.Recipients[0], notify.Submitted, "")
 	if evs := messageEvents(t, st, m.ID); len(evs) != 0 {
-		t.Fatalf("events after an intermediate receipt = %+v; want none", evs)
+		t.Fatalf("events after an intermediate report = %+v; want none", evs)
 	}
 	report(m.Recipients[0], notify.Delivered, "DELIVERED")
 	report(m.Recipients[0], notify.Delivered, "DELIVERED") // pushed again
@@ -148,19 +148,19 @@ func testReceiptEvents(t *testing.T, st notify.Store) {
 	evs := messageEvents(t, st, m.ID)
 	if len(evs) != 1 || evs[0].Type != notify.EventDelivered || evs[0].Recipient != m.Recipients[0] ||
 		evs[0].Code != "DELIVERED" || evs[0].ProviderID != "900619746936498440^0" {
-		t.Fatalf("events after a delivered receipt, twice = %+v; want one message.delivered", evs)
+		t.Fatalf("events after a delivered report, twice = %+v; want one message.delivered", evs)
 	}
 	report(m.Recipients[1], notify.Failed, "MOBILE_NOT_ON_SERVICE")
 	evs = messageEvents(t, st, m.ID)
 	if len(evs) != 2 || evs[1].Type != notify.EventFailed || evs[1].Recipient != m.Recipients[1] {
-		t.Fatalf("events after a failed receipt for the other = %+v; want a message.failed more", evs)
+		t.Fatalf("events after a failed report for the other = %+v; want a message.failed more", evs)
 	}
 	got, err := st.Message(ctx, m.ID)
 	if err != nil || got.Status != notify.Failed {
 		t.Fatalf("message = %+v, %v; want failed", got, err)
 	}
 
-	// A send that failed for certain, and then a failed receipt for one
+	// A send that failed for certain, and then a failed report for one
 	// of its recipients: one event each.
 	f := hooked(t, st, "")
 	if err := st.FinishMessage(ctx, f.ID, notify.Outcome{Status: notify.Failed, Provider: "aliyun", ProviderID: "f-1",
@@ -172,28 +172,28 @@ func testReceiptEvents(t *testing.T, st notify.Store) {
 		t.Fatal(err)
 	}
 	if evs := messageEvents(t, st, f.ID); len(evs) != 2 {
-		t.Errorf("events of a failed send of 2 and a failed receipt of one = %+v; want 2, one a recipient", evs)
+		t.Errorf("events of a failed send of 2 and a failed report of one = %+v; want 2, one a recipient", evs)
 	}
 }
 
-func testReplyEvents(t *testing.T, st notify.Store) {
+func testInboundEvents(t *testing.T, st notify.Store) {
 	ctx := t.Context()
-	r := notify.Reply{Provider: "aliyun", Recipient: "13800138000", Content: "退订", DestCode: "1234",
+	r := notify.Inbound{Provider: "aliyun", Recipient: "13800138000", Content: "退订", DestCode: "1234",
 		SignName: "阿里云短信测试", SequenceID: "1234567", At: created, GroupID: "ops"}
 	for range 2 {
-		if _, err := st.RecordReply(ctx, r); err != nil {
+		if _, err := st.RecordInbound(ctx, r); err != nil {
 			t.Fatalf("RecordReply: %v", err)
 		}
 	}
 	r.SequenceID, r.GroupID = "7654321", ""
-	if _, err := st.RecordReply(ctx, r); err != nil {
+	if _, err := st.RecordInbound(ctx, r); err != nil {
 		t.Fatalf("RecordReply: %v", err)
 	}
 	evs, err := st.ClaimEvents(ctx, time.Now(), time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 1 || evs[0].Type != notify.EventReply || evs[0].GroupID != "ops" || evs[0].Text != "退订" ||
+	if len(evs) != 1 || evs[0].Type != notify.EventInbound || evs[0].GroupID != "ops" || evs[0].Text != "退订" ||
 		evs[0].Recipient != "13800138000" || evs[0].ProviderID != "1234567" || evs[0].SignName != r.SignName {
 		t.Fatalf("events of a reply recorded twice and one without a group = %+v; want one reply.received", evs)
 	}
@@ -380,7 +380,7 @@ func testClaimUnsettled(t *testing.T, st notify.Store) {
 func testPurge(t *testing.T, st notify.Store) {
 	ctx := t.Context()
 	now := time.Now().UTC()
-	// A message older than the retention, with a receipt and an event; a
+	// A message older than the retention, with a report and an event; a
 	// newer one with a delivered event older than KeepDelivered.
 	oldAt := now.Add(-200 * 24 * time.Hour)
 	old := newMessage()
@@ -427,8 +427,8 @@ func testPurge(t *testing.T, st notify.Store) {
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
 	}
-	if got.Keys != 1 || got.Messages != 1 || got.Receipts != 1 || got.Events != 2 {
-		t.Errorf("Purge = %+v; want 1 key, 1 message, 1 receipt, 2 events", got)
+	if got.Keys != 1 || got.Messages != 1 || got.Reports != 1 || got.Events != 2 {
+		t.Errorf("Purge = %+v; want 1 key, 1 message, 1 report, 2 events", got)
 	}
 	if _, err := st.Message(ctx, old.ID); notify.AsError(err).Reason != "not_found" {
 		t.Errorf("old message after the purge: %v; want not_found", err)

@@ -15,44 +15,44 @@ import (
 // RunReports runs the contract of notify.ReportStore against stores from
 // open, which returns a new, empty store for each subtest. Beyond the interface's comments:
 //
-//   - A receipt names a message by provider, provider id and channel, and
+//   - A report names a message by provider, provider id and channel, and
 //     one of the message's recipients, compared as stored. Any other
-//     receipt (an unknown id, another provider's or channel's, a masked or
+//     report (an unknown id, another provider's or channel's, a masked or
 //     unknown number) is an orphan: kept with MessageID "" and listed by
 //     Reports(ctx, ""). It changes no message.
-//   - A receipt with no Recipient (Aliyun's intermediate call states name
+//   - A report with no Recipient (Aliyun's intermediate call states name
 //     none) names the one recipient of a message that has exactly one,
 //     and reads back with that Recipient; to a message of several it is
 //     an orphan.
-//   - The same receipt is one with the same provider, provider id,
+//   - The same report is one with the same provider, provider id,
 //     channel, recipient, status and code: an SMS and a call that share a
-//     provider id do not share receipts.
-//   - A receipt reads back as recorded: every string byte for byte, Raw
+//     provider id do not share reports.
+//   - A report reads back as recorded: every string byte for byte, Raw
 //     byte for byte, At in UTC truncated to the millisecond (zero when the
 //     provider did not say), with MessageID and ReceivedAt (the time it
 //     was recorded, truncated likewise) set.
-//   - A message's status comes from the latest final receipt of each
+//   - A message's status comes from the latest final report of each
 //     recipient: delivered when all are delivered (ErrorCode and ErrorText
 //     cleared), failed when all have one and one failed (its Code and Text
 //     as ErrorCode and ErrorText). Short of that, an accepted or unknown
 //     message becomes submitted, its error kept; a submitted one stays. A
 //     delivered or failed message never changes. UpdatedAt is the time the
 //     status changed.
-//   - A receipt with a provider id that matches no message that way names,
+//   - A report with a provider id that matches no message that way names,
 //     by its OutID, the message of that id, provider, channel and one of
 //     its recipients that has no provider id and was created without an
 //     OutID (the gateway sends its own id as the OutId then), and that
-//     message takes the receipt's provider id.
+//     message takes the report's provider id.
 //   - An orphan is adopted when the id it names comes: FinishMessage with
 //     a provider id, and the send's own report of a number's id (MessageID
 //     set), make the orphans of that provider, id and channel the
 //     message's, each whose recipient is one of the message's, or none for
 //     a message of one (it then reads back with that one, unless that makes
-//     it a receipt kept already: it stays an orphan). The message's status
-//     is then worked out from all its receipts, and FinishMessage does not
-//     take back a status its receipts settled. Run concurrently, a receipt
+//     it a report kept already: it stays an orphan). The message's status
+//     is then worked out from all its reports, and FinishMessage does not
+//     take back a status its reports settled. Run concurrently, a report
 //     and the outcome naming its id always meet.
-//   - Of concurrent calls with one receipt, exactly one records it.
+//   - Of concurrent calls with one report, exactly one records it.
 //   - A call with a cancelled context fails with an error that wraps
 //     context.Canceled, and writes nothing.
 func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
@@ -76,16 +76,13 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"ByOutID", testReportByOutID},
 		{"Concurrent", testReportConcurrent},
 		{"Cancelled", testReportCancelled},
-		{"Replies", testReplies},
+		{"Replies", testInbound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, open(t))
 		})
 	}
 }
-
-// beijing is the providers' zone: receipts must come back in UTC.
-var beijing = time.FixedZone("CST", 8*60*60)
 
 // sentAt is when the messages of these tests were sent.
 var sentAt = time.Date(2026, 5, 20, 9, 30, 0, 0, time.UTC)
@@ -110,12 +107,12 @@ func sentMessage(t *testing.T, st notify.Store, provider string, ch notify.Chann
 	return stored(m)
 }
 
-// receiptFor returns a receipt for m to recipient: delivered, or failed
+// reportFor returns a report for m to recipient: delivered, or failed
 // with a carrier's code.
-func receiptFor(m *notify.Message, recipient string, status notify.Status) notify.Report {
+func reportFor(m *notify.Message, recipient string, status notify.Status) notify.Report {
 	r := notify.Report{Provider: m.Provider, Channel: m.Channel, ProviderID: m.ProviderID, Recipient: recipient,
 		Status: status, Code: "DELIVERED", Text: "用户接收成功", OutID: m.OutID,
-		At:  time.Date(2026, 5, 20, 17, 30, 5, 123_456_789, beijing),
+		At:  time.Date(2026, 5, 20, 17, 30, 5, 123_456_789, notify.Beijing),
 		Raw: []byte(fmt.Sprintf(`{"biz_id":%q,"phone_number":%q,"success":true}`, m.ProviderID, recipient))}
 	switch status {
 	case notify.Failed:
@@ -168,7 +165,7 @@ func updated(t *testing.T, st notify.Store, m *notify.Message, status notify.Sta
 	t.Helper()
 	got := readMessage(t, st, m)
 	if got.UpdatedAt.Before(from.Truncate(time.Millisecond)) || got.UpdatedAt.After(to) {
-		t.Errorf("UpdatedAt = %s, want the time of the receipt, in [%s, %s]", got.UpdatedAt.Format(time.RFC3339Nano),
+		t.Errorf("UpdatedAt = %s, want the time of the report, in [%s, %s]", got.UpdatedAt.Format(time.RFC3339Nano),
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
 	w := *m
@@ -176,7 +173,7 @@ func updated(t *testing.T, st notify.Store, m *notify.Message, status notify.Sta
 	return &w
 }
 
-// reports returns the receipts of message id ("" for the orphans).
+// reports returns the reports of message id ("" for the orphans).
 func reports(t *testing.T, st notify.Store, id string) []notify.Report {
 	t.Helper()
 	rs, err := st.Reports(t.Context(), id)
@@ -186,27 +183,27 @@ func reports(t *testing.T, st notify.Store, id string) []notify.Report {
 	return rs
 }
 
-// checkReports compares receipts read back with those recorded, as
+// checkReports compares reports read back with those recorded, as
 // messageID's, in [from, to].
 func checkReports(t *testing.T, got, want []notify.Report, messageID string, from, to time.Time) {
 	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("%d receipts read back, want %d: %+v", len(got), len(want), got)
+		t.Fatalf("%d reports read back, want %d: %+v", len(got), len(want), got)
 	}
 	for i, g := range got {
 		w := want[i]
 		if g.Provider != w.Provider || g.Channel != w.Channel || g.ProviderID != w.ProviderID || g.Recipient != w.Recipient ||
 			g.Status != w.Status || g.Code != w.Code || g.Text != w.Text || g.OutID != w.OutID || g.MessageID != messageID {
-			t.Errorf("receipt %d = %+v\nwant %+v with MessageID %q", i, g, w, messageID)
+			t.Errorf("report %d = %+v\nwant %+v with MessageID %q", i, g, w, messageID)
 		}
 		if wat := w.At.UTC().Truncate(time.Millisecond); !g.At.Equal(wat) || (!g.At.IsZero() && g.At.Location() != time.UTC) {
-			t.Errorf("receipt %d: At = %s, want %s in UTC", i, g.At.Format(time.RFC3339Nano+" MST"), wat.Format(time.RFC3339Nano))
+			t.Errorf("report %d: At = %s, want %s in UTC", i, g.At.Format(time.RFC3339Nano+" MST"), wat.Format(time.RFC3339Nano))
 		}
 		if !bytes.Equal(g.Raw, w.Raw) {
-			t.Errorf("receipt %d: Raw = %q, want %q", i, g.Raw, w.Raw)
+			t.Errorf("report %d: Raw = %q, want %q", i, g.Raw, w.Raw)
 		}
 		if g.ReceivedAt.Location() != time.UTC || g.ReceivedAt.Before(from.Truncate(time.Millisecond)) || g.ReceivedAt.After(to) {
-			t.Errorf("receipt %d: ReceivedAt = %s, want a UTC time in [%s, %s]", i, g.ReceivedAt.Format(time.RFC3339Nano+" MST"),
+			t.Errorf("report %d: ReceivedAt = %s, want a UTC time in [%s, %s]", i, g.ReceivedAt.Format(time.RFC3339Nano+" MST"),
 				from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 		}
 	}
@@ -216,12 +213,12 @@ func testReportDelivered(t *testing.T, st notify.Store) {
 	for _, ch := range []notify.Channel{notify.SMS, notify.Voice} {
 		t.Run(string(ch), func(t *testing.T) {
 			m := sentMessage(t, st, "aliyun", ch, "900619746936498440^0", notify.Submitted, "13800138000")
-			r := receiptFor(m, "13800138000", notify.Delivered)
+			r := reportFor(m, "13800138000", notify.Delivered)
 			from := time.Now()
 			res := record(t, st, r)
 			to := time.Now()
-			checkResult(t, "receipt", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
-			checkMessage(t, st, "after the receipt", updated(t, st, m, notify.Delivered, "", "", from, to))
+			checkResult(t, "report", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+			checkMessage(t, st, "after the report", updated(t, st, m, notify.Delivered, "", "", from, to))
 			checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
 			if rs := reports(t, st, ""); len(rs) != 0 {
 				t.Errorf("orphans %+v, want none", rs)
@@ -230,25 +227,25 @@ func testReportDelivered(t *testing.T, st notify.Store) {
 	}
 	t.Run("without time or raw", func(t *testing.T) {
 		m := sentMessage(t, st, "tencent", notify.SMS, "5000:1045710669157053657849499619", notify.Submitted, "+85291234567")
-		r := receiptFor(m, "+85291234567", notify.Failed)
+		r := reportFor(m, "+85291234567", notify.Failed)
 		r.At, r.Raw, r.Text, r.OutID = time.Time{}, nil, "", ""
 		from := time.Now()
 		res := record(t, st, r)
 		to := time.Now()
-		checkResult(t, "receipt", res, notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
-		checkMessage(t, st, "after the receipt", updated(t, st, m, notify.Failed, "MK:0001", "", from, to))
+		checkResult(t, "report", res, notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
+		checkMessage(t, st, "after the report", updated(t, st, m, notify.Failed, "MK:0001", "", from, to))
 		checkReports(t, reports(t, st, m.ID), []notify.Report{r}, m.ID, from, to)
 	})
 }
 
 func testReportDuplicate(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498441^0", notify.Submitted, "13800138000")
-	r := receiptFor(m, "13800138000", notify.Delivered)
+	r := reportFor(m, "13800138000", notify.Delivered)
 	from := time.Now()
 	record(t, st, r)
 	to := time.Now()
 	after := readMessage(t, st, m)
-	// The same receipt, pushed again, with the provider's other words and
+	// The same report, pushed again, with the provider's other words and
 	// time: the same provider, id, recipient, status and code.
 	again := r
 	again.Text, again.At, again.Raw = "again", r.At.Add(time.Minute), []byte(`{"again":true}`)
@@ -262,7 +259,7 @@ func testReportDuplicate(t *testing.T, st notify.Store) {
 
 func testReportOrphan(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498442^0", notify.Submitted, "13800138000")
-	orphan := receiptFor(m, "13800138000", notify.Delivered)
+	orphan := reportFor(m, "13800138000", notify.Delivered)
 	orphan.ProviderID = "123456789012345678^0"
 	from := time.Now()
 	res := record(t, st, orphan)
@@ -272,7 +269,7 @@ func testReportOrphan(t *testing.T, st notify.Store) {
 	checkReports(t, reports(t, st, ""), []notify.Report{orphan}, "", from, to)
 	checkMessage(t, st, "the message with another id", m)
 	if rs := reports(t, st, m.ID); len(rs) != 0 {
-		t.Errorf("receipts of the message with another id: %+v, want none", rs)
+		t.Errorf("reports of the message with another id: %+v, want none", rs)
 	}
 }
 
@@ -280,7 +277,7 @@ func testReportAllRecipients(t *testing.T, st notify.Store) {
 	to3 := []string{"13800138000", "13900139000", "+85291234567"}
 	for _, tt := range []struct {
 		name     string
-		statuses []notify.Status // of the receipts for to3, in order
+		statuses []notify.Status // of the reports for to3, in order
 		status   notify.Status   // of the message after all three
 		code     string
 	}{
@@ -293,14 +290,14 @@ func testReportAllRecipients(t *testing.T, st notify.Store) {
 			var want []notify.Report
 			from := time.Now()
 			for i, rcpt := range to3 {
-				r := receiptFor(m, rcpt, tt.statuses[i])
+				r := reportFor(m, rcpt, tt.statuses[i])
 				want = append(want, r)
 				res := record(t, st, r)
 				if i < len(to3)-1 {
-					checkResult(t, fmt.Sprintf("receipt %d of 3", i+1), res, notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
-					checkMessage(t, st, fmt.Sprintf("after receipt %d of 3", i+1), m)
+					checkResult(t, fmt.Sprintf("report %d of 3", i+1), res, notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+					checkMessage(t, st, fmt.Sprintf("after report %d of 3", i+1), m)
 				} else {
-					checkResult(t, "receipt 3 of 3", res, notify.ReportResult{MessageID: m.ID, Status: tt.status})
+					checkResult(t, "report 3 of 3", res, notify.ReportResult{MessageID: m.ID, Status: tt.status})
 				}
 			}
 			to := time.Now()
@@ -308,26 +305,26 @@ func testReportAllRecipients(t *testing.T, st notify.Store) {
 			if tt.code != "" {
 				text = "用户停机"
 			}
-			checkMessage(t, st, "after all receipts", updated(t, st, m, tt.status, tt.code, text, from, to))
+			checkMessage(t, st, "after all reports", updated(t, st, m, tt.status, tt.code, text, from, to))
 			checkReports(t, reports(t, st, m.ID), want, m.ID, from, to)
 		})
 	}
-	t.Run("a later receipt for the same recipient", func(t *testing.T) {
-		// The latest final receipt of each recipient counts.
+	t.Run("a later report for the same recipient", func(t *testing.T) {
+		// The latest final report of each recipient counts.
 		m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498443^0", notify.Submitted, to3[:2]...)
-		record(t, st, receiptFor(m, to3[0], notify.Failed))
-		record(t, st, receiptFor(m, to3[0], notify.Delivered))
+		record(t, st, reportFor(m, to3[0], notify.Failed))
+		record(t, st, reportFor(m, to3[0], notify.Delivered))
 		from := time.Now()
-		res := record(t, st, receiptFor(m, to3[1], notify.Delivered))
+		res := record(t, st, reportFor(m, to3[1], notify.Delivered))
 		to := time.Now()
-		checkResult(t, "last receipt", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
-		checkMessage(t, st, "after all receipts", updated(t, st, m, notify.Delivered, "", "", from, to))
+		checkResult(t, "last report", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+		checkMessage(t, st, "after all reports", updated(t, st, m, notify.Delivered, "", "", from, to))
 	})
 }
 
 // testReportPerRecipientIDs is a provider that gives each number an id of
 // its own (Tencent's SerialNo): the gateway records each number's part of
-// the answer as a report naming the message, and the provider's receipts,
+// the answer as a report naming the message, and the provider's reports,
 // which name only a number's id, find the message through it.
 func testReportPerRecipientIDs(t *testing.T, st notify.Store) {
 	to3 := []string{"13800138000", "13900139000", "13700137000"}
@@ -342,12 +339,12 @@ func testReportPerRecipientIDs(t *testing.T, st notify.Store) {
 		checkResult(t, fmt.Sprintf("the send's report %d", i+1), record(t, st, r),
 			notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
 	}
-	// A receipt for the second number names only its own id.
+	// A report for the second number names only its own id.
 	r := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: "2433:0002", Recipient: to3[1],
 		Status: notify.Delivered, Code: "DELIVRD"}
-	checkResult(t, "receipt for the second number", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+	checkResult(t, "report for the second number", record(t, st, r), notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
 	r.ProviderID, r.Recipient = "2433:0001", to3[0]
-	checkResult(t, "receipt for the first number, the last one pending", record(t, st, r),
+	checkResult(t, "report for the first number, the last one pending", record(t, st, r),
 		notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
 	// Another number's id does not match a number it was not given to.
 	r.ProviderID, r.Recipient = "2433:0002", to3[2]
@@ -359,8 +356,8 @@ func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 		name       string
 		from       notify.Status
 		recipients []string
-		receipt    notify.Status
-		status     notify.Status // after the receipt
+		report     notify.Status
+		status     notify.Status // after the report
 		keepsError bool
 	}{
 		{"unknown, delivered", notify.Unknown, []string{"13800138000"}, notify.Delivered, notify.Delivered, false},
@@ -374,9 +371,9 @@ func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := sentMessage(t, st, "aliyun", notify.Voice, "116012354148^"+tt.name, tt.from, tt.recipients...)
 			from := time.Now()
-			res := record(t, st, receiptFor(m, tt.recipients[0], tt.receipt))
+			res := record(t, st, reportFor(m, tt.recipients[0], tt.report))
 			to := time.Now()
-			checkResult(t, "receipt", res, notify.ReportResult{MessageID: m.ID, Status: tt.status})
+			checkResult(t, "report", res, notify.ReportResult{MessageID: m.ID, Status: tt.status})
 			code, text := "", ""
 			switch {
 			case tt.keepsError:
@@ -384,7 +381,7 @@ func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 			case tt.status == notify.Failed:
 				code, text = "MK:0001", "用户停机"
 			}
-			checkMessage(t, st, "after the receipt", updated(t, st, m, tt.status, code, text, from, to))
+			checkMessage(t, st, "after the report", updated(t, st, m, tt.status, code, text, from, to))
 		})
 	}
 }
@@ -393,22 +390,22 @@ func testReportNeverBackwards(t *testing.T, st notify.Store) {
 	const rcpt = "13800138000"
 	t.Run("delivered", func(t *testing.T) {
 		m := sentMessage(t, st, "aliyun", notify.Voice, "116012354149^1", notify.Submitted, rcpt)
-		record(t, st, receiptFor(m, rcpt, notify.Delivered))
+		record(t, st, reportFor(m, rcpt, notify.Delivered))
 		delivered := readMessage(t, st, m)
 		for _, s := range []notify.Status{notify.Failed, notify.Submitted} {
-			res := record(t, st, receiptFor(m, rcpt, s))
-			checkResult(t, "a "+string(s)+" receipt after delivery", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
+			res := record(t, st, reportFor(m, rcpt, s))
+			checkResult(t, "a "+string(s)+" report after delivery", res, notify.ReportResult{MessageID: m.ID, Status: notify.Delivered})
 		}
-		checkMessage(t, st, "after later receipts", delivered)
+		checkMessage(t, st, "after later reports", delivered)
 		if rs := reports(t, st, m.ID); len(rs) != 3 {
-			t.Errorf("%d receipts kept, want all 3", len(rs))
+			t.Errorf("%d reports kept, want all 3", len(rs))
 		}
 	})
 	t.Run("failed", func(t *testing.T) {
 		m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498444^0", notify.Failed, rcpt)
-		res := record(t, st, receiptFor(m, rcpt, notify.Delivered))
-		checkResult(t, "a delivered receipt for a failed message", res, notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
-		checkMessage(t, st, "after the receipt", m)
+		res := record(t, st, reportFor(m, rcpt, notify.Delivered))
+		checkResult(t, "a delivered report for a failed message", res, notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
+		checkMessage(t, st, "after the report", m)
 	})
 }
 
@@ -431,9 +428,9 @@ func testReportNotItsMessage(t *testing.T, st notify.Store) {
 		{"a prefix of the id", func(r *notify.Report) { r.ProviderID = "900619746936498445" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := receiptFor(m, rcpt, notify.Delivered)
+			r := reportFor(m, rcpt, notify.Delivered)
 			tt.edit(&r)
-			checkResult(t, "receipt", record(t, st, r), notify.ReportResult{})
+			checkResult(t, "report", record(t, st, r), notify.ReportResult{})
 			orphans = append(orphans, r)
 		})
 	}
@@ -445,7 +442,7 @@ func testReportNotItsMessage(t *testing.T, st notify.Store) {
 
 func testReportNoRecipient(t *testing.T, st notify.Store) {
 	call := sentMessage(t, st, "aliyun", notify.Voice, "116012354148^102813780000", notify.Accepted, "13800138000")
-	ringing := receiptFor(call, "", notify.Submitted)
+	ringing := reportFor(call, "", notify.Submitted)
 	from := time.Now()
 	res := record(t, st, ringing)
 	to := time.Now()
@@ -457,13 +454,13 @@ func testReportNoRecipient(t *testing.T, st notify.Store) {
 	checkMessage(t, st, "the call", updated(t, st, call, notify.Submitted, "", "", from, to))
 
 	two := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498447^0", notify.Submitted, "13800138000", "13900139000")
-	checkResult(t, "no recipient, two to choose from", record(t, st, receiptFor(two, "", notify.Delivered)), notify.ReportResult{})
+	checkResult(t, "no recipient, two to choose from", record(t, st, reportFor(two, "", notify.Delivered)), notify.ReportResult{})
 	checkMessage(t, st, "the message to two", two)
 }
 
 func testReportConcurrent(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "tencent", notify.SMS, "5000:1045710669157053657849499620", notify.Submitted, "13800138000")
-	r := receiptFor(m, "13800138000", notify.Delivered)
+	r := reportFor(m, "13800138000", notify.Delivered)
 	const pushes = 8
 	results := make([]notify.ReportResult, pushes)
 	start := make(chan struct{})
@@ -490,10 +487,10 @@ func testReportConcurrent(t *testing.T, st notify.Store) {
 		}
 	}
 	if recorded != 1 {
-		t.Errorf("%d of %d concurrent pushes of one receipt were recorded, want exactly 1", recorded, pushes)
+		t.Errorf("%d of %d concurrent pushes of one report were recorded, want exactly 1", recorded, pushes)
 	}
 	if rs := reports(t, st, m.ID); len(rs) != 1 {
-		t.Errorf("%d receipts kept, want 1", len(rs))
+		t.Errorf("%d reports kept, want 1", len(rs))
 	}
 }
 
@@ -501,24 +498,24 @@ func testReportCancelled(t *testing.T, st notify.Store) {
 	m := sentMessage(t, st, "aliyun", notify.SMS, "900619746936498446^0", notify.Submitted, "13800138000")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := st.RecordReport(ctx, receiptFor(m, "13800138000", notify.Delivered)); !errors.Is(err, context.Canceled) {
+	if _, err := st.RecordReport(ctx, reportFor(m, "13800138000", notify.Delivered)); !errors.Is(err, context.Canceled) {
 		t.Errorf("RecordReport with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := st.RecordReply(ctx, notify.Reply{Provider: "aliyun", Recipient: "13800138000", SequenceID: "1"}); !errors.Is(err, context.Canceled) {
+	if _, err := st.RecordInbound(ctx, notify.Inbound{Provider: "aliyun", Recipient: "13800138000", SequenceID: "1"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("RecordReply with a cancelled context = %v, want context.Canceled", err)
 	}
-	checkMessage(t, st, "after a cancelled receipt", m)
+	checkMessage(t, st, "after a cancelled report", m)
 	if rs := reports(t, st, m.ID); len(rs) != 0 {
-		t.Errorf("receipts %+v, want none", rs)
+		t.Errorf("reports %+v, want none", rs)
 	}
-	if isNew, err := st.RecordReply(t.Context(), notify.Reply{Provider: "aliyun", Recipient: "13800138000", SequenceID: "1"}); err != nil || !isNew {
+	if isNew, err := st.RecordInbound(t.Context(), notify.Inbound{Provider: "aliyun", Recipient: "13800138000", SequenceID: "1"}); err != nil || !isNew {
 		t.Errorf("RecordReply after the cancelled one = %v, %v; want it new", isNew, err)
 	}
 }
 
-func testReplies(t *testing.T, st notify.Store) {
-	reply := notify.Reply{Provider: "aliyun", Recipient: "13800138000", Content: "TD 退订", DestCode: "1234",
-		SignName: "签名", SequenceID: "1234567890", At: time.Date(2026, 5, 20, 17, 31, 0, 0, beijing),
+func testInbound(t *testing.T, st notify.Store) {
+	reply := notify.Inbound{Provider: "aliyun", Recipient: "13800138000", Content: "TD 退订", DestCode: "1234",
+		SignName: "签名", SequenceID: "1234567890", At: time.Date(2026, 5, 20, 17, 31, 0, 0, notify.Beijing),
 		Raw: []byte(`{"sequence_id":1234567890}`)}
 	other := reply
 	other.SequenceID = "1234567891"
@@ -528,18 +525,18 @@ func testReplies(t *testing.T, st notify.Store) {
 	noID.SequenceID, noID.Raw, noID.At = "", nil, time.Time{}
 	for _, tt := range []struct {
 		name string
-		r    notify.Reply
+		r    notify.Inbound
 		new  bool
 	}{
 		{"first", reply, true},
 		{"again", reply, false},
-		{"again, other words", func() notify.Reply { r := reply; r.Content = "x"; return r }(), false},
+		{"again, other words", func() notify.Inbound { r := reply; r.Content = "x"; return r }(), false},
 		{"another sequence id", other, true},
 		{"another provider", tencent, true},
 		{"no sequence id", noID, true},
 		{"no sequence id again", noID, true},
 	} {
-		isNew, err := st.RecordReply(t.Context(), tt.r)
+		isNew, err := st.RecordInbound(t.Context(), tt.r)
 		if err != nil || isNew != tt.new {
 			t.Errorf("%s: RecordReply = %v, %v; want %v", tt.name, isNew, err, tt.new)
 		}

@@ -39,7 +39,7 @@ import (
 //     it. A replay may differ from the first recharge in anything but its
 //     station, combo, units and money.
 //   - FinishMessage with Status Failed refunds a message that spent, once
-//     however many times it is called; no other status refunds, receipts or
+//     however many times it is called; no other status refunds, reports or
 //     not.
 //   - Search, Q: a substring compared byte for byte (case matters); a
 //     SendRecordQuery's Search also finds a task whose restaurant id, in
@@ -86,7 +86,7 @@ type saas struct {
 
 // saasAt is when the messages of these tests are made: 2025-03-14T16:30Z,
 // with nanoseconds the store must drop.
-var saasAt = time.Date(2025, 3, 15, 0, 30, 0, 123_456_789, shanghai)
+var saasAt = time.Date(2025, 3, 15, 0, 30, 0, 123_456_789, notify.Beijing)
 
 // add records task and returns it.
 func (s saas) add(t *testing.T, task *notify.Task) *notify.Task {
@@ -740,7 +740,7 @@ func testSaaSSendRecords(t *testing.T, s saas) {
 		{"statuses", func(q *notify.SendRecordQuery) { q.Statuses = []notify.Status{notify.Submitted, notify.Accepted} }, []int64{6, 1}},
 		{"never started or delivered", func(q *notify.SendRecordQuery) { q.Statuses = []notify.Status{"", notify.Delivered} }, []int64{7, 3}},
 		{"from, to", func(q *notify.SendRecordQuery) { q.From, q.To = base.Add(2*time.Hour), base.Add(5*time.Hour) }, []int64{5, 3}},
-		{"from", func(q *notify.SendRecordQuery) { q.From = base.Add(4 * time.Hour).In(shanghai) }, []int64{7, 6, 5}},
+		{"from", func(q *notify.SendRecordQuery) { q.From = base.Add(4 * time.Hour).In(notify.Beijing) }, []int64{7, 6, 5}},
 		{"to", func(q *notify.SendRecordQuery) { q.To = base.Add(2 * time.Hour) }, []int64{1}},
 		{"search and status", func(q *notify.SendRecordQuery) {
 			q.Search, q.Statuses = "42", []notify.Status{notify.Submitted}
@@ -807,7 +807,7 @@ func testSaaSRecharges(t *testing.T, s saas) {
 		{GroupID: "other", Station: "T7442", ComboID: 1, ComboName: "基础包", Units: 100, MoneyFen: 1000,
 			Operator: "bob", DealCode: "PAY-003", Remark: "首充", At: at.Add(3 * day)},
 		{GroupID: "ops", Station: "T7442", ComboID: 1, ComboName: "基础包", Units: 100, MoneyFen: 1000, UnitPrice: "10",
-			Operator: "carol", DealCode: "WX-77", At: at.Add(4*day + 1500*time.Microsecond).In(shanghai)},
+			Operator: "carol", DealCode: "WX-77", At: at.Add(4*day + 1500*time.Microsecond).In(notify.Beijing)},
 		{GroupID: "ops", Station: "T7442", ComboID: 3, ComboName: "大客户", Units: 5000, MoneyFen: 40000,
 			Operator: "bob", DealCode: "PAY-004", Remark: "年付", At: at.Add(5 * day)},
 	}
@@ -848,7 +848,7 @@ func testSaaSRecharges(t *testing.T, s saas) {
 		{"combo names", func(q *notify.RechargeQuery) { q.Q = "包" }, pick(4, 2, 0)},
 		{"case", func(q *notify.RechargeQuery) { q.Q = "wx" }, nil},
 		{"from, to", func(q *notify.RechargeQuery) { q.From, q.To = at.Add(2*day), at.Add(5*day) }, pick(4, 2)},
-		{"from", func(q *notify.RechargeQuery) { q.From = at.Add(4 * day).In(shanghai) }, pick(5, 4)},
+		{"from", func(q *notify.RechargeQuery) { q.From = at.Add(4 * day).In(notify.Beijing) }, pick(5, 4)},
 		{"to", func(q *notify.RechargeQuery) { q.To = at.Add(time.Millisecond) }, pick(0)},
 		{"other station", func(q *notify.RechargeQuery) { q.Station = "T9000" }, pick(1)},
 		{"every station", func(q *notify.RechargeQuery) { q.Station = "" }, pick(5, 4, 2, 1, 0)},

@@ -53,11 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) notify.Store) {
 	}
 }
 
-// shanghai is a zone other than UTC, to check that times come back in UTC.
-var shanghai = time.FixedZone("CST", 8*60*60)
-
 // created is a creation time with nanoseconds the store must drop.
-var created = time.Date(2025, 3, 14, 23, 59, 59, 999_999_999, shanghai)
+var created = time.Date(2025, 3, 14, 23, 59, 59, 999_999_999, notify.Beijing)
 
 // newMessage returns an accepted SMS message with every field set.
 func newMessage() *notify.Message {

@@ -69,7 +69,7 @@ func AcceptThenDrop() Fault { return faults.AcceptThenDrop[Error]() }
 
 // AcceptThenSlow does the work (a send is recorded as accepted), then gives
 // the normal answer after d, or none if the client goes away first: a
-// provider whose receipt can overtake its answer.
+// provider whose report can overtake its answer.
 func AcceptThenSlow(d time.Duration) Fault { return faults.AcceptThenSlow[Error](d) }
 
 // Fail queues f: it applies once the faults queued before it are used up.

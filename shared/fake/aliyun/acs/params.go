@@ -4,11 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
-	"time"
 )
-
-// Beijing is the time zone of the dates the products take and answer.
-var Beijing = time.FixedZone("CST", 8*3600)
 
 // Require returns Missing for the first of the mandatory parameters names
 // that p lacks; nil when it has them all.

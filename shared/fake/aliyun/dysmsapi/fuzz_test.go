@@ -1,11 +1,10 @@
 package dysmsapi
 
 import (
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 )
 
 // FuzzActions feeds SendSms and QuerySendDetails any parameters: they never
@@ -28,7 +27,7 @@ func FuzzActions(f *testing.F) {
 		if e == nil {
 			first, _, _ := strings.Cut(phones, ",")
 			q = url.Values{"PhoneNumber": {first}, "BizId": {sends[0].BizID},
-				"SendDate": {sends[0].At.In(acs.Beijing).Format("20060102")}, "PageSize": {"1"}, "CurrentPage": {"1"}}
+				"SendDate": {sends[0].At.In(china.Beijing).Format("20060102")}, "PageSize": {"1"}, "CurrentPage": {"1"}}
 		}
 		v, qe := s.querySendDetails("id", q)
 		if e == nil && (qe != nil || v.(queryReply).TotalCount < 1) {

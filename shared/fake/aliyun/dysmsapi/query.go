@@ -1,6 +1,7 @@
 package dysmsapi
 
 import (
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/url"
 	"strconv"
 	"time"
@@ -13,7 +14,7 @@ const MaxPageSize = 50
 
 type detail struct {
 	PhoneNum     string
-	SendStatus   int // 1 waiting for a receipt, 2 failed, 3 delivered
+	SendStatus   int // 1 waiting for a report, 2 failed, 3 delivered
 	ErrCode      string
 	TemplateCode string
 	Content      string
@@ -35,7 +36,7 @@ func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
 		return nil, e
 	}
 	phone, _ := canonical(p.Get("PhoneNumber"))
-	day, err := time.ParseInLocation("20060102", p.Get("SendDate"), acs.Beijing)
+	day, err := time.ParseInLocation("20060102", p.Get("SendDate"), china.Beijing)
 	size, err1 := strconv.Atoi(p.Get("PageSize"))
 	page, err2 := strconv.Atoi(p.Get("CurrentPage"))
 	if err != nil || err1 != nil || err2 != nil || size < 1 || size > MaxPageSize || page < 1 {
@@ -45,7 +46,7 @@ func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
 
 	var all []detail
 	for _, m := range s.sends.All() {
-		at := m.At.In(acs.Beijing)
+		at := m.At.In(china.Beijing)
 		if (biz != "" && m.BizID != biz) || at.Format("20060102") != day.Format("20060102") {
 			continue
 		}

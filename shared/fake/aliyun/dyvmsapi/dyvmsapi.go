@@ -12,6 +12,7 @@ package dyvmsapi
 
 import (
 	"encoding/json"
+	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/url"
 	"strconv"
 	"time"
@@ -167,11 +168,11 @@ func (s *Server) queryCallDetail(id string, p url.Values) (any, *acs.Error) {
 	if err != nil {
 		return nil, invalid("QueryDate")
 	}
-	day := time.UnixMilli(ms).In(acs.Beijing).Format(time.DateOnly)
+	day := time.UnixMilli(ms).In(china.Beijing).Format(time.DateOnly)
 
 	r := detailReply{OK: acs.Success(id)}
 	for _, c := range s.calls.All() {
-		at := c.At.In(acs.Beijing)
+		at := c.At.In(china.Beijing)
 		if c.CallID != p.Get("CallId") || at.Format(time.DateOnly) != day {
 			continue
 		}

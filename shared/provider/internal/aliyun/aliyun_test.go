@@ -159,7 +159,7 @@ func TestDo(t *testing.T) {
 		rc, err := Do(tt.ctx, "op", newTestPool(t), tt.call)
 		if tt.kind == notify.Internal {
 			if err != nil || rc.ProviderID != "1^0" || rc.Code != "OK" {
-				t.Errorf("%s: Do = %+v, %v; want the receipt of 1^0", tt.name, rc, err)
+				t.Errorf("%s: Do = %+v, %v; want the acceptance of 1^0", tt.name, rc, err)
 			}
 			continue
 		}

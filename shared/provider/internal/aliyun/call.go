@@ -19,7 +19,7 @@ type Answer struct {
 }
 
 // Do makes one SDK request by running call with a client of pool, and
-// returns the receipt, or an *notify.Error of the right Kind, with the
+// returns the acceptance, or an *notify.Error of the right Kind, with the
 // provider's Code, Message and RequestID when it answered.
 //
 // The tea SDKs take no context, so call runs in its own goroutine and Do
@@ -29,13 +29,13 @@ type Answer struct {
 // done, and always given back, so that none is held for good. A panic in
 // the SDK (tea-utils v1 panics on a JSON answer that is not an object) is
 // recovered and reported as Ambiguous too.
-func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answer, error)) (notify.Receipt, error) {
+func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answer, error)) (notify.Acceptance, error) {
 	if err := ctx.Err(); err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
+		return notify.Acceptance{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
 	}
 	api, creds, err := pool.get()
 	if err != nil {
-		return notify.Receipt{}, notify.E(op, notify.Internal, err)
+		return notify.Acceptance{}, notify.E(op, notify.Internal, err)
 	}
 	type result struct {
 		a   Answer
@@ -55,27 +55,27 @@ func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answ
 	}()
 	select {
 	case <-ctx.Done():
-		return notify.Receipt{}, notify.E(op, notify.Ambiguous, fmt.Errorf("waiting for the answer: %w", ctx.Err()))
+		return notify.Acceptance{}, notify.E(op, notify.Ambiguous, fmt.Errorf("waiting for the answer: %w", ctx.Err()))
 	case r := <-done:
 		if r.err != nil {
-			return notify.Receipt{}, Classify(op, r.err)
+			return notify.Acceptance{}, Classify(op, r.err)
 		}
-		return receipt(op, r.a)
+		return acceptance(op, r.a)
 	}
 }
 
-func receipt(op string, a Answer) (notify.Receipt, error) {
+func acceptance(op string, a Answer) (notify.Acceptance, error) {
 	switch {
 	case a.Code == "OK":
-		return notify.Receipt{ProviderID: a.ID, RequestID: a.RequestID, Code: a.Code, Message: a.Message}, nil
+		return notify.Acceptance{ProviderID: a.ID, RequestID: a.RequestID, Code: a.Code, Message: a.Message}, nil
 	case a.Code == "":
 		e := notify.E(op, notify.Ambiguous, errors.New("an answer without a Code"))
 		e.Message, e.RequestID = a.Message, a.RequestID
-		return notify.Receipt{}, e
+		return notify.Acceptance{}, e
 	}
 	e := notify.E(op, KindOf(a.Code, 200), nil)
 	e.Code, e.Message, e.RequestID = a.Code, a.Message, a.RequestID
-	return notify.Receipt{}, e
+	return notify.Acceptance{}, e
 }
 
 // KindOf classifies an Aliyun error code; status is the HTTP status of the

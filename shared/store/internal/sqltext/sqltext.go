@@ -15,7 +15,7 @@ ON CONFLICT DO NOTHING`
 	FinishMessage = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
 	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
 WHERE id = $1`
-	// FinishAlone is FinishMessage for a message that has no receipts:
+	// FinishAlone is FinishMessage for a message that has no reports:
 	// none of its own, and no orphan that its provider id names. A message
 	// with some is not changed, and the store takes the longer way. (Both
 	// checks refer to the row being updated: with "message_id = $1" in the
@@ -58,7 +58,7 @@ const (
 	CodePurge = `DELETE FROM codes WHERE expires_at <= $1`
 )
 
-// Receipts and replies.
+// Delivery reports and inbound replies.
 const (
 	// ReportByRecipientID finds the message of a provider id that a
 	// provider gave one recipient only (Tencent's SerialNo), through the
@@ -66,7 +66,7 @@ const (
 	ReportByRecipientID = `SELECT message_id FROM reports
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3 AND recipient = $4 AND message_id <> ''
 LIMIT 1`
-	// LearnID records a receipt's provider id on the message that its
+	// LearnID records a report's provider id on the message that its
 	// out_id named, which had none (its outcome was unknown).
 	LearnID = `UPDATE messages SET provider_id = $2 WHERE id = $1 AND provider_id = ''`
 	// Orphans lists the orphans of a provider id on a channel, in the
@@ -74,8 +74,8 @@ LIMIT 1`
 	Orphans = `SELECT id, recipient FROM reports
 WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY received_at, id`
-	// Adopt makes orphan $3 message $1's receipt for recipient $2, unless
-	// that would make it the same receipt as one kept already.
+	// Adopt makes orphan $3 message $1's report for recipient $2, unless
+	// that would make it the same report as one kept already.
 	Adopt = `UPDATE reports SET message_id = $1, recipient = $2
 WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
 	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
@@ -84,7 +84,7 @@ WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT DO NOTHING`
-	// ReportFinals lists the final receipts of a message in the order they
+	// ReportFinals lists the final reports of a message in the order they
 	// were recorded.
 	ReportFinals = `SELECT recipient, status, code, text FROM reports
 WHERE message_id = $1 AND status IN ($2, $3)
@@ -99,7 +99,7 @@ WHERE id = $1 AND status NOT IN ($6, $7)`
 	reported_at, received_at, raw
 FROM reports WHERE message_id = $1
 ORDER BY received_at, id`
-	ReplyInsert = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
+	InboundInsert = `INSERT INTO replies (provider, sequence_id, recipient, content, dest_code, sign_name,
 	sent_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT DO NOTHING`
@@ -114,16 +114,16 @@ const (
 	provider_id, sign_name, happened_at, state, next_at, station_id, task_id`
 	// EventTask joins a message m to the SaaS task it sends, if any.
 	EventTask = ` LEFT JOIN saas_tasks t ON t.message_id = m.id AND t.message_id <> ''`
-	// EventsFromReceipts writes an event for each recipient of message $1
-	// with a final receipt (delivered or failed), due at $2, when the
+	// EventsFromReports writes an event for each recipient of message $1
+	// with a final report (delivered or failed), due at $2, when the
 	// message's group has a webhook: one per recipient and status,
-	// "evt_<message>_<index of the recipient><d|f>", the first receipt's.
-	// A second receipt of one state (another code, a lookup's) writes
+	// "evt_<message>_<index of the recipient><d|f>", the first report's.
+	// A second report of one state (another code, a lookup's) writes
 	// none; a failed send's event of a recipient (the stores'
-	// eventsFromFailure) has the same id as its failed receipt's. Each
+	// eventsFromFailure) has the same id as its failed report's. Each
 	// store fills in %[1]s, its expression of the index of r.recipient
 	// among m.recipients.
-	EventsFromReceipts = `INSERT INTO events (` + EventColumns + `)
+	EventsFromReports = `INSERT INTO events (` + EventColumns + `)
 SELECT 'evt_' || m.id || '_' || COALESCE(%[1]s, 'r' || r.id) || CASE r.status WHEN 'delivered' THEN 'd' ELSE 'f' END,
 	m.group_id, m.id, CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
 	m.channel, r.recipient, r.status, r.code, r.text, m.out_id, r.provider, r.provider_id, '', r.received_at,
@@ -132,10 +132,10 @@ FROM reports r JOIN messages m ON m.id = r.message_id` + EventTask + `
 WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook
 ORDER BY r.id
 ON CONFLICT DO NOTHING`
-	// ReplyInsertID is ReplyInsert returning the new reply's id.
-	ReplyInsertID = ReplyInsert + ` RETURNING id`
-	// ReplyEvent writes the event of reply $1 for group $2, due at $3.
-	ReplyEvent = `INSERT INTO events (` + EventColumns + `)
+	// InboundInsertID is InboundInsert returning the new reply's id.
+	InboundInsertID = InboundInsert + ` RETURNING id`
+	// InboundEvent writes the event of inbound reply $1 for group $2, due at $3.
+	InboundEvent = `INSERT INTO events (` + EventColumns + `)
 SELECT 'evt_reply_' || id, $2, '', 'reply.received', 'sms', recipient, '', dest_code, content, '', provider,
 	sequence_id, sign_name, received_at, 'pending', $3, '', 0
 FROM replies WHERE id = $1
@@ -177,8 +177,8 @@ const (
 	PurgeMessages       = `DELETE FROM messages WHERE id IN (` + OldMessages + `)`
 	PurgeOrphans        = `DELETE FROM reports WHERE id IN
 	(SELECT id FROM reports WHERE message_id = '' AND received_at < $1 LIMIT $2)`
-	PurgeReplies     = `DELETE FROM replies WHERE id IN (SELECT id FROM replies WHERE received_at < $1 LIMIT $2)`
-	PurgeReplyEvents = `DELETE FROM events WHERE id IN
+	PurgeInbound       = `DELETE FROM replies WHERE id IN (SELECT id FROM replies WHERE received_at < $1 LIMIT $2)`
+	PurgeInboundEvents = `DELETE FROM events WHERE id IN
 	(SELECT id FROM events WHERE message_id = '' AND happened_at < $1 LIMIT $2)`
 )
 
@@ -188,7 +188,7 @@ type PurgeStep struct {
 	What  string
 	Query string
 	Args  []any
-	Count int // CountKeys, CountEvents, CountMessages or CountReceipts
+	Count int // CountKeys, CountEvents, CountMessages or CountReports
 }
 
 // The counts of a purge.
@@ -196,7 +196,7 @@ const (
 	CountKeys = iota
 	CountEvents
 	CountMessages
-	CountReceipts
+	CountReports
 )
 
 // PurgeSteps are the statements of one purge batch, in order, each of at
@@ -207,11 +207,11 @@ func PurgeSteps(now, delivered, old any, limit int, oldID string) []PurgeStep {
 	return []PurgeStep{
 		{"idempotency keys", PurgeKeys, []any{now, limit}, CountKeys},
 		{"delivered events", PurgeDelivered, []any{delivered, limit}, CountEvents},
-		{"receipts of old messages", PurgeMessageReports, []any{old, limit, oldID}, CountReceipts},
+		{"reports of old messages", PurgeMessageReports, []any{old, limit, oldID}, CountReports},
 		{"events of old messages", PurgeMessageEvents, []any{old, limit, oldID}, CountEvents},
 		{"old messages", PurgeMessages, []any{old, limit, oldID}, CountMessages},
-		{"old orphan receipts", PurgeOrphans, []any{old, limit}, CountReceipts},
-		{"old replies", PurgeReplies, []any{old, limit}, CountReceipts},
-		{"events of old replies", PurgeReplyEvents, []any{old, limit}, CountEvents},
+		{"old orphan reports", PurgeOrphans, []any{old, limit}, CountReports},
+		{"old inbound replies", PurgeInbound, []any{old, limit}, CountReports},
+		{"events of old inbound replies", PurgeInboundEvents, []any{old, limit}, CountEvents},
 	}
 }

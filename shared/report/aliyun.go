@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"encoding/json"
@@ -36,7 +36,7 @@ func AliyunSMSReport(body []byte) ([]Report, error) {
 		if err != nil {
 			return Report{}, err
 		}
-		return Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: string(r.BizID),
+		return Report{Provider: notify.ProviderAliyun, Channel: notify.SMS, ProviderID: string(r.BizID),
 			Recipient: phone(r.PhoneNumber), Status: st, Code: string(r.ErrCode), Text: string(r.ErrMsg),
 			OutID: string(r.OutID), At: when(r.ReportTime), Raw: raw}, nil
 	})
@@ -72,17 +72,17 @@ type aliyunSMSUpRecord struct {
 // AliyunSMSUp parses an Aliyun SmsUp push: SMS that people sent back. A
 // record must name its sender (phone_number); sequence_id, a number in older
 // documents and a string in newer ones, arrives as its text either way.
-func AliyunSMSUp(body []byte) ([]Reply, error) {
-	return parse("aliyun sms-up", body, func(r *aliyunSMSUpRecord, raw json.RawMessage) (Reply, error) {
+func AliyunSMSUp(body []byte) ([]Inbound, error) {
+	return parse("aliyun sms-up", body, func(r *aliyunSMSUpRecord, raw json.RawMessage) (Inbound, error) {
 		if err := check(field{"phone_number", r.PhoneNumber, maxPhone}, field{"content", r.Content, maxContent},
 			field{"send_time", r.SendTime, maxTime}, field{"dest_code", r.DestCode, maxCode},
 			field{"sequence_id", r.SequenceID, maxID}, field{"sign_name", r.SignName, maxText}); err != nil {
-			return Reply{}, err
+			return Inbound{}, err
 		}
 		if err := require("phone_number", r.PhoneNumber); err != nil {
-			return Reply{}, err
+			return Inbound{}, err
 		}
-		return Reply{Provider: "aliyun", Recipient: phone(r.PhoneNumber), Content: string(r.Content),
+		return Inbound{Provider: notify.ProviderAliyun, Recipient: phone(r.PhoneNumber), Content: string(r.Content),
 			DestCode: string(r.DestCode), SignName: string(r.SignName), SequenceID: string(r.SequenceID),
 			At: when(r.SendTime), Raw: raw}, nil
 	})
@@ -118,13 +118,13 @@ func AliyunVoiceReport(body []byte) ([]Report, error) {
 			return Report{}, err
 		}
 		code := strings.TrimSpace(string(r.StatusCode))
-		return Report{Provider: "aliyun", Channel: notify.Voice, ProviderID: string(r.CallID),
+		return Report{Provider: notify.ProviderAliyun, Channel: notify.Voice, ProviderID: string(r.CallID),
 			Recipient: phone(r.Callee), Status: CallStatus(code), Code: code, Text: string(r.StatusMsg),
 			OutID: string(r.OutID), At: when(r.StatusTime, r.EndTime, r.OriginateTime), Raw: raw}, nil
 	})
 }
 
-// CallStatus maps an Aliyun call status code (receipts and
+// CallStatus maps an Aliyun call status code (reports and
 // QueryCallDetailByCallId): answered is delivered, the
 // intermediate states are submitted, and every other code is a call that
 // failed for good (busy, no answer, invalid number, ..., 999999).

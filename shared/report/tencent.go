@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"encoding/json"
@@ -48,7 +48,7 @@ func TencentSMS(body []byte) ([]Report, error) {
 		if code == "" {
 			code = r.ReportStatus
 		}
-		return Report{Provider: "tencent", Channel: notify.SMS, ProviderID: string(r.SID),
+		return Report{Provider: notify.ProviderTencent, Channel: notify.SMS, ProviderID: string(r.SID),
 			Recipient: tencentPhone(r.NationCode, r.Mobile), Status: st, Code: string(code),
 			Text: string(r.Description), At: when(r.UserReceiveTime), Raw: raw}, nil
 	})

@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"encoding/json"
@@ -90,6 +90,6 @@ func FuzzAliyunSMSUp(f *testing.F) {
 	seeds(f, "aliyun-sms-up.json")
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := AliyunSMSUp(body)
-		checkOutcome(t, got, err, func(r Reply) bool { return r.Recipient != "" && json.Valid(r.Raw) })
+		checkOutcome(t, got, err, func(r Inbound) bool { return r.Recipient != "" && json.Valid(r.Raw) })
 	})
 }

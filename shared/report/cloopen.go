@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"bytes"
@@ -53,7 +53,7 @@ func CloopenSMS(body []byte) ([]Report, error) {
 		if code == "" {
 			code = r.Status
 		}
-		return Report{Provider: "cloopen", Channel: notify.SMS, ProviderID: string(r.Content),
+		return Report{Provider: notify.ProviderCloopen, Channel: notify.SMS, ProviderID: string(r.Content),
 			Recipient: phone(r.FromNum), Status: st, Code: string(code), OutID: string(r.ReqID),
 			At: when(r.RecvTime), Raw: raw}, nil
 	})

@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// Report is one delivery receipt, as the core keeps it.
+// Report is one delivery report, as the core keeps it.
 type Report = notify.Report
 
-// Reply is an inbound SMS (Aliyun SmsUp), as the core keeps it.
-type Reply = notify.Reply
+// Inbound is an inbound SMS (Aliyun SmsUp), as the core keeps it.
+type Inbound = notify.Inbound
 
 // The acknowledgements the providers expect, as AckContentType, once a push
 // is durably recorded. Any other reply, or none, makes the provider retry:
@@ -49,7 +49,7 @@ const (
 
 // invalid builds the error every parser returns.
 func invalid(format string, args ...any) error {
-	return &notify.Error{Op: "receipt", Kind: notify.Invalid, Reason: notify.ReasonInvalidReceipt, Err: fmt.Errorf(format, args...)}
+	return &notify.Error{Op: "report", Kind: notify.Invalid, Reason: notify.ReasonInvalidReport, Err: fmt.Errorf(format, args...)}
 }
 
 // parse splits body into records, decodes each into an R and builds an O from
@@ -179,10 +179,6 @@ func phone(s scalar) string {
 	return string(s)
 }
 
-// beijing is the providers' time zone, without the need for tzdata. It is
-// read, never changed.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // when parses the first non-empty time of ts in Beijing time; it is zero
 // when all are empty or the first is in no known layout. The layouts are
 // Aliyun's and Tencent's, Ronglian's, and two that a hand-made push may use;
@@ -195,7 +191,7 @@ func when(ts ...scalar) time.Time {
 			continue
 		}
 		for _, l := range layouts {
-			if t, err := time.ParseInLocation(l, v, beijing); err == nil {
+			if t, err := time.ParseInLocation(l, v, notify.Beijing); err == nil {
 				return t
 			}
 		}

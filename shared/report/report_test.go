@@ -1,4 +1,4 @@
-package receipt
+package report
 
 import (
 	"bytes"
@@ -110,15 +110,15 @@ func TestAliyunSMSUpSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Reply{Provider: "aliyun", Recipient: "1381111****", Content: "TD", DestCode: "1234",
+	want := Inbound{Provider: "aliyun", Recipient: "1381111****", Content: "TD", DestCode: "1234",
 		SignName: "签名", SequenceID: "1234567890", At: at(2017, 9, 1, 0, 0, 0)}
-	checkReplies(t, got, []Reply{want})
+	checkInbound(t, got, []Inbound{want})
 	if r := "[" + compact(t, got[0].Raw) + "]"; r != compact(t, body) {
 		t.Errorf("Raw = %s, want the file's record %s", r, body)
 	}
 }
 
-func checkReplies(t *testing.T, got, want []Reply) {
+func checkInbound(t *testing.T, got, want []Inbound) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d replies, want %d: %+v", len(got), len(want), got)
@@ -260,7 +260,7 @@ func TestAliyunSMSUpVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkReplies(t, got, []Reply{
+	checkInbound(t, got, []Inbound{
 		{Provider: "aliyun", Recipient: "13800138000", Content: "好的", DestCode: "1234", SequenceID: "1234567890"},
 		{Provider: "aliyun", Recipient: "13900139000", SequenceID: "12345678901234567890", At: at(2017, 9, 1, 8, 0, 0)},
 	})
@@ -268,7 +268,7 @@ func TestAliyunSMSUpVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkReplies(t, got, []Reply{{Provider: "aliyun", Recipient: "13800138000", Content: "TD"}})
+	checkInbound(t, got, []Inbound{{Provider: "aliyun", Recipient: "13800138000", Content: "TD"}})
 }
 
 func TestErrors(t *testing.T) {
@@ -280,57 +280,57 @@ func TestErrors(t *testing.T) {
 		body  string
 		want  string
 	}{
-		{"empty", AliyunSMSReport, " \n", "receipt: aliyun sms-report: body is empty"},
-		{"text", AliyunSMSReport, "biz_id=1", "receipt: aliyun sms-report: body is not a JSON array or object"},
-		{"null", TencentSMS, "null", "receipt: tencent sms: body is not a JSON array or object"},
+		{"empty", AliyunSMSReport, " \n", "report: aliyun sms-report: body is empty"},
+		{"text", AliyunSMSReport, "biz_id=1", "report: aliyun sms-report: body is not a JSON array or object"},
+		{"null", TencentSMS, "null", "report: tencent sms: body is not a JSON array or object"},
 		{"truncated array", AliyunSMSReport, `[{"biz_id":"1"}`,
-			"receipt: aliyun sms-report: body is not a JSON array of records: unexpected end of JSON input"},
-		{"bad object", AliyunSMSReport, `{"biz_id":"1"`, "receipt: aliyun sms-report: body is not valid JSON"},
-		{"trailing data", AliyunSMSReport, `{"biz_id":"1"} {}`, "receipt: aliyun sms-report: body is not valid JSON"},
-		{"empty array", AliyunVoiceReport, "[]", "receipt: aliyun voice-report: no records"},
-		{"too many records", AliyunSMSReport, many, "receipt: aliyun sms-report: 1001 records; at most 1000"},
+			"report: aliyun sms-report: body is not a JSON array of records: unexpected end of JSON input"},
+		{"bad object", AliyunSMSReport, `{"biz_id":"1"`, "report: aliyun sms-report: body is not valid JSON"},
+		{"trailing data", AliyunSMSReport, `{"biz_id":"1"} {}`, "report: aliyun sms-report: body is not valid JSON"},
+		{"empty array", AliyunVoiceReport, "[]", "report: aliyun voice-report: no records"},
+		{"too many records", AliyunSMSReport, many, "report: aliyun sms-report: 1001 records; at most 1000"},
 		{"body too large", AliyunSMSReport, "[" + strings.Repeat(" ", MaxBodyBytes) + "]",
-			fmt.Sprintf("receipt: aliyun sms-report: body is %d bytes; at most %d", MaxBodyBytes+2, MaxBodyBytes)},
+			fmt.Sprintf("report: aliyun sms-report: body is %d bytes; at most %d", MaxBodyBytes+2, MaxBodyBytes)},
 		{"record not an object", AliyunSMSReport, `[{"biz_id":"1","success":true},"x"]`,
-			"receipt: aliyun sms-report record 2: is not a JSON object"},
+			"report: aliyun sms-report record 2: is not a JSON object"},
 		{"biz_id missing", AliyunSMSReport,
 			`[{"biz_id":"1","success":true},{"phone_number":"13812345678","success":true}]`,
-			"receipt: aliyun sms-report record 2: biz_id missing"},
-		{"biz_id blank", AliyunSMSReport, `[{"biz_id":"  ","success":true}]`, "receipt: aliyun sms-report record 1: biz_id missing"},
-		{"biz_id null", AliyunSMSReport, `[{"biz_id":null,"success":true}]`, "receipt: aliyun sms-report record 1: biz_id missing"},
+			"report: aliyun sms-report record 2: biz_id missing"},
+		{"biz_id blank", AliyunSMSReport, `[{"biz_id":"  ","success":true}]`, "report: aliyun sms-report record 1: biz_id missing"},
+		{"biz_id null", AliyunSMSReport, `[{"biz_id":null,"success":true}]`, "report: aliyun sms-report record 1: biz_id missing"},
 		{"biz_id an object", AliyunSMSReport, `[{"biz_id":{"id":"1"},"success":true}]`,
-			"receipt: aliyun sms-report record 1: biz_id is a JSON object, not a string or number"},
+			"report: aliyun sms-report record 1: biz_id is a JSON object, not a string or number"},
 		{"phone an array", AliyunSMSReport, `[{"biz_id":"1","phone_number":["13812345678"]}]`,
-			"receipt: aliyun sms-report record 1: phone_number is a JSON array, not a string or number"},
+			"report: aliyun sms-report record 1: phone_number is a JSON array, not a string or number"},
 		{"success odd", AliyunSMSReport, `[{"biz_id":"1","success":"yes"}]`,
-			"receipt: aliyun sms-report record 1: success is neither true nor false"},
+			"report: aliyun sms-report record 1: success is neither true nor false"},
 		{"no outcome", AliyunSMSReport, `[{"biz_id":"1","phone_number":"13812345678"}]`,
-			"receipt: aliyun sms-report record 1: success missing"},
+			"report: aliyun sms-report record 1: success missing"},
 		{"err_msg too long", AliyunSMSReport,
 			`[{"biz_id":"1","success":false,"phone_number":"13812345678","err_msg":"` + strings.Repeat("x", 600) + `"}]`,
-			"receipt: aliyun sms-report record 1: err_msg is 600 bytes; at most 512"},
+			"report: aliyun sms-report record 1: err_msg is 600 bytes; at most 512"},
 		{"biz_id too long", AliyunSMSReport, `[{"biz_id":"` + strings.Repeat("1", 129) + `","success":true}]`,
-			"receipt: aliyun sms-report record 1: biz_id is 129 bytes; at most 128"},
+			"report: aliyun sms-report record 1: biz_id is 129 bytes; at most 128"},
 		{"call_id missing", AliyunVoiceReport, `[{"status_code":"200000","callee":"13812345678"}]`,
-			"receipt: aliyun voice-report record 1: call_id missing"},
+			"report: aliyun voice-report record 1: call_id missing"},
 		{"status_code missing", AliyunVoiceReport, `{"call_id":"1"}`,
-			"receipt: aliyun voice-report record 1: status_code missing"},
+			"report: aliyun voice-report record 1: status_code missing"},
 		{"inbound call record", AliyunVoiceReport, `[{"biz_id":"1^2","status_code":"200102","status_time":"2023-03-06 00:47:10"}]`,
-			"receipt: aliyun voice-report record 1: call_id missing"},
+			"report: aliyun voice-report record 1: call_id missing"},
 		{"sid missing", TencentSMS, `[{"mobile":"13812345678","report_status":"SUCCESS"}]`,
-			"receipt: tencent sms record 1: sid missing"},
-		{"report_status missing", TencentSMS, `[{"sid":"1"}]`, "receipt: tencent sms record 1: report_status missing"},
+			"report: tencent sms record 1: sid missing"},
+		{"report_status missing", TencentSMS, `[{"sid":"1"}]`, "report: tencent sms record 1: report_status missing"},
 		{"report_status odd", TencentSMS, `[{"sid":"1","report_status":"PENDING"}]`,
-			"receipt: tencent sms record 1: report_status is neither SUCCESS nor FAIL"},
+			"report: tencent sms record 1: report_status is neither SUCCESS nor FAIL"},
 		{"content missing", CloopenSMS, `{"Request":{"fromNum":"13812345678","status":"0"}}`,
-			"receipt: cloopen sms record 1: content missing"},
+			"report: cloopen sms record 1: content missing"},
 		{"inbound sms", CloopenSMS, `{"Request":{"action":"SMSReceived","content":"call me on 13812345678","status":"0"}}`,
-			"receipt: cloopen sms record 1: action is not SMSArrived"},
-		{"no outcome cloopen", CloopenSMS, `{"Request":{"content":"1"}}`, "receipt: cloopen sms record 1: status missing"},
-		{"wrapper of a number", CloopenSMS, `{"Request":5}`, "receipt: cloopen sms: body is not a JSON array or object"},
-		{"sms-up phone missing", up, `[{"content":"13812345678 here"}]`, "receipt: aliyun sms-up record 1: phone_number missing"},
+			"report: cloopen sms record 1: action is not SMSArrived"},
+		{"no outcome cloopen", CloopenSMS, `{"Request":{"content":"1"}}`, "report: cloopen sms record 1: status missing"},
+		{"wrapper of a number", CloopenSMS, `{"Request":5}`, "report: cloopen sms: body is not a JSON array or object"},
+		{"sms-up phone missing", up, `[{"content":"13812345678 here"}]`, "report: aliyun sms-up record 1: phone_number missing"},
 		{"sms-up content too long", up, `[{"phone_number":"13812345678","content":"` + strings.Repeat("好", 2000) + `"}]`,
-			"receipt: aliyun sms-up record 1: content is 6000 bytes; at most 4096"},
+			"report: aliyun sms-up record 1: content is 6000 bytes; at most 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package receipt_test
+package report_test
 
 import (
 	"fmt"
@@ -7,14 +7,14 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/seed4ddb146e/notify/shared/receipt"
+	"github.com/seed4ddb146e/notify/shared/report"
 )
 
 func ExampleAliyunSMSReport() {
 	body := []byte(`[{"phone_number":"+8613800138000","report_time":"2017-01-01 00:00:03","success":true,
 		"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":"12345^0","out_id":"67890"},
 		{"phone_number":"1381111****","success":"false","err_code":"MK:0001","biz_id":"12345^0"}]`)
-	reports, err := receipt.AliyunSMSReport(body)
+	reports, err := report.AliyunSMSReport(body)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -22,12 +22,12 @@ func ExampleAliyunSMSReport() {
 	for _, r := range reports {
 		fmt.Println(r.ProviderID, r.Recipient, r.Status, r.Code, r.OutID, r.At.Format("2006-01-02T15:04:05Z07:00"))
 	}
-	_, err = receipt.AliyunSMSReport([]byte(`[{"phone_number":"13800138000","success":true}]`))
+	_, err = report.AliyunSMSReport([]byte(`[{"phone_number":"13800138000","success":true}]`))
 	fmt.Println(err)
 	// Output:
 	// 12345^0 13800138000 delivered DELIVERED 67890 2017-01-01T00:00:03+08:00
 	// 12345^0 1381111**** failed MK:0001  0001-01-01T00:00:00Z
-	// receipt: aliyun sms-report record 1: biz_id missing
+	// report: aliyun sms-report record 1: biz_id missing
 }
 
 // A callback handler parses the push, records it, then answers with the
@@ -35,12 +35,12 @@ func ExampleAliyunSMSReport() {
 // provider keeps it for an operator rather than counting it delivered.
 func ExampleTencentSMS() {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, receipt.MaxBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, report.MaxBodyBytes))
 		if err != nil {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		reports, err := receipt.TencentSMS(body)
+		reports, err := report.TencentSMS(body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -48,8 +48,8 @@ func ExampleTencentSMS() {
 		for _, rep := range reports { // the store would record them here
 			fmt.Println(rep.ProviderID, rep.Recipient, rep.Status, rep.Code, rep.Text)
 		}
-		w.Header().Set("Content-Type", receipt.AckContentType)
-		_, _ = io.WriteString(w, receipt.TencentAck)
+		w.Header().Set("Content-Type", report.AckContentType)
+		_, _ = io.WriteString(w, report.TencentAck)
 	})
 	push := `[{"user_receive_time":"2015-10-17 08:03:04","nationcode":"86","mobile":"13800138000",
 		"report_status":"FAIL","errmsg":"MK:0001","description":"用户短信未送达","sid":"5000:1045710669157053657849499619"}]`
