@@ -319,6 +319,17 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	c.Callback = loadCallback(getenv, &p)
 	c.StatusRefreshAfter = loadAfter(getenv, "NOTIFY_STATUS_REFRESH_AFTER", "60s", &p)
 	c.StatusReconcileAfter = loadAfter(getenv, "NOTIFY_STATUS_RECONCILE_AFTER", "5m", &p)
+	loadOperation(getenv, &c, &p)
+	loadStore(getenv, sqlite, &c, &p)
+	if len(p) > 0 {
+		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))
+	}
+	return c, nil
+}
+
+// loadOperation reads how the gateway runs: webhooks to private
+// addresses, the log level, the console's secret and the retention.
+func loadOperation(getenv func(string) string, c *Config, p *problems) {
 	switch v := strings.TrimSpace(getenv("NOTIFY_WEBHOOK_ALLOW_PRIVATE")); v {
 	case "", "false", "0":
 	case "true", "1":
@@ -345,6 +356,11 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 			c.Retention = time.Duration(n) * 24 * time.Hour
 		}
 	}
+}
+
+// loadStore reads the port and the store: its URL (an embedded SQLite file
+// when none is set and the build has SQLite) and the timeout of its calls.
+func loadStore(getenv func(string) string, sqlite bool, c *Config, p *problems) {
 	c.StoreTimeout = DefaultStoreTimeout
 	if v := strings.TrimSpace(getenv("NOTIFY_STORE_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
@@ -373,10 +389,6 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	} else if kind == "sqlite" && !sqlite {
 		p.add("NOTIFY_DATABASE_URL: %v", ErrNoSQLite)
 	}
-	if len(p) > 0 {
-		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))
-	}
-	return c, nil
 }
 
 func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Group {
@@ -417,57 +429,64 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 			p.add("%s.id: duplicate of %s[%d]", at, v, j)
 		}
 		seen[gj.ID] = i
-		g := notify.Group{ID: gj.ID, SignNames: gj.SignNames, Templates: gj.Templates, MailFrom: gj.MailFrom,
-			MailDomains: lower(gj.MailDomains), Providers: gj.Providers, Limits: gj.Limits.limits(p, at),
-			Codes: codeTemplates(p, at, gj.Codes)}
-		checkProviders(p, at+".providers", gj.Providers)
-		if len(gj.Channels) == 0 {
-			p.add("%s.channels: missing; list at least one of sms, tts, mail", at)
-		}
-		for j, ch := range gj.Channels {
-			c := notify.Channel(ch)
-			switch c {
-			case notify.SMS, notify.Voice, notify.Mail:
-				g.Channels = append(g.Channels, c)
-			default:
-				p.add("%s.channels[%d]: unknown channel %q (want sms, tts or mail)", at, j, ch)
-			}
-		}
-		g.SaaS = gj.SaaS.saas(p, at, g.Channels)
-		g.Webhook = gj.Webhook.webhook(p, at, runtime == platform.Local)
-		checkNonEmpty(p, at+".sign_names", gj.SignNames)
-		checkNonEmpty(p, at+".templates", gj.Templates)
-		if len(gj.Keys) > maxKeys {
-			p.add("%s.keys: %d keys; at most %d live at once (for rotation)", at, len(gj.Keys), maxKeys)
-		}
-		for j, k := range gj.Keys {
-			// Never echo the key itself.
-			if strings.HasPrefix(k, notify.KeyHashPrefix) {
-				if _, err := notify.ParseKeyHash(notify.Secret(k)); err != nil {
-					p.add("%s.keys[%d]: %v", at, j, err)
-				}
-			} else if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
-				p.add("%s.keys[%d]: must be at least %d characters without spaces", at, j, minKeyLen)
-			}
-			g.Keys = append(g.Keys, notify.Secret(k))
-		}
-		if gj.MailFrom != "" {
-			if _, err := notify.CheckAddress(gj.MailFrom); err != nil {
-				p.add("%s.mail_from: %v", at, err)
-			}
-		}
-		for j, d := range gj.MailDomains {
-			if d == "" || strings.ContainsAny(d, "@ \r\n") {
-				p.add("%s.mail_domains[%d]: %q is not a domain", at, j, d)
-			}
-		}
-		if len(gj.MailDomains) > 0 && !slices.Contains(g.Channels, notify.Mail) {
-			p.add("%s.mail_domains: set but the group may not use mail", at)
-		}
-		groups = append(groups, g)
+		groups = append(groups, gj.group(p, at, runtime == platform.Local))
 	}
 	checkOneSaaS(p, groups)
 	return groups
+}
+
+// group checks gj, the group at (its place in NOTIFY_GROUPS, for the
+// problems it adds to p), and returns it as the core takes it. local says
+// the gateway serves locally, where a webhook may be plain http to loopback.
+func (gj groupJSON) group(p *problems, at string, local bool) notify.Group {
+	g := notify.Group{ID: gj.ID, SignNames: gj.SignNames, Templates: gj.Templates, MailFrom: gj.MailFrom,
+		MailDomains: lower(gj.MailDomains), Providers: gj.Providers, Limits: gj.Limits.limits(p, at),
+		Codes: codeTemplates(p, at, gj.Codes)}
+	checkProviders(p, at+".providers", gj.Providers)
+	if len(gj.Channels) == 0 {
+		p.add("%s.channels: missing; list at least one of sms, tts, mail", at)
+	}
+	for j, ch := range gj.Channels {
+		c := notify.Channel(ch)
+		switch c {
+		case notify.SMS, notify.Voice, notify.Mail:
+			g.Channels = append(g.Channels, c)
+		default:
+			p.add("%s.channels[%d]: unknown channel %q (want sms, tts or mail)", at, j, ch)
+		}
+	}
+	g.SaaS = gj.SaaS.saas(p, at, g.Channels)
+	g.Webhook = gj.Webhook.webhook(p, at, local)
+	checkNonEmpty(p, at+".sign_names", gj.SignNames)
+	checkNonEmpty(p, at+".templates", gj.Templates)
+	if len(gj.Keys) > maxKeys {
+		p.add("%s.keys: %d keys; at most %d live at once (for rotation)", at, len(gj.Keys), maxKeys)
+	}
+	for j, k := range gj.Keys {
+		// Never echo the key itself.
+		if strings.HasPrefix(k, notify.KeyHashPrefix) {
+			if _, err := notify.ParseKeyHash(notify.Secret(k)); err != nil {
+				p.add("%s.keys[%d]: %v", at, j, err)
+			}
+		} else if len(k) < minKeyLen || strings.ContainsAny(k, " \t\r\n") {
+			p.add("%s.keys[%d]: must be at least %d characters without spaces", at, j, minKeyLen)
+		}
+		g.Keys = append(g.Keys, notify.Secret(k))
+	}
+	if gj.MailFrom != "" {
+		if _, err := notify.CheckAddress(gj.MailFrom); err != nil {
+			p.add("%s.mail_from: %v", at, err)
+		}
+	}
+	for j, d := range gj.MailDomains {
+		if d == "" || strings.ContainsAny(d, "@ \r\n") {
+			p.add("%s.mail_domains[%d]: %q is not a domain", at, j, d)
+		}
+	}
+	if len(gj.MailDomains) > 0 && !slices.Contains(g.Channels, notify.Mail) {
+		p.add("%s.mail_domains: set but the group may not use mail", at)
+	}
+	return g
 }
 
 func checkNonEmpty(p *problems, at string, list []string) {

@@ -98,19 +98,9 @@ func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *n
 // figures counts group's messages recorded in [from, to).
 func (k *Console) figures(ctx context.Context, group string, from, to time.Time) (chartsData, error) {
 	d := chartsData{From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02")}
-	var ms []*notify.Message
-	total := 0
-	for len(ms) < MaxChartMessages {
-		page, n, err := k.c.Store.FindMessages(ctx, notify.MessageQuery{GroupID: group, From: from, To: to,
-			Limit: notify.MaxPageSize, Offset: len(ms)})
-		total = n
-		if err != nil {
-			return d, err
-		}
-		ms = append(ms, page...)
-		if len(page) < notify.MaxPageSize || len(ms) >= total {
-			break
-		}
+	ms, total, err := k.messagesIn(ctx, group, from, to)
+	if err != nil {
+		return d, err
 	}
 	d.Cut = total > len(ms)
 	rows := map[[3]string]*dayRow{}
@@ -129,34 +119,14 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 			all = &dayRow{Day: day}
 			days[day] = all
 		}
-		for _, x := range []*dayRow{row, all} {
-			x.Sent++
-			switch m.Status {
-			case notify.Delivered:
-				x.Delivered++
-			case notify.Failed:
-				x.Failed++
-			default:
-				x.Unsettled++
-			}
-			if slices.Contains(limitReasons, m.ErrorCode) {
-				x.Limited++
-			}
-			if m.Channel == notify.SMS && k.c.FirstSMSProvider != "" && m.Provider != "" && m.Provider != k.c.FirstSMSProvider {
-				x.Failovers++
-			}
-		}
+		failover := m.Channel == notify.SMS && k.c.FirstSMSProvider != "" && m.Provider != "" &&
+			m.Provider != k.c.FirstSMSProvider
+		row.count(m, failover)
+		all.count(m, failover)
 		if m.Status == notify.Delivered && timed < maxTimed {
 			timed++
-			reports, err := k.c.Store.Reports(ctx, m.ID)
-			if err != nil {
+			if err := k.timeDelivery(ctx, m, row); err != nil {
 				return d, err
-			}
-			for _, rp := range reports {
-				if rp.Status == notify.Delivered {
-					row.times = append(row.times, rp.ReceivedAt.Sub(m.CreatedAt))
-					break
-				}
 			}
 		}
 	}
@@ -170,6 +140,69 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 	slices.SortFunc(d.Rows, func(a, b *dayRow) int {
 		return slices.Compare([]string{a.Day, a.Channel, a.Provider}, []string{b.Day, b.Channel, b.Provider})
 	})
+	d.chart(from, to, days)
+	return d, nil
+}
+
+// messagesIn returns group's messages recorded in [from, to), at most
+// MaxChartMessages of them, and how many there are in all.
+func (k *Console) messagesIn(ctx context.Context, group string, from, to time.Time) ([]*notify.Message, int, error) {
+	var ms []*notify.Message
+	total := 0
+	for len(ms) < MaxChartMessages {
+		page, n, err := k.c.Store.FindMessages(ctx, notify.MessageQuery{GroupID: group, From: from, To: to,
+			Limit: notify.MaxPageSize, Offset: len(ms)})
+		if err != nil {
+			return nil, 0, err
+		}
+		total = n
+		ms = append(ms, page...)
+		if len(page) < notify.MaxPageSize || len(ms) >= total {
+			break
+		}
+	}
+	return ms, total, nil
+}
+
+// count counts m in x; failover says a provider other than the first
+// sent it.
+func (x *dayRow) count(m *notify.Message, failover bool) {
+	x.Sent++
+	switch m.Status {
+	case notify.Delivered:
+		x.Delivered++
+	case notify.Failed:
+		x.Failed++
+	default:
+		x.Unsettled++
+	}
+	if slices.Contains(limitReasons, m.ErrorCode) {
+		x.Limited++
+	}
+	if failover {
+		x.Failovers++
+	}
+}
+
+// timeDelivery adds to row the time from delivered message m's record to
+// its first delivered report.
+func (k *Console) timeDelivery(ctx context.Context, m *notify.Message, row *dayRow) error {
+	reports, err := k.c.Store.Reports(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, rp := range reports {
+		if rp.Status == notify.Delivered {
+			row.times = append(row.times, rp.ReceivedAt.Sub(m.CreatedAt))
+			return nil
+		}
+	}
+	return nil
+}
+
+// chart lays out d's bars: a day each in [from, to), with the counts of
+// days.
+func (d *chartsData) chart(from, to time.Time, days map[string]*dayRow) {
 	for t := from; t.Before(to); t = t.AddDate(0, 0, 1) {
 		day := t.Format("2006-01-02")
 		all := days[day]
@@ -190,7 +223,6 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 				Title: day.Day + " " + b.class + " " + strconv.Itoa(b.n)})
 		}
 	}
-	return d, nil
 }
 
 // barHeight is n's bar in a chart 100 high whose tallest is top.

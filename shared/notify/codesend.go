@@ -81,38 +81,17 @@ func (s *Service) CodeTTL() time.Duration { return s.d.CodePolicy.TTL }
 // failed revokes its code, so the caller may ask again at once.
 func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 	const op = "code.send"
-	ch := r.Channel
-	switch ch {
-	case "", SMS:
-		ch = SMS
-	case Voice:
-	default:
-		return Sent{}, Invalidf("Channel", ReasonInvalidField, "must be sms or tts")
-	}
-	var t CodeTemplate
-	if g := s.d.Groups[r.GroupID]; g != nil {
-		t = g.codeTemplate(r.Scene)
-		if r.SignName == "" {
-			r.SignName = t.SignName
-		}
-		if r.TemplateCode == "" {
-			r.TemplateCode = t.Template
-			if ch == Voice {
-				r.TemplateCode = t.TtsTemplate
-			}
-		}
-	}
-	field := "TemplateCode"
-	if _, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: ch, SignName: r.SignName, Template: r.TemplateCode,
-		TemplateField: field}); err != nil {
+	t, err := s.fillCodeRequest(&r)
+	if err != nil {
 		return Sent{}, err
 	}
+	ch := r.Channel
 	key, err := s.codeKey(r.GroupID, r.PhoneNumber, r.Scene)
 	if err != nil {
 		return Sent{}, err
 	}
 	if r.TemplateCode == "" {
-		return Sent{}, Invalidf(field, ReasonMissingField, "is required: the group has no code template for scene %q", r.Scene)
+		return Sent{}, Invalidf("TemplateCode", ReasonMissingField, "is required: the group has no code template for scene %q", r.Scene)
 	}
 	if err := s.codesConfigured(op); err != nil {
 		return Sent{}, err
@@ -125,14 +104,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 	id := NewID(now)
 	// The code is kept once the limits let the send through, so that a
 	// send they refuse leaves the number's earlier code alone.
-	c := IssuedCode{Key: key, Hash: s.d.CodeKeys.Hash(key, code), MessageID: id, IssuedAt: now,
-		ExpiresAt: now.Add(s.d.CodePolicy.TTL)}
-	// Only a code sent by SMS escalates: one read out in a call was the
-	// caller's own fallback already.
-	if ch == SMS && t.EscalateAfter > 0 && t.EscalateAfter < s.d.CodePolicy.TTL {
-		c.Sealed = s.d.CodeKeys.Seal(key, id, code)
-		c.EscalateAt, c.EscalateTo = now.Add(t.EscalateAfter), t.EscalateTo
-	}
+	c := s.issued(key, code, id, now, ch, t)
 	issue := func(ctx context.Context) error {
 		err := s.d.Store.IssueCode(ctx, c, s.d.CodePolicy.Cooldown)
 		if err != nil && KindOf(err) != Throttled {
@@ -165,6 +137,49 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		s.purgeCodes(ctx, now)
 	}
 	return sent, err
+}
+
+// fillCodeRequest checks r's channel (sms when none), fills its sign name
+// and template from its group's code template for its scene, and
+// authorizes it. It returns that code template.
+func (s *Service) fillCodeRequest(r *CodeRequest) (CodeTemplate, error) {
+	switch r.Channel {
+	case "", SMS:
+		r.Channel = SMS
+	case Voice:
+	default:
+		return CodeTemplate{}, Invalidf("Channel", ReasonInvalidField, "must be sms or tts")
+	}
+	var t CodeTemplate
+	if g := s.d.Groups[r.GroupID]; g != nil {
+		t = g.codeTemplate(r.Scene)
+		if r.SignName == "" {
+			r.SignName = t.SignName
+		}
+		if r.TemplateCode == "" {
+			r.TemplateCode = t.Template
+			if r.Channel == Voice {
+				r.TemplateCode = t.TtsTemplate
+			}
+		}
+	}
+	_, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: r.Channel, SignName: r.SignName,
+		Template: r.TemplateCode, TemplateField: "TemplateCode"})
+	return t, err
+}
+
+// issued is the record of code, sent as message id over ch: its keyed
+// hash, its expiry, and, for an SMS whose template escalates, the sealed
+// code and when and how it escalates. (A code read out in a call was the
+// caller's own fallback already.)
+func (s *Service) issued(key CodeKey, code Code, id string, now time.Time, ch Channel, t CodeTemplate) IssuedCode {
+	c := IssuedCode{Key: key, Hash: s.d.CodeKeys.Hash(key, code), MessageID: id, IssuedAt: now,
+		ExpiresAt: now.Add(s.d.CodePolicy.TTL)}
+	if ch == SMS && t.EscalateAfter > 0 && t.EscalateAfter < s.d.CodePolicy.TTL {
+		c.Sealed = s.d.CodeKeys.Seal(key, id, code)
+		c.EscalateAt, c.EscalateTo = now.Add(t.EscalateAfter), t.EscalateTo
+	}
+	return c
 }
 
 // purgeEvery is how many sent codes, on average, one purge of expired codes

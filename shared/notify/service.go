@@ -147,7 +147,6 @@ type Sent struct {
 // at once is counted once: over a limit, the record is failed and nothing
 // is sent. A send that certainly did not happen gives its limits back.
 func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
-	op := string(m.Channel) + ".record"
 	now := s.d.Now()
 	key, earlier, fromQueue := messageKeys(ctx, m.GroupID, now)
 	if p.queueKey != "" {
@@ -159,7 +158,8 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		switch {
 		case err != nil:
 			s.d.Log.ErrorContext(ctx, "look up the record of a named message", "queue_key", m.QueueKey, "err", err)
-			return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
+			return Sent{}, &Error{Op: string(m.Channel) + ".record", Kind: Unavailable, Reason: ReasonStoreUnavailable,
+				Unsent: true, Err: err}
 		case prev != nil:
 			return s.replay(ctx, prev, fromQueue)
 		}
@@ -171,6 +171,27 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 	m.Status = Accepted
 	m.CreatedAt, m.UpdatedAt = now, now
 	quotas := s.quotas(p.limits, m.Recipients)
+	if sent, err := s.recordBeforeSend(ctx, m, p.limits, now, quotas); err != nil {
+		return sent, err
+	}
+	if p.prepare != nil {
+		if err := p.prepare(ctx); err != nil {
+			s.refuse(ctx, m, err)
+			s.returnLimits(ctx, now, quotas)
+			return Sent{MessageID: m.ID}, err
+		}
+	}
+	began := time.Now()
+	rc, provider, err := p.deliver(ctx)
+	return s.recordOutcome(ctx, m, rc, provider, err, time.Since(began), now, quotas)
+}
+
+// recordBeforeSend records m, counting quotas, before it is sent. Its
+// error is the reply to a send that must not go out: the store did not
+// answer, another delivery of the message is in flight, a limit or the
+// station's balance refused it (then the refusal is recorded).
+func (s *Service) recordBeforeSend(ctx context.Context, m *Message, l *limited, now time.Time, quotas []Quota) (Sent, error) {
+	op := string(m.Channel) + ".record"
 	refused, wait, err := s.record(ctx, m, now, quotas)
 	if err != nil {
 		switch k := KindOf(err); {
@@ -190,21 +211,18 @@ func (s *Service) send(ctx context.Context, m *Message, p plan) (Sent, error) {
 		return Sent{}, &Error{Op: op, Kind: Unavailable, Reason: ReasonStoreUnavailable, Unsent: true, Err: err}
 	}
 	if refused >= 0 {
-		lerr := s.limitError(ctx, p.limits, quotas[refused], wait)
+		lerr := s.limitError(ctx, l, quotas[refused], wait)
 		s.recordRefused(ctx, m, lerr) // nothing was written
 		return Sent{MessageID: m.ID}, lerr
 	}
-	taken := now
-	if p.prepare != nil {
-		if err := p.prepare(ctx); err != nil {
-			s.refuse(ctx, m, err)
-			s.returnLimits(ctx, taken, quotas)
-			return Sent{MessageID: m.ID}, err
-		}
-	}
-	began := time.Now()
-	rc, provider, err := p.deliver(ctx)
-	latency := time.Since(began)
+	return Sent{}, nil
+}
+
+// recordOutcome records what provider answered to the send of m (rc, or
+// err), gives back the quotas taken at taken when it certainly did not
+// send it, logs the send and returns the reply.
+func (s *Service) recordOutcome(ctx context.Context, m *Message, rc Acceptance, provider string, err error,
+	latency time.Duration, taken time.Time, quotas []Quota) (Sent, error) {
 	o := Outcome{Provider: provider, At: s.d.Now()}
 	switch {
 	case err == nil:

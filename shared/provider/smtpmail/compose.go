@@ -33,59 +33,74 @@ type envelope struct {
 // envelope. Bcc recipients go into the envelope only: the message never
 // names them.
 func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, error) {
-	var env envelope
-	from := c.from
+	h, err := c.check(e, now)
+	if err != nil {
+		return nil, envelope{}, err
+	}
+	env := h.envelope()
+	return h.message(e, env, now), env, nil
+}
+
+// headers are the addresses and the id of a message, checked.
+type headers struct {
+	from, replyTo *mail.Address // replyTo may be nil
+	to, cc, bcc   []*mail.Address
+	id            string
+}
+
+// check checks every header value of e: its addresses (the client's sender
+// when e names none), its subject, its attachments and its id, which it
+// makes when e has none.
+func (c *Client) check(e notify.Email, now time.Time) (h headers, err error) {
+	h.from = c.from
 	if e.From != "" {
-		a, err := parseMailbox("from", e.From)
-		if err != nil {
-			return nil, env, err
+		if h.from, err = parseMailbox("from", e.From); err != nil {
+			return h, err
 		}
-		from = a
 	}
-	if from == nil {
-		return nil, env, invalid("from", notify.ReasonMissingField, "no sender: the message names none and the client has no default")
+	if h.from == nil {
+		return h, invalid("from", notify.ReasonMissingField, "no sender: the message names none and the client has no default")
 	}
-	to, err := parseMailboxes("to", e.To)
-	if err != nil {
-		return nil, env, err
+	if h.to, err = parseMailboxes("to", e.To); err != nil {
+		return h, err
 	}
-	if len(to) == 0 {
-		return nil, env, invalid("to", notify.ReasonMissingField, "at least one recipient is required")
+	if len(h.to) == 0 {
+		return h, invalid("to", notify.ReasonMissingField, "at least one recipient is required")
 	}
-	cc, err := parseMailboxes("cc", e.Cc)
-	if err != nil {
-		return nil, env, err
+	if h.cc, err = parseMailboxes("cc", e.Cc); err != nil {
+		return h, err
 	}
-	bcc, err := parseMailboxes("bcc", e.Bcc)
-	if err != nil {
-		return nil, env, err
+	if h.bcc, err = parseMailboxes("bcc", e.Bcc); err != nil {
+		return h, err
 	}
-	var replyTo *mail.Address
 	if e.ReplyTo != "" {
-		if replyTo, err = parseMailbox("reply_to", e.ReplyTo); err != nil {
-			return nil, env, err
+		if h.replyTo, err = parseMailbox("reply_to", e.ReplyTo); err != nil {
+			return h, err
 		}
 	}
 	if err := checkHeaderValue("subject", e.Subject); err != nil {
-		return nil, env, err
+		return h, err
 	}
 	for i, a := range e.Attachments {
 		if err := checkAttachment(i, a); err != nil {
-			return nil, env, err
+			return h, err
 		}
 	}
-	id := e.ID
-	if id == "" {
-		id = notify.NewID(now)
-	} else if !validID(id) {
-		return nil, env, invalid("id", notify.ReasonInvalidField, "message id %q is not a dot-atom of at most 128 characters", id)
+	h.id = e.ID
+	if h.id == "" {
+		h.id = notify.NewID(now)
+	} else if !validID(h.id) {
+		return h, invalid("id", notify.ReasonInvalidField, "message id %q is not a dot-atom of at most 128 characters", h.id)
 	}
+	return h, nil
+}
 
-	env.from = angle(from.Address)
-	env.messageID = "<" + id + "@" + messageIDDomain(from.Address) + ">"
-	env.rcpts = make([]string, 0, len(to)+len(cc)+len(bcc))
+// envelope returns the session's envelope: every recipient once, Bcc too.
+func (h headers) envelope() envelope {
+	env := envelope{from: angle(h.from.Address), messageID: "<" + h.id + "@" + messageIDDomain(h.from.Address) + ">"}
+	env.rcpts = make([]string, 0, len(h.to)+len(h.cc)+len(h.bcc))
 	seen := make(map[string]bool, cap(env.rcpts))
-	for _, list := range [][]*mail.Address{to, cc, bcc} {
+	for _, list := range [][]*mail.Address{h.to, h.cc, h.bcc} {
 		for _, a := range list {
 			if k := strings.ToLower(a.Address); !seen[k] {
 				seen[k] = true
@@ -93,15 +108,20 @@ func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, 
 			}
 		}
 	}
+	return env
+}
 
+// message builds the message of e, checked as h: its headers, its bodies
+// and its attachments.
+func (h headers) message(e notify.Email, env envelope, now time.Time) *gomail.Msg {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	m.FromMailAddress(from)
-	m.ToMailAddress(to...)
-	if len(cc) > 0 {
-		m.CcMailAddress(cc...)
+	m.FromMailAddress(h.from)
+	m.ToMailAddress(h.to...)
+	if len(h.cc) > 0 {
+		m.CcMailAddress(h.cc...)
 	}
-	if replyTo != nil {
-		m.ReplyToMailAddress(replyTo)
+	if h.replyTo != nil {
+		m.ReplyToMailAddress(h.replyTo)
 	}
 	if strings.Contains(e.Subject, "=?") {
 		// A reader would take it for encoded-words and show something else.
@@ -127,7 +147,7 @@ func (c *Client) compose(e notify.Email, now time.Time) (*gomail.Msg, envelope, 
 		}
 		m.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct)))
 	}
-	return m, env, nil
+	return m
 }
 
 func invalid(field, reason, format string, args ...any) *notify.Error {
