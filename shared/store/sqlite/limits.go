@@ -130,34 +130,29 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if err != nil {
 		return -1, 0, fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return -1, 0, fmt.Errorf("sqlite: create message %s: begin: %w", m.ID, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.create).ExecContext(ctx, createArgs(m, rcpt)...)
-	if err != nil {
-		return -1, 0, fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
-	}
-	if err := s.created(ctx, tx.StmtContext(ctx, s.idExists), m, res); err != nil {
-		return -1, 0, err
-	}
-	i, wait, err := s.takeIn(ctx, tx, now, qs, ws)
-	if i >= 0 || err != nil {
+	refused, wait := -1, time.Duration(0)
+	err = s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (bool, error) {
+		refused, wait = -1, 0
+		if err := s.createIn(ctx, tx, m, rcpt); err != nil {
+			return false, err
+		}
+		i, w, err := s.takeIn(ctx, tx, now, qs, ws)
 		if err != nil {
-			err = fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
+			return false, fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
 		}
-		return i, wait, err
-	}
-	if m.Spend != nil {
-		if err := s.spend(ctx, tx, m); err != nil {
-			return -1, 0, err
+		if i >= 0 {
+			refused, wait = i, w
+			return true, nil // nothing recorded, nothing counted
 		}
+		if m.Spend != nil {
+			return false, s.spend(ctx, tx, m)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return -1, 0, groupError("create message "+m.ID, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return -1, 0, fmt.Errorf("sqlite: create message %s: commit: %w", m.ID, err)
-	}
-	return -1, 0, nil
+	return refused, wait, nil
 }
 
 // ReturnQuotas gives back one use of every quota in qs in its window at

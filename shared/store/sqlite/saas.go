@@ -106,30 +106,6 @@ func scanTask(row interface{ Scan(...any) error }, extra ...any) (*notify.Task, 
 	return &t, nil
 }
 
-// createSpending records m, which has a Spend, and spends, in one
-// transaction.
-func (s *Store) createSpending(ctx context.Context, m *notify.Message, rcpt []byte) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: create message %s: begin: %w", m.ID, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.create).ExecContext(ctx, createArgs(m, rcpt)...)
-	if err != nil {
-		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
-	}
-	if err := s.created(ctx, tx.StmtContext(ctx, s.idExists), m, res); err != nil {
-		return err
-	}
-	if err := s.spend(ctx, tx, m); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: create message %s: commit: %w", m.ID, err)
-	}
-	return nil
-}
-
 // spend carries out m.Spend in tx, in which m was recorded: it links the
 // task to m and, for Units above 0, takes them from the station's balance
 // and writes the spend's row of the ledger. A task that is not the

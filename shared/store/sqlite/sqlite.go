@@ -49,6 +49,7 @@ type Store struct {
 	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
 	eventsOfReports, eventsOfFailure              *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
+	committer                                     *committer    // the group commits of the writes a send makes
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -134,6 +135,8 @@ func (s *Store) open(ctx context.Context, file, synchronous string) error {
 		s.closeDB()
 		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
+	s.committer = newCommitter()
+	go s.loop()
 	return nil
 }
 
@@ -292,8 +295,12 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// closeDB closes the prepared statements and the database.
+// closeDB commits the writes queued, and closes the prepared statements
+// and the database.
 func (s *Store) closeDB() error {
+	if s.committer != nil {
+		s.committer.stop()
+	}
 	var errs []error
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
 		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID,
@@ -347,14 +354,35 @@ func (s *Store) CreateMessage(ctx context.Context, m *notify.Message) error {
 	if err != nil {
 		return err
 	}
-	if m.Spend != nil {
-		return s.createSpending(ctx, m, rcpt)
-	}
-	res, err := s.create.ExecContext(ctx, createArgs(m, rcpt)...)
+	err = s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (bool, error) {
+		if err := s.createIn(ctx, tx, m, rcpt); err != nil {
+			return false, err
+		}
+		if m.Spend != nil {
+			return false, s.spend(ctx, tx, m)
+		}
+		return false, nil
+	})
+	return groupError("create message "+m.ID, err)
+}
+
+// createIn records m, whose recipients are rcpt, in tx.
+func (s *Store) createIn(ctx context.Context, tx *sql.Tx, m *notify.Message, rcpt []byte) error {
+	res, err := tx.StmtContext(ctx, s.create).ExecContext(ctx, createArgs(m, rcpt)...)
 	if err != nil {
 		return fmt.Errorf("sqlite: create message %s: %w", m.ID, err)
 	}
-	return s.created(ctx, s.idExists, m, res)
+	return s.created(ctx, tx.StmtContext(ctx, s.idExists), m, res)
+}
+
+// groupError is the error of a write of a group that did what: the
+// write's own, as it is, or the group's, which says what the write was.
+func groupError(what string, err error) error {
+	var ne *notify.Error
+	if err == nil || errors.As(err, &ne) || strings.HasPrefix(err.Error(), "sqlite: ") {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
 
 // encodeRecipients returns m's recipients as the JSON list the table
@@ -428,34 +456,31 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	}
 	args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox,
 		formatTime(o.At)}
-	if o.Status == notify.Failed {
-		return s.finishWithReports(ctx, id, o, args, time.Now())
-	}
-	res, err := s.finishAlone.ExecContext(ctx, args...)
-	if err != nil {
-		return finishError(id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite: finish message %s: %w", id, err)
-	}
-	if n == 1 {
-		return nil
-	}
-	// An unknown id, or a message with reports.
-	return s.finishWithReports(ctx, id, o, args, time.Now())
+	err = s.inGroup(ctx, func(ctx context.Context, tx *sql.Tx) (bool, error) {
+		if o.Status != notify.Failed {
+			res, err := tx.StmtContext(ctx, s.finishAlone).ExecContext(ctx, args...)
+			if err != nil {
+				return false, finishError(id, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return false, fmt.Errorf("sqlite: finish message %s: %w", id, err)
+			}
+			if n == 1 {
+				return false, nil
+			}
+			// An unknown id, or a message with reports.
+		}
+		return false, s.finishWithReports(ctx, tx, id, o, args, time.Now())
+	})
+	return groupError("finish message "+id, err)
 }
 
 // finishWithReports finishes message id with o (args are
-// sqltext.FinishMessage's), adopts the orphans o's provider id names,
+// sqltext.FinishMessage's) in tx, adopts the orphans o's provider id names,
 // settles the message, and, when o is a failure, refunds what the message
-// spent, in one transaction.
-func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outcome, args []any, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: finish message %s: begin: %w", id, err)
-	}
-	defer tx.Rollback()
+// spent.
+func (s *Store) finishWithReports(ctx context.Context, tx *sql.Tx, id string, o notify.Outcome, args []any, now time.Time) error {
 	res, err := tx.StmtContext(ctx, s.finish).ExecContext(ctx, args...)
 	if err != nil {
 		return finishError(id, err)
@@ -489,9 +514,6 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 		if err := s.emitEvents(ctx, tx, id, now); err != nil {
 			return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: finish message %s: commit: %w", id, err)
 	}
 	return nil
 }

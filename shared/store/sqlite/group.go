@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Group commit: the writes a send makes (its record, its quotas, its
+// outcome) are committed together with those of the other sends that come
+// while a commit is in progress. A commit of SQLite in WAL mode costs about
+// the same for one write as for thirty (it appends every page it changed
+// to the log once), and the store's one connection makes commits take
+// turns: so at 32 sends at once, one transaction for many writes is what
+// lets throughput grow. docs/stores.md has the figures.
+//
+// Each write runs inside a savepoint of its own, so that one that fails,
+// or is undone (a quota at its Max), leaves the others alone, and its
+// caller is answered only once the transaction that holds it has
+// committed: what a reply asserts is durable as before.
+
+// maxGroup bounds the writes of one transaction, and so how long the first
+// of them waits for the last.
+const maxGroup = 64
+
+// groupTimeout bounds a group's transaction. Its statements do not run on
+// their callers' contexts: SQLite answers an interrupted write inside a
+// transaction by rolling back the whole transaction, the other callers'
+// writes with it. A caller may give up only while its write waits its turn.
+const groupTimeout = 2 * busyTimeout
+
+// write is one caller's part of a group: run, in the group's transaction.
+type write struct {
+	run   func(ctx context.Context, tx *sql.Tx) (undo bool, err error)
+	state atomic.Int32 // queued, then taken or dropped
+	err   error
+	done  chan struct{}
+}
+
+const (
+	queued  int32 = iota
+	taken         // in a group's transaction: its caller waits for the commit
+	dropped       // its caller gave up before it was taken: never run
+)
+
+// committer runs the groups of a Store, one transaction at a time.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*write
+	closed  bool
+	wake    chan struct{} // a token when the queue is not empty
+	stopped chan struct{} // closed when the loop has ended
+	groups  atomic.Int64  // the groups taken, for tests
+}
+
+func newCommitter() *committer {
+	return &committer{wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+}
+
+// inGroup runs f in the transaction of the next group and returns its
+// error once that transaction has committed, or the commit's error. undo
+// from f rolls back what f wrote and is not an error. A caller whose ctx
+// ends while its write waits its turn gets ctx's error, and its write never
+// runs; once its write is taken, it waits for the commit.
+func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) (undo bool, err error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &write{run: f, done: make(chan struct{})}
+	c := s.committer
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errors.New("the store is closed")
+	}
+	c.queue = append(c.queue, w)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default: // a token is waiting already
+	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(queued, dropped) {
+			return ctx.Err()
+		}
+		<-w.done
+		return w.err
+	}
+}
+
+// loop commits groups until the committer is stopped and its queue empty.
+func (s *Store) loop() {
+	c := s.committer
+	defer close(c.stopped)
+	for range c.wake {
+		for {
+			c.mu.Lock()
+			n := min(len(c.queue), maxGroup)
+			group := c.queue[:n:n]
+			c.queue = c.queue[n:]
+			if len(c.queue) == 0 {
+				c.queue = nil
+			}
+			c.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			s.commitGroup(group)
+		}
+	}
+}
+
+// stop ends the loop once the writes queued are committed.
+func (c *committer) stop() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.wake)
+	}
+	c.mu.Unlock()
+	<-c.stopped
+}
+
+// commitGroup runs the writes of group still wanted in one transaction,
+// each in a savepoint, commits it and answers their callers.
+func (s *Store) commitGroup(group []*write) {
+	var ws []*write
+	for _, w := range group {
+		if w.state.CompareAndSwap(queued, taken) {
+			ws = append(ws, w)
+		}
+	}
+	s.committer.groups.Add(1)
+	if len(ws) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	err := s.runGroup(ctx, ws)
+	for _, w := range ws {
+		if w.err == nil {
+			w.err = err
+		}
+		close(w.done)
+	}
+}
+
+// runGroup runs ws in one transaction and commits it. A write's own error
+// is its err; the error returned is the transaction's, which every write
+// shares.
+func (s *Store) runGroup(ctx context.Context, ws []*write) error {
+	start := time.Now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if len(ws) == 1 {
+		// Alone in its transaction, a write needs no savepoint: what it
+		// undoes, the rollback undoes.
+		w := ws[0]
+		undo, err := w.run(ctx, tx)
+		if w.err = err; undo || err != nil {
+			return nil
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	for _, w := range ws {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		undo, err := w.run(ctx, tx)
+		if undo || err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				return fmt.Errorf("roll back to a savepoint: %w", rerr)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			return fmt.Errorf("release a savepoint: %w", err)
+		}
+		w.err = err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %d writes after %v: %w", len(ws), time.Since(start).Round(time.Millisecond), err)
+	}
+	return nil
+}
