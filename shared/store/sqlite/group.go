@@ -129,21 +129,34 @@ func (c *committer) stop() {
 }
 
 // commitGroup runs the writes of group still wanted in one transaction,
-// each in a savepoint, commits it and answers their callers.
+// each in a savepoint, commits it and answers their callers. A write is
+// taken, and its caller may no longer give up, only once the transaction
+// has begun: a database locked by another process keeps BEGIN waiting
+// (busyTimeout), and a caller whose store timeout passes meanwhile gets its
+// error, its write never run.
 func (s *Store) commitGroup(group []*write) {
+	s.committer.groups.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	start := time.Now()
+	tx, err := s.db.BeginTx(ctx, nil)
 	var ws []*write
 	for _, w := range group {
 		if w.state.CompareAndSwap(queued, taken) {
 			ws = append(ws, w)
 		}
 	}
-	s.committer.groups.Add(1)
-	if len(ws) == 0 {
-		return
+	if err != nil {
+		err = fmt.Errorf("begin: %w", err)
+	} else {
+		var commit bool
+		commit, err = runGroup(ctx, tx, ws)
+		if !commit {
+			tx.Rollback()
+		} else if err = tx.Commit(); err != nil {
+			err = fmt.Errorf("commit %d writes after %v: %w", len(ws), time.Since(start).Round(time.Millisecond), err)
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-	defer cancel()
-	err := s.runGroup(ctx, ws)
 	for _, w := range ws {
 		if w.err == nil {
 			w.err = err
@@ -152,46 +165,32 @@ func (s *Store) commitGroup(group []*write) {
 	}
 }
 
-// runGroup runs ws in one transaction and commits it. A write's own error
-// is its err; the error returned is the transaction's, which every write
-// shares.
-func (s *Store) runGroup(ctx context.Context, ws []*write) error {
-	start := time.Now()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
+// runGroup runs ws in tx and says whether tx is to be committed. A
+// write's own error is its err; the error returned is the transaction's,
+// which every write shares, and which leaves tx to be rolled back.
+func runGroup(ctx context.Context, tx *sql.Tx, ws []*write) (commit bool, err error) {
 	if len(ws) == 1 {
 		// Alone in its transaction, a write needs no savepoint: what it
 		// undoes, the rollback undoes.
 		w := ws[0]
 		undo, err := w.run(ctx, tx)
-		if w.err = err; undo || err != nil {
-			return nil
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
+		w.err = err
+		return !undo && err == nil, nil
 	}
 	for _, w := range ws {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			return fmt.Errorf("savepoint: %w", err)
+			return false, fmt.Errorf("savepoint: %w", err)
 		}
 		undo, err := w.run(ctx, tx)
 		if undo || err != nil {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
-				return fmt.Errorf("roll back to a savepoint: %w", rerr)
+				return false, fmt.Errorf("roll back to a savepoint: %w", rerr)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
-			return fmt.Errorf("release a savepoint: %w", err)
+			return false, fmt.Errorf("release a savepoint: %w", err)
 		}
 		w.err = err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit %d writes after %v: %w", len(ws), time.Since(start).Round(time.Millisecond), err)
-	}
-	return nil
+	return true, nil
 }

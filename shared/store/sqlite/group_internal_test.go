@@ -122,7 +122,7 @@ func TestGroupDropsWhatWasGivenUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := make(chan error, 1)
-	go func() { first <- s.inGroup(ctx, insert(1, 0, false, nil)) }() // taken, waits for the connection
+	go func() { first <- s.inGroup(ctx, insert(1, 0, false, nil)) }() // its group waits for the connection
 	waitQueue(t, s, 0, 1)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
