@@ -217,7 +217,6 @@ func TestWebhookDead(t *testing.T) {
 // PostgreSQL database; every event is delivered once. (Escalations sent
 // by two instances at once: TestEscalateCodesTwoInstances.)
 func TestTwoTicksAtOnce(t *testing.T) {
-	t.Parallel()
 	h := newHooks(t, pg.Database(t))
 	a, st := h.service(t)
 	b, _ := h.service(t)
