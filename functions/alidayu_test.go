@@ -15,6 +15,7 @@ import (
 // Dysmsapi (docs/alidayu.md has the routes). The samples' X-Ca-Key, "appKey", is the GroupID of a group
 // without keys, which takes their X-Ca-Secret as any.
 func TestSeed003(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

@@ -23,6 +23,7 @@ import (
 // the provider gets one SMS. Then a status query looks the message up at
 // the provider by the OutId it went out with, and settles it: delivered.
 func TestCrashMidSend(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

@@ -13,6 +13,7 @@ import (
 // it made the callback function 5 MB larger, over its size and cold-start
 // targets. The mail function has it through go-mail, its SMTP library.
 func TestNoReflectiveTemplates(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}

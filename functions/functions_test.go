@@ -474,6 +474,7 @@ type replyBody struct {
 // SQLite file per event, and checks the reply and the records. Without
 // credentials every message goes to the sandbox provider.
 func TestBinaries(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -638,6 +639,7 @@ func byKey(rs []record) map[string][]record {
 // the last is named for retry. Then SQS delivers again, and nothing is sent
 // twice.
 func TestSQSPartialBatch(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -974,6 +976,7 @@ func checkSize(b *testing.B, fn, target, path string) {
 // TestBuildFlags checks that the binaries the tests drive are built as
 // make build builds them.
 func TestBuildFlags(t *testing.T) {
+	t.Parallel()
 	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
@@ -994,6 +997,7 @@ func TestBuildFlags(t *testing.T) {
 // TestNoEmbeddedStore checks that a cloud build refuses to start without a
 // PostgreSQL URL, and says why, rather than failing at its first request.
 func TestNoEmbeddedStore(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(binaries(t), "sms")
 	for _, db := range []string{"", "sqlite:/tmp/notify.db"} {
 		emu := runtimeapi.NewLambda()
@@ -1016,6 +1020,7 @@ func TestNoEmbeddedStore(t *testing.T) {
 // config folder ships beside every bootstrap and in every zip, so that
 // NOTIFY_GROUPS=@config/groups.json finds it in the cloud.
 func TestMakeShipsConfig(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"make", "zip", "unzip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("no %s: %v", tool, err)

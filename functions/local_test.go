@@ -51,6 +51,7 @@ func declared() []string {
 // the sandbox, even though s passes the deployer's own AccessKey. A cloud
 // build says what to build instead.
 func TestLocalInvoke(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -139,6 +140,7 @@ func TestLocalInvoke(t *testing.T) {
 // than answer every request OK while sending nothing and recording sandbox
 // messages in the production database.
 func TestDeployedLocalInvoke(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -171,6 +173,7 @@ func TestDeployedLocalInvoke(t *testing.T) {
 // EMBEDDED_STORE=1 alone; unset, empty or 0, the build is the deployed
 // one, without it.
 func TestEmbeddedStoreSwitch(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		value    string
 		embedded bool

@@ -22,6 +22,7 @@ import (
 // ones expire, while the instance lives: its next send signs with the
 // invocation's new credentials, and none of them reaches the log.
 func TestFCRoleCredentials(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

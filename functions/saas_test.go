@@ -149,6 +149,7 @@ type saasCall struct {
 // reply is compared with the example's, value for value, except where the
 // example cannot be reproduced, as each case says.
 func TestSeed004(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

@@ -93,6 +93,7 @@ func sendEvent(t *testing.T) []byte {
 // by the group and key of the secret, is sent and recorded, and the log
 // holds none of the secret's values.
 func TestSecretsFromExtension(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -159,6 +160,7 @@ func TestSecretsFromExtension(t *testing.T) {
 // and the binary exits at start, naming NOTIFY_SECRETS and the secret,
 // with nothing of the secret in its output.
 func TestSecretsRefused(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

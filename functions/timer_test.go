@@ -18,6 +18,7 @@ import (
 // done, for the callback function, with its duration and the invocation's
 // request id. What the scheduled work does is not looked at.
 func TestTimer(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}
@@ -88,6 +89,7 @@ func ticked(t *testing.T, log, requestID string) bool {
 
 // A timer event to a function without scheduled work fails its invocation.
 func TestTimerWithoutTick(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

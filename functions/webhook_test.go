@@ -23,6 +23,7 @@ import (
 // checks the signature itself: the event was written with the receipt, in
 // its transaction, and is not lost with the process.
 func TestWebhookAfterCrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the function binaries")
 	}

@@ -48,6 +48,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		t.Skip("no chromium on this machine (apt-get install chromium)")
 	}
+	t.Parallel()
 	srv := startServer(t, map[string]string{"NOTIFY_GROUPS": consoleGroups})
 	base, logs := srv.base, srv.logs
 	shots := os.Getenv("NOTIFY_ARTIFACTS")
@@ -260,19 +261,13 @@ type localServer struct {
 	done chan error // its exit; a receive must put the error back for the cleanup
 }
 
-// startServer builds the notify binary and serves it on a free port with
+// startServer serves the notify binary on a free port with
 // the embedded defaults and env over them, until the test ends.
 func startServer(t *testing.T, env map[string]string) *localServer {
 	t.Helper()
 	s := &localServer{dir: t.TempDir(), logs: new(lockedBuffer), done: make(chan error, 1)}
-	bin := filepath.Join(s.dir, "notify")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	port := freePort(t)
-	s.cmd = exec.Command(bin)
+	s.cmd = exec.Command(binary(t, "notify"))
 	s.cmd.Env = []string{"PORT=" + port, "TMPDIR=" + s.dir, "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		s.cmd.Env = append(s.cmd.Env, k+"="+v)
@@ -307,6 +302,7 @@ func TestWarnsOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	t.Parallel()
 	logs := startServer(t, nil).logs
 	seen := map[string]int{}
 	for line := range strings.Lines(logs.String()) {

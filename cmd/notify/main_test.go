@@ -24,6 +24,7 @@ func TestMakeRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	t.Parallel()
 	calls := readmeCalls(t)
 	// A short tick period, to see the ticker stand in for the timer trigger.
 	srv := startServer(t, map[string]string{"NOTIFY_TICK_EVERY": "100ms"})
@@ -233,12 +234,9 @@ func TestMigrate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "notify")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	db := filepath.Join(dir, "m.db")
+	t.Parallel()
+	bin := binary(t, "notify")
+	db := filepath.Join(t.TempDir(), "m.db")
 	cmd := exec.Command(bin, "migrate")
 	cmd.Env = []string{"NOTIFY_DATABASE_URL=sqlite:" + db, "PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()

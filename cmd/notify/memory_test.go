@@ -11,14 +11,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/seed4ddb146e/notify/shared/fake/smtpd"
 )
 
 // The load docs/limits.md measures: 30 POST /mail at once, each with 9.9 MB of
@@ -35,35 +32,6 @@ const (
 // twice the 200 MB BenchmarkLargeBodies aims at, and far below the
 // 1.1 GB and more that the load took before the mail route bounded it.
 const memoryBound = 400 << 20
-
-// notifyBinary is the local server built once per test binary run.
-var notifyBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildNotify builds cmd/notify, once, as `make run` runs it.
-func buildNotify(tb testing.TB) string {
-	tb.Helper()
-	notifyBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "notify-memory-")
-		if err != nil {
-			notifyBinary.err = err
-			return
-		}
-		notifyBinary.path = filepath.Join(dir, "notify")
-		build := exec.Command("go", "build", "-o", notifyBinary.path, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			notifyBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if notifyBinary.err != nil {
-		tb.Fatal(notifyBinary.err)
-	}
-	return notifyBinary.path
-}
 
 // server is a running cmd/notify.
 type server struct {
@@ -94,7 +62,7 @@ func (b *lockedBuffer) String() string {
 // until it listens.
 func startNotify(tb testing.TB, smtpURL string) *server {
 	tb.Helper()
-	bin := buildNotify(tb)
+	bin := binary(tb, "notify")
 	dir := tb.TempDir()
 	port := freePort(tb)
 	cmd := exec.Command(bin)
@@ -218,8 +186,8 @@ var largeLoads = []largeLoad{
 // RSS once the load is over.
 func runLarge(tb testing.TB, l largeLoad) (peak, after int64) {
 	tb.Helper()
-	smtp := smtpd.Start(tb, smtpd.Config{Mode: smtpd.Plain})
-	s := startNotify(tb, smtp.URL())
+	smtp := startSink(tb)
+	s := startNotify(tb, smtp.url)
 	body := mailBody(l.group, largeAttachment)
 	tb.Logf("%s: %d × POST /mail of %d bytes at once", l.name, largeMails, len(body))
 	got := s.postAll(tb, body, largeMails)
@@ -227,7 +195,7 @@ func runLarge(tb testing.TB, l largeLoad) (peak, after int64) {
 		tb.Errorf("%s: statuses %v; want %d × %d\nlogs:\n%s", l.name, got, largeMails, l.want, tail(s.logs.String(), 2000))
 	}
 	if l.want == http.StatusOK {
-		if n := len(smtp.Messages()); n != largeMails {
+		if n := smtp.messages(tb); n != largeMails {
 			tb.Errorf("%s: the SMTP server got %d messages; want %d", l.name, n, largeMails)
 		}
 	}
@@ -247,8 +215,10 @@ func TestLargeBodiesMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and sends it 800 MB")
 	}
+	t.Parallel()
 	for _, l := range largeLoads {
 		t.Run(l.name, func(t *testing.T) {
+			t.Parallel() // a server of its own, whose peak alone is measured
 			peak, after := runLarge(t, l)
 			t.Logf("peak RSS %d MiB, %d MiB once the load is over", peak>>20, after>>20)
 			if peak > memoryBound {

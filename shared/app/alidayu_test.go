@@ -114,6 +114,7 @@ func sendQuery(edit func(url.Values)) url.Values {
 // the fake Dysmsapi: each is sent through Dysmsapi as it meant, answers
 // Alidayu's success, and shows in the query with its receipt.
 func TestAlidayuSamples(t *testing.T) {
+	t.Parallel()
 	c, fake := alidayuServer(t)
 	success := func(t *testing.T, status int, rep alidayuReply) {
 		t.Helper()
@@ -221,6 +222,7 @@ func rawGet(t *testing.T, c alidayuClient, target string) (int, alidayuReply) {
 // own, errorCode and errorMessage). Nothing refused before it reaches a
 // provider is sent.
 func TestAlidayuErrors(t *testing.T) {
+	t.Parallel()
 	c, fake := alidayuServer(t)
 	many := make([]string, 201)
 	for i := range many {
@@ -315,6 +317,7 @@ func TestAlidayuErrors(t *testing.T) {
 // TestAlidayuPost: sendSms and querySmsDetail take their parameters in a
 // POST's form body too.
 func TestAlidayuPost(t *testing.T) {
+	t.Parallel()
 	c, fake := alidayuServer(t)
 	req, err := http.NewRequest(http.MethodPost, c.base+"/gw/alidayu/sendSms", strings.NewReader(sendQuery(nil).Encode()))
 	if err != nil {

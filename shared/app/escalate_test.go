@@ -91,9 +91,6 @@ func (s *syncBuffer) String() string {
 
 func newEscalation(t *testing.T, databaseURL string) *escalation {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
 	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: escAK, AccessKeySecret: escAKSecret})
 	aliSrv := httptest.NewServer(ali)
 	t.Cleanup(aliSrv.Close)
@@ -214,10 +211,12 @@ func checkRecord(t *testing.T, st notify.Store, first string, ch notify.Channel,
 }
 
 func TestEscalateCodes(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		testEscalateCodes(t, func() string { return "sqlite:" + filepath.Join(t.TempDir(), "notify.db") })
 	})
-	t.Run("postgres", func(t *testing.T) { testEscalateCodes(t, func() string { return pg.Database(t) }) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); testEscalateCodes(t, func() string { return pg.Database(t) }) })
 }
 
 func testEscalateCodes(t *testing.T, database func() string) {
@@ -316,6 +315,7 @@ func testEscalateCodes(t *testing.T, database func() string) {
 // with its own pool on one PostgreSQL database, at once: every due code is
 // called once.
 func TestEscalateCodesTwoInstances(t *testing.T) {
+	t.Parallel()
 	e := newEscalation(t, pg.Database(t))
 	a, _ := e.service(t)
 	b, _ := e.service(t)
@@ -363,6 +363,7 @@ func TestEscalateCodesTwoInstances(t *testing.T) {
 // A group whose key is configured as its hash has its codes escalated
 // all the same: the gateway sends as itself, without the raw key.
 func TestEscalateCodesHashedKey(t *testing.T) {
+	t.Parallel()
 	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	sum := sha256.Sum256([]byte(shopKey.Key.Reveal()))
 	e.env["NOTIFY_GROUPS"] = strings.Replace(escGroups, shopKey.Key.Reveal(), "sha256:"+hex.EncodeToString(sum[:]), 1)

@@ -42,9 +42,6 @@ func (f *freezeOnCreate) CreateMessage(ctx context.Context, m *notify.Message) e
 // all: the caller was told nothing happened, and a retry with its key
 // would find a record of a send that never was, and never send it.
 func TestStoreFrozenMidInsert(t *testing.T) {
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
 	var server pgtest.Cluster // a server of its own: the other tests never see it frozen
 	t.Cleanup(func() {
 		if err := server.Stop(); err != nil {

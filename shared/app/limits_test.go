@@ -20,6 +20,7 @@ import (
 // codes than its daily limit from both at once: the limit holds across
 // them.
 func TestLimitsAcrossInstances(t *testing.T) {
+	t.Parallel()
 	const perDay, sends = 5, 24
 	vars := map[string]string{
 		"NOTIFY_GROUPS":       `[{"id":"shop","channels":["sms"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":5}}}]`,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/app"
+	"github.com/seed4ddb146e/notify/shared/app/apptest"
 	callbackapp "github.com/seed4ddb146e/notify/shared/app/callback"
 	smsapp "github.com/seed4ddb146e/notify/shared/app/sms"
 	"github.com/seed4ddb146e/notify/shared/config"
@@ -30,7 +31,12 @@ import (
 
 var pg pgtest.Cluster
 
-func TestMain(m *testing.M) { pg.Main(m) }
+// TestMain clears the proxy variables for the whole run (apptest.NoProxy),
+// so that SDKs that honour them reach the fakes on 127.0.0.1.
+func TestMain(m *testing.M) {
+	apptest.NoProxy()
+	pg.Main(m)
+}
 
 const (
 	loadRequests    = 2000
@@ -45,11 +51,12 @@ const (
 // exactly once, every receipt lands once, and every message ends
 // delivered. Throughput is logged (go test -v -run TestLoad).
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	t.Run("sqlite", func(t *testing.T) { load(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
-	t.Run("postgres", func(t *testing.T) { load(t, pg.Database(t)) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); load(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); load(t, pg.Database(t)) })
 }
 
 func load(t *testing.T, databaseURL string) {
@@ -166,9 +173,6 @@ func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.
 // its own.
 func localServerWith(t testing.TB, databaseURL string, extra map[string]string) (*httptest.Server, *dysmsapi.Server, notify.Store) {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
 	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: "LTAI-load", AccessKeySecret: "load-secret"})
 	fakeSrv := httptest.NewServer(fake)
 	t.Cleanup(fakeSrv.Close)

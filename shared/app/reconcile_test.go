@@ -19,8 +19,9 @@ import (
 // undo that; one naming only the caller's OutId is kept as an orphan, and
 // the outcome adopts it. On each store.
 func TestUnknownSettledByReceipt(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { unknownSettled(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
-	t.Run("postgres", func(t *testing.T) { unknownSettled(t, pg.Database(t)) })
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); unknownSettled(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); unknownSettled(t, pg.Database(t)) })
 }
 
 func unknownSettled(t *testing.T, databaseURL string) {

@@ -162,8 +162,9 @@ func (c saasClient) records(station string) []sendRecord {
 // station without units is refused before any provider call, and the
 // figures add up.
 func TestSaaSStations(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { saasStations(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
-	t.Run("postgres", func(t *testing.T) { saasStations(t, pg.Database(t)) })
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); saasStations(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); saasStations(t, pg.Database(t)) })
 }
 
 func saasStations(t *testing.T, databaseURL string) {
@@ -239,6 +240,7 @@ func saasStations(t *testing.T, databaseURL string) {
 // TestSaaSKeys: a platform with keys answers only callers that present
 // one, with the routes' own error shape, and sends for those that do.
 func TestSaaSKeys(t *testing.T) {
+	t.Parallel()
 	groups := strings.Replace(saasGroups, `"id":"gm",`, `"id":"gm","keys":["saas-test-key-0123456789"],`, 1)
 	srv, _, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": groups})
 	c := saasClient{t: t, base: srv.URL}
@@ -262,11 +264,14 @@ func TestSaaSKeys(t *testing.T) {
 // once: exactly 40 are sent, and its balance ends at 0. On PostgreSQL,
 // through two instances with stores of their own.
 func TestSaaSConcurrentStarts(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		srv, fake, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": saasGroups})
 		concurrentStarts(t, []string{srv.URL}, fake)
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		db := pg.Database(t)
 		a, fake, _ := localServerWith(t, db, map[string]string{"NOTIFY_GROUPS": saasGroups})
 		fakeSrv := httptest.NewServer(fake)
@@ -314,11 +319,14 @@ func concurrentStarts(t *testing.T, instances []string, fake *dysmsapi.Server) {
 // its deal code or its Idempotency-Key. On PostgreSQL through two
 // instances.
 func TestSaaSRechargeRetries(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		srv, _, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": saasGroups})
 		rechargeRetries(t, []string{srv.URL})
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		db := pg.Database(t)
 		a, _, _ := localServerWith(t, db, map[string]string{"NOTIFY_GROUPS": saasGroups})
 		b, _, _ := localServerWith(t, db, map[string]string{"NOTIFY_GROUPS": saasGroups})
@@ -362,6 +370,7 @@ func rechargeRetries(t *testing.T, instances []string) {
 // which field is wrong, with the status and code of bad input (or of the
 // thing not found), and nothing changes: no balance, task or send.
 func TestSaaSBadInput(t *testing.T) {
+	t.Parallel()
 	srv, fake, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": saasGroups})
 	c := saasClient{t: t, base: srv.URL}
 	c.recharge("T1", 5, "0.50", "")
@@ -464,6 +473,7 @@ func TestSaaSBadInput(t *testing.T) {
 // delivery receipt, pushed to the callback function, moves the station's
 // send record: a receipt of failure turns it failed, with the reason.
 func TestSaaSTencentReceipts(t *testing.T) {
+	t.Parallel()
 	const id, key, sdkApp = "AKIDsaasTestKey00001", "saas-test-tencent-key-01", "1400009999"
 	tc := tencentcloud.Start(t, tencentcloud.Config{SecretID: id, SecretKey: key, SDKAppID: sdkApp})
 	srv, _, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{
@@ -520,6 +530,7 @@ func TestSaaSTencentReceipts(t *testing.T) {
 // with the page_obj each reply gives, then back from the end with
 // reverse: each visits every record once, in the listing's order.
 func TestSaaSPaging(t *testing.T) {
+	t.Parallel()
 	srv, _, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": saasGroups})
 	c := saasClient{t: t, base: srv.URL}
 	var ids []int64

@@ -108,6 +108,7 @@ func makefile(t *testing.T) string {
 }
 
 func TestSAMTemplate(t *testing.T) {
+	t.Parallel()
 	doc := readYAML(t, "../../template.yaml")
 	mk := makefile(t)
 	globals := dig(t, doc, "Globals", "Function").(map[string]any)
@@ -304,6 +305,7 @@ func checkSecrets(t *testing.T, doc, env map[string]any) {
 // (this project's machines have it, from PyPI): it transforms the template
 // with the SAM translator first.
 func TestTemplateLint(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		missing(t, "no cfn-lint on the PATH")
@@ -345,6 +347,7 @@ json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout)
 // each Lambda function: the extension's layer, NOTIFY_SECRETS, and a role
 // that may read the secret.
 func TestSAMTranslation(t *testing.T) {
+	t.Parallel()
 	if exec.Command("python3", "-c", "import samtranslator").Run() != nil {
 		missing(t, "no python3 with samtranslator (it comes with cfn-lint)")
 	}
@@ -455,6 +458,7 @@ func checkSchedule(t *testing.T, id string, props map[string]any, schedules []ma
 }
 
 func TestServerlessDevs(t *testing.T) {
+	t.Parallel()
 	doc := readYAML(t, "../../s.yaml")
 	mk := makefile(t)
 	checkFC3Schema(t, "s.yaml", doc)
@@ -700,6 +704,7 @@ func strict(s any) {
 // TestFC3SchemaStrict: a key misspelt in s.yaml, where the fc3 component
 // would drop it unseen, fails the schema check.
 func TestFC3SchemaStrict(t *testing.T) {
+	t.Parallel()
 	if p := fc3Problems(t, readYAML(t, "../../s.yaml")); len(p) > 0 {
 		t.Fatalf("s.yaml as it is: %v", p)
 	}
@@ -840,6 +845,7 @@ func checkMNSSamples(t *testing.T, fn, queue string) {
 // s.yaml gives it a queue trigger, and its MNS topic samples name the
 // topic README says to make for one.
 func TestSamplesHaveTriggers(t *testing.T) {
+	t.Parallel()
 	for _, fn := range functions {
 		queued, _ := filepath.Glob(filepath.Join("..", "..", "events", fn, "mns-queue-*.json"))
 		if (len(queued) > 0) != slices.Contains(queuedOnAliyun, fn) {

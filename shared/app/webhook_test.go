@@ -33,9 +33,6 @@ type hooks struct {
 
 func newHooks(t *testing.T, databaseURL string) *hooks {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
 	ali := httptest.NewServer(dysmsapi.New(dysmsapi.Config{AccessKeyID: escAK, AccessKeySecret: escAKSecret}))
 	t.Cleanup(ali.Close)
 	recv := receiver.New(hookSecret)
@@ -106,6 +103,7 @@ func webhooks(t *testing.T, svc *notify.Service, id string) []notify.Event {
 // shared/webhook). The retries wait as the schedule says, on the test
 // clock. A group without a webhook gets nothing.
 func TestWebhookRetried(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
 	id := sendDelivered(t, svc, st, "shop", "13800138000")
@@ -169,6 +167,7 @@ func TestWebhookRetried(t *testing.T) {
 // TestTickShortDeadline: a run whose deadline is near, as a local ticker
 // with a period of 10 s gives it (5 s), still delivers a due event.
 func TestTickShortDeadline(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
 	sendDelivered(t, svc, st, "shop", "13800138000")
@@ -184,6 +183,7 @@ func TestTickShortDeadline(t *testing.T) {
 // every retry of the schedule, over at least 24 hours, and then the event
 // is dead, as /status shows.
 func TestWebhookDead(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
 	id := sendDelivered(t, svc, st, "shop", "13800138000")
@@ -268,6 +268,7 @@ func TestTwoTicksAtOnce(t *testing.T) {
 // settled it, and of a reply to its sign name, through the routes a
 // deployment serves.
 func TestWebhookSaaSTask(t *testing.T) {
+	t.Parallel()
 	groups := strings.Replace(saasGroups, `"channels":["sms"],`,
 		`"channels":["sms"],"sign_names":["去采购报价单"],"webhook":{"url":"https://hooks.example.com/notify","secret":"`+hookSecret+`"},`, 1)
 	srv, fake, st := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{
@@ -329,6 +330,7 @@ func TestWebhookSaaSTask(t *testing.T) {
 // QuerySendDetails), settled as the provider says, and its group told in the same run;
 // it is not asked about again, and one too young is not asked about.
 func TestTickSettles(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
 	sent, err := svc.SendSMS(t.Context(), notify.SMSRequest{Credentials: notify.Credentials{GroupID: "shop"},
@@ -362,6 +364,7 @@ func TestTickSettles(t *testing.T) {
 // went out with, our message id: one whose answer was lost on the way (no
 // SerialNo recorded), and one that failed.
 func TestTickSettlesTencent(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	tc := tencentcloud.Start(t, tencentcloud.Config{SecretID: escTC, SecretKey: escTCKey, SDKAppID: escTCApp})
 	maps.Copy(h.env, map[string]string{"NOTIFY_SMS_PROVIDERS": "tencent", "TENCENTCLOUD_SECRET_ID": escTC,
@@ -402,6 +405,7 @@ func TestTickSettlesTencent(t *testing.T) {
 // TestWebhookNotForRefusal: a code refused within its cooldown is answered
 // so in its reply; its webhook gets no event (docs/webhooks.md).
 func TestWebhookNotForRefusal(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	h.env["NOTIFY_CODE_SECRET"] = escSecret
 	h.env["NOTIFY_GROUPS"] = fmt.Sprintf(`[{"id":"shop","channels":["sms"],"webhook":{"url":"https://hooks.example/x","secret":%q},
@@ -425,6 +429,7 @@ func TestWebhookNotForRefusal(t *testing.T) {
 // held against the receiver: the event stays pending, without an error,
 // and the next run after its lease delivers it.
 func TestWebhookCutOff(t *testing.T) {
+	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
 	id := sendDelivered(t, svc, st, "shop", "13800138000")

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,15 +34,27 @@ type Function struct {
 	Logs    *bytes.Buffer
 }
 
+// NoProxy clears the proxy variables, so that SDKs that honour them reach
+// the fakes on 127.0.0.1. It clears them for the rest of the test binary's
+// run, not with t.Setenv for one test: a test that calls t.Setenv cannot
+// run in parallel with others.
+func NoProxy() {
+	noProxy.Do(func() {
+		for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+			os.Setenv(k, "")
+		}
+	})
+}
+
+var noProxy sync.Once
+
 // Build loads a configuration from vars, opens a fresh SQLite store, and
 // builds the function with build. In a test (not a benchmark) the handler
-// checks every exchange against httpapi.OpenAPI (openapitest). Proxy variables are cleared, so that SDKs
-// that honour them reach the fakes on 127.0.0.1.
+// checks every exchange against httpapi.OpenAPI (openapitest). Proxy
+// variables are cleared (NoProxy).
 func Build(t testing.TB, build app.Builder, vars map[string]string) *Function {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
+	NoProxy()
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -49,9 +49,7 @@ type world struct {
 
 func newWorld(t *testing.T, env map[string]string) *world {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
+	apptest.NoProxy()
 	smsSrv := httptest.NewServer(dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret}))
 	t.Cleanup(smsSrv.Close)
 	ttsSrv := httptest.NewServer(dyvmsapi.New(dyvmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret}))
@@ -149,6 +147,7 @@ const smsReportPath = "/callback/" + token + "/aliyun/sms-report"
 
 // An SMS sent through the sms function is settled by Aliyun's receipt.
 func TestSMSReceipt(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	m := w.sendSMS(t)
 	if m.Status != notify.Submitted || m.Provider != "aliyun" {
@@ -207,6 +206,7 @@ func TestSMSReceipt(t *testing.T) {
 // Several numbers share one BizId: the message is delivered when each has
 // its receipt, failed when one failed.
 func TestSMSReceiptsOfABatch(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	var rep struct{ Code, BizId, MessageId string }
 	body := `{"GroupID":"demo","PhoneNumbers":"13800138000,13900139000","SignName":"notify","TemplateCode":"SMS_0001"}`
@@ -228,6 +228,7 @@ func TestSMSReceiptsOfABatch(t *testing.T) {
 // Tencent's and Ronglian's receipts, for messages recorded as those
 // providers record them.
 func TestOtherProviders(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	now := time.Now()
 	record := func(provider, pid string) *notify.Message {
@@ -271,6 +272,7 @@ func TestOtherProviders(t *testing.T) {
 // A call made through the tts function is settled by its VoiceReport; the
 // intermediate states of VoiceCallReport leave it submitted.
 func TestVoiceReport(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	var rep struct{ Code, CallId, MessageId string }
 	body := `{"GroupID":"demo","CalledNumber":"` + phone + `","TtsCode":"TTS_0001","TtsParam":{"code":"123456"}}`
@@ -313,6 +315,7 @@ func mnsEvent(t *testing.T, id, body string) []byte {
 // Receipts that Aliyun delivers to an MNS queue reach the callback function
 // through its queue trigger, one record per message, without a token.
 func TestQueueReceipt(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, map[string]string{"NOTIFY_CALLBACK_TOKEN": ""})
 	m := w.sendSMS(t)
 	fn, err := platform.New(w.callback.Handler, platform.Options{Name: "callback", QueuePath: httpapi.CallbackQueuePath})
@@ -354,6 +357,7 @@ func TestQueueReceipt(t *testing.T) {
 // With the store down a push is answered 503, so that Aliyun pushes it
 // again, and the next push is recorded.
 func TestStoreDown(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	m := w.sendSMS(t)
 	w.store.Close()
@@ -367,6 +371,7 @@ func TestStoreDown(t *testing.T) {
 // A timer event runs the callback function's scheduled work, through the
 // platform as the clouds' timer triggers deliver it.
 func TestTick(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, nil)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -20,6 +20,7 @@ import (
 // Gateway event that carries it, is still under 6 MB, even were every "/"
 // of its base64 escaped.
 func TestLambdaAttachmentLimit(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, smtpd.Faults{}, map[string]string{
 		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "NOTIFY_MAIL_MAX_ATTACHMENT_BYTES": ""})
 	limit := config.MaxAttachmentBytesOn(platform.Lambda)

@@ -59,6 +59,7 @@ func (g *gateway) post(t testing.TB, body string, timeout time.Duration) (int, r
 const seedBody = `{"group_id":"bc-fmb","subject":"邮件测试MailTest","to":["song_xiaobing@icekredit.com","yan_hao@icekredit.com,"],"cc":["song_xiaobing@icekredit.com"],"body":"邮件正文MailBody"}`
 
 func TestSeedCallerMails(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, smtpd.Faults{}, nil)
 	status, rep := g.post(t, seedBody, 10*time.Second)
 	if status != 200 || rep.Code != "OK" || rep.MessageId == "" || rep.ThreadIdentifier != rep.MessageId {
@@ -126,6 +127,7 @@ func decodeBody(t *testing.T, cte string, b []byte) string {
 
 // Bcc goes to the envelope only; html and attachments arrive intact.
 func TestBccHTMLAttachment(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, smtpd.Faults{}, nil)
 	pdf := []byte("%PDF-1.4 \x00\x01\x02 binary")
 	body := `{"group_id":"bc-fmb","subject":"Report","to":"a@example.com","bcc":["hidden@example.com"],"reply_to":"ops@example.com",
@@ -174,6 +176,7 @@ func TestBccHTMLAttachment(t *testing.T) {
 }
 
 func TestMailRefusals(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, smtpd.Faults{}, nil)
 	tests := []struct {
 		name, body    string
@@ -222,6 +225,7 @@ func TestMailRefusals(t *testing.T) {
 }
 
 func TestMailServerFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		faults  smtpd.Faults
@@ -261,6 +265,7 @@ func TestMailServerFaults(t *testing.T) {
 }
 
 func TestMailSandbox(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, smtpd.Faults{}, map[string]string{"NOTIFY_SMTP_URL": ""})
 	status, rep := g.post(t, seedBody, 10*time.Second)
 	if status != 200 || rep.Code != "OK" || !rep.Sandbox {

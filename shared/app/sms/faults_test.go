@@ -33,9 +33,7 @@ func (finishFails) FinishMessage(context.Context, string, notify.Outcome) error 
 // to a fake Dysmsapi. Records are read from the store undressed.
 func gatewayOver(t *testing.T, wrap func(*sqlite.Store) notify.Store) *gateway {
 	t.Helper()
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
-		t.Setenv(k, "")
-	}
+	apptest.NoProxy()
 	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -60,6 +58,7 @@ func gatewayOver(t *testing.T, wrap func(*sqlite.Store) notify.Store) *gateway {
 // Store down after the send: the reply says the message went out and its
 // outcome is unrecorded, and a queue redelivery does not send it again.
 func TestStoreDownAfterSend(t *testing.T) {
+	t.Parallel()
 	g := gatewayOver(t, func(st *sqlite.Store) notify.Store { return finishFails{st} })
 	fake := g.fake
 
@@ -91,6 +90,7 @@ func TestStoreDownAfterSend(t *testing.T) {
 // the request is written: nothing can have been sent, so the reply is
 // 502, not 504 "maybe sent", and the record is failed.
 func TestEndpointNotTLS(t *testing.T) {
+	t.Parallel()
 	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: akID, AccessKeySecret: akSecret})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()

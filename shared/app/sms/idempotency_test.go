@@ -28,6 +28,7 @@ func (g *gateway) raw(t *testing.T, body, key string) *httptest.ResponseRecorder
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	other := strings.Replace(seedBody, "654321", "111111", 1)
 	t.Run("same key three times: one send, the same reply", func(t *testing.T) {
 		g := newGateway(t, nil)
@@ -131,6 +132,7 @@ func TestIdempotencyKey(t *testing.T) {
 // read from the body as the decoder reads it; a stranger learns nothing of
 // it, not even that it exists.
 func TestIdempotencyKeyBelongsToTheCaller(t *testing.T) {
+	t.Parallel()
 	const keyedBody = `{"GroupID":"keyed","PhoneNumbers":"13800138000","SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"123456"}`
 	auth := map[string]string{"Authorization": "Bearer " + apiKey, "Idempotency-Key": "order-1"}
 	t.Run("a body naming two groups is refused", func(t *testing.T) {
@@ -241,6 +243,7 @@ func (s *frozenAfterRecord) ReleaseIdempotency(ctx context.Context, group, key s
 // the key's lease runs out. The retry, once the store is back, finds the
 // message's record and is answered from it: the provider gets one SMS.
 func TestIdempotencyKeyAfterFreeze(t *testing.T) {
+	t.Parallel()
 	var st *frozenAfterRecord
 	g := gatewayOver(t, func(db *sqlite.Store) notify.Store { st = &frozenAfterRecord{Store: db}; return st })
 	fake := g.fake

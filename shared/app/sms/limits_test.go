@@ -39,6 +39,7 @@ func (g *routed) post(t *testing.T, body string) (int, routedReply, int) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	t.Run("a code with another variable is still a code", func(t *testing.T) {
 		// Without a registry entry: an extra variable must not make a
 		// verification code a notification, with its looser limit.

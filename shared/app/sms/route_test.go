@@ -83,6 +83,7 @@ func (g *routed) requests() [3]int {
 // sometimes the secondary) failing in each way a provider fails, and
 // checks what was retried, what failed over, and how the message ended.
 func TestFailoverMatrix(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		fail     func(g *routed)
@@ -145,6 +146,7 @@ func TestFailoverMatrix(t *testing.T) {
 		}, 0, 429, clName, notify.Failed, [3]int{1, 1, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := newRouted(t, nil)
 			tc.fail(g)
 			timeout := tc.timeout
@@ -184,6 +186,7 @@ func TestFailoverMatrix(t *testing.T) {
 // provider in its own form, named either way, and that variables are
 // checked before anything is sent.
 func TestTemplateRegistry(t *testing.T) {
+	t.Parallel()
 	t.Run("each provider gets its own id and parameter form", func(t *testing.T) {
 		g := newRouted(t, nil)
 		g.ali.Fail(acs.Business("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"))
@@ -254,6 +257,7 @@ func TestTemplateRegistry(t *testing.T) {
 // to each provider that takes international numbers: Aliyun is sent the
 // "00" form, Tencent E.164, whichever form the caller used.
 func TestInternationalForms(t *testing.T) {
+	t.Parallel()
 	const numbers = `"0085200000000,+85261234567"`
 	for _, tc := range []struct {
 		provider string
@@ -283,6 +287,7 @@ func TestInternationalForms(t *testing.T) {
 // TestProviderOrder checks the order of providers a group and a template
 // set, and that a provider without the template is skipped.
 func TestProviderOrder(t *testing.T) {
+	t.Parallel()
 	groups := `[{"id":"shop","channels":["sms"],"providers":["cloopen","aliyun"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
 	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
 	g.cl.Fail(cloopen.Business("160038", "短信验证码发送过频繁"))
@@ -297,6 +302,7 @@ func TestProviderOrder(t *testing.T) {
 // recorded failed at once, and a receipt naming only another number's
 // SerialNo finds the message.
 func TestPerNumberAnswers(t *testing.T) {
+	t.Parallel()
 	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
 	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
 	g.tc.Fail(tencentcloud.NumberError("FailedOperation.PhoneNumberInBlacklist", "手机号在黑名单库中", "+8613700137000"))
@@ -331,6 +337,7 @@ func TestPerNumberAnswers(t *testing.T) {
 // errors fail over at once, a refusal of the message fails it, and an
 // answer in doubt leaves it unknown, never sent elsewhere.
 func TestErrorClassesOfEveryProvider(t *testing.T) {
+	t.Parallel()
 	type class struct {
 		name  string
 		fail  func(g *routed)
@@ -383,6 +390,7 @@ func TestErrorClassesOfEveryProvider(t *testing.T) {
 	for _, p := range providers {
 		for _, c := range p.classes {
 			t.Run(p.name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
 				groups := `[{"id":"shop","channels":["sms"],"providers":["` + p.name + `","` + p.second + `"],
 					"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
 				g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})

@@ -71,6 +71,7 @@ func (g *gateway) post(t testing.TB, body string, hdr map[string]string, timeout
 const seedBody = `{"GroupID":"bc-fumin","PhoneNumbers":18683441008,"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":"654321"}`
 
 func TestSeedCallerSends(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	status, rep, _ := g.post(t, seedBody, nil, 5*time.Second)
 	if status != 200 || rep.Code != "OK" || rep.Message != "OK" || rep.BizId == "" || rep.RequestId == "" || rep.MessageId == "" {
@@ -97,6 +98,7 @@ func TestSeedCallerSends(t *testing.T) {
 }
 
 func TestKeyedGroup(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	body := `{"GroupID":"keyed","PhoneNumbers":["13800138000","+85261234567"],"SignName":"冰鉴科技","TemplateCode":"SMS_184105379","TemplateParam":{"code":"1234"},"OutId":"order-7"}`
 	status, rep, _ := g.post(t, body, map[string]string{"Authorization": "Bearer " + apiKey}, 5*time.Second)
@@ -115,6 +117,7 @@ func TestKeyedGroup(t *testing.T) {
 // Every refusal before the provider: the status, Reason and Field, and the
 // provider never called.
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	// ok returns a valid body with some fields replaced by raw JSON
 	// values, given as "Field", value pairs; a nil value drops the field.
@@ -189,6 +192,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestMissingContentTypeIsJSON(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	if status, rep, _ := g.post(t, seedBody, map[string]string{"Content-Type": ""}, 5*time.Second); status != 200 {
 		t.Fatalf("reply %d %+v", status, rep)
@@ -196,6 +200,7 @@ func TestMissingContentTypeIsJSON(t *testing.T) {
 }
 
 func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	w := httptest.NewRecorder()
 	g.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/sms", nil))
@@ -284,6 +289,7 @@ func waitSends(t *testing.T, f *dysmsapi.Server, n int) {
 
 // A wrong secret is caught by the fake's signature check, as Aliyun would.
 func TestWrongSecret(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "not-the-secret"})
 	status, rep, _ := g.post(t, seedBody, nil, 5*time.Second)
 	if status != 502 || rep.Code != "SignatureDoesNotMatch" || rep.Reason != "provider_account" {
@@ -296,6 +302,7 @@ func TestWrongSecret(t *testing.T) {
 
 // A store failure before sending: nothing is sent and the caller gets 503.
 func TestStoreDownBeforeSend(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	g.Store.Close()
 	status, rep, _ := g.post(t, seedBody, nil, 5*time.Second)
@@ -309,6 +316,7 @@ func TestStoreDownBeforeSend(t *testing.T) {
 
 // Without Aliyun credentials the sandbox takes the message and says so.
 func TestSandbox(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""})
 	status, rep, _ := g.post(t, seedBody, nil, 5*time.Second)
 	if status != 200 || rep.Code != "OK" || !rep.Sandbox || !strings.HasPrefix(rep.BizId, "sandbox-") ||
@@ -328,6 +336,7 @@ func TestSandbox(t *testing.T) {
 
 // The handler is also served over real HTTP, as the local server does.
 func TestOverHTTP(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	srv := httptest.NewServer(g.Handler)
 	defer srv.Close()
@@ -361,6 +370,7 @@ func (g *gateway) postQueued(t *testing.T, body, messageID string) (int, reply) 
 // A queue message delivered again is never sent twice; one whose first
 // delivery failed for a reason worth retrying is sent on the next.
 func TestQueueRedelivery(t *testing.T) {
+	t.Parallel()
 	t.Run("sent, then delivered twice more", func(t *testing.T) {
 		g := newGateway(t, nil)
 		var first reply
@@ -426,6 +436,7 @@ func TestQueueRedelivery(t *testing.T) {
 
 // Concurrent deliveries of one queue message: exactly one send.
 func TestQueueConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	g.fake.Fail(acs.Slow(200 * time.Millisecond).Times(1))
 	type result struct {
@@ -458,6 +469,7 @@ func TestQueueConcurrentDeliveries(t *testing.T) {
 // A producer-given IdempotencyKey in the body names a queue message across
 // queue message ids: the same key delivered under two ids is sent once.
 func TestQueueProducerKey(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	body := strings.Replace(seedBody, `"GroupID"`, `"IdempotencyKey":"order-7","GroupID"`, 1)
 	_, first := g.postQueued(t, body, "sqs-id-1")

@@ -42,6 +42,7 @@ func (g *gateway) status(t *testing.T, query url.Values, key string) (int, statu
 }
 
 func TestStatusQueries(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	_, sent, _ := g.post(t, seedBody, nil, 5*time.Second)
 	_, other, _ := g.post(t, strings.Replace(seedBody, "18683441008", "13900139000", 1), nil, 5*time.Second)
@@ -113,6 +114,7 @@ func TestStatusQueries(t *testing.T) {
 // A message no receipt has settled is refreshed from QuerySendDetails once
 // it is older than NOTIFY_STATUS_REFRESH_AFTER.
 func TestStatusRefresh(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"NOTIFY_STATUS_REFRESH_AFTER": "1ms"})
 	_, sent, _ := g.post(t, seedBody, nil, 5*time.Second)
 	time.Sleep(5 * time.Millisecond)
@@ -135,6 +137,7 @@ func TestStatusRefresh(t *testing.T) {
 // once older than NOTIFY_STATUS_RECONCILE_AFTER, and settled; one the
 // provider does not have becomes unknown, with the reason.
 func TestStatusReconcile(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"NOTIFY_STATUS_RECONCILE_AFTER": "1ms"})
 	query := func(id string) statusReply {
 		t.Helper()

@@ -59,6 +59,7 @@ func (g *gateway) post(t testing.TB, body string, timeout time.Duration) (int, r
 const seedBody = `{"GroupID":"bc-fmb","CalledNumber":18683441008,"TtsCode":"TTS_134311476","TtsParam":{"errorcode":"TTS测试","count":"10"}}`
 
 func TestSeedCallerCalls(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	status, rep := g.post(t, seedBody, 5*time.Second)
 	if status != 200 || rep.Code != "OK" || rep.CallId == "" || rep.RequestId == "" || rep.MessageId == "" {
@@ -80,6 +81,7 @@ func TestSeedCallerCalls(t *testing.T) {
 }
 
 func TestOptionalParameters(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	body := `{"GroupID":"bc-fmb","CalledNumber":"13800138000","CalledShowNumber":"057188773344","TtsCode":"TTS_134311476",
 		"TtsParam":"{\"AckNum\":\"123456\"}","PlayTimes":3,"Volume":"100","Speed":-5,"OutId":"abcdefgh"}`
@@ -94,6 +96,7 @@ func TestOptionalParameters(t *testing.T) {
 }
 
 func TestTTSRefusals(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, nil)
 	with := func(kv string) string {
 		return strings.Replace(`{"GroupID":"bc-fmb","CalledNumber":"13800138000","TtsCode":"TTS_134311476"}`, `"TtsCode"`, kv+`,"TtsCode"`, 1)
@@ -131,6 +134,7 @@ func TestTTSRefusals(t *testing.T) {
 }
 
 func TestTTSProviderFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		fault   acs.Fault
@@ -161,6 +165,7 @@ func TestTTSProviderFaults(t *testing.T) {
 }
 
 func TestTTSSandbox(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""})
 	status, rep := g.post(t, seedBody, 5*time.Second)
 	if status != 200 || !rep.Sandbox || !strings.HasPrefix(rep.CallId, "sandbox-") {
@@ -173,6 +178,7 @@ func TestTTSSandbox(t *testing.T) {
 
 // A call no receipt has settled is refreshed from QueryCallDetailByCallId.
 func TestTTSStatusRefresh(t *testing.T) {
+	t.Parallel()
 	g := newGateway(t, map[string]string{"NOTIFY_STATUS_REFRESH_AFTER": "1ms"})
 	_, sent := g.post(t, seedBody, 5*time.Second)
 	time.Sleep(5 * time.Millisecond)
@@ -202,6 +208,7 @@ func TestTTSStatusRefresh(t *testing.T) {
 // TestVoiceLimits checks Aliyun's default voice limits per number: one
 // call a minute, and the configured daily count.
 func TestVoiceLimits(t *testing.T) {
+	t.Parallel()
 	t.Run("one call a minute", func(t *testing.T) {
 		g := newGateway(t, nil)
 		apptest.AwayFromMinuteEnd()
