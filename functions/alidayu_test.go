@@ -76,7 +76,7 @@ func TestSeed003(t *testing.T) {
 		}
 		v, _ := values[0].(map[string]any)
 		if v["rec_num"] != "13000000000" || v["sms_code"] != "SMS_4215006" || v["extend"] != "1234" || v["sms_status"] != 1.0 {
-			t.Errorf("newest: %v; want the Python sample's, waiting for its receipt", v)
+			t.Errorf("newest: %v; want the Python sample's, waiting for its report", v)
 		}
 	})
 }

@@ -311,7 +311,7 @@ type sample struct {
 	reply   string   // a queue event's exact reply
 	errPart string   // else: the invocation fails with an error holding this
 	keys    []string // the queue keys of the records it makes, sorted; "" for a record without one
-	tick    bool     // a timer event: it runs the scheduled work, and pushes no receipt
+	tick    bool     // a timer event: it runs the scheduled work, and pushes no report
 }
 
 // timerSamples are the sample files of timer events.
@@ -563,7 +563,7 @@ func runSample(t *testing.T, bin, fn string, newEmu func() *runtimeapi.Emulator,
 			want = []string{"123456789012345678^0"}
 		}
 		if got := orphans(t, db); !slices.Equal(got, want) {
-			t.Errorf("orphan receipts %q, want the sample's: %q", got, want)
+			t.Errorf("orphan reports %q, want the sample's: %q", got, want)
 		}
 		if s.tick && !waitTicked(t, c, "") {
 			t.Errorf("a timer event did not tick:\n%s", c.out)
@@ -574,7 +574,7 @@ func runSample(t *testing.T, bin, fn string, newEmu func() *runtimeapi.Emulator,
 	}
 }
 
-// orphans returns the provider ids of the receipts that matched no message
+// orphans returns the provider ids of the reports that matched no message
 // in the database at the URL db.
 func orphans(tb testing.TB, db string) []string {
 	tb.Helper()
@@ -839,7 +839,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 //
 // It also reports, without a target, the first send from cold: exec to the
 // reply to the function's own sample (a send to the sandbox; the
-// callback's receipt), which adds connecting to PostgreSQL and checking its
+// callback's report), which adds connecting to PostgreSQL and checking its
 // migrations (applied before, as a deployment does) to the start. And it
 // logs the size of each binary, plain and zipped, for linux/arm64 (AWS) and
 // linux/amd64 (Aliyun), and fails when one misses its target.

@@ -17,10 +17,10 @@ import (
 )
 
 // TestWebhookAfterCrash: the sms binary sends an SMS; the callback binary
-// records Aliyun's receipt for it and is killed (SIGKILL) before any
+// records Aliyun's report for it and is killed (SIGKILL) before any
 // scheduled work runs, so the webhook event was never delivered. A new
 // instance's timer event delivers it, over https to a receiver that
-// checks the signature itself: the event was written with the receipt, in
+// checks the signature itself: the event was written with the report, in
 // its transaction, and is not lost with the process.
 func TestWebhookAfterCrash(t *testing.T) {
 	t.Parallel()
@@ -68,9 +68,9 @@ func TestWebhookAfterCrash(t *testing.T) {
 		"success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":%q,"out_id":""}]`, sent.BizId)
 	res, err = cb.invoke(cbEmu, httpEvent(t, "/callback/"+callbackToken+"/aliyun/sms-report", push))
 	if err != nil || json.Unmarshal(res, &reply) != nil || reply.StatusCode != 200 {
-		t.Fatalf("receipt: %s, %v\n%s", res, err, cb.out)
+		t.Fatalf("report: %s, %v\n%s", res, err, cb.out)
 	}
-	cb.stop() // SIGKILL: the receipt is recorded, its event not delivered
+	cb.stop() // SIGKILL: the report is recorded, its event not delivered
 	if states := eventStates(t, db); len(states) != 1 || states[0] != "pending" {
 		t.Fatalf("events after the crash: %v; want one, pending", states)
 	}

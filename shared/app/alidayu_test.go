@@ -112,7 +112,7 @@ func sendQuery(edit func(url.Values)) url.Values {
 // TestAlidayuSamples replays the Alidayu API's own samples of sendSms
 // (curl, Java, Python) and of querySmsDetail against the local server and
 // the fake Dysmsapi: each is sent through Dysmsapi as it meant, answers
-// Alidayu's success, and shows in the query with its receipt.
+// Alidayu's success, and shows in the query with its report.
 func TestAlidayuSamples(t *testing.T) {
 	t.Parallel()
 	c, fake := alidayuServer(t)
@@ -167,9 +167,9 @@ func TestAlidayuSamples(t *testing.T) {
 	t.Run("querySmsDetail", func(t *testing.T) {
 		c := c.on(t)
 		bizID := fake.Sends()[2].BizID
-		receipt := `[{"phone_number":"13000000000","send_time":"2026-12-03 10:00:00","report_time":"2026-12-03 10:00:03",` +
+		report := `[{"phone_number":"13000000000","send_time":"2026-12-03 10:00:00","report_time":"2026-12-03 10:00:03",` +
 			`"success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":"` + bizID + `","out_id":"1234"}]`
-		res, err := http.Post(c.base+"/callback/"+loadToken+"/aliyun/sms-report", "application/json", strings.NewReader(receipt))
+		res, err := http.Post(c.base+"/callback/"+loadToken+"/aliyun/sms-report", "application/json", strings.NewReader(report))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestAlidayuSamples(t *testing.T) {
 			t.Errorf("the delivered message: %v", newest)
 		}
 		if older["sms_status"] != 1.0 || older["sms_code"] != "SMS_100000" || older["sms_receiver_time"] != "" {
-			t.Errorf("the one without a receipt: %v; want sms_status 1 (waiting for a receipt)", older)
+			t.Errorf("the one without a report: %v; want sms_status 1 (waiting for a report)", older)
 		}
 		status, rep = c.get("/gw/alidayu/querySmsDetail", url.Values{"rec_num": {"13000000000"}, "biz_id": {bizID},
 			"query_date": {today}, "current_page": {"1"}, "page_size": {"10"}})

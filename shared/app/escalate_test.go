@@ -281,7 +281,7 @@ func testEscalateCodes(t *testing.T, database func() string) {
 		if res := e.verify(t, svc, "13800138002", "login", verified, 10*time.Second); !res.Verified {
 			t.Fatalf("verify: %+v", res)
 		}
-		// Delivered: a receipt says so before escalate_after.
+		// Delivered: a report says so before escalate_after.
 		delivered, _ := e.sendCode(t, svc, "13800138003", "login")
 		m, err := st.Message(context.Background(), delivered)
 		if err != nil {

@@ -46,9 +46,9 @@ const (
 
 // TestLoad drives the local server (the sms and callback functions on one
 // HTTP server, as make run serves them) with 2,000 sends at 32 at once
-// against the fake Dysmsapi, then with their 2,000 delivery receipts and
+// against the fake Dysmsapi, then with their 2,000 delivery reports and
 // 200 of them pushed again, on each store: every send is recorded and sent
-// exactly once, every receipt lands once, and every message ends
+// exactly once, every report lands once, and every message ends
 // delivered. Throughput is logged (go test -v -run TestLoad).
 func TestLoad(t *testing.T) {
 	t.Parallel()
@@ -84,7 +84,7 @@ func load(t *testing.T, databaseURL string) {
 	}
 
 	start = time.Now()
-	pushes := loadRequests + loadRequests/10 // 200 receipts pushed twice
+	pushes := loadRequests + loadRequests/10 // 200 reports pushed twice
 	run(pushes, func(i int) {
 		s := results[i%loadRequests]
 		body := `[{"phone_number":"` + s.number + `","send_time":"2026-11-24 10:00:00","report_time":"2026-11-24 10:00:03",` +
@@ -95,9 +95,9 @@ func load(t *testing.T, databaseURL string) {
 			failures.Add(1)
 		}
 	})
-	receiptTime := time.Since(start)
+	reportTime := time.Since(start)
 	if n := failures.Load(); n > 0 {
-		t.Fatalf("%d of %d receipt pushes failed", n, pushes)
+		t.Fatalf("%d of %d report pushes failed", n, pushes)
 	}
 
 	// Zero lost, zero duplicated.
@@ -120,13 +120,13 @@ func load(t *testing.T, databaseURL string) {
 			t.Fatal(err)
 		}
 		if m.Status != notify.Delivered || m.ProviderID != s.bizID || len(reports) != 1 {
-			t.Fatalf("message %s: status %s, %d receipts; want delivered with one receipt", s.messageID, m.Status, len(reports))
+			t.Fatalf("message %s: status %s, %d reports; want delivered with one report", s.messageID, m.Status, len(reports))
 		}
 	}
-	t.Logf("%s: %d sends in %v (%.0f/s), %d receipt pushes in %v (%.0f/s), %d at once",
+	t.Logf("%s: %d sends in %v (%.0f/s), %d report pushes in %v (%.0f/s), %d at once",
 		strings.SplitN(databaseURL, ":", 2)[0], loadRequests, sendTime.Round(time.Millisecond),
-		float64(loadRequests)/sendTime.Seconds(), pushes, receiptTime.Round(time.Millisecond),
-		float64(pushes)/receiptTime.Seconds(), loadConcurrency)
+		float64(loadRequests)/sendTime.Seconds(), pushes, reportTime.Round(time.Millisecond),
+		float64(pushes)/reportTime.Seconds(), loadConcurrency)
 }
 
 // run calls f(0..n-1) from loadConcurrency goroutines.
@@ -164,7 +164,7 @@ func postJSON(c *http.Client, url, body string, v any) int {
 // localServer serves the sms and callback functions on one HTTP server, as
 // make run does, over the store at databaseURL (opened by the first request
 // that needs it, as in a function), sending to a fake Dysmsapi.
-// Receipts are pushed with the token loadToken.
+// Reports are pushed with the token loadToken.
 func localServer(t testing.TB, databaseURL string) (*httptest.Server, *dysmsapi.Server, notify.Store) {
 	return localServerWith(t, databaseURL, nil)
 }

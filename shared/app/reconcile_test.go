@@ -10,15 +10,15 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
-// TestUnknownSettledByReceipt: Aliyun takes a message, and the connection
+// TestUnknownSettledByReport: Aliyun takes a message, and the connection
 // drops before its answer, so the send is unknown and has no BizId. The
-// gateway sent our message id as the OutId, and Aliyun's receipt echoes
-// it: the receipt, pushed to the callback function, settles the message
-// and gives it its BizId. Then receipts that overtake a slow answer: one
+// gateway sent our message id as the OutId, and Aliyun's report echoes
+// it: the report, pushed to the callback function, settles the message
+// and gives it its BizId. Then reports that overtake a slow answer: one
 // naming our id settles the message at once, and the late outcome does not
 // undo that; one naming only the caller's OutId is kept as an orphan, and
 // the outcome adopts it. On each store.
-func TestUnknownSettledByReceipt(t *testing.T) {
+func TestUnknownSettledByReport(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { t.Parallel(); unknownSettled(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db")) })
 	t.Run("postgres", func(t *testing.T) { t.Parallel(); unknownSettled(t, pg.Database(t)) })
@@ -45,17 +45,17 @@ func unknownSettled(t *testing.T, databaseURL string) {
 
 	push := func(bizID, outID string) {
 		t.Helper()
-		receipt := `[{"phone_number":"` + number + `","send_time":"2026-11-24 10:00:00","report_time":"2026-11-24 10:00:03",` +
+		report := `[{"phone_number":"` + number + `","send_time":"2026-11-24 10:00:00","report_time":"2026-11-24 10:00:03",` +
 			`"success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":"` + bizID + `","out_id":"` + outID + `"}]`
 		var ack struct{ Code *int }
-		if status := postJSON(c, srv.URL+"/callback/"+loadToken+"/aliyun/sms-report", receipt, &ack); status != 200 || ack.Code == nil || *ack.Code != 0 {
-			t.Fatalf("receipt push: %d %+v", status, ack)
+		if status := postJSON(c, srv.URL+"/callback/"+loadToken+"/aliyun/sms-report", report, &ack); status != 200 || ack.Code == nil || *ack.Code != 0 {
+			t.Fatalf("report push: %d %+v", status, ack)
 		}
 	}
 	push(sends[0].BizID, sends[0].OutID)
 	m, err = st.Message(t.Context(), rep.MessageId)
 	if err != nil || m.Status != notify.Delivered || m.ProviderID != sends[0].BizID {
-		t.Fatalf("after the receipt: %+v, %v; want delivered, with BizId %q", m, err, sends[0].BizID)
+		t.Fatalf("after the report: %+v, %v; want delivered, with BizId %q", m, err, sends[0].BizID)
 	}
 
 	for i, outID := range []string{"", "order-1"} {
@@ -75,7 +75,7 @@ func unknownSettled(t *testing.T, databaseURL string) {
 			t.Fatal(err)
 		}
 		if outID == "" && len(orphans) != 0 || outID != "" && (len(orphans) != 1 || orphans[0].ProviderID != s.BizID) {
-			t.Fatalf("OutId %q: orphans %+v before the answer; want the receipt as one only without our id", outID, orphans)
+			t.Fatalf("OutId %q: orphans %+v before the answer; want the report as one only without our id", outID, orphans)
 		}
 		if status := <-done; status != 200 || rep.Code != "OK" {
 			t.Fatalf("OutId %q: the slow send: %d %+v", outID, status, rep)
@@ -85,7 +85,7 @@ func unknownSettled(t *testing.T, databaseURL string) {
 			t.Fatalf("OutId %q: after the answer: %+v, %v; want delivered, with BizId %q", outID, m, err, s.BizID)
 		}
 		if rs, err := st.(notify.ReportStore).Reports(t.Context(), rep.MessageId); err != nil || len(rs) != 1 {
-			t.Fatalf("OutId %q: the message's receipts: %+v, %v; want the one pushed", outID, rs, err)
+			t.Fatalf("OutId %q: the message's reports: %+v, %v; want the one pushed", outID, rs, err)
 		}
 	}
 }

@@ -469,10 +469,10 @@ func TestSaaSBadInput(t *testing.T) {
 	}
 }
 
-// TestSaaSTencentReceipts: a task sent through Tencent Cloud SMS, whose
-// delivery receipt, pushed to the callback function, moves the station's
-// send record: a receipt of failure turns it failed, with the reason.
-func TestSaaSTencentReceipts(t *testing.T) {
+// TestSaaSTencentReports: a task sent through Tencent Cloud SMS, whose
+// delivery report, pushed to the callback function, moves the station's
+// send record: a report of failure turns it failed, with the reason.
+func TestSaaSTencentReports(t *testing.T) {
 	t.Parallel()
 	const id, key, sdkApp = "AKIDsaasTestKey00001", "saas-test-tencent-key-01", "1400009999"
 	tc := tencentcloud.Start(t, tencentcloud.Config{SecretID: id, SecretKey: key, SDKAppID: sdkApp})
@@ -505,7 +505,7 @@ func TestSaaSTencentReceipts(t *testing.T) {
 		}
 		res.Body.Close()
 		if res.StatusCode != 200 {
-			t.Fatalf("receipt push: %d", res.StatusCode)
+			t.Fatalf("report push: %d", res.StatusCode)
 		}
 	}
 	push("13800138000", sends[0].Statuses[0].SerialNo, "SUCCESS", "DELIVRD")
@@ -513,7 +513,7 @@ func TestSaaSTencentReceipts(t *testing.T) {
 	rs := c.records("T1")
 	if len(rs) != 2 || rs[0].TaskID != lost || rs[0].Status != 2 || !strings.Contains(rs[0].Remark, "MK:0001") ||
 		rs[1].TaskID != delivered || rs[1].Status != 1 {
-		t.Fatalf("records %+v; want the lost one failed with its receipt's reason, the other sent", rs)
+		t.Fatalf("records %+v; want the lost one failed with its report's reason, the other sent", rs)
 	}
 	if n := c.balance("T1"); n != 0 {
 		t.Errorf("balance %d; want 0: a message the provider took and failed to deliver is still billed", n)

@@ -34,7 +34,7 @@ var functions = []string{"sms", "tts", "mail", "callback"}
 var sending = []string{"sms", "tts", "mail"}
 
 // queuedOnAliyun functions have an MNS queue trigger on Aliyun: the sending
-// ones. Aliyun's receipts come to callback by HTTP push: those Aliyun keeps
+// ones. Aliyun's reports come to callback by HTTP push: those Aliyun keeps
 // for MNS are in a queue of its own, which no trigger can read.
 var queuedOnAliyun = sending
 

@@ -56,7 +56,7 @@ func (h *hooks) service(t *testing.T) (*notify.Service, notify.Store) {
 	return callbackService(t, h.env, h.logs, h.clock)
 }
 
-// sendDelivered sends an SMS for group and records Aliyun's receipt that
+// sendDelivered sends an SMS for group and records Aliyun's report that
 // it was delivered; it returns the message id.
 func sendDelivered(t *testing.T, svc *notify.Service, st notify.Store, group, phone string) string {
 	t.Helper()
@@ -264,7 +264,7 @@ func TestTwoTicksAtOnce(t *testing.T) {
 }
 
 // TestWebhookSaaSTask: the SaaS platform with a webhook is told of each
-// task's outcome, naming the station and the task, with the receipt that
+// task's outcome, naming the station and the task, with the report that
 // settled it, and of a reply to its sign name, through the routes a
 // deployment serves.
 func TestWebhookSaaSTask(t *testing.T) {
@@ -325,7 +325,7 @@ func TestWebhookSaaSTask(t *testing.T) {
 	}
 }
 
-// TestTickSettles: a message no receipt settles is asked about by the
+// TestTickSettles: a message no report settles is asked about by the
 // scheduled work once it is NOTIFY_STATUS_RECONCILE_AFTER old (Aliyun
 // QuerySendDetails), settled as the provider says, and its group told in the same run;
 // it is not asked about again, and one too young is not asked about.
@@ -359,7 +359,7 @@ func TestTickSettles(t *testing.T) {
 	}
 }
 
-// TestTickSettlesTencent: Tencent SMS no receipt settles are asked about
+// TestTickSettlesTencent: Tencent SMS no report settles are asked about
 // with PullSmsSendStatusByPhoneNumber and found by the SessionContext they
 // went out with, our message id: one whose answer was lost on the way (no
 // SerialNo recorded), and one that failed.

@@ -145,8 +145,8 @@ func checkAliyunAck(t *testing.T, what string, status int, body string) {
 
 const smsReportPath = "/callback/" + token + "/aliyun/sms-report"
 
-// An SMS sent through the sms function is settled by Aliyun's receipt.
-func TestSMSReceipt(t *testing.T) {
+// An SMS sent through the sms function is settled by Aliyun's report.
+func TestSMSReport(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
 	m := w.sendSMS(t)
@@ -155,14 +155,14 @@ func TestSMSReceipt(t *testing.T) {
 	}
 	body := smsReport(m.ProviderID, phone, true, "DELIVERED", "用户接收成功")
 	status, reply := w.push(t, smsReportPath, body)
-	checkAliyunAck(t, "receipt", status, reply)
+	checkAliyunAck(t, "report", status, reply)
 	delivered := w.sms.Record(t, m.ID)
 	if delivered.Status != notify.Delivered || delivered.UpdatedAt.Before(m.UpdatedAt) {
-		t.Errorf("record after the receipt %+v, want delivered", delivered)
+		t.Errorf("record after the report %+v, want delivered", delivered)
 	}
 	rs := w.reports(t, m.ID)
 	if len(rs) != 1 || rs[0].Code != "DELIVERED" || rs[0].Text != "用户接收成功" || rs[0].Recipient != phone {
-		t.Errorf("receipts %+v", rs)
+		t.Errorf("reports %+v", rs)
 	}
 
 	t.Run("the same push again", func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestSMSReceipt(t *testing.T) {
 			t.Errorf("record after a duplicate %+v, want %+v", got, delivered)
 		}
 		if rs := w.reports(t, m.ID); len(rs) != 1 {
-			t.Errorf("%d receipts after a duplicate, want 1", len(rs))
+			t.Errorf("%d reports after a duplicate, want 1", len(rs))
 		}
 	})
 	t.Run("an unknown BizId", func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestSMSReceipt(t *testing.T) {
 		checkAliyunAck(t, "orphan", status, reply)
 		rs := w.reports(t, "")
 		if len(rs) != 1 || rs[0].ProviderID != "123456789012345678^0" || rs[0].Status != notify.Failed || rs[0].MessageID != "" {
-			t.Errorf("orphans %+v; want the receipt for 123456789012345678^0, failed", rs)
+			t.Errorf("orphans %+v; want the report for 123456789012345678^0, failed", rs)
 		}
 	})
 	t.Run("a wrong token", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestSMSReceipt(t *testing.T) {
 			t.Errorf("reply %d %s; want 404 without the token", status, reply)
 		}
 		if rs := w.reports(t, m.ID); len(rs) != 1 {
-			t.Errorf("%d receipts after a forged push, want 1", len(rs))
+			t.Errorf("%d reports after a forged push, want 1", len(rs))
 		}
 		if got := w.sms.Record(t, m.ID); got.Status != notify.Delivered {
 			t.Errorf("record after a forged push %+v", got)
@@ -204,8 +204,8 @@ func TestSMSReceipt(t *testing.T) {
 }
 
 // Several numbers share one BizId: the message is delivered when each has
-// its receipt, failed when one failed.
-func TestSMSReceiptsOfABatch(t *testing.T) {
+// its report, failed when one failed.
+func TestSMSReportsOfABatch(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
 	var rep struct{ Code, BizId, MessageId string }
@@ -216,16 +216,16 @@ func TestSMSReceiptsOfABatch(t *testing.T) {
 	status, reply := w.push(t, smsReportPath, smsReport(rep.BizId, "13800138000", true, "DELIVERED", ""))
 	checkAliyunAck(t, "first", status, reply)
 	if got := w.sms.Record(t, rep.MessageId); got.Status != notify.Submitted {
-		t.Errorf("after one of two receipts: %s, want submitted", got.Status)
+		t.Errorf("after one of two reports: %s, want submitted", got.Status)
 	}
 	status, reply = w.push(t, smsReportPath, smsReport(rep.BizId, "13900139000", false, "MK:0001", "用户停机"))
 	checkAliyunAck(t, "second", status, reply)
 	if got := w.sms.Record(t, rep.MessageId); got.Status != notify.Failed || got.ErrorCode != "MK:0001" || got.ErrorText != "用户停机" {
-		t.Errorf("after both receipts: %+v, want failed with MK:0001", got)
+		t.Errorf("after both reports: %+v, want failed with MK:0001", got)
 	}
 }
 
-// Tencent's and Ronglian's receipts, for messages recorded as those
+// Tencent's and Ronglian's reports, for messages recorded as those
 // providers record them.
 func TestOtherProviders(t *testing.T) {
 	t.Parallel()
@@ -294,7 +294,7 @@ func TestVoiceReport(t *testing.T) {
 		t.Errorf("after the call record: %+v, want a delivered call", got)
 	}
 	if rs := w.reports(t, rep.MessageId); len(rs) != 2 || rs[0].Code != "200201" || rs[1].Code != "200000" {
-		t.Errorf("receipts %+v; want ringing, then answered", rs)
+		t.Errorf("reports %+v; want ringing, then answered", rs)
 	}
 }
 
@@ -312,9 +312,9 @@ func mnsEvent(t *testing.T, id, body string) []byte {
 	return ev
 }
 
-// Receipts that Aliyun delivers to an MNS queue reach the callback function
+// Reports that Aliyun delivers to an MNS queue reach the callback function
 // through its queue trigger, one record per message, without a token.
-func TestQueueReceipt(t *testing.T) {
+func TestQueueReport(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, map[string]string{"NOTIFY_CALLBACK_TOKEN": ""})
 	m := w.sendSMS(t)
@@ -333,7 +333,7 @@ func TestQueueReceipt(t *testing.T) {
 		t.Errorf("record %+v, want delivered", got)
 	}
 	if rs := w.reports(t, m.ID); len(rs) != 1 {
-		t.Errorf("%d receipts, want 1", len(rs))
+		t.Errorf("%d reports, want 1", len(rs))
 	}
 	// Over HTTP the queue's path is no route, and without a token neither
 	// is any other.

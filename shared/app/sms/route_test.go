@@ -299,7 +299,7 @@ func TestProviderOrder(t *testing.T) {
 
 // TestPerNumberAnswers sends to three numbers through Tencent, which
 // refuses one of them: the message is submitted, the refused number is
-// recorded failed at once, and a receipt naming only another number's
+// recorded failed at once, and a report naming only another number's
 // SerialNo finds the message.
 func TestPerNumberAnswers(t *testing.T) {
 	t.Parallel()
@@ -327,7 +327,7 @@ func TestPerNumberAnswers(t *testing.T) {
 	res, err := g.Store.RecordReport(ctx, notify.Report{Provider: tcName, Channel: notify.SMS, ProviderID: ids["13900139000"],
 		Recipient: "13900139000", Status: notify.Delivered, Code: "DELIVRD"})
 	if err != nil || res.MessageID != rep.MessageId {
-		t.Errorf("receipt for the second number matched %+v, %v; want message %s", res, err, rep.MessageId)
+		t.Errorf("report for the second number matched %+v, %v; want message %s", res, err, rep.MessageId)
 	}
 }
 

@@ -111,7 +111,7 @@ func TestStatusQueries(t *testing.T) {
 	})
 }
 
-// A message no receipt has settled is refreshed from QuerySendDetails once
+// A message no report has settled is refreshed from QuerySendDetails once
 // it is older than NOTIFY_STATUS_REFRESH_AFTER.
 func TestStatusRefresh(t *testing.T) {
 	t.Parallel()
@@ -195,7 +195,7 @@ func TestStatusReconcile(t *testing.T) {
 		}
 		m := accepted(t, "order-5")
 		if got := query(m.ID).Messages[0]; got.Status != "unknown" || len(got.History) != 0 {
-			t.Errorf("message %+v; want unknown, with no receipt", got)
+			t.Errorf("message %+v; want unknown, with no report", got)
 		}
 		if rec := g.Record(t, m.ID); rec.ErrorCode != "outcome_lost" || !strings.Contains(rec.ErrorText, "OutId") {
 			t.Errorf("record %q %q; want outcome_lost, for its OutId", rec.ErrorCode, rec.ErrorText)

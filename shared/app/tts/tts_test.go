@@ -176,7 +176,7 @@ func TestTTSSandbox(t *testing.T) {
 	}
 }
 
-// A call no receipt has settled is refreshed from QueryCallDetailByCallId.
+// A call no report has settled is refreshed from QueryCallDetailByCallId.
 func TestTTSStatusRefresh(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t, map[string]string{"NOTIFY_STATUS_REFRESH_AFTER": "1ms"})
