@@ -11,7 +11,8 @@ FUNCTIONS := sms tts mail callback
 # of aws-lambda-go (lambda.norpc), the embedded SQLite store (nosqlite: an
 # instance's disk is neither shared nor kept, so records go to PostgreSQL),
 # and HTTP/2 in net/http (nethttpomithttp2: every peer speaks HTTP/1.1).
-# That keeps each binary under 12 MiB and its start near a hello-world's.
+# That keeps each zip well under its 10 MB and the start near a
+# hello-world's (BenchmarkColdStart).
 BUILD_FLAGS := -trimpath -tags lambda.norpc,nosqlite,nethttpomithttp2 -ldflags "-s -w -buildid="
 # EMBEDDED_STORE=1 keeps the embedded store, for sam local invoke and s local
 # invoke, which then run on the local defaults with no database to reach

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -89,7 +90,7 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 	// Another issue, revoke or purge of the key between the two statements
 	// sends it round again; three rounds is more than any race takes.
 	for range 3 {
-		tag, err := s.pool.exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest,
+		tag, err := s.pool.Exec(ctx, codeIssueSQL, k.GroupID, k.PhoneNumber, k.Scene, c.Hash, id, issued, expires, latest,
 			sealed, escalateAt, string(c.EscalateTo))
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
@@ -98,8 +99,8 @@ func (s *Store) issueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 			return nil
 		}
 		var prev time.Time
-		err = s.pool.queryRow(ctx, sqltext.CodeIssued, k.GroupID, k.PhoneNumber, k.Scene).scan(&prev)
-		if errors.Is(err, errNoRows) {
+		err = s.pool.QueryRow(ctx, sqltext.CodeIssued, k.GroupID, k.PhoneNumber, k.Scene).Scan(&prev)
+		if errors.Is(err, pgx.ErrNoRows) {
 			continue // revoked or purged between the two statements: issue again
 		}
 		if err != nil {
@@ -141,7 +142,7 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
-	if _, err := s.pool.exec(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
+	if _, err := s.pool.Exec(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
 		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil
@@ -166,14 +167,14 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if err := notify.CheckVerify(key, hashes, maxAttempts); err != nil {
 		return notify.CodeResult{}, err
 	}
-	tx, err := s.pool.begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return notify.CodeResult{}, fmt.Errorf("begin: %w", err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	var k notify.KeptCode
-	err = tx.queryRow(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).scan(&k.Hash, &k.Attempts, &k.Used, &k.ExpiresAt)
-	if errors.Is(err, errNoRows) {
+	err = tx.QueryRow(ctx, codeReadSQL, key.GroupID, key.PhoneNumber, key.Scene).Scan(&k.Hash, &k.Attempts, &k.Used, &k.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return notify.CodeResult{Reason: notify.CodeNotFound}, nil
 	}
 	if err != nil {
@@ -187,10 +188,10 @@ func (s *Store) verifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 	if len(k.Hash) == 0 {
 		update = sqltext.CodeWipe
 	}
-	if _, err := tx.exec(ctx, update, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
+	if _, err := tx.Exec(ctx, update, key.GroupID, key.PhoneNumber, key.Scene, k.Attempts, k.Used, k.Hash); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("count the check: %w", err)
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return notify.CodeResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
@@ -208,7 +209,7 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}
-	tag, err := s.pool.exec(ctx, sqltext.CodePurge, at)
+	tag, err := s.pool.Exec(ctx, sqltext.CodePurge, at)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: purge codes: %w", err)
 	}
@@ -232,12 +233,12 @@ func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) 
 		return nil, nil
 	}
 	var es []notify.Escalation
-	err = s.pool.query(ctx, codeClaimSQL, at, limit).each(func(r record) error {
+	err = each(ctx, s.pool, codeClaimSQL, []any{at, limit}, func(r pgx.Rows) error {
 		var (
 			e  notify.Escalation
 			to string
 		)
-		if err := r.scan(&e.Key.GroupID, &e.Key.PhoneNumber, &e.Key.Scene, &e.Sealed, &e.MessageID, &e.ExpiresAt, &to); err != nil {
+		if err := r.Scan(&e.Key.GroupID, &e.Key.PhoneNumber, &e.Key.Scene, &e.Sealed, &e.MessageID, &e.ExpiresAt, &to); err != nil {
 			return err
 		}
 		e.EscalateTo = notify.EscalateTo(to)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -44,11 +45,11 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 
 // emitEvents writes, in tx, the events of message id as it now stands, as
 // the SQLite store's emitEvents does.
-func emitEvents(ctx context.Context, tx *transaction, id string, now time.Time) error {
-	if _, err := tx.exec(ctx, eventsFromReportsSQL, id, now); err != nil {
+func emitEvents(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+	if _, err := tx.Exec(ctx, eventsFromReportsSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its receipts: %w", err)
 	}
-	if _, err := tx.exec(ctx, eventsFromFailureSQL, id, now); err != nil {
+	if _, err := tx.Exec(ctx, eventsFromFailureSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its failure: %w", err)
 	}
 	return nil
@@ -68,7 +69,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 		return nil, fmt.Errorf("postgres: claim webhook events: %w", err)
 	}
 	n = min(max(n, 0), notify.MaxEventsClaim)
-	evs, err := scanEvents(s.pool.query(ctx, claimEventsSQL, now, now.Add(lease), n))
+	evs, err := scanEvents(ctx, s.pool, claimEventsSQL, now, now.Add(lease), n)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim webhook events: %w", err)
 	}
@@ -89,13 +90,13 @@ func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) er
 	}
 	switch {
 	case a.Err == nil:
-		_, err = s.pool.exec(ctx, sqltext.EventDelivered, text(id), at, a.Status)
+		_, err = s.pool.Exec(ctx, sqltext.EventDelivered, text(id), at, a.Status)
 	case a.NextAt.IsZero():
-		_, err = s.pool.exec(ctx, sqltext.EventDie, text(id), at, a.Status, attemptError(a.Err))
+		_, err = s.pool.Exec(ctx, sqltext.EventDie, text(id), at, a.Status, attemptError(a.Err))
 	default:
 		var next time.Time
 		if next, err = dbTime("retry time", a.NextAt); err == nil {
-			_, err = s.pool.exec(ctx, sqltext.EventRetry, text(id), next, a.Status, attemptError(a.Err))
+			_, err = s.pool.Exec(ctx, sqltext.EventRetry, text(id), next, a.Status, attemptError(a.Err))
 		}
 	}
 	if err != nil {
@@ -111,7 +112,7 @@ func (s *Store) MessageEvents(ctx context.Context, id string) ([]notify.Event, e
 		return nil, err
 	}
 	defer done()
-	evs, err := scanEvents(s.pool.query(ctx, sqltext.EventsOfMessage, text(id)))
+	evs, err := scanEvents(ctx, s.pool, sqltext.EventsOfMessage, text(id))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read the webhook events of message %s: %w", id, err)
 	}
@@ -128,15 +129,16 @@ func attemptError(err error) string {
 	return s
 }
 
-func scanEvents(q rows) ([]notify.Event, error) {
+// scanEvents runs sql, which selects events, on q, and returns them.
+func scanEvents(ctx context.Context, q querier, sql string, args ...any) ([]notify.Event, error) {
 	var evs []notify.Event
-	err := q.each(func(r record) error {
+	err := each(ctx, q, sql, args, func(r pgx.Rows) error {
 		var (
 			e               notify.Event
 			channel, status string
 			done            *time.Time
 		)
-		err := r.scan(&e.ID, &e.GroupID, &e.MessageID, &e.Type, &channel, &e.Recipient, &status, &e.Code, &e.Text,
+		err := r.Scan(&e.ID, &e.GroupID, &e.MessageID, &e.Type, &channel, &e.Recipient, &status, &e.Code, &e.Text,
 			&e.OutID, &e.Provider, &e.ProviderID, &e.SignName, &e.At, &e.State, &e.Attempts, &e.NextAt,
 			&e.LastStatus, &e.LastError, &done, &e.Station, &e.TaskID)
 		if err != nil {

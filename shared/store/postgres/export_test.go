@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
@@ -30,7 +31,7 @@ func Migrations() fs.FS {
 }
 
 // PoolConfig returns the configuration of s's pool.
-func (s *Store) PoolConfig() *poolConfig { return s.pool.cfg }
+func (s *Store) PoolConfig() *pgxpool.Config { return s.pool.Config() }
 
 // ByQueueKeySQL is the statement of MessageByQueueKey.
 const ByQueueKeySQL = sqltext.MessageByQueueKey

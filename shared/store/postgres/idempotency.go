@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -47,7 +48,7 @@ func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*no
 	}
 	group, key := text(k.GroupID), text(k.Key)
 	for {
-		tag, err := s.pool.exec(ctx, claimSQL, group, key, text(k.Hash), times[0], times[1], times[2])
+		tag, err := s.pool.Exec(ctx, claimSQL, group, key, text(k.Hash), times[0], times[1], times[2])
 		if err != nil {
 			return nil, fmt.Errorf("postgres: claim idempotency key: %w", err)
 		}
@@ -55,9 +56,9 @@ func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*no
 			return nil, nil
 		}
 		held := notify.Idempotency{GroupID: k.GroupID, Key: k.Key}
-		err = s.pool.queryRow(ctx, heldSQL, group, key).
-			scan(&held.Hash, &held.Status, &held.Reply, &held.CreatedAt, &held.ExpiresAt, &held.LeaseUntil)
-		if errors.Is(err, errNoRows) {
+		err = s.pool.QueryRow(ctx, heldSQL, group, key).
+			Scan(&held.Hash, &held.Status, &held.Reply, &held.CreatedAt, &held.ExpiresAt, &held.LeaseUntil)
+		if errors.Is(err, pgx.ErrNoRows) {
 			continue // released between the two statements: claim again
 		}
 		if err != nil {
@@ -78,7 +79,7 @@ func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, st
 	if reply == nil {
 		reply = []byte{} // a nil slice is NULL
 	}
-	if _, err := s.pool.exec(ctx, completeSQL, text(groupID), text(key), status, reply); err != nil {
+	if _, err := s.pool.Exec(ctx, completeSQL, text(groupID), text(key), status, reply); err != nil {
 		return fmt.Errorf("postgres: complete idempotency key: %w", err)
 	}
 	return nil
@@ -91,7 +92,7 @@ func (s *Store) ReleaseIdempotency(ctx context.Context, groupID, key string) err
 		return err
 	}
 	defer done()
-	if _, err := s.pool.exec(ctx, releaseSQL, text(groupID), text(key)); err != nil {
+	if _, err := s.pool.Exec(ctx, releaseSQL, text(groupID), text(key)); err != nil {
 		return fmt.Errorf("postgres: release idempotency key: %w", err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -73,20 +75,20 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	if err != nil {
 		return -1, 0, err
 	}
-	c, err := s.pool.acquire(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return -1, 0, fmt.Errorf("connect: %w", err)
 	}
 	// A connection released inside the transaction, after an error, is
 	// closed rather than reused: the server then rolls the transaction back.
-	defer s.pool.release(c)
-	b := c.batch(ctx)
-	b.queue("BEGIN")
+	defer c.Release()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	for _, w := range ws {
-		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
+		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
-	b.queue(quotaSweepSQL, at, 2*len(qs))
-	refused, wait, err := countQuotas(b.send(ctx), now, ws)
+	b.Queue(quotaSweepSQL, at, 2*len(qs))
+	refused, wait, err := countQuotas(c.SendBatch(ctx, b), now, ws)
 	if err != nil {
 		return -1, 0, err
 	}
@@ -126,37 +128,37 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
 	}
-	c, err := s.pool.acquire(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: create message %s: connect: %w", m.ID, err)
 	}
-	defer s.pool.release(c)
-	b := c.batch(ctx)
-	b.queue("BEGIN")
-	b.queue(sqltext.CreateMessage, args...)
+	defer c.Release()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(sqltext.CreateMessage, args...)
 	if m.Spend != nil {
 		queueSpend(b, m)
 	}
 	for _, w := range ws {
-		b.queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
+		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
 	if len(ws) > 0 {
-		b.queue(quotaSweepSQL, at, 2*len(qs))
+		b.Queue(quotaSweepSQL, at, 2*len(qs))
 	}
-	br := b.send(ctx)
-	if _, err := br.exec(); err != nil {
-		br.close()
+	br := c.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return -1, 0, fmt.Errorf("postgres: create message %s: begin: %w", m.ID, err)
 	}
-	tag, err := br.exec()
+	tag, err := br.Exec()
 	if err != nil {
-		br.close()
+		br.Close()
 		return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 	}
 	if tag.RowsAffected() == 0 {
 		// The id or the queue key is taken: what the batch did after the
 		// insert, or the error it stopped at, is rolled back.
-		br.close()
+		br.Close()
 		if err := end(ctx, c, "ROLLBACK"); err != nil {
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
@@ -165,7 +167,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	var refusal error
 	if m.Spend != nil {
 		if refusal, err = readSpend(br, m); err != nil {
-			br.close()
+			br.Close()
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
 	}
@@ -198,16 +200,16 @@ const rollbackTime = time.Second
 // end ends the transaction on c with sql, COMMIT or ROLLBACK. A ROLLBACK
 // asked for when ctx is done still runs, within rollbackTime of its own,
 // so that c goes back to the pool; one that does not end by then, or by
-// ctx's deadline, closes c (pgconn does on a deadline), and the server
+// ctx's deadline, closes c (pgx does on a deadline), and the server
 // rolls back what it finds closed. The COMMIT of a failed transaction
 // rolls it back, and is an error.
-func end(ctx context.Context, c *conn, sql string) error {
+func end(ctx context.Context, c *pgxpool.Conn, sql string) error {
 	if sql == "ROLLBACK" && ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), rollbackTime)
 		defer cancel()
 	}
-	tag, err := c.exec(ctx, sql)
+	tag, err := c.Exec(ctx, sql)
 	if err == nil && tag.String() != sql {
 		err = fmt.Errorf("the server answered %s", tag)
 	}
@@ -220,9 +222,9 @@ func end(ctx context.Context, c *conn, sql string) error {
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
 // of ws, the sweep. It returns the first quota in qs that was refused, and
 // the time from now to its window's end.
-func countQuotas(br *batchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
-	if _, err := br.exec(); err != nil {
-		br.close()
+func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return -1, 0, fmt.Errorf("begin: %w", err)
 	}
 	return countQuotasAfterBegin(br, now, ws)
@@ -230,17 +232,17 @@ func countQuotas(br *batchResults, now time.Time, ws []quotaWindow) (refused int
 
 // countQuotasAfterBegin reads the results of a batch from the upserts of
 // ws on, the sweep last, and closes it: see countQuotas.
-func countQuotasAfterBegin(br *batchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+func countQuotasAfterBegin(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
 	defer func() {
-		if cerr := br.close(); err == nil && cerr != nil {
+		if cerr := br.Close(); err == nil && cerr != nil {
 			refused, wait, err = -1, 0, cerr
 		}
 	}()
 	refused = -1
 	for _, w := range ws {
 		var uses int
-		switch err := br.scan(&uses); {
-		case errors.Is(err, errNoRows):
+		switch err := br.QueryRow().Scan(&uses); {
+		case errors.Is(err, pgx.ErrNoRows):
 			if refused < 0 || w.i < refused {
 				refused, wait = w.i, w.end.Sub(now)
 			}
@@ -251,7 +253,7 @@ func countQuotasAfterBegin(br *batchResults, now time.Time, ws []quotaWindow) (r
 	if len(ws) == 0 {
 		return -1, 0, nil
 	}
-	if _, err := br.exec(); err != nil {
+	if _, err := br.Exec(); err != nil {
 		return -1, 0, fmt.Errorf("delete expired windows: %w", err)
 	}
 	return refused, wait, nil
@@ -281,23 +283,18 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	if err != nil {
 		return err
 	}
-	c, err := s.pool.acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("return quota %d: %w", ws[0].i, err)
-	}
-	defer s.pool.release(c)
-	b := c.batch(ctx)
+	b := &pgx.Batch{}
 	for _, w := range ws {
-		b.queue(sqltext.QuotaReturn, w.key, w.start)
+		b.Queue(sqltext.QuotaReturn, w.key, w.start)
 	}
-	br := b.send(ctx)
+	br := s.pool.SendBatch(ctx, b)
 	for _, w := range ws {
-		if _, err := br.exec(); err != nil {
-			br.close()
+		if _, err := br.Exec(); err != nil {
+			br.Close()
 			return fmt.Errorf("return quota %d: %w", w.i, err)
 		}
 	}
-	return br.close()
+	return br.Close()
 }
 
 // quotaWindow is the window of quota i of a call, as the quotas table

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/store/migration"
 )
 
@@ -38,8 +40,11 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 		return err
 	}
 	cfg.MaxConns = 1
-	pool := newPool(cfg)
-	defer pool.close()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return hide.wrap("postgres: open "+where(cfg), err)
+	}
+	defer pool.Close()
 	if err := migrate(ctx, pool, fsys); err != nil {
 		return hide.wrap("postgres: migrate "+where(cfg), err)
 	}
@@ -57,7 +62,7 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 // the migrations while the others wait for its commit, then find nothing
 // left to do. Versions the database has and fsys lacks, from a newer binary,
 // are left alone: migrations only add, so older code keeps working.
-func migrate(ctx context.Context, pool *pool, fsys fs.FS) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	ms, err := migration.Read(fsys)
 	if err != nil {
 		return err
@@ -69,15 +74,15 @@ func migrate(ctx context.Context, pool *pool, fsys fs.FS) error {
 	if !missing(ms, applied) {
 		return nil
 	}
-	tx, err := pool.begin(ctx)
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
-	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+	defer rollback(ctx, tx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}
-	if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER     NOT NULL PRIMARY KEY,
 	name       TEXT        NOT NULL,
 	applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -91,17 +96,17 @@ func migrate(ctx context.Context, pool *pool, fsys fs.FS) error {
 		if applied[m.Version] {
 			continue
 		}
-		// No parameters: the simple protocol, which runs a file of
-		// several statements.
-		if _, err := tx.exec(ctx, m.SQL); err != nil {
+		// No parameters: pgx sends it in the simple protocol, which runs
+		// a file of several statements.
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
 			m.Version, m.Name); err != nil {
 			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit the migrations: %w", err)
 	}
 	return nil
@@ -117,25 +122,19 @@ func missing(ms []migration.Migration, applied map[int]bool) bool {
 	return false
 }
 
-// querier is what appliedVersions reads through: the pool or a transaction.
-type querier interface {
-	queryRow(ctx context.Context, sql string, args ...any) row
-	query(ctx context.Context, sql string, args ...any) rows
-}
-
 // appliedVersions reads schema_migrations, which may not exist yet.
 func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
 	var exists bool
-	if err := q.queryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).scan(&exists); err != nil {
+	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
 	applied := make(map[int]bool)
 	if !exists {
 		return applied, nil
 	}
-	err := q.query(ctx, `SELECT version FROM schema_migrations`).each(func(r record) error {
+	err := each(ctx, q, `SELECT version FROM schema_migrations`, nil, func(r pgx.Rows) error {
 		var v int32
-		err := r.scan(&v)
+		err := r.Scan(&v)
 		applied[int(v)] = true
 		return err
 	})

@@ -5,11 +5,11 @@
 //
 // Open connects with a URL (postgres://user:password@host:5432/notify,
 // with pgx's settings) and brings the schema up to date; Migrate does only
-// the latter. The Store speaks PostgreSQL through pgconn with a pool of its
-// own, prepares each statement once per connection, and runs the SQLite
-// store's statements with the same errors.
+// the latter. The Store speaks PostgreSQL through pgx v5 and its pool,
+// pgxpool, with pgx's own types, and runs the SQLite store's statements
+// with the same errors.
 //
-// docs/stores.md has the rest: why pgconn rather than pgxpool, the URL's
+// docs/stores.md has the rest: what pgxpool costs a function, the URL's
 // pool settings, poolers in transaction mode, the migrations' lock, the
 // password kept out of errors, times and text, and the measurements.
 package postgres
@@ -24,7 +24,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
@@ -33,7 +35,7 @@ import (
 // Store keeps message records in one PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool *pool
+	pool *pgxpool.Pool
 	gate *gate.Gate
 }
 
@@ -55,7 +57,13 @@ func New(url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{pool: newPool(cfg)}
+	// The pool connects on demand: at the first call, unless the URL asks
+	// for connections kept open (pool_min_conns).
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, hide.wrap("postgres: open "+where(cfg), err)
+	}
+	s := &Store{pool: pool}
 	s.gate = gate.New(o.Timeout, func(ctx context.Context) error {
 		sub, err := fs.Sub(migrations, "migrations")
 		if err == nil {
@@ -92,7 +100,7 @@ func (s *Store) Start() { s.gate.Start() }
 // return errors.
 func (s *Store) Close() error {
 	s.gate.Close()
-	s.pool.close()
+	s.pool.Close()
 	return nil
 }
 
@@ -104,7 +112,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	defer done()
 	var one int
-	if err := s.pool.queryRow(ctx, "SELECT 1").scan(&one); err != nil {
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
@@ -163,9 +171,9 @@ func createArgs(m *notify.Message) ([]any, error) {
 // createConflict is the error of a sqltext.CreateMessage that inserted
 // nothing: the id or the queue key is taken. Records are never deleted, so an
 // id taken then is taken now.
-func createConflict(ctx context.Context, c *conn, m *notify.Message) error {
+func createConflict(ctx context.Context, c querier, m *notify.Message) error {
 	var idTaken bool
-	if err := c.queryRow(ctx, sqltext.IDExists, text(m.ID)).scan(&idTaken); err != nil {
+	if err := c.QueryRow(ctx, sqltext.IDExists, text(m.ID)).Scan(&idTaken); err != nil {
 		return fmt.Errorf("postgres: create message %s: look for the id after a conflict: %w", m.ID, err)
 	}
 	if idTaken {
@@ -205,7 +213,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
 	var tag pgconn.CommandTag
 	if o.ProviderID == "" && o.Status != notify.Failed {
-		tag, err = s.pool.exec(ctx, sqltext.FinishAlone, args...)
+		tag, err = s.pool.Exec(ctx, sqltext.FinishAlone, args...)
 	} else {
 		tag, err = s.finishBatch(ctx, id, o, args)
 	}
@@ -224,37 +232,33 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 // and followed, if o is a failure, by the refund of the message and its
 // webhook events (none for a refused one).
 func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
-	c, err := s.pool.acquire(ctx)
-	if err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	defer s.pool.release(c)
-	b := c.batch(ctx)
+	b := &pgx.Batch{}
 	if o.ProviderID != "" {
-		b.queue(reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID)))
+		b.Queue(reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID)))
 	}
-	b.queue(sqltext.FinishAlone, args...)
+	b.Queue(sqltext.FinishAlone, args...)
 	if o.Status == notify.Failed {
-		b.queue(refundSQL, text(id), string(notify.Failed))
+		b.Queue(refundSQL, text(id), string(notify.Failed))
 		if !o.Refused {
-			b.queue(eventsFromFailureSQL, text(id), time.Now())
+			b.Queue(eventsFromFailureSQL, text(id), time.Now())
 		}
 	}
-	res := b.send(ctx)
+	res := s.pool.SendBatch(ctx, b)
+	var err error
 	if o.ProviderID != "" {
-		_, err = res.exec()
+		_, err = res.Exec()
 	}
 	var tag pgconn.CommandTag
 	if err == nil {
-		tag, err = res.exec()
+		tag, err = res.Exec()
 	}
 	if err == nil && o.Status == notify.Failed {
-		_, err = res.exec()
+		_, err = res.Exec()
 		if err == nil && !o.Refused {
-			_, err = res.exec()
+			_, err = res.Exec()
 		}
 	}
-	if cerr := res.close(); err == nil {
+	if cerr := res.Close(); err == nil {
 		err = cerr
 	}
 	return tag, err
@@ -268,24 +272,24 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: %w", id, err)
 	}
-	tx, err := s.pool.begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: begin: %w", id, err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	if o.ProviderID != "" {
-		if _, err := tx.exec(ctx, reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID))); err != nil {
+		if _, err := tx.Exec(ctx, reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID))); err != nil {
 			return fmt.Errorf("postgres: finish message %s: lock its receipts: %w", id, err)
 		}
 	}
-	tag, err := tx.exec(ctx, sqltext.FinishMessage, args...)
+	tag, err := tx.Exec(ctx, sqltext.FinishMessage, args...)
 	if err != nil {
 		return finishError(id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return notFound("postgres.FinishMessage", id)
 	}
-	m, err := scanMatch(tx.queryRow(ctx, reportMessageSQL, text(id)))
+	m, err := scanMatch(tx.QueryRow(ctx, reportMessageSQL, text(id)))
 	if err == nil && m == nil {
 		err = errors.New("gone within its transaction")
 	}
@@ -296,13 +300,13 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 		_, err = settle(ctx, tx, m, now)
 	}
 	if err == nil && o.Status == notify.Failed {
-		_, err = tx.exec(ctx, refundSQL, text(id), string(notify.Failed))
+		_, err = tx.Exec(ctx, refundSQL, text(id), string(notify.Failed))
 	}
 	if err == nil && m.webhook && !o.Refused {
 		err = emitEvents(ctx, tx, text(id), now)
 	}
 	if err == nil {
-		err = tx.commit(ctx)
+		err = tx.Commit(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: finish message %s: settle it from its receipts: %w", id, err)
@@ -329,8 +333,8 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 		return nil, err
 	}
 	defer done()
-	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByID, text(id)).scan)
-	if errors.Is(err, errNoRows) {
+	m, err := scanMessage(s.pool.QueryRow(ctx, sqltext.MessageByID, text(id)).Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("postgres.Message", id)
 	}
 	if err != nil {
@@ -348,8 +352,8 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 		return nil, err
 	}
 	defer done()
-	m, err := scanMessage(s.pool.queryRow(ctx, sqltext.MessageByQueueKey, text(key)).scan)
-	if errors.Is(err, errNoRows) {
+	m, err := scanMessage(s.pool.QueryRow(ctx, sqltext.MessageByQueueKey, text(key)).Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, &notify.Error{Op: "postgres.MessageByQueueKey", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no live message for queue key %q", key)}
 	}
@@ -359,8 +363,8 @@ func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Mess
 	return m, nil
 }
 
-// scanMessage reads a row of sqltext.SelectMessages with scan (row.scan or
-// record.scan). Its errors name no message: the caller's do.
+// scanMessage reads a row of sqltext.SelectMessages with scan (a pgx.Row's
+// or pgx.Rows's Scan). Its errors name no message: the caller's do.
 func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 	var (
 		m                notify.Message
@@ -403,4 +407,41 @@ func text(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// querier runs statements: the pool, one of its connections, or a
+// transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// each runs sql on q and calls f with each row it returns, until f returns
+// an error.
+func each(ctx context.Context, q querier, sql string, args []any, f func(r pgx.Rows) error) error {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// rollback rolls tx back, unless it was committed. Deferred, it ends the
+// transaction however the function returns, a panic included. Callers
+// pass their call's context, whose cancellation it ignores, so that the
+// connection goes back to the pool; a server that does not answer within
+// rollbackTime loses it instead (pgx closes a connection whose ROLLBACK
+// failed, and the server rolls back the transaction of a connection it
+// finds closed).
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTime)
+	defer cancel()
+	tx.Rollback(ctx)
 }

@@ -594,6 +594,50 @@ func TestTimeRange(t *testing.T) {
 	}
 }
 
+// TestTimesInUTC checks that times read back in UTC, to the millisecond,
+// whatever the session's TimeZone and however pgx sends the statements
+// (results in the binary format, or in the text format, with the
+// session's offset, in exec and simple_protocol modes).
+func TestTimesInUTC(t *testing.T) {
+	kathmandu := time.FixedZone("NPT", 5*3600+45*60)
+	at := time.Date(2026, 11, 24, 9, 20, 14, 123_456_789, kathmandu)
+	want := time.Date(2026, 11, 24, 3, 35, 14, 123_000_000, time.UTC)
+	for _, mode := range []string{"cache_statement", "exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := t.Context()
+			st := open(t, pg.Database(t)+"&timezone=America/St_Johns&default_query_exec_mode="+mode)
+			m := message("utc")
+			m.CreatedAt, m.UpdatedAt = at, at
+			if err := st.CreateMessage(ctx, m); err != nil {
+				t.Fatalf("CreateMessage: %v", err)
+			}
+			got, err := st.Message(ctx, m.ID)
+			if err != nil {
+				t.Fatalf("Message: %v", err)
+			}
+			task := &notify.Task{GroupID: "ops", Station: "s1", Phone: "13800138000", Content: `{}`, BusinessType: 1,
+				CreatedAt: at}
+			if err := st.AddTask(ctx, task); err != nil {
+				t.Fatalf("AddTask: %v", err)
+			}
+			gotTask, err := st.Task(ctx, "ops", task.ID)
+			if err != nil {
+				t.Fatalf("Task: %v", err)
+			}
+			// The task's time is read as pgx gives it: in UTC only because
+			// each connection asks pgx for it.
+			for _, tt := range []struct {
+				name string
+				got  time.Time
+			}{{"CreatedAt", got.CreatedAt}, {"UpdatedAt", got.UpdatedAt}, {"Task.CreatedAt", gotTask.CreatedAt}} {
+				if tt.got != want {
+					t.Errorf("%s = %v (%s), want %v", tt.name, tt.got, tt.got.Location(), want)
+				}
+			}
+		})
+	}
+}
+
 // TestText writes strings PostgreSQL's text cannot hold: they read back
 // with U+FFFD in place of each NUL and each run of bytes that is not UTF-8.
 func TestText(t *testing.T) {

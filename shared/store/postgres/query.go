@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -39,13 +40,13 @@ func (s *Store) FindMessages(ctx context.Context, q notify.MessageQuery) ([]*not
 	args := []any{text(q.GroupID), text(string(q.Channel)), text(q.MessageID), text(q.ProviderID), text(q.Recipient),
 		from, to, text(string(q.Status))}
 	var total int
-	if err := s.pool.queryRow(ctx, `SELECT count(*) FROM messages`+findWhere, args...).scan(&total); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages`+findWhere, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: count messages: %w", err)
 	}
 	var ms []*notify.Message
-	err = s.pool.query(ctx, sqltext.SelectMessages+findWhere+` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`,
-		append(args, q.Limit, q.Offset)...).each(func(r record) error {
-		m, err := scanMessage(r.scan)
+	page := sqltext.SelectMessages + findWhere + ` ORDER BY created_at DESC, id DESC LIMIT $9 OFFSET $10`
+	err = each(ctx, s.pool, page, append(args, q.Limit, q.Offset), func(r pgx.Rows) error {
+		m, err := scanMessage(r.Scan)
 		ms = append(ms, m)
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -101,13 +102,13 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	r.Provider, r.ProviderID, r.Recipient = text(r.Provider), text(r.ProviderID), text(r.Recipient)
 	r.Channel, r.Status = notify.Channel(text(string(r.Channel))), notify.Status(text(string(r.Status)))
 	r.Code, r.Text, r.OutID = text(r.Code), text(r.Text), text(r.OutID)
-	tx, err := s.pool.begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("begin: %w", err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	if r.ProviderID != "" {
-		if _, err := tx.exec(ctx, reportLockSQL, reportLock(r.Provider, r.ProviderID)); err != nil {
+		if _, err := tx.Exec(ctx, reportLockSQL, reportLock(r.Provider, r.ProviderID)); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("lock: %w", err)
 		}
 	}
@@ -126,7 +127,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	if raw == nil {
 		raw = []byte{} // a nil slice is NULL
 	}
-	tag, err := tx.exec(ctx, sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+	tag, err := tx.Exec(ctx, sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
 	if err != nil {
 		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
@@ -150,7 +151,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 			}
 		}
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
@@ -187,7 +188,7 @@ func reportLock(provider, providerID string) int64 {
 
 // adopt makes m's the orphans of provider's id pid on m's channel that name
 // one of its recipients, as the SQLite store's adopt does.
-func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid string) error {
+func adopt(ctx context.Context, tx pgx.Tx, m *matched, provider, pid string) error {
 	type orphan struct {
 		id        int64
 		recipient string
@@ -196,8 +197,8 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 		orphans []orphan
 		o       orphan
 	)
-	err := tx.query(ctx, sqltext.Orphans, provider, pid, string(m.channel)).each(func(r record) error {
-		if err := r.scan(&o.id, &o.recipient); err != nil {
+	err := each(ctx, tx, sqltext.Orphans, []any{provider, pid, string(m.channel)}, func(r pgx.Rows) error {
+		if err := r.Scan(&o.id, &o.recipient); err != nil {
 			return err
 		}
 		if m.names(o.recipient) {
@@ -212,7 +213,7 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 		if o.recipient == "" {
 			o.recipient = m.recipients[0]
 		}
-		if _, err := tx.exec(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
+		if _, err := tx.Exec(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
 			return err
 		}
 	}
@@ -221,32 +222,32 @@ func adopt(ctx context.Context, tx *transaction, m *matched, provider, pid strin
 
 // matchReport returns the message r names, locked, or nil, as the SQLite
 // store's matchReport does.
-func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matched, error) {
+func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, error) {
 	if r.MessageID != "" {
-		return scanMatch(tx.queryRow(ctx, reportMessageSQL, r.MessageID))
+		return scanMatch(tx.QueryRow(ctx, reportMessageSQL, r.MessageID))
 	}
-	m, err := scanMatch(tx.queryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
+	m, err := scanMatch(tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
 	if m != nil || err != nil {
 		return m, err
 	}
 	if r.Recipient != "" {
 		var id string
-		err = tx.queryRow(ctx, sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).scan(&id)
+		err = tx.QueryRow(ctx, sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
 		if err == nil {
-			return scanMatch(tx.queryRow(ctx, reportMessageSQL, id))
+			return scanMatch(tx.QueryRow(ctx, reportMessageSQL, id))
 		}
-		if !errors.Is(err, errNoRows) {
+		if !errors.Is(err, pgx.ErrNoRows) {
 			return nil, err
 		}
 	}
 	if r.OutID == "" || r.ProviderID == "" {
 		return nil, nil
 	}
-	m, err = scanMatch(tx.queryRow(ctx, reportByOutIDSQL, r.OutID, r.Provider, string(r.Channel)))
+	m, err = scanMatch(tx.QueryRow(ctx, reportByOutIDSQL, r.OutID, r.Provider, string(r.Channel)))
 	if m == nil || err != nil || !m.names(r.Recipient) {
 		return nil, err
 	}
-	if _, err := tx.exec(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
+	if _, err := tx.Exec(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
 		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
 	}
 	m.learned = true
@@ -254,14 +255,14 @@ func matchReport(ctx context.Context, tx *transaction, r notify.Report) (*matche
 }
 
 // scanMatch reads the message of a match query; none is nil.
-func scanMatch(q row) (*matched, error) {
+func scanMatch(q pgx.Row) (*matched, error) {
 	var (
 		m               matched
 		rcpt            []byte
 		status, channel string
 	)
-	err := q.scan(&m.id, &rcpt, &status, &channel, &m.webhook)
-	if errors.Is(err, errNoRows) {
+	err := q.Scan(&m.id, &rcpt, &status, &channel, &m.webhook)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
@@ -279,7 +280,7 @@ func scanMatch(q row) (*matched, error) {
 
 // settle works out m's status from its receipts (notify.Settle), records
 // it if it changed, and returns it.
-func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (notify.Status, error) {
+func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
 		return m.status, nil
 	}
@@ -288,8 +289,8 @@ func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (no
 		f      notify.Report
 		status string
 	)
-	err := tx.query(ctx, sqltext.ReportFinals, m.id, string(notify.Delivered), string(notify.Failed)).each(func(r record) error {
-		if err := r.scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
+	err := each(ctx, tx, sqltext.ReportFinals, []any{m.id, string(notify.Delivered), string(notify.Failed)}, func(r pgx.Rows) error {
+		if err := r.Scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
 			return err
 		}
 		f.Status = notify.Status(status)
@@ -306,10 +307,10 @@ func settle(ctx context.Context, tx *transaction, m *matched, now time.Time) (no
 	if next == notify.Submitted {
 		// The error of an unknown send stays: it is the history of the
 		// send, and the message is not settled yet.
-		_, err = tx.exec(ctx, sqltext.ReportSubmit, m.id, string(next), now,
+		_, err = tx.Exec(ctx, sqltext.ReportSubmit, m.id, string(next), now,
 			string(notify.Accepted), string(notify.Unknown))
 	} else {
-		_, err = tx.exec(ctx, sqltext.ReportSettle, m.id, string(next), code, text, now,
+		_, err = tx.Exec(ctx, sqltext.ReportSettle, m.id, string(next), code, text, now,
 			string(notify.Delivered), string(notify.Failed))
 	}
 	if err != nil {
@@ -352,28 +353,28 @@ func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, erro
 	args := []any{text(r.Provider), text(r.SequenceID), text(r.Recipient), text(r.Content), text(r.DestCode),
 		text(r.SignName), reportTime(r.At), now, raw}
 	if r.GroupID == "" {
-		tag, err := s.pool.exec(ctx, sqltext.InboundInsert, args...)
+		tag, err := s.pool.Exec(ctx, sqltext.InboundInsert, args...)
 		if err != nil {
 			return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
 		}
 		return tag.RowsAffected() == 1, nil
 	}
 	// A reply for a group with a webhook is kept with its event.
-	tx, err := s.pool.begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: begin: %w", r.Provider, r.SequenceID, err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	var id int64
-	err = tx.queryRow(ctx, sqltext.InboundInsertID, args...).scan(&id)
-	if errors.Is(err, errNoRows) {
+	err = tx.QueryRow(ctx, sqltext.InboundInsertID, args...).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err == nil {
-		_, err = tx.exec(ctx, sqltext.InboundEvent, id, text(r.GroupID), now)
+		_, err = tx.Exec(ctx, sqltext.InboundEvent, id, text(r.GroupID), now)
 	}
 	if err == nil {
-		err = tx.commit(ctx)
+		err = tx.Commit(ctx)
 	}
 	if err != nil {
 		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
@@ -396,8 +397,8 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		reported        *time.Time
 		raw             []byte
 	)
-	err = s.pool.query(ctx, sqltext.Reports, text(messageID)).each(func(row record) error {
-		err := row.scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
+	err = each(ctx, s.pool, sqltext.Reports, []any{text(messageID)}, func(row pgx.Rows) error {
+		err := row.Scan(&r.MessageID, &r.Provider, &channel, &r.ProviderID, &r.Recipient, &status,
 			&r.Code, &r.Text, &r.OutID, &reported, &r.ReceivedAt, &raw)
 		if err != nil {
 			return err

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
@@ -104,8 +104,8 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 		n := text(*t.ReceiveName)
 		name = &n
 	}
-	err = s.pool.queryRow(ctx, sqltext.TaskInsert, text(t.GroupID), text(t.Station), t.RestaurantID, name, text(t.Phone),
-		text(t.Content), t.BusinessType, created).scan(&t.ID)
+	err = s.pool.QueryRow(ctx, sqltext.TaskInsert, text(t.GroupID), text(t.Station), t.RestaurantID, name, text(t.Phone),
+		text(t.Content), t.BusinessType, created).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: add task of station %s: %w", t.Station, err)
 	}
@@ -120,8 +120,8 @@ func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Tas
 		return nil, err
 	}
 	defer done()
-	t, err := scanTask(s.pool.queryRow(ctx, sqltext.TaskByID, text(groupID), id).scan)
-	if errors.Is(err, errNoRows) {
+	t, err := scanTask(s.pool.QueryRow(ctx, sqltext.TaskByID, text(groupID), id).Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, &notify.Error{Op: "postgres.Task", Kind: notify.NotFound, Reason: notify.ReasonNotFound,
 			Err: fmt.Errorf("no task %d", id)}
 	}
@@ -132,7 +132,7 @@ func (s *Store) Task(ctx context.Context, groupID string, id int64) (*notify.Tas
 }
 
 // scanTask reads the columns of sqltext.TaskByID (taskColumns), and then
-// the columns extra, with scan (row.scan or record.scan).
+// the columns extra, with scan (a pgx.Row's or pgx.Rows's Scan).
 func scanTask(scan func(dest ...any) error, extra ...any) (notify.Task, error) {
 	var (
 		t       notify.Task
@@ -170,7 +170,7 @@ func (s *Store) Recharge(ctx context.Context, r notify.Recharge) (replayed bool,
 		was                 string
 		combo, units, money int64
 	)
-	err = s.pool.queryRow(ctx, sqltext.RechargeByDeal, text(r.GroupID), text(r.DealCode)).scan(&was, &combo, &units, &money)
+	err = s.pool.QueryRow(ctx, sqltext.RechargeByDeal, text(r.GroupID), text(r.DealCode)).Scan(&was, &combo, &units, &money)
 	if err != nil {
 		return false, fmt.Errorf("postgres: recharge station %s: read the recharge of deal %q: %w", r.Station, r.DealCode, err)
 	}
@@ -192,26 +192,26 @@ func (s *Store) credit(ctx context.Context, r notify.Recharge) (bool, error) {
 		return false, err
 	}
 	group, station := text(r.GroupID), text(r.Station)
-	c, err := s.pool.acquire(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
 	}
-	defer s.pool.release(c)
-	b := c.batch(ctx)
-	b.queue("BEGIN")
-	b.queue(sqltext.LedgerRecharge, group, station, r.Units, r.MoneyFen, r.ComboID, text(r.ComboName),
+	defer c.Release()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(sqltext.LedgerRecharge, group, station, r.Units, r.MoneyFen, r.ComboID, text(r.ComboName),
 		text(r.UnitPrice), text(r.Operator), text(r.DealCode), text(r.Remark), at)
-	b.queue(sqltext.BalanceCredit, group, station, r.Units, r.MoneyFen)
-	br := b.send(ctx)
-	_, err = br.exec()
+	b.Queue(sqltext.BalanceCredit, group, station, r.Units, r.MoneyFen)
+	br := c.SendBatch(ctx, b)
+	_, err = br.Exec()
 	var tag pgconn.CommandTag
 	if err == nil {
-		tag, err = br.exec()
+		tag, err = br.Exec()
 	}
 	if err == nil {
-		_, err = br.exec()
+		_, err = br.Exec()
 	}
-	if cerr := br.close(); err == nil {
+	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -235,8 +235,8 @@ func (s *Store) Balance(ctx context.Context, groupID, station string) (int64, er
 	}
 	defer done()
 	var units int64
-	err = s.pool.queryRow(ctx, sqltext.Balance, text(groupID), text(station)).scan(&units)
-	if err != nil && !errors.Is(err, errNoRows) {
+	err = s.pool.QueryRow(ctx, sqltext.Balance, text(groupID), text(station)).Scan(&units)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("postgres: read the balance of station %s: %w", station, err)
 	}
 	return units, nil
@@ -250,7 +250,7 @@ func (s *Store) Totals(ctx context.Context, groupID string) (notify.SaaSTotals, 
 	}
 	defer done()
 	var t notify.SaaSTotals
-	if err := s.pool.queryRow(ctx, sqltext.Totals, text(groupID)).scan(&t.Balance, &t.RechargedUnits, &t.RechargedFen); err != nil {
+	if err := s.pool.QueryRow(ctx, sqltext.Totals, text(groupID)).Scan(&t.Balance, &t.RechargedUnits, &t.RechargedFen); err != nil {
 		return notify.SaaSTotals{}, fmt.Errorf("postgres: read the totals of group %s: %w", groupID, err)
 	}
 	return t, nil
@@ -265,12 +265,12 @@ func (s *Store) DayCounts(ctx context.Context, groupID, station string, from, to
 	}
 	defer done()
 	var days []notify.DayCount
-	err = s.pool.query(ctx, dayCountsSQL, text(groupID), text(station), bound(from), bound(to)).each(func(r record) error {
+	err = each(ctx, s.pool, dayCountsSQL, []any{text(groupID), text(station), bound(from), bound(to)}, func(r pgx.Rows) error {
 		var (
 			d      notify.DayCount
 			status string
 		)
-		err := r.scan(&d.Day, &status, &d.N)
+		err := r.Scan(&d.Day, &status, &d.N)
 		d.Status = notify.Status(status)
 		days = append(days, d)
 		return err
@@ -306,14 +306,14 @@ func (s *Store) SendRecords(ctx context.Context, q notify.SendRecordQuery) ([]no
 		sql = sendRecordsBeforeSQL
 	}
 	args := []any{text(q.GroupID), text(q.Station), bound(q.From), bound(q.To), text(q.Search), restaurant,
-		slices.Clone(q.BusinessTypes), statuses, after}
-	recs, more, err := listPage(ctx, s, q.Page, sql, args, func(r record) (notify.SendRecord, error) {
+		append([]int{}, q.BusinessTypes...), statuses, after} // the types never nil: pgx sends a nil slice as NULL
+	recs, more, err := listPage(ctx, s, q.Page, sql, args, func(r pgx.Rows) (notify.SendRecord, error) {
 		var (
 			rec    notify.SendRecord
 			status string
 			err    error
 		)
-		rec.Task, err = scanTask(r.scan, &status, &rec.ErrorText)
+		rec.Task, err = scanTask(r.Scan, &status, &rec.ErrorText)
 		rec.Status = notify.Status(status)
 		return rec, err
 	})
@@ -341,9 +341,9 @@ func (s *Store) Recharges(ctx context.Context, q notify.RechargeQuery) ([]notify
 		sql = rechargesBeforeSQL
 	}
 	args := []any{text(q.GroupID), text(q.Station), bound(q.From), bound(q.To), text(q.Q), after}
-	rs, more, err := listPage(ctx, s, q.Page, sql, args, func(r record) (notify.Recharge, error) {
+	rs, more, err := listPage(ctx, s, q.Page, sql, args, func(r pgx.Rows) (notify.Recharge, error) {
 		var rc notify.Recharge
-		err := r.scan(&rc.ID, &rc.GroupID, &rc.Station, &rc.ComboID, &rc.ComboName, &rc.Units, &rc.MoneyFen,
+		err := r.Scan(&rc.ID, &rc.GroupID, &rc.Station, &rc.ComboID, &rc.ComboName, &rc.Units, &rc.MoneyFen,
 			&rc.UnitPrice, &rc.Operator, &rc.DealCode, &rc.Remark, &rc.At)
 		return rc, err
 	})
@@ -373,9 +373,9 @@ func (s *Store) Stations(ctx context.Context, q notify.StationQuery) ([]notify.S
 		sql = stationsBeforeSQL
 	}
 	args := []any{text(q.GroupID), stations, text(q.Q), text(q.Page.After)}
-	fs, more, err := listPage(ctx, s, q.Page, sql, args, func(r record) (notify.StationFigures, error) {
+	fs, more, err := listPage(ctx, s, q.Page, sql, args, func(r pgx.Rows) (notify.StationFigures, error) {
 		var f notify.StationFigures
-		err := r.scan(&f.Station, &f.Balance, &f.RechargedUnits, &f.RechargedFen)
+		err := r.Scan(&f.Station, &f.Balance, &f.RechargedUnits, &f.RechargedFen)
 		return f, err
 	})
 	if err != nil {
@@ -388,9 +388,9 @@ func (s *Store) Stations(ctx context.Context, q notify.StationQuery) ([]notify.S
 // args (the key last), then p.Limit+1 and p.Offset, and reads each row
 // with read. It returns at most p.Limit items, in the listing's order,
 // and whether there were more.
-func listPage[T any](ctx context.Context, s *Store, p notify.Page, sql string, args []any, read func(record) (T, error)) ([]T, bool, error) {
+func listPage[T any](ctx context.Context, s *Store, p notify.Page, sql string, args []any, read func(pgx.Rows) (T, error)) ([]T, bool, error) {
 	var items []T
-	err := s.pool.query(ctx, sql, append(args, p.Limit+1, p.Offset)...).each(func(r record) error {
+	err := each(ctx, s.pool, sql, append(args, p.Limit+1, p.Offset), func(r pgx.Rows) error {
 		it, err := read(r)
 		items = append(items, it)
 		return err
@@ -437,14 +437,14 @@ func bound(t time.Time) *time.Time {
 // of m: the link of its task to m, and, when it costs units, their take
 // from the balance and the ledger's row, which the transaction must not
 // keep if the take took none.
-func queueSpend(b *batch, m *notify.Message) {
+func queueSpend(b *pgx.Batch, m *notify.Message) {
 	sp := m.Spend
 	id, group, station := text(m.ID), text(m.GroupID), text(sp.Station)
 	created := m.CreatedAt.UTC().Truncate(time.Millisecond) // as createArgs stores it
-	b.queue(sqltext.TaskStart, id, created, group, station, sp.TaskID, text(sp.Prev))
+	b.Queue(sqltext.TaskStart, id, created, group, station, sp.TaskID, text(sp.Prev))
 	if sp.Units > 0 {
-		b.queue(sqltext.BalanceTake, sp.Units, group, station)
-		b.queue(sqltext.LedgerSpend, group, station, -sp.Units, id, sp.TaskID, created)
+		b.Queue(sqltext.BalanceTake, sp.Units, group, station)
+		b.Queue(sqltext.LedgerSpend, group, station, -sp.Units, id, sp.TaskID, created)
 	}
 }
 
@@ -452,9 +452,9 @@ func queueSpend(b *batch, m *notify.Message) {
 // its station does not have, or a balance too low, is a refusal: an
 // *notify.Error for the caller, whose transaction must then be rolled
 // back.
-func readSpend(br *batchResults, m *notify.Message) (refusal, err error) {
+func readSpend(br pgx.BatchResults, m *notify.Message) (refusal, err error) {
 	sp := m.Spend
-	tag, err := br.exec()
+	tag, err := br.Exec()
 	if err != nil {
 		return nil, fmt.Errorf("start task %d: %w", sp.TaskID, err)
 	}
@@ -464,14 +464,14 @@ func readSpend(br *batchResults, m *notify.Message) (refusal, err error) {
 	if sp.Units == 0 {
 		return refusal, nil
 	}
-	if tag, err = br.exec(); err != nil {
+	if tag, err = br.Exec(); err != nil {
 		return nil, fmt.Errorf("spend %d units of station %s: %w", sp.Units, sp.Station, err)
 	}
 	if refusal == nil && tag.RowsAffected() == 0 {
 		refusal = &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Insufficient, Reason: notify.ReasonBalanceTooLow,
 			Err: fmt.Errorf("station %s has fewer than %d units", sp.Station, sp.Units)}
 	}
-	if _, err := br.exec(); err != nil {
+	if _, err := br.Exec(); err != nil {
 		return nil, fmt.Errorf("record the spend of %d units of station %s: %w", sp.Units, sp.Station, err)
 	}
 	return refusal, nil
@@ -485,10 +485,10 @@ var errTaskNotLinked = errors.New("the task was not linked to the message")
 // taskRefusal is the refusal of m's start of its task, which was not
 // linked to it: when the task exists, another message started it since
 // m's Spend.Prev; otherwise its station has no such task.
-func taskRefusal(ctx context.Context, c *conn, m *notify.Message) error {
+func taskRefusal(ctx context.Context, c querier, m *notify.Message) error {
 	sp := m.Spend
 	var exists bool
-	if err := c.queryRow(ctx, sqltext.TaskExists, text(m.GroupID), text(sp.Station), sp.TaskID).scan(&exists); err != nil {
+	if err := c.QueryRow(ctx, sqltext.TaskExists, text(m.GroupID), text(sp.Station), sp.TaskID).Scan(&exists); err != nil {
 		return fmt.Errorf("postgres: create message %s: find task %d: %w", m.ID, sp.TaskID, err)
 	}
 	if exists {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -35,8 +36,8 @@ func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time
 	for i := range ts {
 		ts[i] = ts[i].UTC().Truncate(time.Millisecond) // as dbTime
 	}
-	err = s.pool.query(ctx, claimUnsettledSQL, ts[0], ts[1], ts[2], n).each(func(r record) error {
-		m, err := scanMessage(r.scan)
+	err = each(ctx, s.pool, claimUnsettledSQL, []any{ts[0], ts[1], ts[2], n}, func(r pgx.Rows) error {
+		m, err := scanMessage(r.Scan)
 		if err == nil {
 			ms = append(ms, m)
 		}
@@ -58,22 +59,22 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	}
 	defer done()
 	var got notify.Purged
-	tx, err := s.pool.begin(ctx)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return got, fmt.Errorf("postgres: purge: begin: %w", err)
 	}
-	defer tx.rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	now, delivered, old := p.Now.UTC(), p.DeliveredBefore.UTC(), p.MessagesBefore.UTC()
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
 		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports}
 	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
-		tag, err := tx.exec(ctx, st.Query, st.Args...)
+		tag, err := tx.Exec(ctx, st.Query, st.Args...)
 		if err != nil {
 			return notify.Purged{}, fmt.Errorf("postgres: purge %s: %w", st.What, err)
 		}
 		*counts[st.Count] += tag.RowsAffected()
 	}
-	if err := tx.commit(ctx); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		return notify.Purged{}, fmt.Errorf("postgres: purge: commit: %w", err)
 	}
 	return got, nil
