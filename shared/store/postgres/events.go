@@ -14,8 +14,8 @@ import (
 
 var _ notify.EventStore = (*Store)(nil)
 
-// eventsFromReportsSQL is sqltext.EventsFromReceipts with the index of a
-// receipt's recipient among its message's.
+// eventsFromReportsSQL is sqltext.EventsFromReports with the index of a
+// report's recipient among its message's.
 var eventsFromReportsSQL = fmt.Sprintf(sqltext.EventsFromReports,
 	`(SELECT (j.n - 1)::text FROM jsonb_array_elements_text(m.recipients) WITH ORDINALITY AS j(v, n)
 		WHERE j.v = r.recipient LIMIT 1)`)
@@ -23,7 +23,7 @@ var eventsFromReportsSQL = fmt.Sprintf(sqltext.EventsFromReports,
 // The outbox statements that differ from SQLite's.
 const (
 	// eventsFromFailureSQL is the SQLite store's: an event for each
-	// recipient of failed message $1 without a final receipt, due at $2,
+	// recipient of failed message $1 without a final report, due at $2,
 	// "evt_<message>_<index from 0>f".
 	eventsFromFailureSQL = `INSERT INTO events (` + sqltext.EventColumns + `)
 SELECT 'evt_' || m.id || '_' || (j.key - 1) || 'f', m.group_id, m.id, 'message.failed', m.channel, j.value, 'failed',
@@ -47,7 +47,7 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 // the SQLite store's emitEvents does.
 func emitEvents(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 	if _, err := tx.Exec(ctx, eventsFromReportsSQL, id, now); err != nil {
-		return fmt.Errorf("write the webhook events of its receipts: %w", err)
+		return fmt.Errorf("write the webhook events of its reports: %w", err)
 	}
 	if _, err := tx.Exec(ctx, eventsFromFailureSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its failure: %w", err)

@@ -45,7 +45,7 @@ func TestThroughPgBouncer(t *testing.T) {
 	t.Run("messages", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) notify.Store { return through(t) })
 	})
-	t.Run("receipts", func(t *testing.T) {
+	t.Run("reports", func(t *testing.T) {
 		storetest.RunReports(t, func(t *testing.T) notify.Store { return through(t) })
 	})
 	t.Run("events", func(t *testing.T) {

@@ -190,12 +190,12 @@ func createConflict(ctx context.Context, c querier, m *notify.Message) error {
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
 //
-// As in the SQLite store, a message with receipts, which came before its
+// As in the SQLite store, a message with reports, which came before its
 // outcome, is finished in a transaction that also adopts the orphans o's
-// provider id names and works out its status from its receipts; one
+// provider id names and works out its status from its reports; one
 // without, in one statement that checks it has none. An outcome with a
-// provider id takes that id's receipt lock first (receiptLock), in the same
-// round trip: a receipt for the id that is being recorded then either
+// provider id takes that id's report lock first (reportLock), in the same
+// round trip: a report for the id that is being recorded then either
 // commits first, and the check sees it, or waits, and finds the message.
 // A failed outcome gives back what the message spent (refundSQL) in the
 // same transaction, and round trip.
@@ -223,12 +223,12 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	// An unknown id, or a message with receipts.
+	// An unknown id, or a message with reports.
 	return s.finishWithReports(ctx, id, o, args)
 }
 
 // finishBatch runs sqltext.FinishAlone with args in one round trip and one
-// transaction: under the receipt lock of o's provider id, if it has one,
+// transaction: under the report lock of o's provider id, if it has one,
 // and followed, if o is a failure, by the refund of the message and its
 // webhook events (none for a refused one).
 func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
@@ -279,7 +279,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 	defer rollback(ctx, tx)
 	if o.ProviderID != "" {
 		if _, err := tx.Exec(ctx, reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID))); err != nil {
-			return fmt.Errorf("postgres: finish message %s: lock its receipts: %w", id, err)
+			return fmt.Errorf("postgres: finish message %s: lock its reports: %w", id, err)
 		}
 	}
 	tag, err := tx.Exec(ctx, sqltext.FinishMessage, args...)
@@ -309,7 +309,7 @@ func (s *Store) finishWithReports(ctx context.Context, id string, o notify.Outco
 		err = tx.Commit(ctx)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: finish message %s: settle it from its receipts: %w", id, err)
+		return fmt.Errorf("postgres: finish message %s: settle it from its reports: %w", id, err)
 	}
 	return nil
 }

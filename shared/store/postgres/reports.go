@@ -16,30 +16,30 @@ import (
 
 var _ notify.ReportStore = (*Store)(nil)
 
-// The statements of the receipts that differ from the SQLite store's (the
+// The statements of the reports that differ from the SQLite store's (the
 // rest are in sqltext): the match picks the message in SQL and locks its
 // row.
 const (
-	// reportMatchSQL finds the newest message a receipt names and locks
-	// it (FOR UPDATE) until the transaction ends, so that receipts for one
+	// reportMatchSQL finds the newest message a report names and locks
+	// it (FOR UPDATE) until the transaction ends, so that reports for one
 	// message work out its status one after the other. provider_id <> ''
 	// lets it use the partial index messages_provider_id, and keeps a
-	// receipt without an id from matching the records no provider
-	// accepted. A receipt without a recipient names a message of one.
+	// report without an id from matching the records no provider
+	// accepted. A report without a recipient names a message of one.
 	reportMatchSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 	AND (recipients @> jsonb_build_array($4::text) OR ($4::text = '' AND jsonb_array_length(recipients) = 1))
 ORDER BY created_at DESC, id DESC
 LIMIT 1
 FOR UPDATE`
-	// reportMessageSQL locks the message a receipt names by our id, as
+	// reportMessageSQL locks the message a report names by our id, as
 	// the gateway's own reports of a send name it.
 	reportMessageSQL = `SELECT id, recipients, status, channel, webhook FROM messages WHERE id = $1 FOR UPDATE`
 	// reportByOutIDSQL is the SQLite store's, locking the message.
 	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
-	// reportLockSQL takes a receipt lock (receiptLock) until the end of
+	// reportLockSQL takes a report lock (reportLock) until the end of
 	// the transaction.
 	reportLockSQL = `SELECT pg_advisory_xact_lock($1)`
 )
@@ -48,35 +48,35 @@ FOR UPDATE`
 // cycle, in one transaction, as the SQLite store does. The message is the
 // newest record with r's provider, provider id and channel that has
 // r.Recipient among its recipients; with none (an unknown id, a masked or
-// unknown number), r is kept as an orphan, with MessageID "". A receipt
+// unknown number), r is kept as an orphan, with MessageID "". A report
 // that names no recipient at all (Aliyun's VoiceCallReport does not) names
 // the one recipient of a message that has only one, and is kept as that
-// recipient's; of any other message it is an orphan. The same receipt
+// recipient's; of any other message it is an orphan. The same report
 // recorded before (provider, provider id, channel, recipient, status and
 // code) is a Duplicate and changes nothing, even when it was an orphan then
-// and would match now. A receipt whose provider id no record has yet may
+// and would match now. A report whose provider id no record has yet may
 // still name its message by our id in OutID, which the message then takes
 // its provider id from. An orphan is adopted when the id it names comes:
 // by FinishMessage with that provider id, by the send's own report of a
-// number's id (one with MessageID set), or by a receipt that gave its
+// number's id (one with MessageID set), or by a report that gave its
 // message that id through OutID; the last two adopt the orphans of their
 // id here.
 //
-// A receipt with a provider id is recorded under that id's receipt lock
-// (receiptLock), which FinishMessage takes too: without it, a receipt
+// A report with a provider id is recorded under that id's report lock
+// (reportLock), which FinishMessage takes too: without it, a report
 // could look for its message before the outcome naming its id commits,
-// and the outcome look for orphans before the receipt commits, and the
-// receipt would stay an orphan.
+// and the outcome look for orphans before the report commits, and the
+// report would stay an orphan.
 //
 // The matched message's row stays locked (SELECT ... FOR UPDATE) until the
-// commit, so that concurrent receipts for one message, from any instance,
-// work out its status one after the other, each seeing the receipts of
+// commit, so that concurrent reports for one message, from any instance,
+// work out its status one after the other, each seeing the reports of
 // those before it.
 //
-// The message's status is then worked out from its final receipts, the
+// The message's status is then worked out from its final reports, the
 // latest one recorded for each recipient: delivered when every recipient's
 // is delivered; failed when every recipient has one and one failed, with
-// that receipt's code and text as the error (a delivered message has
+// that report's code and text as the error (a delivered message has
 // none). Short of that, a message still accepted or unknown becomes
 // submitted, since the provider evidently has it. A delivered or failed
 // message never moves. UpdatedAt is set when the status changes.
@@ -89,13 +89,13 @@ func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.Repor
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
 		// Errors name the provider's id, never the recipient.
-		return notify.ReportResult{}, fmt.Errorf("postgres: record %s receipt for %q: %w", r.Provider, r.ProviderID, err)
+		return notify.ReportResult{}, fmt.Errorf("postgres: record %s report for %q: %w", r.Provider, r.ProviderID, err)
 	}
 	return res, nil
 }
 
 func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time) (notify.ReportResult, error) {
-	now, err := dbTime("receipt time", now)
+	now, err := dbTime("report time", now)
 	if err != nil {
 		return notify.ReportResult{}, err
 	}
@@ -138,7 +138,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	}
 	if m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != "" {
 		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("adopt the earlier receipts of its id: %w", err)
+			return notify.ReportResult{}, fmt.Errorf("adopt the earlier reports of its id: %w", err)
 		}
 	}
 	if m != nil {
@@ -157,29 +157,29 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	return res, nil
 }
 
-// matched is the message a receipt names.
+// matched is the message a report names.
 type matched struct {
 	id         string
 	recipients []string
 	status     notify.Status
 	channel    notify.Channel
 	webhook    bool // its group had a webhook: its final states write events
-	learned    bool // the receipt's provider id is the message's now
+	learned    bool // the report's provider id is the message's now
 }
 
-// names reports whether a receipt for recipient names m: one of its
+// names reports whether a report for recipient names m: one of its
 // recipients, or none for a message of one.
 func (m *matched) names(recipient string) bool {
 	return slices.Contains(m.recipients, recipient) || (recipient == "" && len(m.recipients) == 1)
 }
 
 // reportLock is the key of the advisory lock that serializes, for one
-// provider id, recording its receipts and recording the outcome that names
+// provider id, recording its reports and recording the outcome that names
 // it; both pass provider and providerID as stored (text). (A key in the space of migrationLock: a collision, at odds of 2^-64,
 // would only make the two wait for each other.)
 func reportLock(provider, providerID string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("notify receipts\x00"))
+	h.Write([]byte("notify reports\x00"))
 	h.Write([]byte(provider))
 	h.Write([]byte{0})
 	h.Write([]byte(providerID))
@@ -278,7 +278,7 @@ func scanMatch(q pgx.Row) (*matched, error) {
 	return &m, nil
 }
 
-// settle works out m's status from its receipts (notify.Settle), records
+// settle works out m's status from its reports (notify.Settle), records
 // it if it changed, and returns it.
 func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
 	if m.status == notify.Delivered || m.status == notify.Failed {
@@ -321,7 +321,7 @@ func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.S
 
 // reportTime is how a provider's time is stored: NULL when it did not say,
 // or said something the SQLite store cannot hold either (outside years
-// 0-9999 in UTC); a receipt is worth more than its timestamp.
+// 0-9999 in UTC); a report is worth more than its timestamp.
 func reportTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -334,7 +334,7 @@ func reportTime(t time.Time) *time.Time {
 }
 
 // RecordInbound keeps r once per provider and sequence id, and reports
-// whether it was new. A reply without a sequence id cannot be told from
+// whether it was new. An inbound reply without a sequence id cannot be told from
 // another, and is always kept.
 func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, error) {
 	ctx, done, err := s.gate.Enter(ctx)
@@ -342,9 +342,9 @@ func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, erro
 		return false, err
 	}
 	defer done()
-	now, err := dbTime("reply time", time.Now())
+	now, err := dbTime("inbound reply time", time.Now())
 	if err != nil {
-		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		return false, fmt.Errorf("postgres: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 	}
 	raw := []byte(r.Raw)
 	if raw == nil {
@@ -355,14 +355,14 @@ func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, erro
 	if r.GroupID == "" {
 		tag, err := s.pool.Exec(ctx, sqltext.InboundInsert, args...)
 		if err != nil {
-			return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+			return false, fmt.Errorf("postgres: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 		}
 		return tag.RowsAffected() == 1, nil
 	}
-	// A reply for a group with a webhook is kept with its event.
+	// An inbound reply for a group with a webhook is kept with its event.
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return false, fmt.Errorf("postgres: record %s reply %q: begin: %w", r.Provider, r.SequenceID, err)
+		return false, fmt.Errorf("postgres: record %s inbound reply %q: begin: %w", r.Provider, r.SequenceID, err)
 	}
 	defer rollback(ctx, tx)
 	var id int64
@@ -377,12 +377,12 @@ func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, erro
 		err = tx.Commit(ctx)
 	}
 	if err != nil {
-		return false, fmt.Errorf("postgres: record %s reply %q: %w", r.Provider, r.SequenceID, err)
+		return false, fmt.Errorf("postgres: record %s inbound reply %q: %w", r.Provider, r.SequenceID, err)
 	}
 	return true, nil
 }
 
-// Reports returns the receipts recorded for message id, oldest first; the
+// Reports returns the reports recorded for message id, oldest first; the
 // id "" lists the orphans.
 func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report, error) {
 	ctx, done, err := s.gate.Enter(ctx)
@@ -416,7 +416,7 @@ func (s *Store) Reports(ctx context.Context, messageID string) ([]notify.Report,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read the receipts of message %s: %w", messageID, err)
+		return nil, fmt.Errorf("postgres: read the reports of message %s: %w", messageID, err)
 	}
 	return rs, nil
 }

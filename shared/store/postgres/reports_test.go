@@ -19,8 +19,8 @@ func TestReportsContract(t *testing.T) {
 	storetest.RunReports(t, func(t *testing.T) notify.Store { return open(t, pg.Database(t)) })
 }
 
-// TestReportsRecipientsConcurrent pushes the delivered receipts of every
-// recipient of one message at once: each receipt's transaction must see
+// TestReportsRecipientsConcurrent pushes the delivered reports of every
+// recipient of one message at once: each report's transaction must see
 // those committed before it (the message row is locked), so the last one
 // settles the message whatever the order.
 func TestReportsRecipientsConcurrent(t *testing.T) {
@@ -46,7 +46,7 @@ func TestReportsRecipientsConcurrent(t *testing.T) {
 			res, err := st.RecordReport(t.Context(), notify.Report{Provider: "aliyun", Channel: notify.SMS,
 				ProviderID: m.ProviderID, Recipient: rcpt, Status: notify.Delivered, Code: "DELIVERED"})
 			if err != nil || res.MessageID != m.ID || res.Duplicate {
-				t.Errorf("receipt of %s: RecordReport = %+v, %v; want it recorded for %s", rcpt, res, err, m.ID)
+				t.Errorf("report of %s: RecordReport = %+v, %v; want it recorded for %s", rcpt, res, err, m.ID)
 			}
 			statuses[i] = res.Status
 		})
@@ -54,14 +54,14 @@ func TestReportsRecipientsConcurrent(t *testing.T) {
 	close(start)
 	wg.Wait()
 	if n := len(slices.DeleteFunc(slices.Clone(statuses), func(s notify.Status) bool { return s != notify.Delivered })); n != 1 {
-		t.Errorf("statuses after each receipt = %q, want exactly one delivered (the last)", statuses)
+		t.Errorf("statuses after each report = %q, want exactly one delivered (the last)", statuses)
 	}
 	got, err := st.Message(t.Context(), m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Status != notify.Delivered {
-		t.Errorf("status after every recipient's delivered receipt = %q, want %q", got.Status, notify.Delivered)
+		t.Errorf("status after every recipient's delivered report = %q, want %q", got.Status, notify.Delivered)
 	}
 }
 
