@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/store/migration"
 )
@@ -122,24 +124,25 @@ func missing(ms []migration.Migration, applied map[int]bool) bool {
 	return false
 }
 
-// appliedVersions reads schema_migrations, which may not exist yet.
+// appliedVersions reads schema_migrations, which may not exist yet, in one
+// round trip: on an up-to-date database, this is all an open does.
 func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("read schema version: %w", err)
-	}
 	applied := make(map[int]bool)
-	if !exists {
-		return applied, nil
-	}
 	err := each(ctx, q, `SELECT version FROM schema_migrations`, nil, func(r pgx.Rows) error {
 		var v int32
 		err := r.Scan(&v)
 		applied[int(v)] = true
 		return err
 	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == undefinedTable {
+		return applied, nil // a new database
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
 	return applied, nil
 }
+
+// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
+const undefinedTable = "42P01"

@@ -91,10 +91,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return s, nil
 }
 
-// Start starts connecting and applying migrations, without waiting: for
-// a caller that will soon need the store.
-func (s *Store) Start() { s.gate.Start() }
-
 // Close closes the pool's connections, waiting for those in use to be
 // returned; an open in flight is cancelled first. Calls after Close
 // return errors.
@@ -211,12 +207,7 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	}
 	args := []any{text(id), text(string(o.Status)), text(o.Provider), text(o.ProviderID), text(o.RequestID),
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
-	var tag pgconn.CommandTag
-	if o.ProviderID == "" && o.Status != notify.Failed {
-		tag, err = s.pool.Exec(ctx, sqltext.FinishAlone, args...)
-	} else {
-		tag, err = s.finishBatch(ctx, id, o, args)
-	}
+	tag, err := s.finishBatch(ctx, id, o, args)
 	if err != nil {
 		return finishError(id, err)
 	}
@@ -231,8 +222,19 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 // transaction: under the report lock of o's provider id, if it has one,
 // and followed, if o is a failure, by the refund of the message and its
 // webhook events (none for a refused one).
+//
+// An outcome other than a failure commits without waiting for the WAL to
+// reach the disk (asyncCommitSQL): the record before the send was
+// committed synchronously, and is what keeps the message from being sent
+// twice; an outcome a crash loses leaves it accepted, and the scheduled
+// work settles it by asking the provider. A failure, which gives back
+// what the message spent, waits as every other commit does.
 func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, args []any) (pgconn.CommandTag, error) {
 	b := &pgx.Batch{}
+	async := o.Status != notify.Failed
+	if async {
+		b.Queue(asyncCommitSQL)
+	}
 	if o.ProviderID != "" {
 		b.Queue(reportLockSQL, reportLock(text(o.Provider), text(o.ProviderID)))
 	}
@@ -245,7 +247,10 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	}
 	res := s.pool.SendBatch(ctx, b)
 	var err error
-	if o.ProviderID != "" {
+	if async {
+		_, err = res.Exec()
+	}
+	if err == nil && o.ProviderID != "" {
 		_, err = res.Exec()
 	}
 	var tag pgconn.CommandTag
@@ -263,6 +268,11 @@ func (s *Store) finishBatch(ctx context.Context, id string, o notify.Outcome, ar
 	}
 	return tag, err
 }
+
+// asyncCommitSQL lets the transaction it runs in commit without waiting
+// for its WAL to be flushed (synchronous_commit off, for that transaction
+// alone).
+const asyncCommitSQL = `SELECT set_config('synchronous_commit', 'off', true)`
 
 // finishWithReports finishes message id with o (args are
 // sqltext.FinishMessage's), adopts the orphans o's provider id names, and

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestParseURL(t *testing.T) {
@@ -119,5 +122,49 @@ func TestDBTime(t *testing.T) {
 		if err != nil || !got.Equal(tt.want) || got.Location() != time.UTC {
 			t.Errorf("dbTime(%v) = %v, %v; want %v in UTC", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestAsyncCommitIsLocal checks that asyncCommitSQL, first in a batch as
+// finishBatch sends it, turns synchronous_commit off for that batch's
+// transaction, and for nothing after it on the connection.
+func TestAsyncCommitIsLocal(t *testing.T) {
+	ctx := t.Context()
+	pool, err := pgxpool.New(ctx, testPG.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// The tests' server runs with synchronous_commit off: this session
+	// turns it on, as a production server has it.
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
+	show := func(q pgx.Row) string {
+		var v string
+		if err := q.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	b := &pgx.Batch{}
+	b.Queue(asyncCommitSQL)
+	b.Queue(`SHOW synchronous_commit`)
+	res := conn.SendBatch(ctx, b)
+	if _, err := res.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	in := show(res.QueryRow())
+	if err := res.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := show(conn.QueryRow(ctx, `SHOW synchronous_commit`))
+	if in != "off" || after != "on" {
+		t.Errorf("synchronous_commit %q in the batch, %q after it; want off, then on", in, after)
 	}
 }

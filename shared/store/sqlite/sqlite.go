@@ -100,10 +100,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Start starts opening the store, without waiting: for a caller that will
-// soon need it.
-func (s *Store) Start() { s.gate.Start() }
-
 // open opens file, brings its schema up to date and prepares the
 // statements; on an error it leaves nothing open.
 func (s *Store) open(ctx context.Context, file, synchronous string) error {

@@ -80,16 +80,6 @@ func (g *Gate) Enter(ctx context.Context) (_ context.Context, done context.Cance
 	return ctx, done, nil
 }
 
-// Start starts the open, when none has started, without waiting for it:
-// for a caller that knows the store will soon be needed.
-func (g *Gate) Start() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.ready.Load() && !g.closed && g.opening == nil {
-		g.startLocked()
-	}
-}
-
 // Wait opens the store, or waits for the open in flight, until ctx is
 // done, and returns the open's error: ErrClosed after Close.
 func (g *Gate) Wait(ctx context.Context) error {

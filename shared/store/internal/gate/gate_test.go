@@ -146,33 +146,27 @@ func TestOpenHangs(t *testing.T) {
 	}
 }
 
-// TestStart checks that Start opens the store in the background, so that
-// the first call finds it open, and that an open that succeeds after
-// Close is reported for closing.
-func TestStart(t *testing.T) {
-	opened := make(chan struct{})
-	g := New(0, func(context.Context) error { close(opened); return nil })
-	g.Start()
-	select {
-	case <-opened:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Start did not open the store")
-	}
-	if err := enter(g); err != nil {
-		t.Fatal(err)
-	}
-
-	release := make(chan struct{})
-	g = New(0, func(ctx context.Context) error {
+// TestOpenDuringClose checks that an open that succeeds while Close waits
+// for it is reported for closing, and that its caller is told the store
+// is closed.
+func TestOpenDuringClose(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	g := New(0, func(ctx context.Context) error {
+		close(started)
 		<-release // the open ends, successfully, after Close began
 		return nil
 	})
-	g.Start()
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait(context.Background()) }()
+	<-started
 	closed := make(chan bool)
 	go func() { closed <- g.Close() }()
 	time.Sleep(10 * time.Millisecond)
 	close(release)
 	if !<-closed {
 		t.Error("an open that succeeded during Close was not reported for closing")
+	}
+	if err := <-waited; !errors.Is(err, ErrClosed) {
+		t.Errorf("the caller of the open: %v; want ErrClosed", err)
 	}
 }
