@@ -78,11 +78,14 @@ func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql
 		return errors.New("the store is closed")
 	}
 	c.queue = append(c.queue, w)
-	c.mu.Unlock()
+	// The token is sent under c.mu, which stop holds to close c.wake: a
+	// write queued before the stop has its token, so the loop takes it
+	// before it ends, and no token is sent on the closed channel.
 	select {
 	case c.wake <- struct{}{}:
 	default: // a token is waiting already
 	}
+	c.mu.Unlock()
 	select {
 	case <-w.done:
 		return w.err
