@@ -187,7 +187,13 @@ func runGroup(ctx context.Context, tx *sql.Tx, ws []*write) (commit bool, err er
 		undo, err := w.run(ctx, tx)
 		if undo || err != nil {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
-				return false, fmt.Errorf("roll back to a savepoint: %w", rerr)
+				// SQLite may have ended the whole transaction with err (a
+				// full disk, an I/O error): err is the cause to report.
+				w.err = err
+				if err == nil {
+					return false, fmt.Errorf("roll back to a savepoint: %w", rerr)
+				}
+				return false, fmt.Errorf("roll back to a savepoint after %w: %w", err, rerr)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {

@@ -1,6 +1,9 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -37,5 +40,35 @@ func TestGroupStopRacesWrites(t *testing.T) {
 			t.Fatalf("round %d: a write queued before the stop was never answered", round)
 		}
 		s.Close()
+	}
+}
+
+// TestGroupKeepsTheCauseOfALostTransaction: a write whose error came with
+// the end of the whole transaction (SQLite rolls it back on a full disk,
+// an I/O error or an interrupted write; here the write ends it itself)
+// gets its own error, and the group's error names that cause, not only
+// the savepoint that is gone with it.
+func TestGroupKeepsTheCauseOfALostTransaction(t *testing.T) {
+	s := openGroupTest(t)
+	full := errors.New("database or disk is full")
+	lost := func(ctx context.Context, tx *sql.Tx) (bool, error) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return false, err
+		}
+		return false, full
+	}
+	ws := []*write{
+		{run: insert(1, 0, false, nil), done: make(chan struct{})},
+		{run: lost, done: make(chan struct{})},
+		{run: insert(3, 0, false, nil), done: make(chan struct{})},
+	}
+	s.commitGroup(ws)
+	for i, w := range ws {
+		if !errors.Is(w.err, full) {
+			t.Errorf("write %d: %v; want an error that names its cause, %q", i, w.err, full)
+		}
+	}
+	if got := rows(t, s); len(got) != 0 {
+		t.Errorf("rows %v; want none", got)
 	}
 }
