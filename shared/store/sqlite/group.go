@@ -3,11 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 )
 
 // Group commit: the writes a send makes (its record, its quotas, its
@@ -75,7 +77,9 @@ func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return errors.New("the store is closed")
+		// Close began after the caller passed the gate: the call fails
+		// as one after Close does.
+		return notify.E("sqlite.write", notify.Unavailable, gate.ErrClosed)
 	}
 	c.queue = append(c.queue, w)
 	// The token is sent under c.mu, which stop holds to close c.wake: a

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 )
 
 // TestGroupStopRacesWrites: writes that race the committer's stop are each
@@ -70,5 +73,19 @@ func TestGroupKeepsTheCauseOfALostTransaction(t *testing.T) {
 	}
 	if got := rows(t, s); len(got) != 0 {
 		t.Errorf("rows %v; want none", got)
+	}
+}
+
+// TestGroupWriteAfterStopIsUnavailable: a write that passed the gate as
+// Close began, and finds the committer stopped, fails as a call on a
+// closed store does: of kind Unavailable, gate.ErrClosed.
+func TestGroupWriteAfterStopIsUnavailable(t *testing.T) {
+	s := openGroupTest(t)
+	s.committer.stop()
+	now := time.Now()
+	err := s.CreateMessage(t.Context(), &notify.Message{ID: "m1", GroupID: "g", Channel: notify.SMS,
+		Status: notify.Accepted, CreatedAt: now, UpdatedAt: now})
+	if notify.KindOf(err) != notify.Unavailable || !errors.Is(err, gate.ErrClosed) {
+		t.Errorf("CreateMessage after the committer stopped: %v (kind %v); want Unavailable, gate.ErrClosed", err, notify.KindOf(err))
 	}
 }
