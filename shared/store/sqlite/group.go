@@ -3,11 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
 )
 
 // Group commit: the writes a send makes (its record, its quotas, its
@@ -75,14 +77,19 @@ func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return errors.New("the store is closed")
+		// Close began after the caller passed the gate: the call fails
+		// as one after Close does.
+		return notify.E("sqlite.write", notify.Unavailable, gate.ErrClosed)
 	}
 	c.queue = append(c.queue, w)
-	c.mu.Unlock()
+	// The token is sent under c.mu, which stop holds to close c.wake: a
+	// write queued before the stop has its token, so the loop takes it
+	// before it ends, and no token is sent on the closed channel.
 	select {
 	case c.wake <- struct{}{}:
 	default: // a token is waiting already
 	}
+	c.mu.Unlock()
 	select {
 	case <-w.done:
 		return w.err
@@ -184,7 +191,13 @@ func runGroup(ctx context.Context, tx *sql.Tx, ws []*write) (commit bool, err er
 		undo, err := w.run(ctx, tx)
 		if undo || err != nil {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
-				return false, fmt.Errorf("roll back to a savepoint: %w", rerr)
+				// SQLite may have ended the whole transaction with err (a
+				// full disk, an I/O error): err is the cause to report.
+				w.err = err
+				if err == nil {
+					return false, fmt.Errorf("roll back to a savepoint: %w", rerr)
+				}
+				return false, fmt.Errorf("roll back to a savepoint after %w: %w", err, rerr)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
