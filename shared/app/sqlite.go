@@ -5,7 +5,6 @@ package app
 import (
 	"time"
 
-	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/sqlite"
 )
 
@@ -15,6 +14,10 @@ import (
 // PostgreSQL, and the binary is 4 MB smaller and starts faster.
 const haveSQLite = true
 
-func newSQLite(path string, timeout time.Duration) (notify.Store, error) {
-	return sqlite.New(path, sqlite.Options{Timeout: timeout})
+func newSQLite(path string, timeout time.Duration) (store, error) {
+	st, err := sqlite.New(path, sqlite.Options{Timeout: timeout})
+	if err != nil {
+		return nil, err // not st: a nil *Store would be a non-nil store
+	}
+	return st, nil
 }

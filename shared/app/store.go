@@ -12,19 +12,23 @@ import (
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 )
 
-// errNoSQLite is what a build without the embedded store says of a
-// sqlite: URL.
-var errNoSQLite = config.ErrNoSQLite
+// store is a store this package opens: either store under shared/store.
+type store interface {
+	notify.Store
+	// Open opens it now, within ctx alone.
+	Open(ctx context.Context) error
+}
 
 // OpenStore opens the store cfg.DatabaseURL names and applies its
-// migrations, within ctx. Each call on the store it returns is bounded by
+// migrations, within ctx, however long they take (notify migrate, the
+// local server). Each call on the store it returns is bounded by
 // cfg.StoreTimeout, as LazyStore's are.
 func OpenStore(ctx context.Context, cfg config.Config) (notify.Store, error) {
-	st, err := LazyStore(cfg)
+	st, err := newStore(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.Ping(ctx); err != nil {
+	if err := st.Open(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -41,6 +45,15 @@ func OpenStore(ctx context.Context, cfg config.Config) (notify.Store, error) {
 // answer in time fails the call, and a failed open is an *notify.Error of
 // kind Unavailable. docs/guarantees.md has the bounds.
 func LazyStore(cfg config.Config) (notify.Store, error) {
+	st, err := newStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// newStore returns the store cfg.DatabaseURL names, not yet open.
+func newStore(cfg config.Config) (store, error) {
 	kind, target, err := storeTarget(cfg)
 	if err != nil {
 		return nil, err
@@ -52,7 +65,11 @@ func LazyStore(cfg config.Config) (notify.Store, error) {
 	if kind == "sqlite" {
 		return newSQLite(target, timeout)
 	}
-	return postgres.New(cloudPool(target, cfg.Runtime), postgres.Options{Timeout: timeout})
+	st, err := postgres.New(cloudPool(target, cfg.Runtime), postgres.Options{Timeout: timeout})
+	if err != nil {
+		return nil, err // not st: a nil *Store would be a non-nil store
+	}
+	return st, nil
 }
 
 // CloudPoolSize is how many connections a function instance on Lambda or
@@ -82,7 +99,7 @@ func storeTarget(cfg config.Config) (kind, target string, err error) {
 	case err != nil:
 		return "", "", fmt.Errorf("open store: %w", err)
 	case kind == "sqlite" && !haveSQLite:
-		return "", "", fmt.Errorf("open store: NOTIFY_DATABASE_URL: %w", errNoSQLite)
+		return "", "", fmt.Errorf("open store: NOTIFY_DATABASE_URL: %w", config.ErrNoSQLite)
 	case kind != "sqlite" && kind != "postgres":
 		return "", "", fmt.Errorf("open store: no store for %q", kind)
 	}

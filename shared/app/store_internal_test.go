@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/config"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -30,6 +31,22 @@ func TestLazyStore(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("the database file after the first call: %v", err)
+	}
+}
+
+// TestOpenStoreIsNotBoundedByTheStoreTimeout: OpenStore (notify migrate,
+// the local server) waits for the open, migrations included, as long as
+// it takes, whatever NOTIFY_STORE_TIMEOUT says; the calls after it are
+// bounded.
+func TestOpenStoreIsNotBoundedByTheStoreTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	st, err := OpenStore(t.Context(), config.Config{DatabaseURL: "sqlite:" + path, StoreTimeout: time.Nanosecond})
+	if err != nil {
+		t.Fatalf("OpenStore with a store timeout of 1ns: %v; want the store open", err)
+	}
+	defer st.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database file: %v", err)
 	}
 }
 

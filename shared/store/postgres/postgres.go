@@ -84,12 +84,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.gate.Wait(ctx); err != nil {
+	if err := s.Open(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// Open opens the store now, within ctx alone, unless it is open already:
+// for a caller that wants it open before its first call, as a command that
+// migrates does.
+func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 
 // Close closes the pool's connections, waiting for those in use to be
 // returned; an open in flight is cancelled first. Calls after Close

@@ -93,12 +93,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.gate.Wait(ctx); err != nil {
+	if err := s.Open(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// Open opens the store now, within ctx alone, unless it is open already:
+// for a caller that wants it open before its first call, as a command that
+// migrates does.
+func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 
 // open opens file, brings its schema up to date and prepares the
 // statements; on an error it leaves nothing open.

@@ -105,7 +105,27 @@ func (g *Gate) Wait(ctx context.Context) error {
 	}
 }
 
-// startLocked starts an open; g.mu is held.
+// Open opens the store now, within ctx alone, not the bounds of a lazy
+// open, unless it is open already, and returns the open's error: for a
+// caller that opens the store before it uses it, such as a command that
+// applies the migrations and may wait as long as they take. An open in
+// flight is waited for instead, until ctx is done.
+func (g *Gate) Open(ctx context.Context) error {
+	g.mu.Lock()
+	if g.ready.Load() || g.closed || g.opening != nil {
+		g.mu.Unlock()
+		return g.Wait(ctx)
+	}
+	octx, cancel := context.WithCancel(ctx)
+	o := &opening{done: make(chan struct{}), cancel: cancel}
+	g.opening = o
+	g.mu.Unlock()
+	g.run(octx, o)
+	return o.err
+}
+
+// startLocked starts an open on its own, within max(timeout, MinOpenTime);
+// g.mu is held.
 func (g *Gate) startLocked() *opening {
 	ctx, cancel := context.WithTimeout(context.Background(), max(g.timeout, MinOpenTime))
 	o := &opening{done: make(chan struct{}), cancel: cancel}

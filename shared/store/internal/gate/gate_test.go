@@ -170,3 +170,25 @@ func TestOpenDuringClose(t *testing.T) {
 		t.Errorf("the caller of the open: %v; want ErrClosed", err)
 	}
 }
+
+// TestOpenTakesItsTime checks that Open runs the open within its caller's
+// context alone: an open longer than the gate's timeout succeeds, where a
+// call through Enter gives up, and the store is then open for every call.
+func TestOpenTakesItsTime(t *testing.T) {
+	const timeout = 20 * time.Millisecond
+	g := New(timeout, func(ctx context.Context) error {
+		select {
+		case <-time.After(10 * timeout): // a long migration
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	defer g.Close()
+	if err := g.Open(t.Context()); err != nil {
+		t.Fatalf("Open: %v; want the open to take its time", err)
+	}
+	if err := enter(g); err != nil {
+		t.Errorf("a call after Open: %v", err)
+	}
+}
