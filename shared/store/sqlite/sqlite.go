@@ -6,10 +6,12 @@
 // Open creates the file if needed and brings its schema up to date. The
 // file is in WAL mode with synchronous=NORMAL ("?synchronous=full" in the
 // path asks for FULL), and a Store holds one connection, with its
-// statements prepared once.
+// statements prepared once, and a second that only checkpoints the WAL,
+// in the background.
 //
 // docs/stores.md has the rest: what NORMAL risks and FULL costs, why one
-// connection, queue keys, times, and the measurements.
+// connection, group commit, checkpoints, queue keys, times, and the
+// measurements.
 package sqlite
 
 import (
@@ -50,6 +52,7 @@ type Store struct {
 	eventsOfReports, eventsOfFailure              *sql.Stmt
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 	committer                                     *committer    // the group commits of the writes a send makes
+	checkpointer                                  *checkpointer // nil for ":memory:", which has no WAL
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -136,6 +139,14 @@ func (s *Store) open(ctx context.Context, file, synchronous string) error {
 		s.closeDB()
 		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
+	if file != ":memory:" {
+		conn, err := msqlite.NewConnector(dsn(file, synchronous))
+		if err != nil {
+			s.closeDB()
+			return fmt.Errorf("sqlite: open %s: %w", file, err)
+		}
+		s.checkpointer = startCheckpointer(sql.OpenDB(conn))
+	}
 	s.committer = newCommitter()
 	go s.loop()
 	return nil
@@ -196,6 +207,8 @@ func dsn(path, synchronous string) string {
 	q.Set("_foreign_keys", "1")
 	q.Set("_synchronous", synchronous)
 	q.Set("_txlock", "immediate")
+	// Commits never checkpoint: the store's checkpointer does (checkpoint.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if path == ":memory:" {
 		return path + "?" + q.Encode()
 	}
@@ -296,13 +309,16 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// closeDB commits the writes queued, and closes the prepared statements
-// and the database.
+// closeDB commits the writes queued, stops the checkpoints, and closes the
+// prepared statements and the database.
 func (s *Store) closeDB() error {
 	if s.committer != nil {
 		s.committer.stop()
 	}
 	var errs []error
+	if s.checkpointer != nil {
+		errs = append(errs, s.checkpointer.stop())
+	}
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
 		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID,
 		s.eventsOfReports, s.eventsOfFailure} {

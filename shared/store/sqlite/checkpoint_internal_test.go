@@ -1,0 +1,122 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
+)
+
+// sendN records n messages and their outcomes in s, as n sends do, with
+// ids from first on.
+func sendN(t *testing.T, s *Store, first, n int) {
+	t.Helper()
+	m, o := storetest.BenchMessage()
+	for i := first; i < first+n; i++ {
+		m.ID = fmt.Sprintf("%032x", i)
+		if err := s.CreateMessage(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishMessage(t.Context(), m.ID, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// inFile counts the messages the database file at path holds without its
+// WAL: those a checkpoint has copied into it. It reads a copy of the file,
+// so that the store's WAL stays out of sight.
+func inFile(t *testing.T, path string) (int, error) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(cp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(context.Background(), "SELECT count(*) FROM messages").Scan(&n)
+	return n, err
+}
+
+// TestCheckpointInBackground: what the writes commit reaches the database
+// file itself soon after, through the checkpointer, with no call to the
+// store.
+func TestCheckpointInBackground(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 300
+	sendN(t, s, 0, n)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// A copy taken while a checkpoint writes may be torn: it is taken
+		// again.
+		got, err := inFile(t, path)
+		if err == nil && got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file alone holds %d of the %d messages (%v) after 10 s; checkpoints run: %d",
+				got, n, err, s.checkpointer.runs.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCommitsDoNotCheckpoint: with the checkpointer idle, writes that take
+// the WAL well past SQLite's 1,000 pages leave the file as it was (a commit
+// that checkpointed would have copied them), and Close checkpoints them.
+func TestCommitsDoNotCheckpoint(t *testing.T) {
+	defer func(gap time.Duration) { checkpointGap = gap }(checkpointGap)
+	checkpointGap = time.Hour
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendN(t, s, 0, 1)
+	// The first commit's checkpoint runs at once; the next waits an hour.
+	for start := time.Now(); s.checkpointer.runs.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no checkpoint after the first commit in 10 s")
+		}
+	}
+	before, err := inFile(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 600 // about 8 pages each
+	sendN(t, s, 1, n)
+	after, err := inFile(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("the file alone holds %d messages after %d more sends, %d before: a commit checkpointed", after, n, before)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := inFile(t, path); err != nil || got != n+1 {
+		t.Errorf("after Close the file holds %d messages (%v), want %d", got, err, n+1)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("after Close the WAL is still there: %v", err)
+	}
+}
