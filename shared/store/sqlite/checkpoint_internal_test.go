@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,5 +121,64 @@ func TestCommitsDoNotCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
 		t.Errorf("after Close the WAL is still there: %v", err)
+	}
+}
+
+// TestWALBoundedUnderSustainedWrites: writes that never pause leave the
+// checkpointer no moment when it has copied the whole WAL, and SQLite
+// starts the WAL over only from such a moment. The WAL must stay bounded
+// all the same. Each send writes a 32 KiB record, 8 pages of its own at
+// least, so 4,000 sends append at least 128 MB: the WAL file, which holds
+// the most the WAL ever held, stays far below that only if it started over.
+func TestWALBoundedUnderSustainedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const sends, most = 4000, 100 << 20
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			m, o := storetest.BenchMessage()
+			m.Params = `{"code":"` + strings.Repeat("x", 32<<10) + `"}`
+			for i := next.Add(1); i <= sends && !t.Failed(); i = next.Add(1) {
+				m.ID = fmt.Sprintf("%032x", i)
+				if err := s.CreateMessage(t.Context(), m); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.FinishMessage(t.Context(), m.ID, o); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var peak int64
+	for {
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			peak = max(peak, fi.Size())
+		}
+		select {
+		case <-done:
+			if peak >= most {
+				t.Errorf("the WAL grew to %d MB under %d sends that never paused; want under %d MB",
+					peak>>20, sends, most>>20)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if peak >= most {
+			t.Errorf("the WAL grew to %d MB before %d sends that never paused were done; want under %d MB",
+				peak>>20, sends, most>>20)
+			next.Store(sends)
+			wg.Wait()
+			return
+		}
 	}
 }
