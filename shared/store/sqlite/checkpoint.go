@@ -61,6 +61,16 @@ func (c *checkpointer) poke() {
 	}
 }
 
+// wrote says a call of s may have committed a write, so that the
+// checkpointer copies it soon. The group commits say so themselves; every
+// other call that writes defers it. A call that wrote nothing costs a
+// checkpoint that copies nothing, at most one per checkpointGap.
+func (s *Store) wrote() {
+	if s.checkpointer != nil {
+		s.checkpointer.poke()
+	}
+}
+
 func (c *checkpointer) loop() {
 	defer close(c.stopped)
 	gap := time.NewTimer(0)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
@@ -36,6 +37,13 @@ func sendN(t *testing.T, s *Store, first, n int) {
 // so that the store's WAL stays out of sight.
 func inFile(t *testing.T, path string) (int, error) {
 	t.Helper()
+	return rowsInFile(t, path, "messages")
+}
+
+// rowsInFile counts the rows of table the database file at path holds
+// without its WAL, as inFile does.
+func rowsInFile(t *testing.T, path, table string) (int, error) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +58,7 @@ func inFile(t *testing.T, path string) (int, error) {
 	}
 	defer db.Close()
 	var n int
-	err = db.QueryRowContext(context.Background(), "SELECT count(*) FROM messages").Scan(&n)
+	err = db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n)
 	return n, err
 }
 
@@ -76,6 +84,40 @@ func TestCheckpointInBackground(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the file alone holds %d of the %d messages (%v) after 10 s; checkpoints run: %d",
+				got, n, err, s.checkpointer.runs.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCheckpointAfterWritesOutsideGroups: the writes that commit in
+// transactions of their own (idempotency keys here; reports, events,
+// codes and the rest alike) reach the database file soon after too, as
+// the group commits of sends do.
+func TestCheckpointAfterWritesOutsideGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 300
+	now := time.Now()
+	for i := range n {
+		k := notify.Idempotency{GroupID: "ops", Key: fmt.Sprint(i), Hash: "h", CreatedAt: now,
+			ExpiresAt: now.Add(time.Hour), LeaseUntil: now.Add(time.Minute)}
+		if held, err := s.ClaimIdempotency(t.Context(), k); err != nil || held != nil {
+			t.Fatalf("claim %d: %v, %v", i, held, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := rowsInFile(t, path, "idempotency")
+		if err == nil && got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file alone holds %d of the %d keys (%v) after 10 s; checkpoints run: %d",
 				got, n, err, s.checkpointer.runs.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
