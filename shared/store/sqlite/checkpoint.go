@@ -11,10 +11,22 @@ import (
 // holds into the database file and syncs both. Left to SQLite, the commit
 // that takes the WAL past 1,000 pages runs it, and the writes of that
 // commit's callers wait for it: at one send at a time, p99 was 6 ms for a
-// p50 of 0.3 ms. So the store's connections never checkpoint on commit
-// (wal_autocheckpoint=0), and a goroutine runs a PASSIVE checkpoint, which
-// never holds up a writer, on a connection of its own, soon after commits
-// grew the WAL. docs/stores.md has the figures.
+// p50 of 0.3 ms. So a goroutine runs a PASSIVE checkpoint, which never
+// holds up a writer, on a connection of its own, soon after commits grew
+// the WAL, and the store's commits checkpoint only if the WAL grows past
+// walLimit all the same. docs/stores.md has the figures.
+
+// walLimit is the WAL's size, in pages, past which a commit checkpoints
+// after all, as SQLite's default does past 1,000. SQLite starts the WAL
+// over, rather than growing it, only at a write that finds it all copied,
+// and writes that never pause leave the checkpointer no such moment: it
+// copies what was committed when it began, and commits append more
+// meanwhile. A commit's own checkpoint copies what the checkpointer left,
+// with no write of the store's in between, so the next write starts the
+// WAL over. Ten times SQLite's default keeps that off the commits of a
+// store whose writes stop now and then for longer than checkpointGap,
+// and makes it rarer than SQLite's default in a busy one.
+const walLimit = 10_000
 
 // checkpointGap is the least time from one checkpoint to the next. The
 // WAL holds what commits append meanwhile: at 6,000 sends a second, a few
@@ -46,6 +58,16 @@ func (c *checkpointer) poke() {
 	select {
 	case c.wake <- struct{}{}:
 	default: // a checkpoint is asked for already
+	}
+}
+
+// wrote says a call of s may have committed a write, so that the
+// checkpointer copies it soon. The group commits say so themselves; every
+// other call that writes defers it. A call that wrote nothing costs a
+// checkpoint that copies nothing, at most one per checkpointGap.
+func (s *Store) wrote() {
+	if s.checkpointer != nil {
+		s.checkpointer.poke()
 	}
 }
 

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
@@ -33,6 +37,13 @@ func sendN(t *testing.T, s *Store, first, n int) {
 // so that the store's WAL stays out of sight.
 func inFile(t *testing.T, path string) (int, error) {
 	t.Helper()
+	return rowsInFile(t, path, "messages")
+}
+
+// rowsInFile counts the rows of table the database file at path holds
+// without its WAL, as inFile does.
+func rowsInFile(t *testing.T, path, table string) (int, error) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +58,7 @@ func inFile(t *testing.T, path string) (int, error) {
 	}
 	defer db.Close()
 	var n int
-	err = db.QueryRowContext(context.Background(), "SELECT count(*) FROM messages").Scan(&n)
+	err = db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n)
 	return n, err
 }
 
@@ -73,6 +84,40 @@ func TestCheckpointInBackground(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the file alone holds %d of the %d messages (%v) after 10 s; checkpoints run: %d",
+				got, n, err, s.checkpointer.runs.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCheckpointAfterWritesOutsideGroups: the writes that commit in
+// transactions of their own (idempotency keys here; reports, events,
+// codes and the rest alike) reach the database file soon after too, as
+// the group commits of sends do.
+func TestCheckpointAfterWritesOutsideGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 300
+	now := time.Now()
+	for i := range n {
+		k := notify.Idempotency{GroupID: "ops", Key: fmt.Sprint(i), Hash: "h", CreatedAt: now,
+			ExpiresAt: now.Add(time.Hour), LeaseUntil: now.Add(time.Minute)}
+		if held, err := s.ClaimIdempotency(t.Context(), k); err != nil || held != nil {
+			t.Fatalf("claim %d: %v, %v", i, held, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := rowsInFile(t, path, "idempotency")
+		if err == nil && got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file alone holds %d of the %d keys (%v) after 10 s; checkpoints run: %d",
 				got, n, err, s.checkpointer.runs.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -118,5 +163,64 @@ func TestCommitsDoNotCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
 		t.Errorf("after Close the WAL is still there: %v", err)
+	}
+}
+
+// TestWALBoundedUnderSustainedWrites: writes that never pause leave the
+// checkpointer no moment when it has copied the whole WAL, and SQLite
+// starts the WAL over only from such a moment. The WAL must stay bounded
+// all the same. Each send writes a 32 KiB record, 8 pages of its own at
+// least, so 4,000 sends append at least 128 MB: the WAL file, which holds
+// the most the WAL ever held, stays far below that only if it started over.
+func TestWALBoundedUnderSustainedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const sends, most = 4000, 100 << 20
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			m, o := storetest.BenchMessage()
+			m.Params = `{"code":"` + strings.Repeat("x", 32<<10) + `"}`
+			for i := next.Add(1); i <= sends && !t.Failed(); i = next.Add(1) {
+				m.ID = fmt.Sprintf("%032x", i)
+				if err := s.CreateMessage(t.Context(), m); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.FinishMessage(t.Context(), m.ID, o); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var peak int64
+	for {
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			peak = max(peak, fi.Size())
+		}
+		select {
+		case <-done:
+			if peak >= most {
+				t.Errorf("the WAL grew to %d MB under %d sends that never paused; want under %d MB",
+					peak>>20, sends, most>>20)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if peak >= most {
+			t.Errorf("the WAL grew to %d MB before %d sends that never paused were done; want under %d MB",
+				peak>>20, sends, most>>20)
+			next.Store(sends)
+			wg.Wait()
+			return
+		}
 	}
 }

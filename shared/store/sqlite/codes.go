@@ -44,6 +44,7 @@ func (s *Store) IssueCode(ctx context.Context, c notify.IssuedCode, cooldown tim
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	if err := s.issueCode(ctx, c, cooldown); err != nil {
 		return fmt.Errorf("sqlite: issue %s code of group %s: %w", c.Key.Scene, c.Key.GroupID, err)
 	}
@@ -127,6 +128,7 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("sqlite: revoke code: %w", err)
 	}
@@ -144,6 +146,7 @@ func (s *Store) VerifyCode(ctx context.Context, key notify.CodeKey, hashes [][]b
 		return notify.CodeResult{}, err
 	}
 	defer done()
+	defer s.wrote()
 	res, err := s.verifyCode(ctx, key, hashes, now, maxAttempts)
 	if err != nil {
 		return notify.CodeResult{}, fmt.Errorf("sqlite: verify %s code of group %s: %w", key.Scene, key.GroupID, err)
@@ -199,6 +202,7 @@ func (s *Store) PurgeCodes(ctx context.Context, before time.Time) (int64, error)
 		return 0, err
 	}
 	defer done()
+	defer s.wrote()
 	if err := checkTime("purge time", before); err != nil {
 		return 0, fmt.Errorf("sqlite: purge codes: %w", err)
 	}
@@ -223,6 +227,7 @@ func (s *Store) ClaimEscalations(ctx context.Context, now time.Time, limit int) 
 		return nil, err
 	}
 	defer done()
+	defer s.wrote()
 	es, err := s.claimEscalations(ctx, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim codes due for escalation: %w", err)

@@ -64,6 +64,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, lease time.Durat
 		return nil, err
 	}
 	defer done()
+	defer s.wrote()
 	n = min(max(n, 0), notify.MaxEventsClaim)
 	rows, err := s.db.QueryContext(ctx, claimEventsSQL, formatTime(now), formatTime(now.Add(lease)), n)
 	if err != nil {
@@ -84,6 +85,7 @@ func (s *Store) FinishEvent(ctx context.Context, id string, a notify.Attempt) er
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	switch {
 	case a.Err == nil:
 		_, err = s.db.ExecContext(ctx, sqltext.EventDelivered, id, formatTime(a.At), a.Status)

@@ -162,8 +162,8 @@ func (s *Store) commitGroup(group []*write) {
 			tx.Rollback()
 		} else if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit %d writes after %v: %w", len(ws), time.Since(start).Round(time.Millisecond), err)
-		} else if s.checkpointer != nil {
-			s.checkpointer.poke()
+		} else {
+			s.wrote()
 		}
 	}
 	for _, w := range ws {

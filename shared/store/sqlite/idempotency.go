@@ -29,6 +29,7 @@ func (s *Store) ClaimIdempotency(ctx context.Context, k notify.Idempotency) (*no
 		return nil, err
 	}
 	defer done()
+	defer s.wrote()
 	res, err := s.db.ExecContext(ctx, claimSQL, k.GroupID, k.Key, k.Hash, formatTime(k.CreatedAt),
 		formatTime(k.ExpiresAt), formatTime(k.LeaseUntil))
 	if err != nil {
@@ -71,6 +72,7 @@ func (s *Store) CompleteIdempotency(ctx context.Context, groupID, key string, st
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	if reply == nil {
 		reply = []byte{}
 	}
@@ -89,6 +91,7 @@ func (s *Store) ReleaseIdempotency(ctx context.Context, groupID, key string) err
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	_, err = s.db.ExecContext(ctx, `DELETE FROM idempotency WHERE group_id = $1 AND key = $2 AND status = 0`, groupID, key)
 	if err != nil {
 		return fmt.Errorf("sqlite: release idempotency key: %w", err)

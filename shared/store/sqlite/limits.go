@@ -45,6 +45,7 @@ func (s *Store) TakeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 		return -1, 0, err
 	}
 	defer done()
+	defer s.wrote()
 	refused, retryAfter, err = s.takeQuotas(ctx, now, qs)
 	if err != nil {
 		return -1, 0, fmt.Errorf("sqlite: take %d quotas: %w", len(qs), err)
@@ -164,6 +165,7 @@ func (s *Store) ReturnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	if err := s.returnQuotas(ctx, taken, qs); err != nil {
 		return fmt.Errorf("sqlite: return %d quotas: %w", len(qs), err)
 	}

@@ -67,6 +67,7 @@ func (s *Store) RecordReport(ctx context.Context, r notify.Report) (notify.Repor
 		return notify.ReportResult{}, err
 	}
 	defer done()
+	defer s.wrote()
 	res, err := s.recordReport(ctx, r, time.Now())
 	if err != nil {
 		// Errors name the provider's id, never the recipient.
@@ -316,6 +317,7 @@ func (s *Store) RecordInbound(ctx context.Context, r notify.Inbound) (bool, erro
 		return false, err
 	}
 	defer done()
+	defer s.wrote()
 	raw := []byte(r.Raw)
 	if raw == nil {
 		raw = []byte{}

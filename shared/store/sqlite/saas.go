@@ -45,6 +45,7 @@ func (s *Store) AddTask(ctx context.Context, t *notify.Task) error {
 		return err
 	}
 	defer done()
+	defer s.wrote()
 	if err := checkTime("created_at", t.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: add task of station %s: %w", t.Station, err)
 	}
@@ -179,6 +180,7 @@ func (s *Store) Recharge(ctx context.Context, r notify.Recharge) (replayed bool,
 		return false, err
 	}
 	defer done()
+	defer s.wrote()
 	if r.Units < 1 || r.MoneyFen < 0 {
 		return false, fmt.Errorf("sqlite: recharge station %s: %d units for %d fen: want at least 1 unit and 0 fen",
 			r.Station, r.Units, r.MoneyFen)

@@ -31,6 +31,7 @@ func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time
 		return nil, err
 	}
 	defer done()
+	defer s.wrote()
 	rows, err := s.db.QueryContext(ctx, claimUnsettledSQL, formatTime(now), formatTime(since), formatTime(before), n)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim unsettled messages: %w", err)
@@ -59,6 +60,7 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 		return notify.Purged{}, err
 	}
 	defer done()
+	defer s.wrote()
 	var got notify.Purged
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

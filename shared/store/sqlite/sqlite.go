@@ -207,8 +207,9 @@ func dsn(path, synchronous string) string {
 	q.Set("_foreign_keys", "1")
 	q.Set("_synchronous", synchronous)
 	q.Set("_txlock", "immediate")
-	// Commits never checkpoint: the store's checkpointer does (checkpoint.go).
-	q.Add("_pragma", "wal_autocheckpoint(0)")
+	// Commits checkpoint only once the store's checkpointer has fallen
+	// behind (checkpoint.go).
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walLimit))
 	if path == ":memory:" {
 		return path + "?" + q.Encode()
 	}
