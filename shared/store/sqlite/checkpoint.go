@@ -28,10 +28,12 @@ import (
 // and makes it rarer than SQLite's default in a busy one.
 const walLimit = 10_000
 
-// checkpointGap is the least time from one checkpoint to the next. The
-// WAL holds what commits append meanwhile: at 6,000 sends a second, a few
-// megabytes. A checkpoint syncs the WAL and the file once each, whatever
-// it copies, so spacing them out keeps that cost small under load.
+// checkpointGap is the least time from one checkpoint to the next. What
+// commits append meanwhile waits in the WAL for the next: at 6,000 sends
+// a second, a few megabytes (the file itself grows to walLimit's 40 MB
+// under writes that never pause). A checkpoint syncs the WAL and the file
+// once each, whatever it copies, so spacing them out keeps that cost
+// small under load.
 var checkpointGap = 100 * time.Millisecond
 
 // checkpointer runs the checkpoints of a Store's file.

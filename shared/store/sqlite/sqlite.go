@@ -145,7 +145,15 @@ func (s *Store) open(ctx context.Context, file, synchronous string) error {
 			s.closeDB()
 			return fmt.Errorf("sqlite: open %s: %w", file, err)
 		}
-		s.checkpointer = startCheckpointer(sql.OpenDB(conn))
+		// Its connection opens now, as the store's has: a relative path
+		// names the same file, and a file it cannot open fails the open.
+		cdb := sql.OpenDB(conn)
+		if err := cdb.PingContext(ctx); err != nil {
+			cdb.Close()
+			s.closeDB()
+			return fmt.Errorf("sqlite: open %s for checkpoints: %w", file, err)
+		}
+		s.checkpointer = startCheckpointer(cdb)
 	}
 	s.committer = newCommitter()
 	go s.loop()
