@@ -224,3 +224,57 @@ func TestWALBoundedUnderSustainedWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishCheckpointStartsTheWALOver: once the checkpointer has found
+// the WAL long, the committer copies what the checkpointer could not (the
+// commits made while it ran; here, those a reader's snapshot kept from
+// it) before its next group, and that group starts the WAL over rather
+// than appending to it.
+func TestFinishCheckpointStartsTheWALOver(t *testing.T) {
+	defer func(gap time.Duration) { checkpointGap = gap }(checkpointGap)
+	checkpointGap = time.Hour // the checkpointer runs once, at the first commit
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sendN(t, s, 0, 50)
+	reader, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	snapshot, err := reader.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := snapshot.QueryRowContext(ctx, "SELECT count(*) FROM messages").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	sendN(t, s, 50, 50)
+	// What the checkpointer does while commits go on: it copies what no
+	// reader needs, here the first 50 sends.
+	frames := walFrames(t, s)
+	if err := snapshot.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.checkpointer.long.Store(true)
+	sendN(t, s, 100, 1)
+	if after := walFrames(t, s); after >= frames {
+		t.Errorf("the WAL holds %d pages after one more send, %d before: it grew rather than started over", after, frames)
+	}
+}
+
+// walFrames runs a checkpoint on the checkpointer's connection, as the
+// checkpointer does, and returns the pages the WAL holds.
+func walFrames(t *testing.T, s *Store) int {
+	t.Helper()
+	var busy, frames, copied int
+	if err := s.checkpointer.db.QueryRowContext(t.Context(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}

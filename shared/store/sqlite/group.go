@@ -113,6 +113,7 @@ func (s *Store) loop() {
 			if n == 0 {
 				break
 			}
+			s.finishCheckpoint()
 			s.commitGroup(group)
 		}
 	}
