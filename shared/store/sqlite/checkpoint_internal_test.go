@@ -32,6 +32,19 @@ func sendN(t *testing.T, s *Store, first, n int) {
 	}
 }
 
+// openFile opens a store in a new file, closed when t ends, and returns it
+// and the file's path.
+func openFile(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
 // inFile counts the messages the database file at path holds without its
 // WAL: those a checkpoint has copied into it. It reads a copy of the file,
 // so that the store's WAL stays out of sight.
@@ -66,25 +79,27 @@ func rowsInFile(t *testing.T, path, table string) (int, error) {
 // file itself soon after, through the checkpointer, with no call to the
 // store.
 func TestCheckpointInBackground(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notify.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	const n = 300
 	sendN(t, s, 0, n)
+	waitInFile(t, s, path, "messages", n)
+}
+
+// waitInFile waits, for up to 10 s, until the database file at path holds
+// n rows of table without its WAL: until a checkpoint has copied them.
+func waitInFile(t *testing.T, s *Store, path, table string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		// A copy taken while a checkpoint writes may be torn: it is taken
 		// again.
-		got, err := inFile(t, path)
+		got, err := rowsInFile(t, path, table)
 		if err == nil && got == n {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the file alone holds %d of the %d messages (%v) after 10 s; checkpoints run: %d",
-				got, n, err, s.checkpointer.runs.Load())
+			t.Fatalf("the file alone holds %d of the %d rows of %s (%v) after 10 s; checkpoints run: %d",
+				got, n, table, err, s.checkpointer.runs.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -95,12 +110,7 @@ func TestCheckpointInBackground(t *testing.T) {
 // codes and the rest alike) reach the database file soon after too, as
 // the group commits of sends do.
 func TestCheckpointAfterWritesOutsideGroups(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notify.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	const n = 300
 	now := time.Now()
 	for i := range n {
@@ -110,18 +120,7 @@ func TestCheckpointAfterWritesOutsideGroups(t *testing.T) {
 			t.Fatalf("claim %d: %v, %v", i, held, err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := rowsInFile(t, path, "idempotency")
-		if err == nil && got == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the file alone holds %d of the %d keys (%v) after 10 s; checkpoints run: %d",
-				got, n, err, s.checkpointer.runs.Load())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitInFile(t, s, path, "idempotency", n)
 }
 
 // TestCommitsDoNotCheckpoint: with the checkpointer idle, writes that take
@@ -130,11 +129,7 @@ func TestCheckpointAfterWritesOutsideGroups(t *testing.T) {
 func TestCommitsDoNotCheckpoint(t *testing.T) {
 	defer func(gap time.Duration) { checkpointGap = gap }(checkpointGap)
 	checkpointGap = time.Hour
-	path := filepath.Join(t.TempDir(), "notify.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := openFile(t)
 	sendN(t, s, 0, 1)
 	// The first commit's checkpoint runs at once; the next waits an hour.
 	for start := time.Now(); s.checkpointer.runs.Load() == 0; time.Sleep(time.Millisecond) {
@@ -173,12 +168,7 @@ func TestCommitsDoNotCheckpoint(t *testing.T) {
 // least, so 4,000 sends append at least 128 MB: the WAL file, which holds
 // the most the WAL ever held, stays far below that only if it started over.
 func TestWALBoundedUnderSustainedWrites(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notify.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	const sends, most = 4000, 100 << 20
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -234,12 +224,7 @@ func TestFinishCheckpointStartsTheWALOver(t *testing.T) {
 	defer func(gap time.Duration) { checkpointGap = gap }(checkpointGap)
 	checkpointGap = time.Hour // the checkpointer runs once, at the first commit
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "notify.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	sendN(t, s, 0, 50)
 	reader, err := sql.Open("sqlite", path)
 	if err != nil {
