@@ -140,13 +140,10 @@ func (s *Store) open(ctx context.Context, file, synchronous string) error {
 		return fmt.Errorf("sqlite: open %s: %w", file, err)
 	}
 	if file != ":memory:" {
-		conn, err := msqlite.NewConnector(dsn(file, synchronous))
-		if err != nil {
-			s.closeDB()
-			return fmt.Errorf("sqlite: open %s: %w", file, err)
-		}
-		// Its connection opens now, as the store's has: a relative path
-		// names the same file, and a file it cannot open fails the open.
+		// The checkpointer's connection comes from the same connector,
+		// which holds only the name. It opens now, as the store's has: a
+		// relative path names the same file, and a file it cannot open
+		// fails the open.
 		cdb := sql.OpenDB(conn)
 		if err := cdb.PingContext(ctx); err != nil {
 			cdb.Close()
