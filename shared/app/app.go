@@ -46,9 +46,8 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 
 // Run is the whole life of a function binary: read the environment once,
 // with the values of the secret NOTIFY_SECRETS names laid over it (see
-// package secrets) unless this is a local invoke, name the store
-// (LazyStore: opened by the first request that needs it), build the
-// handler, and hand it to the platform (AWS Lambda, Aliyun FC 3, or a
+// package secrets) unless this is a local invoke, start opening the store
+// in the background, build the handler, and hand it to the platform (AWS Lambda, Aliyun FC 3, or a
 // local HTTP server). queuePath is the route queue messages are replayed
 // to. It returns only when the function cannot start or its local server
 // stops.
@@ -85,11 +84,16 @@ func Run(name, queuePath string, build Builder) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
-	st, err := LazyStore(cfg)
+	st, err := newStore(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
 	defer st.Close()
+	// The connection the first send needs is on its way while the rest of
+	// the start runs, and the runtime loop's first poll does not wait for
+	// it: a request that needs the store waits for this open, one that
+	// does not never does. docs/guarantees.md, "Opening the store".
+	st.StartOpen()
 	// The cold start's one line, with the build: a local server's
 	// "serving HTTP" line has it already.
 	if rt != platform.Local {

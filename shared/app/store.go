@@ -17,6 +17,8 @@ type store interface {
 	notify.Store
 	// Open opens it now, within ctx alone.
 	Open(ctx context.Context) error
+	// StartOpen starts its open in the background and returns at once.
+	StartOpen()
 }
 
 // OpenStore opens the store cfg.DatabaseURL names and applies its
@@ -37,8 +39,8 @@ func OpenStore(ctx context.Context, cfg config.Config) (notify.Store, error) {
 
 // LazyStore returns the store cfg.DatabaseURL names without opening it:
 // the first call that needs it opens it (connecting, applying migrations),
-// so that a function's cold start does no I/O before its runtime loop
-// starts. A URL this build cannot open is an error at once.
+// unless a function's start began it before (Run). A URL this build
+// cannot open is an error at once.
 //
 // Each call is bounded by cfg.StoreTimeout (config.DefaultStoreTimeout
 // when 0), its wait for the store to open included: a store that does not

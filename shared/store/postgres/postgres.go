@@ -96,6 +96,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // migrates does.
 func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 
+// StartOpen starts the store's open in the background, as its first call
+// would, unless it is open or opening, and returns at once; the calls that
+// come before the open ends wait for it. An open that fails is started
+// again by the next call.
+func (s *Store) StartOpen() { s.gate.Start() }
+
 // Close closes the pool's connections, waiting for those in use to be
 // returned; an open in flight is cancelled first. Calls after Close
 // return errors.

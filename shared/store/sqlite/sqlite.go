@@ -108,6 +108,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // migrates does.
 func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 
+// StartOpen starts the store's open in the background, as its first call
+// would, unless it is open or opening, and returns at once; the calls that
+// come before the open ends wait for it. An open that fails is started
+// again by the next call.
+func (s *Store) StartOpen() { s.gate.Start() }
+
 // open opens file, brings its schema up to date and prepares the
 // statements; on an error it leaves nothing open.
 func (s *Store) open(ctx context.Context, file, synchronous string) error {

@@ -1,11 +1,11 @@
 // Package gate opens a store on its first use and bounds every call on it.
 //
 // Both stores hold a Gate and begin each method with Enter: the first call
-// starts the store's open (connecting, applying migrations), later calls
-// wait for that one open, and each call gets a context bounded by the
-// store's timeout. A function's cold start thus does no store I/O before
-// its runtime loop starts, and a store that does not answer fails calls in
-// bounded time (docs/guarantees.md).
+// starts the store's open (connecting, applying migrations), unless Start
+// began it already, later calls wait for that one open, and each call gets
+// a context bounded by the store's timeout. A function starts the open as
+// it starts, and its runtime loop does not wait for it; a store that does
+// not answer fails calls in bounded time (docs/guarantees.md).
 package gate
 
 import (
@@ -122,6 +122,20 @@ func (g *Gate) Open(ctx context.Context) error {
 	g.mu.Unlock()
 	g.run(octx, o)
 	return o.err
+}
+
+// Start starts an open on its own, as the first call would, unless the
+// store is open, opening or closed, and returns at once: for a function
+// that begins connecting while the rest of its start runs, so that its
+// first request finds the store open or half open. An open that fails
+// leaves the store as before it: the next call starts another.
+func (g *Gate) Start() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ready.Load() || g.closed || g.opening != nil {
+		return
+	}
+	g.startLocked()
 }
 
 // startLocked starts an open on its own, within max(timeout, MinOpenTime);

@@ -192,3 +192,62 @@ func TestOpenTakesItsTime(t *testing.T) {
 		t.Errorf("a call after Open: %v", err)
 	}
 }
+
+// TestStart checks that Start begins the open without waiting for it,
+// that calls meanwhile join that open rather than start another, that a
+// failed one is started again by a later call, and that Start does nothing
+// on an open or closed gate.
+func TestStart(t *testing.T) {
+	var opens atomic.Int32
+	began := make(chan struct{})
+	release := make(chan error)
+	g := New(time.Minute, func(ctx context.Context) error {
+		if opens.Add(1) > 1 {
+			return nil
+		}
+		close(began)
+		select {
+		case err := <-release:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	t.Cleanup(func() { g.Close() })
+	g.Start() // returns at once: nobody releases the open yet
+	g.Start()
+	select {
+	case <-began:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no open 10 s after Start")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := g.Enter(ctx); notify.KindOf(err) != notify.Unavailable {
+		t.Fatalf("call that gives up during the started open: %v; want kind unavailable", err)
+	}
+	if n := opens.Load(); n != 1 {
+		t.Fatalf("%d opens after two Starts and a call; want 1", n)
+	}
+	release <- errors.New("connection refused")
+	// A call may still meet the failed open on its way out; the one after
+	// it opens the store anew.
+	var err error
+	for range 100 {
+		if err = enter(g); err == nil {
+			break
+		}
+	}
+	if err != nil || opens.Load() != 2 {
+		t.Fatalf("calls after the started open failed: %v, %d opens; want nil, 2", err, opens.Load())
+	}
+	g.Start()
+	if n := opens.Load(); n != 2 {
+		t.Errorf("%d opens after Start on an open store; want 2", n)
+	}
+	g.Close()
+	g.Start()
+	if n := opens.Load(); n != 2 {
+		t.Errorf("%d opens after Start on a closed gate; want 2", n)
+	}
+}
