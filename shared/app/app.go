@@ -47,8 +47,8 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 // Run is the whole life of a function binary: read the environment once,
 // with the values of the secret NOTIFY_SECRETS names laid over it (see
 // package secrets) unless this is a local invoke, start opening the store
-// in the background, build the handler, and hand it to the platform (AWS Lambda, Aliyun FC 3, or a
-// local HTTP server). queuePath is the route queue messages are replayed
+// in the background, build the handler, and hand it to the platform (AWS
+// Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue messages are replayed
 // to. It returns only when the function cannot start or its local server
 // stops.
 func Run(name, queuePath string, build Builder) error {
