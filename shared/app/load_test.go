@@ -195,7 +195,7 @@ func localServerWith(t testing.TB, databaseURL string, extra map[string]string) 
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := app.LazyStore(cfg) // as a function opens it: on the first request
+	st, err := app.LazyStore(cfg) // opened by the first requests, which join one open
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,3 +168,31 @@ func TestAsyncCommitIsLocal(t *testing.T) {
 		t.Errorf("synchronous_commit %q in the batch, %q after it; want off, then on", in, after)
 	}
 }
+
+// TestSchemaCheckPreparesNothing checks that the open of an up-to-date
+// database reads its schema's version in one round trip, as a simple
+// query, rather than first preparing a statement that runs once per
+// connection.
+func TestSchemaCheckPreparesNothing(t *testing.T) {
+	url := testPG.Database(t)
+	if err := Migrate(t.Context(), url); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(url+"&pool_max_conns=1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = s.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_prepared_statements`,
+		pgx.QueryExecModeSimpleProtocol).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the open left %d prepared statements on its connection; want 0", n)
+	}
+}
