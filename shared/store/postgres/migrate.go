@@ -126,13 +126,15 @@ func missing(ms []migration.Migration, applied map[int]bool) bool {
 
 // appliedVersions reads schema_migrations, which may not exist yet, in one
 // round trip: on an up-to-date database, this is all an open does. It is
-// sent as a simple query: in pgx's default mode, a statement's first use
-// on a connection is prepared first, in a round trip of its own, and this
-// one runs once per connection.
+// sent in pgx's exec mode, as the unnamed statement: in pgx's default
+// mode, a statement's first use on a connection is prepared first, in a
+// round trip of its own, and this one runs once per connection. (Not as
+// a simple query: pgx refuses those on a server whose
+// standard_conforming_strings is off, which PostgreSQL still allows.)
 func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
 	applied := make(map[int]bool)
-	simple := []any{pgx.QueryExecModeSimpleProtocol}
-	err := each(ctx, q, `SELECT version FROM schema_migrations`, simple, func(r pgx.Rows) error {
+	once := []any{pgx.QueryExecModeExec}
+	err := each(ctx, q, `SELECT version FROM schema_migrations`, once, func(r pgx.Rows) error {
 		var v int32
 		err := r.Scan(&v)
 		applied[int(v)] = true

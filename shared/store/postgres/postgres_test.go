@@ -758,3 +758,34 @@ func ExampleOpen() {
 		fmt.Println(err)
 	}
 }
+
+// TestOpenWithStandardConformingStringsOff checks that a database whose
+// standard_conforming_strings is off (per database, role or server, as
+// PostgreSQL still allows) opens, new or migrated, and serves calls.
+func TestOpenWithStandardConformingStringsOff(t *testing.T) {
+	for _, migrated := range []bool{false, true} {
+		url := pg.Database(t)
+		conn := connect(t, url)
+		var name string
+		if err := conn.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if migrated {
+			if err := postgres.Migrate(t.Context(), url); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.Exec(t.Context(), `ALTER DATABASE `+name+` SET standard_conforming_strings = off`); err != nil {
+			t.Fatal(err)
+		}
+		st, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Errorf("migrated %v: Open: %v", migrated, err)
+			continue
+		}
+		if _, err := st.Message(t.Context(), "x"); notify.KindOf(err) != notify.NotFound {
+			t.Errorf("migrated %v: Message: %v; want not_found", migrated, err)
+		}
+		st.Close()
+	}
+}
