@@ -869,27 +869,6 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		builds[target] = dir
 	}
-	// sample is fn's own sample event; refused is the one it refuses
-	// before any I/O, and the status it refuses it with.
-	sample := func(fn string) []byte {
-		if fn == "hello" || fn == "floor" {
-			fn = "sms"
-		}
-		p, err := os.ReadFile(filepath.Join(root, "events", fn, "apigw-http.json"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		return p
-	}
-	refused := func(fn string) ([]byte, int) {
-		switch fn {
-		case "hello":
-			return sample(fn), 200
-		case "callback":
-			return sample(fn), 404 // TOKEN stays in the path: a wrong token
-		}
-		return bytes.ReplaceAll(sample(fn), []byte(`\"demo\"`), []byte(`\"nobody\"`)), 401
-	}
 	// start is one kind of cold start: bin's reply to payload, with the
 	// database at db, which must have status.
 	type start struct {
@@ -939,19 +918,20 @@ func BenchmarkColdStart(b *testing.B) {
 	silent, _ := silentDatabase(b)
 	for _, fn := range append([]string{"hello"}, functions...) {
 		b.Run(fn, func(b *testing.B) {
-			p, status := refused(fn)
-			hello := start{"hello", silent, sample("hello"), 200}
+			hp, hstatus := refusedEvent(b, "hello")
+			hello := start{"hello", silent, hp, hstatus}
 			if fn == "hello" {
 				m := medians(b, b.Loop, hello)
 				b.ReportMetric(ms(m[0]), "ms/coldstart-median")
 			} else {
+				p, status := refusedEvent(b, fn)
 				db := floorDB(b, database(b))
 				m := medians(b, b.Loop,
 					hello,
 					start{fn, silent, p, status},
 					start{fn, db, p, status},
-					start{"floor", db, sample("floor"), 200},
-					start{fn, db, withToken(sample(fn)), 200},
+					start{"floor", db, sampleEvent(b, "floor"), 200},
+					start{fn, db, withToken(sampleEvent(b, fn)), 200},
 				)
 				ratio := float64(m[1]) / float64(m[0])
 				b.ReportMetric(ms(m[1]), "ms/coldstart-median")
@@ -972,6 +952,33 @@ func BenchmarkColdStart(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sampleEvent returns fn's own API Gateway HTTP API sample event; the
+// hello-world's and the floor function's is the sms function's.
+func sampleEvent(tb testing.TB, fn string) []byte {
+	if fn == "hello" || fn == "floor" {
+		fn = "sms"
+	}
+	p, err := os.ReadFile(filepath.Join(root, "events", fn, "apigw-http.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// refusedEvent returns the event fn refuses before any I/O, and the status
+// it refuses it with: its sample from an unknown group, or, for the
+// callback, its sample with a wrong token. The hello-world refuses
+// nothing: it answers its sample 200.
+func refusedEvent(tb testing.TB, fn string) ([]byte, int) {
+	switch fn {
+	case "hello":
+		return sampleEvent(tb, fn), 200
+	case "callback":
+		return sampleEvent(tb, fn), 404 // TOKEN stays in the path: a wrong token
+	}
+	return bytes.ReplaceAll(sampleEvent(tb, fn), []byte(`\"demo\"`), []byte(`\"nobody\"`)), 401
 }
 
 // floorDB makes, in the database at db, the table the floor function

@@ -1,10 +1,8 @@
 package functions_test
 
 import (
-	"bytes"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -83,14 +81,7 @@ func TestRefusalDoesNotWaitForTheStore(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatalf("%s did not connect within 20 s of its start\n%s", fn, c.out)
 			}
-			payload, err := os.ReadFile(filepath.Join(root, "events", fn, "apigw-http.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			status := 404 // TOKEN stays in the path: a wrong token
-			if fn != "callback" {
-				payload, status = bytes.ReplaceAll(payload, []byte(`\"demo\"`), []byte(`\"nobody\"`)), 401
-			}
+			payload, status := refusedEvent(t, fn)
 			res, err := c.invoke(emu, payload)
 			if err != nil {
 				t.Fatalf("refused request: %v\n%s", err, c.out)

@@ -38,9 +38,9 @@ func OpenStore(ctx context.Context, cfg config.Config) (notify.Store, error) {
 }
 
 // LazyStore returns the store cfg.DatabaseURL names without opening it:
-// the first call that needs it opens it (connecting, applying migrations),
-// unless a function's start began it before (Run). A URL this build
-// cannot open is an error at once.
+// the first call that needs it opens it (connecting, applying migrations).
+// (Run, a function's start, instead begins that open at once, with
+// StartOpen.) A URL this build cannot open is an error at once.
 //
 // Each call is bounded by cfg.StoreTimeout (config.DefaultStoreTimeout
 // when 0), its wait for the store to open included: a store that does not

@@ -170,9 +170,9 @@ func TestAsyncCommitIsLocal(t *testing.T) {
 }
 
 // TestSchemaCheckPreparesNothing checks that the open of an up-to-date
-// database reads its schema's version in one round trip, as a simple
-// query, rather than first preparing a statement that runs once per
-// connection.
+// database reads its schema's version in one round trip, as the unnamed
+// statement, rather than first preparing a named statement that runs
+// once per connection.
 func TestSchemaCheckPreparesNothing(t *testing.T) {
 	url := testPG.Database(t)
 	if err := Migrate(t.Context(), url); err != nil {
@@ -188,7 +188,7 @@ func TestSchemaCheckPreparesNothing(t *testing.T) {
 	}
 	var n int
 	err = s.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_prepared_statements`,
-		pgx.QueryExecModeSimpleProtocol).Scan(&n)
+		pgx.QueryExecModeExec).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}
