@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,11 @@ func (s *Store) loop() {
 	defer close(c.stopped)
 	for range c.wake {
 		for {
+			// The goroutines ready to run go first: a handler about to
+			// queue its write joins this group rather than the next.
+			// With none, this returns at once (docs/stores.md, "Group
+			// commit").
+			runtime.Gosched()
 			c.mu.Lock()
 			n := min(len(c.queue), maxGroup)
 			group := c.queue[:n:n]

@@ -221,6 +221,11 @@ func dsn(path, synchronous string) string {
 	// Commits checkpoint only once the store's checkpointer has fallen
 	// behind (checkpoint.go).
 	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walLimit))
+	// Temporary files in memory: the savepoint of each write in a group
+	// journals the pages the write changes, and that journal, past 64 KiB,
+	// would spill to a file in the temporary directory, written page by
+	// page on the committer's one thread (docs/stores.md, "Group commit").
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if path == ":memory:" {
 		return path + "?" + q.Encode()
 	}

@@ -91,8 +91,10 @@ func TestPragmas(t *testing.T) {
 			if got := s.db.Stats().MaxOpenConnections; got != 1 {
 				t.Errorf("MaxOpenConnections = %d, want 1", got)
 			}
+			// temp_store 2 is MEMORY: a group's savepoint journals never
+			// spill to a file.
 			want := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": tt.synchronous,
-				"busy_timeout": "5000"}
+				"busy_timeout": "5000", "temp_store": "2"}
 			for pragma, w := range want {
 				var got string
 				if err := s.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
