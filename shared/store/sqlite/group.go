@@ -101,13 +101,20 @@ func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql
 func (s *Store) loop() {
 	c := s.committer
 	defer close(c.stopped)
+	last := 0 // the writes of the last group
 	for range c.wake {
 		for {
-			// The goroutines ready to run go first: a handler about to
-			// queue its write joins this group rather than the next.
-			// With none, this returns at once (docs/stores.md, "Group
+			// While writes come several at a time, the goroutines ready
+			// to run go first: a handler about to queue its write joins
+			// this group rather than the next. One at a time, the yield
+			// would only delay the write (docs/stores.md, "Group
 			// commit").
-			runtime.Gosched()
+			c.mu.Lock()
+			several := len(c.queue) > 1
+			c.mu.Unlock()
+			if several || last > 1 {
+				runtime.Gosched()
+			}
 			c.mu.Lock()
 			n := min(len(c.queue), maxGroup)
 			group := c.queue[:n:n]
@@ -119,6 +126,7 @@ func (s *Store) loop() {
 			if n == 0 {
 				break
 			}
+			last = n
 			s.finishCheckpoint()
 			s.commitGroup(group)
 		}
