@@ -110,12 +110,11 @@ func (s *Store) loop() {
 			// would only delay the write (docs/stores.md, "Group
 			// commit").
 			c.mu.Lock()
-			several := len(c.queue) > 1
-			c.mu.Unlock()
-			if several || last > 1 {
+			if len(c.queue) > 1 || last > 1 {
+				c.mu.Unlock()
 				runtime.Gosched()
+				c.mu.Lock()
 			}
-			c.mu.Lock()
 			n := min(len(c.queue), maxGroup)
 			group := c.queue[:n:n]
 			c.queue = c.queue[n:]
