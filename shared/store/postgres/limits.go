@@ -128,6 +128,21 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
 	}
+	a := create{m: m, args: args, now: now, at: at, qs: qs, ws: ws}
+	if m.Spend != nil {
+		return s.createAlone(ctx, a)
+	}
+	c := s.creates.do(ctx, a)
+	if c.alone {
+		return s.createAlone(ctx, a)
+	}
+	return c.refused, c.wait, c.err
+}
+
+// createAlone writes the record of a, and takes its quotas, in a
+// transaction of its own: see CreateMessageTakingQuotas.
+func (s *Store) createAlone(ctx context.Context, a create) (int, time.Duration, error) {
+	m, qs, ws := a.m, a.qs, a.ws
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: create message %s: connect: %w", m.ID, err)
@@ -135,7 +150,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	defer c.Release()
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(sqltext.CreateMessage, args...)
+	b.Queue(sqltext.CreateMessage, a.args...)
 	if m.Spend != nil {
 		queueSpend(b, m)
 	}
@@ -143,7 +158,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
 	if len(ws) > 0 {
-		b.Queue(quotaSweepSQL, at, 2*len(qs))
+		b.Queue(quotaSweepSQL, a.at, 2*len(qs))
 	}
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
@@ -171,7 +186,7 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
 	}
-	refused, wait, err := countQuotasAfterBegin(br, now, ws)
+	refused, wait, err := countQuotasAfterBegin(br, a.now, ws)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
 	}

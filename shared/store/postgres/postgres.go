@@ -37,6 +37,10 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	gate *gate.Gate
+
+	// The groups of the writes of sends (group.go).
+	creates  grouper[create]
+	finishes grouper[finish]
 }
 
 var _ notify.Store = (*Store)(nil)
@@ -64,6 +68,8 @@ func New(url string, o Options) (*Store, error) {
 		return nil, hide.wrap("postgres: open "+where(cfg), err)
 	}
 	s := &Store{pool: pool}
+	s.creates.run = s.createGroup
+	s.finishes.run = s.finishGroup
 	s.gate = gate.New(o.Timeout, func(ctx context.Context) error {
 		sub, err := fs.Sub(migrations, "migrations")
 		if err == nil {
@@ -218,6 +224,18 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	}
 	args := []any{text(id), text(string(o.Status)), text(o.Provider), text(o.ProviderID), text(o.RequestID),
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
+	if o.Status != notify.Failed {
+		// An outcome that is not a failure goes in a group (group.go).
+		if c := s.finishes.do(ctx, finish{id, o, args}); !c.alone {
+			return c.err
+		}
+	}
+	return s.finishAlone(ctx, id, o, args)
+}
+
+// finishAlone is FinishMessage outside a group; args are
+// sqltext.FinishMessage's.
+func (s *Store) finishAlone(ctx context.Context, id string, o notify.Outcome, args []any) error {
 	tag, err := s.finishBatch(ctx, id, o, args)
 	if err != nil {
 		return finishError(id, err)

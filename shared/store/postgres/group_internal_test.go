@@ -1,0 +1,374 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/seed4ddb146e/notify/shared/notify"
+)
+
+// groupStore opens a store on a database of its own.
+func groupStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	url := testPG.Database(t)
+	s, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url
+}
+
+var groupNow = time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+
+// groupMessage returns an accepted message with id and queue key key.
+func groupMessage(id, key string) *notify.Message {
+	return &notify.Message{ID: id, GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		Template: "SMS_1", Params: `{}`, QueueKey: key, Provider: "sandbox", Status: notify.Accepted,
+		CreatedAt: groupNow, UpdatedAt: groupNow}
+}
+
+// createCall returns a call of CreateMessageTakingQuotas for m with one
+// quota per key, each with at most max uses in an hour, as
+// CreateMessageTakingQuotas would queue it.
+func createCall(t *testing.T, ctx context.Context, m *notify.Message, max int, keys ...string) *call[create] {
+	t.Helper()
+	var qs []notify.Quota
+	for _, k := range keys {
+		qs = append(qs, notify.Quota{Key: k, Max: max, Window: time.Hour})
+	}
+	args, err := createArgs(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := quotaWindows(groupNow, qs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &call[create]{ctx: ctx, arg: create{m: m, args: args, now: groupNow, at: groupNow, qs: qs, ws: ws}, refused: -1}
+}
+
+// uses returns the uses counted in key's window at groupNow.
+func uses(t *testing.T, s *Store, key string) int {
+	t.Helper()
+	var n int
+	err := s.pool.QueryRow(t.Context(), `SELECT coalesce(sum(uses), 0) FROM quotas WHERE key = $1`, key).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// reason returns the Reason of err's *notify.Error, or "".
+func reason(err error) string {
+	if e := notify.AsError(err); e != nil {
+		return e.Reason
+	}
+	return ""
+}
+
+// exists says whether message id is recorded.
+func exists(t *testing.T, s *Store, id string) bool {
+	t.Helper()
+	_, err := s.Message(t.Context(), id)
+	if err != nil && notify.KindOf(err) != notify.NotFound {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// TestCreateGroup: a group with records that cannot be written as asked
+// (an id taken, a queue key held, a quota at its Max) writes the others,
+// counts each of their quotas once, and leaves the rest to run alone,
+// which then answers each as it would have been answered without groups.
+func TestCreateGroup(t *testing.T) {
+	s, _ := groupStore(t)
+	ctx := t.Context()
+	if err := s.CreateMessage(ctx, groupMessage("taken", "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMessage(ctx, groupMessage("holder", "key-held")); err != nil {
+		t.Fatal(err)
+	}
+	if refused, _, err := s.TakeQuotas(ctx, groupNow, []notify.Quota{{Key: "full", Max: 1, Window: time.Hour}}); err != nil || refused >= 0 {
+		t.Fatalf("TakeQuotas = %d, %v", refused, err)
+	}
+	calls := []*call[create]{
+		createCall(t, ctx, groupMessage("a", ""), 1, "n:a", "shared"),
+		createCall(t, ctx, groupMessage("b", "key-b"), 5, "n:b", "shared"),
+		createCall(t, ctx, groupMessage("taken", ""), 5, "n:taken"),
+		createCall(t, ctx, groupMessage("c", "key-held"), 5, "n:c"),
+		createCall(t, ctx, groupMessage("d", ""), 1, "full", "n:d"),
+		createCall(t, ctx, groupMessage("e", ""), 1),
+	}
+	s.createGroup(calls)
+	alone := map[string]bool{"taken": true, "c": true, "d": true}
+	for _, c := range calls {
+		id := c.arg.m.ID
+		if c.alone != alone[id] || c.err != nil || c.refused != -1 {
+			t.Errorf("%s: alone %v, err %v, refused %d; want alone %v, no error, -1", id, c.alone, c.err, c.refused, alone[id])
+		}
+		if id != "taken" && exists(t, s, id) == alone[id] {
+			t.Errorf("%s: recorded %v after the group, want %v", id, !alone[id], !alone[id])
+		}
+	}
+	for key, want := range map[string]int{"n:a": 1, "n:b": 1, "shared": 2, "n:taken": 0, "n:c": 0, "n:d": 0, "full": 1} {
+		if got := uses(t, s, key); got != want {
+			t.Errorf("uses of %s = %d after the group, want %d", key, got, want)
+		}
+	}
+	// Alone, each gets the answer it would have had. (The group sorted
+	// calls.)
+	byID := map[string]create{}
+	for _, c := range calls {
+		byID[c.arg.m.ID] = c.arg
+	}
+	if _, _, err := s.createAlone(ctx, byID["taken"]); reason(err) != notify.ReasonDuplicateID {
+		t.Errorf("taken alone: %v, want duplicate_id", err)
+	}
+	if _, _, err := s.createAlone(ctx, byID["c"]); reason(err) != notify.ReasonDuplicateQueueMessage {
+		t.Errorf("c alone: %v, want duplicate_queue_message", err)
+	}
+	if refused, wait, err := s.createAlone(ctx, byID["d"]); refused != 0 || wait <= 0 || err != nil {
+		t.Errorf("d alone = %d, %v, %v; want quota 0 refused", refused, wait, err)
+	}
+}
+
+// TestCreateGroupGivesBack: a record whose write fails (its id is taken)
+// takes a quota's last use before another record of its group asks for
+// it. The group is rolled back, both run alone, and the second gets the
+// use the first gave back: what each would have got without groups.
+func TestCreateGroupGivesBack(t *testing.T) {
+	s, _ := groupStore(t)
+	ctx := t.Context()
+	if err := s.CreateMessage(ctx, groupMessage("a-taken", "")); err != nil {
+		t.Fatal(err)
+	}
+	// Sorted by id, a-taken's take comes before b's.
+	calls := []*call[create]{
+		createCall(t, ctx, groupMessage("b", ""), 1, "one"),
+		createCall(t, ctx, groupMessage("a-taken", ""), 1, "one"),
+	}
+	s.createGroup(calls)
+	for _, c := range calls {
+		if !c.alone {
+			t.Errorf("%s: written by the group (err %v), want it alone", c.arg.m.ID, c.err)
+		}
+	}
+	if exists(t, s, "b") || uses(t, s, "one") != 0 {
+		t.Fatalf("the group wrote: b recorded %v, uses %d", exists(t, s, "b"), uses(t, s, "one"))
+	}
+	for _, c := range calls {
+		refused, _, err := s.createAlone(ctx, c.arg)
+		if c.arg.m.ID == "b" && (refused != -1 || err != nil) {
+			t.Errorf("b alone = %d, %v; want it recorded", refused, err)
+		}
+	}
+	if !exists(t, s, "b") || uses(t, s, "one") != 1 {
+		t.Errorf("b recorded %v, uses %d; want true, 1", exists(t, s, "b"), uses(t, s, "one"))
+	}
+}
+
+// TestCreateGroupCallerGone: a group with a caller that has given up
+// writes nothing; the others run alone.
+func TestCreateGroupCallerGone(t *testing.T) {
+	s, _ := groupStore(t)
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	calls := []*call[create]{
+		createCall(t, t.Context(), groupMessage("live", ""), 5, "n:live"),
+		createCall(t, gone, groupMessage("gone", ""), 5, "n:gone"),
+	}
+	s.createGroup(calls)
+	for _, c := range calls {
+		if !c.alone || c.err != nil {
+			t.Errorf("%s: alone %v, err %v; want alone, no error", c.arg.m.ID, c.alone, c.err)
+		}
+	}
+	if exists(t, s, "live") || exists(t, s, "gone") || uses(t, s, "n:live") != 0 {
+		t.Error("the group wrote records")
+	}
+}
+
+// TestCreateGroupLockTimeout: a quota's row held by a transaction that
+// does not end (an instance frozen mid-write) fails the group that wants
+// it after groupLockTimeout, not when its callers give up, and its other
+// records are then written alone at once.
+func TestCreateGroupLockTimeout(t *testing.T) {
+	s, url := groupStore(t)
+	other, err := pgxpool.New(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	w, err := quotaWindows(groupNow, []notify.Quota{{Key: "held", Max: 5, Window: time.Hour}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), quotaTakeSQL, w[0].key, w[0].start, w[0].end, 5); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	calls := []*call[create]{
+		createCall(t, ctx, groupMessage("waits", ""), 5, "held"),
+		createCall(t, ctx, groupMessage("free", ""), 5, "n:free"),
+	}
+	ended := make(chan struct{})
+	go func() { s.createGroup(calls); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(30 * time.Second):
+		tx.Rollback(context.Background())
+		<-ended
+		t.Fatal("the group still waited for a held row after 30 s")
+	}
+	for _, c := range calls {
+		if !c.alone {
+			t.Errorf("%s: written by the group (err %v), want it alone", c.arg.m.ID, c.err)
+		}
+	}
+	free := calls[0].arg // sorted by the group
+	if free.m.ID != "free" {
+		free = calls[1].arg
+	}
+	if refused, _, err := s.createAlone(ctx, free); refused != -1 || err != nil {
+		t.Errorf("free alone = %d, %v", refused, err)
+	}
+}
+
+// TestGroupsTakeWhatQueued: calls that queue while a group runs make one
+// group of the next, and each caller gets its own answer.
+func TestGroupsTakeWhatQueued(t *testing.T) {
+	s, _ := groupStore(t)
+	ctx := t.Context()
+	if err := s.CreateMessage(ctx, groupMessage("dup", "")); err != nil {
+		t.Fatal(err)
+	}
+	// A loop is said to run, so that calls only queue.
+	s.creates.mu.Lock()
+	s.creates.running = true
+	s.creates.mu.Unlock()
+	const n = 20
+	errs := make([]error, n+1)
+	refused := make([]int, n+1)
+	var wg sync.WaitGroup
+	for i := range n + 1 {
+		wg.Go(func() {
+			id, max := fmt.Sprintf("m%02d", i), 10
+			if i == n {
+				id = "dup"
+			}
+			m := groupMessage(id, "")
+			refused[i], _, errs[i] = s.CreateMessageTakingQuotas(ctx, m, groupNow,
+				[]notify.Quota{{Key: "shared", Max: max, Window: time.Hour}})
+		})
+	}
+	for queued := 0; queued < n+1; {
+		time.Sleep(time.Millisecond)
+		s.creates.mu.Lock()
+		queued = len(s.creates.queue)
+		s.creates.mu.Unlock()
+	}
+	before := s.creates.groups.Load()
+	go s.creates.loop()
+	wg.Wait()
+	if g := s.creates.groups.Load() - before; g != 1 {
+		t.Errorf("%d calls queued together ran in %d groups, want 1", n+1, g)
+	}
+	recorded := 0
+	for i := range n {
+		switch {
+		case errs[i] != nil:
+			t.Errorf("m%02d: %v", i, errs[i])
+		case refused[i] == -1:
+			recorded++
+			if !exists(t, s, fmt.Sprintf("m%02d", i)) {
+				t.Errorf("m%02d answered recorded, and is not", i)
+			}
+		}
+	}
+	if recorded != 10 || uses(t, s, "shared") != 10 {
+		t.Errorf("%d recorded, shared quota at %d; want 10, 10", recorded, uses(t, s, "shared"))
+	}
+	if reason(errs[n]) != notify.ReasonDuplicateID {
+		t.Errorf("dup: %v, want duplicate_id", errs[n])
+	}
+}
+
+// TestFinishGroup: outcomes written in one group, but for a message with
+// reports and an unknown id, which run alone; and a group with an
+// outcome the database refuses (its queue key taken since it failed),
+// which writes nothing and leaves every outcome to run alone.
+func TestFinishGroup(t *testing.T) {
+	s, _ := groupStore(t)
+	ctx := t.Context()
+	for _, m := range []*notify.Message{groupMessage("plain", ""), groupMessage("reported", ""),
+		groupMessage("failed", "k"), groupMessage("other", "")} {
+		if err := s.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A report that came before its message's outcome, an orphan.
+	_, err := s.RecordReport(ctx, notify.Report{Provider: "sandbox", Channel: notify.SMS, ProviderID: "p-reported",
+		Recipient: "13800138000", Status: notify.Delivered, Raw: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// failed's queue key is taken by another record once it failed.
+	if err := s.FinishMessage(ctx, "failed", notify.Outcome{Status: notify.Failed, At: groupNow}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMessage(ctx, groupMessage("retry", "k")); err != nil {
+		t.Fatal(err)
+	}
+	outcome := func(id string) *call[finish] {
+		o := notify.Outcome{Status: notify.Submitted, Provider: "sandbox", ProviderID: "p-" + id, At: groupNow.Add(time.Second)}
+		at, _ := dbTime("t", o.At)
+		args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox, at}
+		return &call[finish]{ctx: ctx, arg: finish{id, o, args}, refused: -1}
+	}
+	calls := []*call[finish]{outcome("plain"), outcome("reported"), outcome("unknown")}
+	s.finishGroup(calls)
+	for _, c := range calls {
+		if want := c.arg.id != "plain"; c.alone != want {
+			t.Errorf("%s: alone %v, want %v", c.arg.id, c.alone, want)
+		}
+	}
+	if m, err := s.Message(ctx, "plain"); err != nil || m.Status != notify.Submitted || m.ProviderID != "p-plain" {
+		t.Errorf("plain after the group: %+v, %v", m, err)
+	}
+	if err := s.finishAlone(ctx, "reported", calls[1].arg.o, calls[1].arg.args); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Message(ctx, "reported"); err != nil || m.Status != notify.Delivered {
+		t.Errorf("reported after its outcome alone: %+v, %v; want delivered, from its report", m, err)
+	}
+	if err := s.finishAlone(ctx, "unknown", calls[2].arg.o, calls[2].arg.args); notify.KindOf(err) != notify.NotFound {
+		t.Errorf("unknown alone: %v, want not found", err)
+	}
+
+	calls = []*call[finish]{outcome("other"), outcome("failed")}
+	s.finishGroup(calls)
+	for _, c := range calls {
+		if !c.alone {
+			t.Errorf("%s: written by a group that failed", c.arg.id)
+		}
+	}
+	if m, err := s.Message(ctx, "other"); err != nil || m.Status != notify.Accepted {
+		t.Errorf("other after a group that failed: %+v, %v; want it accepted", m, err)
+	}
+	f := outcome("failed")
+	if err := s.finishAlone(ctx, "failed", f.arg.o, f.arg.args); reason(err) != notify.ReasonDuplicateQueueMessage {
+		t.Errorf("failed alone: %v, want duplicate_queue_message", err)
+	}
+}
