@@ -1,76 +1,15 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net"
-	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
-
-// freezingProxy serves the PostgreSQL server at dbURL on a unix socket of
-// its own, and calls onSend before it forwards a chunk of a client's
-// stream that holds trigger. It returns the URL to connect to.
-func freezingProxy(t *testing.T, dbURL string, trigger []byte, onSend func()) string {
-	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	port := q.Get("port")
-	if port == "" {
-		port = "5432"
-	}
-	server := filepath.Join(q.Get("host"), ".s.PGSQL."+port)
-	dir := t.TempDir()
-	ln, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL."+port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("unix", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(c, s); c.Close() }()
-			go func() {
-				defer s.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if bytes.Contains(buf[:n], trigger) {
-							onSend()
-						}
-						s.Write(buf[:n])
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	})
-	q.Set("host", dir)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestRollbackFrozen: the server freezes as the ROLLBACK after a conflict
 // goes out. The call must still end by its deadline and give its
@@ -88,7 +27,7 @@ func TestRollbackFrozen(t *testing.T) {
 		arm   bool
 		thaw  func()
 	)
-	proxied := freezingProxy(t, db, []byte("ROLLBACK\x00"), func() {
+	proxied := postgres.FreezingProxy(t, db, []byte("ROLLBACK\x00"), func() {
 		armed.Lock()
 		defer armed.Unlock()
 		if arm {

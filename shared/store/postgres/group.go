@@ -67,8 +67,20 @@ type call[A any] struct {
 	arg   A
 	state atomic.Int32 // queued, then taken or dropped
 	done  chan struct{}
+	// committing is closed once the group's COMMIT is sent: a caller
+	// that gives up then leaves without its answer, which is unknown.
+	committing chan struct{}
 
-	// Set by the group, read by the caller once done is closed.
+	result // set by the group; read by the caller once done is closed
+}
+
+func newCall[A any](ctx context.Context, arg A) *call[A] {
+	return &call[A]{ctx: ctx, arg: arg, done: make(chan struct{}), committing: make(chan struct{}),
+		result: result{refused: -1}}
+}
+
+// result is what a group tells a caller.
+type result struct {
 	alone   bool // the group did not write it: its caller runs it alone
 	err     error
 	refused int // a record's: the index of the quota at its Max, or -1
@@ -80,6 +92,10 @@ const (
 	taken         // in a group: its caller waits for the group's end
 	dropped       // its caller gave up before a group took it: never run
 )
+
+// errCommitUnanswered is the error of a caller that gave up while its
+// group's COMMIT was unanswered.
+var errCommitUnanswered = errors.New("gave up waiting for the commit")
 
 // grouper queues the writes of one kind and runs them in groups, one
 // group at a time, in a goroutine that ends when the queue is empty: the
@@ -95,15 +111,16 @@ type grouper[A any] struct {
 	groups  atomic.Int64 // groups run, for tests
 }
 
-// do queues arg and waits until a group has run it, or said it is to be
-// run alone (c.alone), or until ctx ends while it is still queued: then
-// c.err is ctx's error and it is never run.
-func (g *grouper[A]) do(ctx context.Context, arg A) *call[A] {
-	c := &call[A]{ctx: ctx, arg: arg, done: make(chan struct{}), refused: -1}
+// do queues arg and returns the group's answer: once a group has written
+// it or said it is to be written alone; or, when ctx ends first, ctx's
+// error, wrapped, if the write was still queued (it is then never run)
+// or its group's COMMIT unanswered (its end is then unknown). Between
+// the two, a group that has taken the write ends soon after ctx does.
+func (g *grouper[A]) do(ctx context.Context, arg A) result {
 	if err := ctx.Err(); err != nil {
-		c.err = err
-		return c
+		return result{err: err, refused: -1}
 	}
+	c := newCall(ctx, arg)
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	start := !g.running
@@ -114,14 +131,24 @@ func (g *grouper[A]) do(ctx context.Context, arg A) *call[A] {
 	}
 	select {
 	case <-c.done:
+		return c.result
 	case <-ctx.Done():
-		if c.state.CompareAndSwap(queued, dropped) {
-			c.err = ctx.Err()
-			return c
-		}
-		<-c.done
 	}
-	return c
+	if c.state.CompareAndSwap(queued, dropped) {
+		return result{err: ctx.Err(), refused: -1}
+	}
+	// Taken: the group ends at once unless its COMMIT is out.
+	select {
+	case <-c.done:
+		return c.result
+	case <-c.committing:
+		select {
+		case <-c.done:
+			return c.result
+		default:
+			return result{err: fmt.Errorf("%w: %w", errCommitUnanswered, ctx.Err()), refused: -1}
+		}
+	}
 }
 
 // loop runs groups until the queue is empty.
@@ -173,19 +200,26 @@ func groupContext[A any](calls []*call[A]) (context.Context, func()) {
 	}
 }
 
-// earliestDeadline returns a context that ends at the first deadline of
-// calls' contexts, if they have any, and its cancel.
-func earliestDeadline[A any](calls []*call[A]) (context.Context, context.CancelFunc) {
-	var first time.Time
-	for _, c := range calls {
-		if d, ok := c.ctx.Deadline(); ok && (first.IsZero() || d.Before(first)) {
-			first = d
+// allEnded returns a context that ends once every one of calls' contexts
+// has ended, and a function that releases it.
+func allEnded[A any](calls []*call[A]) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var left atomic.Int32
+	left.Store(int32(len(calls)))
+	stops := make([]func() bool, len(calls))
+	for i, c := range calls {
+		stops[i] = context.AfterFunc(c.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
 		}
+		cancel()
 	}
-	if first.IsZero() {
-		return context.WithCancel(context.Background())
-	}
-	return context.WithDeadline(context.Background(), first)
 }
 
 // create is a record to write: CreateMessageTakingQuotas's arguments, as
@@ -203,8 +237,9 @@ type create struct {
 // which are to be written alone (see the top of this file).
 func (s *Store) createGroup(calls []*call[create]) {
 	if len(calls) == 1 {
-		c := calls[0]
-		c.refused, c.wait, c.err = s.createAlone(c.ctx, c.arg)
+		// Alone, in its caller's goroutine: a write that waits for a
+		// lock then holds up no other.
+		calls[0].alone = true
 		return
 	}
 	// Inserts in the order of their queue keys, then the quotas in the
@@ -320,13 +355,17 @@ func (s *Store) tryCreateGroup(calls []*call[create]) (ok bool, bad []bool, err 
 		}
 		return false, bad, nil
 	}
-	// Once COMMIT is sent, a caller that gives up no longer stops the
-	// group; the first deadline among them still bounds the wait.
+	// Once COMMIT is sent, a caller that gives up leaves without its
+	// answer, and no longer stops the group: the others may still get
+	// theirs. The group waits while one of them does.
 	release()
-	cctx, cancel := earliestDeadline(calls)
+	cctx, cancel := allEnded(calls)
 	defer cancel()
+	for _, c := range calls {
+		close(c.committing)
+	}
 	if err := end(cctx, conn, "COMMIT"); err != nil {
-		return false, nil, fmt.Errorf("postgres: create %d messages together: %w", len(calls), err)
+		return false, nil, fmt.Errorf("in a group of %d: %w", len(calls), err)
 	}
 	return true, nil, nil
 }
@@ -347,8 +386,7 @@ type finish struct {
 // so that two groups cannot deadlock.
 func (s *Store) finishGroup(calls []*call[finish]) {
 	if len(calls) == 1 {
-		c := calls[0]
-		c.err = s.finishAlone(c.ctx, c.arg.id, c.arg.o, c.arg.args)
+		calls[0].alone = true // as a record alone (createGroup)
 		return
 	}
 	slices.SortFunc(calls, func(a, b *call[finish]) int { return cmp.Compare(text(a.arg.id), text(b.arg.id)) })

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
 
 // groupStore opens a store on a database of its own.
@@ -49,7 +51,7 @@ func createCall(t *testing.T, ctx context.Context, m *notify.Message, max int, k
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &call[create]{ctx: ctx, arg: create{m: m, args: args, now: groupNow, at: groupNow, qs: qs, ws: ws}, refused: -1}
+	return newCall(ctx, create{m: m, args: args, now: groupNow, at: groupNow, qs: qs, ws: ws})
 }
 
 // uses returns the uses counted in key's window at groupNow.
@@ -335,7 +337,7 @@ func TestFinishGroup(t *testing.T) {
 		o := notify.Outcome{Status: notify.Submitted, Provider: "sandbox", ProviderID: "p-" + id, At: groupNow.Add(time.Second)}
 		at, _ := dbTime("t", o.At)
 		args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox, at}
-		return &call[finish]{ctx: ctx, arg: finish{id, o, args}, refused: -1}
+		return newCall(ctx, finish{id, o, args})
 	}
 	calls := []*call[finish]{outcome("plain"), outcome("reported"), outcome("unknown")}
 	s.finishGroup(calls)
@@ -370,5 +372,159 @@ func TestFinishGroup(t *testing.T) {
 	f := outcome("failed")
 	if err := s.finishAlone(ctx, "failed", f.arg.o, f.arg.args); reason(err) != notify.ReasonDuplicateQueueMessage {
 		t.Errorf("failed alone: %v, want duplicate_queue_message", err)
+	}
+}
+
+// TestGroupCommitFrozen: the server freezes as a group's COMMIT goes out,
+// and some of its callers, whose contexts have no deadline, give up. Each
+// of those returns at once, as a write alone does, with an error that
+// wraps its context's (before, all waited for as long as the server
+// stayed frozen); the caller that stays gets its answer once the server
+// thaws. The same freeze at the group's batch (its BEGIN), where the
+// group ends and the caller that stays writes alone, and a write alone,
+// are the controls.
+func TestGroupCommitFrozen(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		leave, stay int
+		trigger     string
+	}{{"commit", 2, 1, "COMMIT\x00"}, {"batch", 2, 1, "BEGIN\x00"}, {"alone", 1, 0, "COMMIT\x00"}} {
+		t.Run(tt.name, func(t *testing.T) { groupFrozen(t, tt.leave, tt.stay, tt.trigger) })
+	}
+}
+
+func groupFrozen(t *testing.T, leave, stay int, trigger string) {
+	var server pgtest.Cluster // a server of its own: the other tests never see it frozen
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	var (
+		armed sync.Mutex
+		arm   bool
+		thaw  = func() {}
+	)
+	proxied := FreezingProxy(t, server.Database(t), []byte(trigger), func() {
+		armed.Lock()
+		defer armed.Unlock()
+		if arm {
+			arm, thaw = false, server.Freeze(t)
+		}
+	})
+	s, err := Open(t.Context(), proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		armed.Lock()
+		thaw()
+		armed.Unlock()
+		s.Close()
+	})
+	s.creates.mu.Lock()
+	s.creates.running = true // a loop is said to run: calls only queue
+	s.creates.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	left, stayed := make(chan error, leave), make(chan error, stay)
+	for i := range leave + stay {
+		go func() {
+			if i < leave {
+				left <- s.CreateMessage(ctx, groupMessage(fmt.Sprintf("m%d", i), ""))
+			} else {
+				stayed <- s.CreateMessage(t.Context(), groupMessage(fmt.Sprintf("m%d", i), ""))
+			}
+		}()
+	}
+	for queued := 0; queued < leave+stay; {
+		time.Sleep(time.Millisecond)
+		s.creates.mu.Lock()
+		queued = len(s.creates.queue)
+		s.creates.mu.Unlock()
+	}
+	armed.Lock()
+	arm = true
+	armed.Unlock()
+	go s.creates.loop()
+	for frozen := false; !frozen; {
+		time.Sleep(10 * time.Millisecond)
+		armed.Lock()
+		frozen = !arm
+		armed.Unlock()
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for i := range leave {
+		select {
+		case err := <-left:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("a caller that gave up: %v, want an error that wraps context.Canceled", err)
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d callers still waited 5 s after they gave up, the server frozen", leave-i, leave)
+		}
+	}
+	armed.Lock()
+	thaw()
+	armed.Unlock()
+	for i := range stay {
+		if err := <-stayed; err != nil {
+			t.Errorf("the caller that stayed: %v", err)
+		}
+		if !exists(t, s, fmt.Sprintf("m%d", leave+i)) {
+			t.Errorf("the record of the caller that stayed is missing")
+		}
+	}
+}
+
+// TestFinishGroupTakesReportLocks: a group of outcomes takes the report
+// lock of each provider id before it writes: with one held by a
+// transaction that does not end (an instance frozen while it records a
+// report), the group gives up after groupLockTimeout, in each exec mode,
+// and its outcomes go alone.
+func TestFinishGroupTakesReportLocks(t *testing.T) {
+	for _, mode := range []string{"cache_statement", "exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			url := testPG.Database(t)
+			s, err := Open(t.Context(), url+"&default_query_exec_mode="+mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := t.Context()
+			for _, id := range []string{"held", "free"} {
+				if err := s.CreateMessage(ctx, groupMessage(id, "")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tx, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(context.Background())
+			if _, err := tx.Exec(ctx, reportLockSQL, reportLock("sandbox", "p-held")); err != nil {
+				t.Fatal(err)
+			}
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			var calls []*call[finish]
+			for _, id := range []string{"held", "free"} {
+				o := notify.Outcome{Status: notify.Submitted, Provider: "sandbox", ProviderID: "p-" + id, At: groupNow}
+				args := []any{id, string(o.Status), o.Provider, o.ProviderID, o.RequestID, o.ErrorCode, o.ErrorText, o.Sandbox, groupNow}
+				calls = append(calls, newCall(cctx, finish{id, o, args}))
+			}
+			start := time.Now()
+			s.finishGroup(calls)
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("the group waited %v for a held report lock", d)
+			}
+			for _, c := range calls {
+				if !c.alone {
+					t.Errorf("%s: written by a group that could not have its report lock", c.arg.id)
+				}
+			}
+		})
 	}
 }

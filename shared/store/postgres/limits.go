@@ -110,6 +110,10 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 // until its window ends; otherwise -1. A Spend refused (its task missing
 // or started since Spend.Prev, or the balance too low) is its
 // *notify.Error, before any quota's refusal, and records nothing.
+//
+// A record without a Spend is written in a group, with those of the other
+// sends that come meanwhile, in one transaction (group.go); its answer is
+// the one it would have had alone.
 func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message, now time.Time, qs []notify.Quota) (int, time.Duration, error) {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
@@ -132,11 +136,14 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if m.Spend != nil {
 		return s.createAlone(ctx, a)
 	}
-	c := s.creates.do(ctx, a)
-	if c.alone {
+	r := s.creates.do(ctx, a)
+	if r.alone {
 		return s.createAlone(ctx, a)
 	}
-	return c.refused, c.wait, c.err
+	if r.err != nil {
+		return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, r.err)
+	}
+	return r.refused, r.wait, nil
 }
 
 // createAlone writes the record of a, and takes its quotas, in a

@@ -211,7 +211,8 @@ func createConflict(ctx context.Context, c querier, m *notify.Message) error {
 // round trip: a report for the id that is being recorded then either
 // commits first, and the check sees it, or waits, and finds the message.
 // A failed outcome gives back what the message spent (refundSQL) in the
-// same transaction, and round trip.
+// same transaction, and round trip. Any other is written in a group, with
+// the outcomes of the other sends that come meanwhile (group.go).
 func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
@@ -226,8 +227,12 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 		text(o.ErrorCode), text(o.ErrorText), o.Sandbox, at}
 	if o.Status != notify.Failed {
 		// An outcome that is not a failure goes in a group (group.go).
-		if c := s.finishes.do(ctx, finish{id, o, args}); !c.alone {
-			return c.err
+		r := s.finishes.do(ctx, finish{id, o, args})
+		if r.err != nil {
+			return fmt.Errorf("postgres: finish message %s: %w", id, r.err)
+		}
+		if !r.alone {
+			return nil
 		}
 	}
 	return s.finishAlone(ctx, id, o, args)
