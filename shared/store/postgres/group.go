@@ -45,11 +45,13 @@ import (
 // A group whose COMMIT was sent and not answered fails every write in it:
 // whether it committed is unknown, as for a write alone.
 //
-// A group waits for a lock (a quota's row, a queue key, a report lock)
-// at most groupLockTimeout; then it fails, and its writes go alone. A row
-// held by a transaction that does not end (an instance frozen in the
-// middle of a write) then holds up the sends that want that row, as it
-// did before groups, and not every send behind them.
+// A group of several writes waits for a lock (a quota's row, a queue
+// key, a report lock) at most groupLockTimeout; then it fails, and its
+// writes go alone. A group of one is a write alone, and waits as long as
+// its caller lets it, but the next group starts handOffAfter after it. A
+// row held by a transaction that does not end (an instance frozen in the
+// middle of a write) so holds up the sends that want that row, as it did
+// before groups, and not every send behind them.
 
 // maxGroup bounds the writes of one group, and so how long the first of
 // them waits for the last.
@@ -98,18 +100,29 @@ const (
 var errCommitUnanswered = errors.New("gave up waiting for the commit")
 
 // grouper queues the writes of one kind and runs them in groups, one
-// group at a time, in a goroutine that ends when the queue is empty: the
-// writes that come while a group runs make the next. (Two groups at once,
-// each on a connection of its own, made smaller groups, and 10-15% fewer
-// sends a second at 32 at once; three, fewer still: docs/stores.md.)
+// group at a time: the writes that come while a group runs make the next.
+// A write that finds no group running is a group of one, run at once in
+// its caller's goroutine, as a write alone; the writes that queue
+// meanwhile are then run by a goroutine of their own, until the queue is
+// empty. (Two groups at once, each on a connection of its own, made
+// smaller groups, and 10-15% fewer sends a second at 32 at once; three,
+// fewer still: docs/stores.md.)
+//
+// A group that runs longer than handOffAfter (a write alone, which may
+// wait for a lock as long as its caller allows, or a group frozen with the
+// server) hands the queue to another goroutine, so that it holds up its
+// own writes and no others.
 type grouper[A any] struct {
 	run func(calls []*call[A]) // writes calls; the grouper closes their done
 
 	mu      sync.Mutex
 	queue   []*call[A]
-	running bool         // a goroutine runs the queue's groups
+	running bool         // a goroutine runs the queue's groups; false only when the queue is empty
 	groups  atomic.Int64 // groups run, for tests
 }
+
+// handOffAfter is how long a group runs before the next may start.
+const handOffAfter = groupLockTimeout
 
 // do queues arg and returns the group's answer: once a group has written
 // it or said it is to be written alone; or, when ctx ends first, ctx's
@@ -123,11 +136,12 @@ func (g *grouper[A]) do(ctx context.Context, arg A) result {
 	c := newCall(ctx, arg)
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
-	start := !g.running
+	lead := !g.running
 	g.running = true
 	g.mu.Unlock()
-	if start {
-		go g.loop()
+	if lead {
+		// The queue was empty: c is the next group, alone.
+		g.serve(true)
 	}
 	select {
 	case <-c.done:
@@ -151,8 +165,11 @@ func (g *grouper[A]) do(ctx context.Context, arg A) result {
 	}
 }
 
-// loop runs groups until the queue is empty.
-func (g *grouper[A]) loop() {
+// serve runs the queue's groups, one at a time, until the queue is empty,
+// or, with once set, one group, and then hands what queued meanwhile to a
+// goroutine of its own. A group that runs longer than handOffAfter hands
+// the queue over while it runs, and serve returns when it ends.
+func (g *grouper[A]) serve(once bool) {
 	for {
 		g.mu.Lock()
 		n := min(len(g.queue), maxGroup)
@@ -173,12 +190,28 @@ func (g *grouper[A]) loop() {
 				calls = append(calls, c)
 			}
 		}
-		if len(calls) > 0 {
-			g.groups.Add(1)
-			g.run(calls)
-			for _, c := range calls {
-				close(c.done)
+		if len(calls) == 0 {
+			continue
+		}
+		g.groups.Add(1)
+		handOff := time.AfterFunc(handOffAfter, func() { g.serve(false) })
+		g.run(calls)
+		for _, c := range calls {
+			close(c.done)
+		}
+		if !handOff.Stop() {
+			return // another goroutine serves the queue
+		}
+		if once {
+			g.mu.Lock()
+			if len(g.queue) == 0 {
+				g.running = false
+				g.mu.Unlock()
+				return
 			}
+			g.mu.Unlock()
+			go g.serve(false)
+			return
 		}
 	}
 }
@@ -237,9 +270,8 @@ type create struct {
 // which are to be written alone (see the top of this file).
 func (s *Store) createGroup(calls []*call[create]) {
 	if len(calls) == 1 {
-		// Alone, in its caller's goroutine: a write that waits for a
-		// lock then holds up no other.
-		calls[0].alone = true
+		c := calls[0]
+		c.refused, c.wait, c.err = s.createAlone(c.ctx, c.arg)
 		return
 	}
 	// Inserts in the order of their queue keys, then the quotas in the
@@ -386,7 +418,8 @@ type finish struct {
 // so that two groups cannot deadlock.
 func (s *Store) finishGroup(calls []*call[finish]) {
 	if len(calls) == 1 {
-		calls[0].alone = true // as a record alone (createGroup)
+		c := calls[0]
+		c.err = s.finishAlone(c.ctx, c.arg.id, c.arg.o, c.arg.args)
 		return
 	}
 	slices.SortFunc(calls, func(a, b *call[finish]) int { return cmp.Compare(text(a.arg.id), text(b.arg.id)) })

@@ -282,7 +282,7 @@ func TestGroupsTakeWhatQueued(t *testing.T) {
 		s.creates.mu.Unlock()
 	}
 	before := s.creates.groups.Load()
-	go s.creates.loop()
+	go s.creates.serve(false)
 	wg.Wait()
 	if g := s.creates.groups.Load() - before; g != 1 {
 		t.Errorf("%d calls queued together ran in %d groups, want 1", n+1, g)
@@ -446,7 +446,7 @@ func groupFrozen(t *testing.T, leave, stay int, trigger string) {
 	armed.Lock()
 	arm = true
 	armed.Unlock()
-	go s.creates.loop()
+	go s.creates.serve(false)
 	for frozen := false; !frozen; {
 		time.Sleep(10 * time.Millisecond)
 		armed.Lock()
