@@ -73,7 +73,17 @@ type call[A any] struct {
 	// that gives up then leaves without its answer, which is unknown.
 	committing chan struct{}
 
-	result // set by the group; read by the caller once done is closed
+	result        // set by the group; read by the caller once done is closed
+	answered bool // done is closed; the group's goroutine alone reads and writes it
+}
+
+// answer closes c.done, unless it is closed: its caller may read its
+// result. Only the goroutine of c's group calls it.
+func (c *call[A]) answer() {
+	if !c.answered {
+		c.answered = true
+		close(c.done)
+	}
 }
 
 func newCall[A any](ctx context.Context, arg A) *call[A] {
@@ -85,7 +95,8 @@ func newCall[A any](ctx context.Context, arg A) *call[A] {
 type result struct {
 	alone   bool // the group did not write it: its caller runs it alone
 	err     error
-	refused int // a record's: the index of the quota at its Max, or -1
+	named   bool // err is a write alone's, which names the write
+	refused int  // a record's: the index of the quota at its Max, or -1
 	wait    time.Duration
 }
 
@@ -140,7 +151,7 @@ func (g *grouper[A]) do(ctx context.Context, arg A) result {
 	g.running = true
 	g.mu.Unlock()
 	if lead {
-		// The queue was empty: c is the next group, alone.
+		// The queue was empty: c is the next group, alone, run here.
 		g.serve(true)
 	}
 	select {
@@ -173,6 +184,13 @@ func (g *grouper[A]) serve(once bool) {
 	for {
 		g.mu.Lock()
 		n := min(len(g.queue), maxGroup)
+		if once {
+			// The leader's write, first in the queue, alone: it runs in
+			// its caller's goroutine, which could not leave a group's
+			// COMMIT as do lets a caller. What queued behind it is the
+			// next group's.
+			n = min(n, 1)
+		}
 		if n == 0 {
 			g.running = false
 			g.mu.Unlock()
@@ -197,7 +215,7 @@ func (g *grouper[A]) serve(once bool) {
 		handOff := time.AfterFunc(handOffAfter, func() { g.serve(false) })
 		g.run(calls)
 		for _, c := range calls {
-			close(c.done)
+			c.answer()
 		}
 		if !handOff.Stop() {
 			return // another goroutine serves the queue
@@ -272,6 +290,7 @@ func (s *Store) createGroup(calls []*call[create]) {
 	if len(calls) == 1 {
 		c := calls[0]
 		c.refused, c.wait, c.err = s.createAlone(c.ctx, c.arg)
+		c.named = true
 		return
 	}
 	// Inserts in the order of their queue keys, then the quotas in the
@@ -295,7 +314,10 @@ func (s *Store) createGroup(calls []*call[create]) {
 		keep := calls[:0:0]
 		for i, c := range calls {
 			if bad[i] {
+				// Answered now: its caller goes on alone while the group
+				// tries again without it.
 				c.alone = true
+				c.answer()
 			} else {
 				keep = append(keep, c)
 			}
@@ -420,6 +442,7 @@ func (s *Store) finishGroup(calls []*call[finish]) {
 	if len(calls) == 1 {
 		c := calls[0]
 		c.err = s.finishAlone(c.ctx, c.arg.id, c.arg.o, c.arg.args)
+		c.named = true
 		return
 	}
 	slices.SortFunc(calls, func(a, b *call[finish]) int { return cmp.Compare(text(a.arg.id), text(b.arg.id)) })

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -375,6 +377,74 @@ func TestFinishGroup(t *testing.T) {
 	}
 }
 
+// frozenStore opens a store on a server of its own (the other tests never
+// see it frozen), through a proxy that freezes the server the first time,
+// once armed, a client sends trigger.
+func frozenStore(t *testing.T, trigger string) (s *Store, arm func(), frozen func() bool, thaw func()) {
+	var server pgtest.Cluster
+	t.Cleanup(func() {
+		if err := server.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	var (
+		mu       sync.Mutex
+		armed    bool
+		isFrozen bool
+		thawIt   = func() {}
+	)
+	proxied := FreezingProxy(t, server.Database(t), []byte(trigger), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed {
+			armed, isFrozen, thawIt = false, true, server.Freeze(t)
+		}
+	})
+	s, err := Open(t.Context(), proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thaw = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		thawIt()
+		thawIt = func() {}
+	}
+	t.Cleanup(func() {
+		thaw()
+		s.Close()
+	})
+	arm = func() { mu.Lock(); armed = true; mu.Unlock() }
+	frozen = func() bool { mu.Lock(); defer mu.Unlock(); return isFrozen }
+	return s, arm, frozen, thaw
+}
+
+// holdGroups makes s's calls of records queue, as behind a group that
+// runs, until serve is called.
+func holdGroups(s *Store) (serve func()) {
+	s.creates.mu.Lock()
+	s.creates.running = true
+	s.creates.mu.Unlock()
+	return func() { go s.creates.serve(false) }
+}
+
+// waitFor waits until cond holds, or fails t after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after 10 s for %s", what)
+		}
+	}
+}
+
+// queuedCalls returns how many calls of records s has queued.
+func queuedCalls(s *Store) int {
+	s.creates.mu.Lock()
+	defer s.creates.mu.Unlock()
+	return len(s.creates.queue)
+}
+
 // TestGroupCommitFrozen: the server freezes as a group's COMMIT goes out,
 // and some of its callers, whose contexts have no deadline, give up. Each
 // of those returns at once, as a write alone does, with an error that
@@ -389,92 +459,286 @@ func TestGroupCommitFrozen(t *testing.T) {
 		leave, stay int
 		trigger     string
 	}{{"commit", 2, 1, "COMMIT\x00"}, {"batch", 2, 1, "BEGIN\x00"}, {"alone", 1, 0, "COMMIT\x00"}} {
-		t.Run(tt.name, func(t *testing.T) { groupFrozen(t, tt.leave, tt.stay, tt.trigger) })
+		t.Run(tt.name, func(t *testing.T) {
+			s, arm, frozen, thaw := frozenStore(t, tt.trigger)
+			serve := holdGroups(s)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			left, stayed := make(chan error, tt.leave), make(chan error, tt.stay)
+			for i := range tt.leave + tt.stay {
+				go func() {
+					if i < tt.leave {
+						left <- s.CreateMessage(ctx, groupMessage(fmt.Sprintf("m%d", i), ""))
+					} else {
+						stayed <- s.CreateMessage(t.Context(), groupMessage(fmt.Sprintf("m%d", i), ""))
+					}
+				}()
+			}
+			waitFor(t, "the calls to queue", func() bool { return queuedCalls(s) == tt.leave+tt.stay })
+			arm()
+			serve()
+			waitFor(t, "the server to freeze", frozen)
+			time.Sleep(200 * time.Millisecond)
+			cancel()
+			deadline := time.After(5 * time.Second)
+			for i := range tt.leave {
+				select {
+				case err := <-left:
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("a caller that gave up: %v, want an error that wraps context.Canceled", err)
+					}
+				case <-deadline:
+					t.Fatalf("%d of %d callers still waited 5 s after they gave up, the server frozen", tt.leave-i, tt.leave)
+				}
+			}
+			thaw()
+			for i := range tt.stay {
+				if err := <-stayed; err != nil {
+					t.Errorf("the caller that stayed: %v", err)
+				}
+				if !exists(t, s, fmt.Sprintf("m%d", tt.leave+i)) {
+					t.Errorf("the record of the caller that stayed is missing")
+				}
+			}
+		})
 	}
 }
 
-func groupFrozen(t *testing.T, leave, stay int, trigger string) {
-	var server pgtest.Cluster // a server of its own: the other tests never see it frozen
-	t.Cleanup(func() {
-		if err := server.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	var (
-		armed sync.Mutex
-		arm   bool
-		thaw  = func() {}
-	)
-	proxied := FreezingProxy(t, server.Database(t), []byte(trigger), func() {
-		armed.Lock()
-		defer armed.Unlock()
-		if arm {
-			arm, thaw = false, server.Freeze(t)
-		}
-	})
-	s, err := Open(t.Context(), proxied)
-	if err != nil {
+// TestGroupRetryAnswersDropped: a record whose id is taken leaves its
+// group's first try, and its caller is answered then: it goes on alone,
+// and when it gives up, it returns at once, while the group's second try
+// is frozen at its COMMIT. (Before, it was answered with the others, after
+// the second try, as long as the server stayed frozen.)
+func TestGroupRetryAnswersDropped(t *testing.T) {
+	s, arm, frozen, thaw := frozenStore(t, "COMMIT\x00")
+	if err := s.CreateMessage(t.Context(), groupMessage("dup", "")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		armed.Lock()
-		thaw()
-		armed.Unlock()
-		s.Close()
-	})
-	s.creates.mu.Lock()
-	s.creates.running = true // a loop is said to run: calls only queue
-	s.creates.mu.Unlock()
+	serve := holdGroups(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	left, stayed := make(chan error, leave), make(chan error, stay)
-	for i := range leave + stay {
-		go func() {
-			if i < leave {
-				left <- s.CreateMessage(ctx, groupMessage(fmt.Sprintf("m%d", i), ""))
-			} else {
-				stayed <- s.CreateMessage(t.Context(), groupMessage(fmt.Sprintf("m%d", i), ""))
-			}
-		}()
+	gone, stayed := make(chan error, 1), make(chan error, 2)
+	go func() { gone <- s.CreateMessage(ctx, groupMessage("dup", "")) }()
+	for i := range 2 {
+		go func() { stayed <- s.CreateMessage(t.Context(), groupMessage(fmt.Sprintf("stay%d", i), "")) }()
 	}
-	for queued := 0; queued < leave+stay; {
-		time.Sleep(time.Millisecond)
-		s.creates.mu.Lock()
-		queued = len(s.creates.queue)
-		s.creates.mu.Unlock()
-	}
-	armed.Lock()
-	arm = true
-	armed.Unlock()
-	go s.creates.serve(false)
-	for frozen := false; !frozen; {
-		time.Sleep(10 * time.Millisecond)
-		armed.Lock()
-		frozen = !arm
-		armed.Unlock()
-	}
+	waitFor(t, "the calls to queue", func() bool { return queuedCalls(s) == 3 })
+	arm()
+	serve()
+	waitFor(t, "the server to freeze", frozen)
 	time.Sleep(200 * time.Millisecond)
 	cancel()
-	deadline := time.After(5 * time.Second)
-	for i := range leave {
-		select {
-		case err := <-left:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("a caller that gave up: %v, want an error that wraps context.Canceled", err)
-			}
-		case <-deadline:
-			t.Fatalf("%d of %d callers still waited 5 s after they gave up, the server frozen", leave-i, leave)
+	select {
+	case err := <-gone:
+		if err == nil {
+			t.Error("the duplicate was recorded")
+		}
+	case <-time.After(5 * time.Second):
+		thaw()
+		t.Fatalf("a caller whose record left its group still waited 5 s for the group's frozen COMMIT (then: %v)", <-gone)
+	}
+	thaw()
+	for range 2 {
+		if err := <-stayed; err != nil {
+			t.Errorf("a caller that stayed: %v", err)
 		}
 	}
-	armed.Lock()
-	thaw()
-	armed.Unlock()
-	for i := range stay {
-		if err := <-stayed; err != nil {
-			t.Errorf("the caller that stayed: %v", err)
+}
+
+// TestLeaderRunsItsOwn: a write that finds no group running runs alone in
+// its caller's goroutine, even when others queue before it takes the
+// queue (between the two locks of do and serve); those are the next
+// group's, which another goroutine runs.
+func TestLeaderRunsItsOwn(t *testing.T) {
+	var mu sync.Mutex
+	var groups [][]int
+	g := &grouper[int]{}
+	g.run = func(calls []*call[int]) {
+		mu.Lock()
+		defer mu.Unlock()
+		var group []int
+		for _, c := range calls {
+			group = append(group, c.arg)
 		}
-		if !exists(t, s, fmt.Sprintf("m%d", leave+i)) {
-			t.Errorf("the record of the caller that stayed is missing")
+		groups = append(groups, group)
+	}
+	// The state do leaves for serve(true) when others queue in between.
+	calls := []*call[int]{newCall(t.Context(), 1), newCall(t.Context(), 2), newCall(t.Context(), 3)}
+	g.queue, g.running = slices.Clone(calls), true
+	g.serve(true)
+	mu.Lock()
+	first := slices.Clone(groups)
+	mu.Unlock()
+	if len(first) != 1 || !slices.Equal(first[0], []int{1}) {
+		t.Fatalf("serve(true) ran %v, want [[1]]: the leader's write alone", first)
+	}
+	for _, c := range calls[1:] {
+		<-c.done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(groups) != 2 || !slices.Equal(groups[1], []int{2, 3}) {
+		t.Errorf("groups %v, want [[1] [2 3]]", groups)
+	}
+}
+
+// TestGrouperStress: callers that come over a second, groups of random
+// length (some longer than handOffAfter, so that the queue is handed
+// over), half of which ignore their callers, and callers whose contexts
+// end at random. Every caller returns, no write runs twice, and once all
+// have returned the grouper is idle, its queue empty.
+func TestGrouperStress(t *testing.T) {
+	for round := range 4 {
+		var mu sync.Mutex
+		ran := map[int]int{}
+		g := &grouper[int]{}
+		g.run = func(calls []*call[int]) {
+			mu.Lock()
+			for _, c := range calls {
+				ran[c.arg]++
+			}
+			mu.Unlock()
+			k := g.groups.Load()
+			ctx, release := groupContext(calls)
+			defer release()
+			if k%2 == 0 {
+				ctx = context.Background()
+			}
+			select {
+			case <-time.After(time.Duration(k%7) * 25 * time.Millisecond): // 0-150 ms
+			case <-ctx.Done():
+			}
+		}
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				time.Sleep(time.Duration(i*i%997) * time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%11)*20*time.Millisecond)
+				defer cancel()
+				if i%3 == 0 {
+					ctx = context.Background()
+				}
+				g.do(ctx, i)
+			})
+		}
+		ended := make(chan struct{})
+		go func() { wg.Wait(); close(ended) }()
+		select {
+		case <-ended:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("round %d: callers still waited after 60 s", round)
+		}
+		mu.Lock()
+		for id, k := range ran {
+			if k > 1 {
+				t.Errorf("round %d: write %d ran %d times", round, id, k)
+			}
+		}
+		mu.Unlock()
+		waitFor(t, "the grouper to stop", func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if !g.running && len(g.queue) != 0 {
+				t.Fatalf("round %d: no group runs, %d writes queued", round, len(g.queue))
+			}
+			return !g.running
+		})
+	}
+}
+
+// TestGroupAnswersUnderDeadlines: 600 sends over 0.4 s on one quota, with
+// deadlines of 0.5 to 65 ms, some cancelled early, some with a queue key
+// taken. A send answered recorded is; one answered otherwise, but for a
+// COMMIT it gave up on, is not; the quotas count exactly the records, and
+// at most Max.
+func TestGroupAnswersUnderDeadlines(t *testing.T) {
+	s, _ := groupStore(t)
+	const n, max = 600, 150
+	type answer struct {
+		refused int
+		err     error
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i*7%400) * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%17)*4*time.Millisecond+500*time.Microsecond)
+			if i%5 == 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+			}
+			defer cancel()
+			if i%7 == 3 {
+				go func() { time.Sleep(time.Duration(i%5) * time.Millisecond); cancel() }()
+			}
+			m := groupMessage(fmt.Sprintf("m%04d", i), "")
+			if i%23 == 0 {
+				m.QueueKey = fmt.Sprintf("k%d", i%3)
+			}
+			r, _, err := s.CreateMessageTakingQuotas(ctx, m, groupNow, []notify.Quota{
+				{Key: "shared", Max: max, Window: time.Hour}, {Key: fmt.Sprintf("own%d", i%4), Max: 1000, Window: time.Hour}})
+			answers[i] = answer{r, err}
+		})
+	}
+	wg.Wait()
+	recorded := 0
+	for i, a := range answers {
+		id := fmt.Sprintf("m%04d", i)
+		ok := exists(t, s, id)
+		switch {
+		case a.err == nil && a.refused == -1:
+			if !ok {
+				t.Errorf("%s answered recorded, and is not", id)
+			}
+		case a.err != nil && strings.Contains(strings.ToLower(a.err.Error()), "commit"):
+			// Given up with its COMMIT out: either.
+		case ok:
+			t.Errorf("%s answered %d, %v, and is recorded", id, a.refused, a.err)
+		}
+		if ok {
+			recorded++
+		}
+	}
+	own := 0
+	for k := range 4 {
+		own += uses(t, s, fmt.Sprintf("own%d", k))
+	}
+	if shared := uses(t, s, "shared"); shared != recorded || own != recorded || shared > max {
+		t.Errorf("%d recorded; the shared quota at %d, the others at %d; Max %d", recorded, shared, own, max)
+	}
+}
+
+// TestFinishAnswersUnderDeadlines: 300 outcomes over 0.2 s, with
+// deadlines of 0.3 to 25 ms: an outcome answered written is.
+func TestFinishAnswersUnderDeadlines(t *testing.T) {
+	s, _ := groupStore(t)
+	const n = 300
+	for i := range n {
+		if err := s.CreateMessage(t.Context(), groupMessage(fmt.Sprintf("m%04d", i), "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i*7%200) * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%13)*2*time.Millisecond+300*time.Microsecond)
+			defer cancel()
+			if i%4 == 0 {
+				ctx = context.Background()
+			}
+			errs[i] = s.FinishMessage(ctx, fmt.Sprintf("m%04d", i), notify.Outcome{Status: notify.Submitted,
+				Provider: "sandbox", ProviderID: fmt.Sprintf("p%d", i), At: groupNow.Add(time.Second)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			continue
+		}
+		if m, err := s.Message(t.Context(), fmt.Sprintf("m%04d", i)); err != nil || m.Status != notify.Submitted {
+			t.Errorf("m%04d answered written: %+v, %v", i, m, err)
 		}
 	}
 }
