@@ -99,3 +99,8 @@ func FreezingProxy(t *testing.T, dbURL string, trigger []byte, onSend func()) st
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Groups returns how many groups of records and of outcomes s has run.
+func (s *Store) Groups() (records, outcomes int64) {
+	return s.creates.groups.Load(), s.finishes.groups.Load()
+}

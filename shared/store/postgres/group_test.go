@@ -109,11 +109,17 @@ func TestHeldRowHoldsUpOnlyItsOutcome(t *testing.T) {
 // (one per exec mode) on one database, some with an id taken twice or a
 // queue key held several times, all sharing a quota with room for 25 and
 // each taking one of five per-number quotas. Every send answered
-// recorded is, no other is, and the quotas count exactly the records.
+// recorded is, no other is, and the quotas count exactly the records;
+// then their outcomes, at once, are each written.
 func TestGroupsUnderLoad(t *testing.T) {
 	url := pg.Database(t)
-	stores := []*postgres.Store{open(t, url), open(t, url+"&default_query_exec_mode=exec"),
-		open(t, url+"&default_query_exec_mode=simple_protocol")}
+	groupsUnderLoad(t, url, open(t, url), open(t, url+"&default_query_exec_mode=exec"),
+		open(t, url+"&default_query_exec_mode=simple_protocol"))
+}
+
+// groupsUnderLoad is TestGroupsUnderLoad's rounds, sent through stores in
+// turn, on the database at url.
+func groupsUnderLoad(t *testing.T, url string, stores ...*postgres.Store) {
 	ctx := t.Context()
 	db := connect(t, url)
 	sum := func(pattern string) int {
@@ -143,7 +149,7 @@ func TestGroupsUnderLoad(t *testing.T) {
 					{Key: fmt.Sprintf("r%d-shared", round), Max: max, Window: time.Hour},
 					{Key: fmt.Sprintf("r%d-n%d", round, i%5), Max: 10, Window: time.Hour},
 				}
-				refused, _, err := stores[i%3].CreateMessageTakingQuotas(ctx, m, now, qs)
+				refused, _, err := stores[i%len(stores)].CreateMessageTakingQuotas(ctx, m, now, qs)
 				switch r := notify.AsError(err); {
 				case err == nil:
 					recorded[i] = refused == -1
@@ -191,5 +197,38 @@ func TestGroupsUnderLoad(t *testing.T) {
 		if per := sum(fmt.Sprintf("r%d-n%%", round)); per != found {
 			t.Errorf("round %d: per-number quotas at %d, %d records", round, per, found)
 		}
+		// The outcomes of the records, at once.
+		var outcomes sync.WaitGroup
+		i := 0
+		for id, ok := range answered {
+			if !ok {
+				continue
+			}
+			st := stores[i%len(stores)]
+			i++
+			outcomes.Go(func() {
+				err := st.FinishMessage(ctx, id, notify.Outcome{Status: notify.Submitted, Provider: "sandbox",
+					ProviderID: "p-" + id, At: now})
+				if err != nil {
+					t.Errorf("finish %s: %v", id, err)
+					return
+				}
+				if m, err := st.Message(ctx, id); err != nil || m.Status != notify.Submitted || m.ProviderID != "p-"+id {
+					t.Errorf("%s after its outcome: %+v, %v", id, m, err)
+				}
+			})
+		}
+		outcomes.Wait()
+	}
+	// The writes came together, so some were written in groups of more
+	// than one.
+	var records, outcomes int64
+	for _, st := range stores {
+		r, o := st.Groups()
+		records, outcomes = records+r, outcomes+o
+	}
+	if records >= 3*n || outcomes >= 3*max {
+		t.Errorf("%d groups of records for %d records, %d groups of outcomes for %d outcomes: no write shared a group",
+			records, 3*n, outcomes, 3*max)
 	}
 }

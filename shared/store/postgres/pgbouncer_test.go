@@ -24,7 +24,8 @@ import (
 // transaction mode, as behind RDS Proxy or a shared pooler: each
 // transaction may land on another server connection, so the store must
 // keep no session state between them. With default_query_exec_mode=exec
-// it prepares no named statement. Without Debian's pgbouncer the test
+// it prepares no named statement; "groups" sends many at once, so that
+// records and outcomes are written in groups. Without Debian's pgbouncer the test
 // skips, and fails under CI (.ci/run installs it).
 func TestThroughPgBouncer(t *testing.T) {
 	bin, err := execpkg.LookPath("pgbouncer")
@@ -59,6 +60,13 @@ func TestThroughPgBouncer(t *testing.T) {
 	})
 	t.Run("idempotency", func(t *testing.T) {
 		storetest.RunIdempotency(t, func(t *testing.T) notify.IdempotencyStore { return through(t) })
+	})
+	t.Run("groups", func(t *testing.T) {
+		// Groups of records and outcomes, from two instances through the
+		// pooler and one beside it.
+		db := pg.Database(t)
+		via := pgbouncer(t, bin, db) + "&default_query_exec_mode=exec"
+		groupsUnderLoad(t, db, open(t, via), open(t, via), open(t, db))
 	})
 }
 
