@@ -20,10 +20,10 @@ import (
 // Spend) and its outcome (FinishMessage of anything but a failure) are
 // written together with those of the other sends that come while the
 // writes before them are under way, in one transaction and one batch of
-// statements. The server's work per statement and per round trip, not the
-// statements' own, was most of what a send cost it (docs/stores.md, "Group
-// commit"); a group shares its BEGIN, its COMMIT, its round trips and its
-// sweep of the quota windows.
+// statements. The server's work per statement and per round trip, not
+// the statements' own, was most of what a send cost it (docs/stores.md,
+// "Group commit (PostgreSQL)"); a group shares its BEGIN, its COMMIT, its
+// round trips and its sweep of the quota windows.
 //
 // A group commits only when every write in it did what it would have done
 // alone. Otherwise it is rolled back and its writes run alone, each in its
@@ -117,7 +117,7 @@ var errCommitUnanswered = errors.New("gave up waiting for the commit")
 // meanwhile are then run by a goroutine of their own, until the queue is
 // empty. (Two groups at once, each on a connection of its own, made
 // smaller groups, and 10-15% fewer sends a second at 32 at once; three,
-// fewer still: docs/stores.md.)
+// fewer still: docs/stores.md, "Group commit (PostgreSQL)".)
 //
 // A group that runs longer than handOffAfter (a write alone, which may
 // wait for a lock as long as its caller allows, or a group frozen with the
