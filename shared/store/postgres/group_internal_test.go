@@ -552,32 +552,38 @@ func TestGroupRetryAnswersDropped(t *testing.T) {
 func TestLeaderRunsItsOwn(t *testing.T) {
 	var mu sync.Mutex
 	var groups [][]int
+	release := make(chan struct{}) // holds a group of the writes behind the leader's
 	g := &grouper[int]{}
 	g.run = func(calls []*call[int]) {
-		mu.Lock()
-		defer mu.Unlock()
 		var group []int
 		for _, c := range calls {
 			group = append(group, c.arg)
 		}
+		mu.Lock()
 		groups = append(groups, group)
+		mu.Unlock()
+		if group[len(group)-1] != 1 {
+			<-release
+		}
 	}
 	// The state do leaves for serve(true) when others queue in between.
 	calls := []*call[int]{newCall(t.Context(), 1), newCall(t.Context(), 2), newCall(t.Context(), 3)}
 	g.queue, g.running = slices.Clone(calls), true
-	g.serve(true)
-	mu.Lock()
-	first := slices.Clone(groups)
-	mu.Unlock()
-	if len(first) != 1 || !slices.Equal(first[0], []int{1}) {
-		t.Fatalf("serve(true) ran %v, want [[1]]: the leader's write alone", first)
+	served := make(chan struct{})
+	go func() { g.serve(true); close(served) }()
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the leader still ran the writes queued behind its own after 10 s")
 	}
-	for _, c := range calls[1:] {
+	close(release)
+	for _, c := range calls {
 		<-c.done
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(groups) != 2 || !slices.Equal(groups[1], []int{2, 3}) {
+	if len(groups) != 2 || !slices.Equal(groups[0], []int{1}) || !slices.Equal(groups[1], []int{2, 3}) {
 		t.Errorf("groups %v, want [[1] [2 3]]", groups)
 	}
 }
