@@ -86,6 +86,7 @@ func (c *call[A]) answer() {
 	}
 }
 
+// newCall returns a queued call of arg, whose caller's context is ctx.
 func newCall[A any](ctx context.Context, arg A) *call[A] {
 	return &call[A]{ctx: ctx, arg: arg, done: make(chan struct{}), committing: make(chan struct{}),
 		result: result{refused: -1}}
