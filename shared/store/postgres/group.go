@@ -238,26 +238,18 @@ func (g *grouper[A]) serve(once bool) {
 // groupContext returns a context for a group of calls that ends when the
 // first of their contexts ends, and a function that stops watching them
 // and releases it. It keeps none of their values.
-func groupContext[A any](calls []*call[A]) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stops := make([]func() bool, len(calls))
-	for i, c := range calls {
-		stops[i] = context.AfterFunc(c.ctx, cancel)
-	}
-	return ctx, func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel()
-	}
-}
+func groupContext[A any](calls []*call[A]) (context.Context, func()) { return whenEnded(calls, 1) }
 
 // allEnded returns a context that ends once every one of calls' contexts
 // has ended, and a function that releases it.
-func allEnded[A any](calls []*call[A]) (context.Context, func()) {
+func allEnded[A any](calls []*call[A]) (context.Context, func()) { return whenEnded(calls, len(calls)) }
+
+// whenEnded returns a context that ends once n of calls' contexts have
+// ended, and a function that stops watching them and releases it.
+func whenEnded[A any](calls []*call[A], n int) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var left atomic.Int32
-	left.Store(int32(len(calls)))
+	var left atomic.Int64
+	left.Store(int64(n))
 	stops := make([]func() bool, len(calls))
 	for i, c := range calls {
 		stops[i] = context.AfterFunc(c.ctx, func() {

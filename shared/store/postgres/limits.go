@@ -140,10 +140,10 @@ func (s *Store) CreateMessageTakingQuotas(ctx context.Context, m *notify.Message
 	if r.alone {
 		return s.createAlone(ctx, a)
 	}
-	if r.err != nil && !r.named {
-		r.err = fmt.Errorf("postgres: create message %s: %w", m.ID, r.err)
-	}
 	if r.err != nil {
+		if !r.named {
+			r.err = fmt.Errorf("postgres: create message %s: %w", m.ID, r.err)
+		}
 		return -1, 0, r.err
 	}
 	return r.refused, r.wait, nil

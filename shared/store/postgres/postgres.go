@@ -228,10 +228,10 @@ func (s *Store) FinishMessage(ctx context.Context, id string, o notify.Outcome) 
 	if o.Status != notify.Failed {
 		// An outcome that is not a failure goes in a group (group.go).
 		r := s.finishes.do(ctx, finish{id, o, args})
-		if r.err != nil && !r.named {
-			r.err = fmt.Errorf("postgres: finish message %s: %w", id, r.err)
-		}
 		if r.err != nil {
+			if !r.named {
+				r.err = fmt.Errorf("postgres: finish message %s: %w", id, r.err)
+			}
 			return r.err
 		}
 		if !r.alone {
