@@ -26,6 +26,7 @@ type serveCmd struct{}
 
 func (serveCmd) Run(ctx context.Context, std streams, getenv env) error {
 	log := platform.Logger(std.err, platform.LogLevel(getenv))
+	gc := platform.TuneGC(getenv)
 	cfg, st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func (serveCmd) Run(ctx context.Context, std streams, getenv env) error {
 		return err
 	}
 	log.InfoContext(ctx, "notify serving locally", "port", cfg.Port, "database", config.RedactURL(cfg.DatabaseURL),
-		"routes", strings.Join(routes, ", "), "build", platform.BuildInfo())
+		"routes", strings.Join(routes, ", "), "build", platform.BuildInfo(), "gc", gc.LogValue())
 	return platform.Start(h, platform.Options{Name: "notify", Log: log, Getenv: getenv, Ready: st.Ping})
 }
 

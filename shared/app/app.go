@@ -53,6 +53,7 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 // stops.
 func Run(name, queuePath string, build Builder) error {
 	ctx := context.Background()
+	gc := platform.TuneGC(os.Getenv)
 	flag := config.LocalInvoke(os.Getenv) // no secret can set it
 	local := flag != ""
 	if local && !haveSQLite {
@@ -97,7 +98,8 @@ func Run(name, queuePath string, build Builder) error {
 	// The cold start's one line, with the build: a local server's
 	// "serving HTTP" line has it already.
 	if rt != platform.Local {
-		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo())
+		log.InfoContext(ctx, "function starting", "function", name, "runtime", string(rt), "build", platform.BuildInfo(),
+			"gc", gc.LogValue())
 	}
 	if env != nil && env.Secret != "" {
 		log.InfoContext(ctx, "configuration read from a secret", "secret", env.Secret, "variables", env.Names,

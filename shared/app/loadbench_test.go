@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/platform"
 )
 
 // BenchmarkLoad drives POST /sms on the local server (the sms function's
@@ -26,7 +30,17 @@ import (
 // never refuse; the group's daily cap is off, as b.N may pass it.
 //
 //	go test -run '^$' -bench Load -benchtime 4000x ./shared/app
+//
+// The process's collector is set as the local server sets it
+// (platform.TuneGC: GOGC 400 unless GOGC is set), for the bare server
+// too; GOGC=100 in the environment measures Go's default.
 func BenchmarkLoad(b *testing.B) {
+	before := platform.CurrentGC()
+	platform.TuneGC(os.Getenv)
+	b.Cleanup(func() {
+		debug.SetGCPercent(before.Percent)
+		debug.SetMemoryLimit(before.Limit)
+	})
 	bare := map[int]float64{}
 	for _, n := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("bare/c=%d", n), func(b *testing.B) {

@@ -1,0 +1,46 @@
+package platform_test
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+
+	"github.com/seed4ddb146e/notify/shared/platform"
+)
+
+func TestTuneGC(t *testing.T) {
+	percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want platform.GC
+	}{
+		{"local", nil, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
+		{"lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, platform.GC{Percent: platform.GCPercent, Limit: 96 << 20}},
+		{"fc", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "3072"}, platform.GC{Percent: platform.GCPercent, Limit: 2304 << 20}},
+		{"GOGC set", map[string]string{"GOGC": "100"}, platform.GC{Percent: 100, Limit: platform.LocalMemoryLimit}},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"},
+			platform.GC{Percent: platform.GCPercent, Limit: math.MaxInt64}},
+		{"no number", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128MB"}, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
+		{"zero", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "0"}, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
+		{"too large", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "9223372036854775807"}, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// Each case starts from Go's defaults: what the runtime set
+			// from the environment, here none.
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(math.MaxInt64)
+			got := platform.TuneGC(func(k string) string { return c.env[k] })
+			if got != c.want {
+				t.Errorf("TuneGC = %+v, want %+v", got, c.want)
+			}
+			if now := platform.CurrentGC(); now != got {
+				t.Errorf("the collector after TuneGC: %+v, want what it returned, %+v", now, got)
+			}
+		})
+	}
+}
