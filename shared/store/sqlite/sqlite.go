@@ -50,6 +50,7 @@ type Store struct {
 	taskStart, balanceTake, ledgerSpend           *sql.Stmt
 	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
 	eventsOfReports, eventsOfFailure              *sql.Stmt
+	savepoint, rollbackTo, release                *sql.Stmt     // a group's write's savepoint
 	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
 	committer                                     *committer    // the group commits of the writes a send makes
 	checkpointer                                  *checkpointer // nil for ":memory:", which has no WAL
@@ -290,6 +291,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.taskByID, sqltext.TaskByID},
 		{&s.eventsOfReports, eventsFromReportsSQL},
 		{&s.eventsOfFailure, eventsFromFailureSQL},
+		{&s.savepoint, "SAVEPOINT w"},
+		{&s.rollbackTo, "ROLLBACK TO w"},
+		{&s.release, "RELEASE w"},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, st.query)
 		if err != nil {
@@ -338,7 +342,7 @@ func (s *Store) closeDB() error {
 	}
 	for _, stmt := range []*sql.Stmt{s.create, s.finish, s.finishAlone, s.byID, s.byQueueKey, s.idExists, s.quotaTake,
 		s.quotaSweep, s.taskStart, s.balanceTake, s.ledgerSpend, s.ledgerRefund, s.balanceGiveBack, s.taskByID,
-		s.eventsOfReports, s.eventsOfFailure} {
+		s.eventsOfReports, s.eventsOfFailure, s.savepoint, s.rollbackTo, s.release} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
