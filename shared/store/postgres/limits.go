@@ -310,7 +310,7 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	}
 	b := &pgx.Batch{}
 	for _, w := range ws {
-		b.Queue(sqltext.QuotaReturn, w.key, w.start, w.end)
+		b.Queue(sqltext.QuotaReturn, w.key, w.start)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	for _, w := range ws {

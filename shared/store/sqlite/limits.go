@@ -21,16 +21,15 @@ const (
 	// quotaTakeSQL counts one use in a quota's window, unless the window
 	// holds $4 (the quota's Max) already: then it changes no row. (No
 	// RETURNING: the count of changed rows says it, and an Exec costs
-	// less than a query.) The table's key begins with the window's end
-	// (migration 011).
+	// less than a query.)
 	quotaTakeSQL = `INSERT INTO quotas (key, window_start, uses, expires_at) VALUES ($1, $2, 1, $3)
-ON CONFLICT (expires_at, key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4`
+ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4`
 	// quotaSweepSQL deletes at most $2 windows, of any key, that ended at
-	// or before $1: the first rows of the table. A take sweeps twice as
-	// many as it may add, so the table holds about the live windows,
-	// whether or not a key is used again.
-	quotaSweepSQL = `DELETE FROM quotas WHERE (expires_at, key, window_start) IN (
-	SELECT expires_at, key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
+	// or before $1. A take sweeps twice as many as it may add, so the
+	// table holds about the live windows, whether or not a key is used
+	// again.
+	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
+	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
 )
 
 // TakeQuotas counts one use of every quota in qs in its window at now, all
@@ -187,7 +186,7 @@ func (s *Store) returnQuotas(ctx context.Context, taken time.Time, qs []notify.Q
 	}
 	defer tx.Rollback()
 	for i, q := range qs {
-		if _, err := tx.ExecContext(ctx, sqltext.QuotaReturn, q.Key, ws[i].start, ws[i].end); err != nil {
+		if _, err := tx.ExecContext(ctx, sqltext.QuotaReturn, q.Key, ws[i].start); err != nil {
 			return fmt.Errorf("return quota %d: %w", i, err)
 		}
 	}

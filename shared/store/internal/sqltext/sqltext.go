@@ -43,10 +43,7 @@ ORDER BY created_at DESC, id DESC LIMIT 1`
 
 // Send limits.
 const (
-	// QuotaReturn names the window by its end too: the SQLite store's
-	// quotas are keyed by (expires_at, key, window_start).
-	QuotaReturn = `UPDATE quotas SET uses = uses - 1
-WHERE key = $1 AND window_start = $2 AND expires_at = $3 AND uses > 0`
+	QuotaReturn = `UPDATE quotas SET uses = uses - 1 WHERE key = $1 AND window_start = $2 AND uses > 0`
 )
 
 // Verification codes.
