@@ -71,13 +71,17 @@ func CurrentGC() GC {
 	return GC{Percent: int(s[0].Value.Uint64()), Limit: int64(s[1].Value.Uint64())}
 }
 
-// LogValue is g for a log line: the percent, and the limit in MiB when
-// there is one.
+// LogValue is g for a log line: the percent ("off" for GOGC=off), and the
+// limit in MiB when there is one.
 func (g GC) LogValue() slog.Value {
-	if g.Limit <= 0 || g.Limit == math.MaxInt64 {
-		return slog.GroupValue(slog.Int("percent", g.Percent))
+	percent := slog.Int("percent", g.Percent)
+	if g.Percent < 0 {
+		percent = slog.String("percent", "off") // GOGC=off
 	}
-	return slog.GroupValue(slog.Int("percent", g.Percent), slog.Int64("memory_limit_mib", g.Limit>>20))
+	if g.Limit <= 0 || g.Limit == math.MaxInt64 {
+		return slog.GroupValue(percent)
+	}
+	return slog.GroupValue(percent, slog.Int64("memory_limit_mib", g.Limit>>20))
 }
 
 // instanceMemoryMB is the memory the platform gives the instance, in MB,

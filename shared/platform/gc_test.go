@@ -44,3 +44,18 @@ func TestTuneGC(t *testing.T) {
 		})
 	}
 }
+
+func TestGCLogValue(t *testing.T) {
+	for _, c := range []struct {
+		gc   platform.GC
+		want string
+	}{
+		{platform.GC{Percent: 400, Limit: 96 << 20}, "[percent=400 memory_limit_mib=96]"},
+		{platform.GC{Percent: 100, Limit: math.MaxInt64}, "[percent=100]"},
+		{platform.GC{Percent: -1, Limit: 1 << 30}, "[percent=off memory_limit_mib=1024]"},
+	} {
+		if got := c.gc.LogValue().String(); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.gc, got, c.want)
+		}
+	}
+}
