@@ -12,7 +12,7 @@ import (
 // heap may grow to five times what is live between two collections,
 // rather than Go's default of twice. A function instance holds little
 // (2 to 3 MB live under 32 sends at once) and allocates about 30 kB per
-// send, so at Go's default it collected about every 130 sends, each time
+// send, so at Go's default it collected about every 65 sends, each time
 // stopping its goroutines and taxing the ones that allocate; most of a
 // collection's cost is fixed, so collecting a fifth as often takes most
 // of it away. docs/platform.md, "The garbage collector", has the figures.
