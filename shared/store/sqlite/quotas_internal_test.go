@@ -27,22 +27,7 @@ func TestQuotaStatementsUseTheKey(t *testing.T) {
 		{"sweep", quotaSweepSQL, []any{at, 32}},
 		{"return", sqltext.QuotaReturn, []any{"k:m", at}},
 	} {
-		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.sql, c.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
+		plan := queryPlan(t, s, c.sql, c.args...)
 		for _, step := range plan {
 			if strings.HasPrefix(step, "SCAN quotas") {
 				t.Errorf("%s reads the whole table: plan %q", c.name, plan)

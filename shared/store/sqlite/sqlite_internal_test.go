@@ -153,27 +153,34 @@ func TestQueueKeyPlan(t *testing.T) {
 		{sqltext.MessageByID, "id", "SEARCH messages USING PRIMARY KEY (id=?)"},
 	}
 	for _, tt := range tests {
-		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tt.query, tt.arg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		if got := strings.Join(plan, "; "); !strings.Contains(got, tt.want) {
+		if got := strings.Join(queryPlan(t, s, tt.query, tt.arg), "; "); !strings.Contains(got, tt.want) {
 			t.Errorf("plan of %.50q... = %q, want it to contain %q", tt.query, got, tt.want)
 		}
 	}
+}
+
+// queryPlan returns the steps of SQLite's plan of query with args, as
+// EXPLAIN QUERY PLAN details them.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("plan of %.50q...: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 // BenchmarkCreateFinish is storetest.BenchCreateFinish with each
