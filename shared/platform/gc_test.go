@@ -23,6 +23,8 @@ func TestTuneGC(t *testing.T) {
 		{"lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, platform.GC{Percent: platform.GCPercent, Limit: 96 << 20}},
 		{"fc", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "3072"}, platform.GC{Percent: platform.GCPercent, Limit: 2304 << 20}},
 		{"GOGC set", map[string]string{"GOGC": "100"}, platform.GC{Percent: 100, Limit: platform.LocalMemoryLimit}},
+		{"GOGC off", map[string]string{"GOGC": "off"}, platform.GC{Percent: -1, Limit: platform.LocalMemoryLimit}},
+		{"GOGC not a number", map[string]string{"GOGC": "lots"}, platform.GC{Percent: 100, Limit: platform.LocalMemoryLimit}},
 		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"},
 			platform.GC{Percent: platform.GCPercent, Limit: math.MaxInt64}},
 		{"no number", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128MB"}, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
@@ -30,9 +32,12 @@ func TestTuneGC(t *testing.T) {
 		{"too large", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "9223372036854775807"}, platform.GC{Percent: platform.GCPercent, Limit: platform.LocalMemoryLimit}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			// Each case starts from Go's defaults: what the runtime set
-			// from the environment, here none.
+			// Each case starts from what the runtime would have set from
+			// the case's environment.
 			debug.SetGCPercent(100)
+			if c.env["GOGC"] == "off" {
+				debug.SetGCPercent(-1)
+			}
 			debug.SetMemoryLimit(math.MaxInt64)
 			got := platform.TuneGC(func(k string) string { return c.env[k] })
 			if got != c.want {
