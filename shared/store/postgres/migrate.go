@@ -65,14 +65,24 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 // left to do. Versions the database has and fsys lacks, from a newer binary,
 // are left alone: migrations only add, so older code keeps working.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
-	ms, err := migration.Read(fsys)
-	if err != nil {
-		return err
-	}
+	// The files are read while the database is asked for its versions. On
+	// a cold start, that question makes the pool's first connection, most
+	// of the open; read first, the files held the connection back by 0.5
+	// to 0.9 ms (docs/stores.md, "Migrations").
+	files := make(chan readResult, 1)
+	go func() {
+		ms, err := migration.Read(fsys)
+		files <- readResult{ms, err}
+	}()
 	applied, err := appliedVersions(ctx, pool)
+	read := <-files
+	if read.err != nil {
+		return read.err
+	}
 	if err != nil {
 		return err
 	}
+	ms := read.ms
 	if !missing(ms, applied) {
 		return nil
 	}
@@ -112,6 +122,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 		return fmt.Errorf("commit the migrations: %w", err)
 	}
 	return nil
+}
+
+// readResult is what migration.Read returned.
+type readResult struct {
+	ms  []migration.Migration
+	err error
 }
 
 // missing reports whether any of ms is not applied.
