@@ -7,23 +7,33 @@ import (
 	"testing"
 )
 
-// TestNoReflectiveTemplates: no function binary but mail links
-// text/template (nor html/template over it). Its reflective method calls
-// make the linker keep every method of every type: the console's pages in
-// it made the callback function 5 MB larger, over its size and cold-start
-// targets. The mail function has it through go-mail, its SMTP library.
-func TestNoReflectiveTemplates(t *testing.T) {
+// TestKeptOut: packages that cost every cold start of a function and that
+// it does not need are not linked into it.
+//
+//   - text/template in every function but mail (nor html/template over
+//     it). Its reflective method calls make the linker keep every method
+//     of every type: the console's pages in it made the callback function
+//     5 MB larger, over its size and cold-start targets. The mail function
+//     has it through go-mail, its SMTP library.
+//   - runtime/metrics in any function: its package init takes about
+//     0.3 ms of every cold start (GODEBUG=inittrace=1), and the start
+//     reports the collector's settings without it (platform.TuneGC).
+func TestKeptOut(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	for _, fn := range []string{"sms", "tts", "callback"} {
+	for _, fn := range functions {
 		out, err := exec.Command("go", "list", "-tags", "lambda.norpc,nosqlite,nethttpomithttp2", "-deps", "./"+fn).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", fn, err, out)
 		}
-		if deps := strings.Fields(string(out)); slices.Contains(deps, "text/template") {
+		deps := strings.Fields(string(out))
+		if fn != "mail" && slices.Contains(deps, "text/template") {
 			t.Errorf("the %s function links text/template", fn)
+		}
+		if slices.Contains(deps, "runtime/metrics") {
+			t.Errorf("the %s function links runtime/metrics", fn)
 		}
 	}
 }

@@ -35,11 +35,13 @@ import (
 // (platform.TuneGC: GOGC 400 unless GOGC is set), for the bare server
 // too; GOGC=100 in the environment measures Go's default.
 func BenchmarkLoad(b *testing.B) {
-	before := platform.CurrentGC()
+	// The settings to put back: each setter returns the one it replaces.
+	percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(percent)
 	platform.TuneGC(os.Getenv)
 	b.Cleanup(func() {
-		debug.SetGCPercent(before.Percent)
-		debug.SetMemoryLimit(before.Limit)
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
 	})
 	bare := map[int]float64{}
 	for _, n := range []int{1, 8, 32} {

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
-	rtmetrics "runtime/metrics"
 	"strconv"
 )
 
@@ -81,13 +80,6 @@ func gogc(v string) int {
 		return 100
 	}
 	return int(max(n, -1))
-}
-
-// CurrentGC reads the collector's settings, as runtime/metrics has them.
-func CurrentGC() GC {
-	s := []rtmetrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
-	rtmetrics.Read(s)
-	return GC{Percent: int(s[0].Value.Uint64()), Limit: int64(s[1].Value.Uint64())}
 }
 
 // LogValue is g for a log line: the percent ("off" for GOGC=off), and the
