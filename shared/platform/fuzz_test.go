@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // FuzzInvoke feeds arbitrary payloads to the detector and the adapters. They
@@ -68,3 +71,55 @@ func FuzzInvoke(f *testing.F) {
 type ticking struct{ http.Handler }
 
 func (ticking) Tick(context.Context) error { return nil }
+
+// FuzzHTTPEventStructs: decodeHTTP's own structs for the HTTP API and
+// REST API events read what aws-lambda-go's structs read, field for field,
+// from any payload those decode.
+func FuzzHTTPEventStructs(f *testing.F) {
+	for _, pattern := range []string{"../../events/*/apigw-*.json", "../../events/*/function-url.json"} {
+		files, _ := filepath.Glob(pattern)
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"rawPath":"/a","cookies":["a=1"],"headers":{"x":"1"},"requestContext":{"http":{"method":"GET"}}}`))
+	f.Add([]byte(`{"path":"/a","multiValueHeaders":{"x":["1","2"]},"multiValueQueryStringParameters":{"q":["1"]}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var v2 events.APIGatewayV2HTTPRequest
+		if json.Unmarshal(payload, &v2) == nil {
+			var ev httpAPIEvent
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				t.Fatalf("aws-lambda-go reads the HTTP API event, httpAPIEvent fails: %v", err)
+			}
+			c := v2.RequestContext
+			want := httpAPIEvent{RawPath: v2.RawPath, RawQueryString: v2.RawQueryString, Cookies: v2.Cookies,
+				Headers: v2.Headers, Body: v2.Body, IsBase64Encoded: v2.IsBase64Encoded}
+			want.RequestContext.DomainName = c.DomainName
+			want.RequestContext.HTTP.Method, want.RequestContext.HTTP.Path = c.HTTP.Method, c.HTTP.Path
+			want.RequestContext.HTTP.SourceIP = c.HTTP.SourceIP
+			if !reflect.DeepEqual(ev, want) {
+				t.Fatalf("httpAPIEvent read %+v, aws-lambda-go %+v", ev, want)
+			}
+		}
+		var v1 events.APIGatewayProxyRequest
+		if json.Unmarshal(payload, &v1) == nil {
+			var ev restAPIEvent
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				t.Fatalf("aws-lambda-go reads the REST API event, restAPIEvent fails: %v", err)
+			}
+			want := restAPIEvent{Path: v1.Path, HTTPMethod: v1.HTTPMethod, Headers: v1.Headers,
+				MultiValueHeaders: v1.MultiValueHeaders, QueryStringParameters: v1.QueryStringParameters,
+				MultiValueQueryStringParameters: v1.MultiValueQueryStringParameters, Body: v1.Body,
+				IsBase64Encoded: v1.IsBase64Encoded}
+			want.RequestContext.DomainName = v1.RequestContext.DomainName
+			want.RequestContext.Identity.SourceIP = v1.RequestContext.Identity.SourceIP
+			if !reflect.DeepEqual(ev, want) {
+				t.Fatalf("restAPIEvent read %+v, aws-lambda-go %+v", ev, want)
+			}
+		}
+	})
+}

@@ -46,6 +46,50 @@ type fcHTTPEvent struct {
 	} `json:"requestContext"`
 }
 
+// httpAPIEvent is what decodeHTTP reads of an API Gateway HTTP API event
+// (payload 2.0) or a Function URL event, in the field names and types of
+// events.APIGatewayV2HTTPRequest. That struct, with its authorizers and
+// identities, took a cold start's first request about 0.2 ms more to
+// decode (encoding/json builds a type's decoder at its first use), and
+// its fields beyond these were never read. docs/platform.md, "The
+// events".
+type httpAPIEvent struct {
+	RawPath         string            `json:"rawPath"`
+	RawQueryString  string            `json:"rawQueryString"`
+	Cookies         []string          `json:"cookies"`
+	Headers         map[string]string `json:"headers"` // multiple values comma-joined
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	RequestContext  struct {
+		DomainName string `json:"domainName"`
+		HTTP       struct {
+			Method   string `json:"method"`
+			Path     string `json:"path"`
+			SourceIP string `json:"sourceIp"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// restAPIEvent is what decodeHTTP reads of an API Gateway REST API event
+// (payload 1.0), in the field names and types of
+// events.APIGatewayProxyRequest, for the reason httpAPIEvent gives.
+type restAPIEvent struct {
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	Body                            string              `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+	RequestContext                  struct {
+		DomainName string `json:"domainName"`
+		Identity   struct {
+			SourceIP string `json:"sourceIp"`
+		} `json:"identity"`
+	} `json:"requestContext"`
+}
+
 // millis is a time in epoch milliseconds sent as a JSON number or a string.
 // Nothing depends on it, so a value of another form reads as 0 rather than
 // failing the event.
@@ -83,7 +127,7 @@ func decodeHTTP(k Kind, payload []byte) (httpInput, error) {
 	case HTTPAPI, FunctionURL:
 		// A Function URL event has the HTTP API 2.0 shape, less routeKey
 		// and pathParameters, which are not read here.
-		var ev events.APIGatewayV2HTTPRequest
+		var ev httpAPIEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return in, err
 		}
@@ -94,7 +138,7 @@ func decodeHTTP(k Kind, payload []byte) (httpInput, error) {
 			in.path = (&url.URL{Path: ev.RequestContext.HTTP.Path}).EscapedPath()
 		}
 	case RESTAPI:
-		var ev events.APIGatewayProxyRequest
+		var ev restAPIEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return in, err
 		}
