@@ -67,8 +67,8 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	// The files are read while the database is asked for its versions. On
 	// a cold start, that question makes the pool's first connection, most
-	// of the open; read first, the files held the connection back by 0.5
-	// to 0.9 ms (docs/stores.md, "Migrations").
+	// of the open; read first, the files held the connection back by about
+	// half a millisecond (docs/stores.md, "Opening on a cold start").
 	files := make(chan readResult, 1)
 	go func() {
 		ms, err := migration.Read(fsys)
