@@ -18,16 +18,7 @@ import (
 // different ways, and every successful invocation must answer JSON.
 func FuzzInvoke(f *testing.F) {
 	// The sample events, the timer's among them, seed the corpus.
-	for _, pattern := range []string{"testdata/events/*.json", "../../events/*/*.json"} {
-		files, _ := filepath.Glob(pattern)
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
+	addFiles(f, "testdata/events/*.json", "../../events/*/*.json")
 	for _, s := range []string{
 		``, `null`, `[]`, `[null]`, `{"Records":null}`, `{"Records":[{}]}`,
 		`{"version":"2.0","requestContext":{},"rawPath":"relative"}`,
@@ -67,6 +58,23 @@ func FuzzInvoke(f *testing.F) {
 	})
 }
 
+// addFiles adds the files the glob patterns match to f's corpus.
+func addFiles(f *testing.F, patterns ...string) {
+	for _, pattern := range patterns {
+		files, _ := filepath.Glob(pattern)
+		if len(files) == 0 {
+			f.Fatalf("no file matches %s", pattern)
+		}
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+}
+
 // ticking is a handler whose scheduled work does nothing.
 type ticking struct{ http.Handler }
 
@@ -76,18 +84,15 @@ func (ticking) Tick(context.Context) error { return nil }
 // REST API events read what aws-lambda-go's structs read, field for field,
 // from any payload those decode.
 func FuzzHTTPEventStructs(f *testing.F) {
-	for _, pattern := range []string{"../../events/*/apigw-*.json", "../../events/*/function-url.json"} {
-		files, _ := filepath.Glob(pattern)
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
-	}
-	f.Add([]byte(`{"rawPath":"/a","cookies":["a=1"],"headers":{"x":"1"},"requestContext":{"http":{"method":"GET"}}}`))
-	f.Add([]byte(`{"path":"/a","multiValueHeaders":{"x":["1","2"]},"multiValueQueryStringParameters":{"q":["1"]}}`))
+	addFiles(f, "testdata/events/apigw-*.json", "testdata/events/function-url.json",
+		"../../events/*/apigw-*.json", "../../events/*/function-url.json")
+	// One payload of each shape in which every field read is set: a
+	// mutated byte rarely turns false into true, or makes a missing key.
+	f.Add([]byte(`{"rawPath":"/a","rawQueryString":"q=1","cookies":["a=1"],"headers":{"x":"1"},"body":"Ym9keQ==",` +
+		`"isBase64Encoded":true,"requestContext":{"domainName":"d.example","http":{"method":"POST","path":"/a","sourceIp":"192.0.2.1"}}}`))
+	f.Add([]byte(`{"path":"/a","httpMethod":"POST","headers":{"x":"1"},"multiValueHeaders":{"x":["1","2"]},` +
+		`"queryStringParameters":{"q":"1"},"multiValueQueryStringParameters":{"q":["1","2"]},"body":"Ym9keQ==",` +
+		`"isBase64Encoded":true,"requestContext":{"domainName":"d.example","identity":{"sourceIp":"192.0.2.1"}}}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var v2 events.APIGatewayV2HTTPRequest
 		if json.Unmarshal(payload, &v2) == nil {
