@@ -759,22 +759,26 @@ const (
 
 // coldStart runs bin behind a fresh Lambda emulator, recording to the
 // database at the URL db, and returns the time from exec to its reply to
-// payload, and the reply.
-func coldStart(bin, db string, payload []byte) (time.Duration, []byte, error) {
+// payload, the processor time (user and system) the process had used when
+// it was stopped just after, and the reply.
+func coldStart(bin, db string, payload []byte) (took, cpu time.Duration, res []byte, err error) {
 	emu := runtimeapi.NewLambda()
 	defer emu.Close()
 	began := time.Now()
 	c, err := spawn(bin, env(emu, db))
 	if err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	res, err := c.invoke(emu, payload)
-	took := time.Since(began)
+	res, err = c.invoke(emu, payload)
+	took = time.Since(began)
 	c.stop()
 	if err != nil {
-		return 0, nil, fmt.Errorf("cold start of %s: %w\n%s", filepath.Base(bin), err, c.out)
+		return 0, 0, nil, fmt.Errorf("cold start of %s: %w\n%s", filepath.Base(bin), err, c.out)
 	}
-	return took, res, nil
+	if ps := c.cmd.ProcessState; ps != nil {
+		cpu = ps.UserTime() + ps.SystemTime()
+	}
+	return took, cpu, res, nil
 }
 
 // median returns the median of ds, which it sorts.
@@ -849,7 +853,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 //     connecting to PostgreSQL and checking its migrations (applied
 //     before, as a deployment does) to the start; and that over the floor
 //     function's first request (x-floor: hello that opens one pgx
-//     connection and inserts and updates one row).
+//     connection and inserts and updates one row);
+//   - the processor time (user and system) of the function's process,
+//     medians: the refused start's (ms-cpu/coldstart-median), against
+//     the hello-world's (cpu-x-hello), and the first send's against the
+//     floor's (cpu-x-floor; the database server's is not counted): what
+//     an instance with less than a core waits for.
 //
 // And it logs the size of each binary, plain and zipped, for linux/arm64
 // (AWS) and linux/amd64 (Aliyun), and fails when a zip misses its target.
@@ -886,8 +895,9 @@ func BenchmarkColdStart(b *testing.B) {
 	// here; between the gateway's, 14 ms), and the random order the same
 	// neighbours: a start just after a first send shares the cores with
 	// the ending of that send's database backend.
-	medians := func(b *testing.B, loop func() bool, ss ...start) []time.Duration {
+	medians := func(b *testing.B, loop func() bool, ss ...start) (wall, cpu []time.Duration) {
 		ds := make([][]time.Duration, len(ss))
+		cs := make([][]time.Duration, len(ss))
 		// b.Loop must not be called again once it has said to stop (as it
 		// does after one run with -benchtime 1x).
 		looping := true
@@ -900,20 +910,21 @@ func BenchmarkColdStart(b *testing.B) {
 			}
 			for _, i := range rand.Perm(len(ss)) {
 				st := ss[i]
-				d, res, err := coldStart(filepath.Join(host, st.fn), st.db, st.payload)
+				d, c, res, err := coldStart(filepath.Join(host, st.fn), st.db, st.payload)
 				if err != nil {
 					b.Fatal(err)
 				}
 				checkColdReply(b, st.fn, res, st.status)
 				ds[i] = append(ds[i], d)
+				cs[i] = append(cs[i], c)
 				time.Sleep(settle)
 			}
 		}
-		out := make([]time.Duration, len(ss))
+		wall, cpu = make([]time.Duration, len(ss)), make([]time.Duration, len(ss))
 		for i := range ds {
-			out[i] = median(ds[i])
+			wall[i], cpu[i] = median(ds[i]), median(cs[i])
 		}
-		return out
+		return wall, cpu
 	}
 	silent, _ := silentDatabase(b)
 	for _, fn := range append([]string{"hello"}, functions...) {
@@ -921,12 +932,13 @@ func BenchmarkColdStart(b *testing.B) {
 			hp, hstatus := refusedEvent(b, "hello")
 			hello := start{"hello", silent, hp, hstatus}
 			if fn == "hello" {
-				m := medians(b, b.Loop, hello)
+				m, cpu := medians(b, b.Loop, hello)
 				b.ReportMetric(ms(m[0]), "ms/coldstart-median")
+				b.ReportMetric(ms(cpu[0]), "ms-cpu/coldstart-median")
 			} else {
 				p, status := refusedEvent(b, fn)
 				db := floorDB(b, database(b))
-				m := medians(b, b.Loop,
+				m, cpu := medians(b, b.Loop,
 					hello,
 					start{fn, silent, p, status},
 					start{fn, db, p, status},
@@ -943,9 +955,14 @@ func BenchmarkColdStart(b *testing.B) {
 				b.ReportMetric(float64(m[2])/float64(m[0]), "x-hello-db-here")
 				b.ReportMetric(ms(m[4]), "ms/first-send-median")
 				b.ReportMetric(float64(m[4])/float64(m[3]), "x-floor")
+				b.ReportMetric(ms(cpu[1]), "ms-cpu/coldstart-median")
+				b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-x-hello")
+				b.ReportMetric(float64(cpu[4])/float64(cpu[3]), "cpu-x-floor")
 				b.Logf("medians: hello %.2f ms; %s refused %.2f ms, with the database here %.2f ms, "+
 					"first send %.2f ms; floor (hello, then one pgx connection, an insert and an update) %.2f ms",
 					ms(m[0]), fn, ms(m[1]), ms(m[2]), ms(m[4]), ms(m[3]))
+				b.Logf("processor time, medians: hello %.2f ms; %s refused %.2f ms, first send %.2f ms; floor %.2f ms",
+					ms(cpu[0]), fn, ms(cpu[1]), ms(cpu[4]), ms(cpu[3]))
 			}
 			for _, target := range slices.Sorted(maps.Keys(builds)) {
 				checkSize(b, fn, target, filepath.Join(builds[target], fn))
