@@ -90,10 +90,11 @@ func Run(name, queuePath string, build Builder) error {
 		return fmt.Errorf("%s: cannot start: %w", name, err)
 	}
 	defer st.Close()
-	// The connection the first send needs is on its way while the rest of
-	// the start runs, and the runtime loop's first poll does not wait for
-	// it: a request that needs the store waits for this open, one that
-	// does not never does. docs/guarantees.md, "Opening the store".
+	// The connection the first send needs is dialed while the rest of the
+	// start runs, and the runtime loop's first poll does not wait for it;
+	// the rest of the open waits for a request that needs the store, and
+	// one that does not never pays for it. docs/guarantees.md, "Opening
+	// the store".
 	st.StartOpen()
 	// The cold start's one line, with the build: a local server's
 	// "serving HTTP" line has it already.

@@ -17,7 +17,9 @@ type store interface {
 	notify.Store
 	// Open opens it now, within ctx alone.
 	Open(ctx context.Context) error
-	// StartOpen starts its open in the background and returns at once.
+	// StartOpen begins, in the background, what of its open is worth
+	// beginning before a request needs it, and returns at once: the
+	// PostgreSQL store dials the server; the SQLite store opens.
 	StartOpen()
 }
 
@@ -39,8 +41,9 @@ func OpenStore(ctx context.Context, cfg config.Config) (notify.Store, error) {
 
 // LazyStore returns the store cfg.DatabaseURL names without opening it:
 // the first call that needs it opens it (connecting, applying migrations).
-// (Run, a function's start, instead begins that open at once, with
-// StartOpen.) A URL this build cannot open is an error at once.
+// (Run, a function's start, also calls StartOpen: PostgreSQL's server
+// then forks the connection's process while the start goes on.) A URL
+// this build cannot open is an error at once.
 //
 // Each call is bounded by cfg.StoreTimeout (config.DefaultStoreTimeout
 // when 0), its wait for the store to open included: a store that does not

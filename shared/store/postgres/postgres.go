@@ -37,6 +37,7 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	gate *gate.Gate
+	pre  *predial // StartOpen's dial (predial.go)
 
 	// The groups of the writes of sends (group.go).
 	creates  grouper[create]
@@ -61,13 +62,14 @@ func New(url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	pre := newPredial(&cfg.ConnConfig.Config)
 	// The pool connects on demand: at the first call, unless the URL asks
 	// for connections kept open (pool_min_conns).
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, hide.wrap("postgres: open "+where(cfg), err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, pre: pre}
 	s.creates.run = s.createGroup
 	s.finishes.run = s.finishGroup
 	s.gate = gate.New(o.Timeout, func(ctx context.Context) error {
@@ -102,17 +104,21 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // migrates does.
 func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 
-// StartOpen starts the store's open in the background, as its first call
-// would, unless it is open or opening, and returns at once; the calls that
-// come before the open ends wait for it. An open that fails is started
-// again by the next call.
-func (s *Store) StartOpen() { s.gate.Start() }
+// StartOpen dials the database in the background and returns at once,
+// for a function's start: the first call's open then begins its
+// connection with the server's process already forked. It is the pool's
+// first connection if that comes within half a second; else it is closed.
+// The rest of the open (pgx's types, the startup, the schema's version)
+// waits for a call, so that a request refused at the door costs no more
+// than the dial. predial.go says why.
+func (s *Store) StartOpen() { s.pre.start() }
 
 // Close closes the pool's connections, waiting for those in use to be
-// returned; an open in flight is cancelled first. Calls after Close
-// return errors.
+// returned; an open in flight is cancelled first, and a connection
+// StartOpen dialed is closed. Calls after Close return errors.
 func (s *Store) Close() error {
 	s.gate.Close()
+	s.pre.close()
 	s.pool.Close()
 	return nil
 }

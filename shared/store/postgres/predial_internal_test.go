@@ -1,0 +1,370 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// countingProxy serves the PostgreSQL server at dbURL on a unix socket of
+// its own, and tells each connection it accepts. The first drop
+// connections it closes at once, as a server that went away would.
+type countingProxy struct {
+	url      string
+	accepted chan *proxiedConn
+	count    atomic.Int32
+}
+
+// proxiedConn is a connection the proxy accepted; gone is closed once the
+// client has closed it.
+type proxiedConn struct{ gone chan struct{} }
+
+func newCountingProxy(t *testing.T, dbURL string, drop int) *countingProxy {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	port := q.Get("port")
+	if port == "" {
+		port = "5432"
+	}
+	server := filepath.Join(q.Get("host"), ".s.PGSQL."+port)
+	dir := t.TempDir()
+	ln, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL."+port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{accepted: make(chan *proxiedConn, 16)}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			pc := &proxiedConn{gone: make(chan struct{})}
+			n := p.count.Add(1)
+			select {
+			case p.accepted <- pc:
+			default:
+			}
+			if int(n) <= drop {
+				c.Close()
+				close(pc.gone)
+				continue
+			}
+			s, err := net.Dial("unix", server)
+			if err != nil {
+				c.Close()
+				close(pc.gone)
+				continue
+			}
+			wg.Go(func() { io.Copy(c, s); c.Close() })
+			wg.Go(func() {
+				defer close(pc.gone)
+				io.Copy(s, c) // until the client closes
+				s.Close()
+			})
+		}
+	})
+	q.Set("host", dir)
+	u.RawQuery = q.Encode()
+	p.url = u.String()
+	return p
+}
+
+// next returns the next connection the proxy accepts, failing t after 10
+// s without one.
+func (p *countingProxy) next(t *testing.T) *proxiedConn {
+	t.Helper()
+	select {
+	case c := <-p.accepted:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection within 10 s")
+		return nil
+	}
+}
+
+// TestPredialIsThePoolsFirstConnection checks that StartOpen dials before
+// any call, and that the open's connection is that one: the server sees
+// one connection, and the store works on it.
+func TestPredialIsThePoolsFirstConnection(t *testing.T) {
+	proxy := newCountingProxy(t, testPG.Database(t), 0)
+	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := proxy.count.Load(); n != 0 {
+		t.Fatalf("New made %d connections; want none before StartOpen", n)
+	}
+	s.StartOpen()
+	s.StartOpen() // a second start dials nothing more
+	proxy.next(t)
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := proxy.count.Load(); n != 1 {
+		t.Errorf("the server saw %d connections; want 1, the one StartOpen dialed", n)
+	}
+}
+
+// TestPredialExpires checks that a connection dialed ahead and never taken
+// is closed after predialAge, and that the open then dials its own.
+func TestPredialExpires(t *testing.T) {
+	proxy := newCountingProxy(t, testPG.Database(t), 0)
+	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	began := time.Now()
+	s.StartOpen()
+	first := proxy.next(t)
+	select {
+	case <-first.gone:
+		if took := time.Since(began); took < predialAge {
+			t.Errorf("closed after %v; want %v", took, predialAge)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection dialed ahead is still open 10 s later")
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := proxy.count.Load(); n != 2 {
+		t.Errorf("the server saw %d connections; want 2", n)
+	}
+}
+
+// TestPredialClosedByServer checks that a connection dialed ahead which
+// the server has closed is not used: the open dials its own and works.
+func TestPredialClosedByServer(t *testing.T) {
+	proxy := newCountingProxy(t, testPG.Database(t), 1)
+	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.StartOpen()
+	<-proxy.next(t).gone
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("ping after the server closed the connection dialed ahead: %v", err)
+	}
+	if n := proxy.count.Load(); n != 2 {
+		t.Errorf("the server saw %d connections; want 2", n)
+	}
+}
+
+// TestPredialClosedWithStore checks that Close closes a connection dialed
+// ahead and not taken, and that StartOpen after Close dials nothing.
+func TestPredialClosedWithStore(t *testing.T) {
+	proxy := newCountingProxy(t, testPG.Database(t), 0)
+	s, err := New(proxy.url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.StartOpen()
+	c := proxy.next(t)
+	s.Close()
+	select {
+	case <-c.gone:
+	case <-time.After(predialAge / 2):
+		t.Fatal("Close left the connection dialed ahead open")
+	}
+	s.StartOpen()
+	time.Sleep(50 * time.Millisecond)
+	if n := proxy.count.Load(); n != 1 {
+		t.Errorf("the server saw %d connections; want 1", n)
+	}
+}
+
+// fakeNet is a DialFunc and a LookupFunc that count their calls and dial
+// pipes.
+type fakeNet struct {
+	mu      sync.Mutex
+	lookups []string
+	dials   []string
+	ips     []string
+}
+
+func (f *fakeNet) lookup(_ context.Context, host string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups = append(f.lookups, host)
+	if host == "nowhere.invalid" {
+		return nil, errors.New("no such host")
+	}
+	return f.ips, nil
+}
+
+func (f *fakeNet) dial(_ context.Context, network, address string) (net.Conn, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dials = append(f.dials, network+" "+address)
+	c, other := net.Pipe()
+	go io.Copy(io.Discard, other)
+	return c, nil
+}
+
+func (f *fakeNet) calls() (lookups, dials []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.lookups), slices.Clone(f.dials)
+}
+
+// TestPredialAddresses checks where the pre-dial goes, and that pgconn's
+// lookups and dials get its lookup and its connection when they ask for
+// the same, once, and new ones otherwise.
+func TestPredialAddresses(t *testing.T) {
+	tests := []struct {
+		name, host string
+		ips        []string
+		want       string // where the pre-dial goes; "" nowhere
+	}{
+		{"name", "db.internal", []string{"10.0.0.7", "10.0.0.8"}, "tcp 10.0.0.7:5432"},
+		{"name and port", "db.internal", []string{"10.0.0.7:6432"}, "tcp 10.0.0.7:6432"},
+		{"IPv6", "db.internal", []string{"fd00::7"}, "tcp [fd00::7]:5432"},
+		{"address", "10.0.0.9", nil, "tcp 10.0.0.9:5432"},
+		{"socket", "/run/postgresql", nil, "unix /run/postgresql/.s.PGSQL.5432"},
+		{"unknown name", "nowhere.invalid", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeNet{ips: tt.ips}
+			cfg := &pgconn.Config{Host: tt.host, Port: 5432, DialFunc: f.dial, LookupFunc: f.lookup}
+			p := newPredial(cfg)
+			defer p.close()
+			p.start()
+			if !p.wait(t.Context()) {
+				t.Fatal("the pre-dial did not end")
+			}
+			lookups, dials := f.calls()
+			if tt.want == "" {
+				if len(dials) != 0 {
+					t.Fatalf("dialed %q; want nothing", dials)
+				}
+			} else if len(dials) != 1 || dials[0] != tt.want {
+				t.Fatalf("dialed %q; want %q", dials, tt.want)
+			}
+			// pgconn's own lookup: the pre-dial's answer, as often as
+			// asked while the connection may be taken.
+			if tt.ips != nil {
+				for range 2 {
+					ips, err := cfg.LookupFunc(t.Context(), tt.host)
+					if err != nil || !slices.Equal(ips, tt.ips) {
+						t.Errorf("lookup: %q, %v; want %q", ips, err, tt.ips)
+					}
+				}
+				if l, _ := f.calls(); len(l) != len(lookups) {
+					t.Errorf("lookups %q after the pre-dial's %q; want none", l, lookups)
+				}
+				if _, err := cfg.LookupFunc(t.Context(), "other.internal"); err != nil {
+					t.Fatal(err)
+				}
+				if l, _ := f.calls(); len(l) != len(lookups)+1 {
+					t.Errorf("a lookup of another host was not made: %q", l)
+				}
+			}
+			if tt.want == "" {
+				return
+			}
+			network, address, _ := strings.Cut(tt.want, " ")
+			// Elsewhere: a new connection, and the one dialed ahead kept.
+			if _, err := cfg.DialFunc(t.Context(), network, "10.9.9.9:1"); err != nil {
+				t.Fatal(err)
+			}
+			c, err := cfg.DialFunc(t.Context(), network, address)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			if _, err := cfg.DialFunc(t.Context(), network, address); err != nil {
+				t.Fatal(err)
+			}
+			if _, dials := f.calls(); len(dials) != 3 {
+				t.Errorf("dials %q; want the pre-dial's, one elsewhere, and one after it was taken", dials)
+			}
+		})
+	}
+}
+
+// TestPredialNotStarted checks that a store whose start did not dial
+// dials and looks up as its configuration would.
+func TestPredialNotStarted(t *testing.T) {
+	f := &fakeNet{ips: []string{"10.0.0.7"}}
+	cfg := &pgconn.Config{Host: "db.internal", Port: 5432, DialFunc: f.dial, LookupFunc: f.lookup}
+	newPredial(cfg)
+	if _, err := cfg.LookupFunc(t.Context(), "db.internal"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.DialFunc(t.Context(), "tcp", "10.0.0.7:5432"); err != nil {
+		t.Fatal(err)
+	}
+	if l, d := f.calls(); len(l) != 1 || len(d) != 1 {
+		t.Errorf("lookups %q, dials %q; want one of each", l, d)
+	}
+}
+
+// BenchmarkPredial measures what a dial made ahead saves a new connection:
+// the time to connect (pgconn: dial, startup, authentication) on the
+// tests' server, against the time to connect on a socket dialed 20 ms
+// before, taken in turns; medians, in ms.
+func BenchmarkPredial(b *testing.B) {
+	url := testPG.Database(b)
+	ctx := context.Background()
+	var whole, ahead []time.Duration
+	for b.Loop() {
+		cfg, err := pgconn.ParseConfig(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		began := time.Now()
+		c, err := pgconn.ConnectConfig(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		whole = append(whole, time.Since(began))
+		c.Close(ctx)
+		time.Sleep(20 * time.Millisecond)
+
+		cfg, _ = pgconn.ParseConfig(url)
+		p := newPredial(cfg)
+		p.start()
+		p.wait(ctx)
+		time.Sleep(20 * time.Millisecond)
+		began = time.Now()
+		c, err = pgconn.ConnectConfig(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ahead = append(ahead, time.Since(began))
+		c.Close(ctx)
+		time.Sleep(20 * time.Millisecond)
+	}
+	median := func(ds []time.Duration) float64 {
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(median(whole), "ms/connect")
+	b.ReportMetric(median(ahead), "ms/connect-dialed-ahead")
+	b.ReportMetric(0, "ns/op")
+}
