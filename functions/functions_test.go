@@ -751,6 +751,10 @@ func TestSQSPartialBatch(t *testing.T) {
 // coldStartRuns is the least number of cold starts a median is taken of.
 const coldStartRuns = 21
 
+// distantDelay is what distantDatabase holds each chunk for: a round trip
+// of 0.5 ms, as between two hosts of one zone or more.
+const distantDelay = 250 * time.Microsecond
+
 // Targets of BenchmarkColdStart.
 const (
 	maxColdStartRatio = 1.5        // a function's median against the hello-world's
@@ -836,10 +840,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // Gateway HTTP API event that it refuses before any I/O (its own sample
 // from an unknown group; the callback's with a wrong token), against the
 // same for a hello-world aws-lambda-go function built with the same flags.
-// That is the start the function itself costs. The function begins
-// connecting to its database at start, and its runtime loop does not wait
-// for it; here the database is one that accepts the connection and never
-// answers (silentDatabase), as a server on another machine costs this one
+// That is the start the function itself costs. The function dials its
+// database at start, and its runtime loop does not wait for it; here the
+// database is one that accepts the connection and never answers
+// (silentDatabase), as a server on another machine costs this one
 // nothing. The target (maxColdStartRatio) is checked on the median of at
 // least 21 cold starts, each taken in turn with the hello-world's and the
 // other starts below.
@@ -854,6 +858,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 //     before, as a deployment does) to the start; and that over the floor
 //     function's first request (x-floor: hello that opens one pgx
 //     connection and inserts and updates one row);
+//   - the same with the database a round trip of 2*distantDelay away
+//     (x-floor-far: through distantDatabase's proxy, for both), as a
+//     database on another machine is;
 //   - the processor time (user and system) of the function's process,
 //     medians: the refused start's (ms-cpu/coldstart-median), against
 //     the hello-world's (cpu-x-hello), and the first send's against the
@@ -938,12 +945,15 @@ func BenchmarkColdStart(b *testing.B) {
 			} else {
 				p, status := refusedEvent(b, fn)
 				db := floorDB(b, database(b))
+				far := distantDatabase(b, db, distantDelay)
 				m, cpu := medians(b, b.Loop,
 					hello,
 					start{fn, silent, p, status},
 					start{fn, db, p, status},
 					start{"floor", db, sampleEvent(b, "floor"), 200},
 					start{fn, db, withToken(sampleEvent(b, fn)), 200},
+					start{"floor", far, sampleEvent(b, "floor"), 200},
+					start{fn, far, withToken(sampleEvent(b, fn)), 200},
 				)
 				ratio := float64(m[1]) / float64(m[0])
 				b.ReportMetric(ms(m[1]), "ms/coldstart-median")
@@ -955,12 +965,14 @@ func BenchmarkColdStart(b *testing.B) {
 				b.ReportMetric(float64(m[2])/float64(m[0]), "x-hello-db-here")
 				b.ReportMetric(ms(m[4]), "ms/first-send-median")
 				b.ReportMetric(float64(m[4])/float64(m[3]), "x-floor")
+				b.ReportMetric(float64(m[6])/float64(m[5]), "x-floor-far")
 				b.ReportMetric(ms(cpu[1]), "ms-cpu/coldstart-median")
 				b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-x-hello")
 				b.ReportMetric(float64(cpu[4])/float64(cpu[3]), "cpu-x-floor")
 				b.Logf("medians: hello %.2f ms; %s refused %.2f ms, with the database here %.2f ms, "+
-					"first send %.2f ms; floor (hello, then one pgx connection, an insert and an update) %.2f ms",
-					ms(m[0]), fn, ms(m[1]), ms(m[2]), ms(m[4]), ms(m[3]))
+					"first send %.2f ms; floor (hello, then one pgx connection, an insert and an update) %.2f ms; "+
+					"with the database %v away, first send %.2f ms, floor %.2f ms",
+					ms(m[0]), fn, ms(m[1]), ms(m[2]), ms(m[4]), ms(m[3]), 2*distantDelay, ms(m[6]), ms(m[5]))
 				b.Logf("processor time, medians: hello %.2f ms; %s refused %.2f ms, first send %.2f ms; floor %.2f ms",
 					ms(cpu[0]), fn, ms(cpu[1]), ms(cpu[4]), ms(cpu[3]))
 			}
