@@ -62,7 +62,12 @@ func New(url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	pre := newPredial(&cfg.ConnConfig.Config)
+	// A pool that keeps connections open makes them as it starts: a dial
+	// ahead would only add one.
+	var pre *predial
+	if cfg.MinConns == 0 && cfg.MinIdleConns == 0 {
+		pre = newPredial(&cfg.ConnConfig.Config)
+	}
 	// The pool connects on demand: at the first call, unless the URL asks
 	// for connections kept open (pool_min_conns).
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
@@ -108,6 +113,8 @@ func (s *Store) Open(ctx context.Context) error { return s.gate.Open(ctx) }
 // for a function's start: the first call's open then begins its
 // connection with the server's process already forked. It is the pool's
 // first connection if that comes within half a second; else it is closed.
+// A pool that keeps connections open (pool_min_conns,
+// pool_min_idle_conns) has made them already, and StartOpen does nothing.
 // The rest of the open (pgx's types, the startup, the schema's version)
 // waits for a call, so that a request refused at the door costs no more
 // than the dial. predial.go says why.

@@ -36,20 +36,24 @@ const predialAge = 500 * time.Millisecond
 
 // predial dials a Store's database ahead of its first connection.
 type predial struct {
-	// The configuration's own, which the pool's reach through take.
+	// The configuration's own, which the pool's reach through dialFunc
+	// and lookupFunc.
 	dial            pgconn.DialFunc
 	lookup          pgconn.LookupFunc
 	host            string
 	port            uint16
 	timeout         time.Duration // the configuration's connect timeout
 	started, closed atomic.Bool
+	looked          chan struct{} // closed once the lookup has ended, or was not needed
 	done            chan struct{} // closed once the dial has ended, made or not
 
 	mu               sync.Mutex
-	ips              []string // host's addresses, looked up by the pre-dial
-	network, address string   // where conn goes
-	conn             net.Conn // nil once taken, expired or closed
-	at               time.Time
+	cancel           context.CancelFunc // ends the lookup and the dial; close calls it
+	ips              []string           // host's addresses, looked up by the pre-dial
+	network, address string             // where the pre-dial dials, once known
+	conn             net.Conn           // nil once taken, expired or closed
+	err              error              // the dial's, if it failed
+	at               time.Time          // when the lookup, then the dial, ended
 	expiry           *time.Timer
 }
 
@@ -57,14 +61,15 @@ type predial struct {
 // routes cfg's dials and lookups through it.
 func newPredial(cfg *pgconn.Config) *predial {
 	p := &predial{dial: cfg.DialFunc, lookup: cfg.LookupFunc, host: cfg.Host, port: cfg.Port,
-		timeout: cfg.ConnectTimeout, done: make(chan struct{})}
+		timeout: cfg.ConnectTimeout, looked: make(chan struct{}), done: make(chan struct{})}
 	cfg.DialFunc, cfg.LookupFunc = p.dialFunc, p.lookupFunc
 	return p
 }
 
-// start dials in the background, once, unless p is closed.
+// start dials in the background, once, unless p is closed. A nil p dials
+// nothing.
 func (p *predial) start() {
-	if p.closed.Load() || !p.started.CompareAndSwap(false, true) {
+	if p == nil || p.closed.Load() || !p.started.CompareAndSwap(false, true) {
 		return
 	}
 	go p.run()
@@ -72,12 +77,25 @@ func (p *predial) start() {
 
 func (p *predial) run() {
 	defer close(p.done)
+	looked := false
+	defer func() {
+		if !looked {
+			close(p.looked)
+		}
+	}()
 	timeout := p.timeout
 	if timeout <= 0 {
 		timeout = defaultConnectTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	p.mu.Lock()
+	if p.closed.Load() {
+		p.mu.Unlock()
+		return
+	}
+	p.cancel = cancel
+	p.mu.Unlock()
 	network, address := pgconn.NetworkAddress(p.host, p.port)
 	if network == "tcp" && net.ParseIP(p.host) == nil {
 		// A failed lookup is left to the connection's own, which reports
@@ -86,22 +104,29 @@ func (p *predial) run() {
 		if err != nil || len(ips) == 0 {
 			return
 		}
-		p.mu.Lock()
-		p.ips = ips
-		p.mu.Unlock()
 		network, address = addressOf(ips[0], p.port)
-	}
-	conn, err := p.dial(ctx, network, address)
-	if err != nil {
-		return // the pool dials for itself
+		p.mu.Lock()
+		p.ips, p.at = ips, time.Now()
+		p.mu.Unlock()
 	}
 	p.mu.Lock()
+	p.network, p.address = network, address
+	p.mu.Unlock()
+	looked = true
+	close(p.looked)
+	conn, err := p.dial(ctx, network, address)
+	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.at = time.Now()
+	if err != nil {
+		p.err = err
+		return
+	}
 	if p.closed.Load() {
 		conn.Close()
 		return
 	}
-	p.network, p.address, p.conn, p.at = network, address, conn, time.Now()
+	p.conn = conn
 	p.expiry = time.AfterFunc(predialAge, p.expire)
 }
 
@@ -126,68 +151,80 @@ func (p *predial) expire() {
 	}
 }
 
-// close closes the connection unless it was taken, and stops any taken
-// later.
+// close ends a lookup or dial in progress, closes the connection unless
+// it was taken, and closes any dialed later. A nil p has nothing to close.
 func (p *predial) close() {
+	if p == nil {
+		return
+	}
 	p.closed.Store(true)
+	p.mu.Lock()
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.mu.Unlock()
 	p.expire()
 }
 
-// wait waits, within ctx, for a dial started to end, and says whether it
-// has.
-func (p *predial) wait(ctx context.Context) bool {
-	if !p.started.Load() {
-		return false
-	}
+// closedWithin says whether ch is closed within ctx, waiting for it.
+func closedWithin(ctx context.Context, ch <-chan struct{}) bool {
 	select {
-	case <-p.done:
+	case <-ch:
 		return true
 	case <-ctx.Done():
 		return false
 	}
 }
 
-// dialFunc is the configuration's DialFunc: the connection dialed ahead
-// when it goes where the caller dials and is young and open, else a new
-// one.
+// dialFunc is the configuration's DialFunc. Where the pre-dial dials, it
+// waits for that dial rather than make a second, and returns its
+// connection, once, if it is young and open, or its error, if it failed
+// under predialAge ago: pgconn then goes on to the next address, as
+// after a dial of its own. Elsewhere, or later, it dials.
 func (p *predial) dialFunc(ctx context.Context, network, address string) (net.Conn, error) {
-	if p.wait(ctx) {
-		if c := p.take(network, address); c != nil {
-			return c, nil
+	if p.started.Load() && closedWithin(ctx, p.looked) {
+		p.mu.Lock()
+		here := network == p.network && address == p.address
+		p.mu.Unlock()
+		if here && closedWithin(ctx, p.done) {
+			if c, err := p.take(); c != nil || err != nil {
+				return c, err
+			}
 		}
 	}
 	return p.dial(ctx, network, address)
 }
 
-// take returns the connection dialed ahead, once, if it goes to network
-// and address, is not yet predialAge old, and its server has not closed
-// it; else nil.
-func (p *predial) take(network, address string) net.Conn {
+// take returns the connection dialed ahead, once, if it is under
+// predialAge old and its server has not closed it; or the dial's error,
+// if it failed under predialAge ago; else nil and nil.
+func (p *predial) take() (net.Conn, error) {
 	p.mu.Lock()
-	c := p.conn
-	if c == nil || network != p.network || address != p.address {
+	c, err, young := p.conn, p.err, time.Since(p.at) < predialAge
+	if c == nil {
 		p.mu.Unlock()
-		return nil
+		if young {
+			return nil, err
+		}
+		return nil, nil
 	}
 	p.conn = nil
 	p.expiry.Stop()
-	young := time.Since(p.at) < predialAge
 	p.mu.Unlock()
 	if !young || !open(c) {
 		c.Close()
-		return nil
+		return nil, nil
 	}
-	return c
+	return c, nil
 }
 
 // lookupFunc is the configuration's LookupFunc: the addresses the
-// pre-dial looked up for host, while its connection may still be taken,
-// else a new lookup.
+// pre-dial looked up for host under predialAge ago, else a new lookup. It
+// waits for the pre-dial's lookup, never for its dial.
 func (p *predial) lookupFunc(ctx context.Context, host string) ([]string, error) {
-	if host == p.host && p.wait(ctx) {
+	if host == p.host && p.started.Load() && closedWithin(ctx, p.looked) {
 		p.mu.Lock()
-		ips := p.ips
-		fresh := ips != nil && time.Since(p.at) < predialAge
+		ips, fresh := p.ips, p.ips != nil && time.Since(p.at) < predialAge
 		p.mu.Unlock()
 		if fresh {
 			return append([]string(nil), ips...), nil

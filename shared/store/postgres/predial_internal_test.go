@@ -204,6 +204,8 @@ type fakeNet struct {
 	lookups []string
 	dials   []string
 	ips     []string
+	hang    string     // an address whose dials wait for release or their context
+	release chan error // what a dial to hang returns once released
 }
 
 func (f *fakeNet) lookup(_ context.Context, host string) ([]string, error) {
@@ -216,10 +218,19 @@ func (f *fakeNet) lookup(_ context.Context, host string) ([]string, error) {
 	return f.ips, nil
 }
 
-func (f *fakeNet) dial(_ context.Context, network, address string) (net.Conn, error) {
+func (f *fakeNet) dial(ctx context.Context, network, address string) (net.Conn, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.dials = append(f.dials, network+" "+address)
+	hang := address == f.hang
+	f.mu.Unlock()
+	if hang {
+		select {
+		case err := <-f.release:
+			return nil, err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	c, other := net.Pipe()
 	go io.Copy(io.Discard, other)
 	return c, nil
@@ -254,7 +265,7 @@ func TestPredialAddresses(t *testing.T) {
 			p := newPredial(cfg)
 			defer p.close()
 			p.start()
-			if !p.wait(t.Context()) {
+			if !closedWithin(t.Context(), p.done) {
 				t.Fatal("the pre-dial did not end")
 			}
 			lookups, dials := f.calls()
@@ -267,6 +278,15 @@ func TestPredialAddresses(t *testing.T) {
 			}
 			// pgconn's own lookup: the pre-dial's answer, as often as
 			// asked while the connection may be taken.
+			if tt.want == "" {
+				// A failed lookup is not kept: pgconn's own is made.
+				if _, err := cfg.LookupFunc(t.Context(), tt.host); err == nil {
+					t.Error("the lookup of an unknown name succeeded")
+				}
+				if l, _ := f.calls(); len(l) != 2 {
+					t.Errorf("lookups %q; want the pre-dial's and pgconn's", l)
+				}
+			}
 			if tt.ips != nil {
 				for range 2 {
 					ips, err := cfg.LookupFunc(t.Context(), tt.host)
@@ -304,6 +324,86 @@ func TestPredialAddresses(t *testing.T) {
 				t.Errorf("dials %q; want the pre-dial's, one elsewhere, and one after it was taken", dials)
 			}
 		})
+	}
+}
+
+// TestPredialHangs checks that a pre-dial that hangs holds up neither
+// pgconn's lookup nor its dials elsewhere, and that a dial to where it
+// goes waits for it and gets its error rather than dialing a second time:
+// pgconn then goes on to the next address as soon as it would have.
+func TestPredialHangs(t *testing.T) {
+	f := &fakeNet{ips: []string{"10.0.0.7", "10.0.0.8"}, hang: "10.0.0.7:5432", release: make(chan error)}
+	cfg := &pgconn.Config{Host: "db.internal", Port: 5432, DialFunc: f.dial, LookupFunc: f.lookup}
+	p := newPredial(cfg)
+	defer p.close()
+	p.start()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	lookupCtx, cancelLookup := context.WithTimeout(ctx, time.Second)
+	defer cancelLookup()
+	ips, err := cfg.LookupFunc(lookupCtx, "db.internal")
+	if err != nil || len(ips) != 2 {
+		t.Fatalf("lookup while the dial hangs: %q, %v", ips, err)
+	}
+	if lookups, _ := f.calls(); len(lookups) != 1 {
+		t.Errorf("lookups %q; want the pre-dial's alone, given without waiting for its dial", lookups)
+	}
+	if _, err := cfg.DialFunc(ctx, "tcp", "10.0.0.8:5432"); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("connection refused")
+	got := make(chan error, 1)
+	go func() {
+		_, err := cfg.DialFunc(ctx, "tcp", "10.0.0.7:5432")
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("the dial to where the pre-dial hangs returned before it: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.release <- refused
+	if err := <-got; !errors.Is(err, refused) {
+		t.Errorf("dial: %v; want the pre-dial's %v", err, refused)
+	}
+	if _, dials := f.calls(); !slices.Equal(dials, []string{"tcp 10.0.0.7:5432", "tcp 10.0.0.8:5432"}) {
+		t.Errorf("dials %q; want the pre-dial's and the one elsewhere", dials)
+	}
+}
+
+// TestPredialCloseEndsDial checks that Close ends a pre-dial in flight.
+func TestPredialCloseEndsDial(t *testing.T) {
+	f := &fakeNet{hang: "10.0.0.9:5432", release: make(chan error)}
+	p := newPredial(&pgconn.Config{Host: "10.0.0.9", Port: 5432, DialFunc: f.dial, LookupFunc: f.lookup})
+	p.start()
+	for {
+		if _, dials := f.calls(); len(dials) > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.close()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pre-dial still runs 5 s after close")
+	}
+}
+
+// TestPredialNotWithMinConns checks that a pool that keeps connections
+// open, and so makes them at New, gets no dial ahead.
+func TestPredialNotWithMinConns(t *testing.T) {
+	proxy := newCountingProxy(t, testPG.Database(t), 0)
+	s, err := New(proxy.url+"&pool_min_conns=1", Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	proxy.next(t) // the pool's own
+	s.StartOpen()
+	time.Sleep(100 * time.Millisecond)
+	if n := proxy.count.Load(); n != 1 || s.pre != nil {
+		t.Errorf("the server saw %d connections, pre-dial %v; want the pool's 1 and none", n, s.pre)
 	}
 }
 
@@ -349,7 +449,7 @@ func BenchmarkPredial(b *testing.B) {
 		cfg, _ = pgconn.ParseConfig(url)
 		p := newPredial(cfg)
 		p.start()
-		p.wait(ctx)
+		<-p.done
 		time.Sleep(20 * time.Millisecond)
 		began = time.Now()
 		c, err = pgconn.ConnectConfig(ctx, cfg)
