@@ -3,10 +3,11 @@ package functions_test
 import (
 	"io"
 	"net"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
 
 // TestStoreDialsAtStart checks that each function, on either runtime,
@@ -100,26 +101,15 @@ func silentDatabase(t testing.TB) (string, <-chan struct{}) {
 	return "postgres://notify@" + l.Addr().String() + "/notify?sslmode=disable&connect_timeout=60", accepted
 }
 
-// distantDatabase returns a URL of the PostgreSQL server at dbURL (on a
-// unix socket) through a proxy on 127.0.0.1 that holds each chunk of
-// either side's stream for delay before it forwards it, as a server
-// farther away would: a round trip takes 2*delay more.
+// distantDatabase returns a URL of the PostgreSQL server at dbURL through
+// a proxy on 127.0.0.1 that holds each chunk of either side's stream for
+// delay before it forwards it, as a server farther away would: a round
+// trip takes 2*delay more.
 func distantDatabase(tb testing.TB, dbURL string, delay time.Duration) string {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	port := q.Get("port")
-	if port == "" {
-		port = "5432"
-	}
-	server := filepath.Join(q.Get("host"), ".s.PGSQL."+port)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { l.Close() })
 	forward := func(dst, src net.Conn) {
 		defer dst.Close()
 		buf := make([]byte, 64<<10)
@@ -136,25 +126,8 @@ func distantDatabase(tb testing.TB, dbURL string, delay time.Duration) string {
 			}
 		}
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("unix", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go forward(s, c)
-			go forward(c, s)
-		}
-	}()
-	u.Host = l.Addr().String()
-	q.Del("host")
-	q.Del("port")
-	q.Set("sslmode", "disable")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Proxy(tb, l, dbURL, func(c, s net.Conn) {
+		go forward(s, c)
+		go forward(c, s)
+	})
 }

@@ -6,9 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/url"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,61 +41,41 @@ func (s *Store) PoolConfig() *pgxpool.Config { return s.pool.Config() }
 // ByQueueKeySQL is the statement of MessageByQueueKey.
 const ByQueueKeySQL = sqltext.MessageByQueueKey
 
+// proxySocket returns a unix socket of its own for a proxy
+// (pgtest.Proxy).
+func proxySocket(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), ".s.PGSQL.5432"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
 // FreezingProxy serves the PostgreSQL server at dbURL on a unix socket of
 // its own, and calls onSend before it forwards a chunk of a client's
 // stream that holds trigger. It returns the URL to connect to.
 func FreezingProxy(t *testing.T, dbURL string, trigger []byte, onSend func()) string {
 	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	port := q.Get("port")
-	if port == "" {
-		port = "5432"
-	}
-	server := filepath.Join(q.Get("host"), ".s.PGSQL."+port)
-	dir := t.TempDir()
-	ln, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL."+port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("unix", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(c, s); c.Close() }()
-			go func() {
-				defer s.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if bytes.Contains(buf[:n], trigger) {
-							onSend()
-						}
-						s.Write(buf[:n])
+	return pgtest.Proxy(t, proxySocket(t), dbURL, func(c, s net.Conn) {
+		go func() { io.Copy(c, s); c.Close() }()
+		go func() {
+			defer s.Close()
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					if bytes.Contains(buf[:n], trigger) {
+						onSend()
 					}
-					if err != nil {
-						return
-					}
+					s.Write(buf[:n])
 				}
-			}()
-		}
+				if err != nil {
+					return
+				}
+			}
+		}()
 	})
-	q.Set("host", dir)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // Groups returns how many groups of records and of outcomes s has run.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
 
 // countingProxy serves the PostgreSQL server at dbURL on a unix socket of
@@ -32,58 +31,29 @@ type proxiedConn struct{ gone chan struct{} }
 
 func newCountingProxy(t *testing.T, dbURL string, drop int) *countingProxy {
 	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	port := q.Get("port")
-	if port == "" {
-		port = "5432"
-	}
-	server := filepath.Join(q.Get("host"), ".s.PGSQL."+port)
-	dir := t.TempDir()
-	ln, err := net.Listen("unix", filepath.Join(dir, ".s.PGSQL."+port))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &countingProxy{accepted: make(chan *proxiedConn, 16)}
 	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			pc := &proxiedConn{gone: make(chan struct{})}
-			n := p.count.Add(1)
-			select {
-			case p.accepted <- pc:
-			default:
-			}
-			if int(n) <= drop {
-				c.Close()
-				close(pc.gone)
-				continue
-			}
-			s, err := net.Dial("unix", server)
-			if err != nil {
-				c.Close()
-				close(pc.gone)
-				continue
-			}
-			wg.Go(func() { io.Copy(c, s); c.Close() })
-			wg.Go(func() {
-				defer close(pc.gone)
-				io.Copy(s, c) // until the client closes
-				s.Close()
-			})
+	t.Cleanup(wg.Wait)
+	p.url = pgtest.Proxy(t, proxySocket(t), dbURL, func(c, s net.Conn) {
+		pc := &proxiedConn{gone: make(chan struct{})}
+		n := p.count.Add(1)
+		select {
+		case p.accepted <- pc:
+		default:
 		}
+		if int(n) <= drop {
+			c.Close()
+			s.Close()
+			close(pc.gone)
+			return
+		}
+		wg.Go(func() { io.Copy(c, s); c.Close() })
+		wg.Go(func() {
+			defer close(pc.gone)
+			io.Copy(s, c) // until the client closes
+			s.Close()
+		})
 	})
-	q.Set("host", dir)
-	u.RawQuery = q.Encode()
-	p.url = u.String()
 	return p
 }
 

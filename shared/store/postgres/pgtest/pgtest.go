@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -36,6 +37,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // EnvURL names the variable that points the tests at a running server.
@@ -110,6 +112,71 @@ func (c *Cluster) Database(t testing.TB) string {
 		t.Fatalf("pgtest: %v", err)
 	}
 	u.Path = "/" + name
+	return u.String()
+}
+
+// Server returns where the server dbURL names listens, as pgx dials it:
+// "unix" and the socket's path for a server pgtest started, "tcp" and
+// host:port for one EnvURL names on a port. A test's proxy forwards
+// there.
+func Server(dbURL string) (network, address string, err error) {
+	cfg, err := pgconn.ParseConfig(dbURL)
+	if err != nil {
+		return "", "", fmt.Errorf("pgtest: %w", err)
+	}
+	network, address = pgconn.NetworkAddress(cfg.Host, cfg.Port)
+	return network, address, nil
+}
+
+// Proxy serves the server dbURL names on l, for a test that wants to see
+// or change what passes: for each connection l accepts, it dials the
+// server and hands both to serve, which owns them and returns at once (it
+// runs on the accepting goroutine). It returns the URL that connects
+// through l, which is a unix socket named .s.PGSQL.<port> or a port on
+// 127.0.0.1. l is closed when tb ends.
+func Proxy(tb testing.TB, l net.Listener, dbURL string, serve func(client, server net.Conn)) string {
+	tb.Helper()
+	network, address, err := Server(dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	q := u.Query()
+	if a, ok := l.Addr().(*net.UnixAddr); ok {
+		dir, file := filepath.Split(a.Name)
+		port, ok := strings.CutPrefix(file, ".s.PGSQL.")
+		if !ok {
+			tb.Fatalf("pgtest: proxy socket %s: want a name .s.PGSQL.<port>", a.Name)
+		}
+		u.Host = ""
+		q.Set("host", filepath.Clean(dir))
+		q.Set("port", port)
+	} else {
+		u.Host = l.Addr().String()
+		q.Del("host")
+		q.Del("port")
+		q.Set("sslmode", "disable")
+	}
+	u.RawQuery = q.Encode()
+	var wg sync.WaitGroup
+	tb.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial(network, address)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			serve(c, s)
+		}
+	})
 	return u.String()
 }
 
