@@ -177,36 +177,51 @@ func closedWithin(ctx context.Context, ch <-chan struct{}) bool {
 }
 
 // dialFunc is the configuration's DialFunc. Where the pre-dial dials, it
-// waits for that dial rather than make a second, and returns its
-// connection, once, if it is young and open, or its error, if it failed
-// under predialAge ago: pgconn then goes on to the next address, as
-// after a dial of its own. Elsewhere, or later, it dials.
+// takes the pre-dial's connection, once, if it is young and open; and if
+// the pre-dial is still under way, it waits for it rather than make a
+// second dial beside it, and returns its error if it fails: pgconn then
+// goes on to the next address, as after a dial of its own. Otherwise it
+// dials.
 func (p *predial) dialFunc(ctx context.Context, network, address string) (net.Conn, error) {
 	if p.started.Load() && closedWithin(ctx, p.looked) {
 		p.mu.Lock()
 		here := network == p.network && address == p.address
 		p.mu.Unlock()
-		if here && closedWithin(ctx, p.done) {
-			if c, err := p.take(); c != nil || err != nil {
-				return c, err
+		if here {
+			underWay := !isClosed(p.done)
+			if closedWithin(ctx, p.done) {
+				c, err := p.take()
+				if c != nil {
+					return c, nil
+				}
+				if err != nil && underWay {
+					return nil, err
+				}
 			}
 		}
 	}
 	return p.dial(ctx, network, address)
 }
 
+// isClosed says whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // take returns the connection dialed ahead, once, if it is under
-// predialAge old and its server has not closed it; or the dial's error,
-// if it failed under predialAge ago; else nil and nil.
+// predialAge old and its server has not closed it, else nil; and the
+// dial's error, if it failed.
 func (p *predial) take() (net.Conn, error) {
 	p.mu.Lock()
 	c, err, young := p.conn, p.err, time.Since(p.at) < predialAge
 	if c == nil {
 		p.mu.Unlock()
-		if young {
-			return nil, err
-		}
-		return nil, nil
+		return nil, err
 	}
 	p.conn = nil
 	p.expiry.Stop()

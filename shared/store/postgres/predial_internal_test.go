@@ -176,6 +176,7 @@ type fakeNet struct {
 	ips     []string
 	hang    string     // an address whose dials wait for release or their context
 	release chan error // what a dial to hang returns once released
+	fail    string     // an address whose first dial fails at once
 }
 
 func (f *fakeNet) lookup(_ context.Context, host string) ([]string, error) {
@@ -192,7 +193,12 @@ func (f *fakeNet) dial(ctx context.Context, network, address string) (net.Conn, 
 	f.mu.Lock()
 	f.dials = append(f.dials, network+" "+address)
 	hang := address == f.hang
+	fail := address == f.fail
+	f.fail = ""
 	f.mu.Unlock()
+	if fail {
+		return nil, errors.New("connection refused")
+	}
 	if hang {
 		select {
 		case err := <-f.release:
@@ -338,6 +344,26 @@ func TestPredialHangs(t *testing.T) {
 	}
 	if _, dials := f.calls(); !slices.Equal(dials, []string{"tcp 10.0.0.7:5432", "tcp 10.0.0.8:5432"}) {
 		t.Errorf("dials %q; want the pre-dial's and the one elsewhere", dials)
+	}
+}
+
+// TestPredialFailedBefore checks that a pre-dial that failed before the
+// pool dialed does not fail the pool's dial: that one is made anew, as
+// the server may be up by then.
+func TestPredialFailedBefore(t *testing.T) {
+	f := &fakeNet{fail: "10.0.0.9:5432"}
+	cfg := &pgconn.Config{Host: "10.0.0.9", Port: 5432, DialFunc: f.dial, LookupFunc: f.lookup}
+	p := newPredial(cfg)
+	defer p.close()
+	p.start()
+	<-p.done
+	c, err := cfg.DialFunc(t.Context(), "tcp", "10.0.0.9:5432")
+	if err != nil {
+		t.Fatalf("dial after the pre-dial failed: %v", err)
+	}
+	c.Close()
+	if _, dials := f.calls(); len(dials) != 2 {
+		t.Errorf("dials %q; want the pre-dial's and a new one", dials)
 	}
 }
 
