@@ -16,8 +16,9 @@ import (
 //
 // A new connection costs a PostgreSQL server a process, which the
 // postmaster forks as it accepts the connection, before the client has
-// said anything: on the tests' server, a whole connection took 13.0-13.5
-// ms, and 9.3-9.6 ms on a socket dialed 20 ms before (BenchmarkPredial).
+// said anything: on the tests' server, a whole connection took 12.8-15.6
+// ms, and 9.3-12.2 ms on a socket dialed 20 ms before, 1.9-5.7 ms less
+// (BenchmarkPredial, medians of ten runs).
 // The dial costs the client about 0.1 ms of processor. The rest of the
 // open costs it about 3 ms (pgx's type map, the pool, the migration
 // files): begun with the start, as it was, a request refused at the door
