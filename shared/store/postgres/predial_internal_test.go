@@ -70,16 +70,25 @@ func (p *countingProxy) next(t *testing.T) *proxiedConn {
 	}
 }
 
+// proxiedStore returns a Store of a new database, through a counting
+// proxy (drop as newCountingProxy's; query is added to the URL), and the
+// proxy. The store is closed when t ends.
+func proxiedStore(t *testing.T, drop int, query string) (*countingProxy, *Store) {
+	t.Helper()
+	proxy := newCountingProxy(t, testPG.Database(t), drop)
+	s, err := New(proxy.url+query, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return proxy, s
+}
+
 // TestPredialIsThePoolsFirstConnection checks that StartOpen dials before
 // any call, and that the open's connection is that one: the server sees
 // one connection, and the store works on it.
 func TestPredialIsThePoolsFirstConnection(t *testing.T) {
-	proxy := newCountingProxy(t, testPG.Database(t), 0)
-	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	proxy, s := proxiedStore(t, 0, "")
 	if n := proxy.count.Load(); n != 0 {
 		t.Fatalf("New made %d connections; want none before StartOpen", n)
 	}
@@ -100,12 +109,7 @@ func TestPredialIsThePoolsFirstConnection(t *testing.T) {
 // TestPredialExpires checks that a connection dialed ahead and never taken
 // is closed after predialAge, and that the open then dials its own.
 func TestPredialExpires(t *testing.T) {
-	proxy := newCountingProxy(t, testPG.Database(t), 0)
-	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	proxy, s := proxiedStore(t, 0, "")
 	began := time.Now()
 	s.StartOpen()
 	first := proxy.next(t)
@@ -128,12 +132,7 @@ func TestPredialExpires(t *testing.T) {
 // TestPredialClosedByServer checks that a connection dialed ahead which
 // the server has closed is not used: the open dials its own and works.
 func TestPredialClosedByServer(t *testing.T) {
-	proxy := newCountingProxy(t, testPG.Database(t), 1)
-	s, err := New(proxy.url, Options{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	proxy, s := proxiedStore(t, 1, "")
 	s.StartOpen()
 	<-proxy.next(t).gone
 	if err := s.Ping(t.Context()); err != nil {
@@ -147,11 +146,7 @@ func TestPredialClosedByServer(t *testing.T) {
 // TestPredialClosedWithStore checks that Close closes a connection dialed
 // ahead and not taken, and that StartOpen after Close dials nothing.
 func TestPredialClosedWithStore(t *testing.T) {
-	proxy := newCountingProxy(t, testPG.Database(t), 0)
-	s, err := New(proxy.url, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	proxy, s := proxiedStore(t, 0, "")
 	s.StartOpen()
 	c := proxy.next(t)
 	s.Close()
@@ -389,12 +384,7 @@ func TestPredialCloseEndsDial(t *testing.T) {
 // TestPredialNotWithMinConns checks that a pool that keeps connections
 // open, and so makes them at New, gets no dial ahead.
 func TestPredialNotWithMinConns(t *testing.T) {
-	proxy := newCountingProxy(t, testPG.Database(t), 0)
-	s, err := New(proxy.url+"&pool_min_conns=1", Options{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	proxy, s := proxiedStore(t, 0, "&pool_min_conns=1")
 	proxy.next(t) // the pool's own
 	s.StartOpen()
 	time.Sleep(100 * time.Millisecond)
