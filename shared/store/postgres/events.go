@@ -43,13 +43,31 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at, station_id, task_id`
 )
 
-// emitEvents writes, in tx, the events of message id as it now stands, as
+// emitEvents writes, on q, the events of message id as it now stands, as
 // the SQLite store's emitEvents does.
-func emitEvents(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
-	if _, err := tx.Exec(ctx, eventsFromReportsSQL, id, now); err != nil {
+func emitEvents(ctx context.Context, q querier, id string, now time.Time) error {
+	if _, err := q.Exec(ctx, eventsFromReportsSQL, id, now); err != nil {
 		return fmt.Errorf("write the webhook events of its reports: %w", err)
 	}
-	if _, err := tx.Exec(ctx, eventsFromFailureSQL, id, now); err != nil {
+	if _, err := q.Exec(ctx, eventsFromFailureSQL, id, now); err != nil {
+		return fmt.Errorf("write the webhook events of its failure: %w", err)
+	}
+	return nil
+}
+
+// queueEvents queues emitEvents's statements in b; readEvents reads their
+// results.
+func queueEvents(b *pgx.Batch, id string, now time.Time) {
+	b.Queue(eventsFromReportsSQL, id, now)
+	b.Queue(eventsFromFailureSQL, id, now)
+}
+
+// readEvents reads the results of queueEvents's statements from br.
+func readEvents(br pgx.BatchResults) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("write the webhook events of its reports: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("write the webhook events of its failure: %w", err)
 	}
 	return nil

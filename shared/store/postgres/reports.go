@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 )
@@ -39,6 +40,10 @@ FOR UPDATE`
 	reportByOutIDSQL = `SELECT id, recipients, status, channel, webhook FROM messages
 WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''
 FOR UPDATE`
+	// reportByOutIDProbeSQL looks, without a lock, for the message
+	// reportByOutIDSQL would lock.
+	reportByOutIDProbeSQL = `SELECT id FROM messages
+WHERE id = $1 AND provider = $2 AND channel = $3 AND provider_id = '' AND out_id = ''`
 	// reportLockSQL takes a report lock (reportLock) until the end of
 	// the transaction.
 	reportLockSQL = `SELECT pg_advisory_xact_lock($1)`
@@ -102,20 +107,54 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	r.Provider, r.ProviderID, r.Recipient = text(r.Provider), text(r.ProviderID), text(r.Recipient)
 	r.Channel, r.Status = notify.Channel(text(string(r.Channel))), notify.Status(text(string(r.Status)))
 	r.Code, r.Text, r.OutID = text(r.Code), text(r.Text), text(r.OutID)
-	tx, err := s.pool.Begin(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return notify.ReportResult{}, fmt.Errorf("begin: %w", err)
+		return notify.ReportResult{}, fmt.Errorf("connect: %w", err)
 	}
-	defer rollback(ctx, tx)
-	if r.ProviderID != "" {
-		if _, err := tx.Exec(ctx, reportLockSQL, reportLock(r.Provider, r.ProviderID)); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("lock: %w", err)
+	// A connection released inside the transaction is closed rather than
+	// reused: the server then rolls the transaction back.
+	defer c.Release()
+	defer func() {
+		if c.Conn().PgConn().TxStatus() != 'I' {
+			end(ctx, c, "ROLLBACK")
 		}
+	}()
+
+	// The report's statements go in three batches, a round trip each when
+	// the connection has run them before (docs/stores.md, "Round trips of a report"):
+	// BEGIN, the report lock and the likeliest match; the insert and the
+	// message's final reports; the move of its status, its events and
+	// COMMIT. Only the rarer matches and adoptions take more.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	if r.ProviderID != "" {
+		b.Queue(reportLockSQL, reportLock(r.Provider, r.ProviderID))
 	}
-	m, err := matchReport(ctx, tx, r)
+	sql, args := firstMatch(r)
+	b.Queue(sql, args...)
+	br := c.SendBatch(ctx, b)
+	_, err = br.Exec()
+	err = label("begin", err)
+	if err == nil && r.ProviderID != "" {
+		_, err = br.Exec()
+		err = label("lock", err)
+	}
+	var m *matched
+	if err == nil {
+		m, err = scanMatch(br.QueryRow())
+		err = label("find its message", err)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && m == nil && r.MessageID == "" {
+		m, err = matchFurther(ctx, c, r)
+		err = label("find its message", err)
+	}
 	if err != nil {
-		return notify.ReportResult{}, fmt.Errorf("find its message: %w", err)
+		return notify.ReportResult{}, err
 	}
+
 	var res notify.ReportResult
 	if m != nil {
 		res.MessageID, res.Status = m.id, m.status
@@ -127,34 +166,112 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	if raw == nil {
 		raw = []byte{} // a nil slice is NULL
 	}
-	tag, err := tx.Exec(ctx, sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
+	// The orphans of the report's id, if it adopts them, are the
+	// message's before its final reports are read. A report with nothing
+	// to do after its insert (an orphan, or one for a settled message of
+	// a group without a webhook) commits in the insert's batch.
+	adopting := m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != ""
+	settling := m != nil && !settled(m.status)
+	hooked := m != nil && m.webhook
+	closing := !adopting && !settling && !hooked
+	b = &pgx.Batch{}
+	b.Queue(sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
+	if settling && !adopting {
+		queueFinals(b, m)
+	}
+	if closing {
+		b.Queue("COMMIT")
+	}
+	br = c.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	err = label("insert", err)
+	var finals []notify.Report
+	if err == nil && settling && !adopting {
+		finals, err = readFinals(br.Query())
+		err = label("settle message "+m.id, err)
+	}
+	if err == nil && closing {
+		err = readCommit(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return notify.ReportResult{}, fmt.Errorf("insert: %w", err)
+		return notify.ReportResult{}, err
 	}
 	if tag.RowsAffected() == 0 {
 		res.Duplicate = true
-		return res, nil // nothing was written: the deferred rollback ends the transaction
+		// Nothing was written: the batch's COMMIT, or else the deferred
+		// ROLLBACK, ends the transaction.
+		return res, nil
 	}
-	if m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != "" {
-		if err := adopt(ctx, tx, m, r.Provider, r.ProviderID); err != nil {
+	if closing {
+		return res, nil
+	}
+	if adopting {
+		if err := adopt(ctx, c, m, r.Provider, r.ProviderID); err != nil {
 			return notify.ReportResult{}, fmt.Errorf("adopt the earlier reports of its id: %w", err)
 		}
-	}
-	if m != nil {
-		if res.Status, err = settle(ctx, tx, m, now); err != nil {
-			return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
-		}
-		if m.webhook {
-			if err := emitEvents(ctx, tx, m.id, now); err != nil {
-				return notify.ReportResult{}, fmt.Errorf("message %s: %w", m.id, err)
+		if settling {
+			if finals, err = readFinals(c.Query(ctx, sqltext.ReportFinals, finalsArgs(m)...)); err != nil {
+				return notify.ReportResult{}, fmt.Errorf("settle message %s: %w", m.id, err)
 			}
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return notify.ReportResult{}, fmt.Errorf("commit: %w", err)
+
+	b = &pgx.Batch{}
+	moves := false
+	if settling {
+		var next notify.Status
+		var code, text string
+		if next, code, text, moves = notify.Settle(m.status, m.recipients, finals); moves {
+			sql, args := settleUpdate(m, next, code, text, now)
+			b.Queue(sql, args...)
+			res.Status = next
+		}
+	}
+	if hooked {
+		queueEvents(b, m.id, now)
+	}
+	b.Queue("COMMIT")
+	br = c.SendBatch(ctx, b)
+	if moves {
+		_, err = br.Exec()
+		err = label("settle message "+m.id, err)
+	}
+	if err == nil && hooked {
+		err = readEvents(br)
+		err = label("message "+m.id, err)
+	}
+	if err == nil {
+		err = readCommit(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return notify.ReportResult{}, err
 	}
 	return res, nil
+}
+
+// readCommit reads the result of a COMMIT queued in a batch: the COMMIT
+// of a failed transaction rolls it back, and is an error.
+func readCommit(br pgx.BatchResults) error {
+	tag, err := br.Exec()
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("the server answered %s", tag)
+	}
+	return label("commit", err)
+}
+
+// label is err said to come from what; nil stays nil.
+func label(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // matched is the message a report names.
@@ -188,7 +305,7 @@ func reportLock(provider, providerID string) int64 {
 
 // adopt makes m's the orphans of provider's id pid on m's channel that name
 // one of its recipients, as the SQLite store's adopt does.
-func adopt(ctx context.Context, tx pgx.Tx, m *matched, provider, pid string) error {
+func adopt(ctx context.Context, q querier, m *matched, provider, pid string) error {
 	type orphan struct {
 		id        int64
 		recipient string
@@ -197,7 +314,7 @@ func adopt(ctx context.Context, tx pgx.Tx, m *matched, provider, pid string) err
 		orphans []orphan
 		o       orphan
 	)
-	err := each(ctx, tx, sqltext.Orphans, []any{provider, pid, string(m.channel)}, func(r pgx.Rows) error {
+	err := each(ctx, q, sqltext.Orphans, []any{provider, pid, string(m.channel)}, func(r pgx.Rows) error {
 		if err := r.Scan(&o.id, &o.recipient); err != nil {
 			return err
 		}
@@ -213,45 +330,80 @@ func adopt(ctx context.Context, tx pgx.Tx, m *matched, provider, pid string) err
 		if o.recipient == "" {
 			o.recipient = m.recipients[0]
 		}
-		if _, err := tx.Exec(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
+		if _, err := q.Exec(ctx, sqltext.Adopt, m.id, o.recipient, o.id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// matchReport returns the message r names, locked, or nil, as the SQLite
-// store's matchReport does.
-func matchReport(ctx context.Context, tx pgx.Tx, r notify.Report) (*matched, error) {
+// firstMatch is the query of the message r names that is tried first:
+// by our id when r names it, else by provider id and recipient, locking
+// the message (FOR UPDATE).
+func firstMatch(r notify.Report) (string, []any) {
 	if r.MessageID != "" {
-		return scanMatch(tx.QueryRow(ctx, reportMessageSQL, r.MessageID))
+		return reportMessageSQL, []any{r.MessageID}
 	}
-	m, err := scanMatch(tx.QueryRow(ctx, reportMatchSQL, r.Provider, r.ProviderID, string(r.Channel), r.Recipient))
-	if m != nil || err != nil {
-		return m, err
-	}
-	if r.Recipient != "" {
-		var id string
-		err = tx.QueryRow(ctx, sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient).Scan(&id)
-		if err == nil {
-			return scanMatch(tx.QueryRow(ctx, reportMessageSQL, id))
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
-		}
-	}
-	if r.OutID == "" || r.ProviderID == "" {
+	return reportMatchSQL, []any{r.Provider, r.ProviderID, string(r.Channel), r.Recipient}
+}
+
+// matchFurther returns the message r names, locked, or nil, when
+// firstMatch's query found none and r does not name our id: as the SQLite
+// store's matchReport does after its first query, by the message another
+// report of the same id and recipient matched, then by r's OutID. Both
+// are looked for in one round trip, the second without a lock; the
+// message found is then locked, and the OutID's checked again under the
+// lock.
+func matchFurther(ctx context.Context, c *pgxpool.Conn, r notify.Report) (*matched, error) {
+	byRecipient := r.Recipient != ""
+	byOutID := r.OutID != "" && r.ProviderID != ""
+	if !byRecipient && !byOutID {
 		return nil, nil
 	}
-	m, err = scanMatch(tx.QueryRow(ctx, reportByOutIDSQL, r.OutID, r.Provider, string(r.Channel)))
+	b := &pgx.Batch{}
+	if byRecipient {
+		b.Queue(sqltext.ReportByRecipientID, r.Provider, r.ProviderID, string(r.Channel), r.Recipient)
+	}
+	if byOutID {
+		b.Queue(reportByOutIDProbeSQL, r.OutID, r.Provider, string(r.Channel))
+	}
+	br := c.SendBatch(ctx, b)
+	var recipientsID, outID string
+	var err error
+	if byRecipient {
+		err = ignoreNoRows(br.QueryRow().Scan(&recipientsID))
+	}
+	if err == nil && byOutID {
+		err = ignoreNoRows(br.QueryRow().Scan(&outID))
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case recipientsID != "":
+		return scanMatch(c.QueryRow(ctx, reportMessageSQL, recipientsID))
+	case outID == "":
+		return nil, nil
+	}
+	m, err := scanMatch(c.QueryRow(ctx, reportByOutIDSQL, r.OutID, r.Provider, string(r.Channel)))
 	if m == nil || err != nil || !m.names(r.Recipient) {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
+	if _, err := c.Exec(ctx, sqltext.LearnID, m.id, r.ProviderID); err != nil {
 		return nil, fmt.Errorf("record the provider id %q of message %s: %w", r.ProviderID, m.id, err)
 	}
 	m.learned = true
 	return m, nil
+}
+
+// ignoreNoRows is err, or nil for pgx.ErrNoRows.
+func ignoreNoRows(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
 }
 
 // scanMatch reads the message of a match query; none is nil.
@@ -280,23 +432,11 @@ func scanMatch(q pgx.Row) (*matched, error) {
 
 // settle works out m's status from its reports (notify.Settle), records
 // it if it changed, and returns it.
-func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.Status, error) {
-	if m.status == notify.Delivered || m.status == notify.Failed {
+func settle(ctx context.Context, q querier, m *matched, now time.Time) (notify.Status, error) {
+	if settled(m.status) {
 		return m.status, nil
 	}
-	var (
-		finals []notify.Report
-		f      notify.Report
-		status string
-	)
-	err := each(ctx, tx, sqltext.ReportFinals, []any{m.id, string(notify.Delivered), string(notify.Failed)}, func(r pgx.Rows) error {
-		if err := r.Scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
-			return err
-		}
-		f.Status = notify.Status(status)
-		finals = append(finals, f)
-		return nil
-	})
+	finals, err := readFinals(q.Query(ctx, sqltext.ReportFinals, finalsArgs(m)...))
 	if err != nil {
 		return "", err
 	}
@@ -304,19 +444,55 @@ func settle(ctx context.Context, tx pgx.Tx, m *matched, now time.Time) (notify.S
 	if !moves {
 		return m.status, nil
 	}
-	if next == notify.Submitted {
-		// The error of an unknown send stays: it is the history of the
-		// send, and the message is not settled yet.
-		_, err = tx.Exec(ctx, sqltext.ReportSubmit, m.id, string(next), now,
-			string(notify.Accepted), string(notify.Unknown))
-	} else {
-		_, err = tx.Exec(ctx, sqltext.ReportSettle, m.id, string(next), code, text, now,
-			string(notify.Delivered), string(notify.Failed))
-	}
-	if err != nil {
+	sql, args := settleUpdate(m, next, code, text, now)
+	if _, err := q.Exec(ctx, sql, args...); err != nil {
 		return "", err
 	}
 	return next, nil
+}
+
+// settled reports whether a message with status st has settled: it no
+// longer moves.
+func settled(st notify.Status) bool { return st == notify.Delivered || st == notify.Failed }
+
+// finalsArgs are the arguments of sqltext.ReportFinals for m.
+func finalsArgs(m *matched) []any {
+	return []any{m.id, string(notify.Delivered), string(notify.Failed)}
+}
+
+// queueFinals queues sqltext.ReportFinals for m in b; readFinals reads it.
+func queueFinals(b *pgx.Batch, m *matched) { b.Queue(sqltext.ReportFinals, finalsArgs(m)...) }
+
+// readFinals reads the rows of sqltext.ReportFinals, and closes them.
+func readFinals(rows pgx.Rows, err error) ([]notify.Report, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		finals []notify.Report
+		f      notify.Report
+		status string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&f.Recipient, &status, &f.Code, &f.Text); err != nil {
+			return nil, err
+		}
+		f.Status = notify.Status(status)
+		finals = append(finals, f)
+	}
+	return finals, rows.Err()
+}
+
+// settleUpdate is the statement that moves m to next, with the error
+// code and text that go with it, at now.
+func settleUpdate(m *matched, next notify.Status, code, text string, now time.Time) (string, []any) {
+	if next == notify.Submitted {
+		// The error of an unknown send stays: it is the history of the
+		// send, and the message is not settled yet.
+		return sqltext.ReportSubmit, []any{m.id, string(next), now, string(notify.Accepted), string(notify.Unknown)}
+	}
+	return sqltext.ReportSettle, []any{m.id, string(next), code, text, now, string(notify.Delivered), string(notify.Failed)}
 }
 
 // reportTime is how a provider's time is stored: NULL when it did not say,

@@ -128,3 +128,8 @@ func TestFindMessages(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRecordReport is storetest.BenchRecordReport.
+func BenchmarkRecordReport(b *testing.B) {
+	storetest.BenchRecordReport(b, func(b *testing.B) notify.Store { return open(b, pg.Database(b)) })
+}

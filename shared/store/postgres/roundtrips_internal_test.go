@@ -1,0 +1,170 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
+)
+
+// waitCounter serves the PostgreSQL server at dbURL on a unix socket of
+// its own, and counts the round trips its clients make: the messages
+// after which a client waits for the server, Sync (the end of a batch of
+// the extended protocol) and Query (a statement of the simple protocol).
+// pgxpool's pings of idle connections are not counted.
+type waitCounter struct {
+	url   string
+	waits atomic.Int64
+}
+
+func newWaitCounter(t *testing.T, dbURL string) *waitCounter {
+	t.Helper()
+	p := &waitCounter{}
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	p.url = pgtest.Proxy(t, proxySocket(t), dbURL, func(c, s net.Conn) {
+		wg.Go(func() { io.Copy(c, s); c.Close() })
+		wg.Go(func() {
+			defer s.Close()
+			var f frontend
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					p.waits.Add(int64(f.feed(buf[:n])))
+					s.Write(buf[:n])
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	})
+	return p
+}
+
+// frontend reads a client's stream to a PostgreSQL server.
+type frontend struct {
+	started bool   // the startup message has passed
+	buf     []byte // what is left of a message cut short
+}
+
+// feed reads p, the next bytes of the stream, and returns the number of
+// Sync and Query messages in it, pings left out.
+func (f *frontend) feed(p []byte) (waits int) {
+	f.buf = append(f.buf, p...)
+	for {
+		if !f.started {
+			// Untyped: length, then a code (SSLRequest and GSSENCRequest
+			// come before the startup message).
+			if len(f.buf) < 8 {
+				return waits
+			}
+			n := int(binary.BigEndian.Uint32(f.buf))
+			if len(f.buf) < n {
+				return waits
+			}
+			code := binary.BigEndian.Uint32(f.buf[4:])
+			f.started = code != 80877103 && code != 80877104
+			f.buf = f.buf[n:]
+			continue
+		}
+		if len(f.buf) < 5 {
+			return waits
+		}
+		n := 1 + int(binary.BigEndian.Uint32(f.buf[1:]))
+		if len(f.buf) < n {
+			return waits
+		}
+		switch msg := f.buf[:n]; msg[0] {
+		case 'S':
+			waits++
+		case 'Q':
+			if !bytes.Equal(msg[5:], []byte("-- ping\x00")) {
+				waits++
+			}
+		}
+		f.buf = f.buf[n:]
+	}
+}
+
+// TestReportRoundTrips counts the round trips of a delivery report on a
+// connection that has run a report's statements before: three (BEGIN, the
+// lock and the match; the insert and the final reports; the settling,
+// the events and COMMIT), whether or not the group has a webhook; two for
+// one recorded before, whose message has settled (the insert, which
+// finds it, and COMMIT); three for an orphan (the match, the other two
+// ways to find a message, the insert and COMMIT). On a new connection,
+// each batch first describes its statements, at a round trip more.
+func TestReportRoundTrips(t *testing.T) {
+	proxy := newWaitCounter(t, testPG.Database(t))
+	s, err := New(proxy.url+"&pool_max_conns=1", Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	now := time.Now()
+	message := func(i int, hooked, orphan bool) notify.Report {
+		t.Helper()
+		if orphan {
+			return notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: fmt.Sprintf("%018d^0", i),
+				Recipient: "13800138000", Status: notify.Delivered, Code: "DELIVERED", At: now,
+				OutID: fmt.Sprintf("%032x", i)}
+		}
+		m := &notify.Message{ID: fmt.Sprintf("%032x", i), GroupID: "ops", Channel: notify.SMS,
+			Recipients: []string{"13800138000"}, Provider: "aliyun", Status: notify.Accepted,
+			CreatedAt: now, UpdatedAt: now, Webhook: hooked}
+		if err := s.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		o := notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: fmt.Sprintf("%018d^0", i), At: now}
+		if err := s.FinishMessage(ctx, m.ID, o); err != nil {
+			t.Fatal(err)
+		}
+		return notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: o.ProviderID,
+			Recipient: m.Recipients[0], Status: notify.Delivered, Code: "DELIVERED", At: now}
+	}
+	for i, tc := range []struct {
+		name                string
+		hooked, dup, orphan bool
+		want                int64
+	}{
+		{"first report on the connection", true, false, false, 6},
+		{"report of a group with a webhook", true, false, false, 3},
+		{"report", false, false, false, 3},
+		{"report recorded before", false, true, false, 2},
+		{"first orphan", false, false, true, 4},
+		{"orphan", false, false, true, 3},
+	} {
+		r := message(i, tc.hooked, tc.orphan)
+		if tc.dup {
+			if _, err := s.RecordReport(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := proxy.waits.Load()
+		res, err := s.RecordReport(ctx, r)
+		got := proxy.waits.Load() - before
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		switch {
+		case tc.orphan && res != (notify.ReportResult{}):
+			t.Errorf("%s: %+v; want an orphan", tc.name, res)
+		case !tc.orphan && (res.Status != notify.Delivered || res.Duplicate != tc.dup):
+			t.Errorf("%s: %+v; want delivered, duplicate %v", tc.name, res, tc.dup)
+		}
+		if got != tc.want {
+			t.Errorf("%s: %d round trips; want %d", tc.name, got, tc.want)
+		}
+	}
+}
