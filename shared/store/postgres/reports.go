@@ -116,7 +116,10 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	defer c.Release()
 	defer func() {
 		if c.Conn().PgConn().TxStatus() != 'I' {
-			end(ctx, c, "ROLLBACK")
+			// As rollback does: within rollbackTime, whatever ctx allows.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTime)
+			defer cancel()
+			end(rctx, c, "ROLLBACK")
 		}
 	}()
 
@@ -169,11 +172,16 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	// The orphans of the report's id, if it adopts them, are the
 	// message's before its final reports are read. A report with nothing
 	// to do after its insert (an orphan, or one for a settled message of
-	// a group without a webhook) commits in the insert's batch.
+	// a group without a webhook) commits in the insert's batch, if it has
+	// a provider id: then its report lock keeps any other writer of its
+	// row away, and the insert cannot wait. One without could wait for
+	// another's insert of the same report, while its caller gives up, and
+	// the COMMIT behind it would then write what the call said it failed
+	// to.
 	adopting := m != nil && (r.MessageID != "" || m.learned) && r.ProviderID != ""
 	settling := m != nil && !settled(m.status)
 	hooked := m != nil && m.webhook
-	closing := !adopting && !settling && !hooked
+	closing := !adopting && !settling && !hooked && r.ProviderID != ""
 	b = &pgx.Batch{}
 	b.Queue(sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 )
@@ -166,5 +168,83 @@ func TestReportRoundTrips(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: %d round trips; want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestReportGivenUpIsNotCommitted: a report without a provider id takes
+// no report lock, and its insert waits for another transaction's insert of
+// the same report. Its call gives up meanwhile, and fails; pgx closes the
+// connection, and its cancel request is lost on the way (the proxy drops
+// it, as a network that failed would). Once the other transaction rolls
+// back, the server must not commit the report the call said it failed to
+// record, as it would if COMMIT went out in the insert's batch.
+func TestReportGivenUpIsNotCommitted(t *testing.T) {
+	db := testPG.Database(t)
+	url := pgtest.Proxy(t, proxySocket(t), db, func(c, s net.Conn) {
+		// A cancel request is a connection's only message: length 16,
+		// code 80877102.
+		head := make([]byte, 8)
+		if _, err := io.ReadFull(c, head); err != nil || binary.BigEndian.Uint32(head[4:]) == 80877102 {
+			c.Close()
+			s.Close()
+			return
+		}
+		s.Write(head)
+		go func() { io.Copy(c, s); c.Close() }()
+		go func() { io.Copy(s, c); s.Close() }()
+	})
+	st, err := New(url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := t.Context()
+	other, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	if err := st.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, `INSERT INTO reports (message_id, provider, channel, provider_id, recipient,
+	status, code, text, out_id, received_at, raw)
+VALUES ('', 'aliyun', 'sms', '', '13800138000', 'delivered', 'X', '', '', now(), '')`); err != nil {
+		t.Fatal(err)
+	}
+	given, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := st.RecordReport(given, notify.Report{Provider: "aliyun", Channel: notify.SMS, Recipient: "13800138000",
+		Status: notify.Delivered, Code: "X", Text: "mine"}); err == nil {
+		t.Fatal("RecordReport returned no error while its insert waited past its deadline")
+	}
+	if _, err := other.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // which waits for pgx to see the server close the given-up connection
+	// The given-up call's backend goes on until it finds its client gone:
+	// wait for it to end, then look for its report.
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d other backends still at work after 10 s", n)
+		}
+	}
+	var n int
+	if err := other.QueryRow(ctx, `SELECT count(*) FROM reports WHERE text = 'mine'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("RecordReport failed, yet its report was committed after it returned (%d rows)", n)
 	}
 }
