@@ -57,7 +57,23 @@ func proxySocket(t *testing.T) net.Listener {
 // stream that holds trigger. It returns the URL to connect to.
 func FreezingProxy(t *testing.T, dbURL string, trigger []byte, onSend func()) string {
 	t.Helper()
+	return watchingProxy(t, dbURL, func() func([]byte) {
+		return func(chunk []byte) {
+			if bytes.Contains(chunk, trigger) {
+				onSend()
+			}
+		}
+	})
+}
+
+// watchingProxy serves the PostgreSQL server at dbURL on a unix socket of
+// its own, and shows each chunk of a client's stream to the server, before
+// it forwards it, to a watch function of the chunk's connection: watcher
+// returns one for each connection. It returns the URL to connect to.
+func watchingProxy(t *testing.T, dbURL string, watcher func() func(chunk []byte)) string {
+	t.Helper()
 	return pgtest.Proxy(t, proxySocket(t), dbURL, func(c, s net.Conn) {
+		watch := watcher()
 		go func() { io.Copy(c, s); c.Close() }()
 		go func() {
 			defer s.Close()
@@ -65,9 +81,7 @@ func FreezingProxy(t *testing.T, dbURL string, trigger []byte, onSend func()) st
 			for {
 				n, err := c.Read(buf)
 				if n > 0 {
-					if bytes.Contains(buf[:n], trigger) {
-						onSend()
-					}
+					watch(buf[:n])
 					s.Write(buf[:n])
 				}
 				if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,25 +29,9 @@ type waitCounter struct {
 func newWaitCounter(t *testing.T, dbURL string) *waitCounter {
 	t.Helper()
 	p := &waitCounter{}
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	p.url = pgtest.Proxy(t, proxySocket(t), dbURL, func(c, s net.Conn) {
-		wg.Go(func() { io.Copy(c, s); c.Close() })
-		wg.Go(func() {
-			defer s.Close()
-			var f frontend
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					p.waits.Add(int64(f.feed(buf[:n])))
-					s.Write(buf[:n])
-				}
-				if err != nil {
-					return
-				}
-			}
-		})
+	p.url = watchingProxy(t, dbURL, func() func([]byte) {
+		var f frontend
+		return func(chunk []byte) { p.waits.Add(int64(f.feed(chunk))) }
 	})
 	return p
 }
