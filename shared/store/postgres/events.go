@@ -43,20 +43,21 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 	provider_id, sign_name, happened_at, state, attempts, next_at, last_status, last_error, done_at, station_id, task_id`
 )
 
-// emitEvents writes, on q, the events of message id as it now stands, as
-// the SQLite store's emitEvents does.
-func emitEvents(ctx context.Context, q querier, id string, now time.Time) error {
-	if _, err := q.Exec(ctx, eventsFromReportsSQL, id, now); err != nil {
-		return fmt.Errorf("write the webhook events of its reports: %w", err)
+// emitEvents writes, in tx, the events of message id as it now stands, as
+// the SQLite store's emitEvents does, in one round trip.
+func emitEvents(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+	b := &pgx.Batch{}
+	queueEvents(b, id, now)
+	br := tx.SendBatch(ctx, b)
+	err := readEvents(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	if _, err := q.Exec(ctx, eventsFromFailureSQL, id, now); err != nil {
-		return fmt.Errorf("write the webhook events of its failure: %w", err)
-	}
-	return nil
+	return err
 }
 
-// queueEvents queues emitEvents's statements in b; readEvents reads their
-// results.
+// queueEvents queues the statements of the events of message id, due at
+// now, in b; readEvents reads their results.
 func queueEvents(b *pgx.Batch, id string, now time.Time) {
 	b.Queue(eventsFromReportsSQL, id, now)
 	b.Queue(eventsFromFailureSQL, id, now)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
@@ -235,13 +236,20 @@ func end(ctx context.Context, c *pgxpool.Conn, sql string) error {
 		defer cancel()
 	}
 	tag, err := c.Exec(ctx, sql)
-	if err == nil && tag.String() != sql {
-		err = fmt.Errorf("the server answered %s", tag)
-	}
-	if err != nil {
+	if err := answered(sql, tag, err); err != nil {
 		return fmt.Errorf("%s: %w", strings.ToLower(sql), err)
 	}
 	return nil
+}
+
+// answered is err, the error of sql (COMMIT or ROLLBACK), or an error
+// when the server answered sql with another tag: a COMMIT of a failed
+// transaction answers ROLLBACK.
+func answered(sql string, tag pgconn.CommandTag, err error) error {
+	if err == nil && tag.String() != sql {
+		err = fmt.Errorf("the server answered %s", tag)
+	}
+	return err
 }
 
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts

@@ -186,7 +186,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 	b.Queue(sqltext.ReportInsert, res.MessageID, r.Provider, string(r.Channel), r.ProviderID,
 		r.Recipient, string(r.Status), r.Code, r.Text, r.OutID, reportTime(r.At), now, raw)
 	if settling && !adopting {
-		queueFinals(b, m)
+		b.Queue(sqltext.ReportFinals, finalsArgs(m)...)
 	}
 	if closing {
 		b.Queue("COMMIT")
@@ -268,10 +268,7 @@ func (s *Store) recordReport(ctx context.Context, r notify.Report, now time.Time
 // of a failed transaction rolls it back, and is an error.
 func readCommit(br pgx.BatchResults) error {
 	tag, err := br.Exec()
-	if err == nil && tag.String() != "COMMIT" {
-		err = fmt.Errorf("the server answered %s", tag)
-	}
-	return label("commit", err)
+	return label("commit", answered("COMMIT", tag, err))
 }
 
 // label is err said to come from what; nil stays nil.
@@ -467,9 +464,6 @@ func settled(st notify.Status) bool { return st == notify.Delivered || st == not
 func finalsArgs(m *matched) []any {
 	return []any{m.id, string(notify.Delivered), string(notify.Failed)}
 }
-
-// queueFinals queues sqltext.ReportFinals for m in b; readFinals reads it.
-func queueFinals(b *pgx.Batch, m *matched) { b.Queue(sqltext.ReportFinals, finalsArgs(m)...) }
 
 // readFinals reads the rows of sqltext.ReportFinals, and closes them.
 func readFinals(rows pgx.Rows, err error) ([]notify.Report, error) {

@@ -160,6 +160,31 @@ func testReportEvents(t *testing.T, st notify.Store) {
 		t.Fatalf("message = %+v, %v; want failed", got, err)
 	}
 
+	// Reports that came before the outcome naming their id: the outcome
+	// adopts them, settles the message and writes its events.
+	e := hooked(t, st, "")
+	for _, rcpt := range e.Recipients {
+		if _, err := st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: "early-1",
+			Recipient: rcpt, Status: notify.Delivered, Code: "DELIVERED", At: created}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs := messageEvents(t, st, e.ID); len(evs) != 0 {
+		t.Fatalf("events of orphans = %+v; want none before the outcome", evs)
+	}
+	if err := st.FinishMessage(ctx, e.ID, notify.Outcome{Status: notify.Submitted, Provider: "aliyun",
+		ProviderID: "early-1", At: created}); err != nil {
+		t.Fatal(err)
+	}
+	evs = messageEvents(t, st, e.ID)
+	if len(evs) != len(e.Recipients) || evs[0].Type != notify.EventDelivered || evs[1].Type != notify.EventDelivered {
+		t.Errorf("events after the outcome of a message with %d delivered reports = %+v; want one message.delivered each",
+			len(e.Recipients), evs)
+	}
+	if got, err := st.Message(ctx, e.ID); err != nil || got.Status != notify.Delivered {
+		t.Errorf("message = %+v, %v; want delivered", got, err)
+	}
+
 	// A send that failed for certain, and then a failed report for one
 	// of its recipients: one event each.
 	f := hooked(t, st, "")
