@@ -3,9 +3,11 @@ package notify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +204,8 @@ func TestValidateSMS(t *testing.T) {
 		{"501 characters of params", func(r *SMSRequest) { r.Params = map[string]string{"v": strings.Repeat("码", 493)} },
 			"TemplateParam", "too_long"},
 		{"empty variable name", func(r *SMSRequest) { r.Params = map[string]string{"": "x"} }, "TemplateParam", "invalid_field"},
+		// Counted as written: <, > and & are one character each, not six.
+		{"500 characters of params with <&>", func(r *SMSRequest) { r.Params = map[string]string{"v": strings.Repeat("<&>", 164)} }, "", ""},
 		{"no numbers", func(r *SMSRequest) { r.PhoneNumbers = nil }, "PhoneNumbers", "missing_field"},
 		{"empty number", func(r *SMSRequest) { r.PhoneNumbers = []string{""} }, "PhoneNumbers", "invalid_phone"},
 		{"bad number", func(r *SMSRequest) { r.PhoneNumbers = []string{"12345"} }, "PhoneNumbers", "invalid_phone"},
@@ -221,6 +225,11 @@ func TestValidateSMS(t *testing.T) {
 				}
 				if tm.Params == "" || tm.PhoneNumbers[0] != "13800138000" {
 					t.Errorf("validated message = %+v", tm)
+				}
+				var got map[string]string
+				if err := json.Unmarshal([]byte(tm.Params), &got); err != nil || !maps.Equal(got, r.Params) ||
+					strings.Contains(tm.Params, `\u00`) {
+					t.Errorf("params %s (%v); want %v as JSON, without HTML escapes", tm.Params, err, r.Params)
 				}
 				return
 			}

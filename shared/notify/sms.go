@@ -217,11 +217,18 @@ func encodeParams(params map[string]string, field string) (string, error) {
 			return "", Invalidf(field, ReasonInvalidField, "variable %q is not valid UTF-8", k)
 		}
 	}
-	b, _ := json.Marshal(params) // a map of strings always encodes
-	if n := utf8.RuneCount(b); n > MaxParamsLen {
+	// Without HTML escaping: "A&B" stays 3 characters, as the caller wrote
+	// it, rather than growing to 8 ("A\u0026B") against the limit and on
+	// the provider's wire.
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(params) // a map of strings always encodes
+	b := strings.TrimSuffix(buf.String(), "\n")
+	if n := utf8.RuneCountInString(b); n > MaxParamsLen {
 		return "", Invalidf(field, ReasonTooLong, "is %d characters as JSON; at most %d", n, MaxParamsLen)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // NormalizePhones validates phone numbers and returns them in canonical form,
