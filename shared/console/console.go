@@ -295,7 +295,16 @@ func (k *Console) login(w http.ResponseWriter, r *http.Request) {
 	l := r.PostFormValue("lang")
 	g, err := k.c.Groups.Authenticate(notify.Credentials{GroupID: id, Key: notify.Secret(key)})
 	if err != nil || !k.admits(g) {
-		k.c.Log.WarnContext(r.Context(), "console: sign-in refused", "group", id)
+		// What was typed is logged when it names a group, and otherwise
+		// kept out of the log: it may be a key typed into the wrong field.
+		if _, known := k.c.Groups[id]; !known {
+			id = ""
+		}
+		reason := "keyless" // a group without keys, where the console wants one
+		if e := (*notify.Error)(nil); errors.As(err, &e) {
+			reason = e.Reason
+		}
+		k.c.Log.WarnContext(r.Context(), "console: sign-in refused", "group", id, "reason", reason)
 		k.render(w, r, session{Lang: l}, "login", http.StatusUnauthorized, nil, translate(lang(l), "signin_failed"))
 		return
 	}

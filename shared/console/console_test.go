@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -32,7 +34,7 @@ type site struct {
 	st  *sqlite.Store
 }
 
-func newSite(t *testing.T, keyless bool) *site {
+func newSite(t *testing.T, keyless bool, opts ...func(*console.Config)) *site {
 	t.Helper()
 	cfg, err := config.Load(func(k string) string { return map[string]string{"NOTIFY_GROUPS": groups}[k] })
 	if err != nil {
@@ -45,8 +47,12 @@ func newSite(t *testing.T, keyless bool) *site {
 	t.Cleanup(func() { st.Close() })
 	gs := notify.NewGroups(cfg.Groups)
 	svc := notify.NewService(notify.Deps{Groups: gs, Store: st})
-	k, err := console.New(console.Config{Base: "/console/", Groups: gs, Store: st, Service: svc,
-		Secret: []byte("a console secret of at least thirty-two bytes"), AllowKeyless: keyless})
+	c := console.Config{Base: "/console/", Groups: gs, Store: st, Service: svc,
+		Secret: []byte("a console secret of at least thirty-two bytes"), AllowKeyless: keyless}
+	for _, o := range opts {
+		o(&c)
+	}
+	k, err := console.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +122,29 @@ func TestSignIn(t *testing.T) {
 	s.c.Jar.SetCookies(u, []*http.Cookie{{Name: cs[0].Name, Value: string(v), Path: "/console/"}})
 	if code, _ := s.get(t, "/console/messages"); code != http.StatusSeeOther {
 		t.Errorf("a forged session: %d; want a redirect to sign in", code)
+	}
+}
+
+// TestSignInLog: a refused sign-in is logged with the group it names, and
+// without what was typed when that names none: it may be a key typed into
+// the group's field.
+func TestSignInLog(t *testing.T) {
+	var buf bytes.Buffer
+	s := newSite(t, false, func(c *console.Config) { c.Log = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	for _, c := range []struct{ group, key, logged, reason string }{
+		{"gm-console-key-0123456", "", `"group":""`, "unknown_group"},
+		{"gm", "wrong-key-00000000000", `"group":"gm"`, "wrong_key"},
+		{"open", "", `"group":"open"`, "keyless"},
+	} {
+		buf.Reset()
+		if res := s.signIn(t, c.group, c.key); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("sign in as %q: %d; want 401", c.group, res.StatusCode)
+		}
+		log := buf.String()
+		if !strings.Contains(log, "sign-in refused") || !strings.Contains(log, c.logged) ||
+			!strings.Contains(log, `"reason":"`+c.reason+`"`) || strings.Contains(log, "gm-console-key") {
+			t.Errorf("sign in as %q: logged %s; want %s and reason %s, and no key", c.group, log, c.logged, c.reason)
+		}
 	}
 }
 
