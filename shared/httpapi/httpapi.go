@@ -77,12 +77,12 @@ type endpoint struct {
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, he := readJSON(w, r, e.limit)
 	if he != nil {
-		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
+		e.fail(w, r, body, he, "")
 		return
 	}
 	group, he := groupOf(body, e.groupField())
 	if he != nil {
-		writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
+		e.fail(w, r, body, he, "")
 		return
 	}
 	if o, fromQueue := notify.OriginFrom(r.Context()); fromQueue {
@@ -92,7 +92,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if len(key) > MaxIdempotencyKeyLen || !printableASCII(key) {
 				he := requestError(http.StatusBadRequest, "IdempotencyKey", notify.ReasonInvalidIdempotencyKey,
 					"must be 1 to 255 printable ASCII characters")
-				writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, ""))
+				e.fail(w, r, body, he, "")
 				return
 			}
 			o.Source, o.MessageID = "key", group+":"+key
@@ -101,7 +101,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e.authorizeFirst {
 		if err := e.svc.Authorize(notify.Credentials{GroupID: group, Key: bearerKey(r)}, e.channel); err != nil {
-			writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, e.refused(r, body, err, ""))
+			e.fail(w, r, body, &httpError{err: notify.AsError(err)}, "")
 			return
 		}
 	}
@@ -126,10 +126,24 @@ func (e *endpoint) groupField() string {
 func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	sent, err := e.send(r, body)
 	if err != nil {
-		writeError(w, r, e.log, &httpError{err: notify.AsError(err)}, e.idField, e.refused(r, body, err, sent.MessageID))
+		e.fail(w, r, body, &httpError{err: notify.AsError(err)}, sent.MessageID)
 		return
 	}
 	writeJSON(w, http.StatusOK, e.reply(sent))
+}
+
+// fail replies with the error of he, for the message messageID if it has
+// a record, and records a queue message's refusal (refused). The core
+// names the caller's group GroupID; the error names it as the route's
+// body does.
+func (e *endpoint) fail(w http.ResponseWriter, r *http.Request, body []byte, he *httpError, messageID string) {
+	messageID = e.refused(r, body, he.err, messageID)
+	if f := e.groupField(); he.err.Field == "GroupID" && f != "GroupID" {
+		renamed := *he.err
+		renamed.Field = f
+		he = &httpError{status: he.status, err: &renamed}
+	}
+	writeError(w, r, e.log, he, e.idField, messageID)
 }
 
 // UnrecordedWarning is the Warning of a reply whose message was sent but

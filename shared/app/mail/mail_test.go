@@ -183,8 +183,9 @@ func TestMailRefusals(t *testing.T) {
 		status        int
 		reason, field string
 	}{
-		{"unknown group", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b"}`, 401, "unknown_group", "GroupID"},
-		{"channel", `{"group_id":"sms-only","subject":"s","to":["a@example.com"],"body":"b"}`, 403, "channel_not_allowed", "GroupID"},
+		{"unknown group", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b"}`, 401, "unknown_group", "group_id"},
+		{"no group", `{"subject":"s","to":["a@example.com"],"body":"b"}`, 400, "missing_field", "group_id"},
+		{"channel", `{"group_id":"sms-only","subject":"s","to":["a@example.com"],"body":"b"}`, 403, "channel_not_allowed", "group_id"},
 		{"no to", `{"group_id":"bc-fmb","subject":"s","to":[],"body":"b"}`, 400, "missing_field", "to"},
 		{"bad address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com","nope"],"body":"b"}`, 400, "invalid_address", "to[1]"},
 		{"header injection in an address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com\r\nBcc: x@evil.com"],"body":"b"}`,
@@ -207,7 +208,7 @@ func TestMailRefusals(t *testing.T) {
 			400, "invalid_field", "attachments[0].content_type"},
 		// A stranger's attachments are not even decoded.
 		{"unknown group, bad attachment", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content":"!!"}]}`,
-			401, "unknown_group", "GroupID"},
+			401, "unknown_group", "group_id"},
 		{"attachment name with a line break", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a\r\nX: y","content":""}]}`,
 			400, "invalid_field", "attachments[0].name"},
 	}
