@@ -123,6 +123,7 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		sent, err = s.sendVoice(ctx, VoiceRequest{Credentials: r.Credentials, CalledNumber: key.PhoneNumber,
 			TtsCode: r.TemplateCode, Params: params}, o)
 	}
+	err = codeFields(err)
 	if err != nil && KindOf(err) != Ambiguous {
 		// The code certainly did not reach the number: it must not hold
 		// the cooldown. (RevokeCode leaves alone a code issued for another
@@ -137,6 +138,25 @@ func (s *Service) SendCode(ctx context.Context, r CodeRequest) (Sent, error) {
 		s.purgeCodes(ctx, now)
 	}
 	return sent, err
+}
+
+// codeFieldNames are the fields of a code's send, by the names of the
+// send path's requests (POST /sms's, POST /tts's) it goes through.
+var codeFieldNames = map[string]string{"PhoneNumbers": "PhoneNumber", "CalledNumber": "PhoneNumber", "TtsCode": "TemplateCode"}
+
+// codeFields returns err naming the field at fault as a code's request
+// names it.
+func codeFields(err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	if name, ok := codeFieldNames[e.Field]; ok {
+		renamed := *e
+		renamed.Field = name
+		return &renamed
+	}
+	return err
 }
 
 // fillCodeRequest checks r's channel (sms when none), fills its sign name

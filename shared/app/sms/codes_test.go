@@ -245,6 +245,9 @@ func TestCodes(t *testing.T) {
 			{"/sms/code/send", `{"GroupID":"shop","PhoneNumber":"13800138000","Scene":"log in"}`, "Scene", "invalid_field"},
 			{"/sms/code/send", `{"GroupID":"shop","PhoneNumber":"13800138000","Scene":"reset"}`, "TemplateCode", "missing_field"},
 			{"/sms/code/send", `{"GroupID":"shop","PhoneNumber":"13800138000","Scene":"login","Channel":"fax"}`, "Channel", "invalid_field"},
+			// Voice reaches mainland numbers only: the error names the
+			// code's field, not POST /tts's CalledNumber.
+			{"/sms/code/send", `{"GroupID":"shop","PhoneNumber":"+85261234567","Scene":"login","Channel":"tts"}`, "PhoneNumber", "invalid_phone"},
 			{"/sms/code/verify", `{"GroupID":"shop","PhoneNumber":"13800138000","Scene":"login","Code":"12ab56"}`, "Code", "invalid_code"},
 			{"/sms/code/verify", `{"GroupID":"shop","PhoneNumber":"13800138000","Scene":"login"}`, "Code", "missing_field"},
 		} {
