@@ -185,6 +185,21 @@ func TestStations(t *testing.T) {
 	if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "units") {
 		t.Errorf("units \"many\": %d; want 400 naming units\n%s", res.StatusCode, body)
 	}
+	// The deal code again, for another recharge: a conflict, said without
+	// the gateway's own names for its operations.
+	form.Set("units", "200")
+	if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusConflict ||
+		!strings.Contains(body, "deal_code: ") || strings.Contains(body, "saas.") {
+		t.Errorf("a deal code reused: %d; want 409 naming deal_code\n%s", res.StatusCode, body)
+	}
+	// A station id that cannot be one is the request's fault, not the
+	// database's.
+	for _, station := range []string{"%00", strings.Repeat("x", 65)} {
+		if code, body := s.get(t, "/console/stations?station="+station); code != http.StatusBadRequest ||
+			!strings.Contains(body, "station") {
+			t.Errorf("station %q: %d; want 400 naming the station\n%s", station, code, body)
+		}
+	}
 }
 
 // TestMessagesFilters: the list narrows by status and channel, a bad date

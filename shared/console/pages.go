@@ -205,9 +205,34 @@ func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s sessi
 			Page: notify.Page{Limit: 50}})
 	}
 	if err != nil && errText == "" {
-		status, errText = http.StatusServiceUnavailable, translate(lang(s.Lang), "store_down")
+		status, errText = failure(lang(s.Lang), err)
 	}
 	k.render(w, r, s, "stations", status, d, errText)
+}
+
+// failure is the status and the text of a page that err stopped: the
+// field at fault and what is wrong with it for what the request got
+// wrong, and "the database is not answering" for the rest.
+func failure(l string, err error) (int, string) {
+	e := notify.AsError(err)
+	status := http.StatusBadRequest
+	switch e.Kind {
+	case notify.Invalid, notify.NotFound, notify.Insufficient:
+	case notify.Conflict:
+		status = http.StatusConflict
+	case notify.Forbidden:
+		status = http.StatusForbidden
+	default:
+		return http.StatusServiceUnavailable, translate(l, "store_down")
+	}
+	text := e.Error()
+	if e.Err != nil {
+		text = e.Err.Error()
+		if e.Field != "" {
+			text = e.Field + ": " + text
+		}
+	}
+	return status, text
 }
 
 // recharge credits a station, as POST /sms/recharge does: a deal code
@@ -228,12 +253,8 @@ func (k *Console) recharge(w http.ResponseWriter, r *http.Request, s session, g 
 		Station: station, Units: units, Money: r.PostFormValue("money"), Operator: s.Group + " (console)",
 		DealCode: r.PostFormValue("deal_code"), Remark: r.PostFormValue("remark")})
 	if err != nil {
-		e := notify.AsError(err)
-		status := http.StatusBadRequest
-		if e.Kind == notify.Unavailable {
-			status = http.StatusServiceUnavailable
-		}
-		k.renderStations(w, r, s, station, false, status, e.Error())
+		status, text := failure(lang(s.Lang), err)
+		k.renderStations(w, r, s, station, false, status, text)
 		return
 	}
 	k.renderStations(w, r, s, station, true, http.StatusOK, "")
