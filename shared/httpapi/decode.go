@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -157,7 +159,31 @@ func decodeObject(body []byte, v any) *httpError {
 		return requestError(400, "", notify.ReasonInvalidJSON, "the request body must be a JSON object")
 	}
 	if err := json.Unmarshal(t, v); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			// Well-formed JSON with a value of the wrong type: the field's
+			// fault, named as the body names it (attachments.content_type).
+			return requestError(400, te.Field, notify.ReasonInvalidField,
+				fmt.Sprintf("is a JSON %s; want %s", te.Value, jsonKind(te.Type)))
+		}
 		return requestError(400, "", notify.ReasonInvalidJSON, "malformed JSON: "+jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonKind says in JSON's words what a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	default:
+		return "a number"
+	}
 }

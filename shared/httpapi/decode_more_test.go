@@ -50,12 +50,14 @@ func TestDecodeMail(t *testing.T) {
 		t.Errorf("DecodeMail = %+v", r)
 	}
 	for body, field := range map[string]string{
-		`{"to":{"a":1}}`:                       "to",
-		`{"subject":["s"]}`:                    "subject",
-		`{"attachments":[{"content":"%%%"}]}`:  "attachments[0].content",
-		`{"attachments":"x"}`:                  "",
-		`{"group_id":"g","body":{"text":"x"}}`: "body",
-		`{"cc":["a@x.com",["b@x.com"]]}`:       "cc",
+		`{"to":{"a":1}}`:                                  "to",
+		`{"subject":["s"]}`:                               "subject",
+		`{"attachments":[{"content":"%%%"}]}`:             "attachments[0].content",
+		`{"attachments":"x"}`:                             "attachments",
+		`{"attachments":[5]}`:                             "attachments",
+		`{"attachments":[{"name":"a","content_type":5}]}`: "attachments.content_type",
+		`{"group_id":"g","body":{"text":"x"}}`:            "body",
+		`{"cc":["a@x.com",["b@x.com"]]}`:                  "cc",
 	} {
 		var e *notify.Error
 		if _, err := DecodeMail([]byte(body)); !errors.As(err, &e) || e.Field != field || e.Kind != notify.Invalid {
