@@ -112,6 +112,9 @@ type Request struct {
 	// TemplateField is the request field that carries Template, for errors:
 	// "TemplateCode" for SMS, "TtsCode" for voice.
 	TemplateField string
+	// Aliases are the other names of Template, when the registry has it:
+	// a group that may use one may use the others.
+	Aliases []string
 }
 
 var errNoKey = errors.New("this group requires an API key")
@@ -156,7 +159,8 @@ func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
 		return nil, &Error{Op: op, Kind: Forbidden, Field: "SignName", Reason: ReasonSignNameNotAllowed,
 			Err: errors.New("this group may not use this sign name")}
 	}
-	if r.Template != "" && len(g.Templates) > 0 && !slices.Contains(g.Templates, r.Template) {
+	if r.Template != "" && len(g.Templates) > 0 && !slices.Contains(g.Templates, r.Template) &&
+		!slices.ContainsFunc(r.Aliases, func(a string) bool { return slices.Contains(g.Templates, a) }) {
 		return nil, &Error{Op: op, Kind: Forbidden, Field: r.TemplateField, Reason: ReasonTemplateNotAllowed,
 			Err: errors.New("this group may not use this template")}
 	}

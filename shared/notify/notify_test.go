@@ -97,6 +97,13 @@ func TestAuthorize(t *testing.T) {
 			Forbidden, "sign_name_not_allowed", "SignName"},
 		{"template", Credentials{GroupID: "strict", Key: "old-key-0123456789"},
 			Request{Channel: Voice, Template: "TTS_2", TemplateField: "TtsCode"}, Forbidden, "template_not_allowed", "TtsCode"},
+		// The registry's other name for an allowed template is allowed.
+		{"template by another name", Credentials{GroupID: "strict", Key: "old-key-0123456789"},
+			Request{Channel: SMS, SignName: "冰鉴科技", Template: "login_code", TemplateField: "TemplateCode",
+				Aliases: []string{"login_code", "SMS_1"}}, 0, "", ""},
+		{"template whose other names are not allowed", Credentials{GroupID: "strict", Key: "old-key-0123456789"},
+			Request{Channel: SMS, SignName: "冰鉴科技", Template: "order", TemplateField: "TemplateCode",
+				Aliases: []string{"order", "SMS_2"}}, Forbidden, "template_not_allowed", "TemplateCode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,8 +76,12 @@ type checkedSMS struct {
 
 // checkSMS authorizes and validates r, naming its fields as f says.
 func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
+	var aliases []string
+	if t := s.d.Templates.Lookup(strings.TrimSpace(r.TemplateCode)); t != nil {
+		aliases = t.Aliases()
+	}
 	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
-		Template: r.TemplateCode, TemplateField: f.template})
+		Template: r.TemplateCode, TemplateField: f.template, Aliases: aliases})
 	if err != nil {
 		if e := AsError(err); e.Field == sendFields.sign {
 			e.Field = f.sign

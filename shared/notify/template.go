@@ -53,6 +53,15 @@ func NewTemplates(ts []Template) Templates {
 // registry has none: the code is then an Aliyun template id, sent as it is.
 func (ts Templates) Lookup(code string) *Template { return ts.byCode[code] }
 
+// Aliases are the names a request may give t: its Name and its Aliyun
+// id.
+func (t *Template) Aliases() []string {
+	if id := t.IDs[ProviderAliyun]; id != "" {
+		return []string{t.Name, id}
+	}
+	return []string{t.Name}
+}
+
 // values checks params against t's variables and returns them in t's
 // order. field is the request field the errors name.
 func (t *Template) values(params map[string]string, field string) ([]string, error) {

@@ -239,6 +239,22 @@ func TestTemplateRegistry(t *testing.T) {
 			}
 		})
 	}
+	// A group's templates allow a registry template by either name.
+	for _, allowed := range []string{"login_code", "SMS_184105379"} {
+		t.Run("a group that allows "+allowed, func(t *testing.T) {
+			g := newRouted(t, map[string]string{"NOTIFY_GROUPS": strings.Replace(routeGroups, `"channels"`,
+				`"templates":["`+allowed+`"],"channels"`, 1)})
+			for _, body := range []string{routeBody, routeBodyByName} {
+				if status, rep := g.send(t, body, routeTimeout); status != 200 {
+					t.Errorf("send %s: %d %+v; want 200", body, status, rep)
+				}
+			}
+			body := strings.Replace(routeBody, "SMS_184105379", "SMS_999", 1)
+			if status, rep := g.send(t, body, routeTimeout); status != 403 || rep.Reason != "template_not_allowed" {
+				t.Errorf("another template: %d %+v; want 403 template_not_allowed", status, rep)
+			}
+		})
+	}
 	t.Run("a code no registry entry has goes to aliyun alone", func(t *testing.T) {
 		g := newRouted(t, nil)
 		g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"))
