@@ -354,8 +354,11 @@ type CodeStore interface {
 	IssueCode(ctx context.Context, c IssuedCode, cooldown time.Duration) error
 	// RevokeCode forgets the code of key issued for message messageID,
 	// when that message was certainly not sent, so that its cooldown does
-	// not hold up a code nobody received. It leaves a later code alone,
-	// and does nothing when there is no such code.
+	// not hold up a code nobody received, and puts back the code it
+	// replaced, if any, as it was (its checks spent, used or not, its
+	// expiry and its cooldown), without its escalation: a resend that
+	// failed leaves the code the caller already has. It leaves a later
+	// code alone, and does nothing when there is no such code.
 	RevokeCode(ctx context.Context, key CodeKey, messageID string) error
 	// VerifyCode checks the code of key at now against hashes (one per
 	// secret, CodeKeyring.Hashes), atomically, in this order: no live code

@@ -172,6 +172,20 @@ func TestCodes(t *testing.T) {
 			t.Errorf("the first code: %d %+v; want it still verified", status, rep)
 		}
 	})
+	t.Run("a resend that failed leaves the earlier code alive", func(t *testing.T) {
+		g := newCoded(t, map[string]string{"NOTIFY_CODE_COOLDOWN": "1s"})
+		g.call(t, "/sms/code/send", sendBody("free", "13800138000", "login"))
+		first := g.lastCode(t)
+		time.Sleep(1100 * time.Millisecond)
+		// Aliyun's flow control, as a resend often meets: certainly not sent.
+		g.sms.Fail(acs.Business("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1").Times(1))
+		if status, rep, _ := g.call(t, "/sms/code/send", sendBody("free", "13800138000", "login")); status/100 == 2 {
+			t.Fatalf("the resend: %d %+v; want it refused", status, rep)
+		}
+		if status, rep, _ := g.call(t, "/sms/code/verify", verifyBody("free", "13800138000", "login", first)); status != 200 || !rep.Verified {
+			t.Errorf("the first code after the resend failed: %d %+v; want it verified", status, rep)
+		}
+	})
 	t.Run("attempts", func(t *testing.T) {
 		g := newCoded(t, nil)
 		g.call(t, "/sms/code/send", sendBody("shop", "13800138000", "login"))

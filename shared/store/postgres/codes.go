@@ -26,8 +26,17 @@ const (
 VALUES ($1, $2, $3, $4, $5, 0, false, $6, $7, $9, $10, $11, false)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
 	attempts = 0, used = false, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
-	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = false
+	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = false,
+	prev_hash = codes.hash, prev_message_id = codes.message_id, prev_attempts = codes.attempts, prev_used = codes.used,
+	prev_issued_at = codes.issued_at, prev_expires_at = codes.expires_at
 WHERE codes.issued_at <= $8`
+	// codeRestoreSQL puts back the code that the code of message $4
+	// replaced (migration 010), as it was, without an escalation.
+	codeRestoreSQL = `UPDATE codes SET hash = prev_hash, message_id = prev_message_id, attempts = prev_attempts,
+	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at,
+	sealed = '\x'::bytea, escalate_at = NULL, escalate_to = '', escalated = false,
+	prev_hash = '\x'::bytea, prev_message_id = '', prev_attempts = 0, prev_used = false, prev_issued_at = NULL,
+	prev_expires_at = NULL` + sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
 	// codeReadSQL locks the code's row until the transaction ends, so that
 	// checks of one code, from any instance, run one after the other.
 	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere + ` FOR UPDATE`
@@ -132,7 +141,7 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 }
 
 // RevokeCode forgets the code of key sent in message messageID, if that is
-// still its code.
+// still its code, and puts back the code it replaced, if any.
 func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
@@ -142,7 +151,12 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
-	if _, err := s.pool.Exec(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID)); err != nil {
+	// One round trip, one implicit transaction: the code put back if it
+	// replaced one, else deleted.
+	b := &pgx.Batch{}
+	b.Queue(codeRestoreSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID))
+	b.Queue(sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID))
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil

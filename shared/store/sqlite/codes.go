@@ -24,7 +24,16 @@ const (
 VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $8, $9, $10, 0)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
 	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
-	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = 0`
+	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = 0,
+	prev_hash = codes.hash, prev_message_id = codes.message_id, prev_attempts = codes.attempts, prev_used = codes.used,
+	prev_issued_at = codes.issued_at, prev_expires_at = codes.expires_at`
+	// codeRestoreSQL puts back the code that the code of message $4
+	// replaced (migration 011), as it was, without an escalation.
+	codeRestoreSQL = `UPDATE codes SET hash = prev_hash, message_id = prev_message_id, attempts = prev_attempts,
+	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at,
+	sealed = x'', escalate_at = NULL, escalate_to = '', escalated = 0,
+	prev_hash = x'', prev_message_id = '', prev_attempts = 0, prev_used = 0, prev_issued_at = '', prev_expires_at = ''` +
+		sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
 	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere
 	// codeDueSQL finds the codes due for escalation at $1 (migration 009),
 	// through the partial index codes_escalate.
@@ -121,7 +130,7 @@ func checkIssued(c notify.IssuedCode, cooldown time.Duration) error {
 }
 
 // RevokeCode forgets the code of key sent in message messageID, if that is
-// still its code.
+// still its code, and puts back the code it replaced, if any.
 func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {
@@ -132,10 +141,26 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 	if err := key.Check(); err != nil {
 		return fmt.Errorf("sqlite: revoke code: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
+	if err := s.revokeCode(ctx, key, messageID); err != nil {
 		return fmt.Errorf("sqlite: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}
 	return nil
+}
+
+// revokeCode puts back the code that the code of messageID replaced, if
+// it replaced one; else it deletes it.
+func (s *Store) revokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{codeRestoreSQL, sqltext.CodeRevoke} {
+		if _, err := tx.ExecContext(ctx, q, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // VerifyCode checks the code of key at now against hashes, and counts the

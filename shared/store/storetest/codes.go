@@ -38,6 +38,7 @@ func RunCodes(t *testing.T, open func(t *testing.T) notify.CodeStore) {
 		{"Cooldown", testCodeCooldown},
 		{"Replace", testCodeReplace},
 		{"Revoke", testCodeRevoke},
+		{"RevokeRestores", testCodeRevokeRestores},
 		{"Rotation", testCodeRotation},
 		{"KeysApart", testCodeKeysApart},
 		{"InvalidKey", testCodeInvalidKey},
@@ -258,6 +259,44 @@ func testCodeRevoke(t *testing.T, st notify.CodeStore) {
 	verify(t, st, codeKey, "271828", codeAt.Add(2*codeCooldown), verified)
 	if err := st.RevokeCode(ctx, notify.CodeKey{GroupID: "nobody", PhoneNumber: "13900139000", Scene: "login"}, "m9"); err != nil {
 		t.Errorf("RevokeCode of an unknown key: %v", err)
+	}
+}
+
+// testCodeRevokeRestores: the revoke of a code that replaced another puts
+// that one back as it was, once: a resend that failed leaves the code the
+// caller has.
+func testCodeRevokeRestores(t *testing.T, st notify.CodeStore) {
+	ctx := context.Background()
+	revoke := func(id string) {
+		t.Helper()
+		if err := st.RevokeCode(ctx, codeKey, id); err != nil {
+			t.Fatalf("RevokeCode(%s): %v", id, err)
+		}
+	}
+	mustIssue(t, st, issued(codeKey, "042917", "m1", codeAt))
+	verify(t, st, codeKey, "000000", codeAt.Add(time.Second), mismatch(codeAttempts-1))
+	mustIssue(t, st, issued(codeKey, "318000", "m2", codeAt.Add(codeCooldown)))
+	revoke("m2")
+	// The first code is back, its spent check with it, and the second gone.
+	verify(t, st, codeKey, "318000", codeAt.Add(codeCooldown+time.Second), mismatch(codeAttempts-2))
+	verify(t, st, codeKey, "042917", codeAt.Add(codeCooldown+time.Second), verified)
+	// Its cooldown is its own: over, so a new code may be issued at once.
+	mustIssue(t, st, issued(codeKey, "271828", "m3", codeAt.Add(codeCooldown+2*time.Second)))
+	revoke("m3")
+	// The code put back was used: it stays used.
+	verify(t, st, codeKey, "042917", codeAt.Add(codeCooldown+3*time.Second), notFound)
+	// Once put back, nothing is left to put back: the next revoke deletes.
+	revoke("m1")
+	mustIssue(t, st, issued(codeKey, "161803", "m4", codeAt.Add(codeCooldown+4*time.Second)))
+	revoke("m4")
+	verify(t, st, codeKey, "161803", codeAt.Add(codeCooldown+5*time.Second), notFound)
+	// A code put back past its expiry is expired.
+	mustIssue(t, st, issued(codeKey, "577215", "m5", codeAt.Add(2*codeCooldown)))
+	mustIssue(t, st, issued(codeKey, "141421", "m6", codeAt.Add(2*codeCooldown+codeTTL)))
+	revoke("m6")
+	if got, err := st.VerifyCode(ctx, codeKey, [][]byte{codeHash(codeKey, "577215")}, codeAt.Add(2*codeCooldown+codeTTL+time.Second),
+		codeAttempts); err != nil || got.Verified || got.Reason != notify.CodeExpired {
+		t.Errorf("the code put back after its expiry: %+v, %v; want expired", got, err)
 	}
 }
 
