@@ -37,6 +37,10 @@ WHERE codes.issued_at <= $8`
 	sealed = '\x'::bytea, escalate_at = NULL, escalate_to = '', escalated = false,
 	prev_hash = '\x'::bytea, prev_message_id = '', prev_attempts = 0, prev_used = false, prev_issued_at = NULL,
 	prev_expires_at = NULL` + sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
+	// codeForgetSQL forgets the code of message $4 where a later one
+	// keeps it to put back: a code revoked is never put back.
+	codeForgetSQL = `UPDATE codes SET prev_hash = '\x'::bytea, prev_message_id = ''` + sqltext.CodeKeyWhere +
+		` AND prev_message_id = $4`
 	// codeReadSQL locks the code's row until the transaction ends, so that
 	// checks of one code, from any instance, run one after the other.
 	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere + ` FOR UPDATE`
@@ -152,10 +156,12 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 		return fmt.Errorf("postgres: revoke code: %w", err)
 	}
 	// One round trip, one implicit transaction: the code put back if it
-	// replaced one, else deleted.
+	// replaced one, else deleted; and forgotten where a later code keeps
+	// it to put back.
 	b := &pgx.Batch{}
-	b.Queue(codeRestoreSQL, key.GroupID, key.PhoneNumber, key.Scene, text(messageID))
-	b.Queue(sqltext.CodeRevoke, key.GroupID, key.PhoneNumber, key.Scene, text(messageID))
+	for _, q := range []string{codeRestoreSQL, sqltext.CodeRevoke, codeForgetSQL} {
+		b.Queue(q, key.GroupID, key.PhoneNumber, key.Scene, text(messageID))
+	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: revoke %s code of group %s, message %s: %w", key.Scene, key.GroupID, messageID, err)
 	}

@@ -34,7 +34,10 @@ ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, 
 	sealed = x'', escalate_at = NULL, escalate_to = '', escalated = 0,
 	prev_hash = x'', prev_message_id = '', prev_attempts = 0, prev_used = 0, prev_issued_at = '', prev_expires_at = ''` +
 		sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
-	codeReadSQL = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere
+	// codeForgetSQL forgets the code of message $4 where a later one
+	// keeps it to put back: a code revoked is never put back.
+	codeForgetSQL = `UPDATE codes SET prev_hash = x'', prev_message_id = ''` + sqltext.CodeKeyWhere + ` AND prev_message_id = $4`
+	codeReadSQL   = `SELECT hash, attempts, used, expires_at FROM codes` + sqltext.CodeKeyWhere
 	// codeDueSQL finds the codes due for escalation at $1 (migration 009),
 	// through the partial index codes_escalate.
 	codeDueSQL = `SELECT group_id, phone_number, scene, sealed, message_id, expires_at, escalate_to FROM codes
@@ -148,14 +151,15 @@ func (s *Store) RevokeCode(ctx context.Context, key notify.CodeKey, messageID st
 }
 
 // revokeCode puts back the code that the code of messageID replaced, if
-// it replaced one; else it deletes it.
+// it replaced one, else deletes it; and where a later code replaced it,
+// it makes sure that one's revoke will not put it back.
 func (s *Store) revokeCode(ctx context.Context, key notify.CodeKey, messageID string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{codeRestoreSQL, sqltext.CodeRevoke} {
+	for _, q := range []string{codeRestoreSQL, sqltext.CodeRevoke, codeForgetSQL} {
 		if _, err := tx.ExecContext(ctx, q, key.GroupID, key.PhoneNumber, key.Scene, messageID); err != nil {
 			return err
 		}

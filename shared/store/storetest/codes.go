@@ -290,6 +290,15 @@ func testCodeRevokeRestores(t *testing.T, st notify.CodeStore) {
 	mustIssue(t, st, issued(codeKey, "161803", "m4", codeAt.Add(codeCooldown+4*time.Second)))
 	revoke("m4")
 	verify(t, st, codeKey, "161803", codeAt.Add(codeCooldown+5*time.Second), notFound)
+	// A revoke that comes after a later code replaced the revoked one: the
+	// later code stays, and its own revoke does not put back a code that
+	// never reached the number.
+	mustIssue(t, st, issued(codeKey, "112358", "m7", codeAt.Add(codeCooldown+6*time.Second)))
+	mustIssue(t, st, issued(codeKey, "132134", "m8", codeAt.Add(2*codeCooldown+6*time.Second)))
+	revoke("m7")
+	verify(t, st, codeKey, "000000", codeAt.Add(2*codeCooldown+7*time.Second), mismatch(codeAttempts-1))
+	revoke("m8")
+	verify(t, st, codeKey, "112358", codeAt.Add(2*codeCooldown+8*time.Second), notFound)
 	// A code put back past its expiry is expired.
 	mustIssue(t, st, issued(codeKey, "577215", "m5", codeAt.Add(2*codeCooldown)))
 	mustIssue(t, st, issued(codeKey, "141421", "m6", codeAt.Add(2*codeCooldown+codeTTL)))
