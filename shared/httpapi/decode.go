@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -158,6 +161,13 @@ func decodeObject(body []byte, v any) *httpError {
 	if t[0] != '{' {
 		return requestError(400, "", notify.ReasonInvalidJSON, "the request body must be a JSON object")
 	}
+	if !utf8.Valid(t) {
+		// JSON would read the bad bytes as U+FFFD, silently, and send them.
+		if f := invalidUTF8Field(t); f != "" {
+			return requestError(400, f, notify.ReasonInvalidField, "is not valid UTF-8")
+		}
+		return requestError(400, "", notify.ReasonInvalidJSON, "the body is not valid UTF-8")
+	}
 	if err := json.Unmarshal(t, v); err != nil {
 		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
 			// Well-formed JSON with a value of the wrong type: the field's
@@ -168,6 +178,22 @@ func decodeObject(body []byte, v any) *httpError {
 		return requestError(400, "", notify.ReasonInvalidJSON, "malformed JSON: "+jsonProblem(err))
 	}
 	return nil
+}
+
+// invalidUTF8Field is the first member, by name, of the JSON object body
+// whose value holds bytes that are not UTF-8; "" when none does (the
+// bytes are in a name, or body is not an object).
+func invalidUTF8Field(body []byte) string {
+	var m map[string]json.RawMessage // raw: the bytes as sent
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !utf8.Valid(m[k]) {
+			return k
+		}
+	}
+	return ""
 }
 
 // jsonKind says in JSON's words what a Go type decodes from.

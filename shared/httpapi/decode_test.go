@@ -69,6 +69,11 @@ func TestDecodeSMSErrors(t *testing.T) {
 		{"params string with bad JSON", `{"TemplateParam":"{\"code\":}"}`, "TemplateParam", "invalid_json"},
 		{"nested param", `{"TemplateParam":{"code":{"x":1}}}`, "TemplateParam", "invalid_field"},
 		{"sign as list", `{"SignName":["a"]}`, "SignName", "invalid_field"},
+		// Bytes that are not UTF-8 name their field, rather than reach the
+		// provider as U+FFFD.
+		{"sign not UTF-8", "{\"GroupID\":\"g\",\"SignName\":\"\xff\xfe\"}", "SignName", "invalid_field"},
+		{"param not UTF-8", "{\"TemplateParam\":{\"code\":\"1\xc3\"}}", "TemplateParam", "invalid_field"},
+		{"a name not UTF-8", "{\"Sign\xffName\":\"a\"}", "", "invalid_json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,10 +53,6 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64, postQuery b
 				Kind: notify.Invalid, Field: "Content-Type", Reason: notify.ReasonUnsupportedMediaType,
 				Err: errNotJSONOrForm}}
 		default:
-			if !utf8.Valid(t) {
-				// JSON would read the bad bytes as U+FFFD, silently.
-				return nil, nil, requestError(http.StatusBadRequest, "", notify.ReasonInvalidJSON, "the body is not valid UTF-8")
-			}
 			var obj map[string]json.RawMessage
 			if he := decodeObject(t, &obj); he != nil {
 				return nil, nil, he
