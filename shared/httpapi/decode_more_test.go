@@ -49,6 +49,16 @@ func TestDecodeMail(t *testing.T) {
 	if len(r.Attachments) != 1 || string(r.Attachments[0].Data) != "hello" || r.Text != "b" || r.GroupID != "g" {
 		t.Errorf("DecodeMail = %+v", r)
 	}
+	// A string of addresses splits at the commas between them, not at one
+	// in a quoted display name (where \" is a quote) or in <>.
+	r, err = DecodeMail([]byte(`{"to":"\"Doe, John\" <a@x.com>, b@x.com，\"O\\\"Neil, P\" <c@x.com>,","cc":["\"Roe, R\" <r@x.com>, s@x.com"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{`"Doe, John" <a@x.com>`, "b@x.com", `"O\"Neil, P" <c@x.com>`}; !reflect.DeepEqual(r.To, want) ||
+		!reflect.DeepEqual(r.Cc, []string{`"Roe, R" <r@x.com>`, "s@x.com"}) {
+		t.Errorf("to %q, cc %q; want %q and two", r.To, r.Cc, want)
+	}
 	for body, field := range map[string]string{
 		`{"to":{"a":1}}`:                                  "to",
 		`{"subject":["s"]}`:                               "subject",

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -120,25 +122,59 @@ func DecodeMail(body []byte) (notify.MailRequest, error) {
 }
 
 // addressList decodes a list of addresses, or one string of them separated
-// by commas. Items are split at commas unless they hold a display name.
+// by commas. A string, or a list's item, is split at its commas outside a
+// quoted display name and outside <>: "\"Doe, J\" <j@x.com>, k@x.com" is
+// two addresses, and an item's stray comma is dropped.
 func addressList(raw json.RawMessage, field string) ([]string, error) {
-	items, err := phoneList(raw, field) // the same shapes: a string, or a list of strings
-	if err != nil {
-		return nil, err
+	raw = bytes.TrimSpace(raw)
+	items := []string{}
+	if len(raw) > 0 && raw[0] == '[' {
+		var err error
+		if items, err = phoneList(raw, field); err != nil { // the same shape: a list of strings
+			return nil, err
+		}
+	} else {
+		s, err := scalar(raw, field)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, s)
 	}
 	var out []string
 	for _, it := range items {
-		parts := []string{it}
-		if !strings.Contains(it, "<") {
-			parts = strings.Split(it, ",")
-		}
-		for _, p := range parts {
-			if p = strings.Trim(p, " \t,"); p != "" {
+		for _, p := range splitAddresses(it) {
+			if p = strings.Trim(p, " \t,，"); p != "" {
 				out = append(out, p)
 			}
 		}
 	}
 	return out, nil
+}
+
+// splitAddresses splits s at its commas (ASCII or full-width) outside
+// double quotes (where \ escapes) and outside <>.
+func splitAddresses(s string) []string {
+	var parts []string
+	quoted, escaped, angle, start := false, false, 0, 0
+	for i, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case quoted:
+		case r == '<':
+			angle++
+		case r == '>' && angle > 0:
+			angle--
+		case angle == 0 && (r == ',' || r == '，'):
+			parts = append(parts, s[start:i])
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	return append(parts, s[start:])
 }
 
 // Mail returns the mail function's handler: POST /mail, taking bodies with
