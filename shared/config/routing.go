@@ -141,7 +141,7 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 		}
 	}
 	out := make([]notify.Template, 0, len(in))
-	codes := make(map[string]string, 2*len(in)) // a name or Aliyun id -> the template that has it
+	codes := make(map[string]int, 2*len(in)) // a name or Aliyun id -> the template that has it
 	for i, tj := range in {
 		at := element(v, i, "name", tj.Name)
 		t := notify.Template{Name: tj.Name, Kind: notify.LimitKind(tj.Kind), IDs: tj.IDs, Providers: tj.Providers}
@@ -186,10 +186,11 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 			if code == "" {
 				continue
 			}
-			if other, dup := codes[code]; dup && other != tj.Name {
-				p.add("%s: %q also names template %q", at, code, other)
+			// Its own name may be its Aliyun id; another's may not.
+			if other, dup := codes[code]; dup && other != i {
+				p.add("%s: %q also names template %q", at, code, in[other].Name)
 			}
-			codes[code] = tj.Name
+			codes[code] = i
 		}
 		out = append(out, t)
 	}

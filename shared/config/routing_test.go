@@ -63,6 +63,10 @@ func TestLoadRoutingProblems(t *testing.T) {
 			[]string{"[0].name: must be", `[0].kind: "marketing"`, "[0].ids: missing", `ids: unknown provider "fax"`,
 				"providers: lists tencent, which has no id", "variables[0].name: missing", `variables[1].chars: "hex"`,
 				`"SMS_1" also names template "b"`, "ids.tencent: empty"}},
+		// Two templates by one name: the name would allow either.
+		{"a name twice", map[string]string{"NOTIFY_TEMPLATES": `[{"name":"x","ids":{"aliyun":"SMS_1"}},
+			{"name":"x","ids":{"aliyun":"SMS_2"}},{"name":"SMS_3","ids":{"aliyun":"SMS_3"}}]`},
+			[]string{`[1] (name "x"): "x" also names template "x"`}},
 		{"templates not JSON", map[string]string{"NOTIFY_TEMPLATES": `{"name":"a"}`}, []string{"NOTIFY_TEMPLATES: "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -137,13 +137,12 @@ func (e *endpoint) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 // names the caller's group GroupID; the error names it as the route's
 // body does.
 func (e *endpoint) fail(w http.ResponseWriter, r *http.Request, body []byte, he *httpError, messageID string) {
-	messageID = e.refused(r, body, he.err, messageID)
 	if f := e.groupField(); he.err.Field == "GroupID" && f != "GroupID" {
 		renamed := *he.err
 		renamed.Field = f
 		he = &httpError{status: he.status, err: &renamed}
 	}
-	writeError(w, r, e.log, he, e.idField, messageID)
+	writeError(w, r, e.log, he, e.idField, e.refused(r, body, he.err, messageID))
 }
 
 // UnrecordedWarning is the Warning of a reply whose message was sent but

@@ -147,8 +147,8 @@ var codeFieldNames = map[string]string{"PhoneNumbers": "PhoneNumber", "CalledNum
 // codeFields returns err naming the field at fault as a code's request
 // names it.
 func codeFields(err error) error {
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		return err
 	}
 	if name, ok := codeFieldNames[e.Field]; ok {
@@ -183,8 +183,13 @@ func (s *Service) fillCodeRequest(r *CodeRequest) (CodeTemplate, error) {
 			}
 		}
 	}
-	_, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: r.Channel, SignName: r.SignName,
-		Template: r.TemplateCode, TemplateField: "TemplateCode"})
+	req := Request{Channel: r.Channel, SignName: r.SignName, Template: r.TemplateCode, TemplateField: "TemplateCode"}
+	var err error
+	if r.Channel == SMS {
+		_, err = s.authorizeSMS(r.Credentials, req)
+	} else {
+		_, err = s.d.Groups.Authorize(r.Credentials, req)
+	}
 	return t, err
 }
 

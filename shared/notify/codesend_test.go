@@ -38,7 +38,7 @@ type codeService struct {
 	logs  *bytes.Buffer
 }
 
-func newCodeService(t testing.TB) *codeService {
+func newCodeService(t testing.TB, opts ...func(*notify.Deps)) *codeService {
 	t.Helper()
 	const id, secret = "LTAI5tCodeTest", "code-test-secret-0a1b2c"
 	fake := dysmsapi.New(dysmsapi.Config{AccessKeyID: id, AccessKeySecret: secret})
@@ -63,13 +63,17 @@ func newCodeService(t testing.TB) *codeService {
 	c := &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	logs := new(bytes.Buffer)
 	off := notify.Window{}
-	svc := notify.NewService(notify.Deps{
+	d := notify.Deps{
 		Groups: notify.NewGroups([]notify.Group{{ID: "shop", Channels: []notify.Channel{notify.SMS},
 			Limits: &notify.Limits{Verification: off, Notification: off, Voice: off},
 			Codes:  map[string]notify.CodeTemplate{notify.AnyScene: {SignName: "冰鉴科技", Template: "SMS_184105379"}}}}),
 		Store: st, SMS: sms, SMSProvider: aliyunsms.Name, CodeKeys: keys,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: c.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	svc := notify.NewService(d)
 	return &codeService{Service: svc, fake: fake, clock: c, logs: logs}
 }
 
@@ -95,6 +99,22 @@ func (s *codeService) verify(t testing.TB, scene, code string) notify.CodeResult
 		t.Fatalf("VerifyCode: %v", err)
 	}
 	return res
+}
+
+// TestCodeTemplateByEitherName: a group whose templates name a registry
+// template by its name sends codes with the template its scene names by
+// its Aliyun id.
+func TestCodeTemplateByEitherName(t *testing.T) {
+	s := newCodeService(t, func(d *notify.Deps) {
+		d.Templates = notify.NewTemplates([]notify.Template{{Name: "login_code", Kind: notify.VerificationSMS,
+			Variables: []notify.Variable{{Name: "code"}}, IDs: map[string]string{notify.ProviderAliyun: "SMS_184105379"}}})
+		g := d.Groups["shop"]
+		g.Templates = []string{"login_code"}
+	})
+	code := s.send(t, "login")
+	if res := s.verify(t, "login", code); !res.Verified {
+		t.Errorf("verify: %+v", res)
+	}
 }
 
 // TestCodeExpiry moves the clock: a code verifies until its five minutes

@@ -74,14 +74,19 @@ type checkedSMS struct {
 	routes   []Route
 }
 
+// authorizeSMS authorizes an SMS request r of c's group, whose template
+// the group may name by either of its registry names.
+func (s *Service) authorizeSMS(c Credentials, r Request) (*Group, error) {
+	if t := s.d.Templates.Lookup(strings.TrimSpace(r.Template)); t != nil {
+		r.Aliases = t.Aliases()
+	}
+	return s.d.Groups.Authorize(c, r)
+}
+
 // checkSMS authorizes and validates r, naming its fields as f says.
 func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
-	var aliases []string
-	if t := s.d.Templates.Lookup(strings.TrimSpace(r.TemplateCode)); t != nil {
-		aliases = t.Aliases()
-	}
-	g, err := s.d.Groups.Authorize(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
-		Template: r.TemplateCode, TemplateField: f.template, Aliases: aliases})
+	g, err := s.authorizeSMS(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
+		Template: r.TemplateCode, TemplateField: f.template})
 	if err != nil {
 		if e := AsError(err); e.Field == sendFields.sign {
 			e.Field = f.sign
@@ -128,10 +133,15 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 		}
 	}
 	kind := limitKind(c.template, r.Params)
+	// A registry template counts as one under either name.
+	template := tm.TemplateCode
+	if c.template != nil {
+		template = c.template.Name
+	}
 	return s.send(ctx, m, plan{
 		provider: c.routes[0].Name,
 		queueKey: o.queueKey,
-		limits:   &limited{group: c.group, kind: kind, template: tm.TemplateCode},
+		limits:   &limited{group: c.group, kind: kind, template: template},
 		prepare:  o.prepare,
 		deliver: func(ctx context.Context) (Acceptance, string, error) {
 			tm.ID = m.ID

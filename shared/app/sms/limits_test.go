@@ -108,6 +108,21 @@ func TestLimits(t *testing.T) {
 			t.Errorf("another template: %d %+v; want it sent", status, rep)
 		}
 	})
+	t.Run("notifications: a registry template counts once under either name", func(t *testing.T) {
+		g := newRouted(t, map[string]string{
+			"NOTIFY_GROUPS":    `[{"id":"shop","channels":["sms"],"limits":{"notification":{"per_day":2}}}]`,
+			"NOTIFY_TEMPLATES": `[{"name":"order","kind":"notification","variables":[{"name":"order"}],"ids":{"aliyun":"SMS_ORDER"}}]`,
+		})
+		notice := `{"GroupID":"shop","PhoneNumbers":"13800138000","SignName":"s","TemplateCode":"order","TemplateParam":{"order":"A1"}}`
+		for _, name := range []string{"order", "SMS_ORDER"} {
+			if status, rep, _ := g.post(t, strings.Replace(notice, `"order","Te`, `"`+name+`","Te`, 1)); status != 200 {
+				t.Fatalf("notice by %s: %d %+v", name, status, rep)
+			}
+		}
+		if status, rep, _ := g.post(t, strings.Replace(notice, `"order","Te`, `"SMS_ORDER","Te`, 1)); status != 429 {
+			t.Errorf("third notice of one template, by its other name: %d %+v; want 429", status, rep)
+		}
+	})
 	t.Run("a send that failed gives its use back", func(t *testing.T) {
 		g := limited(t, "")
 		g.ali.Fail(acs.Business("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号").Times(1))

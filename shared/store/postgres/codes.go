@@ -36,7 +36,7 @@ WHERE codes.issued_at <= $8`
 	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at,
 	sealed = '\x'::bytea, escalate_at = NULL, escalate_to = '', escalated = false,
 	prev_hash = '\x'::bytea, prev_message_id = '', prev_attempts = 0, prev_used = false, prev_issued_at = NULL,
-	prev_expires_at = NULL` + sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
+	prev_expires_at = NULL` + sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''` + sqltext.CodeUnspent
 	// codeForgetSQL forgets the code of message $4 where a later one
 	// keeps it to put back: a code revoked is never put back.
 	codeForgetSQL = `UPDATE codes SET prev_hash = '\x'::bytea, prev_message_id = ''` + sqltext.CodeKeyWhere +

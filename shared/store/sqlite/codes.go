@@ -33,7 +33,7 @@ ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, 
 	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at,
 	sealed = x'', escalate_at = NULL, escalate_to = '', escalated = 0,
 	prev_hash = x'', prev_message_id = '', prev_attempts = 0, prev_used = 0, prev_issued_at = '', prev_expires_at = ''` +
-		sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''`
+		sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''` + sqltext.CodeUnspent
 	// codeForgetSQL forgets the code of message $4 where a later one
 	// keeps it to put back: a code revoked is never put back.
 	codeForgetSQL = `UPDATE codes SET prev_hash = x'', prev_message_id = ''` + sqltext.CodeKeyWhere + ` AND prev_message_id = $4`

@@ -39,6 +39,7 @@ func RunCodes(t *testing.T, open func(t *testing.T) notify.CodeStore) {
 		{"Replace", testCodeReplace},
 		{"Revoke", testCodeRevoke},
 		{"RevokeRestores", testCodeRevokeRestores},
+		{"RevokeSpent", testCodeRevokeSpent},
 		{"Rotation", testCodeRotation},
 		{"KeysApart", testCodeKeysApart},
 		{"InvalidKey", testCodeInvalidKey},
@@ -260,6 +261,39 @@ func testCodeRevoke(t *testing.T, st notify.CodeStore) {
 	if err := st.RevokeCode(ctx, notify.CodeKey{GroupID: "nobody", PhoneNumber: "13900139000", Scene: "login"}, "m9"); err != nil {
 		t.Errorf("RevokeCode of an unknown key: %v", err)
 	}
+}
+
+// testCodeRevokeSpent: a revoke puts nothing back behind a code that was
+// verified, voided or escalated (one live code at most, and never one
+// beside a code that may have reached the number), and leaves an escalated
+// code in place.
+func testCodeRevokeSpent(t *testing.T, st notify.CodeStore) {
+	ctx := context.Background()
+	keys := make([]notify.CodeKey, 3)
+	for i := range keys {
+		keys[i] = notify.CodeKey{GroupID: "spent", PhoneNumber: fmt.Sprintf("1390013900%d", i), Scene: "login"}
+		mustIssue(t, st, issued(keys[i], "042917", "a", codeAt))
+		mustIssue(t, st, escalating(keys[i], "318000", "b", codeAt.Add(codeCooldown)))
+	}
+	later := codeAt.Add(codeCooldown + time.Second)
+	verify(t, st, keys[0], "318000", later, verified)
+	for left := codeAttempts - 1; left >= 0; left-- {
+		verify(t, st, keys[1], "000000", later, mismatch(left))
+	}
+	if es := claimCodes(t, st, codeAt.Add(codeCooldown+escalateAfter), 10); len(es) != 1 || es[0].Key != keys[2] {
+		t.Fatalf("ClaimEscalations = %+v; want keys[2]'s", es)
+	}
+	for _, k := range keys {
+		if err := st.RevokeCode(ctx, k, "b"); err != nil {
+			t.Fatalf("RevokeCode(%+v): %v", k, err)
+		}
+	}
+	at := codeAt.Add(codeCooldown + escalateAfter + time.Second)
+	verify(t, st, keys[0], "042917", at, notFound)
+	verify(t, st, keys[1], "042917", at, notFound)
+	// The escalated code stays, and the first is not put back beside it.
+	verify(t, st, keys[2], "042917", at, mismatch(codeAttempts-1))
+	verify(t, st, keys[2], "318000", at, verified)
 }
 
 // testCodeRevokeRestores: the revoke of a code that replaced another puts

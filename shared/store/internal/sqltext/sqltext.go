@@ -50,8 +50,16 @@ const (
 const (
 	CodeKeyWhere = ` WHERE group_id = $1 AND phone_number = $2 AND scene = $3`
 	CodeIssued   = `SELECT issued_at FROM codes` + CodeKeyWhere
-	CodeRevoke   = `DELETE FROM codes` + CodeKeyWhere + ` AND message_id = $4`
-	CodeCheck    = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
+	// CodeRevoke deletes the code of message $4 unless its escalation
+	// was sent: that may have reached the number.
+	CodeRevoke = `DELETE FROM codes` + CodeKeyWhere + ` AND message_id = $4 AND NOT escalated`
+	// CodeUnspent is the condition of a revoke that puts back the code
+	// the revoked one replaced: the revoked one was not verified or voided
+	// (its hash is wiped then), nor escalated. Otherwise a code put back
+	// would be a second live code after one verified, or beside one that
+	// may have reached the number.
+	CodeUnspent = ` AND length(hash) > 0 AND NOT used AND NOT escalated`
+	CodeCheck   = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
 	// CodeWipe is CodeCheck for a check that wipes the hash ($6, empty):
 	// the code's sealed copy, kept for its escalation, goes with it.
 	CodeWipe  = `UPDATE codes SET attempts = $4, used = $5, hash = $6, sealed = $6` + CodeKeyWhere
