@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/seed4ddb146e/notify/shared/internal/jsonwords"
 )
 
 // describeJSONError turns the error of decoding raw, the value of
@@ -55,7 +57,7 @@ func (w *jsonWalker) value(t reflect.Type, path string) string {
 			w.skip(d)
 		}
 		line, col := position(w.raw, w.start(start))
-		return fmt.Sprintf("%s: want %s, got %s (line %d, column %d)", path, jsonType(t), tokenType(tok), line, col)
+		return fmt.Sprintf("%s: want %s, got %s (line %d, column %d)", path, jsonwords.Type(t), tokenType(tok), line, col)
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -174,41 +176,6 @@ func jsonName(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
-}
-
-// jsonType names what a value decoded into t must be, in JSON's words.
-func jsonType(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int64:
-		return "a whole number"
-	case reflect.Slice:
-		return "a list of " + plural(t.Elem())
-	default:
-		return "an object"
-	}
-}
-
-func plural(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "strings"
-	case reflect.Int, reflect.Int64:
-		return "whole numbers"
-	case reflect.Slice:
-		return "lists"
-	default:
-		return "objects"
-	}
 }
 
 // tokenType names what tok begins, in JSON's words.

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/seed4ddb146e/notify/shared/internal/jsonwords"
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
@@ -173,7 +173,7 @@ func decodeObject(body []byte, v any) *httpError {
 			// Well-formed JSON with a value of the wrong type: the field's
 			// fault, named as the body names it (attachments.content_type).
 			return requestError(400, te.Field, notify.ReasonInvalidField,
-				fmt.Sprintf("is a JSON %s; want %s", te.Value, jsonKind(te.Type)))
+				fmt.Sprintf("is a JSON %s; want %s", te.Value, jsonwords.Type(te.Type)))
 		}
 		return requestError(400, "", notify.ReasonInvalidJSON, "malformed JSON: "+jsonProblem(err))
 	}
@@ -194,22 +194,4 @@ func invalidUTF8Field(body []byte) string {
 		}
 	}
 	return ""
-}
-
-// jsonKind says in JSON's words what a Go type decodes from.
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Pointer:
-		return jsonKind(t.Elem())
-	default:
-		return "a number"
-	}
 }
