@@ -6,43 +6,37 @@ import "reflect"
 
 // Type names what a value decoded into t must be.
 func Type(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	t = deref(t)
+	if k := t.Kind(); k == reflect.Slice || k == reflect.Array {
+		_, many := words(deref(t.Elem()))
+		return "a list of " + many
 	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list of " + plural(t.Elem())
-	default:
-		return "an object"
-	}
+	one, _ := words(t)
+	return one
 }
 
-func plural(t reflect.Type) string {
+func deref(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	return t
+}
+
+// words names one value of t, and several.
+func words(t reflect.Type) (one, many string) {
 	switch t.Kind() {
 	case reflect.String:
-		return "strings"
+		return "a string", "strings"
 	case reflect.Bool:
-		return "true or false values"
+		return "true or false", "true or false values"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "whole numbers"
+		return "a whole number", "whole numbers"
 	case reflect.Float32, reflect.Float64:
-		return "numbers"
+		return "a number", "numbers"
 	case reflect.Slice, reflect.Array:
-		return "lists"
+		return "a list", "lists"
 	default:
-		return "objects"
+		return "an object", "objects"
 	}
 }
