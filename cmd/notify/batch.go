@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -12,11 +13,18 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// errorColumn is the column a .failed.csv adds to its rows: why each
-// failed. Read back for a retry, it is not a template variable.
-const errorColumn = "error"
+// The columns a .failed.csv adds to its rows, which a retry reads back and
+// does not take for template variables: the Idempotency-Key the row was
+// sent with, which its retry sends again, so that a row whose first send
+// may have gone through (504, or no reply) is never sent twice; and why it
+// failed.
+const (
+	keyColumn   = "idempotency_key"
+	errorColumn = "error"
+)
 
 // bom is UTF-8's byte order mark.
 const bom = "\ufeff"
@@ -46,6 +54,13 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 	if err != nil {
 		return usagef("--csv %s: %v", c.CSV, err)
 	}
+	for i, row := range rows {
+		for _, cell := range row {
+			if !utf8.ValidString(cell) {
+				return usagef("--csv %s: record %d is not UTF-8 (GBK, say): save the file as UTF-8 (Excel: \"CSV UTF-8\")", c.CSV, i+1)
+			}
+		}
+	}
 	header := []string{"phone"}
 	if len(rows) > 0 && len(rows[0]) > 0 && strings.EqualFold(strings.TrimSpace(rows[0][0]), "phone") {
 		header, rows = rows[0], rows[1:]
@@ -53,17 +68,40 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 	if len(rows) == 0 {
 		return usagef("--csv %s: no rows to send", c.CSV)
 	}
+	// The row's own cells: every column but those a .failed.csv adds.
+	keyAt, data := -1, []int{}
+	for i, name := range header {
+		switch strings.TrimSpace(name) {
+		case keyColumn:
+			keyAt = i
+		case errorColumn:
+		default:
+			data = append(data, i)
+		}
+	}
 	var (
 		sent   int
 		failed [][]string
 		prog   = newProgress(std.err, len(rows))
 	)
 	for _, row := range rows {
-		err := c.sendRow(ctx, g, std, header, row)
-		if err == nil {
+		cells := make([]string, len(data))
+		for j, i := range data {
+			if i < len(row) {
+				cells[j] = row[i]
+			}
+		}
+		key := ""
+		if keyAt >= 0 && keyAt < len(row) {
+			key = strings.TrimSpace(row[keyAt])
+		}
+		if key == "" {
+			key = newKey()
+		}
+		if err := c.sendRow(ctx, g, std, columns(header, data), cells, key); err == nil {
 			sent++
 		} else {
-			failed = append(failed, failedRow(row, len(header), err))
+			failed = append(failed, append(cells, key, err.Error()))
 		}
 		prog.show(sent, len(failed))
 	}
@@ -73,22 +111,28 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		return nil
 	}
 	path := c.CSV + ".failed.csv"
-	if err := writeCSV(path, append([][]string{append(header[:len(header):len(header)], errorColumn)}, failed...)); err != nil {
+	if err := writeCSV(path, append([][]string{append(columns(header, data), keyColumn, errorColumn)}, failed...)); err != nil {
 		return err
 	}
 	return fmt.Errorf("%d of %d rows failed: they are in %s", len(failed), len(rows), path)
 }
 
-// failedRow is a row as a .failed.csv has it: its first n cells (empty
-// ones added), and why it failed.
-func failedRow(row []string, n int, err error) []string {
-	out := make([]string, n, n+1)
-	copy(out, row)
-	return append(out, err.Error())
+// columns returns the cells of row at the indexes at.
+func columns(row []string, at []int) []string {
+	out := make([]string, len(at))
+	for j, i := range at {
+		out[j] = row[i]
+	}
+	return out
 }
 
-// sendRow sends the SMS to one row's number.
-func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, header, row []string) error {
+// newKey returns a new Idempotency-Key for a row.
+func newKey() string {
+	return "csv-" + rand.Text()
+}
+
+// sendRow sends the SMS to one row's number, with the Idempotency-Key key.
+func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, header, row []string, key string) error {
 	if len(row) == 0 || strings.TrimSpace(row[0]) == "" {
 		return errors.New("no number")
 	}
@@ -97,14 +141,14 @@ func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, heade
 		p[k] = v
 	}
 	for i := 1; i < len(header) && i < len(row); i++ {
-		if name := strings.TrimSpace(header[i]); name != "" && name != errorColumn {
+		if name := strings.TrimSpace(header[i]); name != "" {
 			p[name] = row[i]
 		}
 	}
 	if len(p) == 0 {
 		p = nil
 	}
-	r, err := g.post(ctx, "/sms", c.body(g.Group, strings.TrimSpace(row[0]), p))
+	r, err := g.postOnce(ctx, "/sms", key, c.body(g.Group, strings.TrimSpace(row[0]), p))
 	if err != nil {
 		return err
 	}

@@ -13,12 +13,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/app"
 	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
@@ -227,15 +229,114 @@ func TestCLIBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(failed) != 2 || strings.Join(failed[0], ",") != "phone,name,error" ||
-		failed[1][0] != "12345" || failed[1][1] != "Bob" || !strings.Contains(failed[1][2], "invalid_phone") {
-		t.Errorf("failed rows: %q; want the header and the row of 12345 with its error", failed)
+	if len(failed) != 2 || strings.Join(failed[0], ",") != "phone,name,idempotency_key,error" ||
+		failed[1][0] != "12345" || failed[1][1] != "Bob" || !strings.HasPrefix(failed[1][2], "csv-") ||
+		!strings.Contains(failed[1][3], "invalid_phone") {
+		t.Errorf("failed rows: %q; want the header and the row of 12345 with its key and its error", failed)
 	}
 
 	// The sends carried the row's variable and --param's.
 	out = mustRun(t, "status", "sms", "--url", url, "--to", "13700137003", "--date", time.Now().In(notify.Beijing).Format("20060102"), "--json")
 	if !strings.Contains(out, `"TotalCount":1`) {
 		t.Errorf("status of a row's number: %s; want its message", out)
+	}
+}
+
+// TestCLIBatchRetry: a retry of the .failed.csv sends each row with the
+// Idempotency-Key of its first send. A row whose first send may have gone
+// through (504: the provider took it, then the connection dropped) is not
+// sent again; a row that certainly failed (502) is. The file keeps its
+// columns, round after round.
+func TestCLIBatchRetry(t *testing.T) {
+	const ak, secret = "LTAI-cli-test", "cli-test-secret"
+	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: ak, AccessKeySecret: secret})
+	aliSrv := httptest.NewServer(ali)
+	t.Cleanup(aliSrv.Close)
+	url, _ := startGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ak,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret, "NOTIFY_ALIYUN_SMS_ENDPOINT": aliSrv.URL})
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n13700137002,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	send := func(file string) (string, int) {
+		t.Helper()
+		out, _, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", file, "--sign-name", "notify", "--template", "SMS_0002")
+		return out, status
+	}
+	readFailed := func() [][]string {
+		t.Helper()
+		b, err := os.ReadFile(path + ".failed.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	sendsTo := func(number string) int {
+		n := 0
+		for _, s := range ali.Sends() {
+			if slices.Contains(s.PhoneNumbers, number) {
+				n++
+			}
+		}
+		return n
+	}
+	ali.Fail(acs.AcceptThenDrop().Times(1))
+	if out, status := send(path); status != 1 || !strings.Contains(out, "sent 1, failed 1") {
+		t.Fatalf("the batch: exit %d, %q; want Ann's row in doubt", status, out)
+	}
+	first := readFailed()
+	if len(first) != 2 || first[1][0] != "13700137001" || !strings.Contains(first[1][3], "provider_outcome_unknown") ||
+		!strings.Contains(first[1][3], "MessageId ") {
+		t.Fatalf("failed rows %q; want Ann's, in doubt, with its MessageId", first)
+	}
+	// The retry of the failed file, twice: Ann's SMS, which Aliyun took,
+	// is not sent again.
+	for range 2 {
+		if out, status := send(path + ".failed.csv"); status != 1 || !strings.Contains(out, "sent 0, failed 1") {
+			t.Fatalf("the retry: exit %d, %q; want the row still in doubt", status, out)
+		}
+		if again := readFailed(); len(again) != 2 || strings.Join(again[0], ",") != "phone,name,idempotency_key,error" ||
+			again[1][2] != first[1][2] {
+			t.Fatalf("after a retry, failed rows %q; want the same columns and key as %q", again, first)
+		}
+	}
+	if n := sendsTo("13700137001"); n != 1 {
+		t.Errorf("Aliyun got %d SMS for Ann; want 1", n)
+	}
+	// A row that certainly failed is sent again by its retry.
+	if err := os.WriteFile(path, []byte("13700137003\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足").Times(1))
+	if _, status := send(path); status != 1 {
+		t.Fatalf("the batch: exit %d; want the row failed", status)
+	}
+	if out, status := send(path + ".failed.csv"); status != 0 || !strings.Contains(out, "sent 1, failed 0") {
+		t.Errorf("the retry of a row that failed: exit %d, %q; want it sent", status, out)
+	}
+	if n := sendsTo("13700137003"); n != 1 {
+		t.Errorf("Aliyun took %d SMS for the row that failed, then was sent; want 1", n)
+	}
+}
+
+// TestCLIBatchNotUTF8: a file saved in GBK is refused before anything is
+// sent, saying how to save it.
+func TestCLIBatchNotUTF8(t *testing.T) {
+	url, st := startGateway(t, nil)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n13700137002,\xd5\xc5\xc8\xfd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 2 || !strings.Contains(errs, "record 3 is not UTF-8") || !strings.Contains(errs, "CSV UTF-8") {
+		t.Errorf("a GBK file: exit %d, stderr %q; want 2 naming the record and how to save the file", status, errs)
+	}
+	if _, n, err := st.FindMessages(t.Context(), notify.MessageQuery{GroupID: "demo", Limit: 10}); err != nil || n != 0 {
+		t.Errorf("%d messages, %v; want none sent", n, err)
 	}
 }
 

@@ -34,8 +34,8 @@ type reply struct {
 // refusal is a reply the gateway refused: its status, and its Code,
 // Message and Reason (and Field).
 type refusal struct {
-	status                       int
-	Code, Message, Reason, Field string
+	status                                  int
+	Code, Message, Reason, Field, MessageId string
 }
 
 func (r *refusal) Error() string {
@@ -49,6 +49,9 @@ func (r *refusal) Error() string {
 	}
 	if r.Message != "" {
 		fmt.Fprintf(&b, ": %s", r.Message)
+	}
+	if r.MessageId != "" {
+		fmt.Fprintf(&b, " (MessageId %s)", r.MessageId)
 	}
 	return b.String()
 }
@@ -74,15 +77,25 @@ func (g *gateway) post(ctx context.Context, path string, body any) (reply, error
 	if err != nil {
 		return reply{}, fmt.Errorf("encode the request to %s: %w", path, err)
 	}
-	return g.do(ctx, http.MethodPost, path, nil, raw)
+	return g.do(ctx, http.MethodPost, path, nil, raw, "")
+}
+
+// postOnce sends body as JSON to path with the Idempotency-Key key: a
+// retry with the same key gets the first reply rather than a second send.
+func (g *gateway) postOnce(ctx context.Context, path, key string, body any) (reply, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return reply{}, fmt.Errorf("encode the request to %s: %w", path, err)
+	}
+	return g.do(ctx, http.MethodPost, path, nil, raw, key)
 }
 
 // get asks path with the query q.
 func (g *gateway) get(ctx context.Context, path string, q url.Values) (reply, error) {
-	return g.do(ctx, http.MethodGet, path, q, nil)
+	return g.do(ctx, http.MethodGet, path, q, nil, "")
 }
 
-func (g *gateway) do(ctx context.Context, method, path string, q url.Values, body []byte) (reply, error) {
+func (g *gateway) do(ctx context.Context, method, path string, q url.Values, body []byte, idempotencyKey string) (reply, error) {
 	base, err := url.Parse(g.URL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return reply{}, usagef("--url %q: want an http:// or https:// URL", g.URL)
@@ -100,6 +113,9 @@ func (g *gateway) do(ctx context.Context, method, path string, q url.Values, bod
 	}
 	if g.Key != "" {
 		req.Header.Set("Authorization", "Bearer "+g.Key)
+	}
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
