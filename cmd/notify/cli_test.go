@@ -340,6 +340,32 @@ func TestCLIBatchNotUTF8(t *testing.T) {
 	}
 }
 
+// TestServeCallbackPathNotClean: the local server answers a receipt's path
+// that is not clean 404, as the callback function does, rather than
+// redirect it to its clean form with the token in Location.
+func TestServeCallbackPathNotClean(t *testing.T) {
+	const token = "local-callback-token-0123456789"
+	url, _ := startGateway(t, map[string]string{"NOTIFY_CALLBACK_TOKEN": token})
+	for _, path := range []string{"/callback/" + token + "//aliyun/sms-report", "/callback/" + token + "/x/../aliyun/sms-report"} {
+		res, err := http.Post(url+path, "application/json", strings.NewReader("[]"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || strings.Contains(res.Header.Get("Location"), token) {
+			t.Errorf("POST %s: %d, Location %q; want 404 and no token", path, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	res, err := http.Post(url+"/callback/"+token+"/aliyun/sms-report", "application/json", strings.NewReader("[]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest { // an empty push, refused by the route itself
+		t.Errorf("POST the clean path: %d; want 400 from the route", res.StatusCode)
+	}
+}
+
 // TestCLIBatchBOM: a file as Excel saves "CSV UTF-8" (a byte order mark,
 // CRLF) reads as the same file without them: its header is a header, its
 // first number a number.

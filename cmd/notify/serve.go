@@ -97,8 +97,9 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 	// The functions are built with it, and warn of a missing setting once.
 	bctx := app.WithWarnedOnce(sandbox.WithInbox(ctx, inbox))
 	var (
-		routes []string
-		ticker platform.Ticker
+		routes   []string
+		ticker   platform.Ticker
+		callback http.Handler
 	)
 	for _, fn := range []struct {
 		name  string
@@ -120,6 +121,7 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 			mux.Handle("/gw/", h)
 			mux.Handle(httpapi.OpenAPIPath, h) // every function serves it; one is enough
 		case "callback":
+			callback = h
 			// The web console, and the way to it from the server's root.
 			mux.Handle("/console", h)
 			mux.Handle("/console/", h)
@@ -127,10 +129,20 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 		}
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
+	// A receipt's path holds the callback token: the callback function
+	// refuses one that is not clean (404), where the mux would redirect it
+	// to its clean form, the token in the Location header.
+	var root http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/callback/") {
+			callback.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	if ticker != nil {
-		return scheduled{mux, ticker}, routes, nil // Start ticks it, and stops with the server
+		return scheduled{root, ticker}, routes, nil // Start ticks it, and stops with the server
 	}
-	return mux, routes, nil
+	return root, routes, nil
 }
 
 // scheduled is the local server's handler when a function does scheduled
