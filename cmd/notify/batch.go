@@ -85,10 +85,12 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		prog   = newProgress(std.err, len(rows))
 	)
 	for _, row := range rows {
-		cells := make([]string, len(data))
-		for j, i := range data {
+		// The cells the row has: a short row leaves its last variables
+		// out, rather than send them empty.
+		var cells []string
+		for _, i := range data {
 			if i < len(row) {
-				cells[j] = row[i]
+				cells = append(cells, row[i])
 			}
 		}
 		key := ""
@@ -101,7 +103,10 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		if err := c.sendRow(ctx, g, std, columns(header, data), cells, key); err == nil {
 			sent++
 		} else {
-			failed = append(failed, append(cells, key, err.Error()))
+			// The failed file's columns line up: the cells a short row
+			// lacks are empty there.
+			padded := append(cells, make([]string, len(data)-len(cells))...)
+			failed = append(failed, append(padded, key, err.Error()))
 		}
 		prog.show(sent, len(failed))
 	}

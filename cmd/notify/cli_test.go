@@ -321,6 +321,17 @@ func TestCLIBatchRetry(t *testing.T) {
 	if n := sendsTo("13700137003"); n != 1 {
 		t.Errorf("Aliyun took %d SMS for the row that failed, then was sent; want 1", n)
 	}
+	// A short row leaves its last variables out, rather than send them
+	// empty.
+	if err := os.WriteFile(path, []byte("phone,name,shop\n13700137004,Eve\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := send(path); status != 0 {
+		t.Fatalf("a short row: exit %d", status)
+	}
+	if s := ali.Sends(); len(s) == 0 || s[len(s)-1].TemplateParam != `{"name":"Eve"}` {
+		t.Errorf("the short row's send %+v; want TemplateParam {\"name\":\"Eve\"}", s[len(s)-1])
+	}
 }
 
 // TestCLIBatchNotUTF8: a file saved in GBK is refused before anything is
