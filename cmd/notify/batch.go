@@ -10,21 +10,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// The columns a .failed.csv adds to its rows, which a retry reads back and
-// does not take for template variables: the Idempotency-Key the row was
-// sent with, which its retry sends again, so that a row whose first send
-// may have gone through (504, or no reply) is never sent twice; and why it
-// failed.
+// The columns a .failed.csv puts before its rows' own, which a retry reads
+// back and does not take for template variables: why the row failed; and,
+// for a row whose first send may have gone through (504, 409, or no
+// reply), the Idempotency-Key it was sent with, which its retry sends
+// again, so that the gateway answers it with its first reply rather than a
+// second SMS. Any other failed row gets a new key: it may be edited before
+// its retry. First, so that a short row needs no padding, which its retry
+// would send as empty variables.
 const (
-	keyColumn   = "idempotency_key"
 	errorColumn = "error"
+	keyColumn   = "idempotency_key"
 )
+
+// errNoNumber is the failure of a row without a number: certain.
+var errNoNumber = errors.New("no number")
 
 // bom is UTF-8's byte order mark.
 const bom = "\ufeff"
@@ -62,8 +69,10 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		}
 	}
 	header := []string{"phone"}
-	if len(rows) > 0 && len(rows[0]) > 0 && strings.EqualFold(strings.TrimSpace(rows[0][0]), "phone") {
-		header, rows = rows[0], rows[1:]
+	if len(rows) > 0 && len(rows[0]) > 0 {
+		if first := strings.TrimSpace(rows[0][0]); strings.EqualFold(first, "phone") || first == errorColumn {
+			header, rows = rows[0], rows[1:]
+		}
 	}
 	if len(rows) == 0 {
 		return usagef("--csv %s: no rows to send", c.CSV)
@@ -83,6 +92,7 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		sent   int
 		failed [][]string
 		prog   = newProgress(std.err, len(rows))
+		keys   = map[string]bool{} // the keys of this run's rows
 	)
 	for _, row := range rows {
 		// The cells the row has: a short row leaves its last variables
@@ -97,16 +107,18 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		if keyAt >= 0 && keyAt < len(row) {
 			key = strings.TrimSpace(row[keyAt])
 		}
-		if key == "" {
+		// A key a person wrote, or copied onto a second row, is not one.
+		if !validKey(key) || keys[key] {
 			key = newKey()
 		}
+		keys[key] = true
 		if err := c.sendRow(ctx, g, std, columns(header, data), cells, key); err == nil {
 			sent++
 		} else {
-			// The failed file's columns line up: the cells a short row
-			// lacks are empty there.
-			padded := append(cells, make([]string, len(data)-len(cells))...)
-			failed = append(failed, append(padded, key, err.Error()))
+			if !inDoubt(err) {
+				key = ""
+			}
+			failed = append(failed, append([]string{err.Error(), key}, cells...))
 		}
 		prog.show(sent, len(failed))
 	}
@@ -116,7 +128,7 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		return nil
 	}
 	path := c.CSV + ".failed.csv"
-	if err := writeCSV(path, append([][]string{append(columns(header, data), keyColumn, errorColumn)}, failed...)); err != nil {
+	if err := writeCSV(path, append([][]string{append([]string{errorColumn, keyColumn}, columns(header, data)...)}, failed...)); err != nil {
 		return err
 	}
 	return fmt.Errorf("%d of %d rows failed: they are in %s", len(failed), len(rows), path)
@@ -136,10 +148,27 @@ func newKey() string {
 	return "csv-" + rand.Text()
 }
 
+// validKey says whether k is a key newKey made.
+func validKey(k string) bool {
+	t, ok := strings.CutPrefix(k, "csv-")
+	return ok && len(t) == len(rand.Text()) && strings.Trim(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
+}
+
+// inDoubt says whether the row that failed with err may have been sent:
+// the gateway answered 504 (the provider's answer was lost) or 409 (its
+// first send still under way), or did not answer.
+func inDoubt(err error) bool {
+	var f *refusal
+	if errors.As(err, &f) {
+		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict
+	}
+	return !errors.Is(err, errNoNumber)
+}
+
 // sendRow sends the SMS to one row's number, with the Idempotency-Key key.
 func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, header, row []string, key string) error {
 	if len(row) == 0 || strings.TrimSpace(row[0]) == "" {
-		return errors.New("no number")
+		return errNoNumber
 	}
 	p := make(params, len(c.Param)+len(header))
 	for k, v := range c.Param {

@@ -229,10 +229,11 @@ func TestCLIBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(failed) != 2 || strings.Join(failed[0], ",") != "phone,name,idempotency_key,error" ||
-		failed[1][0] != "12345" || failed[1][1] != "Bob" || !strings.HasPrefix(failed[1][2], "csv-") ||
-		!strings.Contains(failed[1][3], "invalid_phone") {
-		t.Errorf("failed rows: %q; want the header and the row of 12345 with its key and its error", failed)
+	// A row refused before anything was sent keeps no key: it may be
+	// mended, and its retry is a new send.
+	if len(failed) != 2 || strings.Join(failed[0], ",") != "error,idempotency_key,phone,name" ||
+		!strings.Contains(failed[1][0], "invalid_phone") || failed[1][1] != "" || failed[1][2] != "12345" || failed[1][3] != "Bob" {
+		t.Errorf("failed rows: %q; want the header and the row of 12345 with its error and no key", failed)
 	}
 
 	// The sends carried the row's variable and --param's.
@@ -242,11 +243,12 @@ func TestCLIBatch(t *testing.T) {
 	}
 }
 
-// TestCLIBatchRetry: a retry of the .failed.csv sends each row with the
-// Idempotency-Key of its first send. A row whose first send may have gone
-// through (504: the provider took it, then the connection dropped) is not
-// sent again; a row that certainly failed (502) is. The file keeps its
-// columns, round after round.
+// TestCLIBatchRetry: a retry of the .failed.csv sends a row whose first
+// send may have gone through (504: the provider took it, then the
+// connection dropped) with the Idempotency-Key of that send, so it is not
+// sent again, short row or not; a row that certainly failed (502, or
+// Aliyun's refusal of the number) gets a new key, and is sent, mended or
+// not. The file keeps its columns, round after round.
 func TestCLIBatchRetry(t *testing.T) {
 	const ak, secret = "LTAI-cli-test", "cli-test-secret"
 	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: ak, AccessKeySecret: secret})
@@ -255,8 +257,11 @@ func TestCLIBatchRetry(t *testing.T) {
 	url, _ := startGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ak,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret, "NOTIFY_ALIYUN_SMS_ENDPOINT": aliSrv.URL})
 	path := filepath.Join(t.TempDir(), "numbers.csv")
-	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n13700137002,Bob\n"), 0o600); err != nil {
-		t.Fatal(err)
+	write := func(rows string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	send := func(file string) (string, int) {
 		t.Helper()
@@ -269,7 +274,9 @@ func TestCLIBatchRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		in := csv.NewReader(bytes.NewReader(b))
+		in.FieldsPerRecord = -1
+		rows, err := in.ReadAll()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,53 +291,74 @@ func TestCLIBatchRetry(t *testing.T) {
 		}
 		return n
 	}
+	// Ann's row is short: it has no shop.
+	write("phone,name,shop\n13700137001,Ann\n13700137002,Bob,corner\n")
 	ali.Fail(acs.AcceptThenDrop().Times(1))
 	if out, status := send(path); status != 1 || !strings.Contains(out, "sent 1, failed 1") {
 		t.Fatalf("the batch: exit %d, %q; want Ann's row in doubt", status, out)
 	}
 	first := readFailed()
-	if len(first) != 2 || first[1][0] != "13700137001" || !strings.Contains(first[1][3], "provider_outcome_unknown") ||
-		!strings.Contains(first[1][3], "MessageId ") {
-		t.Fatalf("failed rows %q; want Ann's, in doubt, with its MessageId", first)
+	if len(first) != 2 || strings.Join(first[0], ",") != "error,idempotency_key,phone,name,shop" ||
+		!strings.Contains(first[1][0], "provider_outcome_unknown") || !strings.Contains(first[1][0], "MessageId ") ||
+		!strings.HasPrefix(first[1][1], "csv-") || !slices.Equal(first[1][2:], []string{"13700137001", "Ann"}) {
+		t.Fatalf("failed rows %q; want Ann's, in doubt, with its MessageId and key, and no shop", first)
+	}
+	if s := ali.Sends(); len(s) != 2 || s[0].TemplateParam != `{"name":"Ann"}` {
+		t.Fatalf("sends %+v; want Ann's first, without a shop", s)
 	}
 	// The retry of the failed file, twice: Ann's SMS, which Aliyun took,
-	// is not sent again.
+	// is not sent again; the gateway answers with its first reply.
 	for range 2 {
 		if out, status := send(path + ".failed.csv"); status != 1 || !strings.Contains(out, "sent 0, failed 1") {
 			t.Fatalf("the retry: exit %d, %q; want the row still in doubt", status, out)
 		}
-		if again := readFailed(); len(again) != 2 || strings.Join(again[0], ",") != "phone,name,idempotency_key,error" ||
-			again[1][2] != first[1][2] {
-			t.Fatalf("after a retry, failed rows %q; want the same columns and key as %q", again, first)
+		if again := readFailed(); len(again) != 2 || !slices.Equal(again[0], first[0]) || !slices.Equal(again[1][1:], first[1][1:]) ||
+			!strings.Contains(again[1][0], "provider_outcome_unknown") {
+			t.Fatalf("after a retry, failed rows %q; want those of the first round, %q", again, first)
 		}
 	}
 	if n := sendsTo("13700137001"); n != 1 {
 		t.Errorf("Aliyun got %d SMS for Ann; want 1", n)
 	}
-	// A row that certainly failed is sent again by its retry.
-	if err := os.WriteFile(path, []byte("13700137003\n"), 0o600); err != nil {
-		t.Fatal(err)
+	// Rows that certainly failed get no key, and their retry is sent:
+	// one as it was, one mended.
+	for _, tc := range []struct {
+		name         string
+		fault        acs.Fault
+		retryNumber  string
+		sentToNumber string
+	}{
+		{"unavailable", acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"), "13700137003", "13700137003"},
+		{"number refused", acs.Business("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"), "13700137005", "13700137005"},
+	} {
+		write("13700137003\n")
+		ali.Fail(tc.fault.Times(1))
+		if _, status := send(path); status != 1 {
+			t.Fatalf("%s: exit %d; want the row failed", tc.name, status)
+		}
+		failed := readFailed()
+		if len(failed) != 2 || failed[1][1] != "" {
+			t.Fatalf("%s: failed rows %q; want the row without a key", tc.name, failed)
+		}
+		failed[1][2] = tc.retryNumber
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		w.WriteAll(failed)
+		if err := os.WriteFile(path+".failed.csv", b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := sendsTo(tc.sentToNumber)
+		if out, status := send(path + ".failed.csv"); status != 0 || !strings.Contains(out, "sent 1, failed 0") {
+			t.Errorf("%s: the retry: exit %d, %q; want it sent", tc.name, status, out)
+		}
+		if n := sendsTo(tc.sentToNumber) - before; n != 1 {
+			t.Errorf("%s: Aliyun took %d SMS for %s on the retry; want 1", tc.name, n, tc.sentToNumber)
+		}
 	}
-	ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足").Times(1))
-	if _, status := send(path); status != 1 {
-		t.Fatalf("the batch: exit %d; want the row failed", status)
-	}
-	if out, status := send(path + ".failed.csv"); status != 0 || !strings.Contains(out, "sent 1, failed 0") {
-		t.Errorf("the retry of a row that failed: exit %d, %q; want it sent", status, out)
-	}
-	if n := sendsTo("13700137003"); n != 1 {
-		t.Errorf("Aliyun took %d SMS for the row that failed, then was sent; want 1", n)
-	}
-	// A short row leaves its last variables out, rather than send them
-	// empty.
-	if err := os.WriteFile(path, []byte("phone,name,shop\n13700137004,Eve\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, status := send(path); status != 0 {
-		t.Fatalf("a short row: exit %d", status)
-	}
-	if s := ali.Sends(); len(s) == 0 || s[len(s)-1].TemplateParam != `{"name":"Eve"}` {
-		t.Errorf("the short row's send %+v; want TemplateParam {\"name\":\"Eve\"}", s[len(s)-1])
+	// A key a person wrote in the file, or one on two rows, is replaced.
+	write("phone,idempotency_key\n13700137006,order 1\n13700137007,order 1\n")
+	if out, status := send(path); status != 0 || !strings.Contains(out, "sent 2, failed 0") {
+		t.Errorf("rows with keys of a person's: exit %d, %q; want both sent", status, out)
 	}
 }
 
@@ -357,7 +385,9 @@ func TestCLIBatchNotUTF8(t *testing.T) {
 func TestServeCallbackPathNotClean(t *testing.T) {
 	const token = "local-callback-token-0123456789"
 	url, _ := startGateway(t, map[string]string{"NOTIFY_CALLBACK_TOKEN": token})
-	for _, path := range []string{"/callback/" + token + "//aliyun/sms-report", "/callback/" + token + "/x/../aliyun/sms-report"} {
+	for _, path := range []string{"/callback/" + token + "//aliyun/sms-report", "/callback/" + token + "/x/../aliyun/sms-report",
+		"//callback/" + token + "/aliyun/sms-report", "/./callback/" + token + "/aliyun/sms-report",
+		"/x/../callback/" + token + "/aliyun/sms-report"} {
 		res, err := http.Post(url+path, "application/json", strings.NewReader("[]"))
 		if err != nil {
 			t.Fatal(err)

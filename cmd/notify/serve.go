@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/app"
@@ -131,9 +132,10 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 	}
 	// A receipt's path holds the callback token: the callback function
 	// refuses one that is not clean (404), where the mux would redirect it
-	// to its clean form, the token in the Location header.
+	// to its clean form, the token in the Location header. So does every
+	// path whose clean form is the callback's: //callback/…, /x/../callback/….
 	var root http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/callback/") {
+		if strings.HasPrefix(path.Clean(r.URL.Path), "/callback/") {
 			callback.ServeHTTP(w, r)
 			return
 		}
