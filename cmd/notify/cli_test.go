@@ -136,16 +136,25 @@ func TestCLISendStatus(t *testing.T) {
 	}
 }
 
-// TestCLICode sends a code through the fake Aliyun SMS service, which
-// keeps what it was sent, and verifies it: a wrong code first, then the
-// right one, then the right one again, which is used up.
-func TestCLICode(t *testing.T) {
+// startAliyunGateway starts the gateway with the fake Aliyun SMS service,
+// which keeps what it was sent, as its SMS provider, and returns the
+// gateway's URL and the fake.
+func startAliyunGateway(t *testing.T) (string, *dysmsapi.Server) {
+	t.Helper()
 	const ak, secret = "LTAI-cli-test", "cli-test-secret"
 	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: ak, AccessKeySecret: secret})
 	aliSrv := httptest.NewServer(ali)
 	t.Cleanup(aliSrv.Close)
 	url, _ := startGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ak,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret, "NOTIFY_ALIYUN_SMS_ENDPOINT": aliSrv.URL})
+	return url, ali
+}
+
+// TestCLICode sends a code through the fake Aliyun SMS service, which
+// keeps what it was sent, and verifies it: a wrong code first, then the
+// right one, then the right one again, which is used up.
+func TestCLICode(t *testing.T) {
+	url, ali := startAliyunGateway(t)
 
 	out := mustRun(t, "code", "send", "--url", url, "--to", "13900139000", "--scene", "login")
 	if !strings.Contains(out, "ExpiresIn") || !strings.Contains(out, "aliyun") {
@@ -250,12 +259,7 @@ func TestCLIBatch(t *testing.T) {
 // Aliyun's refusal of the number) gets a new key, and is sent, mended or
 // not. The file keeps its columns, round after round.
 func TestCLIBatchRetry(t *testing.T) {
-	const ak, secret = "LTAI-cli-test", "cli-test-secret"
-	ali := dysmsapi.New(dysmsapi.Config{AccessKeyID: ak, AccessKeySecret: secret})
-	aliSrv := httptest.NewServer(ali)
-	t.Cleanup(aliSrv.Close)
-	url, _ := startGateway(t, map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": ak,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret, "NOTIFY_ALIYUN_SMS_ENDPOINT": aliSrv.URL})
+	url, ali := startAliyunGateway(t)
 	path := filepath.Join(t.TempDir(), "numbers.csv")
 	write := func(rows string) {
 		t.Helper()
