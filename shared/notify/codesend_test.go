@@ -33,6 +33,7 @@ func (c *clock) Add(d time.Duration) {
 
 type codeService struct {
 	*notify.Service
+	store notify.Store
 	fake  *dysmsapi.Server
 	clock *clock
 	logs  *bytes.Buffer
@@ -74,7 +75,7 @@ func newCodeService(t testing.TB, opts ...func(*notify.Deps)) *codeService {
 		o(&d)
 	}
 	svc := notify.NewService(d)
-	return &codeService{Service: svc, fake: fake, clock: c, logs: logs}
+	return &codeService{Service: svc, store: st, fake: fake, clock: c, logs: logs}
 }
 
 func (s *codeService) send(t testing.TB, scene string) string {
@@ -114,6 +115,39 @@ func TestCodeTemplateByEitherName(t *testing.T) {
 	code := s.send(t, "login")
 	if res := s.verify(t, "login", code); !res.Verified {
 		t.Errorf("verify: %+v", res)
+	}
+}
+
+// TestQueueRedeliveryInFlight: a queue message delivered again while its
+// record is accepted and young (another delivery may be sending it) is 409
+// in_flight, which the queue retries; once the record is older than any
+// send runs, the redelivery is answered as in doubt, and nothing is sent
+// either way.
+func TestQueueRedeliveryInFlight(t *testing.T) {
+	s := newCodeService(t)
+	now := s.clock.Now()
+	first := &notify.Message{ID: notify.NewID(now), GroupID: "shop", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		SignName: "冰鉴科技", Template: "SMS_184105379", QueueKey: "sqs:m-1", Provider: aliyunsms.Name,
+		Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateMessage(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	ctx := notify.WithOrigin(context.Background(), notify.Origin{Source: "sqs", MessageID: "m-1"})
+	again := func() error {
+		_, err := s.SendSMS(ctx, notify.SMSRequest{Credentials: notify.Credentials{GroupID: "shop"},
+			PhoneNumbers: []string{"13800138000"}, SignName: "冰鉴科技", TemplateCode: "SMS_184105379"})
+		return err
+	}
+	s.clock.Add(notify.InFlightFor - time.Second)
+	if err := again(); notify.KindOf(err) != notify.Conflict || notify.AsError(err).Reason != notify.ReasonInFlight {
+		t.Errorf("redelivered while the first may be sending: %v; want Conflict in_flight", err)
+	}
+	s.clock.Add(2 * time.Second)
+	if err := again(); notify.KindOf(err) != notify.Ambiguous || notify.AsError(err).Reason != notify.ReasonRedeliveredInDoubt {
+		t.Errorf("redelivered after any send would have ended: %v; want Ambiguous redelivered_in_doubt", err)
+	}
+	if n := len(s.fake.Sends()); n != 0 {
+		t.Errorf("%d sends; want none", n)
 	}
 }
 

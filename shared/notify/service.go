@@ -357,6 +357,12 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 // again, or a request retried with its Idempotency-Key after its first
 // attempt died) with what became of the first attempt, without sending
 // anything.
+// InFlightFor is how long after its record a queue message's send may
+// still be under way: longer than any function's timeout (10 s in the
+// deploy files) and as long as SQS's visibility timeout, so that a
+// redelivery the queue makes after a 409 finds the first send ended.
+const InFlightFor = time.Minute
+
 func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
 	switch {
@@ -366,10 +372,19 @@ func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Se
 		log.InfoContext(ctx, "message asked for again; already sent, not sent again")
 		return Sent{MessageID: prev.ID, Provider: prev.Provider, Acceptance: Acceptance{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil
+	case fromQueue && prev.Status == Accepted && s.d.Now().Sub(prev.CreatedAt) < InFlightFor:
+		// Another delivery of the message may be sending it right now: the
+		// queue tries again later, when that one has ended. Acknowledged
+		// now, the message would be lost if that send then failed in a way
+		// worth retrying (the queue retries the delivery it deleted).
+		log.InfoContext(ctx, "queue message delivered again while its first send may be under way; the queue tries again")
+		return Sent{}, &Error{Op: string(prev.Channel) + ".replay", Kind: Conflict, Reason: ReasonInFlight,
+			Err: errors.New("another delivery of this queue message is being sent right now; the queue tries again later")}
 	case fromQueue:
-		// Accepted or unknown: the first delivery may have reached the
-		// provider. Sending again could send twice; the record is settled
-		// by a report or a status query instead.
+		// Accepted long enough ago for its send to have ended, or unknown:
+		// the first delivery may have reached the provider. Sending again
+		// could send twice; the record is settled by a report or a status
+		// query instead.
 		log.WarnContext(ctx, "queue message delivered again while its first send is in doubt; not sent again")
 		return Sent{MessageID: prev.ID}, &Error{Op: string(prev.Channel) + ".replay", Kind: Ambiguous, Reason: ReasonRedeliveredInDoubt,
 			Err: errors.New("an earlier delivery of this queue message may have been sent")}
