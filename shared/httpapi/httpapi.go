@@ -97,6 +97,11 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			o.Source, o.MessageID = "key", group+":"+key
 			r = r.WithContext(notify.WithOrigin(r.Context(), o))
+		} else if o.MessageID == "" {
+			// An MNS topic's STREAM push carries no message id: nothing
+			// tells its redelivery from a new message.
+			e.log.WarnContext(r.Context(), "queue message without an id or an IdempotencyKey: a redelivery of it is sent again; "+
+				"put an IdempotencyKey in the body", "source", o.Source, "group", group)
 		}
 	}
 	if e.authorizeFirst {

@@ -392,6 +392,24 @@ func TestQueueRedelivery(t *testing.T) {
 			t.Error("another queue message was taken for the first")
 		}
 	})
+	t.Run("no id, no IdempotencyKey: sent each time, with a warning", func(t *testing.T) {
+		g := newGateway(t, nil)
+		for range 2 {
+			if status, rep := g.postQueued(t, seedBody, ""); status != 200 {
+				t.Fatalf("delivery: %d %+v", status, rep)
+			}
+		}
+		if n := len(g.fake.Sends()); n != 2 || strings.Count(g.Logs.String(), "put an IdempotencyKey in the body") != 2 {
+			t.Errorf("%d sends, logs:\n%s\nwant 2 and a warning for each", n, g.Logs)
+		}
+		keyed := strings.Replace(seedBody, `{`, `{"IdempotencyKey":"k-1",`, 1)
+		for range 2 {
+			g.postQueued(t, keyed, "")
+		}
+		if n := len(g.fake.Sends()); n != 3 || strings.Count(g.Logs.String(), "put an IdempotencyKey in the body") != 2 {
+			t.Errorf("with an IdempotencyKey, %d sends in all; want 3, and no more warnings", n)
+		}
+	})
 	t.Run("failed retryably, then sent", func(t *testing.T) {
 		g := newGateway(t, nil)
 		g.fake.Fail(acs.Unavailable().Times(3)) // down for every try of one request
