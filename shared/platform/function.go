@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -126,6 +127,11 @@ func (f *Function) serveHTTPEvent(ctx context.Context, k Kind, payload []byte) (
 // POST {QueuePath} and reports the outcome in the trigger's terms: SQS gets
 // the ids of the messages to retry; the others get an error when any
 // message should be retried, for they have no partial batch response.
+// replyReserve is what a queue event's invocation keeps of its time for
+// its reply: the log lines of the messages cut short, and the reply's
+// POST to the runtime, which takes a few milliseconds.
+const replyReserve = 100 * time.Millisecond
+
 func (f *Function) serveQueueEvent(ctx context.Context, k Kind, payload []byte, inv invocation) (any, error) {
 	if f.queue == nil {
 		return nil, fmt.Errorf("platform: function %s has no queue trigger, but a %s event arrived", f.name, k)
@@ -133,6 +139,15 @@ func (f *Function) serveQueueEvent(ctx context.Context, k Kind, payload []byte, 
 	ms, err := decodeQueue(k, payload)
 	if err != nil {
 		return nil, fmt.Errorf("platform: decode %s event: %w", k, err)
+	}
+	// The messages' work ends replyReserve before the invocation's
+	// deadline, so that the reply gets to the runtime in time: one after
+	// the deadline is lost (Lambda's "Task timed out"), and with it SQS's
+	// batchItemFailures, so that the whole batch comes back.
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-replyReserve))
+		defer cancel()
 	}
 	var failed []string // "id (status)" of the messages to retry
 	sqsReply := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}

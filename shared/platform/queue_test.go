@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // logLines decodes the JSON lines a Logger wrote.
@@ -95,6 +97,31 @@ func TestSQSAllDone(t *testing.T) {
 	}
 	if got, want := string(resp), `{"batchItemFailures":[]}`; got != want {
 		t.Errorf("response = %s, want %s", got, want)
+	}
+}
+
+// A queue event's messages get the invocation's deadline less
+// replyReserve, so that the batch's reply is made before the deadline.
+func TestQueueReplyReserve(t *testing.T) {
+	var got []time.Time
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, _ := r.Context().Deadline()
+		got = append(got, d)
+		w.WriteHeader(http.StatusOK)
+	})
+	f, err := New(h, Options{Name: "sms", QueuePath: "/sms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Hour)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	payload := []byte(`{"Records":[{"eventSource":"aws:sqs","messageId":"a","body":"{}"},{"eventSource":"aws:sqs","messageId":"b","body":"{}"}]}`)
+	if _, err := f.Invoke(ctx, payload); err != nil {
+		t.Fatal(err)
+	}
+	if want := deadline.Add(-replyReserve); len(got) != 2 || !got[0].Equal(want) || !got[1].Equal(want) {
+		t.Errorf("the messages' deadlines %v; want %v for both", got, want)
 	}
 }
 
