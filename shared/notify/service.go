@@ -353,16 +353,16 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 	}
 }
 
-// replay answers a queue message delivered again (or a task started
-// again, or a request retried with its Idempotency-Key after its first
-// attempt died) with what became of the first attempt, without sending
-// anything.
 // InFlightFor is how long after its record a queue message's send may
 // still be under way: longer than any function's timeout (10 s in the
 // deploy files) and as long as SQS's visibility timeout, so that a
 // redelivery the queue makes after a 409 finds the first send ended.
 const InFlightFor = time.Minute
 
+// replay answers a queue message delivered again (or a task started
+// again, or a request retried with its Idempotency-Key after its first
+// attempt died) with what became of the first attempt, without sending
+// anything.
 func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
 	switch {

@@ -123,15 +123,15 @@ func (f *Function) serveHTTPEvent(ctx context.Context, k Kind, payload []byte) (
 	return encodeHTTP(k, f.serve(r)), nil
 }
 
-// serveQueueEvent replays each message of a queue or topic event as
-// POST {QueuePath} and reports the outcome in the trigger's terms: SQS gets
-// the ids of the messages to retry; the others get an error when any
-// message should be retried, for they have no partial batch response.
 // replyReserve is what a queue event's invocation keeps of its time for
 // its reply: the log lines of the messages cut short, and the reply's
 // POST to the runtime, which takes a few milliseconds.
 const replyReserve = 100 * time.Millisecond
 
+// serveQueueEvent replays each message of a queue or topic event as
+// POST {QueuePath} and reports the outcome in the trigger's terms: SQS gets
+// the ids of the messages to retry; the others get an error when any
+// message should be retried, for they have no partial batch response.
 func (f *Function) serveQueueEvent(ctx context.Context, k Kind, payload []byte, inv invocation) (any, error) {
 	if f.queue == nil {
 		return nil, fmt.Errorf("platform: function %s has no queue trigger, but a %s event arrived", f.name, k)
