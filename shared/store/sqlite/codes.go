@@ -25,15 +25,13 @@ VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $8, $9, $10, 0)
 ON CONFLICT (group_id, phone_number, scene) DO UPDATE SET hash = excluded.hash, message_id = excluded.message_id,
 	attempts = 0, used = 0, issued_at = excluded.issued_at, expires_at = excluded.expires_at,
 	sealed = excluded.sealed, escalate_at = excluded.escalate_at, escalate_to = excluded.escalate_to, escalated = 0,
-	prev_hash = codes.hash, prev_message_id = codes.message_id, prev_attempts = codes.attempts, prev_used = codes.used,
-	prev_issued_at = codes.issued_at, prev_expires_at = codes.expires_at`
+	` + sqltext.CodeKeepReplaced
 	// codeRestoreSQL puts back the code that the code of message $4
 	// replaced (migration 011), as it was, without an escalation.
-	codeRestoreSQL = `UPDATE codes SET hash = prev_hash, message_id = prev_message_id, attempts = prev_attempts,
-	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at,
+	codeRestoreSQL = `UPDATE codes SET ` + sqltext.CodePutBack + `,
 	sealed = x'', escalate_at = NULL, escalate_to = '', escalated = 0,
 	prev_hash = x'', prev_message_id = '', prev_attempts = 0, prev_used = 0, prev_issued_at = '', prev_expires_at = ''` +
-		sqltext.CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''` + sqltext.CodeUnspent
+		sqltext.CodePutBackWhere
 	// codeForgetSQL forgets the code of message $4 where a later one
 	// keeps it to put back: a code revoked is never put back.
 	codeForgetSQL = `UPDATE codes SET prev_hash = x'', prev_message_id = ''` + sqltext.CodeKeyWhere + ` AND prev_message_id = $4`

@@ -53,13 +53,21 @@ const (
 	// CodeRevoke deletes the code of message $4 unless its escalation
 	// was sent: that may have reached the number.
 	CodeRevoke = `DELETE FROM codes` + CodeKeyWhere + ` AND message_id = $4 AND NOT escalated`
-	// CodeUnspent is the condition of a revoke that puts back the code
-	// the revoked one replaced: the revoked one was not verified or voided
-	// (its hash is wiped then), nor escalated. Otherwise a code put back
-	// would be a second live code after one verified, or beside one that
-	// may have reached the number.
-	CodeUnspent = ` AND length(hash) > 0 AND NOT used AND NOT escalated`
-	CodeCheck   = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
+	// CodeKeepReplaced is the part of an issue's upsert that keeps the code
+	// it replaces in prev_*, for a revoke to put back.
+	CodeKeepReplaced = `prev_hash = codes.hash, prev_message_id = codes.message_id, prev_attempts = codes.attempts,
+	prev_used = codes.used, prev_issued_at = codes.issued_at, prev_expires_at = codes.expires_at`
+	// CodePutBack is the part of a revoke's update that puts the replaced
+	// code back, as it was; CodePutBackWhere is its condition: the code of
+	// message $4 replaced one, and was not verified or voided (its hash is
+	// wiped then), nor escalated. Otherwise a code put back would be a
+	// second live code after one verified, or beside one that may have
+	// reached the number.
+	CodePutBack = `hash = prev_hash, message_id = prev_message_id, attempts = prev_attempts,
+	used = prev_used, issued_at = prev_issued_at, expires_at = prev_expires_at`
+	CodePutBackWhere = CodeKeyWhere + ` AND message_id = $4 AND prev_message_id <> ''` +
+		` AND length(hash) > 0 AND NOT used AND NOT escalated`
+	CodeCheck = `UPDATE codes SET attempts = $4, used = $5, hash = $6` + CodeKeyWhere
 	// CodeWipe is CodeCheck for a check that wipes the hash ($6, empty):
 	// the code's sealed copy, kept for its escalation, goes with it.
 	CodeWipe  = `UPDATE codes SET attempts = $4, used = $5, hash = $6, sealed = $6` + CodeKeyWhere
