@@ -53,7 +53,8 @@ type ScheduledStore interface {
 	// claimed at now, so that two runs at once do not both ask about one.
 	ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*Message, error)
 	// Purge deletes at most p.Limit rows of each kind that expired: the
-	// idempotency keys expired at p.Now, the webhook events delivered
+	// idempotency keys expired at p.Now, the windows of the send limits
+	// that ended by then (Quotas), the webhook events delivered
 	// before p.DeliveredBefore, and the messages recorded before
 	// p.MessagesBefore with their reports and events, but not the
 	// messages of the SaaS stations' tasks and ledgers; with them, the
@@ -71,7 +72,7 @@ type Purge struct {
 
 // Purged counts what a Purge deleted.
 type Purged struct {
-	Keys, Events, Messages, Reports, Codes int64
+	Keys, Events, Messages, Reports, Codes, Quotas int64
 }
 
 func (p *Purged) add(q Purged) {
@@ -80,11 +81,12 @@ func (p *Purged) add(q Purged) {
 	p.Messages += q.Messages
 	p.Reports += q.Reports
 	p.Codes += q.Codes
+	p.Quotas += q.Quotas
 }
 
 func (p Purged) full(limit int) bool {
 	l := int64(limit)
-	return p.Keys >= l || p.Events >= l || p.Messages >= l || p.Reports >= l
+	return p.Keys >= l || p.Events >= l || p.Messages >= l || p.Reports >= l || p.Quotas >= l
 }
 
 // TickReport is what one run of the scheduled work did.
@@ -171,7 +173,7 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 	s.d.Log.InfoContext(ctx, "scheduled work done", "events_claimed", r.Claimed, "events_delivered", r.Delivered,
 		"messages_checked", r.Checked, "codes_escalated", r.Escalated, "purged_keys", r.Purged.Keys,
 		"purged_events", r.Purged.Events, "purged_messages", r.Purged.Messages, "purged_codes", r.Purged.Codes,
-		"took_ms", s.d.Now().Sub(start).Milliseconds())
+		"purged_quota_windows", r.Purged.Quotas, "took_ms", s.d.Now().Sub(start).Milliseconds())
 	return r, errors.Join(errs...)
 }
 

@@ -23,7 +23,7 @@ import (
 // statements. The server's work per statement and per round trip, not
 // the statements' own, was most of what a send cost it (docs/stores.md,
 // "Group commit (PostgreSQL)"); a group shares its BEGIN, its COMMIT, its
-// round trips and its sweep of the quota windows.
+// round trips and, when one is due, its sweep of the quota windows.
 //
 // A group commits only when every write in it did what it would have done
 // alone. Otherwise it is rolled back and its writes run alone, each in its
@@ -345,6 +345,7 @@ func (s *Store) tryCreateGroup(calls []*call[create]) (ok bool, bad []bool, err 
 		max  int
 	}
 	var takes []take
+	sweep := 0
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(groupLockSQL)
@@ -353,6 +354,7 @@ func (s *Store) tryCreateGroup(calls []*call[create]) (ok bool, bad []bool, err 
 		for _, w := range c.arg.ws {
 			takes = append(takes, take{i, w, c.arg.qs[w.i].Max})
 		}
+		sweep += s.sweeps.Due(len(c.arg.ws))
 	}
 	slices.SortStableFunc(takes, func(a, b take) int {
 		return cmp.Or(cmp.Compare(a.w.key, b.w.key), a.w.start.Compare(b.w.start))
@@ -360,8 +362,8 @@ func (s *Store) tryCreateGroup(calls []*call[create]) (ok bool, bad []bool, err 
 	for _, t := range takes {
 		b.Queue(quotaTakeSQL, t.w.key, t.w.start, t.w.end, t.max)
 	}
-	if len(takes) > 0 {
-		b.Queue(quotaSweepSQL, calls[0].arg.at, 2*len(takes))
+	if sweep > 0 {
+		b.Queue(quotaSweepSQL, calls[0].arg.at, sweep)
 	}
 	bad = make([]bool, len(calls))
 	anyBad := false
@@ -386,7 +388,7 @@ func (s *Store) tryCreateGroup(calls []*call[create]) (ok bool, bad []bool, err 
 			err = e
 		}
 	}
-	if err == nil && len(takes) > 0 {
+	if err == nil && sweep > 0 {
 		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {

@@ -36,15 +36,16 @@ ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quota
 RETURNING uses`
 	// quotaSweepSQL deletes at most $2 windows, of any key, that ended at
 	// or before $1, skipping those another transaction holds: it never
-	// waits. A take sweeps twice as many as it may add, so the table
-	// holds about the live windows, whether or not a key is used again.
+	// waits. The takes that sweep (sqltext.Sweeps) delete twice as many
+	// as the takes between them may add, so the table holds about the
+	// live windows, whether or not a key is used again.
 	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
 	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`
 )
 
 // TakeQuotas counts one use of every quota in qs in its window at now, all
 // or none, in one transaction of two round trips: BEGIN, the upserts and
-// the sweep in one batch, then COMMIT, or ROLLBACK when any quota is at
+// the sweep, if due, in one batch, then COMMIT, or ROLLBACK when any quota is at
 // its Max (a BEGIN of its own would add a round trip). When several
 // are at their Max, it returns the first in qs. A key that appears several times in qs
 // counts a use for each. A quota with Max below 1, or a Window that is not
@@ -88,8 +89,11 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	for _, w := range ws {
 		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
-	b.Queue(quotaSweepSQL, at, 2*len(qs))
-	refused, wait, err := countQuotas(c.SendBatch(ctx, b), now, ws)
+	sweep := s.sweeps.Due(len(qs))
+	if sweep > 0 {
+		b.Queue(quotaSweepSQL, at, sweep)
+	}
+	refused, wait, err := countQuotas(c.SendBatch(ctx, b), now, ws, sweep > 0)
 	if err != nil {
 		return -1, 0, err
 	}
@@ -105,7 +109,7 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 
 // CreateMessageTakingQuotas is CreateMessage and TakeQuotas in one
 // transaction, all or none, in two round trips: BEGIN, the insert, the
-// statements of m.Spend (queueSpend), the upserts and the sweep in one
+// statements of m.Spend (queueSpend), the upserts and any sweep in one
 // batch, then COMMIT or ROLLBACK. When a quota is at its Max it records
 // nothing, counts nothing, and returns the quota's index and the time
 // until its window ends; otherwise -1. A Spend refused (its task missing
@@ -168,8 +172,9 @@ func (s *Store) createAlone(ctx context.Context, a create) (int, time.Duration, 
 	for _, w := range ws {
 		b.Queue(quotaTakeSQL, w.key, w.start, w.end, qs[w.i].Max)
 	}
-	if len(ws) > 0 {
-		b.Queue(quotaSweepSQL, a.at, 2*len(qs))
+	sweep := s.sweeps.Due(len(ws))
+	if sweep > 0 {
+		b.Queue(quotaSweepSQL, a.at, sweep)
 	}
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
@@ -197,7 +202,7 @@ func (s *Store) createAlone(ctx context.Context, a create) (int, time.Duration, 
 			return -1, 0, fmt.Errorf("postgres: create message %s: %w", m.ID, err)
 		}
 	}
-	refused, wait, err := countQuotasAfterBegin(br, a.now, ws)
+	refused, wait, err := countQuotasAfterBegin(br, a.now, ws, sweep > 0)
 	if err != nil {
 		return -1, 0, fmt.Errorf("postgres: take %d quotas: %w", len(qs), err)
 	}
@@ -253,19 +258,19 @@ func answered(sql string, tag pgconn.CommandTag, err error) error {
 }
 
 // countQuotas reads the results of TakeQuotas's batch: BEGIN, the upserts
-// of ws, the sweep. It returns the first quota in qs that was refused, and
-// the time from now to its window's end.
-func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+// of ws, the sweep if swept. It returns the first quota in qs that was
+// refused, and the time from now to its window's end.
+func countQuotas(br pgx.BatchResults, now time.Time, ws []quotaWindow, swept bool) (refused int, wait time.Duration, err error) {
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return -1, 0, fmt.Errorf("begin: %w", err)
 	}
-	return countQuotasAfterBegin(br, now, ws)
+	return countQuotasAfterBegin(br, now, ws, swept)
 }
 
 // countQuotasAfterBegin reads the results of a batch from the upserts of
-// ws on, the sweep last, and closes it: see countQuotas.
-func countQuotasAfterBegin(br pgx.BatchResults, now time.Time, ws []quotaWindow) (refused int, wait time.Duration, err error) {
+// ws on, the sweep last if swept, and closes it: see countQuotas.
+func countQuotasAfterBegin(br pgx.BatchResults, now time.Time, ws []quotaWindow, swept bool) (refused int, wait time.Duration, err error) {
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			refused, wait, err = -1, 0, cerr
@@ -283,8 +288,8 @@ func countQuotasAfterBegin(br pgx.BatchResults, now time.Time, ws []quotaWindow)
 			return -1, 0, fmt.Errorf("count quota %d: %w", w.i, err)
 		}
 	}
-	if len(ws) == 0 {
-		return -1, 0, nil
+	if !swept {
+		return refused, wait, nil
 	}
 	if _, err := br.Exec(); err != nil {
 		return -1, 0, fmt.Errorf("delete expired windows: %w", err)

@@ -42,6 +42,8 @@ type Store struct {
 	// The groups of the writes of sends (group.go).
 	creates  grouper[create]
 	finishes grouper[finish]
+
+	sweeps sqltext.Sweeps // which quota takes sweep
 }
 
 var _ notify.Store = (*Store)(nil)

@@ -66,8 +66,8 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	defer rollback(ctx, tx)
 	now, delivered, old := p.Now.UTC(), p.DeliveredBefore.UTC(), p.MessagesBefore.UTC()
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
-		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports}
-	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
+		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports, sqltext.CountQuotas: &got.Quotas}
+	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore), quotaSweepSQL) {
 		tag, err := tx.Exec(ctx, st.Query, st.Args...)
 		if err != nil {
 			return notify.Purged{}, fmt.Errorf("postgres: purge %s: %w", st.What, err)

@@ -25,9 +25,9 @@ const (
 	quotaTakeSQL = `INSERT INTO quotas (key, window_start, uses, expires_at) VALUES ($1, $2, 1, $3)
 ON CONFLICT (key, window_start) DO UPDATE SET uses = quotas.uses + 1 WHERE quotas.uses < $4`
 	// quotaSweepSQL deletes at most $2 windows, of any key, that ended at
-	// or before $1. A take sweeps twice as many as it may add, so the
-	// table holds about the live windows, whether or not a key is used
-	// again.
+	// or before $1. The takes that sweep (sqltext.Sweeps) delete twice
+	// as many as the takes between them may add, so the table holds about
+	// the live windows, whether or not a key is used again.
 	quotaSweepSQL = `DELETE FROM quotas WHERE (key, window_start) IN (
 	SELECT key, window_start FROM quotas WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
 )
@@ -76,12 +76,6 @@ func (s *Store) takeQuotas(ctx context.Context, now time.Time, qs []notify.Quota
 	return -1, 0, nil
 }
 
-// sweepEvery is how many takes, on average, one sweep of expired windows
-// follows. A sweep deletes up to 2*sweepEvery windows per quota taken, so
-// the table still holds about the live windows, and most takes write only
-// their own rows.
-const sweepEvery = 16
-
 // takeIn counts the uses of qs at now in tx, and returns the index of the
 // first quota at its Max, with the time until its window ends, or -1.
 func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []notify.Quota, ws []quotaWindow) (int, time.Duration, error) {
@@ -97,8 +91,8 @@ func (s *Store) takeIn(ctx context.Context, tx *sql.Tx, now time.Time, qs []noti
 			return i, ws[i].ends.Sub(now), nil
 		}
 	}
-	if s.takes.Add(1)%sweepEvery == 0 {
-		if _, err := tx.StmtContext(ctx, s.quotaSweep).ExecContext(ctx, formatTime(now), 2*sweepEvery*len(qs)); err != nil {
+	if n := s.sweeps.Due(len(qs)); n > 0 {
+		if _, err := tx.StmtContext(ctx, s.quotaSweep).ExecContext(ctx, formatTime(now), n); err != nil {
 			return -1, 0, fmt.Errorf("delete expired windows: %w", err)
 		}
 	}

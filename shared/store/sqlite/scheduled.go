@@ -69,8 +69,8 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	defer tx.Rollback()
 	now, delivered, old := formatTime(p.Now), formatTime(p.DeliveredBefore), formatTime(p.MessagesBefore)
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
-		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports}
-	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore)) {
+		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports, sqltext.CountQuotas: &got.Quotas}
+	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore), quotaSweepSQL) {
 		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
 		if err != nil {
 			return notify.Purged{}, fmt.Errorf("sqlite: purge %s: %w", st.What, err)

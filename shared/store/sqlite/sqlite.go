@@ -28,7 +28,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -50,10 +49,10 @@ type Store struct {
 	taskStart, balanceTake, ledgerSpend           *sql.Stmt
 	ledgerRefund, balanceGiveBack, taskByID       *sql.Stmt
 	eventsOfReports, eventsOfFailure              *sql.Stmt
-	savepoint, rollbackTo, release                *sql.Stmt     // a group's write's savepoint
-	takes                                         atomic.Uint64 // quota takes, to sweep one in sweepEvery
-	committer                                     *committer    // the group commits of the writes a send makes
-	checkpointer                                  *checkpointer // nil for ":memory:", which has no WAL
+	savepoint, rollbackTo, release                *sql.Stmt      // a group's write's savepoint
+	sweeps                                        sqltext.Sweeps // which quota takes sweep
+	committer                                     *committer     // the group commits of the writes a send makes
+	checkpointer                                  *checkpointer  // nil for ":memory:", which has no WAL
 }
 
 var _ notify.Store = (*Store)(nil)

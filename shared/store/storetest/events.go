@@ -446,14 +446,28 @@ func testPurge(t *testing.T, st notify.Store) {
 			t.Fatal(err)
 		}
 	}
+	// A quota window that ended ten minutes ago, and a day's that runs;
+	// the takes of a few quotas do not sweep (sqltext.Sweeps).
+	ended := notify.Quota{Key: "sms:verification:ops:13800138000:m", Max: 2, Window: time.Minute}
+	live := notify.Quota{Key: "group:ops:d", Max: 2, Window: 24 * time.Hour}
+	if refused, _, err := st.TakeQuotas(ctx, now.Add(-10*time.Minute), []notify.Quota{ended}); err != nil || refused != -1 {
+		t.Fatalf("TakeQuotas 10 minutes ago = %d, %v", refused, err)
+	}
+	if refused, _, err := st.TakeQuotas(ctx, now, []notify.Quota{live}); err != nil || refused != -1 {
+		t.Fatalf("TakeQuotas = %d, %v", refused, err)
+	}
 	p := notify.Purge{Now: now, DeliveredBefore: now.Add(-7 * 24 * time.Hour), MessagesBefore: now.Add(-180 * 24 * time.Hour),
 		Limit: 100}
 	got, err := st.Purge(ctx, p)
 	if err != nil {
 		t.Fatalf("Purge: %v", err)
 	}
-	if got.Keys != 1 || got.Messages != 1 || got.Reports != 1 || got.Events != 2 {
-		t.Errorf("Purge = %+v; want 1 key, 1 message, 1 report, 2 events", got)
+	if got.Keys != 1 || got.Messages != 1 || got.Reports != 1 || got.Events != 2 || got.Quotas != 1 {
+		t.Errorf("Purge = %+v; want 1 key, 1 message, 1 report, 2 events, 1 quota window", got)
+	}
+	// The day's window kept its use: one more is its Max.
+	if refused, _, err := st.TakeQuotas(ctx, now, []notify.Quota{live, live}); err != nil || refused != 1 {
+		t.Errorf("two more uses of a window of Max 2 with one use after the purge: TakeQuotas = %d, %v; want 1 refused", refused, err)
 	}
 	if _, err := st.Message(ctx, old.ID); notify.AsError(err).Reason != "not_found" {
 		t.Errorf("old message after the purge: %v; want not_found", err)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -340,4 +341,34 @@ func testLimitCancelled(t *testing.T, st notify.LimitStore) {
 		t.Errorf("ReturnQuotas with a cancelled context = %v; want an error wrapping context.Canceled", err)
 	}
 	mustRefuse(t, st, limitAt, 0, minuteLeft, q)
+}
+
+// CheckSweeps checks which takes delete the quota windows that ended, of
+// any key, so that the numbers sent to once do not stay in the table: a
+// store's first take never does (it is a cold start's), and every
+// SweepEvery-th (16th) deletes up to 32 windows per quota it takes. a
+// and b are two stores of one database, b not used before; rows counts
+// the windows the database holds.
+func CheckSweeps(t *testing.T, a, b notify.LimitStore, rows func(t *testing.T) int) {
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 50 {
+		q := notify.Quota{Key: fmt.Sprintf("sms:verification:ops:1380013%04d:m", i), Max: 1, Window: time.Minute}
+		mustTake(t, a, at.Add(time.Duration(i)*time.Second), q)
+	}
+	// Three minutes later every window above has ended.
+	later := at.Add(3 * time.Minute)
+	day := notify.Quota{Key: "group:ops:d", Max: 1000, Window: 24 * time.Hour}
+	for i := 1; i <= 32; i++ {
+		mustTake(t, b, later, day)
+		want := 51 // the 50 ended windows and the day's
+		switch {
+		case i >= 32:
+			want = 1
+		case i >= 16:
+			want = 51 - 32
+		}
+		if n := rows(t); n != want {
+			t.Fatalf("after take %d of a new store: %d quota windows; want %d", i, n, want)
+		}
+	}
 }

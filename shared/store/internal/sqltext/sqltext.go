@@ -2,8 +2,11 @@
 // word: $N placeholders, and nothing that one of SQLite and PostgreSQL does
 // not speak. Each store keeps its own statements where the two differ: the
 // upserts, and the reads that PostgreSQL must lock (FOR UPDATE) where an
-// IMMEDIATE transaction locks the whole SQLite file.
+// IMMEDIATE transaction locks the whole SQLite file. It also says, for
+// both, which takes of quotas sweep the windows that ended (Sweeps).
 package sqltext
+
+import "sync/atomic"
 
 // Messages.
 const (
@@ -204,7 +207,7 @@ type PurgeStep struct {
 	What  string
 	Query string
 	Args  []any
-	Count int // CountKeys, CountEvents, CountMessages or CountReports
+	Count int // CountKeys, CountEvents, CountMessages, CountReports or CountQuotas
 }
 
 // The counts of a purge.
@@ -213,14 +216,18 @@ const (
 	CountEvents
 	CountMessages
 	CountReports
+	CountQuotas
 )
 
 // PurgeSteps are the statements of one purge batch, in order, each of at
 // most limit rows: now, delivered and old are the store's form of the
-// times before which keys, delivered events and messages go; oldID the id
-// before which messages do.
-func PurgeSteps(now, delivered, old any, limit int, oldID string) []PurgeStep {
+// times before which keys and quota windows, delivered events and
+// messages go; oldID the id before which messages do; quotaSweep the
+// store's statement that deletes at most $2 quota windows that ended at
+// or before $1.
+func PurgeSteps(now, delivered, old any, limit int, oldID, quotaSweep string) []PurgeStep {
 	return []PurgeStep{
+		{"expired quota windows", quotaSweep, []any{now, limit}, CountQuotas},
 		{"idempotency keys", PurgeKeys, []any{now, limit}, CountKeys},
 		{"delivered events", PurgeDelivered, []any{delivered, limit}, CountEvents},
 		{"reports of old messages", PurgeMessageReports, []any{old, limit, oldID}, CountReports},
@@ -230,4 +237,28 @@ func PurgeSteps(now, delivered, old any, limit int, oldID string) []PurgeStep {
 		{"old inbound replies", PurgeInbound, []any{old, limit}, CountReports},
 		{"events of old inbound replies", PurgeInboundEvents, []any{old, limit}, CountEvents},
 	}
+}
+
+// SweepEvery is how many takes of quotas, in a store's process, one sweep
+// of the windows that ended follows. That take deletes up to
+// 2*SweepEvery windows per quota it takes, so the table holds about the
+// live windows and most takes write only their own rows. A process's
+// first take never sweeps: on a new PostgreSQL connection, preparing the
+// sweep was the costliest statement of a function's first send
+// (docs/stores.md, "Opening on a cold start"). The scheduled purge
+// deletes the windows that ended too, for the processes that end before
+// their SweepEvery-th take.
+const SweepEvery = 16
+
+// Sweeps counts a store's takes of quotas, to sweep one in SweepEvery.
+type Sweeps struct{ takes atomic.Uint64 }
+
+// Due counts one take of n quotas and returns how many windows that ended
+// it is to delete: 2*SweepEvery*n on every SweepEvery-th take, otherwise
+// none.
+func (s *Sweeps) Due(n int) int {
+	if n == 0 || s.takes.Add(1)%SweepEvery != 0 {
+		return 0
+	}
+	return 2 * SweepEvery * n
 }
