@@ -85,8 +85,11 @@ func (s *Service) routes(g *Group, t *Template) []Route {
 	if t != nil && len(t.Providers) > 0 {
 		order = t.Providers
 	}
+	// A registry template goes only where it has an id: under its
+	// logical name, Aliyun would refuse it as a template it does not have,
+	// and not fail over.
 	usable := func(r Route) bool {
-		if t == nil || r.Any && t.IDs[r.Name] == "" {
+		if t == nil {
 			return r.Any
 		}
 		return t.IDs[r.Name] != ""

@@ -255,6 +255,17 @@ func TestTemplateRegistry(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a registry template with no aliyun id skips aliyun", func(t *testing.T) {
+		tpl := `[{"name":"order_shipped","kind":"notification","variables":[{"name":"no"}],"ids":{"tencent":"7654321"}}]`
+		g := newRouted(t, map[string]string{"NOTIFY_TEMPLATES": tpl})
+		body := `{"GroupID":"shop","PhoneNumbers":"13800138000","SignName":"冰鉴科技","TemplateCode":"order_shipped","TemplateParam":{"no":"A1"}}`
+		if status, rep := g.send(t, body, routeTimeout); status != 200 || rep.Provider != tcName {
+			t.Errorf("reply %d %+v, want 200 from tencent, the only provider with the template", status, rep)
+		}
+		if got := g.requests(); got != [3]int{0, 1, 0} {
+			t.Errorf("requests %v, want tencent's only", got)
+		}
+	})
 	t.Run("a code no registry entry has goes to aliyun alone", func(t *testing.T) {
 		g := newRouted(t, nil)
 		g.ali.Fail(acs.Business("isv.AMOUNT_NOT_ENOUGH", "账户余额不足"))
