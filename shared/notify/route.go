@@ -127,9 +127,15 @@ func routesAfter(routes []Route, provider string) []Route {
 // retry policy's attempts while it fails Transient, and the next is tried
 // only when the last certainly did not accept the message (failsOver). It
 // returns the report and the name of the route that took the message, or
-// the last error and the name of the route that gave it.
+// the last error and the name of the route that gave it. When the last
+// route cannot take the message at all (Invalid: a number or a count it
+// does not serve) after an earlier one failed for a while (down, flow
+// control, its account), the earlier error is the one returned: the
+// message is sound, and may go through later.
 func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm TextMessage, t *Template, values []string) (Acceptance, string, error) {
 	var failed []string
+	var earlier error // the most retryable failure of an earlier route
+	earlierName := ""
 	for i, r := range routes {
 		msg := tm
 		if t != nil {
@@ -150,6 +156,12 @@ func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm
 		}
 		k := KindOf(err)
 		if !failsOver(k) || i == len(routes)-1 {
+			if k == Invalid && earlier != nil {
+				e := *AsError(earlier)
+				e.Err = fmt.Errorf("%s failed before (%s: %w); %s could not take it: %v",
+					strings.Join(failed, ", "), earlierName, earlier, r.Name, err)
+				return Acceptance{}, earlierName, &e
+			}
 			if len(failed) > 0 {
 				e := *AsError(err)
 				e.Err = fmt.Errorf("%s failed before: %w", strings.Join(failed, ", "), err)
@@ -157,11 +169,29 @@ func (s *Service) deliverSMS(ctx context.Context, m *Message, routes []Route, tm
 			}
 			return Acceptance{}, r.Name, err
 		}
+		if retryRank(k) > retryRank(KindOf(earlier)) {
+			earlier, earlierName = err, r.Name
+		}
 		failed = append(failed, r.Name)
 		s.d.Log.WarnContext(ctx, "provider did not take the message; failing over", "message_id", m.ID,
 			"provider", r.Name, "next", routes[i+1].Name, "kind", k, "code", AsError(err).Code)
 	}
 	return Acceptance{}, "", &Error{Op: "sms.route", Kind: Internal, Err: errors.New("no route")}
+}
+
+// retryRank orders the kinds of a route's failure by how soon the message
+// may go through if sent again: a provider down, then one holding it back,
+// then one whose account needs an operator; anything else is 0.
+func retryRank(k Kind) int {
+	switch k {
+	case Transient:
+		return 3
+	case Throttled:
+		return 2
+	case Account:
+		return 1
+	}
+	return 0
 }
 
 // try sends msg through r, again after each Transient error, as the retry

@@ -2,6 +2,7 @@ package sms_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -444,5 +445,48 @@ func TestErrorClassesOfEveryProvider(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOutageBeforeAProviderThatCannotTake: when the providers that could
+// send a message are down and the last one cannot take it at all (a
+// number abroad for Cloopen, more numbers than Tencent and Cloopen take),
+// the reply is the outage's, 502, which a queue retries, not a 400 that
+// blames the request and drops a queued message for good.
+func TestOutageBeforeAProviderThatCannotTake(t *testing.T) {
+	t.Parallel()
+	many := make([]string, 201)
+	for i := range many {
+		many[i] = fmt.Sprintf("138%08d", i)
+	}
+	for _, tc := range []struct {
+		name, numbers string
+		down          func(g *routed)
+		requests      [3]int
+	}{
+		{"a number abroad", "+85261234567", func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+			g.tc.Fail(tencentcloud.Gateway(503).Times(transientTries))
+		}, [3]int{transientTries, transientTries, 0}},
+		{"201 numbers", strings.Join(many, ","), func(g *routed) {
+			g.ali.Fail(acs.Unavailable().Times(transientTries))
+		}, [3]int{transientTries, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := strings.Replace(routeBody, `"13800138000"`, `"`+tc.numbers+`"`, 1)
+			g := newRouted(t, nil)
+			tc.down(g)
+			if status, rep := g.send(t, body, routeTimeout); status != 502 || rep.Reason != "provider_unavailable" {
+				t.Errorf("reply %d %+v; want 502 provider_unavailable", status, rep)
+			}
+			if got := g.requests(); got != tc.requests {
+				t.Errorf("requests %v; want %v", got, tc.requests)
+			}
+			g = newRouted(t, nil)
+			tc.down(g)
+			if status, rep := (&gateway{Function: g.Function}).postQueued(t, body, "q-1"); status != 502 {
+				t.Errorf("queued: %d %+v; want 502, which the queue retries", status, rep)
+			}
+		})
 	}
 }
