@@ -157,8 +157,9 @@ func (s *Service) sendSMS(ctx context.Context, r SMSRequest, o sendOptions) (Sen
 // recordRecipients keeps, as reports of message m, what a provider that
 // answers for each number (Tencent) said of each: the id it gave an
 // accepted number, which its reports will name, and the refusal of any
-// other, which settles that number as failed. A store error is logged: the
-// message itself was sent and is recorded.
+// other, which settles that number as failed; a number it may have passed
+// on all the same (an Ambiguous answer) is unknown, which settles nothing.
+// A store error is logged: the message itself was sent and is recorded.
 func (s *Service) recordRecipients(ctx context.Context, m *Message, provider string, rc Acceptance) {
 	if len(rc.Recipients) == 0 {
 		return
@@ -171,6 +172,9 @@ func (s *Service) recordRecipients(ctx context.Context, m *Message, provider str
 		if rr.Err != nil {
 			e := AsError(rr.Err)
 			r.Status, r.Text = Failed, e.Error()
+			if e.Kind == Ambiguous {
+				r.Status = Unknown
+			}
 			if r.Code == "" {
 				r.Code = e.Code
 			}

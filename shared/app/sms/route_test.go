@@ -359,6 +359,36 @@ func TestPerNumberAnswers(t *testing.T) {
 	}
 }
 
+// TestPerNumberAnswerInDoubt: Tencent accepts one number and answers
+// another with InternalError, which says it may have passed that number
+// on. The number is recorded unknown, not failed: a failed number tells a
+// webhook, and a caller who sends again on it, that it was not sent.
+func TestPerNumberAnswerInDoubt(t *testing.T) {
+	t.Parallel()
+	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
+	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+	g.tc.Fail(tencentcloud.NumberError("InternalError.Timeout", "请求下发短信超时", "+8613900139000"))
+	body := strings.Replace(routeBody, `"13800138000"`, `"13800138000,13900139000"`, 1)
+	status, rep := g.send(t, body, routeTimeout)
+	if status != 200 || rep.Provider != tcName {
+		t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
+	}
+	reports, err := g.Store.Reports(context.Background(), rep.MessageId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]notify.Status{}
+	for _, r := range reports {
+		states[r.Recipient] = r.Status
+	}
+	if states["13800138000"] != notify.Submitted || states["13900139000"] != notify.Unknown {
+		t.Errorf("reports %+v; want 13800138000 submitted, 13900139000 unknown", reports)
+	}
+	if m := g.Record(t, rep.MessageId); m.Status != notify.Submitted {
+		t.Errorf("message %s; want submitted", m.Status)
+	}
+}
+
 // TestErrorClassesOfEveryProvider puts each provider first (and Aliyun,
 // or Tencent, second) and fails it in each class of error: a transient
 // error is tried 3 times and then fails over, flow control and account
