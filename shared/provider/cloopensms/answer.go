@@ -79,9 +79,15 @@ func scalar(v json.RawMessage) (string, bool) {
 // error; now is the time of the answer, for RetryAfter.
 func interpret(status int, contentType string, body []byte, now time.Time) (notify.Acceptance, error) {
 	a, decodeErr := decodeAnswer(body)
-	code := a.StatusCode
-	if decodeErr == nil && code != success {
-		// The service answered, whatever the status.
+	if decodeErr == nil {
+		// The service answered, whatever the status, and its code says
+		// what became of the message: its success code on an error status
+		// still means it took it, and sending it again would send it twice.
+		code := a.StatusCode
+		if code == success {
+			t := a.TemplateSMS
+			return notify.Acceptance{ProviderID: t.SMSMessageSID, Code: code, Message: a.StatusMsg}, nil
+		}
 		e := notify.E(op, kindOf(code), nil)
 		e.Code, e.Message = code, a.StatusMsg
 		if e.Kind == notify.Throttled {
@@ -93,12 +99,8 @@ func interpret(status int, contentType string, body []byte, now time.Time) (noti
 		return notify.Acceptance{}, e
 	}
 	if status >= 200 && status < 300 {
-		if decodeErr != nil {
-			return notify.Acceptance{}, notify.E(op, notify.Ambiguous,
-				fmt.Errorf("the answer (HTTP %d, %s) is not Cloopen's: %w", status, describe(contentType, body), decodeErr))
-		}
-		t := a.TemplateSMS
-		return notify.Acceptance{ProviderID: t.SMSMessageSID, Code: code, Message: a.StatusMsg}, nil
+		return notify.Acceptance{}, notify.E(op, notify.Ambiguous,
+			fmt.Errorf("the answer (HTTP %d, %s) is not Cloopen's: %w", status, describe(contentType, body), decodeErr))
 	}
 	return notify.Acceptance{}, notify.E(op, statusKind(status),
 		fmt.Errorf("HTTP %d %s (%s)", status, http.StatusText(status), describe(contentType, body)))

@@ -83,7 +83,9 @@ func TestInterpret(t *testing.T) {
 			kind: notify.Transient, code: "160000", msg: "系统错误"},
 		{name: "code on a 400", status: 400, body: `{"statusCode":"111109","statusMsg":"请求地址Sig校验失败"}`,
 			kind: notify.Account, code: "111109", msg: "请求地址Sig校验失败"},
-		{name: "success code on an error status", status: 502, body: `{"statusCode":"000000"}`, kind: notify.Transient},
+		// Cloopen's answer: sent again, the message would go out twice.
+		{name: "success code on an error status", status: 502,
+			body: `{"statusCode":"000000","templateSMS":{"smsMessageSid":"b"}}`, code: "000000", id: "b"},
 		{name: "no statusCode", status: 200, body: `{"statusMsg":"x"}`, kind: notify.Ambiguous},
 		{name: "statusCode an object", status: 200, body: `{"statusCode":{"a":1}}`, kind: notify.Ambiguous},
 		{name: "array", status: 200, body: `["000000"]`, kind: notify.Ambiguous},
