@@ -637,8 +637,9 @@ func byKey(rs []record) map[string][]record {
 // TestSQSPartialBatch runs the sms binary with Aliyun credentials against a
 // fake Dysmsapi and hands it an SQS batch of a good message, a message the
 // gateway refuses for good, and one the provider fails for now (503): only
-// the last is named for retry. Then SQS delivers again, and nothing is sent
-// twice.
+// that one is named for retry. The batch's messages run at once, so which
+// of the two the provider fails is the one that reaches it second. Then
+// SQS delivers again, and nothing is sent twice.
 func TestSQSPartialBatch(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -646,33 +647,42 @@ func TestSQSPartialBatch(t *testing.T) {
 	}
 	bin := filepath.Join(binaries(t), "sms")
 	fake, aliyun := fakeAliyun(t)
-	// The refused message never reaches the fake, so the fake sees the
-	// good one, answered normally (a Slow fault of no delay), then the
-	// third, answered 503 at each of its three tries.
+	// The refused message never reaches the fake. The other two run at
+	// once: the first to reach the fake is answered normally (a Slow fault
+	// of no delay), the other 503 at each of its three tries.
 	fake.Fail(acs.Slow(0).Times(1))
 	fake.Fail(acs.Unavailable().Times(3)) // every try of the one request
 
 	db := database(t)
 	withAliyun := func(emu *runtimeapi.Emulator) []string { return env(emu, db, aliyun...) }
 	const body = `{"GroupID":"demo","PhoneNumbers":%q,"SignName":"notify","TemplateCode":"SMS_0001","TemplateParam":"123456"}`
-	good := func(n int) events.SQSMessage { return sqsRecord("m-good", fmt.Sprintf(body, "13800138000"), n) }
-	bad := func(n int) events.SQSMessage { return sqsRecord("m-bad", fmt.Sprintf(body, "12345"), n) }
-	later := func(n int) events.SQSMessage { return sqsRecord("m-retry", fmt.Sprintf(body, "13900139000"), n) }
+	message := func(id, number string) func(n int) events.SQSMessage {
+		return func(n int) events.SQSMessage { return sqsRecord(id, fmt.Sprintf(body, number), n) }
+	}
+	a, b := message("m-a", "13800138000"), message("m-b", "13900139000")
+	bad := message("m-bad", "12345")
 
 	emu := runtimeapi.NewLambda()
 	t.Cleanup(emu.Close)
 	c := startChild(t, bin, withAliyun(emu))
-	res, err := c.invoke(emu, sqsEvent(t, good(1), bad(1), later(1)))
+	res, err := c.invoke(emu, sqsEvent(t, a(1), bad(1), b(1)))
 	if err != nil {
 		t.Fatalf("invocation: %v\n%s", err, c.out)
 	}
-	if want := `{"batchItemFailures":[{"itemIdentifier":"m-retry"}]}`; string(res) != want {
+	// good is the message the fake took, later the one it failed.
+	good, later := a, b
+	goodID, laterID, goodNumber, laterNumber := "m-a", "m-b", "13800138000", "13900139000"
+	if sends := fake.Sends(); len(sends) == 1 && slices.Equal(sends[0].PhoneNumbers, []string{laterNumber}) {
+		good, later = b, a
+		goodID, laterID, goodNumber, laterNumber = laterID, goodID, laterNumber, goodNumber
+	}
+	if want := `{"batchItemFailures":[{"itemIdentifier":"` + laterID + `"}]}`; string(res) != want {
 		t.Errorf("reply %s, want %s\n%s", res, want, c.out)
 	}
 	sends := fake.Sends()
-	if len(sends) != 1 || !slices.Equal(sends[0].PhoneNumbers, []string{"13800138000"}) || fake.Requests() != 4 {
-		t.Fatalf("the fake got %d requests and accepted %+v; want 4 requests (one, then three tries) and one send to 13800138000",
-			fake.Requests(), sends)
+	if len(sends) != 1 || !slices.Equal(sends[0].PhoneNumbers, []string{goodNumber}) || fake.Requests() != 4 {
+		t.Fatalf("the fake got %d requests and accepted %+v; want 4 requests (one, then three tries) and one send to %s",
+			fake.Requests(), sends, goodNumber)
 	}
 	recs := byKey(records(t, db))
 	checkOne := func(key, status, code string) {
@@ -682,13 +692,13 @@ func TestSQSPartialBatch(t *testing.T) {
 			t.Errorf("records of %s: %+v; want one, %s, error code %q, not sandbox", key, rs, status, code)
 		}
 	}
-	checkOne("sqs:m-good", "submitted", "")
-	checkOne("sqs:m-retry", "failed", "ServiceUnavailable")
+	checkOne("sqs:"+goodID, "submitted", "")
+	checkOne("sqs:"+laterID, "failed", "ServiceUnavailable")
 	// A message refused for good is dropped from the queue, so the gateway
 	// keeps a failed record of it, with the reason.
 	checkOne("sqs:m-bad", "failed", "invalid_phone")
-	if r := recs["sqs:m-good"]; len(r) == 1 && (r[0].provider != aliyunsms.Name || r[0].providerID != sends[0].BizID) {
-		t.Errorf("record of m-good %+v; want provider %s with BizId %s", r[0], aliyunsms.Name, sends[0].BizID)
+	if r := recs["sqs:"+goodID]; len(r) == 1 && (r[0].provider != aliyunsms.Name || r[0].providerID != sends[0].BizID) {
+		t.Errorf("record of %s %+v; want provider %s with BizId %s", goodID, r[0], aliyunsms.Name, sends[0].BizID)
 	}
 	if len(recs) != 3 {
 		t.Errorf("records %+v; want those of the three messages only", recs)
@@ -704,15 +714,15 @@ func TestSQSPartialBatch(t *testing.T) {
 			t.Fatalf("reply %s, error %v; want no failures\n%s", res, err, c.out)
 		}
 		sends := fake.Sends()
-		if len(sends) != 2 || !slices.Equal(sends[1].PhoneNumbers, []string{"13900139000"}) {
-			t.Fatalf("the fake accepted %+v; want a second send, to 13900139000", sends)
+		if len(sends) != 2 || !slices.Equal(sends[1].PhoneNumbers, []string{laterNumber}) {
+			t.Fatalf("the fake accepted %+v; want a second send, to %s", sends, laterNumber)
 		}
 		var statuses []string
-		for _, r := range byKey(records(t, db))["sqs:m-retry"] {
+		for _, r := range byKey(records(t, db))["sqs:"+laterID] {
 			statuses = append(statuses, r.status)
 		}
 		if !slices.Equal(statuses, []string{"failed", "submitted"}) {
-			t.Errorf("records of m-retry in statuses %q, want the failed attempt, then the submitted one", statuses)
+			t.Errorf("records of %s in statuses %q, want the failed attempt, then the submitted one", laterID, statuses)
 		}
 	})
 
@@ -735,7 +745,7 @@ func TestSQSPartialBatch(t *testing.T) {
 			}
 		}
 		recs := byKey(records(t, db))
-		for key, want := range map[string]int{"sqs:m-good": 1, "sqs:m-retry": 2, "sqs:m-bad": 3} {
+		for key, want := range map[string]int{"sqs:" + goodID: 1, "sqs:" + laterID: 2, "sqs:m-bad": 3} {
 			if got := len(recs[key]); got != want {
 				t.Errorf("%d records of %s, want %d: %+v", got, key, want, recs[key])
 			}

@@ -84,7 +84,7 @@ func runGolden(t *testing.T, payload []byte) golden {
 		}
 		g.Response = resp
 	}
-	g.Requests = rec.requests()
+	g.Requests = rec.requestsInOrder(payload)
 	g.Ticks = rec.ticked()
 	return g
 }

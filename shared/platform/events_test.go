@@ -91,7 +91,7 @@ func TestSampleEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("invoke: %v", err)
 			}
-			reqs := rec.requests()
+			reqs := rec.requestsInOrder(payload)
 			if want == Timer {
 				ticks := rec.ticked()
 				if len(ticks) != 1 || ticks[0].RequestID != "req-sample" || ticks[0].Deadline != fixedDeadline.Format(time.RFC3339) ||

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -32,10 +35,14 @@ func ExampleStart() {
 // whose second message the handler refuses for a while (503), so SQS is
 // asked to deliver that one again.
 func ExampleFunction_Invoke() {
+	var mu sync.Mutex
+	var seen []string // the messages of a batch run at once, in any order
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o, _ := notify.OriginFrom(r.Context())
 		body, _ := io.ReadAll(r.Body)
-		fmt.Printf("%s %s from %s message %s: %s\n", r.Method, r.URL.Path, o.Source, o.MessageID, body)
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s from %s message %s: %s", r.Method, r.URL.Path, o.Source, o.MessageID, body))
+		mu.Unlock()
 		if o.MessageID == "m2" {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
@@ -48,6 +55,8 @@ func ExampleFunction_Invoke() {
 		{"eventSource":"aws:sqs","messageId":"m1","body":"{\"GroupID\":\"demo\"}"},
 		{"eventSource":"aws:sqs","messageId":"m2","body":"{\"GroupID\":\"demo\"}"}]}`
 	reply, err := f.Invoke(platform.WithRequestID(context.Background(), "r1"), []byte(event))
+	slices.Sort(seen)
+	fmt.Println(strings.Join(seen, "\n"))
 	fmt.Println(string(reply), err)
 	// Output:
 	// POST /sms from sqs message m1: {"GroupID":"demo"}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -128,6 +129,10 @@ func (f *Function) serveHTTPEvent(ctx context.Context, k Kind, payload []byte) (
 // POST to the runtime, which takes a few milliseconds.
 const replyReserve = 100 * time.Millisecond
 
+// maxParallel bounds the messages of one queue event that run at once: the
+// SQS batches the templates ask for hold 10.
+const maxParallel = 10
+
 // serveQueueEvent replays each message of a queue or topic event as
 // POST {QueuePath} and reports the outcome in the trigger's terms: SQS gets
 // the ids of the messages to retry; the others get an error when any
@@ -149,14 +154,29 @@ func (f *Function) serveQueueEvent(ctx context.Context, k Kind, payload []byte, 
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-replyReserve))
 		defer cancel()
 	}
-	var failed []string // "id (status)" of the messages to retry
-	sqsReply := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for _, m := range ms {
+	// The messages run at once, up to maxParallel of them. One after
+	// another, a slow provider left those at the back of a batch untried
+	// at the deadline, each return using up one of the receives before
+	// the dead-letter queue.
+	statuses, verdicts := make([]int, len(ms)), make([]verdict, len(ms))
+	slots := make(chan struct{}, maxParallel)
+	var wg sync.WaitGroup
+	for i, m := range ms {
 		if m.attempt == 0 {
 			m.attempt = inv.attempt
 		}
-		if status, v := f.deliver(ctx, m); v == retry {
-			failed = append(failed, fmt.Sprintf("%s (%d)", m.id, status))
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			statuses[i], verdicts[i] = f.deliver(ctx, m)
+		})
+	}
+	wg.Wait()
+	var failed []string // "id (status)" of the messages to retry
+	sqsReply := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, m := range ms {
+		if verdicts[i] == retry {
+			failed = append(failed, fmt.Sprintf("%s (%d)", m.id, statuses[i]))
 			sqsReply.BatchItemFailures = append(sqsReply.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -80,6 +81,32 @@ func (rec *recorder) requests() []seen {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return append([]seen(nil), rec.seen...)
+}
+
+// requestsInOrder returns the requests in the order of the messages of the
+// queue event payload, which run at once and so reach the handler in any
+// order; the requests of any other event, as they came.
+func (rec *recorder) requestsInOrder(payload []byte) []seen {
+	reqs := rec.requests()
+	k, err := Detect(payload)
+	if err != nil {
+		return reqs
+	}
+	ms, err := decodeQueue(k, payload)
+	if err != nil {
+		return reqs
+	}
+	at := make(map[string]int, len(ms))
+	for i, m := range ms {
+		at[m.id] = i
+	}
+	slices.SortStableFunc(reqs, func(a, b seen) int {
+		if a.Origin == nil || b.Origin == nil {
+			return 0
+		}
+		return at[a.Origin.MessageID] - at[b.Origin.MessageID]
+	})
+	return reqs
 }
 
 func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // logLines decodes the JSON lines a Logger wrote.
@@ -103,9 +106,12 @@ func TestSQSAllDone(t *testing.T) {
 // A queue event's messages get the invocation's deadline less
 // replyReserve, so that the batch's reply is made before the deadline.
 func TestQueueReplyReserve(t *testing.T) {
+	var mu sync.Mutex
 	var got []time.Time
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, _ := r.Context().Deadline()
+		mu.Lock()
+		defer mu.Unlock()
 		got = append(got, d)
 		w.WriteHeader(http.StatusOK)
 	})
@@ -122,6 +128,44 @@ func TestQueueReplyReserve(t *testing.T) {
 	}
 	if want := deadline.Add(-replyReserve); len(got) != 2 || !got[0].Equal(want) || !got[1].Equal(want) {
 		t.Errorf("the messages' deadlines %v; want %v for both", got, want)
+	}
+}
+
+// TestQueueSlowBatch: a batch of ten messages whose sends take 300 ms
+// each, on an invocation of one second, has every message sent. One after
+// another, seven of them came back untried, each using up a receive.
+func TestQueueSlowBatch(t *testing.T) {
+	var mu sync.Mutex
+	sent := map[string]bool{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-r.Context().Done():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		o, _ := notify.OriginFrom(r.Context())
+		mu.Lock()
+		defer mu.Unlock()
+		sent[o.MessageID] = true
+		w.WriteHeader(http.StatusOK)
+	})
+	f, err := New(h, Options{Name: "sms", QueuePath: "/sms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []string
+	for i := range 10 {
+		records = append(records, `{"eventSource":"aws:sqs","messageId":"m`+string(rune('0'+i))+`","body":"{}"}`)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := f.Invoke(ctx, []byte(`{"Records":[`+strings.Join(records, ",")+`]}`))
+	if want := `{"batchItemFailures":[]}`; err != nil || string(resp) != want {
+		t.Errorf("Invoke = %s, %v; want %s", resp, err, want)
+	}
+	if len(sent) != 10 {
+		t.Errorf("%d of 10 messages sent before the deadline", len(sent))
 	}
 }
 
