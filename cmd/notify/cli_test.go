@@ -411,6 +411,27 @@ func TestServeCallbackPathNotClean(t *testing.T) {
 	}
 }
 
+// TestServeNoSuchRoute: a path outside every function's routes gets the
+// gateway's JSON 404, no_such_route, as one below a function's name does,
+// not the mux's plain text.
+func TestServeNoSuchRoute(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	for _, path := range []string{"/nope", "/callbackx", "/sms/nope"} {
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct{ Code, Reason string }
+		err = json.NewDecoder(res.Body).Decode(&rep)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || err != nil || rep.Reason != "no_such_route" ||
+			!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %s, %+v, %v; want 404 JSON no_such_route", path, res.StatusCode,
+				res.Header.Get("Content-Type"), rep, err)
+		}
+	}
+}
+
 // TestCLIBatchBOM: a file as Excel saves "CSV UTF-8" (a byte order mark,
 // CRLF) reads as the same file without them: its header is a header, its
 // first number a number.

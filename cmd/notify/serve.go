@@ -130,6 +130,9 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 		}
 		routes = append(routes, httpapi.Routes[fn.name]...)
 	}
+	// Any other path: 404 no_such_route, as a function answers one below
+	// its name, not the mux's plain text.
+	mux.Handle("/", httpapi.NotFound(log, "the routes GET "+httpapi.OpenAPIPath+" lists"))
 	// A receipt's path holds the callback token: the callback function
 	// refuses one that is not clean (404), where the mux would redirect it
 	// to its clean form, the token in the Location header. So does every

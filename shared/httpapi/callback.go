@@ -98,7 +98,7 @@ func CallbackWithInbound(store notify.ReportStore, tokens CallbackTokens, inboun
 	log *slog.Logger) http.Handler {
 	log = logOrDiscard(log)
 	c := &callback{store: store, log: log, inboundGroup: inboundGroup,
-		notFound: notFound(log, "POST /callback/{token}/{provider}/{push}")}
+		notFound: NotFound(log, "POST /callback/{token}/{provider}/{push}")}
 	a, tc, cl := digestOf(tokens.Aliyun), digestOf(tokens.Tencent), digestOf(tokens.Cloopen)
 	pushes := []*push{
 		{name: "aliyun/sms-report", token: a, ack: report.AliyunAck, reports: report.AliyunSMSReport},

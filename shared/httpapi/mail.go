@@ -205,6 +205,6 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),
 		providerIDField: "ProviderId", recipientField: "To"})
 	openAPIRoute(mux, logOrDiscard(log))
-	mux.HandleFunc("/", notFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath))
+	mux.HandleFunc("/", NotFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath))
 	return mux
 }

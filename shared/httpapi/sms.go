@@ -107,13 +107,14 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 		saasRoutes(mux, svc, logOrDiscard(log))
 		routes += ", " + strings.Join(SaaSRoutes, ", ")
 	}
-	mux.HandleFunc("/", notFound(logOrDiscard(log), routes))
+	mux.HandleFunc("/", NotFound(logOrDiscard(log), routes))
 	return mux
 }
 
-// notFound answers routes the function does not serve. It does not echo the
-// path, which may carry a token.
-func notFound(log *slog.Logger, routes string) http.HandlerFunc {
+// NotFound answers 404 no_such_route, in the gateway's error shape, to a
+// path that is none of routes, which it names. It does not echo the path,
+// which may carry a token.
+func NotFound(log *slog.Logger, routes string) http.HandlerFunc {
 	err := errors.New("no such route; this function serves " + routes)
 	return func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, log, &httpError{status: http.StatusNotFound, err: &notify.Error{Op: "route", Kind: notify.Invalid,

@@ -47,6 +47,21 @@ type Options struct {
 	AccessKeys func(notify.AccessKeys)
 }
 
+// listenAddr is where the local HTTP server listens: $HOST:$PORT, by
+// default 127.0.0.1:8010. This machine only, unless HOST says otherwise: a
+// local run authorizes a group without keys by its id alone, and may hold
+// the developer's own provider keys.
+func listenAddr(getenv func(string) string) string {
+	host, port := getenv("HOST"), getenv("PORT")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if port == "" {
+		port = "8010"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // Start serves h on the runtime the environment names, and returns only
 // when serving ends:
 //
@@ -54,9 +69,9 @@ type Options struct {
 //     which never returns;
 //   - FC_RUNTIME_API set: the Aliyun FC 3 go1 runtime loop
 //     (fc-runtime-go-sdk), which never returns;
-//   - neither: an HTTP server on $PORT (8010 when unset) until SIGINT or
-//     SIGTERM, after which it finishes the requests in flight and returns
-//     nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
+//   - neither: an HTTP server on $HOST:$PORT (127.0.0.1:8010 when unset)
+//     until SIGINT or SIGTERM, after which it finishes the requests in
+//     flight and returns nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
 //     every NOTIFY_TICK_EVERY (see TickEvery). It also answers GET /healthz
 //     and GET /readyz (see Options.Ready).
 //
@@ -88,13 +103,10 @@ func Start(h http.Handler, o Options) error {
 			return err
 		}
 	}
-	port := getenv("PORT")
-	if port == "" {
-		port = "8010"
-	}
-	ln, err := net.Listen("tcp", ":"+port)
+	addr := listenAddr(getenv)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("platform: listen on port %s: %w", port, err)
+		return fmt.Errorf("platform: listen on %s: %w", addr, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
