@@ -174,7 +174,7 @@ func TestStations(t *testing.T) {
 	}
 	form.Set("csrf", m[1])
 	for range 2 {
-		if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusOK || !strings.Contains(body, "T7442") {
+		if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("recharge: %d\n%s", res.StatusCode, body)
 		}
 	}
@@ -298,5 +298,37 @@ func TestSignInCrossSite(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusSeeOther {
 		t.Errorf("a same-origin sign-in: %d; want 303", res.StatusCode)
+	}
+}
+
+// TestRechargeRedirects: a recharge that went through is answered with a
+// redirect to the station's page (POST/redirect/GET), which says it was
+// done, so that reloading that page reads it again and credits nothing.
+func TestRechargeRedirects(t *testing.T) {
+	s := newSite(t, false)
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	_, body := s.get(t, "/console/stations")
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("stations: no form token\n%s", body)
+	}
+	res, body := s.post(t, "/console/stations", url.Values{"csrf": {m[1]}, "station": {"T 1"}, "combo": {"1"},
+		"units": {"100"}, "money": {"10.00"}})
+	loc, err := res.Location()
+	if res.StatusCode != http.StatusSeeOther || err != nil || loc.Path != "/console/stations" ||
+		loc.Query().Get("station") != "T 1" {
+		t.Fatalf("a recharge: %d to %v; want 303 to the station's page\n%s", res.StatusCode, loc, body)
+	}
+	for range 2 { // the page, then a reload of it
+		code, body := s.get(t, loc.RequestURI())
+		if code != http.StatusOK || !strings.Contains(body, `class="ok"`) || !strings.Contains(body, "T 1") {
+			t.Errorf("the station's page after a recharge: %d; want 200 saying it was done\n%s", code, body)
+		}
+	}
+	if n, err := s.st.Balance(context.Background(), "gm", "T 1"); err != nil || n != 100 {
+		t.Errorf("balance %d, %v; want 100: reloading the page credits nothing", n, err)
+	}
+	if _, body := s.get(t, "/console/stations?station=T+1"); strings.Contains(body, `class="ok"`) {
+		t.Errorf("the station's page, not after a recharge, says one was done\n%s", body)
 	}
 }

@@ -191,7 +191,8 @@ func (k *Console) stations(w http.ResponseWriter, r *http.Request, s session, g 
 		k.render(w, r, s, "stations", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
 		return
 	}
-	k.renderStations(w, r, s, r.URL.Query().Get("station"), false, http.StatusOK, "")
+	q := r.URL.Query()
+	k.renderStations(w, r, s, q.Get("station"), q.Get("done") == "1", http.StatusOK, "")
 }
 
 func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s session, station string, done bool, status int, errText string) {
@@ -236,7 +237,9 @@ func failure(l string, err error) (int, string) {
 }
 
 // recharge credits a station, as POST /sms/recharge does: a deal code
-// given twice credits once.
+// given twice credits once. A recharge that went through is answered with
+// a redirect to the station's page, which says so (done=1): reloading the
+// page then reads it again, and does not post the form a second time.
 func (k *Console) recharge(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	if !k.saas(s, g) {
 		k.render(w, r, s, "stations", http.StatusNotFound, nil, translate(lang(s.Lang), "not_saas"))
@@ -257,5 +260,6 @@ func (k *Console) recharge(w http.ResponseWriter, r *http.Request, s session, g 
 		k.renderStations(w, r, s, station, false, status, text)
 		return
 	}
-	k.renderStations(w, r, s, station, true, http.StatusOK, "")
+	v := url.Values{"station": {station}, "done": {"1"}}
+	http.Redirect(w, r, k.c.Base+"stations?"+v.Encode(), http.StatusSeeOther)
 }
