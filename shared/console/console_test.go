@@ -332,3 +332,36 @@ func TestRechargeRedirects(t *testing.T) {
 		t.Errorf("the station's page, not after a recharge, says one was done\n%s", body)
 	}
 }
+
+// TestRechargesTable: a station's recharges show their money in yuan, as
+// the form takes it and GET /sms/recharge_record/get lists it, under a
+// head row that names each column, in either language.
+func TestRechargesTable(t *testing.T) {
+	s := newSite(t, false)
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	_, body := s.get(t, "/console/stations")
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("stations: no form token\n%s", body)
+	}
+	if res, body := s.post(t, "/console/stations", url.Values{"csrf": {m[1]}, "station": {"T1"}, "combo": {"1"},
+		"units": {"5"}, "money": {"12.34"}, "deal_code": {"D-9"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recharge: %d\n%s", res.StatusCode, body)
+	}
+	for _, c := range []struct{ lang, head string }{
+		{"zh", "<thead><tr><th>时间</th><th>条数</th><th>金额（元）</th><th>到账凭证</th><th>操作人</th><th>备注</th></tr></thead>"},
+		{"en", "<thead><tr><th>Time</th><th>Units</th><th>Money (yuan)</th><th>Deal code</th><th>Operator</th><th>Remark</th></tr></thead>"},
+	} {
+		_, body := s.get(t, "/console/stations?station=T1&lang="+c.lang)
+		i := strings.Index(body, `<table id="recharges">`)
+		if i < 0 {
+			t.Fatalf("%s: no recharges table\n%s", c.lang, body)
+		}
+		table := body[i:]
+		table = table[:strings.Index(table, "</table>")]
+		if !strings.Contains(table, c.head) || !strings.Contains(table, "<td>12.34</td>") ||
+			!strings.Contains(table, "<td>D-9</td>") {
+			t.Errorf("%s: the recharges table is\n%s\nwant the head %s and the money as 12.34", c.lang, table, c.head)
+		}
+	}
+}

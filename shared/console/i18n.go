@@ -18,7 +18,7 @@ var words = map[string]map[string]string{
 		"bad_filter": "筛选条件不对", "bad_range": "时间范围不对，最多天数：", "not_saas": "这个组不是 SaaS 平台",
 		"balance": "余额", "recharged": "累计充值", "recharge": "充值", "station": "站点 ID", "units": "条数",
 		"money": "金额（元）", "deal_code": "到账凭证", "remark": "备注", "recharges": "充值记录", "done": "已充值",
-		"bad_number": "应为整数", "combo": "套餐", "subject": "主题", "lang": "English", "empty": "没有记录",
+		"bad_number": "应为整数", "operator": "操作人", "combo": "套餐", "subject": "主题", "lang": "English", "empty": "没有记录",
 	},
 	"en": {
 		"title": "notify console", "signin": "Sign in", "signout": "Sign out", "group": "GroupID", "key": "API key",
@@ -37,7 +37,7 @@ var words = map[string]map[string]string{
 		"bad_filter": "unknown filter", "bad_range": "bad range; at most this many days:", "not_saas": "This group is not the SaaS platform",
 		"balance": "Balance", "recharged": "Recharged", "recharge": "Recharge", "station": "Station id", "units": "Units",
 		"money": "Money (yuan)", "deal_code": "Deal code", "remark": "Remark", "recharges": "Recharges", "done": "Recharged",
-		"bad_number": "not a whole number", "combo": "Combo", "subject": "Subject", "lang": "中文", "empty": "nothing yet",
+		"bad_number": "not a whole number", "operator": "Operator", "combo": "Combo", "subject": "Subject", "lang": "中文", "empty": "nothing yet",
 	},
 }
 

@@ -280,12 +280,16 @@ func (k *Console) stationsBody(p page, d stationsData) func(o *out) {
 		if d.Station == "" {
 			return
 		}
-		o.m(`<h2>`).t("recharges").m(` · `).v(d.Station).m(`</h2><table id="recharges"><tbody>`)
+		o.m(`<h2>`).t("recharges").m(` · `).v(d.Station).m(`</h2><table id="recharges">`)
+		head(o, "created", "units", "money", "deal_code", "operator", "remark")
+		o.m(`<tbody>`)
 		if len(d.Recharges) == 0 {
-			o.m(`<tr><td class="muted">`).t("empty").m(`</td></tr>`)
+			o.m(`<tr><td colspan="6" class="muted">`).t("empty").m(`</td></tr>`)
 		}
+		// The money is in yuan, as the form takes it and
+		// GET /sms/recharge_record/get lists it.
 		for _, r := range d.Recharges {
-			o.m(`<tr><td>`).v(when(r.At)).m(`</td><td>`).n(r.Units).m(`</td><td>`).n(r.MoneyFen).m(`</td><td>`).
+			o.m(`<tr><td>`).v(when(r.At)).m(`</td><td>`).n(r.Units).m(`</td><td>`).v(notify.FormatMoney(r.MoneyFen)).m(`</td><td>`).
 				v(r.DealCode).m(`</td><td>`).v(r.Operator).m(`</td><td>`).v(r.Remark).m(`</td></tr>`)
 		}
 		o.m(`</tbody></table>`)
