@@ -3,6 +3,8 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -363,5 +365,37 @@ func TestRechargesTable(t *testing.T) {
 			!strings.Contains(table, "<td>D-9</td>") {
 			t.Errorf("%s: the recharges table is\n%s\nwant the head %s and the money as 12.34", c.lang, table, c.head)
 		}
+	}
+}
+
+// TestStationsPages: the Stations page lists 100 stations and links to
+// the next page, which lists the rest and links back; a station's link
+// keeps its page.
+func TestStationsPages(t *testing.T) {
+	s := newSite(t, false)
+	for i := range 105 {
+		if _, err := s.st.Recharge(context.Background(), notify.Recharge{GroupID: "gm", Station: fmt.Sprintf("S%03d", i),
+			Units: 1, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	listed := regexp.MustCompile(`<a href="[^"]*">(S\d{3})</a>`)
+	next := regexp.MustCompile(`<a href="([^"]*)" id="next">`)
+	code, body := s.get(t, "/console/stations?lang=en")
+	first := listed.FindAllStringSubmatch(body, -1)
+	n := next.FindStringSubmatch(body)
+	if code != http.StatusOK || len(first) != 100 || first[0][1] != "S000" || first[99][1] != "S099" || n == nil {
+		t.Fatalf("the first page: %d, %d stations, next %v; want S000 to S099 and a link to the next page\n%s",
+			code, len(first), n, body)
+	}
+	code, body = s.get(t, "/console/stations"+html.UnescapeString(n[1]))
+	second := listed.FindAllStringSubmatch(body, -1)
+	if code != http.StatusOK || len(second) != 5 || second[0][1] != "S100" || second[4][1] != "S104" ||
+		next.MatchString(body) || !strings.Contains(body, "Previous") {
+		t.Fatalf("the second page: %d, %d stations; want S100 to S104, a link back and none on\n%s", code, len(second), body)
+	}
+	if !strings.Contains(body, `href="?page=2&amp;station=S104"`) {
+		t.Errorf("a station's link on the second page does not keep the page\n%s", body)
 	}
 }

@@ -172,6 +172,10 @@ func (k *Console) inbox(w http.ResponseWriter, r *http.Request, s session, g *no
 	k.render(w, r, s, "inbox", http.StatusOK, mine, "")
 }
 
+// stationsPageSize is how many stations a page of the Stations page
+// lists: as many as a page of the store's listing holds.
+const stationsPageSize = notify.MaxPageLimit
+
 // stationsData is the SaaS platform's stations page.
 type stationsData struct {
 	Combos    []notify.Combo
@@ -179,6 +183,10 @@ type stationsData struct {
 	Recharges []notify.Recharge
 	Station   string
 	Done      bool
+	// Page is the page of the stations listed, from 1; Prev and Next
+	// are the queries of the pages before and after it, "" for none.
+	Page       int
+	Prev, Next string
 }
 
 func (k *Console) saas(s session, g *notify.Group) bool {
@@ -195,12 +203,27 @@ func (k *Console) stations(w http.ResponseWriter, r *http.Request, s session, g 
 	k.renderStations(w, r, s, q.Get("station"), q.Get("done") == "1", http.StatusOK, "")
 }
 
+// renderStations writes the Stations page: the page of stations the
+// query's page names (the first when none), and station's recharges.
 func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s session, station string, done bool, status int, errText string) {
 	ctx, key := r.Context(), notify.Secret(s.Key)
 	d := stationsData{Station: station, Done: done}
 	d.Combos, _ = k.c.Service.Combos(key)
-	var err error
-	d.Stations, _, err = k.c.Service.StationFigures(ctx, key, notify.StationQuery{Page: notify.Page{Limit: 100}})
+	// The store skips at most 100,000 stations.
+	d.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	d.Page = min(max(d.Page, 1), 100_000/stationsPageSize+1)
+	var (
+		more bool
+		err  error
+	)
+	d.Stations, more, err = k.c.Service.StationFigures(ctx, key, notify.StationQuery{Page: notify.Page{
+		Limit: stationsPageSize, Offset: (d.Page - 1) * stationsPageSize}})
+	if d.Page > 1 {
+		d.Prev = stationsLink(d.Page-1, station)
+	}
+	if more {
+		d.Next = stationsLink(d.Page+1, station)
+	}
 	if err == nil && station != "" {
 		d.Recharges, _, err = k.c.Service.RechargeRecords(ctx, key, notify.RechargeQuery{Station: station,
 			Page: notify.Page{Limit: 50}})
@@ -209,6 +232,19 @@ func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s sessi
 		status, errText = failure(lang(s.Lang), err)
 	}
 	k.render(w, r, s, "stations", status, d, errText)
+}
+
+// stationsLink is the query of page p of the Stations page, with the
+// recharges of station when it is not "".
+func stationsLink(p int, station string) string {
+	v := url.Values{}
+	if p > 1 {
+		v.Set("page", strconv.Itoa(p))
+	}
+	if station != "" {
+		v.Set("station", station)
+	}
+	return "?" + v.Encode()
 }
 
 // failure is the status and the text of a page that err stopped: the

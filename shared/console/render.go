@@ -2,7 +2,6 @@ package console
 
 import (
 	"html"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +32,6 @@ func (o *out) v(s string) *out { o.b.WriteString(html.EscapeString(s)); return o
 func (o *out) t(key string) *out { return o.v(translate(o.l, key)) }
 
 func (o *out) n(n int64) *out { o.b.WriteString(strconv.FormatInt(n, 10)); return o }
-
-func urlQuery(s string) string { return url.QueryEscape(s) }
 
 func when(t time.Time) string { return t.In(notify.Beijing).Format("2006-01-02 15:04:05") }
 
@@ -262,10 +259,21 @@ func (k *Console) stationsBody(p page, d stationsData) func(o *out) {
 			o.m(`<tr><td colspan="3" class="muted">`).t("empty").m(`</td></tr>`)
 		}
 		for _, s := range d.Stations {
-			o.m(`<tr><td><a href="?station=`).v(urlQuery(s.Station)).m(`">`).v(s.Station).m(`</a></td><td>`).
+			o.m(`<tr><td><a href="`).v(stationsLink(d.Page, s.Station)).m(`">`).v(s.Station).m(`</a></td><td>`).
 				n(s.Balance).m(`</td><td>`).n(s.RechargedUnits).m(`</td></tr>`)
 		}
-		o.m(`</tbody></table><form method="post" class="card" id="recharge"><h2>`).t("recharge").
+		o.m(`</tbody></table>`)
+		if d.Prev != "" || d.Next != "" {
+			o.m(`<p><span class="muted">`).t("page").m(` `).n(int64(d.Page)).m(`</span> `)
+			if d.Prev != "" {
+				o.m(`<a href="`).v(d.Prev).m(`">`).t("prev").m(`</a> `)
+			}
+			if d.Next != "" {
+				o.m(`<a href="`).v(d.Next).m(`" id="next">`).t("next").m(`</a>`)
+			}
+			o.m(`</p>`)
+		}
+		o.m(`<form method="post" class="card" id="recharge"><h2>`).t("recharge").
 			m(`</h2><input type="hidden" name="csrf" value="`).v(p.CSRF).m(`"><label>`).t("combo").m(` <select name="combo">`)
 		for _, c := range d.Combos {
 			o.m(`<option value="`).n(c.ID).m(`">`).v(c.Name).m(`</option>`)
