@@ -187,6 +187,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("a phone's width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/console/messages"),
 		chromedp.WaitVisible(chromedp.CSS("#messages")))
 	shot("07-messages-phone")
+	// A message's page fits too: its heading is the message's id, 32
+	// characters with no break in them.
+	do("a message at a phone's width", chromedp.Navigate(base+"/console/messages/"+sms),
+		chromedp.WaitVisible(chromedp.CSS("#timeline")))
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 390 {
+		t.Errorf("a message's page is %d px wide on a phone 390 px wide", width)
+	}
+	shot("07-message-phone")
 	do("back to a desk", chromedp.EmulateViewport(1280, 900))
 
 	// Another group sees none of it.
