@@ -23,9 +23,12 @@ const (
 type dayRow struct {
 	Day, Channel, Provider             string
 	Sent, Delivered, Failed, Unsettled int
-	Failovers, Limited                 int
-	Median, P95                        time.Duration // from recorded to the delivered report; 0 when none
-	times                              []time.Duration
+	// Limited counts the sends the limits refused before any provider,
+	// Refused those refused for another reason (a station's balance):
+	// neither was sent.
+	Failovers, Limited, Refused int
+	Median, P95                 time.Duration // from recorded to the delivered report; 0 when none
+	times                       []time.Duration
 }
 
 // Rate is the share of settled messages delivered; -1 when none is.
@@ -53,13 +56,15 @@ type bar struct {
 	Class, Title string
 }
 
-// limitReasons are the error codes of sends the group's limits refused.
+// limitReasons are the error codes of sends the group's limits refused
+// (Refused records).
 var limitReasons = []string{notify.ReasonRateLimited, notify.ReasonDailyCap, notify.ReasonCooldown}
 
 // charts draws the group's messages by day over a range (default: the
 // last 7 days, Beijing time): sent, delivered, failed, the delivery rate,
 // the median and 95th percentile of the time from recording to the
-// delivered report, failovers and the sends the limits refused.
+// delivered report, failovers, the sends the limits refused and those
+// refused otherwise (refused sends are not counted as sent).
 func (k *Console) charts(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
 	now := k.c.Now().In(notify.Beijing)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, notify.Beijing)
@@ -165,8 +170,17 @@ func (k *Console) messagesIn(ctx context.Context, group string, from, to time.Ti
 }
 
 // count counts m in x; failover says a provider other than the first
-// sent it.
+// sent it. A message the gateway refused before any provider saw it was
+// not sent: it counts as limited, or refused, only.
 func (x *dayRow) count(m *notify.Message, failover bool) {
+	if m.Refused() {
+		if slices.Contains(limitReasons, m.ErrorCode) {
+			x.Limited++
+		} else {
+			x.Refused++
+		}
+		return
+	}
 	x.Sent++
 	switch m.Status {
 	case notify.Delivered:
@@ -175,9 +189,6 @@ func (x *dayRow) count(m *notify.Message, failover bool) {
 		x.Failed++
 	default:
 		x.Unsettled++
-	}
-	if slices.Contains(limitReasons, m.ErrorCode) {
-		x.Limited++
 	}
 	if failover {
 		x.Failovers++

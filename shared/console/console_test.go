@@ -399,3 +399,79 @@ func TestStationsPages(t *testing.T) {
 		t.Errorf("a station's link on the second page does not keep the page\n%s", body)
 	}
 }
+
+// figuresRow is a row of the Charts page's figures in English: its day,
+// channel and provider, then sent, delivered, failed, unsettled, the rate,
+// the median and p95 times, failovers, the rate-limited and the other
+// refusals.
+var figuresRow = regexp.MustCompile(`<tr><td>\d{4}-\d\d-\d\d</td><td>sms</td><td>([a-z]*)</td>((?:<td>[^<]*</td>)+)</tr>`)
+
+// chartCells returns the cells after the provider of the figures' row of
+// provider, in English.
+func chartCells(t *testing.T, s *site, provider string) []string {
+	t.Helper()
+	_, body := s.get(t, "/console/charts?lang=en")
+	for _, m := range figuresRow.FindAllStringSubmatch(body, -1) {
+		if m[1] == provider {
+			return strings.Split(strings.TrimSuffix(strings.TrimPrefix(m[2], "<td>"), "</td>"), "</td><td>")
+		}
+	}
+	t.Fatalf("no figures for %q:\n%s", provider, body)
+	return nil
+}
+
+// TestChartsRefusals: a send the gateway refused before any provider saw
+// it (a limit, a station's balance) was neither sent nor failed: it counts
+// as rate-limited, or as refused otherwise, and leaves the delivery rate
+// to what was sent. A provider's own flow control is a failure.
+func TestChartsRefusals(t *testing.T) {
+	s := newSite(t, false)
+	now := time.Now()
+	for i, c := range []struct {
+		status notify.Status
+		code   string
+	}{
+		{notify.Delivered, ""},
+		{notify.Failed, "isv.BUSINESS_LIMIT_CONTROL"}, // the provider's flow control: it was sent, and failed
+		{notify.Failed, notify.ReasonRateLimited},
+		{notify.Failed, notify.ReasonDailyCap},
+		{notify.Failed, notify.ReasonBalanceTooLow},
+	} {
+		m := &notify.Message{ID: notify.NewID(now), GroupID: "gm", Channel: notify.SMS, Recipients: []string{"13800138000"},
+			Provider: "aliyun", Status: c.status, ErrorCode: c.code, CreatedAt: now.Add(time.Duration(i) * time.Millisecond),
+			UpdatedAt: now}
+		if err := s.st.CreateMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	cells := chartCells(t, s, "aliyun")
+	want := []string{"2", "1", "1", "0", "50.0%", "–", "–", "0", "2", "1"}
+	if strings.Join(cells, " ") != strings.Join(want, " ") {
+		t.Errorf("figures %v; want %v: 2 sent, 1 delivered, 1 failed, 2 rate-limited, 1 refused otherwise", cells, want)
+	}
+}
+
+// TestTimelineRefused: a refused send's timeline says it was refused
+// before any provider, not that a provider answered.
+func TestTimelineRefused(t *testing.T) {
+	s := newSite(t, false)
+	now := time.Now()
+	m := &notify.Message{ID: notify.NewID(now), GroupID: "gm", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		Provider: "sandbox", Status: notify.Failed, ErrorCode: notify.ReasonRateLimited, ErrorText: "over the limit",
+		CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateMessage(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	_, body := s.get(t, "/console/messages/"+m.ID+"?lang=en")
+	i := strings.Index(body, `<ol class="timeline"`)
+	if i < 0 {
+		t.Fatalf("no timeline\n%s", body)
+	}
+	tl := body[i:]
+	if strings.Contains(tl, "provider&#39;s answer") || !strings.Contains(tl, `<li class="step-refused">`) ||
+		!strings.Contains(tl, "refused before any provider") || !strings.Contains(tl, "rate_limited") {
+		t.Errorf("a refused send's timeline:\n%s\nwant it refused before any provider, for rate_limited", tl)
+	}
+}

@@ -120,8 +120,9 @@ func (k *Console) message(w http.ResponseWriter, r *http.Request, s session, g *
 	k.render(w, r, s, "message", http.StatusServiceUnavailable, nil, translate(lang(s.Lang), "store_down"))
 }
 
-// timeline is m's page: recorded, the provider's answer, each report and
-// each webhook delivery, in time order. A code's parameters are never
+// timeline is m's page: recorded, the provider's answer (or the
+// gateway's refusal, when no provider saw it), each report and each
+// webhook delivery, in time order. A code's parameters are never
 // shown (the record keeps them redacted anyway).
 func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) messageData {
 	d := messageData{M: m, Params: m.Params, Recipients: notify.RecipientStates(m, reports)}
@@ -129,7 +130,12 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 		d.Params = ""
 	}
 	d.Timeline = append(d.Timeline, step{At: m.CreatedAt, What: "recorded", Status: string(notify.Accepted)})
-	if m.Status != notify.Accepted {
+	switch {
+	case m.Refused():
+		// No provider saw it, so none answered.
+		d.Timeline = append(d.Timeline, step{At: m.UpdatedAt, What: "refused", Status: string(m.Status),
+			Code: m.ErrorCode, Text: m.ErrorText})
+	case m.Status != notify.Accepted:
 		d.Timeline = append(d.Timeline, step{At: m.UpdatedAt, What: "outcome", Who: m.Provider, Status: string(m.Status),
 			Code: m.ErrorCode, Text: m.ErrorText})
 	}

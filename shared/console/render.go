@@ -207,10 +207,10 @@ func (k *Console) chartsBody(d chartsData) func(o *out) {
 		o.m(`</svg><p class="legend"><span class="sent">■ `).t("sent").m(`</span> <span class="delivered">■ `).
 			t("delivered").m(`</span> <span class="failed">■ `).t("failed").m(`</span></p><table id="figures">`)
 		head(o, "date", "channel", "provider", "sent", "delivered", "failed", "unsettled", "rate", "median", "p95",
-			"failovers", "limited")
+			"failovers", "limited", "refused_other")
 		o.m(`<tbody>`)
 		if len(d.Rows) == 0 {
-			o.m(`<tr><td colspan="12" class="muted">`).t("empty").m(`</td></tr>`)
+			o.m(`<tr><td colspan="13" class="muted">`).t("empty").m(`</td></tr>`)
 		}
 		for _, r := range d.Rows {
 			o.m(`<tr><td>`).v(r.Day).m(`</td><td>`).v(r.Channel).m(`</td><td>`).v(r.Provider).m(`</td>`)
@@ -218,7 +218,8 @@ func (k *Console) chartsBody(d chartsData) func(o *out) {
 				o.m(`<td>`).n(int64(n)).m(`</td>`)
 			}
 			o.m(`<td>`).v(percent(r.Rate())).m(`</td><td>`).v(millis(r.Median)).m(`</td><td>`).v(millis(r.P95)).
-				m(`</td><td>`).n(int64(r.Failovers)).m(`</td><td>`).n(int64(r.Limited)).m(`</td></tr>`)
+				m(`</td><td>`).n(int64(r.Failovers)).m(`</td><td>`).n(int64(r.Limited)).m(`</td><td>`).
+				n(int64(r.Refused)).m(`</td></tr>`)
 		}
 		o.m(`</tbody></table>`)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"slices"
 	"time"
 )
 
@@ -68,6 +69,23 @@ type Message struct {
 	Sandbox    bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// refusalReasons are the error codes a record of a send the gateway
+// refused keeps: a send limit, a code's cooldown, a station's balance, or
+// the store not keeping the code before it went out. A provider's failure
+// is recorded with the provider's code, or its error's Kind, never one of
+// these.
+var refusalReasons = []string{ReasonRateLimited, ReasonDailyCap, ReasonCooldown, ReasonBalanceTooLow,
+	ReasonStoreUnavailable}
+
+// Refused reports whether m's record is of a message the gateway refused
+// before any provider saw it (Outcome.Refused, or a record written
+// refused): failed for one of the gateway's own refusals, or with no
+// provider at all (a queue message refused for good). Such a message was
+// never sent.
+func (m *Message) Refused() bool {
+	return m.Status == Failed && (m.Provider == "" || slices.Contains(refusalReasons, m.ErrorCode))
 }
 
 // Outcome is what became of a send, written over the accepted record.

@@ -360,3 +360,32 @@ func TestEventBackoff(t *testing.T) {
 		t.Error("a retry after the last attempt")
 	}
 }
+
+// TestMessageRefused: a record is of a refused message when it failed for
+// a refusal of the gateway's own, as Service.refuse and recordRefused
+// write them, or with no provider; a provider's failure, its own flow
+// control's included, is not one.
+func TestMessageRefused(t *testing.T) {
+	for _, tt := range []struct {
+		status         Status
+		provider, code string
+		refused        bool
+	}{
+		{Failed, "aliyun", ReasonRateLimited, true},
+		{Failed, "aliyun", ReasonDailyCap, true},
+		{Failed, "aliyun", ReasonCooldown, true},
+		{Failed, "tencent", ReasonBalanceTooLow, true},
+		{Failed, "sandbox", ReasonStoreUnavailable, true},
+		{Failed, "", ReasonInvalidField, true}, // a queue message refused for good
+		{Failed, "aliyun", "isv.BUSINESS_LIMIT_CONTROL", false},
+		{Failed, "aliyun", Throttled.String(), false},
+		{Failed, "aliyun", Unavailable.String(), false},
+		{Delivered, "aliyun", "", false},
+		{Unknown, "aliyun", ReasonRateLimited, false},
+	} {
+		m := &Message{Status: tt.status, Provider: tt.provider, ErrorCode: tt.code}
+		if got := m.Refused(); got != tt.refused {
+			t.Errorf("%s by %q for %q: Refused() = %v; want %v", tt.status, tt.provider, tt.code, got, tt.refused)
+		}
+	}
+}
