@@ -111,6 +111,7 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 	rows := map[[3]string]*dayRow{}
 	days := map[string]*dayRow{}
 	timed := 0
+	firsts := map[string]string{} // the first provider of an SMS of each template
 	for _, m := range ms {
 		day := m.CreatedAt.In(notify.Beijing).Format("2006-01-02")
 		key := [3]string{day, string(m.Channel), m.Provider}
@@ -124,8 +125,15 @@ func (k *Console) figures(ctx context.Context, group string, from, to time.Time)
 			all = &dayRow{Day: day}
 			days[day] = all
 		}
-		failover := m.Channel == notify.SMS && k.c.FirstSMSProvider != "" && m.Provider != "" &&
-			m.Provider != k.c.FirstSMSProvider
+		failover := false
+		if m.Channel == notify.SMS && m.Provider != "" && k.c.Service != nil {
+			first, ok := firsts[m.Template]
+			if !ok {
+				first = k.c.Service.FirstSMSRoute(group, m.Template)
+				firsts[m.Template] = first
+			}
+			failover = first != "" && m.Provider != first
+		}
 		row.count(m, failover)
 		all.count(m, failover)
 		if m.Status == notify.Delivered && timed < maxTimed {

@@ -53,18 +53,18 @@ type Store interface {
 type Config struct {
 	// Base is the path the console is served under, ending in "/":
 	// "/console/".
-	Base    string
-	Groups  notify.Groups
-	Store   Store
-	Service *notify.Service // the SaaS stations' pages
+	Base   string
+	Groups notify.Groups
+	Store  Store
+	// Service serves the SaaS stations' pages, and names each SMS's
+	// first provider for the charts: a message another one sent was a
+	// failover. Without it, no page of stations, and no failover.
+	Service *notify.Service
 	// Secret seals the session cookies; at least 32 bytes.
 	Secret []byte
 	// Inbox is the sandbox's, when a channel has no provider: its page
 	// is shown only then.
 	Inbox *sandbox.Inbox
-	// FirstSMSProvider is the gateway's first SMS provider: a message
-	// another one sent was a failover.
-	FirstSMSProvider string
 	// AllowKeyless lets a group without keys sign in by its GroupID
 	// alone, as its callers send: for local runs only.
 	AllowKeyless bool

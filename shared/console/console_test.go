@@ -475,3 +475,37 @@ func TestTimelineRefused(t *testing.T) {
 		t.Errorf("a refused send's timeline:\n%s\nwant it refused before any provider, for rate_limited", tl)
 	}
 }
+
+// TestChartsFailovers: a failover is a message sent by another provider
+// than its own first route: the group's order of providers (here tencent,
+// then aliyun) over the gateway's (aliyun, then tencent).
+func TestChartsFailovers(t *testing.T) {
+	s := newSite(t, false, func(c *console.Config) {
+		cfg, err := config.Load(func(k string) string {
+			return map[string]string{"NOTIFY_GROUPS": `[{"id":"gm","channels":["sms"],"keys":["gm-console-key-0123456"],
+				"providers":["tencent","aliyun"]}]`}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Groups = notify.NewGroups(cfg.Groups)
+		c.Service = notify.NewService(notify.Deps{Groups: c.Groups, Store: c.Store.(notify.Store),
+			SMSRoutes: []notify.Route{{Name: "aliyun", Any: true}, {Name: "tencent", Any: true}}})
+	})
+	now := time.Now()
+	for i, provider := range []string{"tencent", "tencent", "tencent", "aliyun"} {
+		m := &notify.Message{ID: notify.NewID(now), GroupID: "gm", Channel: notify.SMS, Recipients: []string{"13800138000"},
+			Template: "SMS_0001", Status: notify.Submitted, Provider: provider,
+			CreatedAt: now.Add(time.Duration(i) * time.Millisecond), UpdatedAt: now}
+		if err := s.st.CreateMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	for provider, want := range map[string]string{"tencent": "0", "aliyun": "1"} {
+		if cells := chartCells(t, s, provider); cells[7] != want {
+			t.Errorf("%s: %s failovers (figures %v); want %s: the group's first provider is tencent",
+				provider, cells[7], cells, want)
+		}
+	}
+}

@@ -112,6 +112,23 @@ func (s *Service) routes(g *Group, t *Template) []Route {
 	return out
 }
 
+// FirstSMSRoute names the provider an SMS of group groupID with template
+// code template is sent through first: the first of the routes it may
+// take, in the template's order, else the group's, else the gateway's
+// (routes); "" when the group is unknown or no route can send it. A
+// message that another provider sent failed over to it.
+func (s *Service) FirstSMSRoute(groupID, template string) string {
+	g := s.d.Groups[groupID]
+	if g == nil {
+		return ""
+	}
+	rs := s.routes(g, s.d.Templates.Lookup(strings.TrimSpace(template)))
+	if len(rs) == 0 {
+		return ""
+	}
+	return rs[0].Name
+}
+
 // routesAfter returns routes rotated to start after the route named
 // provider, without it: the routes after it, then those before it. When
 // no route has that name, it returns them all, in order.

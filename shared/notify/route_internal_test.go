@@ -53,6 +53,26 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// TestFirstSMSRoute: the first provider of a group's SMS is its template's
+// first route, else its group's, else the gateway's; "" for an unknown
+// group or a template no route can send.
+func TestFirstSMSRoute(t *testing.T) {
+	s := routeService()
+	s.d.Groups = Groups{"plain": {ID: "plain"}, "tc": {ID: "tc", Providers: []string{"tencent", "aliyun"}}}
+	for _, tc := range []struct{ group, code, want string }{
+		{"plain", "login_code", "aliyun"},
+		{"tc", "login_code", "tencent"},
+		{"tc", " SMS_1 ", "tencent"}, // the template's aliyun id, as the caller spelled it
+		{"tc", "SMS_9", "aliyun"},    // unregistered: aliyun alone sends it
+		{"plain", "tc_only", "tencent"},
+		{"nobody", "login_code", ""},
+	} {
+		if got := s.FirstSMSRoute(tc.group, tc.code); got != tc.want {
+			t.Errorf("FirstSMSRoute(%q, %q) = %q; want %q", tc.group, tc.code, got, tc.want)
+		}
+	}
+}
+
 func equal(a, b []string) bool {
 	for i := range a {
 		if a[i] != b[i] {

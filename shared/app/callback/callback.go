@@ -90,12 +90,8 @@ func newConsole(ctx context.Context, cfg config.Config, st notify.Store, d notif
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 	}
-	first := ""
-	if len(d.SMSRoutes) > 0 {
-		first = d.SMSRoutes[0].Name
-	}
 	c := console.Config{Base: "/console/", Groups: d.Groups, Store: st, Service: svc, Secret: secret,
-		FirstSMSProvider: first, AllowKeyless: local, Log: log}
+		AllowKeyless: local, Log: log}
 	if local {
 		c.Inbox = sandbox.InboxFrom(ctx)
 	}
