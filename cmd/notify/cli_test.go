@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -546,5 +548,50 @@ func TestCLIBatchEmpty(t *testing.T) {
 		if status != 2 || !strings.Contains(errs, "--csv") || !strings.Contains(errs, "no rows") {
 			t.Errorf("%s: exit %d, stderr %q; want 2 naming --csv", name, status, errs)
 		}
+	}
+}
+
+// TestServeInboxOnlyForTheSandbox: the console's sandbox inbox is there
+// once the sandbox has taken a message, for a channel with no provider,
+// and not when every channel has one.
+func TestServeInboxOnlyForTheSandbox(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want int
+	}{
+		{"the sandbox", nil, http.StatusOK},
+		{"every channel a provider", map[string]string{
+			"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tInboxTestKeyId01", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "inbox-test-secret-0123456789",
+			"NOTIFY_SMTP_URL": "smtp://127.0.0.1:1", "NOTIFY_MAIL_FROM": "notify@example.com"}, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, _ := startGateway(t, tc.vars)
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar}
+			res, err := c.PostForm(url+"/console/login", neturl.Values{"group": {"demo"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if tc.vars == nil { // the sandbox takes a message
+				res, err := http.Post(url+"/sms", "application/json", strings.NewReader(
+					`{"GroupID":"demo","PhoneNumbers":"13800138000","SignName":"notify","TemplateCode":"SMS_0002","TemplateParam":"{}"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("POST /sms: %d", res.StatusCode)
+				}
+			}
+			if res, err = c.Get(url + "/console/inbox"); err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tc.want {
+				t.Errorf("GET /console/inbox: %d; want %d", res.StatusCode, tc.want)
+			}
+		})
 	}
 }

@@ -62,8 +62,9 @@ type Config struct {
 	Service *notify.Service
 	// Secret seals the session cookies; at least 32 bytes.
 	Secret []byte
-	// Inbox is the sandbox's, when a channel has no provider: its page
-	// is shown only then.
+	// Inbox is the sandbox's, in a local run: its page is shown once the
+	// sandbox has kept a letter, which it does only for a channel with no
+	// provider.
 	Inbox *sandbox.Inbox
 	// AllowKeyless lets a group without keys sign in by its GroupID
 	// alone, as its callers send: for local runs only.
@@ -248,7 +249,7 @@ func (k *Console) signedIn(h handler) http.HandlerFunc {
 
 // render writes the page name with data for session s.
 func (k *Console) render(w http.ResponseWriter, r *http.Request, s session, name string, status int, data any, errText string) {
-	p := page{Lang: lang(s.Lang), Group: s.Group, Error: errText, Inbox: k.c.Inbox != nil, Data: data}
+	p := page{Lang: lang(s.Lang), Group: s.Group, Error: errText, Inbox: k.c.Inbox.Used(), Data: data}
 	q := r.URL.Query()
 	q.Set("lang", map[string]string{"en": "zh", "zh": "en"}[p.Lang])
 	p.Switch = "?" + q.Encode()

@@ -162,7 +162,7 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 // inbox shows what the sandbox would have sent for the group: only where
 // a channel has no provider, a local run.
 func (k *Console) inbox(w http.ResponseWriter, r *http.Request, s session, g *notify.Group) {
-	if k.c.Inbox == nil {
+	if !k.c.Inbox.Used() {
 		k.render(w, r, s, "inbox", http.StatusNotFound, nil, translate(lang(s.Lang), "no_inbox"))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -31,7 +32,13 @@ type Inbox struct {
 	mu      sync.Mutex
 	letters []Letter // oldest first
 	max     int
+	used    atomic.Bool // it has kept a letter
 }
+
+// Used reports whether the inbox has kept a letter: whether some channel
+// has had no provider but the sandbox. Every function of a local run is
+// given the inbox, whether it has a provider or not.
+func (in *Inbox) Used() bool { return in != nil && in.used.Load() }
 
 // DefaultInboxSize is how many letters an Inbox keeps.
 const DefaultInboxSize = 200
@@ -48,6 +55,7 @@ func (in *Inbox) keep(l Letter) {
 	if in == nil {
 		return
 	}
+	in.used.Store(true)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.letters) == in.max {
