@@ -18,7 +18,7 @@ const (
 // refuses CR, LF and NUL anywhere, so that no address can inject a header.
 func CheckAddress(s string) (string, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
-		return "", errors.New("contains a line break or NUL")
+		return "", errLineBreak
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {
@@ -38,6 +38,19 @@ func CheckAddress(s string) (string, error) {
 		return "", fmt.Errorf("%q has no domain", truncate(a.Address, 64))
 	}
 	return a.Address, nil
+}
+
+// errLineBreak is CheckAddress's error for an address that holds a line
+// break or NUL, which would start a header of its own.
+var errLineBreak = errors.New("contains a line break or NUL")
+
+// addressReason is the Reason of an address that CheckAddress refused with
+// err: a line break is an attempt at another header.
+func addressReason(err error) string {
+	if errors.Is(err, errLineBreak) {
+		return ReasonHeaderInjection
+	}
+	return ReasonInvalidAddress
 }
 
 // dotAtom reports whether s is an RFC 5322 dot-atom without backquotes: no

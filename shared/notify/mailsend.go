@@ -72,7 +72,7 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 	}
 	if r.ReplyTo != "" {
 		if _, err := CheckAddress(r.ReplyTo); err != nil {
-			return e, Invalidf("reply_to", ReasonInvalidAddress, "%v", err)
+			return e, Invalidf("reply_to", addressReason(err), "%v", err)
 		}
 		e.ReplyTo = r.ReplyTo
 	}
@@ -107,7 +107,7 @@ func checkRecipients(field string, in, domains []string) ([]string, error) {
 		at := fmt.Sprintf("%s[%d]", field, i)
 		addr, err := CheckAddress(a)
 		if err != nil {
-			return nil, Invalidf(at, ReasonInvalidAddress, "%v", err)
+			return nil, Invalidf(at, addressReason(err), "%v", err)
 		}
 		if !domainAllowed(addr, domains) {
 			return nil, &Error{Op: "authorize", Kind: Forbidden, Field: at, Reason: ReasonDomainNotAllowed,
@@ -158,7 +158,9 @@ func checkAttachments(in []Attachment, max int) ([]Attachment, error) {
 		switch {
 		case strings.TrimSpace(a.Name) == "":
 			return nil, Invalidf(at+".name", ReasonMissingField, "is required")
-		case strings.ContainsAny(a.Name, "\r\n\"\\/") || hasControl(a.Name) || !utf8.ValidString(a.Name):
+		case strings.ContainsAny(a.Name, "\r\n"):
+			return nil, Invalidf(at+".name", ReasonHeaderInjection, "must not contain a line break")
+		case strings.ContainsAny(a.Name, "\"\\/") || hasControl(a.Name) || !utf8.ValidString(a.Name):
 			return nil, Invalidf(at+".name", ReasonInvalidField, "must be a file name without line breaks, quotes or slashes")
 		case len(a.Name) > 255:
 			return nil, Invalidf(at+".name", ReasonTooLong, "is over 255 bytes")

@@ -189,7 +189,11 @@ func TestMailRefusals(t *testing.T) {
 		{"no to", `{"group_id":"bc-fmb","subject":"s","to":[],"body":"b"}`, 400, "missing_field", "to"},
 		{"bad address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com","nope"],"body":"b"}`, 400, "invalid_address", "to[1]"},
 		{"header injection in an address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com\r\nBcc: x@evil.com"],"body":"b"}`,
-			400, "invalid_address", "to[0]"},
+			400, "header_injection", "to[0]"},
+		{"header injection in a cc", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"cc":["b@example.com\nBcc: x@evil.com"],"body":"b"}`,
+			400, "header_injection", "cc[0]"},
+		{"header injection in reply_to", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"reply_to":"b@example.com\r\nBcc: x@evil.com","body":"b"}`,
+			400, "header_injection", "reply_to"},
 		{"header injection in the subject", `{"group_id":"bc-fmb","subject":"hi\r\nBcc: x@evil.com","to":["a@example.com"],"body":"b"}`,
 			400, "header_injection", "subject"},
 		{"long local part", `{"group_id":"bc-fmb","subject":"s","to":["` + strings.Repeat("a", 65) + `@example.com"],"body":"b"}`,
@@ -210,6 +214,8 @@ func TestMailRefusals(t *testing.T) {
 		{"unknown group, bad attachment", `{"group_id":"x","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content":"!!"}]}`,
 			401, "unknown_group", "group_id"},
 		{"attachment name with a line break", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a\r\nX: y","content":""}]}`,
+			400, "header_injection", "attachments[0].name"},
+		{"attachment name with a slash", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"../a","content":""}]}`,
 			400, "invalid_field", "attachments[0].name"},
 	}
 	for _, tt := range tests {

@@ -104,6 +104,9 @@ type Config struct {
 	Faults      Faults
 	// Domain is the name in the greeting; "" is "localhost".
 	Domain string
+	// SMTPUTF8 offers the SMTPUTF8 extension: addresses that are not
+	// ASCII (RFC 6531).
+	SMTPUTF8 bool
 	// Log receives the server's internal errors; nil discards them.
 	Log *slog.Logger
 	// Debug, when set, receives a trace of every session.
@@ -150,6 +153,7 @@ func New(cfg Config) (*Server, error) {
 	srv.ErrorLog = errorLog{log}
 	srv.Debug = cfg.Debug
 	srv.AllowInsecureAuth = cfg.Mode == Plain
+	srv.EnableSMTPUTF8 = cfg.SMTPUTF8
 	srv.ReadTimeout = time.Minute
 	srv.WriteTimeout = time.Minute
 

@@ -27,6 +27,7 @@ type envelope struct {
 	from      string   // MAIL FROM: "<addr>"
 	rcpts     []string // RCPT TO: "<addr>" for To, Cc and Bcc, each once
 	messageID string   // the Message-ID header: "<id@domain>"
+	utf8      bool     // an address of the message is not ASCII
 }
 
 // compose checks every header value of e and builds the message and its
@@ -100,8 +101,10 @@ func (h headers) envelope() envelope {
 	env := envelope{from: angle(h.from.Address), messageID: "<" + h.id + "@" + messageIDDomain(h.from.Address) + ">"}
 	env.rcpts = make([]string, 0, len(h.to)+len(h.cc)+len(h.bcc))
 	seen := make(map[string]bool, cap(env.rcpts))
+	env.utf8 = !ascii(h.from.Address) || h.replyTo != nil && !ascii(h.replyTo.Address)
 	for _, list := range [][]*mail.Address{h.to, h.cc, h.bcc} {
 		for _, a := range list {
+			env.utf8 = env.utf8 || !ascii(a.Address)
 			if k := strings.ToLower(a.Address); !seen[k] {
 				seen[k] = true
 				env.rcpts = append(env.rcpts, angle(a.Address))
@@ -109,6 +112,16 @@ func (h headers) envelope() envelope {
 		}
 	}
 	return env
+}
+
+// ascii reports whether s is ASCII alone.
+func ascii(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // message builds the message of e, checked as h: its headers, its bodies

@@ -200,6 +200,14 @@ func (c *Client) deliver(ctx context.Context, m *gomail.Msg, env envelope) (stri
 	if err := c.auth(sc); err != nil {
 		return "", c.fail(ctx, stepAuth, err)
 	}
+	// An address that is not ASCII goes only to a server that takes UTF-8
+	// addresses (SMTPUTF8, RFC 6531), which the MAIL command then asks
+	// for; another would refuse it, or garble it.
+	if ok, _ := sc.Extension("SMTPUTF8"); env.utf8 && !ok {
+		_ = sc.Quit()
+		return "", &notify.Error{Op: op, Kind: notify.Rejected, Err: fmt.Errorf(
+			"smtpmail: %s does not take e-mail addresses that are not ASCII (it has no SMTPUTF8)", c.ep.Addr())}
+	}
 	if err := sc.Mail(env.from); err != nil {
 		return "", c.fail(ctx, stepMail, err)
 	}

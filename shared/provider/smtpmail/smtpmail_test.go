@@ -118,6 +118,25 @@ func TestSendMailModes(t *testing.T) {
 	}
 }
 
+// TestSendMailUTF8Addresses: an address that is not ASCII goes to a
+// server that offers SMTPUTF8, and is refused, with nothing sent, by one
+// that does not, which would refuse or garble it.
+func TestSendMailUTF8Addresses(t *testing.T) {
+	for _, utf8 := range []bool{false, true} {
+		srv := smtpd.Start(t, smtpd.Config{SMTPUTF8: utf8})
+		c := newClient(t, smtpmail.Config{URL: notify.Secret(srv.URL())})
+		e := simpleEmail()
+		e.To = []string{"用户@例子.com", "alice@example.com"}
+		_, err := c.SendMail(context.Background(), e)
+		switch got := srv.Messages(); {
+		case utf8 && (err != nil || len(got) != 1 || !slices.Equal(got[0].To, []string{"用户@例子.com", "alice@example.com"})):
+			t.Errorf("with SMTPUTF8: %v, %+v; want it sent to both", err, got)
+		case !utf8 && (notify.KindOf(err) != notify.Rejected || len(got) != 0):
+			t.Errorf("without SMTPUTF8: %v (%v), %d messages; want Rejected and none sent", err, notify.KindOf(err), len(got))
+		}
+	}
+}
+
 func TestSendMailDefaultSender(t *testing.T) {
 	srv := smtpd.Start(t, smtpd.Config{})
 	c := newClient(t, smtpmail.Config{URL: notify.Secret(srv.URL()), From: "Notify <notify@example.org>"})
