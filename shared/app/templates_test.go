@@ -408,6 +408,31 @@ func TestSAMTranslation(t *testing.T) {
 		}
 	}
 	sameSet(t, "Lambda functions of the translated template", fns, functions)
+	// A ticking function's asynchronous invocations (the scheduler's) are
+	// not retried by Lambda: its EventInvokeConfig on $LATEST says 0.
+	for _, fn := range ticking {
+		id := logicalID(fn)
+		var retries []string
+		for _, r := range cfn.Resources {
+			var c struct {
+				FunctionName         struct{ Ref string }
+				Qualifier            string
+				MaximumRetryAttempts *int
+			}
+			b, _ := json.Marshal(r.Properties)
+			if r.Type != "AWS::Lambda::EventInvokeConfig" || json.Unmarshal(b, &c) != nil || c.FunctionName.Ref != id {
+				continue
+			}
+			n := "unset"
+			if c.MaximumRetryAttempts != nil {
+				n = strconv.Itoa(*c.MaximumRetryAttempts)
+			}
+			retries = append(retries, c.Qualifier+" "+n)
+		}
+		if !slices.Equal(retries, []string{"$LATEST 0"}) {
+			t.Errorf("%s: the translated EventInvokeConfigs (qualifier, retries) are %v, want [$LATEST 0]: Lambda retries a failed tick twice", id, retries)
+		}
+	}
 }
 
 // checkSchedule checks the schedules of the function id on AWS: a ticking
@@ -434,6 +459,17 @@ func checkSchedule(t *testing.T, id string, props map[string]any, schedules []ma
 	}
 	if n := dig(t, sch, "RetryPolicy", "MaximumRetryAttempts"); n != 0 {
 		t.Errorf("%s: RetryPolicy.MaximumRetryAttempts %v, want 0: the next tick retries", id, n)
+	}
+	// The scheduler's invocation is asynchronous: Lambda itself retries a
+	// failed one twice unless the function's EventInvokeConfig says 0.
+	if _, ok := props["EventInvokeConfig"]; !ok {
+		t.Fatalf("%s: no EventInvokeConfig: Lambda retries a failed tick twice", id)
+	}
+	if n := dig(t, props, "EventInvokeConfig", "MaximumRetryAttempts"); n != 0 {
+		t.Errorf("%s: EventInvokeConfig.MaximumRetryAttempts %v, want 0: Lambda would retry a failed tick", id, n)
+	}
+	if age, _ := dig(t, props, "EventInvokeConfig", "MaximumEventAgeInSeconds").(int); age < 60 || age > 120 {
+		t.Errorf("%s: EventInvokeConfig.MaximumEventAgeInSeconds %d, want 60-120: a tick kept waiting longer overlaps the next", id, age)
 	}
 	input, _ := sch["Input"].(string)
 	if k, err := platform.Detect([]byte(input)); err != nil || k != platform.Timer {
