@@ -277,9 +277,12 @@ func checkSecrets(t *testing.T, doc, env map[string]any) {
 			t.Errorf("parameter %s is NoEcho: a secret goes into the secret, not into the function's configuration", name)
 		}
 	}
-	if l, _ := dig(t, doc, "Globals", "Function", "Layers").([]any); !slices.Contains(l, any("SecretsExtensionLayer")) {
-		t.Errorf("Globals.Function.Layers %v; want the Parameters and Secrets extension (SecretsExtensionLayer)", l)
+	// yaml.v3 reads !If [C, !Ref X, !Ref AWS::NoValue] as [C X AWS::NoValue].
+	if l, _ := dig(t, doc, "Globals", "Function", "Layers").([]any); len(l) != 1 ||
+		!reflect.DeepEqual(l[0], []any{"SecretsLayerGiven", "SecretsExtensionLayer", "AWS::NoValue"}) {
+		t.Errorf("Globals.Function.Layers %v; want the Parameters and Secrets extension (SecretsExtensionLayer) when it is given", l)
 	}
+	checkLocalInvokeParameters(t, params)
 	var actions []string
 	var walk func(v any)
 	walk = func(v any) {
@@ -299,6 +302,45 @@ func checkSecrets(t *testing.T, doc, env map[string]any) {
 	}
 	walk(dig(t, doc, "Resources", "SecretReadPolicy", "Properties", "PolicyDocument"))
 	sameSet(t, "SecretReadPolicy's actions", actions, []string{"secretsmanager:GetSecretValue", "ssm:GetParameter", "kms:Decrypt"})
+}
+
+// secretsParameters are the parameters a deploy must set and sam local
+// invoke need not, with a value of each that a deploy would give.
+var secretsParameters = map[string]string{
+	"Secrets":               "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/prod-AbCdEf",
+	"SecretsExtensionLayer": "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17",
+}
+
+// checkLocalInvokeParameters checks that `sam local invoke` works without
+// --parameter-overrides, as README's "Local invoke" runs it: SAM CLI takes
+// a parameter without a Default for its own name (NOTIFY_SECRETS=Secrets,
+// and a layer "SecretsExtensionLayer", which it refuses as no layer ARN),
+// so every parameter has one; those a deploy must set default to "",
+// which their AllowedPattern takes as it takes a real value (the Rules,
+// checked in TestSAMTranslation, refuse "" on deploy).
+func checkLocalInvokeParameters(t *testing.T, params map[string]any) {
+	t.Helper()
+	for _, name := range keys(params) {
+		if _, ok := params[name].(map[string]any)["Default"]; !ok {
+			t.Errorf("parameter %s has no Default: sam local invoke, without --parameter-overrides, takes %q for its value", name, name)
+		}
+	}
+	for _, name := range keys(map[string]any{"Secrets": nil, "SecretsExtensionLayer": nil}) {
+		p := dig(t, params, name).(map[string]any)
+		if p["Default"] != "" {
+			t.Errorf("parameter %s: Default %v, want \"\" (a local invoke reads no secret)", name, p["Default"])
+		}
+		re, err := regexp.Compile(fmt.Sprint(p["AllowedPattern"]))
+		if err != nil {
+			t.Errorf("parameter %s: AllowedPattern: %v", name, err)
+			continue
+		}
+		for _, v := range []string{"", secretsParameters[name]} {
+			if !re.MatchString(v) {
+				t.Errorf("parameter %s: AllowedPattern %s refuses %q", name, re, v)
+			}
+		}
+	}
 }
 
 // TestTemplateLint runs cfn-lint on template.yaml, when it is installed
@@ -364,10 +406,36 @@ func TestSAMTranslation(t *testing.T) {
 			Type       string
 			Properties map[string]json.RawMessage
 		}
+		Conditions map[string]any
+		Rules      map[string]struct {
+			RuleCondition any
+			Assertions    []struct{ Assert any }
+		}
 	}
 	if err := json.Unmarshal(out, &cfn); err != nil {
 		t.Fatal(err)
 	}
+	// The extension's layer is added when SecretsExtensionLayer is given,
+	// and a deploy without it or Secrets is refused: they default to ""
+	// for sam local invoke alone.
+	notEmpty := func(param string) any {
+		return map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": param}, ""}}}}
+	}
+	if c := cfn.Conditions["SecretsLayerGiven"]; !reflect.DeepEqual(c, notEmpty("SecretsExtensionLayer")) {
+		t.Errorf("condition SecretsLayerGiven is %v, want SecretsExtensionLayer not empty", c)
+	}
+	for _, name := range keys(map[string]any{"Secrets": nil, "SecretsExtensionLayer": nil}) {
+		asserted := false
+		for _, r := range cfn.Rules {
+			for _, a := range r.Assertions {
+				asserted = asserted || r.RuleCondition == nil && reflect.DeepEqual(a.Assert, notEmpty(name))
+			}
+		}
+		if !asserted {
+			t.Errorf("no rule asserts %s is not empty: a deploy without it makes functions that cannot start", name)
+		}
+	}
+	extensionLayer := []any{map[string]any{"Fn::If": []any{"SecretsLayerGiven", map[string]any{"Ref": "SecretsExtensionLayer"}, map[string]any{"Ref": "AWS::NoValue"}}}}
 	var fns []string
 	for id, r := range cfn.Resources {
 		if r.Type != "AWS::Lambda::Function" {
@@ -375,7 +443,7 @@ func TestSAMTranslation(t *testing.T) {
 		}
 		fns = append(fns, strings.TrimSuffix(strings.ToLower(id), "function"))
 		var p struct {
-			Layers      []map[string]string
+			Layers      []any
 			Environment struct{ Variables map[string]any }
 			Role        struct {
 				GetAtt []string `json:"Fn::GetAtt"`
@@ -391,8 +459,8 @@ func TestSAMTranslation(t *testing.T) {
 				_ = json.Unmarshal(v, &p.Role)
 			}
 		}
-		if len(p.Layers) != 1 || p.Layers[0]["Ref"] != "SecretsExtensionLayer" {
-			t.Errorf("%s: Layers %v; want the extension's", id, p.Layers)
+		if !reflect.DeepEqual(p.Layers, extensionLayer) {
+			t.Errorf("%s: Layers %v; want the extension's when SecretsExtensionLayer is given", id, p.Layers)
 		}
 		if got := fmt.Sprint(p.Environment.Variables[secrets.Variable]); got != "map[Ref:Secrets]" {
 			t.Errorf("%s: %s is %s, want the Secrets parameter", id, secrets.Variable, got)
