@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -476,6 +477,11 @@ func TestSAMTranslation(t *testing.T) {
 		}
 	}
 	sameSet(t, "Lambda functions of the translated template", fns, functions)
+	var all struct{ Resources map[string]map[string]any }
+	if err := json.Unmarshal(out, &all); err != nil {
+		t.Fatal(err)
+	}
+	checkQueues(t, all.Resources)
 	// A ticking function's asynchronous invocations (the scheduler's) are
 	// not retried by Lambda: its EventInvokeConfig on $LATEST says 0.
 	for _, fn := range ticking {
@@ -501,6 +507,106 @@ func TestSAMTranslation(t *testing.T) {
 			t.Errorf("%s: the translated EventInvokeConfigs (qualifier, retries) are %v, want [$LATEST 0]: Lambda retries a failed tick twice", id, retries)
 		}
 	}
+}
+
+// checkQueues checks the queues of the translated template, those SAM
+// would make of its own included: each keeps a message 14 days, as README
+// says; each dead-letter queue (a queue's redrive target, the
+// DeadLetterConfig of a rule's target, an asynchronous invocation's
+// OnFailure) has an alarm on a message in it; and a rule's dead-letter
+// queue lets EventBridge send to it for that rule.
+func checkQueues(t *testing.T, resources map[string]map[string]any) {
+	t.Helper()
+	// getAtt returns X of {"Fn::GetAtt": [X, attr]}, or "".
+	getAtt := func(v any, attr string) string {
+		m, _ := v.(map[string]any)
+		if l, _ := m["Fn::GetAtt"].([]any); len(l) == 2 && l[1] == attr {
+			x, _ := l[0].(string)
+			return x
+		}
+		return ""
+	}
+	props := func(id string) map[string]any {
+		p, _ := resources[id]["Properties"].(map[string]any)
+		return p
+	}
+	// sendsTo maps each dead-letter queue to what sends to it.
+	sendsTo := map[string]string{}
+	alarmed := map[string]bool{}
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
+		p := props(id)
+		switch resources[id]["Type"] {
+		case "AWS::SQS::Queue":
+			if p["MessageRetentionPeriod"] != float64(1209600) {
+				t.Errorf("queue %s keeps a message %v s, want 14 days (1209600), as README says of every queue", id, p["MessageRetentionPeriod"])
+			}
+			if rp, ok := p["RedrivePolicy"].(map[string]any); ok {
+				sendsTo[getAtt(rp["deadLetterTargetArn"], "Arn")] = "queue " + id
+			}
+		case "AWS::Lambda::EventInvokeConfig":
+			if on, ok := p["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any); ok {
+				sendsTo[getAtt(on["Destination"], "Arn")] = "the failed asynchronous invocations of " + id
+			}
+		case "AWS::Events::Rule":
+			targets, _ := p["Targets"].([]any)
+			for _, tg := range targets {
+				dlc, ok := tg.(map[string]any)["DeadLetterConfig"].(map[string]any)
+				if !ok {
+					continue
+				}
+				q := getAtt(dlc["Arn"], "Arn")
+				if resources[q]["Type"] != "AWS::SQS::Queue" {
+					t.Errorf("rule %s: dead-letter queue %v is not a queue of the template", id, dlc["Arn"])
+					continue
+				}
+				sendsTo[q] = "rule " + id
+				if !eventBridgeMaySend(resources, q, id, getAtt) {
+					t.Errorf("rule %s: no queue policy lets EventBridge send to its dead-letter queue %s for it", id, q)
+				}
+			}
+		case "AWS::CloudWatch::Alarm":
+			dims, _ := p["Dimensions"].([]any)
+			if p["Namespace"] == "AWS/SQS" && p["MetricName"] == "ApproximateNumberOfMessagesVisible" && p["Threshold"] == float64(0) &&
+				p["ComparisonOperator"] == "GreaterThanThreshold" && len(dims) == 1 && dims[0].(map[string]any)["Name"] == "QueueName" {
+				alarmed[getAtt(dims[0].(map[string]any)["Value"], "QueueName")] = true
+			}
+		}
+	}
+	if len(sendsTo) == 0 {
+		t.Error("the translated template has no dead-letter queue")
+	}
+	for _, q := range slices.Sorted(maps.Keys(sendsTo)) {
+		if !alarmed[q] {
+			t.Errorf("dead-letter queue %s (of %s) has no alarm on a message in it", q, sendsTo[q])
+		}
+	}
+}
+
+// eventBridgeMaySend reports whether a queue policy of resources lets
+// EventBridge send to the queue q for the rule alone.
+func eventBridgeMaySend(resources map[string]map[string]any, q, rule string, getAtt func(any, string) string) bool {
+	for _, r := range resources {
+		if r["Type"] != "AWS::SQS::QueuePolicy" {
+			continue
+		}
+		p, _ := r["Properties"].(map[string]any)
+		queues, _ := p["Queues"].([]any)
+		if !slices.ContainsFunc(queues, func(v any) bool { return reflect.DeepEqual(v, map[string]any{"Ref": q}) }) {
+			continue
+		}
+		statements, _ := p["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		for _, st := range statements {
+			st, _ := st.(map[string]any)
+			principal, _ := st["Principal"].(map[string]any)
+			cond, _ := st["Condition"].(map[string]any)
+			arnEquals, _ := cond["ArnEquals"].(map[string]any)
+			if st["Effect"] == "Allow" && principal["Service"] == "events.amazonaws.com" && st["Action"] == "sqs:SendMessage" &&
+				getAtt(st["Resource"], "Arn") == q && getAtt(arnEquals["aws:SourceArn"], "Arn") == rule {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkSchedule checks the schedules of the function id on AWS: a ticking
@@ -690,8 +796,10 @@ func checkBus(t *testing.T, fn, id string, props, rule map[string]any, dlq strin
 	if n, _ := dig(t, rule, "RetryPolicy", "MaximumRetryAttempts").(int); n < 1 {
 		t.Errorf("%s: the rule's RetryPolicy.MaximumRetryAttempts %v, want retries", id, n)
 	}
-	if dig(t, rule, "DeadLetterConfig", "Type") != "SQS" {
-		t.Errorf("%s: the rule has no dead-letter queue", id)
+	// The template's own queue (TestSAMTranslation checks its policy and
+	// alarm): SAM's (Type: SQS) keeps a message 4 days and has no alarm.
+	if arn, _ := rule["DeadLetterConfig"].(map[string]any)["Arn"].(string); !strings.HasSuffix(arn, ".Arn") {
+		t.Errorf("%s: the rule's DeadLetterConfig %v, want the Arn of a queue of the template", id, rule["DeadLetterConfig"])
 	}
 	on := dig(t, props, "EventInvokeConfig", "DestinationConfig", "OnFailure").(map[string]any)
 	if on["Type"] != "SQS" || strings.TrimSuffix(fmt.Sprint(on["Destination"]), ".Arn") != dlq {
