@@ -726,6 +726,12 @@ func TestServerlessDevs(t *testing.T) {
 					}
 				}
 			case "eventbridge":
+				// fc3 (src/base.ts) gets or creates the EventBridge service-linked
+				// roles (SENDTOFC, and the event source's) only for an eventbridge
+				// trigger without invocationRole, which such a trigger does not use.
+				if role, ok := tm["invocationRole"]; ok {
+					t.Errorf("%s: the eventbridge trigger has invocationRole %v: EventBridge triggers take no role, and with one fc3 does not create the service-linked roles they need", fn, role)
+				}
 				if dig(t, cfg, "eventSourceConfig", "eventSourceType") != "MNS" {
 					t.Errorf("%s: the eventbridge trigger is not an MNS queue", fn)
 				}
@@ -928,7 +934,7 @@ func TestFC3SchemaStrict(t *testing.T) {
 		{"http trigger", []string{"sms", "triggers", "0", "triggerConfig", "authType", "authTyp"}},
 		{"eventbridge trigger", []string{"tts", "triggers", "1", "triggerConfig", "triggerEnable", "triggerEnabled"}},
 		{"timer trigger", []string{"callback", "triggers", "1", "triggerConfig", "enable", "enabled"}},
-		{"trigger", []string{"mail", "triggers", "1", "invocationRole", "invocationrole"}},
+		{"trigger", []string{"mail", "triggers", "1", "description", "descripton"}},
 		{"async invoke", []string{"callback", "asyncInvokeConfig", "maxAsyncRetryAttempts", "maxAsyncRetries"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
