@@ -239,6 +239,78 @@ func readmeSecrets(t *testing.T) ([]string, string) {
 	return names, section
 }
 
+// readmeSection returns the text of README's section under the heading
+// line head ("### Deploy on Aliyun"), up to the next heading.
+func readmeSection(t *testing.T, head string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n"+head+"\n")
+	if !ok {
+		t.Fatalf("README.md has no %q section", head)
+	}
+	if i := strings.Index(section, "\n#"); i >= 0 {
+		section = section[:i]
+	}
+	return section
+}
+
+// TestREADMEDeploy holds README's deploy instructions to what a first
+// deploy needs. On AWS, every `sam deploy` given parameters names the
+// stack, acknowledges CAPABILITY_IAM (enough: no IAM resource of the
+// template is named) and has a bucket for the code, or is --guided. On
+// Aliyun, where s.yaml puts every secret in the functions' environment,
+// "Deploy on Aliyun" names each of them and says to give keys as sha256:.
+func TestREADMEDeploy(t *testing.T) {
+	t.Parallel()
+	aws := readmeSection(t, "### Secrets on AWS")
+	var deploys []string
+	for _, cmd := range strings.Split(strings.ReplaceAll(aws, "\\\n", " "), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(cmd), "sam deploy") && strings.Contains(cmd, "--parameter-overrides") {
+			deploys = append(deploys, cmd)
+		}
+	}
+	if len(deploys) == 0 {
+		t.Error("README's Secrets on AWS has no sam deploy with --parameter-overrides")
+	}
+	for _, cmd := range deploys {
+		f := strings.Fields(cmd)
+		if slices.Contains(f, "--guided") {
+			continue
+		}
+		i := slices.Index(f, "--capabilities")
+		if !slices.Contains(f, "--stack-name") || i < 0 || i+1 >= len(f) || f[i+1] != "CAPABILITY_IAM" ||
+			!slices.Contains(f, "--resolve-s3") && !slices.Contains(f, "--s3-bucket") {
+			t.Errorf("README: %q: a first deploy needs --stack-name, --capabilities CAPABILITY_IAM and --resolve-s3 (or --guided)", cmd)
+		}
+	}
+	doc := readYAML(t, "../../template.yaml")
+	for id, r := range dig(t, doc, "Resources").(map[string]any) {
+		rm := r.(map[string]any)
+		if typ := fmt.Sprint(rm["Type"]); strings.HasPrefix(typ, "AWS::IAM::") {
+			for _, k := range []string{"RoleName", "ManagedPolicyName", "UserName", "GroupName"} {
+				if _, named := rm["Properties"].(map[string]any)[k]; named {
+					t.Errorf("%s (%s) has a %s: README's deploy then needs CAPABILITY_NAMED_IAM", id, typ, k)
+				}
+			}
+		}
+	}
+
+	aliyun := readmeSection(t, "### Deploy on Aliyun")
+	secret, _ := readmeSecrets(t)
+	env := dig(t, readYAML(t, "../../s.yaml"), "vars", "environment").(map[string]any)
+	for _, v := range secret {
+		if _, inEnv := env[v]; inEnv && !strings.Contains(aliyun, "`"+v+"`") {
+			t.Errorf("README's Deploy on Aliyun does not say that %s, a secret, is plain in the functions' configuration", v)
+		}
+	}
+	if !strings.Contains(aliyun, "`sha256:") || !strings.Contains(aliyun, "fc:GetFunction") {
+		t.Error("README's Deploy on Aliyun does not say to give keys as sha256: and who may read the configuration (fc:GetFunction)")
+	}
+}
+
 // checkSecrets checks how template.yaml's functions get their secrets:
 // none is in their environment or in a parameter (a NoEcho parameter still
 // lands in the function's configuration in plain text), each is in
