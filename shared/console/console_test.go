@@ -159,22 +159,30 @@ func TestKeylessLocally(t *testing.T) {
 	}
 }
 
-// TestStations: the SaaS group recharges a station from its page with the
-// form's token; without it the form is refused; a deal code recharges
-// once; a bad number names the field.
-func TestStations(t *testing.T) {
-	s := newSite(t, false)
+// stationsToken signs the SaaS group in and returns the token of the
+// Stations page's form.
+func (s *site) stationsToken(t *testing.T) string {
+	t.Helper()
 	s.signIn(t, "gm", "gm-console-key-0123456")
 	code, body := s.get(t, "/console/stations")
 	m := csrfField.FindStringSubmatch(body)
 	if code != http.StatusOK || m == nil {
 		t.Fatalf("stations: %d, no form token\n%s", code, body)
 	}
+	return m[1]
+}
+
+// TestStations: the SaaS group recharges a station from its page with the
+// form's token; without it the form is refused; a deal code recharges
+// once; a bad number names the field.
+func TestStations(t *testing.T) {
+	s := newSite(t, false)
+	token := s.stationsToken(t)
 	form := url.Values{"station": {"T7442"}, "combo": {"1"}, "units": {"100"}, "money": {"10.00"}, "deal_code": {"D-1"}}
 	if res, _ := s.post(t, "/console/stations", form); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a recharge without the token: %d; want 403", res.StatusCode)
 	}
-	form.Set("csrf", m[1])
+	form.Set("csrf", token)
 	for range 2 {
 		if res, body := s.post(t, "/console/stations", form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("recharge: %d\n%s", res.StatusCode, body)
@@ -308,13 +316,8 @@ func TestSignInCrossSite(t *testing.T) {
 // done, so that reloading that page reads it again and credits nothing.
 func TestRechargeRedirects(t *testing.T) {
 	s := newSite(t, false)
-	s.signIn(t, "gm", "gm-console-key-0123456")
-	_, body := s.get(t, "/console/stations")
-	m := csrfField.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("stations: no form token\n%s", body)
-	}
-	res, body := s.post(t, "/console/stations", url.Values{"csrf": {m[1]}, "station": {"T 1"}, "combo": {"1"},
+	token := s.stationsToken(t)
+	res, body := s.post(t, "/console/stations", url.Values{"csrf": {token}, "station": {"T 1"}, "combo": {"1"},
 		"units": {"100"}, "money": {"10.00"}})
 	loc, err := res.Location()
 	if res.StatusCode != http.StatusSeeOther || err != nil || loc.Path != "/console/stations" ||
@@ -340,13 +343,8 @@ func TestRechargeRedirects(t *testing.T) {
 // head row that names each column, in either language.
 func TestRechargesTable(t *testing.T) {
 	s := newSite(t, false)
-	s.signIn(t, "gm", "gm-console-key-0123456")
-	_, body := s.get(t, "/console/stations")
-	m := csrfField.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("stations: no form token\n%s", body)
-	}
-	if res, body := s.post(t, "/console/stations", url.Values{"csrf": {m[1]}, "station": {"T1"}, "combo": {"1"},
+	token := s.stationsToken(t)
+	if res, body := s.post(t, "/console/stations", url.Values{"csrf": {token}, "station": {"T1"}, "combo": {"1"},
 		"units": {"5"}, "money": {"12.34"}, "deal_code": {"D-9"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("recharge: %d\n%s", res.StatusCode, body)
 	}

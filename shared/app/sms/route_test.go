@@ -331,19 +331,8 @@ func TestProviderOrder(t *testing.T) {
 // SerialNo finds the message.
 func TestPerNumberAnswers(t *testing.T) {
 	t.Parallel()
-	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
-	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
-	g.tc.Fail(tencentcloud.NumberError("FailedOperation.PhoneNumberInBlacklist", "手机号在黑名单库中", "+8613700137000"))
-	body := strings.Replace(routeBody, `"13800138000"`, `"13800138000,13900139000,13700137000"`, 1)
-	status, rep := g.send(t, body, routeTimeout)
-	if status != 200 || rep.Provider != tcName {
-		t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
-	}
-	ctx := context.Background()
-	reports, err := g.Store.Reports(ctx, rep.MessageId)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, rep, reports := sendThroughTencent(t, tencentcloud.NumberError("FailedOperation.PhoneNumberInBlacklist", "手机号在黑名单库中",
+		"+8613700137000"), "13800138000,13900139000,13700137000")
 	states := map[string]notify.Status{}
 	ids := map[string]string{}
 	for _, r := range reports {
@@ -352,8 +341,8 @@ func TestPerNumberAnswers(t *testing.T) {
 	if states["13800138000"] != notify.Submitted || states["13900139000"] != notify.Submitted || states["13700137000"] != notify.Failed {
 		t.Fatalf("reports %+v; want two submitted and 13700137000 failed", reports)
 	}
-	res, err := g.Store.RecordReport(ctx, notify.Report{Provider: tcName, Channel: notify.SMS, ProviderID: ids["13900139000"],
-		Recipient: "13900139000", Status: notify.Delivered, Code: "DELIVRD"})
+	res, err := g.Store.RecordReport(context.Background(), notify.Report{Provider: tcName, Channel: notify.SMS,
+		ProviderID: ids["13900139000"], Recipient: "13900139000", Status: notify.Delivered, Code: "DELIVRD"})
 	if err != nil || res.MessageID != rep.MessageId {
 		t.Errorf("report for the second number matched %+v, %v; want message %s", res, err, rep.MessageId)
 	}
@@ -365,18 +354,8 @@ func TestPerNumberAnswers(t *testing.T) {
 // webhook, and a caller who sends again on it, that it was not sent.
 func TestPerNumberAnswerInDoubt(t *testing.T) {
 	t.Parallel()
-	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
-	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
-	g.tc.Fail(tencentcloud.NumberError("InternalError.Timeout", "请求下发短信超时", "+8613900139000"))
-	body := strings.Replace(routeBody, `"13800138000"`, `"13800138000,13900139000"`, 1)
-	status, rep := g.send(t, body, routeTimeout)
-	if status != 200 || rep.Provider != tcName {
-		t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
-	}
-	reports, err := g.Store.Reports(context.Background(), rep.MessageId)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, rep, reports := sendThroughTencent(t, tencentcloud.NumberError("InternalError.Timeout", "请求下发短信超时", "+8613900139000"),
+		"13800138000,13900139000")
 	states := map[string]notify.Status{}
 	for _, r := range reports {
 		states[r.Recipient] = r.Status
@@ -387,6 +366,25 @@ func TestPerNumberAnswerInDoubt(t *testing.T) {
 	if m := g.Record(t, rep.MessageId); m.Status != notify.Submitted {
 		t.Errorf("message %s; want submitted", m.Status)
 	}
+}
+
+// sendThroughTencent sends to numbers through Tencent alone, which answers
+// with fault, and returns the gateway, its 200 reply and the message's
+// reports.
+func sendThroughTencent(t *testing.T, fault tencentcloud.Fault, numbers string) (*routed, routedReply, []notify.Report) {
+	t.Helper()
+	groups := `[{"id":"shop","channels":["sms"],"providers":["tencent"],"limits":{"verification":{"per_minute":0,"per_hour":0,"per_day":0}}}]`
+	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": groups})
+	g.tc.Fail(fault)
+	status, rep := g.send(t, strings.Replace(routeBody, `"13800138000"`, `"`+numbers+`"`, 1), routeTimeout)
+	if status != 200 || rep.Provider != tcName {
+		t.Fatalf("reply %d %+v, want 200 from tencent", status, rep)
+	}
+	reports, err := g.Store.Reports(context.Background(), rep.MessageId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, rep, reports
 }
 
 // TestErrorClassesOfEveryProvider puts each provider first (and Aliyun,
