@@ -79,8 +79,10 @@ func newStore(cfg config.Config) (store, error) {
 
 // CloudPoolSize is how many connections a function instance on Lambda or
 // FC keeps, unless the URL's pool_max_conns says: an instance serves one
-// request at a time (a few on FC), and hundreds of instances each opening
-// the local default would exhaust the database's connections.
+// request at a time (a few on FC), or the up to 10 messages of a queue
+// batch, whose writes the store's groups put on one connection of each
+// kind (docs/stores.md), and hundreds of instances each opening the local
+// default would exhaust the database's connections.
 const CloudPoolSize = 2
 
 // cloudPool returns the PostgreSQL URL u with pool_max_conns set to

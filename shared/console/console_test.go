@@ -336,6 +336,12 @@ func TestRechargeRedirects(t *testing.T) {
 	if _, body := s.get(t, "/console/stations?station=T+1"); strings.Contains(body, `class="ok"`) {
 		t.Errorf("the station's page, not after a recharge, says one was done\n%s", body)
 	}
+	// From a later page of stations, the redirect keeps it.
+	res, _ = s.post(t, "/console/stations?page=2&station=T+1", url.Values{"csrf": {token}, "station": {"T 1"},
+		"combo": {"1"}, "units": {"1"}, "money": {"1.00"}})
+	if loc, err := res.Location(); err != nil || loc.Query().Get("page") != "2" {
+		t.Errorf("a recharge from the second page: to %v, %v; want the second page", loc, err)
+	}
 }
 
 // TestRechargesTable: a station's recharges show their money in yuan, as

@@ -215,9 +215,11 @@ func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s sessi
 	ctx, key := r.Context(), notify.Secret(s.Key)
 	d := stationsData{Station: station, Done: done}
 	d.Combos, _ = k.c.Service.Combos(key)
-	// The store skips at most 100,000 stations.
+	// The store skips at most 100,000 stations: the last page is the one
+	// that starts there.
+	const lastPage = 100_000/stationsPageSize + 1
 	d.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
-	d.Page = min(max(d.Page, 1), 100_000/stationsPageSize+1)
+	d.Page = min(max(d.Page, 1), lastPage)
 	var (
 		more bool
 		err  error
@@ -227,7 +229,7 @@ func (k *Console) renderStations(w http.ResponseWriter, r *http.Request, s sessi
 	if d.Page > 1 {
 		d.Prev = stationsLink(d.Page-1, station)
 	}
-	if more {
+	if more && d.Page < lastPage {
 		d.Next = stationsLink(d.Page+1, station)
 	}
 	if err == nil && station != "" {
@@ -303,5 +305,8 @@ func (k *Console) recharge(w http.ResponseWriter, r *http.Request, s session, g 
 		return
 	}
 	v := url.Values{"station": {station}, "done": {"1"}}
+	if p, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && p > 1 {
+		v.Set("page", strconv.Itoa(p)) // the page the form was on
+	}
 	http.Redirect(w, r, k.c.Base+"stations?"+v.Encode(), http.StatusSeeOther)
 }

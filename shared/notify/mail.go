@@ -17,8 +17,11 @@ const (
 // display name ("Ann <a@example.com>"), and returns the bare address. It
 // refuses CR, LF and NUL anywhere, so that no address can inject a header.
 func CheckAddress(s string) (string, error) {
-	if strings.ContainsAny(s, "\r\n\x00") {
+	if strings.ContainsAny(s, "\r\n") {
 		return "", errLineBreak
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", errors.New("contains a NUL")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {
@@ -41,8 +44,8 @@ func CheckAddress(s string) (string, error) {
 }
 
 // errLineBreak is CheckAddress's error for an address that holds a line
-// break or NUL, which would start a header of its own.
-var errLineBreak = errors.New("contains a line break or NUL")
+// break, which would start a header of its own.
+var errLineBreak = errors.New("contains a line break")
 
 // addressReason is the Reason of an address that CheckAddress refused with
 // err: a line break is an attempt at another header.

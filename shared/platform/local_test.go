@@ -148,7 +148,7 @@ func TestServeHealth(t *testing.T) {
 }
 
 // TestListenAddr: the local server listens on this machine only unless
-// HOST says otherwise.
+// NOTIFY_HOST says otherwise.
 func TestListenAddr(t *testing.T) {
 	for _, tc := range []struct{ host, port, want string }{
 		{"", "", "127.0.0.1:8010"},
@@ -156,9 +156,9 @@ func TestListenAddr(t *testing.T) {
 		{"0.0.0.0", "", "0.0.0.0:8010"},
 		{"::1", "8011", "[::1]:8011"},
 	} {
-		env := map[string]string{"HOST": tc.host, "PORT": tc.port}
+		env := map[string]string{"NOTIFY_HOST": tc.host, "PORT": tc.port}
 		if got := listenAddr(func(k string) string { return env[k] }); got != tc.want {
-			t.Errorf("HOST=%q PORT=%q: %s; want %s", tc.host, tc.port, got, tc.want)
+			t.Errorf("NOTIFY_HOST=%q PORT=%q: %s; want %s", tc.host, tc.port, got, tc.want)
 		}
 	}
 }

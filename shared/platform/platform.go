@@ -47,12 +47,13 @@ type Options struct {
 	AccessKeys func(notify.AccessKeys)
 }
 
-// listenAddr is where the local HTTP server listens: $HOST:$PORT, by
-// default 127.0.0.1:8010. This machine only, unless HOST says otherwise: a
-// local run authorizes a group without keys by its id alone, and may hold
-// the developer's own provider keys.
+// listenAddr is where the local HTTP server listens: $NOTIFY_HOST:$PORT,
+// by default 127.0.0.1:8010. This machine only, unless NOTIFY_HOST says
+// otherwise: a local run authorizes a group without keys by its id alone,
+// and may hold the developer's own provider keys. (Not HOST, which some
+// shells set to the machine's name.)
 func listenAddr(getenv func(string) string) string {
-	host, port := getenv("HOST"), getenv("PORT")
+	host, port := getenv("NOTIFY_HOST"), getenv("PORT")
 	if host == "" {
 		host = "127.0.0.1"
 	}
@@ -69,9 +70,9 @@ func listenAddr(getenv func(string) string) string {
 //     which never returns;
 //   - FC_RUNTIME_API set: the Aliyun FC 3 go1 runtime loop
 //     (fc-runtime-go-sdk), which never returns;
-//   - neither: an HTTP server on $HOST:$PORT (127.0.0.1:8010 when unset)
-//     until SIGINT or SIGTERM, after which it finishes the requests in
-//     flight and returns nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
+//   - neither: an HTTP server on $NOTIFY_HOST:$PORT (127.0.0.1:8010 when
+//     unset) until SIGINT or SIGTERM, after which it finishes the requests
+//     in flight and returns nil. A handler that is a Ticker is ticked meanwhile by RunTicker,
 //     every NOTIFY_TICK_EVERY (see TickEvery). It also answers GET /healthz
 //     and GET /readyz (see Options.Ready).
 //

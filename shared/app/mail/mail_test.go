@@ -190,6 +190,8 @@ func TestMailRefusals(t *testing.T) {
 		{"bad address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com","nope"],"body":"b"}`, 400, "invalid_address", "to[1]"},
 		{"header injection in an address", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com\r\nBcc: x@evil.com"],"body":"b"}`,
 			400, "header_injection", "to[0]"},
+		{"a NUL in an address", `{"group_id":"bc-fmb","subject":"s","to":["a\u0000b@example.com"],"body":"b"}`,
+			400, "invalid_address", "to[0]"},
 		{"header injection in a cc", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"cc":["b@example.com\nBcc: x@evil.com"],"body":"b"}`,
 			400, "header_injection", "cc[0]"},
 		{"header injection in reply_to", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"reply_to":"b@example.com\r\nBcc: x@evil.com","body":"b"}`,

@@ -247,7 +247,8 @@ func PurgeSteps(now, delivered, old any, limit int, oldID, quotaSweep string) []
 // sweep was the costliest statement of a function's first send
 // (docs/stores.md, "Opening on a cold start"). The scheduled purge
 // deletes the windows that ended too, for the processes that end before
-// their SweepEvery-th take.
+// their SweepEvery-th take, and for the sweeps rolled back with a take
+// whose quota was at its Max (Due counts takes asked for, not committed).
 const SweepEvery = 16
 
 // Sweeps counts a store's takes of quotas, to sweep one in SweepEvery.
