@@ -314,6 +314,41 @@ func concurrentStarts(t *testing.T, instances []string, fake *dysmsapi.Server) {
 	}
 }
 
+// TestSaaSStartAfterUndelivered: a task whose send was in doubt (Aliyun
+// took it and the connection dropped, so no BizId), which a status lookup
+// then found failed in delivery, is not sent again when started again, nor
+// charged again: Aliyun took it.
+func TestSaaSStartAfterUndelivered(t *testing.T) {
+	t.Parallel()
+	srv, fake, st := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{
+		"NOTIFY_GROUPS": saasGroups, "NOTIFY_STATUS_RECONCILE_AFTER": "1ms"})
+	c := saasClient{t: t, base: srv.URL}
+	c.recharge("T1", 5, "0.50", "")
+	id := c.addTask("T1", "13800138000")
+	fake.Fail(acs.AcceptThenDrop().Times(1))
+	if status, rep := c.start(id); status != http.StatusGatewayTimeout {
+		t.Fatalf("start with the answer lost: %d %+v; want 504", status, rep)
+	}
+	task, err := st.Task(t.Context(), "gm", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Undelivered("13800138000", "IS_CLOSE")
+	time.Sleep(5 * time.Millisecond) // past NOTIFY_STATUS_RECONCILE_AFTER
+	res, err := http.Get(srv.URL + "/sms/status?" + url.Values{"GroupID": {"gm"}, "MessageId": {task.MessageID}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if m, err := st.Message(t.Context(), task.MessageID); err != nil || m.Status != notify.Failed {
+		t.Fatalf("after the lookup: %+v, %v; want failed", m, err)
+	}
+	if status, rep := c.start(id); status != http.StatusOK || len(fake.Sends()) != 1 || c.balance("T1") != 4 {
+		t.Errorf("started again: %d %+v, %d sends, balance %d; want 200, still 1 send, balance 4",
+			status, rep, len(fake.Sends()), c.balance("T1"))
+	}
+}
+
 // TestSaaSRechargeRetries: a recharge sent three times at once, as a
 // retrying operator's client may, credits once, whether the retries share
 // its deal code or its Idempotency-Key. On PostgreSQL through two
@@ -419,6 +454,9 @@ func TestSaaSBadInput(t *testing.T) {
 		{"money with three places", "POST", "/sms/recharge_record/create", with(recharge, "recharge_money", "0.001"), nil, 400, 40000, "recharge_money"},
 		{"negative money", "POST", "/sms/recharge_record/create", with(recharge, "recharge_money", `"-1.00"`), nil, 400, 40000, "recharge_money"},
 		{"money in exponent form", "POST", "/sms/recharge_record/create", strings.Replace(recharge, `"0.10"`, `1e2`, 1), nil, 400, 40000, "recharge_money"},
+		{"unit_price NaN", "POST", "/sms/recharge_record/create", with(recharge, "unit_price", `"NaN"`), nil, 400, 40000, "unit_price"},
+		{"unit_price in hex", "POST", "/sms/recharge_record/create", with(recharge, "unit_price", `"0x1p3"`), nil, 400, 40000, "unit_price"},
+		{"unit_price over 1e9", "POST", "/sms/recharge_record/create", with(recharge, "unit_price", `"1000000000.5"`), nil, 400, 40000, "unit_price"},
 		{"unknown combo_id", "POST", "/sms/recharge_record/create", with(recharge, "combo_id", "9"), nil, 404, 40400, "combo_id"},
 		{"recharge without station_id", "POST", "/sms/recharge_record/create", with(recharge, "station_id", ""), nil, 400, 40000, "station_id"},
 		{"recharge without operator", "POST", "/sms/recharge_record/create", with(recharge, "operator_name", ""), nil, 400, 40000, "operator_name"},

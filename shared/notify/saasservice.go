@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,11 @@ func (s *Service) saasGroup(key Secret) (*Group, error) {
 	}
 	return s.d.Groups.Authorize(Credentials{GroupID: g.ID, Key: key}, Request{Channel: SMS})
 }
+
+// unitPrice is a unit price in fen as the platform writes it: plain
+// decimal digits, at most 1e9, with at most four decimals (not NaN, Inf,
+// 1e5 or 0x1p3, which strconv.ParseFloat takes).
+var unitPrice = regexp.MustCompile(`^(?:[0-9]{1,9}(?:\.[0-9]{1,4})?|1000000000)$`)
 
 // storeError is the error of a SaaS store call that failed for op: its own
 // *Error when it made one (not found, conflict, ...), else Unavailable.
@@ -147,7 +153,11 @@ func (s *Service) StartTask(ctx context.Context, key Secret, id int64) (Sent, er
 		if err != nil {
 			return Sent{}, storeError("saas.start", err)
 		}
-		if prev.Status != Failed || prev.ProviderID != "" {
+		taken, err := s.failedInDelivery(ctx, prev)
+		if err != nil {
+			return Sent{}, storeError("saas.start", err)
+		}
+		if prev.Status != Failed || taken {
 			return s.replay(ctx, prev, true)
 		}
 	}
@@ -283,10 +293,8 @@ func (s *Service) Recharge(ctx context.Context, r RechargeRequest) (replayed boo
 	if !utf8.ValidString(r.Remark) || hasControl(r.Remark) || utf8.RuneCountInString(r.Remark) > 255 {
 		return false, Invalidf("remark", ReasonInvalidField, "must be at most 255 printable characters")
 	}
-	if r.UnitPrice != "" {
-		if f, err := strconv.ParseFloat(r.UnitPrice, 64); err != nil || f < 0 || f > 1e9 || len(r.UnitPrice) > 32 {
-			return false, Invalidf("unit_price", ReasonInvalidField, "must be a price in fen from 0 to 1e9, such as 10 or 9.5")
-		}
+	if r.UnitPrice != "" && !unitPrice.MatchString(r.UnitPrice) {
+		return false, Invalidf("unit_price", ReasonInvalidField, "must be a price in fen from 0 to 1e9, such as 10 or 9.5")
 	}
 	replayed, err = s.d.Store.Recharge(ctx, Recharge{GroupID: g.ID, Station: r.Station, ComboID: c.ID, ComboName: c.Name,
 		Units: r.Units, MoneyFen: fen, UnitPrice: r.UnitPrice, Operator: r.Operator, DealCode: r.DealCode,

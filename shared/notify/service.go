@@ -359,16 +359,35 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 // redelivery the queue makes after a 409 finds the first send ended.
 const InFlightFor = time.Minute
 
+// failedInDelivery reports whether m failed after a provider took it: a
+// report or a status lookup said it did not arrive. Its provider id says
+// so, or, when its send was in doubt and the lookup found it by its OutId
+// (Aliyun's give no BizId), its reports. A message that failed otherwise
+// was never taken, and may be sent again.
+func (s *Service) failedInDelivery(ctx context.Context, m *Message) (bool, error) {
+	if m.Status != Failed {
+		return false, nil
+	}
+	if m.ProviderID != "" {
+		return true, nil
+	}
+	reports, err := s.d.Store.Reports(ctx, m.ID)
+	return len(reports) > 0, err
+}
+
 // replay answers a queue message delivered again (or a task started
 // again, or a request retried with its Idempotency-Key after its first
 // attempt died) with what became of the first attempt, without sending
 // anything.
 func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
+	failedInDelivery, err := s.failedInDelivery(ctx, prev)
+	if err != nil {
+		return Sent{}, storeError(string(prev.Channel)+".replay", err)
+	}
 	switch {
-	case prev.Status == Submitted, prev.Status == Delivered, prev.Status == Failed && prev.ProviderID != "":
-		// A provider took it (a failed one with a provider id failed in
-		// delivery).
+	case prev.Status == Submitted, prev.Status == Delivered, failedInDelivery:
+		// A provider took it.
 		log.InfoContext(ctx, "message asked for again; already sent, not sent again")
 		return Sent{MessageID: prev.ID, Provider: prev.Provider, Acceptance: Acceptance{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
 			Code: "OK", Message: "OK (already sent)", Sandbox: prev.Sandbox}}, nil

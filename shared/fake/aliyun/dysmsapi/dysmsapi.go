@@ -18,6 +18,7 @@ package dysmsapi
 import (
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
@@ -45,6 +46,15 @@ type Send struct {
 type Server struct {
 	*acs.Service // ServeHTTP, Fail, Heal, Requests
 	sends        acs.Log[Send]
+	undelivered  sync.Map // canonical number -> the ErrCode QuerySendDetails gives its sends
+}
+
+// Undelivered makes QuerySendDetails say that every send to number failed
+// to arrive, with errCode (as IS_CLOSE, a phone switched off), where it
+// says they were delivered otherwise.
+func (s *Server) Undelivered(number, errCode string) {
+	c, _ := canonical(number)
+	s.undelivered.Store(c, errCode)
 }
 
 // New returns a fake SMS service accepting the keys of c.

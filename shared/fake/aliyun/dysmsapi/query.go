@@ -52,12 +52,16 @@ func (s *Server) querySendDetails(id string, p url.Values) (any, *acs.Error) {
 		}
 		for _, n := range m.PhoneNumbers {
 			if c, _ := canonical(n); c == phone {
-				all = append(all, detail{
+				d := detail{
 					PhoneNum: n, SendStatus: 3, ErrCode: "DELIVERED", TemplateCode: m.TemplateCode,
 					Content:  "【" + m.SignName + "】" + m.TemplateCode + " " + m.TemplateParam,
 					SendDate: at.Format(time.DateTime), ReceiveDate: at.Add(3 * time.Second).Format(time.DateTime),
 					OutID: m.OutID,
-				})
+				}
+				if code, ok := s.undelivered.Load(c); ok {
+					d.SendStatus, d.ErrCode = 2, code.(string)
+				}
+				all = append(all, d)
 			}
 		}
 	}
