@@ -812,9 +812,7 @@ func TestServerlessDevs(t *testing.T) {
 				if queue != "notify-"+fn || !strings.HasSuffix(dlq, ":/queues/notify-"+fn+"-dlq") {
 					t.Errorf("%s: the trigger reads queue %v and gives up into %s; want notify-%s and notify-%s-dlq", fn, queue, dlq, fn, fn)
 				}
-				if dig(t, cfg, "runOptions", "retryStrategy", "PushRetryStrategy") == nil {
-					t.Errorf("%s: the trigger has no retry strategy", fn)
-				}
+				checkQueueRetries(t, fn, cfg)
 				checkMNSSamples(t, fn, fmt.Sprint(queue))
 			case "timer":
 				if cfg["cronExpression"] != "@every 1m" || cfg["enable"] != true || cfg["payload"] != "" {
@@ -842,6 +840,99 @@ func TestServerlessDevs(t *testing.T) {
 			}
 		}
 		sameSet(t, fn+" triggers", types, want)
+	}
+}
+
+// checkQueueRetries checks that the MNS queue trigger cfg of fn retries a
+// message the function fails for a day and then dead-letters it, as README
+// ("Queues") says. runOptions (retry strategy, fault tolerance, dead-letter
+// queue) take effect only when its mode is event-streaming, an EventBridge
+// event stream (fc3's triggers doc, devsapp/fc3 docs/zh/yaml/triggers.md,
+// runOptions.mode: "runOptions 中参数只有在 mode 为 event-streaming 时才有效";
+// the retries and dead letters EventBridge documents are an event stream's,
+// help.aliyun.com/zh/eventbridge/user-guide/retry-and-dead-letter). With
+// event-driven they would be dropped, and the queue's messages not kept.
+func checkQueueRetries(t *testing.T, fn string, cfg map[string]any) {
+	t.Helper()
+	for _, p := range queueRetryProblems(fn, cfg) {
+		t.Error(p)
+	}
+}
+
+// queueRetryProblems returns what keeps the MNS queue trigger cfg of fn
+// from retrying a failed message for a day and then dead-letter it.
+func queueRetryProblems(fn string, cfg map[string]any) []string {
+	at := func(v any, keys ...string) any {
+		for _, k := range keys {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		return v
+	}
+	var problems []string
+	if mode := at(cfg, "runOptions", "mode"); mode != "event-streaming" {
+		problems = append(problems, fmt.Sprintf("%s: the trigger's runOptions.mode is %v, want event-streaming: in any other mode its retries and dead-letter queue are not applied", fn, mode))
+	}
+	// deliveryOption.mode means the same, with a lower priority: never another.
+	if mode := at(cfg, "eventSinkConfig", "deliveryOption", "mode"); mode != nil && mode != "event-streaming" {
+		problems = append(problems, fmt.Sprintf("%s: the trigger's deliveryOption.mode is %v, runOptions' event-streaming", fn, mode))
+	}
+	// 176 retries over a day; BACKOFF_RETRY, the default, is 3 within a minute.
+	if s := at(cfg, "runOptions", "retryStrategy", "PushRetryStrategy"); s != "EXPONENTIAL_DECAY_RETRY" {
+		problems = append(problems, fmt.Sprintf("%s: the trigger's retry strategy is %v, want EXPONENTIAL_DECAY_RETRY (a day)", fn, s))
+	}
+	// NONE (the default) blocks the stream on a message past its retries
+	// instead of putting it in the dead-letter queue.
+	if e := at(cfg, "runOptions", "errorsTolerance"); e != "ALL" {
+		problems = append(problems, fmt.Sprintf("%s: the trigger's errorsTolerance is %v, want ALL: a message past its retries goes to the dead-letter queue", fn, e))
+	}
+	// One message an invocation: a failure (which fails the invocation:
+	// docs/platform.md) retries and dead-letters that message alone.
+	if n := at(cfg, "runOptions", "batchWindow", "CountBasedWindow"); n != 1 {
+		problems = append(problems, fmt.Sprintf("%s: the trigger's batchWindow.CountBasedWindow is %v, want 1", fn, n))
+	}
+	return problems
+}
+
+// TestQueueRetriesNeedEventStreaming: an MNS queue trigger in event-driven
+// mode, or without the settings that dead-letter a message, fails the
+// check TestServerlessDevs makes of s.yaml's.
+func TestQueueRetriesNeedEventStreaming(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		keys []string // the path under triggerConfig, then the value
+		to   any
+	}{
+		{"event-driven", []string{"runOptions", "mode"}, "event-driven"},
+		{"delivery event-driven", []string{"eventSinkConfig", "deliveryOption", "mode"}, "event-driven"},
+		{"backoff retry", []string{"runOptions", "retryStrategy", "PushRetryStrategy"}, "BACKOFF_RETRY"},
+		{"no tolerance", []string{"runOptions", "errorsTolerance"}, "NONE"},
+		{"batches", []string{"runOptions", "batchWindow", "CountBasedWindow"}, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := readYAML(t, "../../s.yaml")
+			var cfg map[string]any
+			for _, tr := range dig(t, doc, "resources", "sms", "props", "triggers").([]any) {
+				if tm := tr.(map[string]any); tm["triggerType"] == "eventbridge" {
+					cfg = tm["triggerConfig"].(map[string]any)
+				}
+			}
+			if cfg == nil {
+				t.Fatal("s.yaml: sms has no eventbridge trigger")
+			}
+			if p := queueRetryProblems("sms", cfg); len(p) > 0 {
+				t.Fatalf("s.yaml as it is: %v", p)
+			}
+			m := cfg
+			for _, k := range tt.keys[:len(tt.keys)-1] {
+				m = dig(t, m, k).(map[string]any)
+			}
+			m[tt.keys[len(tt.keys)-1]] = tt.to
+			if p := queueRetryProblems("sms", cfg); len(p) == 0 {
+				t.Errorf("s.yaml with %v %v passes", tt.keys, tt.to)
+			}
+		})
 	}
 }
 
