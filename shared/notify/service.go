@@ -378,15 +378,12 @@ func (s *Service) failedInDelivery(ctx context.Context, m *Message) (bool, error
 // replay answers a queue message delivered again (or a task started
 // again, or a request retried with its Idempotency-Key after its first
 // attempt died) with what became of the first attempt, without sending
-// anything.
+// anything. A failed prev is one a provider took (failedInDelivery): its
+// callers send again one that failed before any provider took it.
 func (s *Service) replay(ctx context.Context, prev *Message, fromQueue bool) (Sent, error) {
 	log := s.d.Log.With("message_id", prev.ID, "queue_key", prev.QueueKey, "status", prev.Status)
-	failedInDelivery, err := s.failedInDelivery(ctx, prev)
-	if err != nil {
-		return Sent{}, storeError(string(prev.Channel)+".replay", err)
-	}
 	switch {
-	case prev.Status == Submitted, prev.Status == Delivered, failedInDelivery:
+	case prev.Status == Submitted, prev.Status == Delivered, prev.Status == Failed:
 		// A provider took it.
 		log.InfoContext(ctx, "message asked for again; already sent, not sent again")
 		return Sent{MessageID: prev.ID, Provider: prev.Provider, Acceptance: Acceptance{ProviderID: prev.ProviderID, RequestID: prev.RequestID,
