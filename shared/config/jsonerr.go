@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ func describeJSONError(v, raw string, into reflect.Type, err error) string {
 		line, col := position(raw, syn.Offset)
 		return fmt.Sprintf("%s: malformed JSON at line %d, column %d: %v", v, line, col, syn)
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) { // a stream decoder's word for it
+		line, col := position(raw, int64(len(raw)))
+		return fmt.Sprintf("%s: malformed JSON at line %d, column %d: it ends before the value does", v, line, col)
+	}
 	// Type errors and unknown fields: walk the text again to find where.
 	w := jsonWalker{dec: json.NewDecoder(strings.NewReader(raw)), raw: raw}
 	w.dec.UseNumber()
@@ -36,6 +41,19 @@ func describeJSONError(v, raw string, into reflect.Type, err error) string {
 type jsonWalker struct {
 	dec *json.Decoder
 	raw string
+	// broken is set once the decoder failed: a value it could not read
+	// stays in its buffer, and More would go on saying there is another.
+	broken bool
+}
+
+// more reports whether the list or object being read has another element.
+func (w *jsonWalker) more() bool { return !w.broken && w.dec.More() }
+
+// key reads an object's key.
+func (w *jsonWalker) key() any {
+	k, err := w.dec.Token()
+	w.broken = w.broken || err != nil
+	return k
 }
 
 // value reads one value, decoded into t at path, and returns the problem
@@ -44,6 +62,7 @@ func (w *jsonWalker) value(t reflect.Type, path string) string {
 	start := w.dec.InputOffset()
 	tok, err := w.dec.Token()
 	if err != nil {
+		w.broken = true
 		return "" // a syntax error: describeJSONError falls back on err
 	}
 	if tok == nil {
@@ -80,7 +99,7 @@ func (w *jsonWalker) value(t reflect.Type, path string) string {
 		if tok != json.Delim('[') {
 			return wrong()
 		}
-		for i := 0; w.dec.More(); i++ {
+		for i := 0; w.more(); i++ {
 			if p := w.value(t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
 				return p
 			}
@@ -90,8 +109,8 @@ func (w *jsonWalker) value(t reflect.Type, path string) string {
 		if tok != json.Delim('{') {
 			return wrong()
 		}
-		for w.dec.More() {
-			k, _ := w.dec.Token()
+		for w.more() {
+			k := w.key()
 			if p := w.value(t.Elem(), fmt.Sprintf("%s.%v", path, k)); p != "" {
 				return p
 			}
@@ -101,9 +120,8 @@ func (w *jsonWalker) value(t reflect.Type, path string) string {
 		if tok != json.Delim('{') {
 			return wrong()
 		}
-		for w.dec.More() {
-			k, _ := w.dec.Token()
-			key, _ := k.(string)
+		for w.more() {
+			key, _ := w.key().(string)
 			f, ok := fieldOf(t, key)
 			if !ok {
 				return fmt.Sprintf("%s: unknown field %q (known: %s)", path, key, strings.Join(fieldNames(t), ", "))

@@ -40,6 +40,12 @@ func TestLoadJSONProblems(t *testing.T) {
 			`NOTIFY_TEMPLATES[0].variables[0].max_len: want a whole number, got a string (line 3, column 40)`},
 		{"an id at a provider that is a number", "NOTIFY_TEMPLATES", `[{"name":"t","ids":{"aliyun":1}}]`,
 			`NOTIFY_TEMPLATES[0].ids.aliyun: want a string, got a number`},
+		// Cut off inside a list's string: the walk for the error's place
+		// once went round for ever here (FuzzLoad found it).
+		{"groups cut off in a string", "NOTIFY_GROUPS", `[{"id":"a","channels":["sms"],"providers":["t`,
+			`NOTIFY_GROUPS: malformed JSON at line 1, column 46: it ends before the value does`},
+		{"templates cut off in an object", "NOTIFY_TEMPLATES", `[{"name":"t","ids":{"aliyun":"SMS_1"`,
+			`NOTIFY_TEMPLATES: malformed JSON at line 1, column 37: it ends before the value does`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
