@@ -186,7 +186,7 @@ func (s *Service) fillCodeRequest(r *CodeRequest) (CodeTemplate, error) {
 	req := Request{Channel: r.Channel, SignName: r.SignName, Template: r.TemplateCode, TemplateField: "TemplateCode"}
 	var err error
 	if r.Channel == SMS {
-		_, err = s.authorizeSMS(r.Credentials, req)
+		_, _, err = s.authorizeSMS(r.Credentials, req)
 	} else {
 		_, err = s.d.Groups.Authorize(r.Credentials, req)
 	}

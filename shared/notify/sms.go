@@ -75,17 +75,20 @@ type checkedSMS struct {
 }
 
 // authorizeSMS authorizes an SMS request r of c's group, whose template
-// the group may name by either of its registry names.
-func (s *Service) authorizeSMS(c Credentials, r Request) (*Group, error) {
-	if t := s.d.Templates.Lookup(strings.TrimSpace(r.Template)); t != nil {
+// the group may name by either of its registry names. It returns the
+// group and r's registry template (nil for a code the registry lacks).
+func (s *Service) authorizeSMS(c Credentials, r Request) (*Group, *Template, error) {
+	t := s.d.Templates.Lookup(strings.TrimSpace(r.Template))
+	if t != nil {
 		r.Aliases = t.Aliases()
 	}
-	return s.d.Groups.Authorize(c, r)
+	g, err := s.d.Groups.Authorize(c, r)
+	return g, t, err
 }
 
 // checkSMS authorizes and validates r, naming its fields as f says.
 func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
-	g, err := s.authorizeSMS(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
+	g, t, err := s.authorizeSMS(r.Credentials, Request{Channel: SMS, SignName: r.SignName,
 		Template: r.TemplateCode, TemplateField: f.template})
 	if err != nil {
 		if e := AsError(err); e.Field == sendFields.sign {
@@ -93,11 +96,11 @@ func (s *Service) checkSMS(r SMSRequest, f smsFields) (checkedSMS, error) {
 		}
 		return checkedSMS{}, err
 	}
-	c := checkedSMS{group: g}
+	// t is c.tm.TemplateCode's: validate trims the code as authorizeSMS did.
+	c := checkedSMS{group: g, template: t}
 	if c.tm, err = r.validate(f); err != nil {
 		return c, err
 	}
-	c.template = s.d.Templates.Lookup(c.tm.TemplateCode)
 	if c.template != nil {
 		if c.values, err = c.template.values(r.Params, f.params); err != nil {
 			return c, err
