@@ -49,7 +49,7 @@ type Message struct {
 	OutID      string
 	// QueueKey names the queue message this record came from
 	// ("<source>:<message id>"), "" for HTTP requests. At most one record
-	// per key is in any status but failed: a redelivered message finds it.
+	// per key is not Unsent: a redelivered message finds it.
 	QueueKey string
 	// Spend, when set, is what the message costs a station of its group:
 	// taken from the station's balance in the transaction that records the
@@ -69,6 +69,12 @@ type Message struct {
 	Sandbox    bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Unsent is set by the store on a record that failed before any
+	// provider took it: created failed (refused), or finished failed with
+	// no reports of its own. Such a record does not hold its QueueKey: a
+	// redelivery of its queue message is sent again. A message a report
+	// or a status lookup failed was taken, and still holds its key.
+	Unsent bool
 }
 
 // refusalReasons are the error codes a record of a send the gateway
@@ -130,15 +136,16 @@ type Store interface {
 // MessageStore keeps message records.
 type MessageStore interface {
 	// CreateMessage durably records m before it is sent. A record whose
-	// QueueKey another live record holds is an *Error of kind Conflict.
+	// QueueKey another record holds (one not Unsent) is an *Error of kind
+	// Conflict.
 	CreateMessage(ctx context.Context, m *Message) error
 	// FinishMessage records the outcome of the send of message id.
 	FinishMessage(ctx context.Context, id string, o Outcome) error
 	// Message returns the record of message id; a missing one is an
 	// *Error of kind NotFound with Reason "not_found".
 	Message(ctx context.Context, id string) (*Message, error)
-	// MessageByQueueKey returns the newest record of queue message key
-	// whose status is not failed; none is the not_found *Error.
+	// MessageByQueueKey returns the record of queue message key that is
+	// not Unsent; none is the not_found *Error.
 	MessageByQueueKey(ctx context.Context, key string) (*Message, error)
 }
 

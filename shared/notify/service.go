@@ -360,15 +360,15 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 const InFlightFor = time.Minute
 
 // failedInDelivery reports whether m failed after a provider took it: a
-// report or a status lookup said it did not arrive. Its provider id says
-// so, or, when its send was in doubt and the lookup found it by its OutId
-// (Aliyun's give no BizId), its reports. A message that failed otherwise
-// was never taken, and may be sent again.
+// report or a status lookup said it did not arrive. The store says so
+// (not Unsent), or its provider id, or, when its send was in doubt and
+// the lookup found it by its OutId (Aliyun's give no BizId), its reports.
+// A message that failed otherwise was never taken, and may be sent again.
 func (s *Service) failedInDelivery(ctx context.Context, m *Message) (bool, error) {
 	if m.Status != Failed {
 		return false, nil
 	}
-	if m.ProviderID != "" {
+	if !m.Unsent || m.ProviderID != "" {
 		return true, nil
 	}
 	reports, err := s.d.Store.Reports(ctx, m.ID)

@@ -392,6 +392,29 @@ func TestQueueRedelivery(t *testing.T) {
 			t.Error("another queue message was taken for the first")
 		}
 	})
+	t.Run("sent, failed by a report, then delivered again", func(t *testing.T) {
+		g := newGateway(t, nil)
+		status, first := g.postQueued(t, seedBody, "m-1")
+		if status != 200 || first.BizId == "" {
+			t.Fatalf("first delivery: %d %+v", status, first)
+		}
+		// The carrier could not deliver it: the provider took it all the
+		// same, and a redelivery must not send it again.
+		if _, err := g.Store.RecordReport(context.Background(), notify.Report{Provider: "aliyun", Channel: notify.SMS,
+			ProviderID: first.BizId, Recipient: "18683441008", Status: notify.Failed, Code: "MK:0001"}); err != nil {
+			t.Fatal(err)
+		}
+		if m := g.Record(t, first.MessageId); m.Status != notify.Failed {
+			t.Fatalf("after the report: %s, want failed", m.Status)
+		}
+		status, rep := g.postQueued(t, seedBody, "m-1")
+		if status != 200 || rep.MessageId != first.MessageId || rep.BizId != first.BizId {
+			t.Errorf("redelivery answered %d %+v, want the first delivery's %+v", status, rep, first)
+		}
+		if n := len(g.fake.Sends()); n != 1 {
+			t.Errorf("the provider sent %d messages, want 1", n)
+		}
+	})
 	t.Run("no id, no IdempotencyKey: sent each time, with a warning", func(t *testing.T) {
 		g := newGateway(t, nil)
 		for range 2 {

@@ -31,6 +31,9 @@ import (
 //     byte for byte, At in UTC truncated to the millisecond (zero when the
 //     provider did not say), with MessageID and ReceivedAt (the time it
 //     was recorded, truncated likewise) set.
+//   - A message a report failed was taken by its provider: it is not
+//     Unsent, and keeps its queue key (Run's contract), as does one
+//     finished failed after reports of its own.
 //   - A message's status comes from the latest final report of each
 //     recipient: delivered when all are delivered (ErrorCode and ErrorText
 //     cleared), failed when all have one and one failed (its Code and Text
@@ -65,6 +68,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"Orphan", testReportOrphan},
 		{"AllRecipients", testReportAllRecipients},
 		{"SettlesUnknown", testReportSettlesUnknown},
+		{"FailedHoldsQueueKey", testReportFailedHoldsQueueKey},
 		{"NeverBackwards", testReportNeverBackwards},
 		{"NotItsMessage", testReportNotItsMessage},
 		{"NoRecipient", testReportNoRecipient},
@@ -382,6 +386,58 @@ func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 				code, text = "MK:0001", "用户停机"
 			}
 			checkMessage(t, st, "after the report", updated(t, st, m, tt.status, code, text, from, to))
+		})
+	}
+}
+
+// testReportFailedHoldsQueueKey fails queued messages after a provider
+// took them, and checks that a redelivery of their queue message finds
+// them and cannot record another.
+func testReportFailedHoldsQueueKey(t *testing.T, st notify.Store) {
+	const rcpt = "13800138000"
+	for _, tt := range []struct {
+		name string
+		fail func(t *testing.T, m *notify.Message)
+	}{
+		{"by a report", func(t *testing.T, m *notify.Message) {
+			finish(t, st, m, notify.Outcome{Status: notify.Submitted, Provider: "aliyun", ProviderID: "biz-" + m.ID,
+				At: sentAt})
+			m.ProviderID = "biz-" + m.ID
+			record(t, st, reportFor(m, rcpt, notify.Failed))
+		}},
+		{"by a lookup", func(t *testing.T, m *notify.Message) {
+			// An outcome in doubt, then the provider's answer to a lookup by
+			// OutId, which names no id of its own.
+			finish(t, st, m, notify.Outcome{Status: notify.Unknown, Provider: "aliyun", ErrorCode: "ambiguous",
+				At: sentAt})
+			r := reportFor(m, rcpt, notify.Failed)
+			r.ProviderID, r.MessageID = "lookup:"+m.ID, m.ID
+			record(t, st, r)
+		}},
+		{"by its outcome after its own report", func(t *testing.T, m *notify.Message) {
+			r := reportFor(m, rcpt, notify.Failed)
+			r.ProviderID, r.MessageID = "sid-"+m.ID, m.ID
+			record(t, st, r)
+			if err := st.FinishMessage(t.Context(), m.ID, notify.Outcome{Status: notify.Failed, Provider: "tencent",
+				ErrorCode: "FailedOperation", At: sentAt}); err != nil {
+				t.Fatalf("FinishMessage: %v", err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
+			m.QueueKey = "sqs:taken-" + m.ID
+			m.ID = notify.NewID(sentAt)
+			create(t, st, m)
+			tt.fail(t, m)
+			got := readMessage(t, st, m)
+			if got.Status != notify.Failed || got.Unsent {
+				t.Fatalf("after the failure: status %s, Unsent %v; want failed, not Unsent", got.Status, got.Unsent)
+			}
+			checkHolder(t, st, m.QueueKey, got)
+			again := queued(m.QueueKey)
+			err := st.CreateMessage(t.Context(), again)
+			checkReason(t, "CreateMessage(key of a message a provider took)", err, notify.Conflict, "duplicate_queue_message")
 		})
 	}
 }

@@ -198,6 +198,7 @@ func finished(m *notify.Message, o notify.Outcome) *notify.Message {
 	w := *m
 	w.Status, w.Provider, w.ProviderID, w.RequestID = o.Status, o.Provider, o.ProviderID, o.RequestID
 	w.ErrorCode, w.ErrorText, w.Sandbox = o.ErrorCode, o.ErrorText, o.Sandbox
+	w.Unsent = o.Status == notify.Failed // a message of these tests has no reports
 	w.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	w.UpdatedAt = o.At.UTC().Truncate(time.Millisecond)
 	return &w
@@ -256,6 +257,7 @@ func testDuplicate(t *testing.T, st notify.Store) {
 // stored is m as it should read back after CreateMessage.
 func stored(m *notify.Message) *notify.Message {
 	w := *m
+	w.Unsent = m.Status == notify.Failed
 	w.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	w.UpdatedAt = m.UpdatedAt.UTC().Truncate(time.Millisecond)
 	return &w
@@ -579,6 +581,9 @@ func diff(got, want *notify.Message) []string {
 	str("ErrorText", got.ErrorText, want.ErrorText)
 	if got.Sandbox != want.Sandbox {
 		d = append(d, fmt.Sprintf("Sandbox = %v, want %v", got.Sandbox, want.Sandbox))
+	}
+	if got.Unsent != want.Unsent {
+		d = append(d, fmt.Sprintf("Unsent = %v, want %v", got.Unsent, want.Unsent))
 	}
 	tm := func(field string, g, w time.Time) {
 		if !g.Equal(w) || g.Location() != time.UTC {

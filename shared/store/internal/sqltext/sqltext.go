@@ -10,13 +10,19 @@ import "sync/atomic"
 
 // Messages.
 const (
+	// CreateMessage records a message; one created failed (refused) is
+	// unsent (notify.Message.Unsent).
 	CreateMessage = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
 	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at,
-	webhook)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+	webhook, unsent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $11 = 'failed')
 ON CONFLICT DO NOTHING`
-	FinishMessage = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
-	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9
+	finishSet = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
+	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9, unsent = `
+	// FinishMessage writes a send's outcome. A failure is unsent unless
+	// the message has reports, which say a provider took it.
+	FinishMessage = finishSet + `$2 = 'failed'
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 WHERE id = $1`
 	// FinishAlone is FinishMessage for a message that has no reports:
 	// none of its own, and no orphan that its provider id names. A message
@@ -24,13 +30,14 @@ WHERE id = $1`
 	// checks refer to the row being updated: with "message_id = $1" in the
 	// first, SQLite gave up updating in one pass, and a create and finish
 	// took 40% longer.)
-	FinishAlone = FinishMessage + `
+	FinishAlone = finishSet + `$2 = 'failed'
+WHERE id = $1
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
 		AND provider_id <> '' AND channel = messages.channel)`
 	// MessageColumns are the columns a message is read from.
 	MessageColumns = `id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at`
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, unsent`
 	SelectMessages = `SELECT ` + MessageColumns + `
 FROM messages`
 	MessageByID = SelectMessages + ` WHERE id = $1`
@@ -39,7 +46,7 @@ FROM messages`
 	// PostgreSQL's plan of the prepared statement, made for any $1, may
 	// then use the index. The key "" finds nothing, not an HTTP request.
 	MessageByQueueKey = SelectMessages + `
-WHERE queue_key = $1 AND queue_key <> '' AND status <> 'failed'
+WHERE queue_key = $1 AND queue_key <> '' AND NOT unsent
 ORDER BY created_at DESC, id DESC LIMIT 1`
 	IDExists = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
 )
