@@ -69,7 +69,8 @@ type ReportStore interface {
 	// life cycle: a message is delivered once every recipient has a
 	// delivered report, failed once every recipient has a final report
 	// and one failed. A report recorded before (same provider, provider id,
-	// recipient, status and code) changes nothing.
+	// recipient, status and code; without a provider id, of the same
+	// message too) changes nothing.
 	RecordReport(ctx context.Context, r Report) (ReportResult, error)
 	// RecordInbound durably keeps an inbound reply; one recorded before
 	// (same provider and sequence id) is not kept twice. It reports whether

@@ -26,7 +26,9 @@ import (
 //     an orphan.
 //   - The same report is one with the same provider, provider id,
 //     channel, recipient, status and code: an SMS and a call that share a
-//     provider id do not share reports.
+//     provider id do not share reports. A report without a provider id
+//     (the gateway's own of a number the provider refused) is the same
+//     only as one of the same message.
 //   - A report reads back as recorded: every string byte for byte, Raw
 //     byte for byte, At in UTC truncated to the millisecond (zero when the
 //     provider did not say), with MessageID and ReceivedAt (the time it
@@ -73,6 +75,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"NotItsMessage", testReportNotItsMessage},
 		{"NoRecipient", testReportNoRecipient},
 		{"PerRecipientIDs", testReportPerRecipientIDs},
+		{"RefusedTwice", testReportRefusedTwice},
 		{"AdoptedAtFinish", testReportAdoptedAtFinish},
 		{"AdoptedByOwnReport", testReportAdoptedByOwnReport},
 		{"SettledBeforeOutcome", testReportSettledBeforeOutcome},
@@ -595,6 +598,35 @@ func testInbound(t *testing.T, st notify.Store) {
 		isNew, err := st.RecordInbound(t.Context(), tt.r)
 		if err != nil || isNew != tt.new {
 			t.Errorf("%s: RecordReply = %v, %v; want %v", tt.name, isNew, err, tt.new)
+		}
+	}
+}
+
+// testReportRefusedTwice is a provider that refuses one number of two
+// messages with the same code (Tencent's blacklist): each refusal the
+// gateway records, which has no provider id, is its own message's, and
+// settles that message's number as failed. They are not one report:
+// the key of the same report is a provider id, and a refusal has none.
+func testReportRefusedTwice(t *testing.T, st notify.Store) {
+	to2 := []string{"13800138000", "13900139000"}
+	for i, pid := range []string{"2433:0101", "2433:0201"} {
+		m := sentMessage(t, st, "tencent", notify.SMS, pid, notify.Submitted, to2...)
+		own := []notify.Report{
+			{Provider: "tencent", Channel: notify.SMS, ProviderID: pid, Recipient: to2[0], Status: notify.Submitted,
+				Code: "Ok", MessageID: m.ID},
+			{Provider: "tencent", Channel: notify.SMS, Recipient: to2[1], Status: notify.Failed,
+				Code: "FailedOperation.PhoneNumberInBlacklist", Text: "blacklisted", MessageID: m.ID},
+		}
+		for j, r := range own {
+			checkResult(t, fmt.Sprintf("message %d: the send's report %d", i+1, j+1), record(t, st, r),
+				notify.ReportResult{MessageID: m.ID, Status: notify.Submitted})
+		}
+		r := notify.Report{Provider: "tencent", Channel: notify.SMS, ProviderID: pid, Recipient: to2[0],
+			Status: notify.Delivered, Code: "DELIVRD"}
+		checkResult(t, fmt.Sprintf("message %d: the first number delivered", i+1), record(t, st, r),
+			notify.ReportResult{MessageID: m.ID, Status: notify.Failed})
+		if rs := reports(t, st, m.ID); len(rs) != 3 {
+			t.Errorf("message %d: %d reports %+v; want 3, the refusal among them", i+1, len(rs), rs)
 		}
 	}
 }
