@@ -59,7 +59,7 @@ func emitEvents(ctx context.Context, tx pgx.Tx, id string, now time.Time) error 
 // queueEvents queues the statements of the events of message id, due at
 // now, in b; readEvents reads their results.
 func queueEvents(b *pgx.Batch, id string, now time.Time) {
-	b.Queue(eventsFromReportsSQL, id, now)
+	b.Queue(eventsFromReportsSQL, id, now, now.Add(-notify.KeepDelivered))
 	b.Queue(eventsFromFailureSQL, id, now)
 }
 

@@ -47,7 +47,8 @@ RETURNING id, group_id, message_id, type, channel, recipient, status, code, text
 // The events' ids make writing them twice harmless.
 func (s *Store) emitEvents(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 	at := formatTime(now)
-	if _, err := tx.StmtContext(ctx, s.eventsOfReports).ExecContext(ctx, id, at); err != nil {
+	since := formatTime(now.Add(-notify.KeepDelivered))
+	if _, err := tx.StmtContext(ctx, s.eventsOfReports).ExecContext(ctx, id, at, since); err != nil {
 		return fmt.Errorf("write the webhook events of its reports: %w", err)
 	}
 	if _, err := tx.StmtContext(ctx, s.eventsOfFailure).ExecContext(ctx, id, at); err != nil {

@@ -146,16 +146,20 @@ const (
 	// "evt_<message>_<index of the recipient><d|f>", the first report's.
 	// A second report of one state (another code, a lookup's) writes
 	// none; a failed send's event of a recipient (the stores'
-	// eventsFromFailure) has the same id as its failed report's. Each
-	// store fills in %[1]s, its expression of the index of r.recipient
-	// among m.recipients.
+	// eventsFromFailure) has the same id as its failed report's. Only
+	// reports received since $3 (notify.KeepDelivered before now) write
+	// one: the event of an older report was written with it, and may
+	// have been delivered and deleted since, which must not make a later
+	// report of the message write it, and deliver it, again. Each store
+	// fills in %[1]s, its expression of the index of r.recipient among
+	// m.recipients.
 	EventsFromReports = `INSERT INTO events (` + EventColumns + `)
 SELECT 'evt_' || m.id || '_' || COALESCE(%[1]s, 'r' || r.id) || CASE r.status WHEN 'delivered' THEN 'd' ELSE 'f' END,
 	m.group_id, m.id, CASE r.status WHEN 'delivered' THEN 'message.delivered' ELSE 'message.failed' END,
 	m.channel, r.recipient, r.status, r.code, r.text, m.out_id, r.provider, r.provider_id, '', r.received_at,
 	'pending', $2, COALESCE(t.station_id, ''), COALESCE(t.id, 0)
 FROM reports r JOIN messages m ON m.id = r.message_id` + EventTask + `
-WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook
+WHERE r.message_id = $1 AND r.status IN ('delivered', 'failed') AND m.webhook AND r.received_at >= $3
 ORDER BY r.id
 ON CONFLICT DO NOTHING`
 	// InboundInsertID is InboundInsert returning the new reply's id.
