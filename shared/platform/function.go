@@ -118,6 +118,11 @@ func (f *Function) serveHTTPEvent(ctx context.Context, k Kind, payload []byte) (
 		return nil, fmt.Errorf("platform: decode %s event: %w", k, err)
 	}
 	r, err := in.request(ctx)
+	if bad, ok := err.(*badRequest); ok {
+		f.log.WarnContext(ctx, "request refused before the handler", "function", f.name, "event", string(k),
+			"status", bad.status, "reason", bad.reason, "err", err)
+		return encodeHTTP(k, bad.reply(RequestID(ctx))), nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("platform: %s event: %w", k, err)
 	}

@@ -180,24 +180,24 @@ func (in httpInput) request(ctx context.Context) (*http.Request, error) {
 		method = http.MethodGet
 	}
 	if !validToken(method) {
-		return nil, fmt.Errorf("bad method %q", short(method))
+		return nil, &badRequest{http.StatusMethodNotAllowed, "method_not_allowed", fmt.Errorf("bad method %q", short(method))}
 	}
 	path := in.path
 	if path == "" {
 		path = "/"
 	}
 	if !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("path %q does not start with /", short(path))
+		return nil, &badRequest{http.StatusNotFound, "no_such_route", fmt.Errorf("path %q does not start with /", short(path))}
 	}
 	u, err := url.ParseRequestURI(path)
 	if err != nil {
-		return nil, fmt.Errorf("bad path %q", short(path))
+		return nil, &badRequest{http.StatusNotFound, "no_such_route", fmt.Errorf("bad path %q", short(path))}
 	}
 	u.RawQuery = in.rawQuery
 	body := []byte(in.body)
 	if in.base64 {
 		if body, err = base64.StdEncoding.DecodeString(in.body); err != nil {
-			return nil, fmt.Errorf("decode base64 body: %w", err)
+			return nil, &badRequest{http.StatusBadRequest, "unreadable_body", fmt.Errorf("decode base64 body: %w", err)}
 		}
 	}
 	if len(in.cookies) > 0 {
@@ -226,6 +226,33 @@ func (in httpInput) request(ctx context.Context) (*http.Request, error) {
 		r.RemoteAddr = net.JoinHostPort(in.sourceIP, "0")
 	}
 	return r.WithContext(ctx), nil
+}
+
+// badRequest is a request an HTTP event carries that no handler could be
+// given: a path that does not parse (a caller's "/sms%zz"), a method that
+// is no token, a body that is not the base64 the event says. It is the
+// caller's, so it gets a 4xx reply, as net/http's server gives the same
+// request locally, rather than failing the invocation, which the trigger
+// answers 5xx.
+type badRequest struct {
+	status int
+	reason string // a notify.Reason*
+	err    error
+}
+
+func (e *badRequest) Error() string { return e.err.Error() }
+
+func (e *badRequest) Unwrap() error { return e.err }
+
+// reply is the error reply to the request, in the handlers' error shape.
+func (e *badRequest) reply(requestID string) httpOutput {
+	body, _ := json.Marshal(struct {
+		Code      string `json:"Code"`
+		Message   string `json:"Message"`
+		RequestID string `json:"RequestId"`
+		Reason    string `json:"Reason"`
+	}{"ERROR", clip(e.err.Error()), requestID, e.reason})
+	return httpOutput{status: e.status, header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}, body: body}
 }
 
 // singleHeaders turns an event's one-string-per-name headers into an
