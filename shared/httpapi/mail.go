@@ -205,6 +205,7 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 	mux.Handle("/mail/status", &statusEndpoint{svc: svc, channel: notify.Mail, log: logOrDiscard(log),
 		providerIDField: "ProviderId", recipientField: "To"})
 	openAPIRoute(mux, logOrDiscard(log))
-	mux.HandleFunc("/", NotFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath))
-	return mux
+	notFound := NotFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath)
+	mux.HandleFunc("/", notFound)
+	return cleanPaths(mux, notFound)
 }

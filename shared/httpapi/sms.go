@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -107,8 +108,29 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 		saasRoutes(mux, svc, logOrDiscard(log))
 		routes += ", " + strings.Join(SaaSRoutes, ", ")
 	}
-	mux.HandleFunc("/", NotFound(logOrDiscard(log), routes))
-	return mux
+	notFound := NotFound(logOrDiscard(log), routes)
+	mux.HandleFunc("/", notFound)
+	return cleanPaths(mux, notFound)
+}
+
+// cleanPaths serves h only the paths that are clean (as ServeMux cleans
+// them: no empty, "." or ".." segment; a trailing slash kept), and answers
+// notFound to the others. ServeMux would answer them a redirect to the
+// clean path: a 307 that no route of the OpenAPI document has, and that
+// sends a caller's POST "//sms" again, to /sms.
+func cleanPaths(h http.Handler, notFound http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		c := path.Clean(p)
+		if strings.HasSuffix(p, "/") && c != "/" {
+			c += "/"
+		}
+		if p == "" || c != p {
+			notFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // NotFound answers 404 no_such_route, in the gateway's error shape, to a

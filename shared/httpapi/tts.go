@@ -98,6 +98,7 @@ func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 	mux.Handle("/tts/status", &statusEndpoint{svc: svc, channel: notify.Voice, log: logOrDiscard(log),
 		providerIDField: "CallId", recipientField: "CalledNumber"})
 	openAPIRoute(mux, logOrDiscard(log))
-	mux.HandleFunc("/", NotFound(logOrDiscard(log), "POST /tts, GET /tts/status, GET "+OpenAPIPath))
-	return mux
+	notFound := NotFound(logOrDiscard(log), "POST /tts, GET /tts/status, GET "+OpenAPIPath)
+	mux.HandleFunc("/", notFound)
+	return cleanPaths(mux, notFound)
 }
