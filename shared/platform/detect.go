@@ -38,8 +38,9 @@ var eventKeys = []string{
 
 // Detect reports which event payload is. A JSON object that is none of the
 // events, and has none of their distinctive keys, is taken for the body of a
-// STREAM-format MNS topic message: FC delivers those raw. Anything else is an
-// error that names what arrived without repeating it.
+// STREAM-format MNS topic message: FC delivers those raw. So is the Base64
+// of a JSON object (mnsBody). Anything else is an error that names what
+// arrived without repeating it.
 func Detect(payload []byte) (Kind, error) {
 	p := bytes.TrimSpace(payload)
 	if len(p) == 0 {
@@ -61,6 +62,10 @@ func Detect(payload []byte) (Kind, error) {
 	}
 	if json.Valid(p) {
 		return "", fmt.Errorf("platform: unrecognised event: a JSON %s, not an object", jsonType(p[0]))
+	}
+	if b := mnsBody(p); len(b) > 0 && b[0] == '{' {
+		// A STREAM push of a body its producer encoded in Base64.
+		return MNSTopicStream, nil
 	}
 	return "", fmt.Errorf("platform: unrecognised event: not JSON (%d bytes)", len(p))
 }

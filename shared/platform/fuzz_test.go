@@ -1,13 +1,16 @@
 package platform
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -31,6 +34,8 @@ func FuzzInvoke(f *testing.F) {
 		`{"triggerTime":1,"triggerName":null}`, `{"triggerTime":"","payload":"x"}`,
 		`{"detail-type":"Scheduled Event","source":"aws.scheduler"}`,
 		`{"detail-type":"Scheduled Event","source":["aws.events"],"detail":{}}`,
+		`eyJHcm91cElEIjoiZGVtbyJ9`, "eyJHcm91cElEIjoiZGVtbyJ9\n", `eyJHcm91cElEIjo=`,
+		`{"specversion":"1.0","type":"mns:Queue:SendMessage","data":{"messageBody":"eyJHcm91cElEIjoiZGVtbyJ9"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -125,6 +130,27 @@ func FuzzHTTPEventStructs(f *testing.F) {
 			if !reflect.DeepEqual(ev, want) {
 				t.Fatalf("restAPIEvent read %+v, aws-lambda-go %+v", ev, want)
 			}
+		}
+	})
+}
+
+// FuzzMNSBody: an MNS body comes back as it was, or as the JSON object
+// whose Base64 it is.
+func FuzzMNSBody(f *testing.F) {
+	for _, s := range []string{``, `{}`, `eyJHcm91cElEIjoiZGVtbyJ9`, " eyJ9\r\n", `ImEi`, `e30=`, `!!`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := mnsBody(b)
+		if bytes.Equal(got, b) {
+			return
+		}
+		if len(got) == 0 || got[0] != '{' || !json.Valid(got) {
+			t.Fatalf("mnsBody(%q) = %q, not a JSON object", b, got)
+		}
+		d, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(bytes.TrimSpace(b))))
+		if err != nil || !bytes.Equal(bytes.TrimSpace(d), got) {
+			t.Fatalf("mnsBody(%q) = %q, which it does not encode (%v)", b, got, err)
 		}
 	})
 }

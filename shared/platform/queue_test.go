@@ -3,7 +3,9 @@ package platform
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -257,5 +259,54 @@ func TestPanicThenNormal(t *testing.T) {
 		if err != nil || !strings.Contains(string(resp), tt.status) {
 			t.Errorf("Invoke(%s) = %s, %v; want %s", tt.file, resp, err, tt.status)
 		}
+	}
+}
+
+// TestMNSBase64Bodies: a body an MNS client encoded in Base64 reaches the
+// handler as the JSON object it encodes, from an MNS queue (EventBridge's
+// CloudEvent) and topic (JSON and STREAM pushes); a body that is no such
+// Base64 reaches it as it came, and SQS's and EventBridge's bodies are
+// never decoded.
+func TestMNSBase64Bodies(t *testing.T) {
+	const req = `{"GroupID":"demo","PhoneNumbers":"13800138000"}`
+	enc := base64.StdEncoding.EncodeToString([]byte(req))
+	quoted := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	cloudEvent := func(body string) string {
+		return `{"id":"ce-1","specversion":"1.0","type":"mns:Queue:SendMessage","data":{"messageId":"MSG-1","messageBody":` +
+			quoted(body) + `}}`
+	}
+	for _, tt := range []struct {
+		name, payload, want string
+	}{
+		{"MNS queue, Base64", cloudEvent(enc), req},
+		{"MNS queue, Base64 with a line break", cloudEvent(enc[:20] + "\n" + enc[20:] + "\n"), req},
+		{"MNS queue, raw", cloudEvent(req), req},
+		{"MNS queue, Base64 of no object", cloudEvent(base64.StdEncoding.EncodeToString([]byte(`"text"`))),
+			base64.StdEncoding.EncodeToString([]byte(`"text"`))},
+		{"MNS queue, Base64 of a broken object", cloudEvent(base64.StdEncoding.EncodeToString([]byte(`{"GroupID":`))),
+			base64.StdEncoding.EncodeToString([]byte(`{"GroupID":`))},
+		{"MNS topic, JSON push of Base64", `{"TopicOwner":"1","TopicName":"notify-sms","MessageId":"M-1","Message":` +
+			quoted(enc) + `}`, req},
+		{"MNS topic, STREAM push of Base64", enc, req},
+		{"SQS, Base64 kept", `{"Records":[{"messageId":"s-1","eventSource":"aws:sqs","body":` + quoted(enc) + `}]}`, enc},
+		{"EventBridge custom event, Base64 kept", `{"id":"ce-2","specversion":"1.0","type":"custom","data":` +
+			quoted(enc) + `}`, enc},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			f, err := New(rec, Options{Name: "sms", QueuePath: "/sms", Log: Logger(io.Discard, slog.LevelInfo)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := invocationContext()
+			defer cancel()
+			if _, err := f.Invoke(ctx, []byte(tt.payload)); err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			reqs := rec.requests()
+			if len(reqs) != 1 || reqs[0].Body != tt.want {
+				t.Errorf("the handler got %+v; want one request with body %q", reqs, tt.want)
+			}
+		})
 	}
 }
