@@ -480,6 +480,42 @@ func TestTimelineRefused(t *testing.T) {
 	}
 }
 
+// TestTimelineAnswer: a message a report delivered shows the provider's
+// answer as it was (submitted, at its time), then the report.
+func TestTimelineAnswer(t *testing.T) {
+	s := newSite(t, false)
+	now := time.Now().Add(-time.Minute)
+	m := &notify.Message{ID: notify.NewID(now), GroupID: "gm", Channel: notify.SMS, Recipients: []string{"13800138000"},
+		Provider: "aliyun", Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
+	ctx := context.Background()
+	if err := s.st.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	answered := now.Add(1200 * time.Millisecond)
+	if err := s.st.FinishMessage(ctx, m.ID, notify.Outcome{Status: notify.Submitted, Provider: "aliyun",
+		ProviderID: "biz-tl", At: answered}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: "biz-tl",
+		Recipient: "13800138000", Status: notify.Delivered, Code: "DELIVERED"}); err != nil {
+		t.Fatal(err)
+	}
+	s.signIn(t, "gm", "gm-console-key-0123456")
+	_, body := s.get(t, "/console/messages/"+m.ID+"?lang=en")
+	i := strings.Index(body, `<li class="step-outcome">`)
+	if i < 0 {
+		t.Fatalf("no provider's answer in\n%s", body)
+	}
+	step, _, _ := strings.Cut(body[i:], "</li>")
+	at := answered.In(notify.Beijing).Format("15:04:05")
+	if !strings.Contains(step, `<span class="st-submitted">submitted</span>`) || !strings.Contains(step, at) {
+		t.Errorf("the provider's answer: %s\nwant submitted, at %s", step, at)
+	}
+	if !strings.Contains(body, `<li class="step-report">`) || !strings.Contains(body, `st-delivered`) {
+		t.Errorf("no delivered report in the timeline:\n%s", body)
+	}
+}
+
 // TestChartsFailovers: a failover is a message sent by another provider
 // than its own first route: the group's order of providers (here tencent,
 // then aliyun) over the gateway's (aliyun, then tencent).

@@ -135,7 +135,16 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 		// No provider saw it, so none answered.
 		d.Timeline = append(d.Timeline, step{At: m.UpdatedAt, What: "refused", Status: string(m.Status),
 			Code: m.ErrorCode, Text: m.ErrorText})
+	case m.Answer != "":
+		// The answer as the provider gave it, at its time; its error
+		// only while no report has replaced it with its own.
+		st := step{At: m.AnsweredAt, What: "outcome", Who: m.Provider, Status: string(m.Answer)}
+		if m.Answer == m.Status {
+			st.Code, st.Text = m.ErrorCode, m.ErrorText
+		}
+		d.Timeline = append(d.Timeline, st)
 	case m.Status != notify.Accepted:
+		// A record from before answers were kept: its latest status.
 		d.Timeline = append(d.Timeline, step{At: m.UpdatedAt, What: "outcome", Who: m.Provider, Status: string(m.Status),
 			Code: m.ErrorCode, Text: m.ErrorText})
 	}

@@ -75,6 +75,13 @@ type Message struct {
 	// redelivery of its queue message is sent again. A message a report
 	// or a status lookup failed was taken, and still holds its key.
 	Unsent bool
+	// Answer and AnsweredAt are the status of the send's outcome, as
+	// FinishMessage wrote it, and its time: the provider's answer (or
+	// the gateway's refusal), which a report's status and time may have
+	// replaced in Status and UpdatedAt since. Empty and zero until then,
+	// and on records older than the column.
+	Answer     Status
+	AnsweredAt time.Time
 }
 
 // refusalReasons are the error codes a record of a send the gateway

@@ -433,14 +433,19 @@ func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 		rcpt             []byte
 		created, updated time.Time
 		channel, status  string
+		answer           string
+		answered         *time.Time
 	)
 	err := scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
 		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
-		&created, &updated, &m.Unsent)
+		&created, &updated, &m.Unsent, &answer, &answered)
 	if err != nil {
 		return nil, err
 	}
-	m.Channel, m.Status = notify.Channel(channel), notify.Status(status)
+	m.Channel, m.Status, m.Answer = notify.Channel(channel), notify.Status(status), notify.Status(answer)
+	if answered != nil {
+		m.AnsweredAt = answered.UTC()
+	}
 	if err := json.Unmarshal(rcpt, &m.Recipients); err != nil {
 		return nil, fmt.Errorf("decode recipients: %w", err)
 	}

@@ -613,14 +613,20 @@ func scanMessage(row interface{ Scan(...any) error }) (*notify.Message, error) {
 		rcpt             string
 		created, updated string
 		channel, status  string
+		answer, answered string
 	)
 	err := row.Scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
 		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
-		&created, &updated, &m.Unsent)
+		&created, &updated, &m.Unsent, &answer, &answered)
 	if err != nil {
 		return nil, err
 	}
-	m.Channel, m.Status = notify.Channel(channel), notify.Status(status)
+	m.Channel, m.Status, m.Answer = notify.Channel(channel), notify.Status(status), notify.Status(answer)
+	if answered != "" {
+		if m.AnsweredAt, err = parseTime(answered); err != nil {
+			return nil, fmt.Errorf("answered_at: %w", err)
+		}
+	}
 	if err := json.Unmarshal([]byte(rcpt), &m.Recipients); err != nil {
 		return nil, fmt.Errorf("decode recipients: %w", err)
 	}

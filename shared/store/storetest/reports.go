@@ -36,6 +36,7 @@ import (
 //   - A message a report failed was taken by its provider: it is not
 //     Unsent, and keeps its queue key (Run's contract), as does one
 //     finished failed after reports of its own.
+//   - A report leaves Answer and AnsweredAt as the outcome wrote them.
 //   - A message's status comes from the latest final report of each
 //     recipient: delivered when all are delivered (ErrorCode and ErrorText
 //     cleared), failed when all have one and one failed (its Code and Text
@@ -71,6 +72,7 @@ func RunReports(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"AllRecipients", testReportAllRecipients},
 		{"SettlesUnknown", testReportSettlesUnknown},
 		{"FailedHoldsQueueKey", testReportFailedHoldsQueueKey},
+		{"AnswerKept", testReportAnswerKept},
 		{"NeverBackwards", testReportNeverBackwards},
 		{"NotItsMessage", testReportNotItsMessage},
 		{"NoRecipient", testReportNoRecipient},
@@ -390,6 +392,26 @@ func testReportSettlesUnknown(t *testing.T, st notify.Store) {
 			}
 			checkMessage(t, st, "after the report", updated(t, st, m, tt.status, code, text, from, to))
 		})
+	}
+}
+
+// testReportAnswerKept settles a submitted message by a report, and checks
+// that the provider's answer is still there to read.
+func testReportAnswerKept(t *testing.T, st notify.Store) {
+	const rcpt = "13800138000"
+	m := sentMessage(t, st, "aliyun", notify.SMS, "", notify.Accepted, rcpt)
+	answered := sentAt.Add(1500 * time.Millisecond)
+	if err := st.FinishMessage(t.Context(), m.ID, notify.Outcome{Status: notify.Submitted, Provider: "aliyun",
+		ProviderID: "biz-answer", At: answered}); err != nil {
+		t.Fatalf("FinishMessage: %v", err)
+	}
+	m.ProviderID = "biz-answer"
+	record(t, st, reportFor(m, rcpt, notify.Delivered))
+	got := readMessage(t, st, m)
+	if got.Status != notify.Delivered || got.Answer != notify.Submitted ||
+		!got.AnsweredAt.Equal(answered.UTC().Truncate(time.Millisecond)) || got.AnsweredAt.Location() != time.UTC {
+		t.Errorf("after the report: status %s, answer %s at %s; want delivered, submitted at %s", got.Status,
+			got.Answer, got.AnsweredAt.Format(time.RFC3339Nano), answered.UTC().Format(time.RFC3339Nano))
 	}
 }
 

@@ -201,6 +201,7 @@ func finished(m *notify.Message, o notify.Outcome) *notify.Message {
 	w.Unsent = o.Status == notify.Failed // a message of these tests has no reports
 	w.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	w.UpdatedAt = o.At.UTC().Truncate(time.Millisecond)
+	w.Answer, w.AnsweredAt = o.Status, w.UpdatedAt
 	return &w
 }
 
@@ -593,5 +594,10 @@ func diff(got, want *notify.Message) []string {
 	}
 	tm("CreatedAt", got.CreatedAt, want.CreatedAt)
 	tm("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	str("Answer", string(got.Answer), string(want.Answer))
+	if !got.AnsweredAt.Equal(want.AnsweredAt) || (!got.AnsweredAt.IsZero() && got.AnsweredAt.Location() != time.UTC) {
+		d = append(d, fmt.Sprintf("AnsweredAt = %s, want %s", got.AnsweredAt.Format(time.RFC3339Nano+" MST"),
+			want.AnsweredAt.Format(time.RFC3339Nano+" MST")))
+	}
 	return d
 }

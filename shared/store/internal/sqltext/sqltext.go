@@ -18,7 +18,7 @@ const (
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $11 = 'failed')
 ON CONFLICT DO NOTHING`
 	finishSet = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
-	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9, unsent = `
+	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9, answer = $2, answered_at = $9, unsent = `
 	// FinishMessage writes a send's outcome. A failure is unsent unless
 	// the message has reports, which say a provider took it.
 	FinishMessage = finishSet + `$2 = 'failed'
@@ -37,7 +37,8 @@ WHERE id = $1
 		AND provider_id <> '' AND channel = messages.channel)`
 	// MessageColumns are the columns a message is read from.
 	MessageColumns = `id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, unsent`
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, unsent,
+	answer, answered_at`
 	SelectMessages = `SELECT ` + MessageColumns + `
 FROM messages`
 	MessageByID = SelectMessages + ` WHERE id = $1`
