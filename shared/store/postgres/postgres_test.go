@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/gate"
+	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/store/postgres/pgtest"
 	"github.com/seed4ddb146e/notify/shared/store/storetest"
@@ -309,6 +310,33 @@ func TestQueueKeyPlan(t *testing.T) {
 	}
 	if got := strings.Join(plan, "\n"); !strings.Contains(got, "messages_queue_key") {
 		t.Errorf("plan of MessageByQueueKey does not use messages_queue_key:\n%s", got)
+	}
+}
+
+// TestAdoptPlan checks that the adoption of an orphan looks for a report
+// it would duplicate through reports_dedupe, which is partial since
+// migration 012, rather than reading every report under the report lock.
+func TestAdoptPlan(t *testing.T) {
+	ctx := t.Context()
+	url := pg.Database(t)
+	open(t, url)
+	conn := connect(t, url)
+	for _, sql := range []string{"SET enable_seqscan = off", "SET plan_cache_mode = force_generic_plan",
+		"PREPARE adopt(text, text, bigint) AS " + sqltext.Adopt} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE adopt('m', '13800138000', 1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(plan, "\n"); !strings.Contains(got, "reports_dedupe") || strings.Contains(got, "Seq Scan") {
+		t.Errorf("plan of Adopt scans reports rather than using reports_dedupe:\n%s", got)
 	}
 }
 

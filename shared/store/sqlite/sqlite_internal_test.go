@@ -159,6 +159,21 @@ func TestQueueKeyPlan(t *testing.T) {
 	}
 }
 
+// TestAdoptPlan checks that the adoption of an orphan looks for a report
+// it would duplicate through reports_dedupe, which is partial since
+// migration 013, rather than scanning every report.
+func TestAdoptPlan(t *testing.T) {
+	s, err := Open(t.Context(), ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const want = "SEARCH d USING COVERING INDEX reports_dedupe"
+	if got := strings.Join(queryPlan(t, s, sqltext.Adopt, "m", "13800138000", 1), "; "); !strings.Contains(got, want) {
+		t.Errorf("plan of Adopt = %q, want it to contain %q", got, want)
+	}
+}
+
 // queryPlan returns the steps of SQLite's plan of query with args, as
 // EXPLAIN QUERY PLAN details them.
 func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {

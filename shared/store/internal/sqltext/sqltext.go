@@ -102,11 +102,14 @@ LIMIT 1`
 WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> '' AND channel = $3
 ORDER BY received_at, id`
 	// Adopt makes orphan $3 message $1's report for recipient $2, unless
-	// that would make it the same report as one kept already.
+	// that would make it the same report as one kept already. An orphan
+	// has a provider id (Orphans): d.provider_id <> '' lets the check use
+	// the partial index reports_dedupe rather than read every report.
 	Adopt = `UPDATE reports SET message_id = $1, recipient = $2
 WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
-	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.channel = reports.channel
-		AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code AND d.id <> reports.id)`
+	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.provider_id <> ''
+		AND d.channel = reports.channel AND d.recipient = $2 AND d.status = reports.status AND d.code = reports.code
+		AND d.id <> reports.id)`
 	ReportInsert = `INSERT INTO reports (message_id, provider, channel, provider_id, recipient, status, code, text,
 	out_id, reported_at, received_at, raw)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
