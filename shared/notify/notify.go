@@ -49,7 +49,8 @@ type Message struct {
 	OutID      string
 	// QueueKey names the queue message this record came from
 	// ("<source>:<message id>"), "" for HTTP requests. At most one record
-	// per key is not Unsent: a redelivered message finds it.
+	// per key is in any status but failed, or failed and Taken: a
+	// redelivered message finds it.
 	QueueKey string
 	// Spend, when set, is what the message costs a station of its group:
 	// taken from the station's balance in the transaction that records the
@@ -69,12 +70,14 @@ type Message struct {
 	Sandbox    bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	// Unsent is set by the store on a record that failed before any
-	// provider took it: created failed (refused), or finished failed with
-	// no reports of its own. Such a record does not hold its QueueKey: a
-	// redelivery of its queue message is sent again. A message a report
-	// or a status lookup failed was taken, and still holds its key.
-	Unsent bool
+	// Taken is set by the store on a record a provider spoke of: a report
+	// or a status lookup settled it, or its outcome came after reports of
+	// its own. A failed record Taken was sent, and holds its QueueKey: a
+	// redelivery of its queue message is answered from it. A failed record
+	// not Taken failed before any provider took it (or was written by a
+	// version before Taken: failedInDelivery also reads its provider id
+	// and reports), and a redelivery is sent again.
+	Taken bool
 	// Answer and AnsweredAt are the status of the send's outcome, as
 	// FinishMessage wrote it, and its time: the provider's answer (or
 	// the gateway's refusal), which a report's status and time may have
@@ -143,16 +146,16 @@ type Store interface {
 // MessageStore keeps message records.
 type MessageStore interface {
 	// CreateMessage durably records m before it is sent. A record whose
-	// QueueKey another record holds (one not Unsent) is an *Error of kind
-	// Conflict.
+	// QueueKey another record holds (see Message.QueueKey) is an *Error of
+	// kind Conflict.
 	CreateMessage(ctx context.Context, m *Message) error
 	// FinishMessage records the outcome of the send of message id.
 	FinishMessage(ctx context.Context, id string, o Outcome) error
 	// Message returns the record of message id; a missing one is an
 	// *Error of kind NotFound with Reason "not_found".
 	Message(ctx context.Context, id string) (*Message, error)
-	// MessageByQueueKey returns the record of queue message key that is
-	// not Unsent; none is the not_found *Error.
+	// MessageByQueueKey returns the record that holds queue message key
+	// (see Message.QueueKey); none is the not_found *Error.
 	MessageByQueueKey(ctx context.Context, key string) (*Message, error)
 }
 

@@ -361,14 +361,14 @@ const InFlightFor = time.Minute
 
 // failedInDelivery reports whether m failed after a provider took it: a
 // report or a status lookup said it did not arrive. The store says so
-// (not Unsent), or its provider id, or, when its send was in doubt and
-// the lookup found it by its OutId (Aliyun's give no BizId), its reports.
+// (Taken), or its provider id, or, when its send was in doubt and the
+// lookup found it by its OutId (Aliyun's give no BizId), its reports.
 // A message that failed otherwise was never taken, and may be sent again.
 func (s *Service) failedInDelivery(ctx context.Context, m *Message) (bool, error) {
 	if m.Status != Failed {
 		return false, nil
 	}
-	if !m.Unsent || m.ProviderID != "" {
+	if m.Taken || m.ProviderID != "" {
 		return true, nil
 	}
 	reports, err := s.d.Store.Reports(ctx, m.ID)

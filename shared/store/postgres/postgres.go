@@ -151,7 +151,7 @@ const uniqueViolation = "23505"
 
 // CreateMessage records m. A message with m.ID already recorded is an
 // *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
-// that a record holds (one not unsent: notify.Message.Unsent) is one of
+// that a record holds (any but a failed one not Taken: notify.Message) is one of
 // kind Conflict with Reason "duplicate_queue_message". Either way nothing
 // is written. A message with a Spend is recorded in a transaction that
 // also starts its task and spends its units.
@@ -209,12 +209,12 @@ func createConflict(ctx context.Context, c querier, m *notify.Message) error {
 			Err: fmt.Errorf("message %s already exists", m.ID)}
 	}
 	return &notify.Error{Op: "postgres.CreateMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
-		Err: fmt.Errorf("message %s: queue key %q is held by another record, not unsent", m.ID, m.QueueKey)}
+		Err: fmt.Errorf("message %s: queue key %q is held by another record", m.ID, m.QueueKey)}
 }
 
 // FinishMessage records outcome o of the send of message id. An unknown id
 // is an *notify.Error of kind NotFound with Reason "not_found". An outcome
-// other than failed for an unsent record whose queue key another record has
+// other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
 //
@@ -382,7 +382,7 @@ func finishError(id string, err error) error {
 	var e *pgconn.PgError
 	if errors.As(err, &e) && e.Code == uniqueViolation {
 		return &notify.Error{Op: "postgres.FinishMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
-			Err: fmt.Errorf("message %s: its queue key is held by another record, not unsent: %w", id, err)}
+			Err: fmt.Errorf("message %s: its queue key is held by another record: %w", id, err)}
 	}
 	return fmt.Errorf("postgres: finish message %s: %w", id, err)
 }
@@ -405,8 +405,8 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 	return m, nil
 }
 
-// MessageByQueueKey returns the record with queue key key that is not
-// unsent (notify.Message.Unsent). None, or the key "", is an
+// MessageByQueueKey returns the record that holds queue key key: not
+// failed, or failed and Taken (notify.Message). None, or the key "", is an
 // *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
 	ctx, done, err := s.gate.Enter(ctx)
@@ -438,7 +438,7 @@ func scanMessage(scan func(dest ...any) error) (*notify.Message, error) {
 	)
 	err := scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
 		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
-		&created, &updated, &m.Unsent, &answer, &answered)
+		&created, &updated, &m.Taken, &answer, &answered)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func exec(t testing.TB, url string, sqls ...string) {
 }
 
 // migrations names the rows schema_migrations holds once Open has run.
-var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql", "5 005_quotas.sql", "6 006_codes.sql", "7 007_saas.sql", "8 008_events.sql", "9 009_code_escalation.sql", "10 010_code_restore.sql", "11 011_unsent.sql", "12 012_report_refusals.sql", "13 013_answer.sql"}
+var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql", "5 005_quotas.sql", "6 006_codes.sql", "7 007_saas.sql", "8 008_events.sql", "9 009_code_escalation.sql", "10 010_code_restore.sql", "11 011_taken.sql", "12 012_report_refusals.sql", "13 013_answer.sql"}
 
 // appliedMigrations lists schema_migrations as "version name applied_at".
 func appliedMigrations(t *testing.T, url string) []string {

@@ -371,7 +371,7 @@ func checkTime(name string, t time.Time) error {
 
 // CreateMessage records m. A message with m.ID already recorded is an
 // *notify.Error of kind Internal with Reason "duplicate_id"; a queue key
-// that a record holds (one not unsent: notify.Message.Unsent) is one of
+// that a record holds (any but a failed one not Taken: notify.Message) is one of
 // kind Conflict with Reason "duplicate_queue_message". Either way nothing
 // is written. A message with a Spend is recorded in a transaction that
 // also spends (see spend); one without, nearly every one, in one
@@ -466,12 +466,12 @@ func (s *Store) created(ctx context.Context, idExists *sql.Stmt, m *notify.Messa
 			Err: fmt.Errorf("message %s already exists", m.ID)}
 	}
 	return &notify.Error{Op: "sqlite.CreateMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
-		Err: fmt.Errorf("message %s: queue key %q is held by another record, not unsent", m.ID, m.QueueKey)}
+		Err: fmt.Errorf("message %s: queue key %q is held by another record", m.ID, m.QueueKey)}
 }
 
 // FinishMessage records outcome o of the send of message id. An unknown id
 // is an *notify.Error of kind NotFound with Reason "not_found". An outcome
-// other than failed for an unsent record whose queue key another record has
+// other than failed for a failed record whose queue key another record has
 // taken since is one of kind Conflict with Reason "duplicate_queue_message",
 // and the record stays as it was.
 //
@@ -562,7 +562,7 @@ func finishError(id string, err error) error {
 	var e *msqlite.Error
 	if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return &notify.Error{Op: "sqlite.FinishMessage", Kind: notify.Conflict, Reason: notify.ReasonDuplicateQueueMessage,
-			Err: fmt.Errorf("message %s: its queue key is held by another record, not unsent: %w", id, err)}
+			Err: fmt.Errorf("message %s: its queue key is held by another record: %w", id, err)}
 	}
 	return fmt.Errorf("sqlite: finish message %s: %w", id, err)
 }
@@ -585,8 +585,8 @@ func (s *Store) Message(ctx context.Context, id string) (*notify.Message, error)
 	return m, nil
 }
 
-// MessageByQueueKey returns the record with queue key key that is not
-// unsent (notify.Message.Unsent). None, or the key "", is an
+// MessageByQueueKey returns the record that holds queue key key: not
+// failed, or failed and Taken (notify.Message). None, or the key "", is an
 // *notify.Error of kind NotFound with Reason "not_found".
 func (s *Store) MessageByQueueKey(ctx context.Context, key string) (*notify.Message, error) {
 	ctx, done, err := s.gate.Enter(ctx)
@@ -617,7 +617,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*notify.Message, error) {
 	)
 	err := row.Scan(&m.ID, &m.GroupID, &channel, &rcpt, &m.SignName, &m.Template, &m.Params, &m.OutID,
 		&m.QueueKey, &m.Provider, &status, &m.ProviderID, &m.RequestID, &m.ErrorCode, &m.ErrorText, &m.Sandbox,
-		&created, &updated, &m.Unsent, &answer, &answered)
+		&created, &updated, &m.Taken, &answer, &answered)
 	if err != nil {
 		return nil, err
 	}

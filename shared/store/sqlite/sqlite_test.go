@@ -50,7 +50,7 @@ func TestContractMemory(t *testing.T) {
 }
 
 // migrations names the rows schema_migrations holds once Open has run.
-var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql", "5 005_quotas.sql", "6 006_codes.sql", "7 007_messages_clustered.sql", "8 008_saas.sql", "9 009_events.sql", "10 010_code_escalation.sql", "11 011_code_restore.sql", "12 012_unsent.sql", "13 013_report_refusals.sql", "14 014_answer.sql"}
+var migrations = []string{"1 001_messages.sql", "2 002_queue_key.sql", "3 003_idempotency.sql", "4 004_reports.sql", "5 005_quotas.sql", "6 006_codes.sql", "7 007_messages_clustered.sql", "8 008_saas.sql", "9 009_events.sql", "10 010_code_escalation.sql", "11 011_code_restore.sql", "12 012_taken.sql", "13 013_report_refusals.sql", "14 014_answer.sql"}
 
 // checkMigrations fails t unless schema_migrations rows (from
 // appliedMigrations) are one for each of migrations.

@@ -33,9 +33,9 @@ import (
 //     byte for byte, At in UTC truncated to the millisecond (zero when the
 //     provider did not say), with MessageID and ReceivedAt (the time it
 //     was recorded, truncated likewise) set.
-//   - A message a report failed was taken by its provider: it is not
-//     Unsent, and keeps its queue key (Run's contract), as does one
-//     finished failed after reports of its own.
+//   - A report that moves a message's status marks it Taken, as does an
+//     outcome written after reports of its own: a failed message Taken
+//     keeps its queue key (Run's contract).
 //   - A report leaves Answer and AnsweredAt as the outcome wrote them.
 //   - A message's status comes from the latest final report of each
 //     recipient: delivered when all are delivered (ErrorCode and ErrorText
@@ -166,9 +166,10 @@ func checkMessage(t *testing.T, st notify.Store, what string, want *notify.Messa
 	}
 }
 
-// updated is m after its status changed to status at some time in
-// [from, to]: it returns m with that status and error, and UpdatedAt as
-// the record has it, after checking that it lies in the window.
+// updated is m after a report changed its status to status at some time
+// in [from, to]: it returns m with that status and error, Taken, and
+// UpdatedAt as the record has it, after checking that it lies in the
+// window.
 func updated(t *testing.T, st notify.Store, m *notify.Message, status notify.Status, code, text string,
 	from, to time.Time) *notify.Message {
 	t.Helper()
@@ -179,6 +180,7 @@ func updated(t *testing.T, st notify.Store, m *notify.Message, status notify.Sta
 	}
 	w := *m
 	w.Status, w.ErrorCode, w.ErrorText, w.UpdatedAt = status, code, text, got.UpdatedAt
+	w.Taken = true // a report moved it
 	return &w
 }
 
@@ -456,8 +458,8 @@ func testReportFailedHoldsQueueKey(t *testing.T, st notify.Store) {
 			create(t, st, m)
 			tt.fail(t, m)
 			got := readMessage(t, st, m)
-			if got.Status != notify.Failed || got.Unsent {
-				t.Fatalf("after the failure: status %s, Unsent %v; want failed, not Unsent", got.Status, got.Unsent)
+			if got.Status != notify.Failed || !got.Taken {
+				t.Fatalf("after the failure: status %s, Taken %v; want failed, Taken", got.Status, got.Taken)
 			}
 			checkHolder(t, st, m.QueueKey, got)
 			again := queued(m.QueueKey)

@@ -10,19 +10,17 @@ import "sync/atomic"
 
 // Messages.
 const (
-	// CreateMessage records a message; one created failed (refused) is
-	// unsent (notify.Message.Unsent).
 	CreateMessage = `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template, params, out_id,
 	queue_key, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at,
-	webhook, unsent)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $11 = 'failed')
+	webhook)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING`
 	finishSet = `UPDATE messages SET status = $2, provider = $3, provider_id = $4, request_id = $5,
-	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9, answer = $2, answered_at = $9, unsent = `
-	// FinishMessage writes a send's outcome. A failure is unsent unless
-	// the message has reports, which say a provider took it.
-	FinishMessage = finishSet + `$2 = 'failed'
-	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
+	error_code = $6, error_text = $7, sandbox = $8, updated_at = $9, answer = $2, answered_at = $9`
+	// FinishMessage writes a send's outcome to a message that may have
+	// reports, which say a provider took it (notify.Message.Taken).
+	FinishMessage = finishSet + `,
+	taken = taken OR EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 WHERE id = $1`
 	// FinishAlone is FinishMessage for a message that has no reports:
 	// none of its own, and no orphan that its provider id names. A message
@@ -30,14 +28,14 @@ WHERE id = $1`
 	// checks refer to the row being updated: with "message_id = $1" in the
 	// first, SQLite gave up updating in one pass, and a create and finish
 	// took 40% longer.)
-	FinishAlone = finishSet + `$2 = 'failed'
+	FinishAlone = finishSet + `
 WHERE id = $1
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = messages.id)
 	AND NOT EXISTS (SELECT 1 FROM reports WHERE message_id = '' AND provider = $3 AND provider_id = $4
 		AND provider_id <> '' AND channel = messages.channel)`
 	// MessageColumns are the columns a message is read from.
 	MessageColumns = `id, group_id, channel, recipients, sign_name, template, params, out_id, queue_key,
-	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, unsent,
+	provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at, taken,
 	answer, answered_at`
 	SelectMessages = `SELECT ` + MessageColumns + `
 FROM messages`
@@ -47,7 +45,7 @@ FROM messages`
 	// PostgreSQL's plan of the prepared statement, made for any $1, may
 	// then use the index. The key "" finds nothing, not an HTTP request.
 	MessageByQueueKey = SelectMessages + `
-WHERE queue_key = $1 AND queue_key <> '' AND NOT unsent
+WHERE queue_key = $1 AND queue_key <> '' AND (status <> 'failed' OR taken)
 ORDER BY created_at DESC, id DESC LIMIT 1`
 	IDExists = `SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1)`
 )
@@ -119,12 +117,14 @@ ON CONFLICT DO NOTHING`
 	ReportFinals = `SELECT recipient, status, code, text FROM reports
 WHERE message_id = $1 AND status IN ($2, $3)
 ORDER BY received_at, id`
-	// ReportSettle moves a message on; the guard keeps a final status final
-	// whatever the caller computed.
-	ReportSettle = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5
+	// ReportSettle moves a message on, and marks it taken: a provider
+	// spoke of it (notify.Message.Taken). The guard keeps a final status
+	// final whatever the caller computed.
+	ReportSettle = `UPDATE messages SET status = $2, error_code = $3, error_text = $4, updated_at = $5, taken = true
 WHERE id = $1 AND status NOT IN ($6, $7)`
-	// ReportSubmit moves an accepted or unknown message to submitted.
-	ReportSubmit = `UPDATE messages SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ($4, $5)`
+	// ReportSubmit moves an accepted or unknown message to submitted, and
+	// marks it taken.
+	ReportSubmit = `UPDATE messages SET status = $2, updated_at = $3, taken = true WHERE id = $1 AND status IN ($4, $5)`
 	Reports      = `SELECT message_id, provider, channel, provider_id, recipient, status, code, text, out_id,
 	reported_at, received_at, raw
 FROM reports WHERE message_id = $1
