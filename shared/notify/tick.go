@@ -7,9 +7,9 @@ import (
 )
 
 // Scheduled work: what has no request to ride on, run by a timer trigger
-// every minute (Tick). Each run delivers due webhook events, settles the
-// messages no report has settled, escalates the verification codes not
-// delivered in time, delivers the events those wrote, and deletes what
+// every minute (Tick). Each run escalates the verification codes not
+// delivered in time, delivers due webhook events, settles the messages no
+// report has settled, delivers the events those wrote, and deletes what
 // has expired, each in bounded
 // batches, and stops starting work when its time is nearly up. Two runs
 // at once (a slow one overlapping the next tick, or two instances) do
@@ -38,11 +38,14 @@ const (
 
 	// deliveryTime is the longest one delivery takes: the sender's 5 s
 	// timeout, and the record of the attempt.
-	deliveryTime  = 6 * time.Second
-	eventBatch    = 50
-	eventParallel = 8
-	settleBatch   = 20
-	purgeBatch    = 500
+	deliveryTime = 6 * time.Second
+	// escalationTime is the longest one escalation takes: its provider's
+	// 10 s timeout, and its records.
+	escalationTime = 12 * time.Second
+	eventBatch     = 50
+	eventParallel  = 8
+	settleBatch    = 20
+	purgeBatch     = 500
 )
 
 // ScheduledStore is what the scheduled work reads and deletes.
@@ -138,23 +141,28 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 			}
 		}
 	}
-	deliver()
-	for timeLeft() {
-		n, err := s.settleSome(ctx)
-		r.Checked += n
-		if err != nil {
-			fail("settle messages", err)
-			break
-		}
-		if n < settleBatch {
-			break
-		}
-	}
+	// Codes first: one lives minutes, and its escalation is due now;
+	// events and lookups can wait for the next run. No more codes are
+	// claimed than the time left can send, should every send take its
+	// provider's whole timeout: a claimed code is never claimed again.
 	for timeLeft() && s.d.CodeKeys != nil {
-		n, err := s.EscalateCodes(ctx, settleBatch)
+		want := min(settleBatch, max(1, int(time.Until(end)/escalationTime)))
+		n, err := s.EscalateCodes(ctx, want)
 		r.Escalated += n
 		if err != nil {
 			fail("escalate undelivered codes", err)
+			break
+		}
+		if n < want {
+			break
+		}
+	}
+	deliver()
+	for timeLeft() {
+		n, err := s.settleSome(ctx, timeLeft)
+		r.Checked += n
+		if err != nil {
+			fail("settle messages", err)
 			break
 		}
 		if n < settleBatch {
@@ -178,9 +186,10 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 }
 
 // settleSome claims a batch of unsettled messages and asks their
-// providers about them, as a status query would, and returns how many it
-// claimed.
-func (s *Service) settleSome(ctx context.Context) (int, error) {
+// providers about them, as a status query would, while timeLeft, and
+// returns how many it claimed. One claimed and not asked about is claimed
+// again after ReconcileAfter.
+func (s *Service) settleSome(ctx context.Context, timeLeft func() bool) (int, error) {
 	now := s.d.Now()
 	ms, err := s.d.Store.ClaimUnsettled(ctx, now, now.Add(-SettleWithin), now.Add(-s.d.ReconcileAfter), settleBatch)
 	if err != nil {
@@ -188,6 +197,9 @@ func (s *Service) settleSome(ctx context.Context) (int, error) {
 	}
 	asks := len(ms)
 	for _, m := range ms {
+		if !timeLeft() {
+			break
+		}
 		s.refresh(ctx, m, &asks)
 	}
 	return len(ms), nil
