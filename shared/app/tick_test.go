@@ -75,3 +75,32 @@ func TestTickEscalationsCutOff(t *testing.T) {
 		t.Errorf("%d calls; want every one of the %d codes called, over the runs", n, codes)
 	}
 }
+
+// A backlog of lookups that would take every run's whole time does not
+// keep a run from deleting what expired: with a backlog that never ends
+// (unsettled messages are asked about again every few minutes for 72
+// hours), nothing would ever be deleted.
+func TestTickPurgesBehindSlowLookups(t *testing.T) {
+	t.Parallel()
+	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	e.env["NOTIFY_ALIYUN_SMS_ENDPOINT"] = slowAction(t, e.ali, "QuerySendDetails", 400*time.Millisecond)
+	svc, _ := e.service(t)
+	// 40 codes sent ten minutes before: expired, their messages submitted.
+	e.clock.set(e.start.Add(-10 * time.Minute))
+	for i := range 40 {
+		if _, err := svc.SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
+			PhoneNumber: fmt.Sprintf("139001390%02d", i), Scene: "plain"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.set(e.start)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	r, err := svc.Tick(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Checked == 0 || r.Purged.Codes != 40 {
+		t.Errorf("tick %+v; want some messages checked, and the 40 expired codes deleted", r)
+	}
+}

@@ -9,9 +9,9 @@ import (
 // Scheduled work: what has no request to ride on, run by a timer trigger
 // every minute (Tick). Each run escalates the verification codes not
 // delivered in time, delivers due webhook events, settles the messages no
-// report has settled, delivers the events those wrote, and deletes what
-// has expired, each in bounded
-// batches, and stops starting work when its time is nearly up. Two runs
+// report has settled (in half the time left, then again after the purge),
+// deletes what has expired, and delivers the events those wrote, each in
+// bounded batches, and stops starting work when its time is nearly up. Two runs
 // at once (a slow one overlapping the next tick, or two instances) do
 // each piece of work once: every batch is claimed in the store first.
 // docs/webhooks.md describes it.
@@ -158,25 +158,35 @@ func (s *Service) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	deliver()
-	for timeLeft() {
-		n, err := s.settleSome(ctx, timeLeft)
-		r.Checked += n
-		if err != nil {
-			fail("settle messages", err)
-			break
-		}
-		if n < settleBatch {
-			break
+	// Settling takes at most half the time left, what expired is deleted,
+	// and settling goes on with the rest: lookups come back every
+	// ReconcileAfter for 72 hours, and a backlog of them that fills every
+	// run must not keep the purge from ever running.
+	settled := false
+	settle := func(until func() bool) {
+		for !settled && until() {
+			n, err := s.settleSome(ctx, until)
+			r.Checked += n
+			if err != nil {
+				fail("settle messages", err)
+				settled = true
+			}
+			if n < settleBatch {
+				settled = true
+			}
 		}
 	}
-	// What settling and escalating told, at once.
-	if r.Checked > 0 || r.Escalated > 0 {
-		deliver()
-	}
+	half := time.Now().Add(time.Until(stop) / 2)
+	settle(func() bool { return timeLeft() && time.Now().Before(half) })
 	if timeLeft() {
 		if err := s.purge(ctx, &r.Purged, timeLeft); err != nil {
 			fail("delete what expired", err)
 		}
+	}
+	settle(timeLeft)
+	// What settling and escalating told, at once.
+	if r.Checked > 0 || r.Escalated > 0 {
+		deliver()
 	}
 	s.d.Log.InfoContext(ctx, "scheduled work done", "events_claimed", r.Claimed, "events_delivered", r.Delivered,
 		"messages_checked", r.Checked, "codes_escalated", r.Escalated, "purged_keys", r.Purged.Keys,
