@@ -54,6 +54,10 @@ type ScheduledStore interface {
 	// accepted, submitted or unknown, not sent by the sandbox, created in
 	// [since, before), and not claimed since before; it marks them
 	// claimed at now, so that two runs at once do not both ask about one.
+	// It takes those never claimed first, then those claimed longest ago,
+	// the oldest first among equals: with a backlog larger than the runs
+	// between two claims of one message take, oldest first alone would
+	// take the oldest again and again, and never the newest.
 	ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*Message, error)
 	// Purge deletes at most p.Limit rows of each kind that expired: the
 	// idempotency keys expired at p.Now, the windows of the send limits

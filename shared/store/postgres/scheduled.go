@@ -19,12 +19,12 @@ const claimUnsettledSQL = `UPDATE messages SET checked_at = $1 WHERE id IN (
 	SELECT id FROM messages
 	WHERE status IN ('accepted', 'submitted', 'unknown') AND NOT sandbox
 		AND created_at >= $2 AND created_at < $3 AND (checked_at IS NULL OR checked_at < $3)
-	ORDER BY created_at LIMIT $4
+	ORDER BY checked_at NULLS FIRST, created_at LIMIT $4
 	FOR UPDATE SKIP LOCKED)
 RETURNING ` + sqltext.MessageColumns
 
-// ClaimUnsettled returns up to n unsettled messages, oldest first, marked
-// checked at now; concurrent claims get disjoint messages.
+// ClaimUnsettled returns up to n unsettled messages, those never checked
+// or checked longest ago first, marked checked at now; concurrent claims get disjoint messages.
 func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
 	ctx, done, err := s.gate.Enter(ctx)
 	if err != nil {

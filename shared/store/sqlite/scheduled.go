@@ -19,11 +19,11 @@ const claimUnsettledSQL = `UPDATE messages SET checked_at = $1 WHERE id IN (
 	SELECT id FROM messages
 	WHERE status IN ('accepted', 'submitted', 'unknown') AND sandbox = 0
 		AND created_at >= $2 AND created_at < $3 AND checked_at < $3
-	ORDER BY created_at LIMIT $4)
+	ORDER BY checked_at, created_at LIMIT $4)
 RETURNING ` + sqltext.MessageColumns
 
-// ClaimUnsettled returns up to n unsettled messages, oldest first, marked
-// checked at now; the IMMEDIATE transaction of the one statement keeps a
+// ClaimUnsettled returns up to n unsettled messages, those never checked
+// or checked longest ago first, marked checked at now; the IMMEDIATE transaction of the one statement keeps a
 // concurrent claim from taking them too.
 func (s *Store) ClaimUnsettled(ctx context.Context, now, since, before time.Time, n int) ([]*notify.Message, error) {
 	ctx, done, err := s.gate.Enter(ctx)

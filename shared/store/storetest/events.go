@@ -27,8 +27,8 @@ import (
 //     claims get disjoint events. FinishEvent records a delivery, a retry
 //     at NextAt, or death.
 //   - ClaimUnsettled returns the unsettled, non-sandbox messages created in
-//     its window, once per window; Purge deletes what expired and nothing
-//     else.
+//     its window, once per window, those never claimed before those
+//     claimed longest ago; Purge deletes what expired and nothing else.
 func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 	tests := []struct {
 		name string
@@ -40,6 +40,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"ClaimLease", testEventClaimLease},
 		{"ClaimConcurrent", testEventClaimConcurrent},
 		{"ClaimUnsettled", testClaimUnsettled},
+		{"ClaimUnsettledBacklog", testClaimUnsettledBacklog},
 		{"Purge", testPurge},
 	}
 	for _, tt := range tests {
@@ -399,6 +400,46 @@ func testClaimUnsettled(t *testing.T, st notify.Store) {
 	want = append(want, recent)
 	if got := claim(now.Add(6*time.Minute), now.Add(time.Minute)); !slices.Equal(got, want) {
 		t.Fatalf("claim once the window passed the check = %v; want %v", got, want)
+	}
+}
+
+// testClaimUnsettledBacklog: with more unsettled messages than the claims
+// between two checks take, the ones never asked about come before those
+// asked about already: oldest first would ask about the oldest again and
+// again, and never about the newest.
+func testClaimUnsettledBacklog(t *testing.T, st notify.Store) {
+	ctx := t.Context()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var ids []string // oldest first
+	for i := range 4 {
+		m := newMessage()
+		m.CreatedAt = now.Add(-time.Hour + time.Duration(i)*time.Minute)
+		m.UpdatedAt, m.ID, m.Status = m.CreatedAt, notify.NewID(m.CreatedAt), notify.Submitted
+		if err := st.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	claim := func(now time.Time) []string {
+		t.Helper()
+		ms, err := st.ClaimUnsettled(ctx, now, now.Add(-72*time.Hour), now.Add(-5*time.Minute), 2)
+		if err != nil {
+			t.Fatalf("ClaimUnsettled: %v", err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.ID)
+		}
+		return got
+	}
+	if got := claim(now); !slices.Equal(got, ids[:2]) {
+		t.Fatalf("first claim = %v; want the two oldest %v", got, ids[:2])
+	}
+	if got := claim(now.Add(6 * time.Minute)); !slices.Equal(got, ids[2:]) {
+		t.Fatalf("claim after the check window = %v; want the two never asked about %v", got, ids[2:])
+	}
+	if got := claim(now.Add(7 * time.Minute)); !slices.Equal(got, ids[:2]) {
+		t.Fatalf("claim after = %v; want the two asked about longest ago %v", got, ids[:2])
 	}
 }
 
