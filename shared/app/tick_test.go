@@ -104,3 +104,38 @@ func TestTickPurgesBehindSlowLookups(t *testing.T) {
 		t.Errorf("tick %+v; want some messages checked, and the 40 expired codes deleted", r)
 	}
 }
+
+// A retention shorter than the time the scheduled work may still ask a
+// provider about a message (SettleWithin) does not delete the message
+// while it may: a report or a lookup still settles it, and its webhook
+// events are still retried.
+func TestTickKeepsWhatItMaySettle(t *testing.T) {
+	t.Parallel()
+	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	e.env["NOTIFY_RETENTION_DAYS"] = "1"
+	svc, st := e.service(t)
+	e.clock.set(e.start.Add(-50 * time.Hour))
+	sent, err := svc.SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey, PhoneNumber: "13900139000",
+		Scene: "plain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.set(e.start)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	r, err := svc.Tick(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Message(context.Background(), sent.MessageID); err != nil || r.Purged.Messages != 0 {
+		t.Errorf("tick %+v; Message: %v; want the 50-hour-old message kept", r, err)
+	}
+	// Past SettleWithin, the retention applies.
+	e.clock.set(e.start.Add(notify.SettleWithin))
+	if r, err = svc.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Message(context.Background(), sent.MessageID); notify.KindOf(err) != notify.NotFound || r.Purged.Messages != 1 {
+		t.Errorf("tick %+v; Message: %v; want the message deleted once it is older than 72 hours", r, err)
+	}
+}

@@ -61,7 +61,7 @@ type Deps struct {
 	EventLease   time.Duration
 	EventBackoff func(attempt int) (time.Duration, bool)
 	// Retention is how long scheduled work (Tick) keeps messages (0:
-	// DefaultRetention).
+	// DefaultRetention; never less than SettleWithin).
 	Retention time.Duration
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -102,6 +102,9 @@ func NewService(d Deps) *Service {
 	if d.Retention == 0 {
 		d.Retention = DefaultRetention
 	}
+	// A message is kept while the scheduled work may still ask about it
+	// (and its webhook events, retried for about 28 hours, with it).
+	d.Retention = max(d.Retention, SettleWithin)
 	// A policy out of range is refused by config; here the defaults fill
 	// its zero fields.
 	d.CodePolicy, _ = d.CodePolicy.Check()
