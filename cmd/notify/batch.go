@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -32,6 +34,10 @@ const (
 
 // errNoNumber is the failure of a row without a number: certain.
 var errNoNumber = errors.New("no number")
+
+// errInterrupted is the failure of a row not sent because the batch was
+// interrupted (Ctrl-C, SIGTERM) before its turn: certain.
+var errInterrupted = errors.New("not sent: the batch was interrupted")
 
 // bom is UTF-8's byte order mark.
 const bom = "\ufeff"
@@ -88,6 +94,12 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 			data = append(data, i)
 		}
 	}
+	// Ctrl-C (or SIGTERM) stops the batch once the row under way has its
+	// answer, and the rows not sent still go to the failed file, to be
+	// sent by its retry; a second one ends the process at once.
+	interrupted, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(interrupted, stop)
 	var (
 		sent   int
 		failed [][]string
@@ -112,7 +124,11 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 			key = newKey()
 		}
 		keys[key] = true
-		if err := c.sendRow(ctx, g, std, columns(header, data), cells, key); err == nil {
+		err := errInterrupted
+		if interrupted.Err() == nil {
+			err = c.sendRow(ctx, g, std, columns(header, data), cells, key)
+		}
+		if err == nil {
 			sent++
 		} else {
 			if !inDoubt(err) {
@@ -162,7 +178,7 @@ func inDoubt(err error) bool {
 	if errors.As(err, &f) {
 		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict
 	}
-	return !errors.Is(err, errNoNumber)
+	return !errors.Is(err, errNoNumber) && !errors.Is(err, errInterrupted)
 }
 
 // sendRow sends the SMS to one row's number, with the Idempotency-Key key.

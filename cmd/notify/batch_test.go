@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// readCSV reads a CSV file whose rows may differ in length.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := csv.NewReader(bytes.NewReader(b))
+	in.FieldsPerRecord = -1
+	rows, err := in.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestCLIBatchInterrupted: Ctrl-C in the middle of a batch stops it once
+// the row under way has its answer, and still writes the failed file: the
+// rows never sent are there, without a key, and the rows sent are not, so
+// that a retry of the failed file sends each row once.
+func TestCLIBatchInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	var (
+		n    atomic.Int32
+		proc atomic.Pointer[os.Process]
+	)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 3 { // Ctrl-C while the third row is under way
+			proc.Load().Signal(syscall.SIGINT)
+			time.Sleep(200 * time.Millisecond)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"Code":"OK","Message":"OK","MessageId":"m"}`)
+	}))
+	defer gw.Close()
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	rows := "phone\n"
+	for i := range 10 {
+		rows += fmt.Sprintf("137001370%02d\n", i)
+	}
+	if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t, "notify"), "send", "sms", "--url", gw.URL, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Store(cmd.Process)
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("interrupted batch: %v, stdout %q, stderr %q; want exit 1 and a summary", err, out.String(), errs.String())
+	}
+	if _, err := os.Stat(path + ".failed.csv"); err != nil {
+		t.Fatalf("interrupted batch wrote no failed file (%v): the rows sent and not sent are lost, and a re-run sends twice", err)
+	}
+	failed := readCSV(t, path+".failed.csv")
+	if len(failed) != 8 || failed[1][2] != "13700137003" {
+		t.Fatalf("failed rows %q; want the header and rows 4 to 10", failed)
+	}
+	for _, row := range failed[1:] {
+		if row[1] != "" || !strings.Contains(row[0], "interrupted") {
+			t.Errorf("a row never sent: %q; want it interrupted, without a key", row)
+		}
+	}
+	if !strings.Contains(out.String(), "sent 3, failed 7, of 10 rows") {
+		t.Errorf("stdout %q; want the summary", out.String())
+	}
+	if got := n.Load(); got != 3 {
+		t.Errorf("the gateway got %d requests; want 3: none after Ctrl-C", got)
+	}
+}
