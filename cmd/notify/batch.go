@@ -21,7 +21,7 @@ import (
 
 // The columns a .failed.csv puts before its rows' own, which a retry reads
 // back and does not take for template variables: why the row failed; and,
-// for a row whose first send may have gone through (504, 409, or no
+// for a row whose first send may have gone through (504, 409, 422, or no
 // reply), the Idempotency-Key it was sent with, which its retry sends
 // again, so that the gateway answers it with its first reply rather than a
 // second SMS. Any other failed row gets a new key: it may be edited before
@@ -171,12 +171,15 @@ func validKey(k string) bool {
 }
 
 // inDoubt says whether the row that failed with err may have been sent:
-// the gateway answered 504 (the provider's answer was lost) or 409 (its
-// first send still under way), or did not answer.
+// the gateway answered 504 (the provider's answer was lost), 409 (its
+// first send still under way) or 422 (its key is held by a first request,
+// with other flags or cells, that the gateway handed to a provider), or
+// did not answer.
 func inDoubt(err error) bool {
 	var f *refusal
 	if errors.As(err, &f) {
-		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict
+		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict ||
+			f.status == http.StatusUnprocessableEntity && f.Reason == "idempotency_key_reused"
 	}
 	return !errors.Is(err, errNoNumber) && !errors.Is(err, errInterrupted)
 }

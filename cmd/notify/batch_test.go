@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
 )
 
 // readCSV reads a CSV file whose rows may differ in length.
@@ -90,5 +93,47 @@ func TestCLIBatchInterrupted(t *testing.T) {
 	}
 	if got := n.Load(); got != 3 {
 		t.Errorf("the gateway got %d requests; want 3: none after Ctrl-C", got)
+	}
+}
+
+// TestCLIBatchRetryKeyReused: a row in doubt keeps its key in the failed
+// file; a retry of that file with other flags is refused 422 (the key was
+// first used with another request), which says nothing of whether the
+// first send went out: the row must keep its key, or the next retry sends
+// a second SMS where the first may have been delivered.
+func TestCLIBatchRetryKeyReused(t *testing.T) {
+	url, ali := startAliyunGateway(t)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	send := func(file string, extra ...string) (string, string, int) {
+		t.Helper()
+		return notifyCLI(t, append([]string{"send", "sms", "--url", url, "--csv", file, "--sign-name", "notify", "--template", "SMS_0002"}, extra...)...)
+	}
+	ali.Fail(acs.AcceptThenDrop().Times(1))
+	if out, _, status := send(path, "--param", "shop=corner"); status != 1 || !strings.Contains(out, "failed 1") {
+		t.Fatalf("first run: exit %d, %q; want Ann's row in doubt", status, out)
+	}
+	first := readCSV(t, path+".failed.csv")
+	// The retry forgets --param: another request under the same key.
+	retry := path + ".failed.csv"
+	if out, errs, status := send(retry); status != 1 || !strings.Contains(out, "failed 1") {
+		t.Fatalf("retry with other flags: exit %d, %q %q; want it refused", status, out, errs)
+	}
+	second := readCSV(t, retry+".failed.csv")
+	if !strings.Contains(second[1][0], "idempotency_key_reused") || second[1][1] != first[1][1] {
+		t.Errorf("after a 422, failed row %q; want it still with its key %q", second[1], first[1][1])
+	}
+	// The retry of that, with the right flags: the first reply, not a second SMS.
+	send(retry+".failed.csv", "--param", "shop=corner")
+	n := 0
+	for _, s := range ali.Sends() {
+		if slices.Contains(s.PhoneNumbers, "13700137001") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("Aliyun got %d SMS for Ann; want 1", n)
 	}
 }
