@@ -49,6 +49,9 @@ const bom = "\ufeff"
 // with their error, in the same form, for a retry. Any failed row is exit
 // status 1.
 func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
+	if _, err := g.base(); err != nil {
+		return err
+	}
 	f, err := os.Open(c.CSV)
 	if err != nil {
 		return usagef("--csv: %v", err)

@@ -137,3 +137,20 @@ func TestCLIBatchRetryKeyReused(t *testing.T) {
 		t.Errorf("Aliyun got %d SMS for Ann; want 1", n)
 	}
 }
+
+// TestCLIBatchBadURL: a --url that is no http(s) URL is a usage error
+// before any row, exit 2 as for one send, not a batch of rows that all
+// failed, in doubt, into a failed file.
+func TestCLIBatchBadURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone\n13700137001\n13700137002\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, status := notifyCLI(t, "send", "sms", "--url", "localhost:8010", "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 2 || !strings.Contains(errs, "--url") {
+		t.Errorf("a bad --url: exit %d\nstdout %q\nstderr %q\nwant 2 naming --url", status, out, errs)
+	}
+	if _, err := os.Stat(path + ".failed.csv"); err == nil {
+		t.Errorf("a bad --url wrote %s.failed.csv; want no failed file", path)
+	}
+}

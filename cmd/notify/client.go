@@ -95,10 +95,19 @@ func (g *gateway) get(ctx context.Context, path string, q url.Values) (reply, er
 	return g.do(ctx, http.MethodGet, path, q, nil, "")
 }
 
-func (g *gateway) do(ctx context.Context, method, path string, q url.Values, body []byte, idempotencyKey string) (reply, error) {
+// base returns the gateway's base URL, or a usage error.
+func (g *gateway) base() (*url.URL, error) {
 	base, err := url.Parse(g.URL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return reply{}, usagef("--url %q: want an http:// or https:// URL", g.URL)
+		return nil, usagef("--url %q: want an http:// or https:// URL", g.URL)
+	}
+	return base, nil
+}
+
+func (g *gateway) do(ctx context.Context, method, path string, q url.Values, body []byte, idempotencyKey string) (reply, error) {
+	base, err := g.base()
+	if err != nil {
+		return reply{}, err
 	}
 	u := base.JoinPath(path)
 	u.RawQuery = q.Encode()
