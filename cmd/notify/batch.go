@@ -142,7 +142,12 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		prog.show(sent, len(failed))
 	}
 	prog.done()
-	fmt.Fprintf(std.out, "sent %d, failed %d, of %d rows\n", sent, len(failed), len(rows))
+	// With --json, stdout is the replies alone, a JSON object a line.
+	summary := std.out
+	if g.JSON {
+		summary = std.err
+	}
+	fmt.Fprintf(summary, "sent %d, failed %d, of %d rows\n", sent, len(failed), len(rows))
 	if len(failed) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -152,5 +153,29 @@ func TestCLIBatchBadURL(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".failed.csv"); err == nil {
 		t.Errorf("a bad --url wrote %s.failed.csv; want no failed file", path)
+	}
+}
+
+// TestCLIBatchJSON: with --json, a batch's stdout is JSON, a reply a line,
+// as a script reads it (jq, a JSON Lines reader); the summary goes to
+// stderr.
+func TestCLIBatchJSON(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n12345,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002", "--json")
+	if status != 1 || !strings.Contains(errs, "sent 1, failed 1, of 2 rows") {
+		t.Errorf("exit %d, stderr %q; want 1 and the summary", status, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for _, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("--json printed the line %q, which is no JSON; stdout:\n%s", l, out)
+		}
+	}
+	if len(lines) != 2 {
+		t.Errorf("--json printed %d lines; want a reply a row", len(lines))
 	}
 }
