@@ -595,3 +595,22 @@ func TestServeInboxOnlyForTheSandbox(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIMailDisplayName: an address whose display name holds a comma,
+// quoted as RFC 5322 has it, is one recipient, as the gateway takes it;
+// --to still takes a comma-separated list.
+func TestCLIMailDisplayName(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	out := mustRun(t, "send", "mail", "--url", url, "--to", `"Doe, John" <john@example.com>, ann@example.com`,
+		"--cc", `"Roe, Jane" <jane@example.com>`, "--subject", "Report", "--body", "x", "--json")
+	var rep struct{ Code, MessageId string }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Code != "OK" {
+		t.Fatalf("send mail printed %q (%v); want Code OK", out, err)
+	}
+	out = mustRun(t, "status", "mail", "--url", url, "--message-id", rep.MessageId)
+	for _, want := range []string{"john@example.com", "ann@example.com", "jane@example.com"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status mail printed\n%s\nwant %s in it", out, want)
+		}
+	}
+}

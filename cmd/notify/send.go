@@ -90,9 +90,11 @@ func (c *sendTTSCmd) Run(ctx context.Context, s *sendCmd, std streams) error {
 }
 
 type sendMailCmd struct {
-	To      []string `required:"" placeholder:"ADDRESS" help:"The recipients, comma-separated or repeated."`
-	Cc      []string `placeholder:"ADDRESS" help:"Copied recipients."`
-	Bcc     []string `placeholder:"ADDRESS" help:"Blind-copied recipients, never shown in the headers."`
+	// Split by splitAddresses, not by kong: a display name may hold a
+	// comma ("Doe, John" <john@example.com>).
+	To      []string `required:"" sep:"none" placeholder:"ADDRESS" help:"The recipients, comma-separated or repeated."`
+	Cc      []string `sep:"none" placeholder:"ADDRESS" help:"Copied recipients."`
+	Bcc     []string `sep:"none" placeholder:"ADDRESS" help:"Blind-copied recipients, never shown in the headers."`
 	Subject string   `required:""`
 	Body    string   `help:"The text of the mail."`
 	HTML    bool     `name:"html" help:"The --body is HTML."`
@@ -116,7 +118,7 @@ func (c *sendMailCmd) Run(ctx context.Context, s *sendCmd, std streams) error {
 		Body        string       `json:"body,omitempty"`
 		HTML        string       `json:"html,omitempty"`
 		Attachments []attachment `json:"attachments,omitempty"`
-	}{GroupID: s.Gateway.Group, Subject: c.Subject, To: c.To, Cc: c.Cc, Bcc: c.Bcc}
+	}{GroupID: s.Gateway.Group, Subject: c.Subject, To: splitAddresses(c.To), Cc: splitAddresses(c.Cc), Bcc: splitAddresses(c.Bcc)}
 	if c.HTML {
 		body.HTML = c.Body
 	} else {
@@ -134,6 +136,36 @@ func (c *sendMailCmd) Run(ctx context.Context, s *sendCmd, std streams) error {
 		return err
 	}
 	return s.Gateway.show(std.out, r)
+}
+
+// splitAddresses splits each of lists at the commas that separate
+// addresses, not those in a quoted display name or a comment.
+func splitAddresses(lists []string) []string {
+	var out []string
+	for _, l := range lists {
+		quoted, depth, start := false, 0, 0
+		for i := 0; i < len(l); i++ {
+			switch c := l[i]; {
+			case c == '\\' && (quoted || depth > 0):
+				i++ // an escaped character
+			case c == '"' && depth == 0:
+				quoted = !quoted
+			case c == '(' && !quoted:
+				depth++
+			case c == ')' && !quoted && depth > 0:
+				depth--
+			case c == ',' && !quoted && depth == 0:
+				if a := strings.TrimSpace(l[start:i]); a != "" {
+					out = append(out, a)
+				}
+				start = i + 1
+			}
+		}
+		if a := strings.TrimSpace(l[start:]); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // attach reads the file at path as an attachment, typed by its extension.
