@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -83,9 +84,6 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 			header, rows = rows[0], rows[1:]
 		}
 	}
-	if len(rows) == 0 {
-		return usagef("--csv %s: no rows to send", c.CSV)
-	}
 	// The row's own cells: every column but those a .failed.csv adds.
 	keyAt, data := -1, []int{}
 	for i, name := range header {
@@ -96,6 +94,19 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		default:
 			data = append(data, i)
 		}
+	}
+	// A row whose own cells are all blank (",,", as a spreadsheet saves a
+	// row it once formatted) is no row, as an empty line is not.
+	rows = slices.DeleteFunc(rows, func(row []string) bool {
+		for _, i := range data {
+			if i < len(row) && strings.TrimSpace(row[i]) != "" {
+				return false
+			}
+		}
+		return true
+	})
+	if len(rows) == 0 {
+		return usagef("--csv %s: no rows to send", c.CSV)
 	}
 	// Ctrl-C (or SIGTERM) stops the batch once the row under way has its
 	// answer, and the rows not sent still go to the failed file, to be

@@ -179,3 +179,27 @@ func TestCLIBatchJSON(t *testing.T) {
 		t.Errorf("--json printed %d lines; want a reply a row", len(lines))
 	}
 }
+
+// TestCLIBatchBlankRows: rows with no cell filled in (",,", as a
+// spreadsheet saves rows it once formatted, or blanks) are no rows, as an
+// empty line is not: they are not sent, not failures, and not put in a
+// failed file whose retry could never mend them. A row with cells but no
+// number still fails.
+func TestCLIBatchBlankRows(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\r\n13700137001,Ann\r\n,\r\n, ,\r\n   \r\n13700137002,Bob\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 0 || !strings.Contains(out, "sent 2, failed 0, of 2 rows") {
+		t.Errorf("blank rows: exit %d\nstdout %q\nstderr %q\nwant 0 and 2 rows sent", status, out, errs)
+	}
+	if err := os.WriteFile(path, []byte("phone,name\n,Ann\n,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, status = notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 1 || !strings.Contains(out, "sent 0, failed 1, of 1 rows") {
+		t.Errorf("a row without a number: exit %d, %q; want it failed", status, out)
+	}
+}
