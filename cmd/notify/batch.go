@@ -193,11 +193,11 @@ func validKey(k string) bool {
 // the gateway answered 504 (the provider's answer was lost), 409 (its
 // first send still under way) or 422 (its key is held by a first request,
 // with other flags or cells, that the gateway handed to a provider), or
-// did not answer.
+// did not answer (or a 2xx that is not its reply came back).
 func inDoubt(err error) bool {
 	var f *refusal
 	if errors.As(err, &f) {
-		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict ||
+		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict || f.status/100 == 2 ||
 			f.status == http.StatusUnprocessableEntity && f.Reason == "idempotency_key_reused"
 	}
 	return !errors.Is(err, errNoNumber) && !errors.Is(err, errInterrupted)

@@ -203,3 +203,38 @@ func TestCLIBatchBlankRows(t *testing.T) {
 		t.Errorf("a row without a number: exit %d, %q; want it failed", status, out)
 	}
 }
+
+// TestCLINotTheGateway: a --url that answers 200 with something that is
+// not the gateway's JSON (a web server's welcome page, a proxy's login
+// page) sent nothing: the send fails, exit 1, and a batch counts no row
+// as sent.
+func TestCLINotTheGateway(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body>Welcome to nginx!</body></html>")
+	}))
+	defer web.Close()
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone\n13700137001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, status := notifyCLI(t, "send", "sms", "--url", web.URL, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 1 || !strings.Contains(out, "sent 0, failed 1") {
+		t.Errorf("a batch to a web server: exit %d\nstdout %q\nstderr %q\nwant 1, no row sent", status, out, errs)
+	}
+	// Whatever answered may stand in front of the gateway: the row keeps
+	// its key, which costs nothing if the gateway never saw it.
+	if failed := readCSV(t, path+".failed.csv"); len(failed) != 2 || !strings.HasPrefix(failed[1][1], "csv-") {
+		t.Errorf("failed rows %q; want the row with its key", failed)
+	}
+	for _, args := range [][]string{
+		{"send", "sms", "--to", "13700137001", "--sign-name", "notify", "--template", "SMS_0002"},
+		{"send", "mail", "--to", "a@example.com", "--subject", "x"},
+		{"code", "verify", "--to", "13700137001", "--code", "123456"},
+	} {
+		out, errs, status := notifyCLI(t, append(args, "--url", web.URL)...)
+		if status != 1 || !strings.Contains(errs, "Welcome to nginx") {
+			t.Errorf("notify %s to a web server: exit %d\nstdout %q\nstderr %q\nwant 1 and what it answered", args[:2], status, out, errs)
+		}
+	}
+}

@@ -40,6 +40,10 @@ type refusal struct {
 
 func (r *refusal) Error() string {
 	var b strings.Builder
+	if r.status/100 == 2 && r.Code == "" {
+		fmt.Fprintf(&b, "the reply (%d %s) is not the gateway's (is --url right?): %s", r.status, http.StatusText(r.status), r.Message)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "the gateway refused (%d %s): Code %s", r.status, http.StatusText(r.status), r.Code)
 	if r.Reason != "" {
 		fmt.Fprintf(&b, ", Reason %s", r.Reason)
@@ -57,11 +61,13 @@ func (r *refusal) Error() string {
 }
 
 // refused returns the refusal the reply is, or nil: a status other than
-// 2xx, or a Code other than "OK".
+// 2xx, or a Code other than "OK". Every success of the gateway's is a JSON
+// object with the Code "OK": a 2xx without it (a web server's page at the
+// wrong --url) is not the gateway's, and sent nothing.
 func (r reply) refused() *refusal {
 	var f refusal
-	_ = json.Unmarshal(r.body, &f) // a body that is no JSON leaves the fields empty
-	if r.status/100 == 2 && (f.Code == "" || f.Code == "OK") {
+	err := json.Unmarshal(r.body, &f) // a body that is no JSON leaves the fields empty
+	if r.status/100 == 2 && err == nil && f.Code == "OK" {
 		return nil
 	}
 	f.status = r.status
