@@ -85,13 +85,18 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		}
 	}
 	// The row's own cells: every column but those a .failed.csv adds.
-	keyAt, data := -1, []int{}
+	keyAt, data, named := -1, []int{}, map[string]bool{}
 	for i, name := range header {
-		switch strings.TrimSpace(name) {
+		switch name = strings.TrimSpace(name); name {
 		case keyColumn:
 			keyAt = i
 		case errorColumn:
 		default:
+			// A variable named twice: which column to send is a guess.
+			if i > 0 && name != "" && named[name] {
+				return usagef("--csv %s: the header names the column %q twice", c.CSV, name)
+			}
+			named[name] = true
 			data = append(data, i)
 		}
 	}

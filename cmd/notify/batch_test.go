@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // readCSV reads a CSV file whose rows may differ in length.
@@ -236,5 +237,23 @@ func TestCLINotTheGateway(t *testing.T) {
 		if status != 1 || !strings.Contains(errs, "Welcome to nginx") {
 			t.Errorf("notify %s to a web server: exit %d\nstdout %q\nstderr %q\nwant 1 and what it answered", args[:2], status, out, errs)
 		}
+	}
+}
+
+// TestCLIBatchDuplicateColumn: a header that names a variable twice is
+// refused before anything is sent, rather than one of the two columns
+// silently sent and the other dropped.
+func TestCLIBatchDuplicateColumn(t *testing.T) {
+	url, st := startGateway(t, nil)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name,shop,name \n13700137001,Ann,corner,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 2 || !strings.Contains(errs, `"name"`) {
+		t.Errorf("a column named twice: exit %d, stderr %q; want 2 naming it", status, errs)
+	}
+	if _, n, err := st.FindMessages(t.Context(), notify.MessageQuery{GroupID: "demo", Limit: 10}); err != nil || n != 0 {
+		t.Errorf("%d messages, %v; want none sent", n, err)
 	}
 }
