@@ -168,8 +168,13 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		return nil
 	}
 	path := c.CSV + ".failed.csv"
-	if err := writeCSV(path, append([][]string{append([]string{errorColumn, keyColumn}, columns(header, data)...)}, failed...)); err != nil {
-		return err
+	out := append([][]string{append([]string{errorColumn, keyColumn}, columns(header, data)...)}, failed...)
+	if err := writeCSV(path, out); err != nil {
+		// Not lost for all that: the keys of rows in doubt are in them.
+		fmt.Fprintf(std.err, "notify: %v; the failed rows are these:\n", err)
+		w := csv.NewWriter(std.err)
+		w.WriteAll(out)
+		return fmt.Errorf("%d of %d rows failed: they are above, not in %s", len(failed), len(rows), path)
 	}
 	return fmt.Errorf("%d of %d rows failed: they are in %s", len(failed), len(rows), path)
 }

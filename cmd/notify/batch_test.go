@@ -257,3 +257,25 @@ func TestCLIBatchDuplicateColumn(t *testing.T) {
 		t.Errorf("%d messages, %v; want none sent", n, err)
 	}
 }
+
+// TestCLIBatchFailedFileUnwritable: when the failed file cannot be
+// written (the CSV's folder is read-only, say), the failed rows, keys of
+// rows in doubt included, are not lost: they go to stderr as CSV.
+func TestCLIBatchFailedFileUnwritable(t *testing.T) {
+	url, ali := startAliyunGateway(t)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	if err := os.WriteFile(path, []byte("phone,name\n13700137001,Ann\n13700137002,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path+".failed.csv", 0o700); err != nil { // no file can be made there
+		t.Fatal(err)
+	}
+	ali.Fail(acs.AcceptThenDrop().Times(1))
+	_, errs, status := notifyCLI(t, "send", "sms", "--url", url, "--csv", path, "--sign-name", "notify", "--template", "SMS_0002")
+	if status != 1 {
+		t.Errorf("exit %d; want 1", status)
+	}
+	if !strings.Contains(errs, "error,idempotency_key,phone,name") || !strings.Contains(errs, ",csv-") || !strings.Contains(errs, "13700137001,Ann") {
+		t.Errorf("stderr %q; want the failed rows as CSV, Ann's with its key", errs)
+	}
+}
