@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -25,9 +27,10 @@ import (
 // for a row whose first send may have gone through (504, 409, 422, or no
 // reply), the Idempotency-Key it was sent with, which its retry sends
 // again, so that the gateway answers it with its first reply rather than a
-// second SMS. Any other failed row gets a new key: it may be edited before
-// its retry. First, so that a short row needs no padding, which its retry
-// would send as empty variables.
+// second SMS. Any other failed row's key is left out: it may be edited
+// before its retry, which sends it under a key of its own (rowKey). First,
+// so that a short row needs no padding, which its retry would send as
+// empty variables.
 const (
 	errorColumn = "error"
 	keyColumn   = "idempotency_key"
@@ -85,12 +88,13 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		}
 	}
 	// The row's own cells: every column but those a .failed.csv adds.
-	keyAt, data, named := -1, []int{}, map[string]bool{}
+	keyAt, errorAt, data, named := -1, -1, []int{}, map[string]bool{}
 	for i, name := range header {
 		switch name = strings.TrimSpace(name); name {
 		case keyColumn:
 			keyAt = i
 		case errorColumn:
+			errorAt = i
 		default:
 			// A variable named twice: which column to send is a guess.
 			if i > 0 && name != "" && named[name] {
@@ -119,11 +123,17 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 	interrupted, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(interrupted, stop)
+	// --again sends every row anew: its keys are this run's alone.
+	salt := ""
+	if c.Again {
+		salt = rand.Text()
+	}
 	var (
-		sent   int
-		failed [][]string
-		prog   = newProgress(std.err, len(rows))
-		keys   = map[string]bool{} // the keys of this run's rows
+		sent, earlier int
+		failed        [][]string
+		prog          = newProgress(std.err, len(rows))
+		keys          = map[string]bool{} // the keys of this run's rows
+		seen          = map[string]int{}  // how many rows of each request came before
 	)
 	for _, row := range rows {
 		// The cells the row has: a short row leaves its last variables
@@ -134,21 +144,35 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 				cells = append(cells, row[i])
 			}
 		}
+		body, err := c.rowBody(g.Group, columns(header, data), cells)
 		key := ""
 		if keyAt >= 0 && keyAt < len(row) {
 			key = strings.TrimSpace(row[keyAt])
 		}
 		// A key a person wrote, or copied onto a second row, is not one.
 		if !validKey(key) || keys[key] {
-			key = newKey()
+			failure := ""
+			if errorAt >= 0 && errorAt < len(row) {
+				failure = row[errorAt]
+			}
+			id := string(body) + "\x00" + failure
+			key = rowKey(salt, id, seen[id])
+			seen[id]++
 		}
 		keys[key] = true
-		err := errInterrupted
-		if interrupted.Err() == nil {
-			err = c.sendRow(ctx, g, std, columns(header, data), cells, key)
+		replayed := false
+		switch {
+		case err != nil:
+		case interrupted.Err() != nil:
+			err = errInterrupted
+		default:
+			replayed, err = c.sendRow(ctx, g, std, body, key)
 		}
 		if err == nil {
 			sent++
+			if replayed {
+				earlier++
+			}
 		} else {
 			if !inDoubt(err) {
 				key = ""
@@ -164,6 +188,10 @@ func (c *sendSMSCmd) batch(ctx context.Context, g *gateway, std streams) error {
 		summary = std.err
 	}
 	fmt.Fprintf(summary, "sent %d, failed %d, of %d rows\n", sent, len(failed), len(rows))
+	if earlier > 0 {
+		fmt.Fprintf(summary, "%d of the rows sent were sent by an earlier run of this file, and not sent again "+
+			"(--again sends every row anew)\n", earlier)
+	}
 	if len(failed) == 0 {
 		return nil
 	}
@@ -188,12 +216,21 @@ func columns(row []string, at []int) []string {
 	return out
 }
 
-// newKey returns a new Idempotency-Key for a row.
-func newKey() string {
-	return "csv-" + rand.Text()
+// rowKey returns the Idempotency-Key of the n-th row before which n rows
+// were the same request, id (its body and, in a .failed.csv, its error),
+// in a run with salt ("", unless --again). A run of the same file, after
+// a crash or by mistake, sends the same rows under the same keys, and the
+// gateway answers those it sent (within its 24 hours) with their first
+// replies rather than a second SMS; it frees the keys of those it refused
+// (a limit, a provider down), which are sent. A row in doubt goes to the
+// failed file with its key; another failed row's error makes its key
+// there a new one.
+func rowKey(salt, id string, n int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "notify csv row\x00%s\x00%d\x00%s", salt, n, id))
+	return "csv-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16])
 }
 
-// validKey says whether k is a key newKey made.
+// validKey says whether k is a key rowKey made.
 func validKey(k string) bool {
 	t, ok := strings.CutPrefix(k, "csv-")
 	return ok && len(t) == len(rand.Text()) && strings.Trim(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == ""
@@ -213,10 +250,11 @@ func inDoubt(err error) bool {
 	return !errors.Is(err, errNoNumber) && !errors.Is(err, errInterrupted)
 }
 
-// sendRow sends the SMS to one row's number, with the Idempotency-Key key.
-func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, header, row []string, key string) error {
+// rowBody is the request that sends the SMS to one row's number, with its
+// cells as variables by the header's names, over --param's.
+func (c *sendSMSCmd) rowBody(group string, header, row []string) ([]byte, error) {
 	if len(row) == 0 || strings.TrimSpace(row[0]) == "" {
-		return errNoNumber
+		return nil, errNoNumber
 	}
 	p := make(params, len(c.Param)+len(header))
 	for k, v := range c.Param {
@@ -230,9 +268,19 @@ func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, heade
 	if len(p) == 0 {
 		p = nil
 	}
-	r, err := g.postOnce(ctx, "/sms", key, c.body(g.Group, strings.TrimSpace(row[0]), p))
+	body, err := json.Marshal(c.body(group, strings.TrimSpace(row[0]), p))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("encode the request: %w", err)
+	}
+	return body, nil
+}
+
+// sendRow sends a row's request, body, with the Idempotency-Key key, and
+// says whether the gateway answered it with the reply of an earlier send.
+func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, body []byte, key string) (bool, error) {
+	r, err := g.do(ctx, http.MethodPost, "/sms", nil, body, key)
+	if err != nil {
+		return false, err
 	}
 	if g.JSON { // a line per reply
 		var line bytes.Buffer
@@ -242,9 +290,9 @@ func (c *sendSMSCmd) sendRow(ctx context.Context, g *gateway, std streams, heade
 		}
 	}
 	if f := r.refused(); f != nil {
-		return f
+		return false, f
 	}
-	return nil
+	return r.replayed, nil
 }
 
 func writeCSV(path string, rows [][]string) error {

@@ -279,3 +279,40 @@ func TestCLIBatchFailedFileUnwritable(t *testing.T) {
 		t.Errorf("stderr %q; want the failed rows as CSV, Ann's with its key", errs)
 	}
 }
+
+// TestCLIBatchRunAgain: a second run of a file, as after a crash that
+// left no failed file, sends only the rows the first did not: the rows
+// have the same keys, and the gateway answers those it sent with their
+// first replies. --again sends every row anew.
+func TestCLIBatchRunAgain(t *testing.T) {
+	url, ali := startAliyunGateway(t)
+	path := filepath.Join(t.TempDir(), "numbers.csv")
+	run := func(rows string, flags ...string) string {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(rows), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"send", "sms", "--url", url, "--csv", path, "--sign-name", "notify",
+			"--template", "SMS_0002"}, flags...)
+		out, errs, status := notifyCLI(t, args...)
+		if status != 0 {
+			t.Fatalf("the batch: exit %d\n%s\n%s", status, out, errs)
+		}
+		return out
+	}
+	const two = "phone,name\n13700137101,Ann\n13700137102,Bob\n"
+	run(two)
+	out := run(two)
+	if n := len(ali.Sends()); n != 2 || !strings.Contains(out, "sent 2, failed 0, of 2 rows") ||
+		!strings.Contains(out, "2 of the rows sent were sent by an earlier run") {
+		t.Errorf("the same file again: %d sends in all, printed %q; want 2, and both rows answered from the first run", n, out)
+	}
+	out = run(two + "13700137103,Cy\n")
+	if n := len(ali.Sends()); n != 3 || !strings.Contains(out, "2 of the rows sent were sent by an earlier run") {
+		t.Errorf("with a row more: %d sends in all, printed %q; want 3", n, out)
+	}
+	out = run(two+"13700137103,Cy\n", "--again")
+	if n := len(ali.Sends()); n != 6 || strings.Contains(out, "earlier run") {
+		t.Errorf("--again: %d sends in all, printed %q; want 6", n, out)
+	}
+}

@@ -27,8 +27,9 @@ const requestTimeout = 60 * time.Second
 
 // reply is the gateway's answer to one call.
 type reply struct {
-	status int
-	body   []byte
+	status   int
+	body     []byte
+	replayed bool // the gateway's reply to an earlier request with its Idempotency-Key
 }
 
 // refusal is a reply the gateway refused: its status, and its Code,
@@ -86,16 +87,6 @@ func (g *gateway) post(ctx context.Context, path string, body any) (reply, error
 	return g.do(ctx, http.MethodPost, path, nil, raw, "")
 }
 
-// postOnce sends body as JSON to path with the Idempotency-Key key: a
-// retry with the same key gets the first reply rather than a second send.
-func (g *gateway) postOnce(ctx context.Context, path, key string, body any) (reply, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return reply{}, fmt.Errorf("encode the request to %s: %w", path, err)
-	}
-	return g.do(ctx, http.MethodPost, path, nil, raw, key)
-}
-
 // get asks path with the query q.
 func (g *gateway) get(ctx context.Context, path string, q url.Values) (reply, error) {
 	return g.do(ctx, http.MethodGet, path, q, nil, "")
@@ -141,7 +132,7 @@ func (g *gateway) do(ctx context.Context, method, path string, q url.Values, bod
 	if err != nil {
 		return reply{}, fmt.Errorf("%s %s: read the reply: %w", method, path, err)
 	}
-	return reply{status: res.StatusCode, body: raw}, nil
+	return reply{status: res.StatusCode, body: raw, replayed: res.Header.Get("Idempotent-Replayed") == "true"}, nil
 }
 
 // show prints a reply, as JSON (--json) or as a table of its fields, and

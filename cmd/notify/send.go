@@ -34,6 +34,7 @@ type sendSMSCmd struct {
 	Template string   `required:"" placeholder:"CODE" help:"The template code (or its name in the registry)."`
 	Param    params   `placeholder:"NAME=VALUE" mapsep:"none" help:"A template variable; repeat for more."`
 	OutID    string   `name:"out-id" help:"Your own reference, echoed in reports."`
+	Again    bool     `help:"With --csv, send every row anew, even those a run of the same file sent within 24 hours."`
 }
 
 // smsBody is a POST /sms request.
