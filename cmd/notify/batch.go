@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // The columns a .failed.csv puts before its rows' own, which a retry reads
@@ -245,7 +247,7 @@ func inDoubt(err error) bool {
 	var f *refusal
 	if errors.As(err, &f) {
 		return f.status == http.StatusGatewayTimeout || f.status == http.StatusConflict || f.status/100 == 2 ||
-			f.status == http.StatusUnprocessableEntity && f.Reason == "idempotency_key_reused"
+			f.status == http.StatusUnprocessableEntity && f.Reason == notify.ReasonIdempotencyKeyReused
 	}
 	return !errors.Is(err, errNoNumber) && !errors.Is(err, errInterrupted)
 }
