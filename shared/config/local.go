@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // localDefaults are the settings a local run starts with where the
@@ -68,10 +69,26 @@ func LocalInvokeEnv(getenv func(string) string) func(string) string {
 	}
 }
 
-// RedactURL returns the database URL u without its password, for logs.
+// RedactURL returns the database URL u without its password, for logs:
+// neither the userinfo's nor the query's (pgx takes password and
+// sslpassword there too). A URL that does not parse is shown by its scheme
+// alone, as its password cannot be told from the rest.
 func RedactURL(u string) string {
-	if p, err := url.Parse(u); err == nil && p.User != nil {
-		return p.Redacted()
+	if strings.HasPrefix(u, "sqlite:") {
+		return u
 	}
-	return u
+	p, err := url.Parse(u)
+	if err != nil {
+		scheme, _, _ := strings.Cut(u, ":")
+		return scheme + "://(a URL that does not parse; not shown)"
+	}
+	if q := p.Query(); q.Has("password") || q.Has("sslpassword") {
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "xxxxx")
+			}
+		}
+		p.RawQuery = q.Encode()
+	}
+	return p.Redacted()
 }
