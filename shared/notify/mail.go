@@ -30,7 +30,10 @@ func CheckAddress(s string) (string, error) {
 	if len(a.Address) > MaxAddressLen {
 		return "", fmt.Errorf("address is %d characters; at most %d", len(a.Address), MaxAddressLen)
 	}
-	local, domain, _ := strings.Cut(a.Address, "@")
+	// The last @ ends the local part: a quoted one may hold an @ of its
+	// own ("a@evil.com"@corp.com), which dotAtom then refuses.
+	at := strings.LastIndexByte(a.Address, '@')
+	local, domain := a.Address[:at], a.Address[at+1:]
 	if len(local) > MaxLocalPartLen {
 		return "", fmt.Errorf("local part is %d characters; at most %d", len(local), MaxLocalPartLen)
 	}
