@@ -96,6 +96,13 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			o.Source, o.MessageID = "key", group+":"+key
+			if strings.Contains(group, ":") {
+				// A group id may hold colons, and a key anything: group
+				// "shop" with key "vip:7" would name the message of group
+				// "shop:vip" with key "7". No group id holds a slash, and
+				// no colon-free group's name has this source.
+				o.Source, o.MessageID = "group-key", group+"/"+key
+			}
 			r = r.WithContext(notify.WithOrigin(r.Context(), o))
 		} else if o.MessageID == "" {
 			// An MNS topic's STREAM push carries no message id: nothing
