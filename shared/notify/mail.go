@@ -33,6 +33,9 @@ func CheckAddress(s string) (string, error) {
 	// The last @ ends the local part: a quoted one may hold an @ of its
 	// own ("a@evil.com"@corp.com), which dotAtom then refuses.
 	at := strings.LastIndexByte(a.Address, '@')
+	if at < 0 { // net/mail takes none without one; a guard all the same
+		return "", errors.New("address has no @")
+	}
 	local, domain := a.Address[:at], a.Address[at+1:]
 	if len(local) > MaxLocalPartLen {
 		return "", fmt.Errorf("local part is %d characters; at most %d", len(local), MaxLocalPartLen)
