@@ -2,6 +2,7 @@ package notify
 
 import (
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -122,16 +123,34 @@ func (v Variable) describe() string {
 }
 
 // limitKind returns what a send of template t with params counts as: the
-// registry's kind, else a verification code when its variables include
-// "code" (the legacy API's bare TemplateParam is one), else a
+// registry's kind, else a verification code when a variable is named as
+// one (codeVariable: "code", the legacy API's bare TemplateParam, or
+// "OTP", "verify_code" and the like), else a
 // notification. A caller cannot turn a code into a notification, with its
 // looser limits, by adding a variable.
 func limitKind(t *Template, params map[string]string) LimitKind {
 	if t != nil && t.Kind != "" {
 		return t.Kind
 	}
-	if _, ok := params["code"]; ok {
-		return VerificationSMS
+	for name := range params {
+		if codeVariable(name) {
+			return VerificationSMS
+		}
 	}
 	return NotificationSMS
+}
+
+// codeVariables are the names a template's verification code goes by, as
+// codeVariable compares them.
+var codeVariables = []string{"code", "otp", "smscode", "verifycode", "verificationcode", "authcode", "checkcode",
+	"validcode", "vcode", "captcha", "pin", "验证码"}
+
+// codeVariable reports whether a variable named name holds a verification
+// code: "code", or another usual name of one, in any case, with or without
+// "_" and "-" ("Code", "OTP", "verify_code"). A caller cannot then send
+// codes as notifications, past their tighter limits, by naming the
+// variable otherwise.
+func codeVariable(name string) bool {
+	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
+	return slices.Contains(codeVariables, n)
 }
