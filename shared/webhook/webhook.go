@@ -166,6 +166,13 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // gateway, as in an IPv6-only subnet, 64:ff9b::a.b.c.d reaches a.b.c.d.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
+// internal are the other ranges no delivery goes to unless private ones
+// may: "this network" (0.0.0.0/8, RFC 791), benchmarking's 198.18.0.0/15
+// (RFC 2544), which some clouds route inside, and the NAT64 prefix for
+// local use (RFC 8215), whose mapping of IPv4 is the network's own.
+var internal = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("64:ff9b:1::/48")}
+
 // allowed reports whether a delivery may connect to a: an IPv4 address
 // written in IPv6 (mapped, or NAT64's) is judged as the IPv4 one.
 func (p Policy) allowed(a netip.Addr) bool {
@@ -182,6 +189,11 @@ func (p Policy) allowed(a netip.Addr) bool {
 	}
 	if p.AllowLoopbackHTTP && a.IsLoopback() {
 		return true
+	}
+	for _, p := range internal {
+		if p.Contains(a) {
+			return false
+		}
 	}
 	return !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || cgnat.Contains(a))
 }

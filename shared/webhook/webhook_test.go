@@ -149,6 +149,9 @@ func TestSSRF(t *testing.T) {
 		"https://[::ffff:127.0.0.1]:" + port + "/",
 		"https://[64:ff9b::a9fe:a9fe]/latest/meta-data/", // NAT64 of 169.254.169.254
 		"https://[64:ff9b::a00:1]/",                      // NAT64 of 10.0.0.1
+		"https://[64:ff9b:1::a00:1]/",                    // local-use NAT64
+		"https://198.18.0.1/",                            // benchmarking, routed inside by some clouds
+		"https://0.1.2.3/",                               // "this network"
 		"http://example.com/",                            // not https
 		"http://127.0.0.1:" + port + "/",
 		"ftp://example.com/",
