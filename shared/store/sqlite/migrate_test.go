@@ -15,6 +15,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
 	"github.com/seed4ddb146e/notify/shared/store/migration"
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
 // schema returns the embedded migrations plus extra files.
@@ -182,13 +183,10 @@ func TestQueueKeyMigration(t *testing.T) {
 	}
 }
 
-// TestTakenMigration opens a database that 011 made, with failed records
-// of every kind, and checks what 012 makes of them: a failed record a
-// provider took (a provider id, or reports) is Taken and holds its queue
-// key, but for the older of two that hold one key (sent again before
-// 012), which gives it up to the newer; one no provider took gives it up.
-// Then it writes a failed record as the code before 012 does, as it may
-// while both run: that record gives up its key too.
+// TestTakenMigration opens a database that 011 made, with the records of
+// storetest.LegacyRecords, which 012 migrates, writes a record as the code
+// before 012 does, and checks what became of them
+// (storetest.CheckTakenMigration).
 func TestTakenMigration(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "notify.db")
@@ -206,60 +204,31 @@ func TestTakenMigration(t *testing.T) {
 	if err := migrate(ctx, db, before); err != nil {
 		t.Fatalf("migrate to 011: %v", err)
 	}
-	insert := func(db *sql.DB, id, key, status, pid, created string) {
+	insert := func(db *sql.DB, r storetest.Legacy) {
 		t.Helper()
 		if _, err := db.ExecContext(ctx, `INSERT INTO messages (id, group_id, channel, recipients, sign_name, template,
 	params, out_id, provider, status, provider_id, request_id, error_code, error_text, sandbox, created_at, updated_at,
 	queue_key) VALUES ($1, 'ops', 'sms', '["13800138000"]', '测试', 'SMS_1', '{}', '', 'aliyun', $2, $3, '', '', '', 0,
-	$4, $4, $5)`, id, status, pid, created, key); err != nil {
-			t.Fatalf("insert %s: %v", id, err)
+	$4, $4, $5)`, r.ID, r.Status, r.ProviderID, formatTime(r.Created), r.QueueKey); err != nil {
+			t.Fatalf("insert %s: %v", r.ID, err)
 		}
 	}
-	for _, r := range []struct{ id, key, status, pid, created string }{
-		{"refused", "sqs:r", "failed", "", "2025-03-14T09:00:00.000Z"},
-		{"taken", "sqs:t", "failed", "biz-1", "2025-03-14T09:00:00.000Z"},
-		{"looked", "sqs:l", "failed", "", "2025-03-14T09:00:00.000Z"},
-		{"dup-old", "sqs:d", "failed", "biz-2", "2025-03-14T09:00:00.000Z"},
-		{"dup-new", "sqs:d", "failed", "biz-3", "2025-03-14T10:00:00.000Z"},
-		{"revived", "sqs:v", "submitted", "biz-5", "2025-03-14T09:00:00.000Z"},
-		{"after", "sqs:v", "failed", "biz-6", "2025-03-14T10:00:00.000Z"},
-		{"live", "", "submitted", "biz-4", "2025-03-14T09:00:00.000Z"},
-	} {
-		insert(db, r.id, r.key, r.status, r.pid, r.created)
+	for _, r := range storetest.LegacyRecords {
+		insert(db, r)
 	}
-	if _, err := db.ExecContext(ctx, sqltext.ReportInsert, "looked", "aliyun", "sms", "lookup:looked", "13800138000",
-		"failed", "MK:0001", "用户停机", "", "2025-03-14T09:01:00.000Z", "2025-03-14T09:01:00.000Z", []byte("{}")); err != nil {
+	if _, err := db.ExecContext(ctx, sqltext.ReportInsert, storetest.LegacyReport, "aliyun", "sms",
+		"lookup:"+storetest.LegacyReport, "13800138000", "failed", "MK:0001", "用户停机", "", "2025-03-14T09:01:00.000Z",
+		"2025-03-14T09:01:00.000Z", []byte("{}")); err != nil {
 		t.Fatalf("insert a report under 011: %v", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("Open a database at 011: %v", err)
 	}
 	defer s.Close()
-	// The code before 012 refuses a queue message while the new one runs.
-	insert(s.db, "old-code", "sqs:o", "failed", "", "2025-03-14T11:00:00.000Z")
-	for id, taken := range map[string]bool{"refused": false, "taken": true, "looked": true, "dup-old": false,
-		"dup-new": true, "revived": false, "after": false, "live": false, "old-code": false} {
-		m, err := s.Message(ctx, id)
-		if err != nil {
-			t.Fatalf("Message(%s): %v", id, err)
-		}
-		if m.Taken != taken {
-			t.Errorf("%s: Taken = %v after 012, want %v", id, m.Taken, taken)
-		}
-	}
-	for key, holder := range map[string]string{"sqs:r": "", "sqs:t": "taken", "sqs:l": "looked", "sqs:d": "dup-new",
-		"sqs:v": "revived", "sqs:o": ""} {
-		m, err := s.MessageByQueueKey(ctx, key)
-		switch {
-		case holder == "" && notify.KindOf(err) != notify.NotFound:
-			t.Errorf("MessageByQueueKey(%s) = %v, %v; want not found", key, m, err)
-		case holder != "" && (err != nil || m.ID != holder):
-			t.Errorf("MessageByQueueKey(%s) = %v, %v; want %s", key, m, err, holder)
-		}
-	}
+	insert(s.db, storetest.LegacyAfter)
+	storetest.CheckTakenMigration(t, s)
 }
