@@ -4,64 +4,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/store/storetest"
 )
 
-// TestPurgedEventNotWrittenAgain: a delivered event deleted after
-// notify.KeepDelivered is not written again, and so not delivered again,
-// when a later report of its message (another recipient's, as a status
-// query may record days later) writes that message's events. (The SQLite
-// store's test of the same name.)
+// TestPurgedEventNotWrittenAgain: storetest.CheckPurgedEventNotWrittenAgain.
 func TestPurgedEventNotWrittenAgain(t *testing.T) {
-	ctx := t.Context()
 	s, _ := groupStore(t)
-	sent := time.Now().Add(-8 * 24 * time.Hour)
-	m := &notify.Message{ID: notify.NewID(sent), GroupID: "ops", Channel: notify.SMS,
-		Recipients: []string{"13800138000", "13900139000"}, Provider: "aliyun", Status: notify.Submitted,
-		ProviderID: "900619746936498440^0", CreatedAt: sent, UpdatedAt: sent, Webhook: true}
-	if err := s.CreateMessage(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	report := func(rcpt string) {
-		t.Helper()
-		if _, err := s.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: m.ProviderID,
-			Recipient: rcpt, Status: notify.Delivered, Code: "DELIVERED"}); err != nil {
-			t.Fatal(err)
+	storetest.CheckPurgedEventNotWrittenAgain(t, s, func(t *testing.T, at time.Time) {
+		for _, sql := range []string{`UPDATE reports SET received_at = $1`, `UPDATE events SET happened_at = $1, done_at = $1`} {
+			if _, err := s.pool.Exec(t.Context(), sql, at); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	report(m.Recipients[0])
-	evs, err := s.ClaimEvents(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("ClaimEvents = %+v, %v; want the first recipient's event", evs, err)
-	}
-	if err := s.FinishEvent(ctx, evs[0].ID, notify.Attempt{At: time.Now(), Status: 204}); err != nil {
-		t.Fatal(err)
-	}
-	// Eight days pass: the report and the delivery are that old.
-	old := sent.Add(time.Minute)
-	if _, err := s.pool.Exec(ctx, `UPDATE reports SET received_at = $1`, old); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE events SET happened_at = $1, done_at = $1`, old); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if n, err := s.Purge(ctx, notify.Purge{Now: now, DeliveredBefore: now.Add(-notify.KeepDelivered),
-		MessagesBefore: now.Add(-notify.DefaultRetention), Limit: 100}); err != nil || n.Events != 1 {
-		t.Fatalf("Purge = %+v, %v; want the delivered event deleted", n, err)
-	}
-	report(m.Recipients[1])
-	all, err := s.MessageEvents(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs = nil
-	for _, e := range all {
-		if e.State == notify.EventPending {
-			evs = append(evs, e)
-		}
-	}
-	if len(evs) != 1 || evs[0].Recipient != m.Recipients[1] {
-		t.Errorf("pending events after the second recipient's report = %+v; want its own alone", evs)
-	}
+	})
 }

@@ -523,3 +523,56 @@ func testPurge(t *testing.T, st notify.Store) {
 		t.Errorf("second Purge = %+v, %v; want nothing left", again, err)
 	}
 }
+
+// CheckPurgedEventNotWrittenAgain: a delivered event deleted after
+// notify.KeepDelivered is not written again, and so not delivered again,
+// when a later report of its message (another recipient's, as a status
+// query may record days later) writes that message's events. age sets,
+// with st's own statements, the time every report was received and every
+// event happened and ended to at: the test makes them eight days old.
+func CheckPurgedEventNotWrittenAgain(t *testing.T, st notify.Store, age func(t *testing.T, at time.Time)) {
+	t.Helper()
+	ctx := t.Context()
+	sent := time.Now().Add(-8 * 24 * time.Hour)
+	m := &notify.Message{ID: notify.NewID(sent), GroupID: "ops", Channel: notify.SMS,
+		Recipients: []string{"13800138000", "13900139000"}, Provider: "aliyun", Status: notify.Submitted,
+		ProviderID: "900619746936498440^0", CreatedAt: sent, UpdatedAt: sent, Webhook: true}
+	if err := st.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	report := func(rcpt string) {
+		t.Helper()
+		if _, err := st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: m.ProviderID,
+			Recipient: rcpt, Status: notify.Delivered, Code: "DELIVERED"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report(m.Recipients[0])
+	evs, err := st.ClaimEvents(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("ClaimEvents = %+v, %v; want the first recipient's event", evs, err)
+	}
+	if err := st.FinishEvent(ctx, evs[0].ID, notify.Attempt{At: time.Now(), Status: 204}); err != nil {
+		t.Fatal(err)
+	}
+	age(t, sent.Add(time.Minute))
+	now := time.Now()
+	if n, err := st.Purge(ctx, notify.Purge{Now: now, DeliveredBefore: now.Add(-notify.KeepDelivered),
+		MessagesBefore: now.Add(-notify.DefaultRetention), Limit: 100}); err != nil || n.Events != 1 {
+		t.Fatalf("Purge = %+v, %v; want the delivered event deleted", n, err)
+	}
+	report(m.Recipients[1])
+	all, err := st.MessageEvents(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending []notify.Event
+	for _, e := range all {
+		if e.State == notify.EventPending {
+			pending = append(pending, e)
+		}
+	}
+	if len(pending) != 1 || pending[0].Recipient != m.Recipients[1] {
+		t.Errorf("pending events after the second recipient's report = %+v; want its own alone", pending)
+	}
+}
