@@ -73,12 +73,14 @@ func base64Only(b []byte) bool {
 }
 
 // mailReply is the legacy API's success reply. ThreadIdentifier is our
-// MessageId, for legacy callers that log it.
+// MessageId and ThreadName the function that took the message, for legacy
+// callers that log them.
 type mailReply struct {
 	Code             string
 	Message          string
 	MessageId        string
 	ThreadIdentifier string
+	ThreadName       string
 	Sandbox          bool   `json:",omitempty"`
 	Warning          string `json:",omitempty"`
 }
@@ -198,7 +200,7 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 			if s.Sandbox {
 				msg = "OK (sandbox: not sent)"
 			}
-			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, Sandbox: s.Sandbox, Warning: warning(s)}
+			return mailReply{Code: "OK", Message: msg, MessageId: s.MessageID, ThreadIdentifier: s.MessageID, ThreadName: "mail", Sandbox: s.Sandbox, Warning: warning(s)}
 		},
 	}
 	mux.Handle("/mail", gated{gate: newGate(largeBodyBudget, largeBodyWait), e: sendMail})

@@ -286,3 +286,23 @@ func TestMailSandbox(t *testing.T) {
 }
 
 func quotedPrintable(b []byte) io.Reader { return quotedprintable.NewReader(bytes.NewReader(b)) }
+
+// TestSeedReplyFields: the legacy reply's four fields, Code, Message
+// ("邮件已发送"), ThreadIdentifier and ThreadName, are all there as
+// strings, for a caller that reads or logs each of them.
+func TestSeedReplyFields(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, smtpd.Faults{}, nil)
+	var rep map[string]any
+	if status, _ := g.Post(t, "/mail", seedBody, nil, 10*time.Second, &rep); status != 200 {
+		t.Fatalf("reply %d %v", status, rep)
+	}
+	if rep["Code"] != "OK" || rep["Message"] != "邮件已发送" {
+		t.Errorf("reply %v; want Code OK, Message 邮件已发送", rep)
+	}
+	for _, k := range []string{"ThreadIdentifier", "ThreadName"} {
+		if s, ok := rep[k].(string); !ok || s == "" {
+			t.Errorf("reply %v: %s is %v; want a string", rep, k, rep[k])
+		}
+	}
+}
