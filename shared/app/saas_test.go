@@ -499,7 +499,10 @@ func TestSaaSBadInput(t *testing.T) {
 	if n := c.balance("T1"); n != 5 {
 		t.Errorf("balance %d; want 5, as before", n)
 	}
-	if rs := c.records("T1"); len(rs) != 1 || rs[0].TaskID != id || rs[0].Status != 0 {
+	today := notify.FormatBeijing(time.Now())[:10]
+	var rs []sendRecord
+	if err := json.Unmarshal(c.must(c.get("/sms/send_record/get", url.Values{"station_id": {"T1"}, "start_date": {today},
+		"end_date": {today}, "status": {"0"}})).Data, &rs); err != nil || len(rs) != 1 || rs[0].TaskID != id || rs[0].Status != 0 {
 		t.Errorf("records %+v; want the one task, never started", rs)
 	}
 	if len(fake.Sends()) != 0 {
@@ -580,7 +583,7 @@ func TestSaaSPaging(t *testing.T) {
 		var got []int64
 		obj := ""
 		for page := 0; ; page++ {
-			q := url.Values{"station_id": {"T1"}, "start_date": {today}, "end_date": {today}, "limit": {"2"},
+			q := url.Values{"station_id": {"T1"}, "start_date": {today}, "end_date": {today}, "status": {"0"}, "limit": {"2"},
 				"page_obj": {obj}, "reverse": {fmt.Sprint(reverse)}}
 			rep := c.must(c.get("/sms/send_record/get", q))
 			var rs []sendRecord
@@ -614,7 +617,7 @@ func TestSaaSPaging(t *testing.T) {
 		}
 	}
 	rep := c.must(c.get("/sms/send_record/get", url.Values{"station_id": {"T1"}, "start_date": {today},
-		"end_date": {today}, "limit": {"2"}, "offset": {"3"}}))
+		"end_date": {today}, "status": {"0"}, "limit": {"2"}, "offset": {"3"}}))
 	var rs []sendRecord
 	if err := json.Unmarshal(rep.Data, &rs); err != nil || len(rs) != 2 || rs[0].TaskID != ids[3] || rep.Pagination.More {
 		t.Errorf("offset 3: %s %+v; want the last two, and no more", rep.Data, rep.Pagination)
@@ -691,5 +694,36 @@ func BenchmarkSaaSStart(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestSaaSRecordsDefaultStatus: a send record listing without status
+// holds the sent and the failed records, not the tasks still sending or
+// never started; status 0 lists those.
+func TestSaaSRecordsDefaultStatus(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := localServerWith(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"), map[string]string{"NOTIFY_GROUPS": saasGroups})
+	c := saasClient{t: t, base: srv.URL}
+	c.recharge("T1", 1, "0.10", "")
+	sent := c.addTask("T1", "13800138000")
+	c.must(c.start(sent))
+	waiting := c.addTask("T1", "13900139000")
+	today := notify.FormatBeijing(time.Now())[:10]
+	list := func(status string) []sendRecord {
+		q := url.Values{"station_id": {"T1"}, "start_date": {today}, "end_date": {today}}
+		if status != "" {
+			q.Set("status", status)
+		}
+		var rs []sendRecord
+		if err := json.Unmarshal(c.must(c.get("/sms/send_record/get", q)).Data, &rs); err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	if rs := list(""); len(rs) != 1 || rs[0].TaskID != sent || rs[0].Status != 1 {
+		t.Errorf("records without status: %+v; want the sent task alone", rs)
+	}
+	if rs := list("0"); len(rs) != 1 || rs[0].TaskID != waiting || rs[0].Status != 0 {
+		t.Errorf("records of status 0: %+v; want the task never started", rs)
 	}
 }

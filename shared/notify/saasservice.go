@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -433,7 +434,8 @@ type SendRecordRequest struct {
 	Search   string
 	// BusinessType and State, when set, keep the records of that business
 	// type and send state. Without a business type, the records of types 0
-	// and 1 (orders placed by shops and on their behalf) are returned.
+	// and 1 (orders placed by shops and on their behalf) are returned;
+	// without a state, the sent and the failed ones.
 	BusinessType *int
 	State        *int
 	Page         Page
@@ -450,7 +452,8 @@ func (s *Service) SendRecords(ctx context.Context, r SendRecordRequest) ([]SendR
 		return nil, false, err
 	}
 	q := SendRecordQuery{GroupID: g.ID, Station: r.Station, From: r.From, To: r.To.AddDate(0, 0, 1), Search: r.Search,
-		BusinessTypes: []int{0, 1}, Page: r.Page}
+		BusinessTypes: []int{0, 1}, Statuses: slices.Concat(sendStateStatuses[SendStateSent], sendStateStatuses[SendStateFailed]),
+		Page: r.Page}
 	if r.BusinessType != nil {
 		q.BusinessTypes = []int{*r.BusinessType}
 	}
