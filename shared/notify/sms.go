@@ -292,6 +292,10 @@ func NormalizePhone(s string) (string, bool) {
 		s = s[1:]
 	case strings.HasPrefix(s, "00"):
 		s = s[2:]
+	case len(s) == 13 && strings.HasPrefix(s, "86") && isMainland(s[2:]):
+		// The country code without its plus, as Aliyun's SendSms takes it:
+		// no mainland number has 13 digits.
+		return s[2:], true
 	default:
 		return s, isMainland(s)
 	}

@@ -181,7 +181,7 @@ func TestVariants(t *testing.T) {
 			  {"biz_id":"2^0","success":true,"phone_number":"8613800138000"},
 			  {"biz_id":"3^0","success":true,"phone_number":"+86 138"}]`,
 			[]Report{sms("1^0", "+85261234567", notify.Delivered, "", time.Time{}),
-				sms("2^0", "8613800138000", notify.Delivered, "", time.Time{}),
+				sms("2^0", "13800138000", notify.Delivered, "", time.Time{}),
 				sms("3^0", "+86 138", notify.Delivered, "", time.Time{})}},
 		{"aliyun voice unanswered: empty times, originate_time kept", AliyunVoiceReport,
 			`[{"call_id":"1^1","status_code":"200003","callee":"13000000000","start_time":"","end_time":"","duration":"0","b_duration":0,

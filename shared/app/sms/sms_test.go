@@ -523,3 +523,19 @@ func TestQueueProducerKey(t *testing.T) {
 		t.Errorf("queue key %q", m.QueueKey)
 	}
 }
+
+// TestCountryCodeWithoutPlus: a mainland number with its country code and
+// no plus, 8618683441008, which Aliyun's SendSms takes (as it takes +86
+// and 0086) and legacy callers passed on to it, is sent to the number.
+func TestCountryCodeWithoutPlus(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, nil)
+	body := strings.Replace(seedBody, `18683441008`, `"8618683441008,8613800138000"`, 1)
+	status, rep, _ := g.post(t, body, nil, 5*time.Second)
+	if status != 200 || rep.Code != "OK" {
+		t.Fatalf("reply %d %+v; want 200 OK", status, rep)
+	}
+	if s := g.fake.Sends(); len(s) != 1 || strings.Join(s[0].PhoneNumbers, ",") != "18683441008,13800138000" {
+		t.Errorf("fake received %+v; want the two mainland numbers", s)
+	}
+}
