@@ -351,6 +351,9 @@ func messageOf(e *notify.Error) string {
 	return msg
 }
 
+// aliyunFlowControl is the Code of Aliyun's SendSms over a number's limits.
+const aliyunFlowControl = "isv.BUSINESS_LIMIT_CONTROL"
+
 // writeError replies with the legacy API's error shape. idField is "BizId"
 // or "CallId", the provider id field of the route, which legacy callers
 // expect.
@@ -361,6 +364,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, he *ht
 		Reason: reasonOf(e), Field: e.Field}
 	if e.Code != "" {
 		rep.Code = e.Code // a provider's rejection goes back unchanged
+	} else if idField == "BizId" && e.Reason == notify.ReasonRateLimited {
+		// A number's limits are Aliyun's flow control, kept here: its code.
+		rep.Code = aliyunFlowControl
 	}
 	if e.RequestID != "" {
 		rep.RequestId = e.RequestID

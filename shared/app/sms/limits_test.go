@@ -171,3 +171,20 @@ func secondsToBeijingMidnight(t time.Time) int {
 	next := time.Date(b.Year(), b.Month(), b.Day()+1, 0, 0, 0, 0, bj)
 	return int(next.Sub(t).Seconds())
 }
+
+// TestLimitCodeAsAliyun: a send over a number's limit, Aliyun's own
+// flow control kept here, answers Aliyun's code for it,
+// isv.BUSINESS_LIMIT_CONTROL, as a legacy caller got it from Aliyun
+// before and still gets it when Aliyun throttles.
+func TestLimitCodeAsAliyun(t *testing.T) {
+	t.Parallel()
+	g := limited(t, "")
+	apptest.AwayFromMinuteEnd()
+	if status, rep, _ := g.post(t, routeBody); status != 200 {
+		t.Fatalf("first: %d %+v", status, rep)
+	}
+	status, rep, _ := g.post(t, routeBody)
+	if status != 429 || rep.Code != "isv.BUSINESS_LIMIT_CONTROL" || rep.Reason != "rate_limited" || rep.BizId != "null" {
+		t.Errorf("second within the minute: %d %+v; want 429, Code isv.BUSINESS_LIMIT_CONTROL, Reason rate_limited", status, rep)
+	}
+}
