@@ -314,8 +314,9 @@ func TestQueueKeyPlan(t *testing.T) {
 }
 
 // TestAdoptPlan checks that the adoption of an orphan looks for a report
-// it would duplicate through reports_dedupe, which is partial since
-// migration 012, rather than reading every report under the report lock.
+// it would duplicate through reports_dedupe, rather than reading every
+// report under the report lock (it did, while migration 012 made
+// reports_dedupe partial).
 func TestAdoptPlan(t *testing.T) {
 	ctx := t.Context()
 	url := pg.Database(t)

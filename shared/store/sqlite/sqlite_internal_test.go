@@ -160,8 +160,8 @@ func TestQueueKeyPlan(t *testing.T) {
 }
 
 // TestAdoptPlan checks that the adoption of an orphan looks for a report
-// it would duplicate through reports_dedupe, which is partial since
-// migration 013, rather than scanning every report.
+// it would duplicate through reports_dedupe, rather than scanning every
+// report (it did, while migration 013 made reports_dedupe partial).
 func TestAdoptPlan(t *testing.T) {
 	s, err := Open(t.Context(), ":memory:")
 	if err != nil {

@@ -101,8 +101,8 @@ WHERE message_id = '' AND provider = $1 AND provider_id = $2 AND provider_id <> 
 ORDER BY received_at, id`
 	// Adopt makes orphan $3 message $1's report for recipient $2, unless
 	// that would make it the same report as one kept already. An orphan
-	// has a provider id (Orphans): d.provider_id <> '' lets the check use
-	// the partial index reports_dedupe rather than read every report.
+	// has a provider id (Orphans), and so has the report it would be the
+	// same as: d.provider_id <> '' says so.
 	Adopt = `UPDATE reports SET message_id = $1, recipient = $2
 WHERE id = $3 AND message_id = '' AND NOT EXISTS (SELECT 1 FROM reports d
 	WHERE d.provider = reports.provider AND d.provider_id = reports.provider_id AND d.provider_id <> ''
