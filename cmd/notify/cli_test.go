@@ -614,3 +614,23 @@ func TestCLIMailDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// TestServeUncleanPathNotRedirected: the local server answers a path to a
+// function's routes that is not clean 404 no_such_route, as the functions
+// do, rather than a 307 to the clean path, which a client follows by
+// POSTing the body again.
+func TestServeUncleanPathNotRedirected(t *testing.T) {
+	url, _ := startGateway(t, nil)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"//sms", "/sms/./", "/x/../sms", "//tts", "/mail/.", "/sms//status"} {
+		res, err := client.Post(url+path, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), notify.ReasonNoSuchRoute) {
+			t.Errorf("POST %s: %d %s, Location %q; want 404 no_such_route", path, res.StatusCode, body, res.Header.Get("Location"))
+		}
+	}
+}

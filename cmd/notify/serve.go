@@ -132,7 +132,11 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 	}
 	// Any other path: 404 no_such_route, as a function answers one below
 	// its name, not the mux's plain text.
-	mux.Handle("/", httpapi.NotFound(log, "the routes GET "+httpapi.OpenAPIPath+" lists"))
+	notFound := httpapi.NotFound(log, "the routes GET "+httpapi.OpenAPIPath+" lists")
+	mux.Handle("/", notFound)
+	// A path that is not clean is 404 too, as the functions answer it,
+	// rather than the mux's redirect to its clean form.
+	clean := httpapi.CleanPaths(mux, notFound)
 	// A receipt's path holds the callback token: the callback function
 	// refuses one that is not clean (404), where the mux would redirect it
 	// to its clean form, the token in the Location header. So does every
@@ -142,7 +146,7 @@ func gatewayHandler(ctx context.Context, log *slog.Logger, cfg config.Config, st
 			callback.ServeHTTP(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		clean.ServeHTTP(w, r)
 	})
 	if ticker != nil {
 		return scheduled{root, ticker}, routes, nil // Start ticks it, and stops with the server

@@ -209,5 +209,5 @@ func Mail(svc *notify.Service, maxAttachment int, log *slog.Logger) http.Handler
 	openAPIRoute(mux, logOrDiscard(log))
 	notFound := NotFound(logOrDiscard(log), "POST /mail, GET /mail/status, GET "+OpenAPIPath)
 	mux.HandleFunc("/", notFound)
-	return cleanPaths(mux, notFound)
+	return CleanPaths(mux, notFound)
 }

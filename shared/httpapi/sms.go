@@ -110,15 +110,15 @@ func SMS(svc *notify.Service, log *slog.Logger) http.Handler {
 	}
 	notFound := NotFound(logOrDiscard(log), routes)
 	mux.HandleFunc("/", notFound)
-	return cleanPaths(mux, notFound)
+	return CleanPaths(mux, notFound)
 }
 
-// cleanPaths serves h only the paths that are clean (as ServeMux cleans
+// CleanPaths serves h only the paths that are clean (as ServeMux cleans
 // them: no empty, "." or ".." segment; a trailing slash kept), and answers
 // notFound to the others. ServeMux would answer them a redirect to the
 // clean path: a 307 that no route of the OpenAPI document has, and that
 // sends a caller's POST "//sms" again, to /sms.
-func cleanPaths(h http.Handler, notFound http.HandlerFunc) http.Handler {
+func CleanPaths(h http.Handler, notFound http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		c := path.Clean(p)

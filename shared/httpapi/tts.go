@@ -100,5 +100,5 @@ func TTS(svc *notify.Service, log *slog.Logger) http.Handler {
 	openAPIRoute(mux, logOrDiscard(log))
 	notFound := NotFound(logOrDiscard(log), "POST /tts, GET /tts/status, GET "+OpenAPIPath)
 	mux.HandleFunc("/", notFound)
-	return cleanPaths(mux, notFound)
+	return CleanPaths(mux, notFound)
 }
