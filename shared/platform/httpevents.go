@@ -17,6 +17,8 @@ import (
 
 	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // fcHTTPEvent is the FC3 HTTP trigger event of the built-in runtimes. The
@@ -180,24 +182,24 @@ func (in httpInput) request(ctx context.Context) (*http.Request, error) {
 		method = http.MethodGet
 	}
 	if !validToken(method) {
-		return nil, &badRequest{http.StatusMethodNotAllowed, "method_not_allowed", fmt.Errorf("bad method %q", short(method))}
+		return nil, &badRequest{http.StatusMethodNotAllowed, notify.ReasonMethodNotAllowed, fmt.Errorf("bad method %q", short(method))}
 	}
 	path := in.path
 	if path == "" {
 		path = "/"
 	}
 	if !strings.HasPrefix(path, "/") {
-		return nil, &badRequest{http.StatusNotFound, "no_such_route", fmt.Errorf("path %q does not start with /", short(path))}
+		return nil, &badRequest{http.StatusNotFound, notify.ReasonNoSuchRoute, fmt.Errorf("path %q does not start with /", short(path))}
 	}
 	u, err := url.ParseRequestURI(path)
 	if err != nil {
-		return nil, &badRequest{http.StatusNotFound, "no_such_route", fmt.Errorf("bad path %q", short(path))}
+		return nil, &badRequest{http.StatusNotFound, notify.ReasonNoSuchRoute, fmt.Errorf("bad path %q", short(path))}
 	}
 	u.RawQuery = in.rawQuery
 	body := []byte(in.body)
 	if in.base64 {
 		if body, err = base64.StdEncoding.DecodeString(in.body); err != nil {
-			return nil, &badRequest{http.StatusBadRequest, "unreadable_body", fmt.Errorf("decode base64 body: %w", err)}
+			return nil, &badRequest{http.StatusBadRequest, notify.ReasonUnreadableBody, fmt.Errorf("decode base64 body: %w", err)}
 		}
 	}
 	if len(in.cookies) > 0 {
