@@ -190,8 +190,8 @@ func (p Policy) allowed(a netip.Addr) bool {
 	if p.AllowLoopbackHTTP && a.IsLoopback() {
 		return true
 	}
-	for _, p := range internal {
-		if p.Contains(a) {
+	for _, r := range internal {
+		if r.Contains(a) {
 			return false
 		}
 	}
