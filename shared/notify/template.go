@@ -151,6 +151,8 @@ var codeVariables = []string{"code", "otp", "smscode", "verifycode", "verificati
 // codes as notifications, past their tighter limits, by naming the
 // variable otherwise.
 func codeVariable(name string) bool {
-	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-	return slices.Contains(codeVariables, n)
+	return slices.Contains(codeVariables, strings.ToLower(separators.Replace(name)))
 }
+
+// separators are what codeVariable leaves out of a name.
+var separators = strings.NewReplacer("_", "", "-", "")
