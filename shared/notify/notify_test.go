@@ -391,3 +391,36 @@ func TestMessageRefused(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizePhone: a number NormalizePhone takes comes back canonical:
+// a mainland number's 11 digits, or "+" and 7 to 15 digits not starting
+// with 0 nor 86; taken again as itself. Two spellings of one number are
+// one canonical form, so that limits count them together.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"13800138000", "+8613800138000", "008613800138000", "8613800138000", "+85261234567",
+		"0085261234567", " 13800138000 ", "+", "00", "86", "+86", "１３８００１３８０００", "+1234567890123456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := NormalizePhone(s)
+		if !ok {
+			return
+		}
+		mainland := isMainland(got)
+		intl := strings.HasPrefix(got, "+") && allDigits(got[1:]) && len(got) >= 8 && len(got) <= 16 &&
+			got[1] != '0' && !strings.HasPrefix(got, "+86")
+		if mainland == intl {
+			t.Fatalf("NormalizePhone(%q) = %q: not one canonical form", s, got)
+		}
+		if again, ok := NormalizePhone(got); !ok || again != got {
+			t.Fatalf("NormalizePhone(%q) = %q, which it takes as %q, %v", s, got, again, ok)
+		}
+		if mainland {
+			for _, spelled := range []string{"+86" + got, "0086" + got, "86" + got} {
+				if other, _ := NormalizePhone(spelled); other != got {
+					t.Fatalf("NormalizePhone(%q) = %q, want %q", spelled, other, got)
+				}
+			}
+		}
+	})
+}
