@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -325,14 +326,9 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+// hasControl reports whether s holds a control character: C0, DEL or C1
+// (U+0080 to U+009F, NEL among them, a line break to some readers).
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

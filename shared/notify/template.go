@@ -3,6 +3,7 @@ package notify
 import (
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -104,7 +105,7 @@ func (v Variable) allows(s string) bool {
 				return false
 			}
 		default:
-			if r < 0x20 || r == 0x7f {
+			if unicode.IsControl(r) {
 				return false
 			}
 		}
