@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -158,9 +159,37 @@ func (h headers) message(e notify.Email, env envelope, now time.Time) *gomail.Ms
 		if ct == "" {
 			ct = defaultContentType
 		}
-		m.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct)))
+		m.AttachReadSeeker(a.Name, bytes.NewReader(a.Data), attachmentHeaders(a.Name, ct))
 	}
 	return m
+}
+
+// attachmentHeaders sets an attachment's Content-Type and
+// Content-Disposition as go-mail would (the name sanitized as it does,
+// then Q-encoded), but folded: go-mail writes a part's headers unfolded,
+// and a name of 255 bytes in Chinese beside a long media type made a line
+// of over the 998 characters RFC 5322 allows. The value is folded after
+// the type and between the name's encoded-words, at the spaces that
+// separate them, so that it unfolds to what go-mail writes.
+func attachmentHeaders(name, contentType string) gomail.FileOption {
+	enc := mime.QEncoding.Encode("UTF-8", sanitizeFilename(name))
+	enc = strings.ReplaceAll(enc, "?= =?", "?=\r\n =?")
+	return func(f *gomail.File) {
+		f.ContentType = gomail.ContentType(contentType)
+		f.Header.Set(gomail.HeaderContentType.String(), contentType+";\r\n name=\""+enc+"\"")
+		f.Header.Set(gomail.HeaderContentDisposition.String(), "attachment;\r\n filename=\""+enc+"\"")
+	}
+}
+
+// sanitizeFilename is go-mail's own: it writes a file name with its
+// controls and its " / : < > ? \ | DEL each made a '_'.
+func sanitizeFilename(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`"/:<>?\|`, r) {
+			return '_'
+		}
+		return r
+	}, s)
 }
 
 func invalid(field, reason, format string, args ...any) *notify.Error {

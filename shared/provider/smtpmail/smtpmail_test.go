@@ -667,3 +667,39 @@ func TestSecretsStayHidden(t *testing.T) {
 		t.Errorf("Endpoint().String() = %q, want the user and REDACTED", got)
 	}
 }
+
+// TestSendMailAttachmentHeaderLines: an attachment's name as long as the
+// gateway takes (255 bytes), in Chinese, with a long media type, keeps
+// every line of the message within the 998 characters RFC 5322 allows,
+// and arrives as it was given.
+func TestSendMailAttachmentHeaderLines(t *testing.T) {
+	srv := smtpd.Start(t, smtpd.Config{})
+	c := newClient(t, smtpmail.Config{URL: notify.Secret(srv.URL())})
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	for _, name := range []string{
+		strings.Repeat("报", 83) + ".xlsx",
+		strings.Repeat("\U0001F600", 62) + ".xlsx",
+		"年" + strings.Repeat("=", 247) + ".xlsx",
+	} {
+		srv.Reset()
+		e := simpleEmail()
+		e.Attachments = []notify.Attachment{{Name: name, ContentType: xlsx, Data: []byte("data")}}
+		if _, err := c.SendMail(context.Background(), e); err != nil {
+			t.Fatalf("SendMail (%d bytes of name): %v", len(name), err)
+		}
+		m := onlyMessage(t, srv)
+		for i, line := range strings.Split(string(m.Data), "\r\n") {
+			if len(line) > 998 {
+				t.Errorf("%d bytes of name: line %d is %d characters: %.60q…", len(name), i+1, len(line), line)
+			}
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := readParts(t, msg.Header.Get("Content-Type"), msg.Body)
+		if len(parts) != 2 || parts[1].filename != name || parts[1].mediaType != xlsx || parts[1].body != "data" {
+			t.Errorf("parts = %+q; want the body, then %q", parts, name)
+		}
+	}
+}
