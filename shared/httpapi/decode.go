@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/internal/jsonwords"
@@ -114,6 +115,9 @@ func templateParams(raw json.RawMessage, field string) (map[string]string, error
 			return map[string]string{"code": s}, nil
 		}
 		raw = []byte(t)
+		if loneSurrogate(raw) {
+			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "is not valid UTF-8: it escapes a lone surrogate")
+		}
 	}
 	switch raw[0] {
 	case '{':
@@ -161,8 +165,9 @@ func decodeObject(body []byte, v any) *httpError {
 	if t[0] != '{' {
 		return requestError(400, "", notify.ReasonInvalidJSON, "the request body must be a JSON object")
 	}
-	if !utf8.Valid(t) {
-		// JSON would read the bad bytes as U+FFFD, silently, and send them.
+	if !utf8.Valid(t) || loneSurrogate(t) {
+		// JSON would read the bad bytes, or an escape of half a surrogate
+		// pair ("\ud800"), as U+FFFD, silently, and send them.
 		if f := invalidUTF8Field(t); f != "" {
 			return requestError(400, f, notify.ReasonInvalidField, "is not valid UTF-8")
 		}
@@ -189,9 +194,56 @@ func invalidUTF8Field(body []byte) string {
 		return ""
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if !utf8.Valid(m[k]) {
+		if !utf8.Valid(m[k]) || loneSurrogate(m[k]) {
 			return k
 		}
 	}
 	return ""
+}
+
+// loneSurrogate reports whether the JSON text b has a \u escape of a
+// surrogate that is not half of a pair (a high one, then a low one), which
+// encoding/json decodes as U+FFFD.
+func loneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := uEscape(b[i:])
+		switch {
+		case !ok:
+			i++ // an escape of one character: \\, \", \n...
+		case utf16.IsSurrogate(r):
+			lo, ok := uEscape(b[i+6:])
+			if r >= 0xdc00 || !ok || lo < 0xdc00 || lo > 0xdfff {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+// uEscape returns the code unit of the \uXXXX escape b starts with, and
+// whether it starts with one.
+func uEscape(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -35,6 +35,8 @@ func TestDecodeSMSQuirks(t *testing.T) {
 		{"numeric group and OutId", `{"GroupID":42,"OutId":7}`, nil, nil, "42", "7"},
 		{"field names in any case", `{"groupid":"g","phonenumbers":"13800138000"}`, []string{"13800138000"}, nil, "g", ""},
 		{"unknown fields ignored", `{"GroupID":"g","Extra":{"a":[1]}}`, nil, nil, "g", ""},
+		{"surrogate pairs and an escaped backslash", `{"GroupID":"g","TemplateParam":{"name":"\ud83d\ude00 \\ud800 \u5f20"}}`,
+			nil, map[string]string{"name": "\U0001F600 \\ud800 张"}, "g", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +76,11 @@ func TestDecodeSMSErrors(t *testing.T) {
 		{"sign not UTF-8", "{\"GroupID\":\"g\",\"SignName\":\"\xff\xfe\"}", "SignName", "invalid_field"},
 		{"param not UTF-8", "{\"TemplateParam\":{\"code\":\"1\xc3\"}}", "TemplateParam", "invalid_field"},
 		{"a name not UTF-8", "{\"Sign\xffName\":\"a\"}", "", "invalid_json"},
+		// So do escapes of lone surrogates, which JSON reads as U+FFFD too.
+		{"param a lone surrogate", `{"TemplateParam":{"code":"1\ud800"}}`, "TemplateParam", "invalid_field"},
+		{"param a lone low surrogate", `{"TemplateParam":{"name":"\udc00张三"}}`, "TemplateParam", "invalid_field"},
+		{"param string a lone surrogate", `{"TemplateParam":"{\"name\":\"\\ud83d\"}"}`, "TemplateParam", "invalid_field"},
+		{"sign a lone surrogate", `{"GroupID":"g","SignName":"\ud83d\u0041"}`, "SignName", "invalid_field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
