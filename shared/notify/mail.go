@@ -13,6 +13,13 @@ const (
 	MaxLocalPartLen = 64
 )
 
+// MaxHeaderBytes bounds, in bytes, a header value of a mail: its subject,
+// an address with its display name, an attachment's type. The SMTP client
+// (smtpmail) takes no more, so that its header lines stay within RFC 5322's
+// 998 characters; a longer one is the request's fault, refused before the
+// message is recorded.
+const MaxHeaderBytes = 900
+
 // CheckAddress validates one e-mail address, bare ("a@example.com") or with a
 // display name ("Ann <a@example.com>"), and returns the bare address. It
 // refuses CR, LF and NUL anywhere, so that no address can inject a header.
@@ -22,6 +29,9 @@ func CheckAddress(s string) (string, error) {
 	}
 	if strings.ContainsRune(s, 0) {
 		return "", errors.New("contains a NUL")
+	}
+	if len(s) > MaxHeaderBytes {
+		return "", fmt.Errorf("is %d bytes with its display name; at most %d", len(s), MaxHeaderBytes)
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {

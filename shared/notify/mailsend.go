@@ -85,6 +85,8 @@ func (r *MailRequest) validate(g *Group, maxAttach int) (Email, error) {
 		return e, Invalidf("subject", ReasonInvalidField, "must be printable UTF-8")
 	case utf8.RuneCountInString(e.Subject) > MaxSubjectLen:
 		return e, Invalidf("subject", ReasonTooLong, "is %d characters; at most %d", utf8.RuneCountInString(e.Subject), MaxSubjectLen)
+	case len(e.Subject) > MaxHeaderBytes:
+		return e, Invalidf("subject", ReasonTooLong, "is %d bytes; at most %d", len(e.Subject), MaxHeaderBytes)
 	}
 	if strings.TrimSpace(e.Text) == "" && strings.TrimSpace(e.HTML) == "" {
 		return e, Invalidf("body", ReasonMissingField, "is required (or html)")
@@ -169,8 +171,8 @@ func checkAttachments(in []Attachment, max int) ([]Attachment, error) {
 			if strings.ContainsAny(a.ContentType, "\r\n") {
 				return nil, Invalidf(at+".content_type", ReasonHeaderInjection, "must not contain a line break")
 			}
-			if !BareMediaType(a.ContentType) {
-				return nil, Invalidf(at+".content_type", ReasonInvalidField, "must be a media type alone, such as application/pdf, without parameters")
+			if !BareMediaType(a.ContentType) || len(a.ContentType) > MaxHeaderBytes {
+				return nil, Invalidf(at+".content_type", ReasonInvalidField, "must be a media type alone, such as application/pdf, without parameters, of at most %d bytes", MaxHeaderBytes)
 			}
 		}
 		total += len(a.Data)

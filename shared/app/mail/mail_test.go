@@ -306,3 +306,38 @@ func TestSeedReplyFields(t *testing.T) {
 		}
 	}
 }
+
+// TestMailHeaderValuesTooLong: a header value longer than the SMTP client
+// takes (900 bytes: 255 emoji in a subject, a display name of 301 Chinese
+// characters, a media type of 1000 characters) is refused as the request's
+// fault, naming the field as the other refusals do, before a message is
+// recorded, rather than failing at the provider.
+func TestMailHeaderValuesTooLong(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t, smtpd.Faults{}, nil)
+	tests := []struct {
+		name, body, reason, field string
+	}{
+		{"subject", `{"group_id":"bc-fmb","subject":"` + strings.Repeat("😀", 255) + `","to":["a@example.com"],"body":"b"}`,
+			"too_long", "subject"},
+		{"display name", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com","` + strings.Repeat("张", 301) + ` <b@example.com>"],"body":"b"}`,
+			"invalid_address", "to[1]"},
+		{"reply_to", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"reply_to":"` + strings.Repeat("张", 301) + ` <b@example.com>","body":"b"}`,
+			"invalid_address", "reply_to"},
+		{"media type", `{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"body":"b","attachments":[{"name":"a.txt","content_type":"application/` +
+			strings.Repeat("x", 1000) + `","content":"YQ=="}]}`, "invalid_field", "attachments[0].content_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, rep := g.post(t, tt.body, 10*time.Second)
+			if status != 400 || rep.Reason != tt.reason || rep.Field != tt.field || rep.MessageId != "" {
+				t.Fatalf("reply %d %+v; want 400 reason %s field %s, no message", status, rep, tt.reason, tt.field)
+			}
+		})
+	}
+	// The longest of each the client takes goes through.
+	body := `{"group_id":"bc-fmb","subject":"` + strings.Repeat("😀", 225) + `","to":["` + strings.Repeat("张", 290) + ` <b@example.com>"],"body":"b"}`
+	if status, rep := g.post(t, body, 10*time.Second); status != 200 {
+		t.Fatalf("reply %d %+v; want 200", status, rep)
+	}
+}

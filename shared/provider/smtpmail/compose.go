@@ -18,7 +18,7 @@ import (
 // maxHeaderValue bounds, in bytes, a subject, a display name or an
 // attachment's name or type. go-mail folds long values only at spaces, and a
 // header line must stay under the 998 bytes RFC 5322 allows.
-const maxHeaderValue = 900
+const maxHeaderValue = notify.MaxHeaderBytes
 
 // defaultContentType is an attachment's type when the Email gives none.
 const defaultContentType = "application/octet-stream"
