@@ -151,6 +151,8 @@ func (gs Groups) Authorize(c Credentials, r Request) (*Group, error) {
 		return nil, err
 	}
 	const op = "authorize"
+	// As the send trims them: a name is allowed as the provider gets it.
+	r.SignName, r.Template = strings.TrimSpace(r.SignName), strings.TrimSpace(r.Template)
 	if !slices.Contains(g.Channels, r.Channel) {
 		return nil, &Error{Op: op, Kind: Forbidden, Field: "GroupID", Reason: ReasonChannelNotAllowed,
 			Err: errors.New("this group may not use channel " + string(r.Channel))}

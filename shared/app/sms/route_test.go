@@ -518,3 +518,19 @@ func TestOutageBeforeAProviderThatCannotTake(t *testing.T) {
 		})
 	}
 }
+
+// TestPaddedSignNameAndTemplate: a sign name or template code with spaces
+// around it is sent trimmed, so a group allows it as it allows the trimmed
+// one, rather than refusing the very name it lists.
+func TestPaddedSignNameAndTemplate(t *testing.T) {
+	t.Parallel()
+	g := newRouted(t, map[string]string{"NOTIFY_GROUPS": strings.Replace(routeGroups, `"channels"`,
+		`"sign_names":["冰鉴科技"],"templates":["SMS_999"],"channels"`, 1)})
+	body := `{"GroupID":"shop","PhoneNumbers":"13800138000","SignName":" 冰鉴科技 ","TemplateCode":"SMS_999 ","TemplateParam":{"name":"x"}}`
+	if status, rep := g.send(t, body, routeTimeout); status != 200 {
+		t.Fatalf("reply %d %+v; want 200", status, rep)
+	}
+	if s := g.ali.Sends(); len(s) != 1 || s[0].SignName != "冰鉴科技" || s[0].TemplateCode != "SMS_999" {
+		t.Errorf("aliyun got %+v; want sign 冰鉴科技, template SMS_999", s)
+	}
+}
