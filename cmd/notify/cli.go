@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 )
@@ -68,6 +70,10 @@ func run(ctx context.Context, args []string, std streams, getenv func(string) st
 			status = int(code)
 		}
 	}()
+	if err := utf8Args(args); err != nil {
+		fmt.Fprintf(std.err, "notify: %v\n", err)
+		return exitUsage
+	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		help := "notify --help"
@@ -95,3 +101,22 @@ func run(ctx context.Context, args []string, std streams, getenv func(string) st
 // env reads the server's environment: the process's, over the embedded
 // defaults.
 type env func(string) string
+
+// utf8Args refuses an argument that is not UTF-8 (a terminal, or a file
+// name, in GBK), naming its flag: JSON would send its bytes as U+FFFD,
+// as it would a CSV file's, which --csv refuses too.
+func utf8Args(args []string) error {
+	for i, a := range args {
+		if utf8.ValidString(a) {
+			continue
+		}
+		name := fmt.Sprintf("argument %d", i+1)
+		if f, _, _ := strings.Cut(a, "="); strings.HasPrefix(a, "-") && utf8.ValidString(f) {
+			name = f
+		} else if i > 0 && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "=") && utf8.ValidString(args[i-1]) {
+			name = args[i-1]
+		}
+		return usagef("%s: not UTF-8 (GBK, say): set the terminal, and name the files, in UTF-8", name)
+	}
+	return nil
+}

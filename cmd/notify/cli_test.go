@@ -634,3 +634,33 @@ func TestServeUncleanPathNotRedirected(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIArgsNotUTF8: an argument in GBK (a terminal or a file name in
+// it) is refused before anything is sent, naming the flag, as a CSV file
+// in GBK is, rather than sent as U+FFFD, which is what JSON makes of it.
+func TestCLIArgsNotUTF8(t *testing.T) {
+	url, st := startGateway(t, nil)
+	gbk := "\xd5\xc5\xc8\xfd" // 张三
+	dir := t.TempDir()
+	file := filepath.Join(dir, gbk+".txt")
+	if err := os.WriteFile(file, []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flag string
+		args []string
+	}{
+		{"--param", []string{"send", "sms", "--url", url, "--to", "13700137001", "--sign-name", "notify", "--template", "SMS_0002", "--param", "name=" + gbk}},
+		{"--sign-name", []string{"send", "sms", "--url", url, "--to", "13700137001", "--sign-name=" + gbk, "--template", "SMS_0002"}},
+		{"--subject", []string{"send", "mail", "--url", url, "--to", "a@example.com", "--subject", gbk, "--body", "b"}},
+		{"--attach", []string{"send", "mail", "--url", url, "--to", "a@example.com", "--subject", "s", "--body", "b", "--attach", file}},
+	} {
+		_, errs, status := notifyCLI(t, tc.args...)
+		if status != 2 || !strings.Contains(errs, tc.flag) || !strings.Contains(errs, "UTF-8") {
+			t.Errorf("%s in GBK: exit %d, stderr %q; want 2 naming %s and UTF-8", tc.flag, status, errs, tc.flag)
+		}
+	}
+	if _, n, err := st.FindMessages(t.Context(), notify.MessageQuery{GroupID: "demo", Limit: 10}); err != nil || n != 0 {
+		t.Errorf("%d messages, %v; want none sent", n, err)
+	}
+}
