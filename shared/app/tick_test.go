@@ -17,17 +17,7 @@ import (
 // code lives minutes, the lookups can wait for the next run.
 func TestTickEscalatesBehindSlowLookups(t *testing.T) {
 	t.Parallel()
-	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
-	e.env["NOTIFY_ALIYUN_SMS_ENDPOINT"] = slowAction(t, e.ali, "QuerySendDetails", 400*time.Millisecond)
-	svc, _ := e.service(t)
-	// 40 codes sent ten minutes before: submitted, no report yet.
-	e.clock.set(e.start.Add(-10 * time.Minute))
-	for i := range 40 {
-		if _, err := svc.SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
-			PhoneNumber: fmt.Sprintf("139001390%02d", i), Scene: "plain"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e, svc := slowBacklog(t)
 	e.sendCode(t, svc, "13800138000", "login")
 	e.clock.set(e.start.Add(escAfter))
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
@@ -39,6 +29,25 @@ func TestTickEscalatesBehindSlowLookups(t *testing.T) {
 	if r.Escalated != 1 || len(e.voice.Calls()) != 1 {
 		t.Errorf("tick %+v, %d calls; want the due code escalated, one call", r, len(e.voice.Calls()))
 	}
+}
+
+// slowBacklog returns an escalation test whose Aliyun answers lookups
+// (QuerySendDetails) in 400 ms, and its service, with 40 codes sent ten
+// minutes before its start: expired, their messages submitted with no
+// report yet.
+func slowBacklog(t *testing.T) (*escalation, *notify.Service) {
+	t.Helper()
+	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
+	e.env["NOTIFY_ALIYUN_SMS_ENDPOINT"] = slowAction(t, e.ali, "QuerySendDetails", 400*time.Millisecond)
+	svc, _ := e.service(t)
+	e.clock.set(e.start.Add(-10 * time.Minute))
+	for i := range 40 {
+		if _, err := svc.SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
+			PhoneNumber: fmt.Sprintf("139001390%02d", i), Scene: "plain"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e, svc
 }
 
 // slowAction serves h, answering action (an ACS3 or RPC call) after d.
@@ -82,17 +91,7 @@ func TestTickEscalationsCutOff(t *testing.T) {
 // hours), nothing would ever be deleted.
 func TestTickPurgesBehindSlowLookups(t *testing.T) {
 	t.Parallel()
-	e := newEscalation(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
-	e.env["NOTIFY_ALIYUN_SMS_ENDPOINT"] = slowAction(t, e.ali, "QuerySendDetails", 400*time.Millisecond)
-	svc, _ := e.service(t)
-	// 40 codes sent ten minutes before: expired, their messages submitted.
-	e.clock.set(e.start.Add(-10 * time.Minute))
-	for i := range 40 {
-		if _, err := svc.SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
-			PhoneNumber: fmt.Sprintf("139001390%02d", i), Scene: "plain"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e, svc := slowBacklog(t)
 	e.clock.set(e.start)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
