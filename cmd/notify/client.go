@@ -19,7 +19,7 @@ type gateway struct {
 	URL   string `name:"url" env:"NOTIFY_URL" default:"http://127.0.0.1:8010" help:"The gateway's base URL."`
 	Key   string `env:"NOTIFY_KEY" help:"The group's API key, sent as Authorization: Bearer."`
 	Group string `env:"NOTIFY_GROUP" default:"demo" help:"The GroupID."`
-	JSON  bool   `name:"json" help:"Print the gateway's JSON reply as it is."`
+	JSON  bool   `name:"json" help:"Print the gateway's JSON reply, not a table (with --csv, one reply a line, compacted; the summary goes to stderr)."`
 }
 
 // requestTimeout bounds each call to the gateway.
