@@ -248,6 +248,19 @@ func (s *Service) recordOutcome(ctx context.Context, m *Message, rc Acceptance, 
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	ferr := s.d.Store.FinishMessage(wctx, m.ID, o)
+	if ferr != nil && o.Status != Failed && KindOf(ferr) != NotFound && KindOf(ferr) != Conflict {
+		// Once more, on the connection the pool makes next: one that died
+		// under the first write (a database restarted, a connection
+		// dropped) would otherwise leave a message the provider took
+		// accepted, a retry of its request answered 504 rather than its
+		// reply. Writing a send's outcome again writes the same: a
+		// failure, which also gives back what it spent, is not retried.
+		select {
+		case <-time.After(outcomeRetryAfter):
+			ferr = s.d.Store.FinishMessage(wctx, m.ID, o)
+		case <-wctx.Done():
+		}
+	}
 	if ferr != nil {
 		// The provider id is in this line: it is how the record is
 		// settled by hand if no report comes.
@@ -355,6 +368,10 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 		return rc, provider, err
 	}
 }
+
+// outcomeRetryAfter is how long recordOutcome waits before it writes an
+// outcome again whose first write failed.
+const outcomeRetryAfter = 100 * time.Millisecond
 
 // InFlightFor is how long after its record a queue message's send may
 // still be under way: longer than any function's timeout (10 s in the

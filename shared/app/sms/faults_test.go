@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,5 +107,34 @@ func TestEndpointNotTLS(t *testing.T) {
 	}
 	if fake.Requests() != 0 {
 		t.Errorf("the fake got %d requests", fake.Requests())
+	}
+}
+
+// finishFailsOnce is a real store whose first outcome write fails, as
+// when a connection dies under it.
+type finishFailsOnce struct {
+	*sqlite.Store
+	failed atomic.Bool
+}
+
+func (s *finishFailsOnce) FinishMessage(ctx context.Context, id string, o notify.Outcome) error {
+	if s.failed.CompareAndSwap(false, true) {
+		return errors.New("connection reset by peer")
+	}
+	return s.Store.FinishMessage(ctx, id, o)
+}
+
+// An outcome write that fails once is written again: the reply carries no
+// warning, and the record is submitted, not left accepted.
+func TestOutcomeWrittenAgain(t *testing.T) {
+	t.Parallel()
+	g := gatewayOver(t, func(st *sqlite.Store) notify.Store { return &finishFailsOnce{Store: st} })
+	var rep struct{ Code, BizId, MessageId, Warning string }
+	status, _ := g.Post(t, "/sms", seedBody, nil, 5*time.Second, &rep)
+	if status != 200 || rep.Code != "OK" || rep.Warning != "" {
+		t.Fatalf("reply %d %+v; want OK with no warning", status, rep)
+	}
+	if m := g.Record(t, rep.MessageId); m.Status != notify.Submitted || m.ProviderID != rep.BizId {
+		t.Errorf("record %s, provider id %q; want submitted, %q", m.Status, m.ProviderID, rep.BizId)
 	}
 }
