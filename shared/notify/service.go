@@ -247,14 +247,18 @@ func (s *Service) recordOutcome(ctx context.Context, m *Message, rc Acceptance, 
 	// already answered, and a caller that went away must not lose the record.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	wrote := time.Now()
 	ferr := s.d.Store.FinishMessage(wctx, m.ID, o)
-	if ferr != nil && o.Status != Failed && KindOf(ferr) != NotFound && KindOf(ferr) != Conflict {
+	if ferr != nil && o.Status != Failed && KindOf(ferr) != NotFound && KindOf(ferr) != Conflict &&
+		time.Since(wrote) < outcomeRetryWithin {
 		// Once more, on the connection the pool makes next: one that died
 		// under the first write (a database restarted, a connection
 		// dropped) would otherwise leave a message the provider took
 		// accepted, a retry of its request answered 504 rather than its
 		// reply. Writing a send's outcome again writes the same: a
-		// failure, which also gives back what it spent, is not retried.
+		// failure, which also gives back what it spent, is not retried;
+		// nor is a write that failed slowly (a store that hangs), whose
+		// second try would hold the reply as long again.
 		select {
 		case <-time.After(outcomeRetryAfter):
 			ferr = s.d.Store.FinishMessage(wctx, m.ID, o)
@@ -370,8 +374,11 @@ func via(provider string, f func(context.Context) (Acceptance, error)) func(cont
 }
 
 // outcomeRetryAfter is how long recordOutcome waits before it writes an
-// outcome again whose first write failed.
-const outcomeRetryAfter = 100 * time.Millisecond
+// outcome again whose first write failed, within outcomeRetryWithin.
+const (
+	outcomeRetryAfter  = 100 * time.Millisecond
+	outcomeRetryWithin = time.Second
+)
 
 // InFlightFor is how long after its record a queue message's send may
 // still be under way: longer than any function's timeout (10 s in the
