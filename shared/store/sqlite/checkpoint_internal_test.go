@@ -55,7 +55,22 @@ func inFile(t *testing.T, path string) (int, error) {
 
 // rowsInFile counts the rows of table the database file at path holds
 // without its WAL, as inFile does.
+//
+// A copy taken while a checkpoint writes the file can be torn, and read as
+// malformed: it is taken again, for up to 2 s, before that is an error.
 func rowsInFile(t *testing.T, path, table string) (int, error) {
+	t.Helper()
+	for tries := 0; ; tries++ {
+		n, err := rowsInCopy(t, path, table)
+		if err == nil || !strings.Contains(err.Error(), "malformed") || tries == 40 {
+			return n, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rowsInCopy counts the rows of table in a copy of the file at path.
+func rowsInCopy(t *testing.T, path, table string) (int, error) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
