@@ -276,17 +276,7 @@ func TestCLIBatchRetry(t *testing.T) {
 	}
 	readFailed := func() [][]string {
 		t.Helper()
-		b, err := os.ReadFile(path + ".failed.csv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := csv.NewReader(bytes.NewReader(b))
-		in.FieldsPerRecord = -1
-		rows, err := in.ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rows
+		return readCSV(t, path+".failed.csv")
 	}
 	sendsTo := func(number string) int {
 		n := 0
