@@ -32,6 +32,11 @@ var _ notify.Querier = (*Client)(nil)
 // has settled (SendStatus 3 delivered, 2 failed); one still waiting for its
 // report (1) gives none.
 //
+// The day asked about (SendDate) is the one m was recorded on; for a
+// message recorded so close to midnight, Beijing time, that its send may
+// have reached Aliyun the next day, that day too when the first has none
+// of it.
+//
 // A message without a BizId (its send's answer was never recorded) is
 // looked up, for its first MaxLookedUp recipients, by number and day
 // without one, and found by the OutId it went out with: our message id.
@@ -49,12 +54,18 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 	}
 	var reports []notify.Report
 	for _, phone := range m.Recipients[:min(len(m.Recipients), n)] {
-		details, err := c.details(ctx, m, phone)
-		if err != nil {
-			return reports, err
-		}
-		if m.ProviderID == "" {
-			details = sentAs(m, details)
+		var details []*detail
+		for _, day := range sendDays(m) {
+			list, err := c.details(ctx, m, phone, day)
+			if err != nil {
+				return reports, err
+			}
+			if m.ProviderID == "" {
+				list = sentAs(m, list)
+			}
+			if details = list; len(details) > 0 {
+				break
+			}
 		}
 		for _, d := range details {
 			r := notify.Report{Provider: Name, Channel: notify.SMS, ProviderID: m.ProviderID, Recipient: phone,
@@ -88,13 +99,25 @@ type detail = dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDT
 // SMS of one number on one day, 50 a page.
 const lookupPages = 2
 
-// details lists the SMS to phone on the day m was sent: those of m's BizId,
+// sendDays are the SendDates (yyyyMMdd, Beijing) Aliyun may list m under:
+// the day Aliyun took its SendSms, which is the day m was recorded, or,
+// for one recorded within notify.InFlightFor (the longest a send runs) of
+// midnight, the next day.
+func sendDays(m *notify.Message) []string {
+	first := m.CreatedAt.In(notify.Beijing).Format("20060102")
+	if last := m.CreatedAt.Add(notify.InFlightFor).In(notify.Beijing).Format("20060102"); last != first {
+		return []string{first, last}
+	}
+	return []string{first}
+}
+
+// details lists the SMS to phone on day (SendDate): those of m's BizId,
 // or, without one, every one of that day.
-func (c *Client) details(ctx context.Context, m *notify.Message, phone string) ([]*detail, error) {
+func (c *Client) details(ctx context.Context, m *notify.Message, phone, day string) ([]*detail, error) {
 	var all []*detail
 	for page := int64(1); page <= lookupPages; page++ {
 		req := &dysms.QuerySendDetailsRequest{PhoneNumber: tea.String(phoneNumbers([]string{phone})),
-			SendDate: tea.String(m.CreatedAt.In(notify.Beijing).Format("20060102")), PageSize: tea.Int64(10), CurrentPage: tea.Int64(page)}
+			SendDate: tea.String(day), PageSize: tea.Int64(10), CurrentPage: tea.Int64(page)}
 		if m.ProviderID != "" {
 			req.BizId = tea.String(m.ProviderID)
 		} else {

@@ -33,28 +33,39 @@ type callDetail struct {
 }
 
 // Query asks QueryCallDetailByCallId what became of call m and returns its
-// Report, or none while the call has no state yet. A call without a CallId
-// (its send's answer was never recorded) cannot be looked up: the API
-// knows calls by CallId alone.
+// Report, or none while the call has no state yet. QueryDate names the
+// day, Beijing time, Aliyun took the call on: the day m was recorded, or,
+// for a call recorded within notify.InFlightFor (the longest a send runs)
+// of midnight, the next day, asked when the first has no such call. A call
+// without a CallId (its send's answer was never recorded) cannot be looked
+// up: the API knows calls by CallId alone.
 func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report, error) {
 	if m.ProviderID == "" {
 		return nil, &notify.NoLookup{Why: "QueryCallDetailByCallId finds a call by its CallId alone, and this one has none"}
 	}
-	req := &dyvms.QueryCallDetailByCallIdRequest{CallId: tea.String(m.ProviderID), ProdId: tea.Int64(ProdVoiceNotice),
-		QueryDate: tea.Int64(m.CreatedAt.UnixMilli())}
 	var data string
-	_, err := aliyun.Do(ctx, opQuery, c.api, func(api *dyvms.Client) (aliyun.Answer, error) {
-		resp, err := api.QueryCallDetailByCallIdWithOptions(req, c.runtime)
-		if err != nil || resp.Body == nil {
-			return aliyun.Answer{}, err
+	for _, day := range callDays(m) {
+		req := &dyvms.QueryCallDetailByCallIdRequest{CallId: tea.String(m.ProviderID), ProdId: tea.Int64(ProdVoiceNotice),
+			QueryDate: tea.Int64(day.UnixMilli())}
+		_, err := aliyun.Do(ctx, opQuery, c.api, func(api *dyvms.Client) (aliyun.Answer, error) {
+			resp, err := api.QueryCallDetailByCallIdWithOptions(req, c.runtime)
+			if err != nil || resp.Body == nil {
+				return aliyun.Answer{}, err
+			}
+			b := resp.Body
+			data = tea.StringValue(b.Data)
+			return aliyun.Answer{Code: tea.StringValue(b.Code), Message: tea.StringValue(b.Message),
+				RequestID: tea.StringValue(b.RequestId), ID: m.ProviderID}, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		b := resp.Body
-		data = tea.StringValue(b.Data)
-		return aliyun.Answer{Code: tea.StringValue(b.Code), Message: tea.StringValue(b.Message),
-			RequestID: tea.StringValue(b.RequestId), ID: m.ProviderID}, nil
-	})
-	if err != nil || strings.TrimSpace(data) == "" {
-		return nil, err
+		if strings.TrimSpace(data) != "" {
+			break
+		}
+	}
+	if strings.TrimSpace(data) == "" {
+		return nil, nil
 	}
 	var d callDetail
 	if err := json.Unmarshal([]byte(data), &d); err != nil {
@@ -75,4 +86,15 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 		}
 	}
 	return []notify.Report{r}, nil
+}
+
+// callDays are the times whose days (Beijing) Aliyun may know call m
+// under: its record's, and, when it is so close to midnight that the call
+// may have reached Aliyun the next day, a time of that day.
+func callDays(m *notify.Message) []time.Time {
+	first, last := m.CreatedAt.In(notify.Beijing), m.CreatedAt.Add(notify.InFlightFor).In(notify.Beijing)
+	if first.YearDay() != last.YearDay() {
+		return []time.Time{first, last}
+	}
+	return []time.Time{first}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
@@ -51,6 +52,26 @@ type Call struct {
 type Server struct {
 	*acs.Service // ServeHTTP, Fail, Heal, Requests
 	calls        acs.Log[Call]
+	clock        atomic.Pointer[func() time.Time]
+}
+
+// SetClock makes now the time the fake accepts calls at from here on
+// (Call.At, and so the day QueryCallDetailByCallId finds them on), as
+// Aliyun's clock; nil is time.Now. Request timestamps are still checked
+// against the real clock, which the SDK signs with.
+func (s *Server) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.clock.Store(&now)
+}
+
+// now is the time of a call accepted now.
+func (s *Server) now() time.Time {
+	if now := s.clock.Load(); now != nil {
+		return (*now)()
+	}
+	return time.Now()
 }
 
 // New returns a fake voice service accepting the keys of c.
@@ -98,7 +119,7 @@ func (s *Server) singleCallByTts(id string, p url.Values) (any, *acs.Error) {
 		return nil, e
 	}
 	c := Call{RequestID: id, CalledNumber: p.Get("CalledNumber"), CalledShowNumber: p.Get("CalledShowNumber"),
-		TtsCode: p.Get("TtsCode"), TtsParam: p.Get("TtsParam"), OutID: p.Get("OutId"), At: time.Now()}
+		TtsCode: p.Get("TtsCode"), TtsParam: p.Get("TtsParam"), OutID: p.Get("OutId"), At: s.now()}
 	if _, ok := acs.Mainland(c.CalledNumber); !ok {
 		return nil, acs.Errorf("isv.MOBILE_NUMBER_ILLEGAL", "号码格式非法")
 	}
