@@ -654,3 +654,20 @@ func TestCLIArgsNotUTF8(t *testing.T) {
 		t.Errorf("%d messages, %v; want none sent", n, err)
 	}
 }
+
+// TestPrintStatusBeijing: the status table shows when a message was
+// recorded in Beijing time, the zone of the days --date names, whatever
+// the machine's zone: one recorded at 00:30 on the 5th in Beijing is
+// asked for with --date of the 5th, not of the 4th (UTC) or the 4th in
+// the afternoon (Los Angeles).
+func TestPrintStatusBeijing(t *testing.T) {
+	body := `{"TotalCount":1,"Page":1,"PageSize":20,"Messages":[{"MessageId":"m1","Status":"delivered",` +
+		`"Provider":"aliyun","CreatedAt":"2026-12-04T16:30:00.123Z","Recipients":[{"Recipient":"13800138000","Status":"delivered"}]}]}`
+	var out bytes.Buffer
+	if err := printStatus(&out, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "CREATED (BEIJING)") || !strings.Contains(out.String(), "2026-12-05 00:30:00") {
+		t.Errorf("status table\n%s\nwant CREATED (BEIJING) and 2026-12-05 00:30:00", out.String())
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // sendCmd sends one message, or one per row of a CSV file.
@@ -263,7 +265,7 @@ type statusQuery struct {
 	MessageID  string `name:"message-id" placeholder:"ID" help:"Our MessageId."`
 	ProviderID string `name:"provider-id" placeholder:"ID" help:"The provider's id: BizId (sms), CallId (tts), ProviderId (mail)."`
 	To         string `placeholder:"RECIPIENT" help:"The number or address, with --date."`
-	Date       string `placeholder:"YYYYMMDD" help:"The day it was sent, with --to."`
+	Date       string `placeholder:"YYYYMMDD" help:"The day it was sent, Beijing time, with --to."`
 	Page       int    `help:"The page, from 1."`
 	PageSize   int    `help:"Messages a page (at most 50)."`
 }
@@ -309,7 +311,8 @@ func (c *statusQuery) ask(ctx context.Context, g *gateway, std streams, channel 
 }
 
 // printStatus prints a status reply as a table, a row per recipient of
-// each message.
+// each message. Times are Beijing time, the days --date names, whatever
+// the machine's zone.
 func printStatus(w io.Writer, body []byte) error {
 	var page struct {
 		TotalCount, Page, PageSize int
@@ -323,9 +326,9 @@ func printStatus(w io.Writer, body []byte) error {
 		return fmt.Errorf("read the status reply: %w", err)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSAGE ID\tSTATUS\tPROVIDER\tPROVIDER ID\tRECIPIENT\tRECIPIENT STATUS\tCODE\tCREATED")
+	fmt.Fprintln(tw, "MESSAGE ID\tSTATUS\tPROVIDER\tPROVIDER ID\tRECIPIENT\tRECIPIENT STATUS\tCODE\tCREATED (BEIJING)")
 	for _, m := range page.Messages {
-		created := m.CreatedAt.Local().Format(time.DateTime)
+		created := notify.FormatBeijing(m.CreatedAt)
 		if len(m.Recipients) == 0 {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t%s\t%s\n", m.MessageId, m.Status, m.Provider, m.ProviderId, m.ErrorCode, created)
 		}
