@@ -64,7 +64,10 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 		return got, fmt.Errorf("postgres: purge: begin: %w", err)
 	}
 	defer rollback(ctx, tx)
-	now, delivered, old := p.Now.UTC(), p.DeliveredBefore.UTC(), p.MessagesBefore.UTC()
+	// The cut-offs to the millisecond, as dbTime keeps times and the SQLite
+	// store compares them: both delete the same rows.
+	ms := func(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+	now, delivered, old := ms(p.Now), ms(p.DeliveredBefore), ms(p.MessagesBefore)
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
 		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports, sqltext.CountQuotas: &got.Quotas}
 	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore), quotaSweepSQL) {

@@ -28,7 +28,8 @@ import (
 //     at NextAt, or death.
 //   - ClaimUnsettled returns the unsettled, non-sandbox messages created in
 //     its window, once per window, those never claimed before those
-//     claimed longest ago; Purge deletes what expired and nothing else.
+//     claimed longest ago; Purge deletes what expired and nothing else,
+//     its cut-offs taken to the millisecond, as the times it compares.
 func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 	tests := []struct {
 		name string
@@ -42,6 +43,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) notify.Store) {
 		{"ClaimUnsettled", testClaimUnsettled},
 		{"ClaimUnsettledBacklog", testClaimUnsettledBacklog},
 		{"Purge", testPurge},
+		{"PurgeToTheMillisecond", testPurgeToTheMillisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -521,6 +523,56 @@ func testPurge(t *testing.T, st notify.Store) {
 	}
 	if again, err := st.Purge(ctx, p); err != nil || again != (notify.Purged{}) {
 		t.Errorf("second Purge = %+v, %v; want nothing left", again, err)
+	}
+}
+
+// testPurgeToTheMillisecond: Purge's cut-offs are taken to the
+// millisecond, as every time a store keeps, so that both stores delete
+// the same rows: a key that expired at E and an event delivered at D are
+// kept by a purge at E or D and half a millisecond, and deleted by one a
+// millisecond later.
+func testPurgeToTheMillisecond(t *testing.T, st notify.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	expired := now.Add(-time.Hour)
+	k := notify.Idempotency{GroupID: "ops", Key: "ms", Hash: "h", CreatedAt: expired.Add(-24 * time.Hour),
+		ExpiresAt: expired, LeaseUntil: expired.Add(-23 * time.Hour)}
+	if _, err := st.ClaimIdempotency(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	m := hooked(t, st, "ms-1")
+	if _, err := st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: "ms-1",
+		Recipient: m.Recipients[0], Status: notify.Delivered, Code: "DELIVERED"}); err != nil {
+		t.Fatal(err)
+	}
+	evs := messageEvents(t, st, m.ID)
+	if len(evs) != 1 {
+		t.Fatalf("events = %+v; want 1", evs)
+	}
+	done := now.Add(-8 * 24 * time.Hour)
+	if _, err := st.ClaimEvents(ctx, time.Now(), time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishEvent(ctx, evs[0].ID, notify.Attempt{At: done, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	old := now.Add(-400 * 24 * time.Hour) // no message that old
+	half := 500 * time.Microsecond
+	got, err := st.Purge(ctx, notify.Purge{Now: expired.Add(half), DeliveredBefore: done.Add(half), MessagesBefore: old,
+		Limit: 100})
+	if err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	if got.Keys != 0 || got.Events != 0 {
+		t.Errorf("Purge half a millisecond after the key expired and the event was delivered = %+v; want both kept", got)
+	}
+	got, err = st.Purge(ctx, notify.Purge{Now: expired.Add(time.Millisecond), DeliveredBefore: done.Add(time.Millisecond),
+		MessagesBefore: old, Limit: 100})
+	if err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	if got.Keys != 1 || got.Events != 1 {
+		t.Errorf("Purge a millisecond after = %+v; want the key and the event deleted", got)
 	}
 }
 
