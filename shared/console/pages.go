@@ -159,7 +159,9 @@ func timeline(m *notify.Message, reports []notify.Report, evs []notify.Event) me
 		}
 		text := e.LastError
 		if e.State == notify.EventPending {
-			text = strings.TrimSpace(text + " next " + e.NextAt.In(notify.Beijing).Format("15:04:05"))
+			// Dated: the later attempts are hours apart, often on
+			// another day than the step's.
+			text = strings.TrimSpace(text + " next " + when(e.NextAt))
 		}
 		d.Timeline = append(d.Timeline, step{At: at, What: "webhook", Who: e.Type + " " + e.Recipient, Status: e.State,
 			Code: strconv.Itoa(e.Attempts) + "×" + strconv.Itoa(e.LastStatus), Text: text})
