@@ -48,6 +48,7 @@ const (
 type committer struct {
 	mu      sync.Mutex
 	queue   []*write
+	dropped int // writes given up since the queue was last compacted
 	closed  bool
 	wake    chan struct{} // a token when the queue is not empty
 	stopped chan struct{} // closed when the loop has ended
@@ -90,10 +91,38 @@ func (s *Store) inGroup(ctx context.Context, f func(ctx context.Context, tx *sql
 		return w.err
 	case <-ctx.Done():
 		if w.state.CompareAndSwap(queued, dropped) {
+			c.forget()
 			return ctx.Err()
 		}
 		<-w.done
 		return w.err
+	}
+}
+
+// forget counts a write given up, and takes the writes given up out of
+// the queue once they are half of it. While the loop waits (BEGIN on a
+// file another process has locked waits busyTimeout, longer than a
+// caller's store timeout), every send's write is given up and queued
+// behind those before it: the loop takes 64 of them every busyTimeout, and
+// left there they would pile up for as long as the lock is held, at the
+// rate the sends come. Compacted, the queue holds about the writes still
+// wanted, at a cost of a pass over it for every half of it given up.
+func (c *committer) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropped++
+	if c.dropped <= len(c.queue)/2 || len(c.queue) <= maxGroup {
+		return
+	}
+	q := c.queue[:0:0]
+	for _, w := range c.queue {
+		if w.state.Load() != dropped {
+			q = append(q, w)
+		}
+	}
+	c.queue, c.dropped = q, 0
+	if len(q) == 0 {
+		c.queue = nil
 	}
 }
 

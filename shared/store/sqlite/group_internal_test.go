@@ -196,3 +196,64 @@ func TestGroupCloseCommitsQueued(t *testing.T) {
 		t.Error("a write after the committer stopped succeeded")
 	}
 }
+
+// TestGroupQueueKeepsNoDroppedWrites: while the committer waits (another
+// holder of the store's one connection, as a file locked by another
+// process keeps BEGIN waiting), the writes whose callers gave up do not
+// pile up in its queue: the queue holds about the writes still wanted,
+// however many gave up meanwhile.
+func TestGroupQueueKeepsNoDroppedWrites(t *testing.T) {
+	s := openGroupTest(t)
+	ctx := t.Context()
+	tx, err := s.db.BeginTx(ctx, nil) // the committer's BEGIN waits for it
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.inGroup(ctx, insert(1, 0, false, nil)) }()
+	waitQueue(t, s, 0, 1)
+	live := make(chan error, 1)
+	go func() { live <- s.inGroup(ctx, insert(2, 0, false, nil)) }() // still wanted
+	waitQueue(t, s, 1, 1)
+	const rounds, perRound = 10, 500
+	for r := range rounds {
+		s.committer.mu.Lock()
+		before := len(s.committer.queue)
+		s.committer.mu.Unlock()
+		gaveUp, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i := range perRound {
+			wg.Go(func() { _ = s.inGroup(gaveUp, insert(1000+r*perRound+i, 0, false, nil)) })
+		}
+		// Every write of the round queued, then given up.
+		for range 5000 {
+			s.committer.mu.Lock()
+			q := len(s.committer.queue)
+			s.committer.mu.Unlock()
+			if q >= before+perRound {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+	}
+	s.committer.mu.Lock()
+	q := len(s.committer.queue)
+	s.committer.mu.Unlock()
+	if q > 2*maxGroup {
+		t.Errorf("the queue holds %d writes after %d gave up; want at most %d", q, rounds*perRound, 2*maxGroup)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-live; err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, s); len(got) != 2 || !got[1] || !got[2] {
+		t.Errorf("rows %v; want 1 and 2 alone", got)
+	}
+}
