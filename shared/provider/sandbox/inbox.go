@@ -6,14 +6,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
 
 // Letter is a message as the sandbox would have sent it: its parameters
-// whole, a verification code's digits included, so that a developer can
-// finish a login flow without a provider. It lives only in the memory of
-// the process that took it.
+// whole (up to MaxLetterText), a verification code's digits included, so
+// that a developer can finish a login flow without a provider. It lives
+// only in the memory of the process that took it.
 type Letter struct {
 	At        time.Time
 	MessageID string
@@ -43,6 +44,25 @@ func (in *Inbox) Used() bool { return in != nil && in.used.Load() }
 // DefaultInboxSize is how many letters an Inbox keeps.
 const DefaultInboxSize = 200
 
+// MaxLetterText is how much of a mail's body, or of a message's
+// parameters, a letter keeps, in bytes: the mail route takes bodies of
+// 13 MB, and a full inbox of them would hold 2.6 GB for as long as the
+// local server runs. What is cut off is marked with "…".
+const MaxLetterText = 16 << 10
+
+// clip returns s, or its first MaxLetterText bytes (whole characters) and
+// "…", in a string of their own that does not keep s's memory alive.
+func clip(s string) string {
+	if len(s) <= MaxLetterText {
+		return s
+	}
+	n := MaxLetterText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…" // a new string
+}
+
 // NewInbox returns an inbox of the last n letters (0: DefaultInboxSize).
 func NewInbox(n int) *Inbox {
 	if n <= 0 {
@@ -56,6 +76,7 @@ func (in *Inbox) keep(l Letter) {
 		return
 	}
 	in.used.Store(true)
+	l.Text, l.Params = clip(l.Text), clip(l.Params)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.letters) == in.max {
