@@ -35,6 +35,11 @@ const (
 	DefaultEndpoint = "sms.tencentcloudapi.com" // over https
 	DefaultRegion   = "ap-guangzhou"
 	DefaultTimeout  = 10 * time.Second
+	// MaxIdlePerHost is how many idle connections to the service the
+	// default client keeps: net/http's default, two, made each send
+	// beyond two at once over HTTP/1.1 (a proxy in front, say) open a
+	// connection (a TCP and TLS handshake) and close it after its answer.
+	MaxIdlePerHost = 64
 )
 
 // The API this client speaks.
@@ -143,6 +148,7 @@ func defaultHTTPClient() *http.Client {
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   MaxIdlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
