@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -131,8 +132,14 @@ type gated struct {
 
 func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := r.ContentLength
-	if n < 0 {
-		n = g.e.limit // unknown: as large as it may be
+	if n < 0 && r.Method == http.MethodPost {
+		// Unknown (chunked): as large as it may be, unless it ends
+		// within largeBody, which is read to find out, as a small
+		// body is read at once.
+		n = g.e.limit
+		if small := peekSmall(r); small {
+			n = r.ContentLength
+		}
 	}
 	if r.Method != http.MethodPost || n <= largeBody || n > g.e.limit {
 		g.e.ServeHTTP(w, r)
@@ -162,6 +169,38 @@ func (g gated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.gate.paceOf(n)))
 	g.e.ServeHTTP(w, r)
 }
+
+// peekSmall reads up to largeBody+1 bytes of r's body, of undeclared
+// length, and puts them back in front of the rest. It reports whether the
+// body ended within largeBody; r's ContentLength is then its length. A
+// body that failed to be read is small too: the endpoint answers its
+// error, as it does for a small body.
+func peekSmall(r *http.Request) bool {
+	buf := make([]byte, 0, bytes.MinRead)
+	b := bytes.NewBuffer(buf)
+	_, err := b.ReadFrom(io.LimitReader(r.Body, largeBody+1))
+	switch {
+	case err != nil:
+		r.Body = readCloser{io.MultiReader(b, errReader{err}), r.Body}
+		return true
+	case b.Len() <= largeBody:
+		r.Body, r.ContentLength = readCloser{b, r.Body}, int64(b.Len())
+		return true
+	}
+	r.Body = readCloser{io.MultiReader(b, r.Body), r.Body}
+	return false
+}
+
+// readCloser reads from Reader and closes Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // Pace of a gated body: bodyReadTime(n) is the longest a body of n bytes
 // may take to arrive once admitted, minBodyRate bytes a second after a

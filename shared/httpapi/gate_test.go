@@ -165,3 +165,59 @@ func TestGatedBodies(t *testing.T) {
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// A body that does not declare its length (chunked) goes past the gate
+// when it turns out to be small, as a small body that declares it does;
+// one that turns out large waits its turn as a large one does.
+func TestGatedUndeclaredLength(t *testing.T) {
+	inside, leave := make(chan struct{}), make(chan struct{})
+	var got []int
+	e := &endpoint{channel: notify.Mail, log: logOrDiscard(nil), limit: 4 << 20,
+		send: func(r *http.Request, body []byte) (notify.Sent, error) {
+			got = append(got, len(body))
+			if len(body) > largeBody && r.Header.Get("X-Hold") != "" {
+				inside <- struct{}{}
+				<-leave
+			}
+			return notify.Sent{MessageID: "m"}, nil
+		},
+		reply: func(s notify.Sent) any { return map[string]string{"Code": "OK", "MessageId": s.MessageID} },
+	}
+	h := gated{gate: &gate{budget: 2 << 20, wait: time.Millisecond}, e: e}
+	large := `{"x":"` + strings.Repeat("a", 3<<19) + `"}` // 1.5 MiB
+	post := func(body string, declared, hold bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/mail", strings.NewReader(body))
+		if !declared {
+			r.Body, r.ContentLength = io.NopCloser(struct{ io.Reader }{strings.NewReader(body)}), -1
+		}
+		if hold {
+			r.Header.Set("X-Hold", "1")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- post(large, true, true) }()
+	<-inside
+	small := `{"x":"` + strings.Repeat("b", largeBody-16) + `"}` // just under the threshold
+	if w := post(small, false, false); w.Code != http.StatusOK {
+		t.Errorf("a small body of undeclared length beside a large one: %d %s", w.Code, w.Body)
+	}
+	if w := post(large, false, false); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("a large body of undeclared length beside a large one: %d; want 503", w.Code)
+	}
+	close(leave)
+	if w := <-first; w.Code != http.StatusOK {
+		t.Errorf("the first large body: %d %s", w.Code, w.Body)
+	}
+	if w := post(large, false, false); w.Code != http.StatusOK {
+		t.Errorf("a large body of undeclared length once the gate is free: %d %s", w.Code, w.Body)
+	}
+	if want := []int{len(large), len(small), len(large)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the endpoint got bodies of %v bytes; want %v", got, want)
+	}
+	if w := post(strings.Repeat(" ", 5<<20), false, false); w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body of undeclared length over the limit: %d; want 413", w.Code)
+	}
+}
