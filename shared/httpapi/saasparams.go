@@ -229,6 +229,12 @@ func (p params) unwrap(name string, open byte) (json.RawMessage, error) {
 	case t == "":
 		return nil, nil
 	case t[0] == open:
+		// The JSON held in the string was not seen by the body's checks:
+		// an escape of half a surrogate pair in it would read as U+FFFD,
+		// silently.
+		if loneSurrogate([]byte(t)) {
+			return nil, notify.Invalidf(name, notify.ReasonInvalidField, "is not valid UTF-8: it escapes a lone surrogate")
+		}
 		return json.RawMessage(t), nil
 	}
 	return raw, nil

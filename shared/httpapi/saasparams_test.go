@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -132,3 +133,123 @@ func TestParamRefusals(t *testing.T) {
 }
 
 func second(_ int64, _ bool, err error) error { return err }
+
+// TestParamLoneSurrogate: a list or an object held in a string (as a
+// query, a form or a JSON string gives it) whose JSON escapes half a
+// surrogate pair is refused, naming the parameter, as such an escape in
+// the body itself is: JSON would read it as U+FFFD, silently, and the
+// text sent would not be the text given. FuzzReadParams found it.
+func TestParamLoneSurrogate(t *testing.T) {
+	for _, tc := range []struct{ query, contentType, body string }{
+		{`sms_content={"verify_code":"\ud800"}&station_ids=["\udc00x"]`, "", ""},
+		{"", "application/x-www-form-urlencoded", `sms_content={"verify_code":"\ud800"}&station_ids=["\udc00x"]`},
+		{"", "application/json", `{"sms_content":"{\"verify_code\":\"\\ud800\"}","station_ids":"[\"\\udc00x\"]"}`},
+	} {
+		method := "GET"
+		if tc.body != "" {
+			method = "POST"
+		}
+		r := httptest.NewRequest(method, "/sms/x", strings.NewReader(tc.body))
+		r.URL.RawQuery = tc.query
+		if tc.contentType != "" {
+			r.Header.Set("Content-Type", tc.contentType)
+		}
+		p, _, he := readParams(httptest.NewRecorder(), r, MaxBodyBytes, false)
+		if he != nil {
+			t.Fatalf("%q %q: readParams: %v", tc.query, tc.body, he.err)
+		}
+		if m, err := p.object("sms_content"); notify.AsError(err).Field != "sms_content" {
+			t.Errorf("%q %q: sms_content = %q, %v; want it refused", tc.query, tc.body, m, err)
+		}
+		if l, err := p.list("station_ids"); notify.AsError(err).Field != "station_ids" {
+			t.Errorf("%q %q: station_ids = %q, %v; want it refused", tc.query, tc.body, l, err)
+		}
+	}
+	// A pair is one character, and taken.
+	p := params{"o": []byte(`"{\"a\":\"\\ud83d\\ude00\"}"`)}
+	if m, err := p.object("o"); err != nil || m["a"] != "😀" {
+		t.Errorf("a surrogate pair: %q, %v; want 😀", m, err)
+	}
+}
+
+// FuzzReadParams reads any query string and body as a SaaS route does, and
+// each parameter as every kind. A refusal of the request is a 4xx naming
+// a reason; a refusal of a parameter is Invalid, naming it (or, for an
+// object's member, "name.member"); and no text taken holds U+FFFD that the
+// request did not spell: bad bytes and lone surrogates are refused, never
+// read as U+FFFD.
+func FuzzReadParams(f *testing.F) {
+	f.Add(false, uint8(0), "station_id=T7442&start_date=2019-04-28", "")
+	f.Add(true, uint8(1), "", `{"sms_content":{"verify_code":112095},"station_ids":["T1",2],"task_id":"22"}`)
+	f.Add(true, uint8(2), "", `sms_content={"verify_code":"\ud800"}&station_ids=["\udc00x"]&reverse=1`)
+	f.Add(false, uint8(0), `sms_content={"a":"\ud83d\ude00"}&station_ids[]=T1&station_ids[]=T2`, "")
+	f.Add(true, uint8(1), "", `{"sms_content":"{\"a\":\"\\ud800\"}","station_ids":"[\"\\udc00\"]"}`)
+	f.Add(true, uint8(3), "", `x`)
+	f.Add(false, uint8(1), "limit=%ZZ", `{"a":"\ufffd"}`)
+	types := []string{"", "application/json", "application/x-www-form-urlencoded", "text/plain"}
+	names := []string{"station_id", "sms_content", "station_ids", "task_id", "reverse", "start_date"}
+	f.Fuzz(func(t *testing.T, post bool, ct uint8, query, body string) {
+		method := "GET"
+		if post {
+			method = "POST"
+		}
+		r := httptest.NewRequest(method, "/sms/x", strings.NewReader(body))
+		r.URL.RawQuery = query
+		if c := types[int(ct)%len(types)]; c != "" {
+			r.Header.Set("Content-Type", c)
+		}
+		p, _, he := readParams(httptest.NewRecorder(), r, 1<<16, false)
+		if he != nil {
+			if he.status/100 != 4 || he.err == nil || he.err.Kind != notify.Invalid || he.err.Reason == "" {
+				t.Fatalf("readParams refused with %d %v", he.status, he.err)
+			}
+			return
+		}
+		spelled := strings.ToLower(query + body)
+		mayHold := strings.Contains(spelled, "ufffd") || strings.Contains(spelled, "%ef%bf%bd") || strings.Contains(spelled, "\ufffd")
+		check := func(name string, err error, got ...string) {
+			t.Helper()
+			if err != nil {
+				e := notify.AsError(err)
+				if e.Kind != notify.Invalid || e.Reason == "" || (e.Field != name && !strings.HasPrefix(e.Field, name+".")) {
+					t.Fatalf("%s: error %v (field %q, kind %v); want Invalid naming %s", name, err, e.Field, e.Kind, name)
+				}
+				return
+			}
+			for _, s := range got {
+				if !utf8.ValidString(s) || (!mayHold && strings.ContainsRune(s, utf8.RuneError)) {
+					t.Fatalf("%s: took %q from query %q, body %q", name, s, query, body)
+				}
+			}
+		}
+		all := slices.Clone(names)
+		for name := range p {
+			all = append(all, name)
+		}
+		for _, name := range all {
+			s, err := p.str(name)
+			check(name, err, s)
+			if _, _, err := p.int(name, false); err != nil {
+				check(name, err)
+			}
+			if _, err := p.bool(name); err != nil {
+				check(name, err)
+			}
+			if _, err := p.day(name, false); err != nil {
+				check(name, err)
+			}
+			l, err := p.list(name)
+			check(name, err, l...)
+			for _, it := range l {
+				if it != strings.TrimSpace(it) {
+					t.Fatalf("%s: item %q is not trimmed", name, it)
+				}
+			}
+			m, err := p.object(name)
+			for k, v := range m {
+				check(name, err, k, v)
+			}
+			check(name, err)
+		}
+	})
+}
