@@ -210,6 +210,13 @@ func TestCheck(t *testing.T) {
 		!strings.Contains(err.Error(), "AccessKeyID is required") {
 		t.Errorf("Check with empty Keys: %v; want AccessKeyID is required", err)
 	}
+	// A port without a host would dial this machine.
+	for _, ep := range []string{":443", "https://:8443/"} {
+		if _, err := Check("pkg", "h", Config{AccessKeyID: "ak", AccessKeySecret: "sk", Endpoint: ep}); err == nil ||
+			!strings.Contains(err.Error(), "Endpoint") {
+			t.Errorf("Check with Endpoint %q: %v; want it refused", ep, err)
+		}
+	}
 	_, err := Check("pkg", "h", Config{AccessKeySecret: "very-secret", Endpoint: "http://u:very-secret@h", Timeout: -1})
 	for _, want := range []string{"pkg: config: ", "AccessKeyID is required", "Endpoint", "Timeout"} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -8,13 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
 )
 
 // DefaultTimeout bounds one request when Config.Timeout is zero.
@@ -91,28 +90,14 @@ func Check(pkg, defaultHost string, c Config) (Settings, error) {
 }
 
 // parseEndpoint accepts "host", "host:port" (over https) or an http or https
-// URL without a path.
+// URL without a path, as endpoint.Parse does.
 func parseEndpoint(ep string) (host, protocol string, err error) {
-	if !strings.Contains(ep, "://") {
-		ep = "https://" + ep
-	}
-	u, err := url.Parse(ep)
+	u, err := endpoint.Parse(ep)
 	if err != nil {
-		return "", "", errors.New("Endpoint is not a host, host:port or URL")
+		return "", "", err
 	}
-	shown := u.Redacted()
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", "", fmt.Errorf("Endpoint %q: the scheme must be http or https", shown)
-	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return "", "", fmt.Errorf("Endpoint %q must be a host, host:port or a URL without a path", shown)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", "", fmt.Errorf("Endpoint %q has a bad port", shown)
-		}
-	}
-	return u.Host, u.Scheme, nil
+	protocol, host, _ = strings.Cut(u, "://")
+	return host, protocol, nil
 }
 
 func isLoopback(host string) bool {

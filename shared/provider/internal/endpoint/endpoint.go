@@ -1,5 +1,5 @@
 // Package endpoint reads the Endpoint setting of the HTTP providers
-// written on the standard library (tencentsms, cloopensms).
+// (tencentsms, cloopensms, and the Aliyun ones).
 package endpoint
 
 import (
@@ -11,8 +11,9 @@ import (
 )
 
 // Parse accepts "host", "host:port" (over https) or an http or https URL
-// without a path, and returns "scheme://host[:port]". Its errors show the
-// endpoint with any password redacted.
+// without a path, and returns "scheme://host[:port]". A port without a
+// host (":443"), which would dial this machine, is refused. Its errors show
+// the endpoint with any password redacted.
 func Parse(ep string) (string, error) {
 	raw := ep
 	if !strings.Contains(ep, "://") {
@@ -26,7 +27,7 @@ func Parse(ep string) (string, error) {
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("Endpoint %q: the scheme must be http or https", shown)
-	case u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+	case u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
 		return "", fmt.Errorf("Endpoint %q must be a host, host:port or a URL without a path", shown)
 	}
 	if p := u.Port(); p != "" {
