@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -200,6 +201,38 @@ func FuzzVerify(f *testing.F) {
 			if !strings.Contains(h.Get("webhook-signature"), strings.TrimPrefix(want, "v1,")) {
 				t.Fatalf("verified a signature that is not the body's: %q", sig)
 			}
+		}
+	})
+}
+
+// FuzzCheckURL: a URL CheckURL takes is https, or http to a loopback host
+// under AllowLoopbackHTTP alone; it has a host and no user information;
+// and, written out, it is taken again as itself. A secret ParseSecret
+// takes is at least 24 bytes.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"https://hooks.example.com/notify", "http://127.0.0.1:9/x", "http://localhost/", "http://[::1]:8/",
+		"https://u:p@h/", "https:///x", "https://:443/", "//h/x", "http://127.0.0.1.nip.io/", "HTTPS://H/", "whsec_AAAA"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, loopbackHTTP bool) {
+		if k, err := webhook.ParseSecret(raw); err == nil && len(k) < 24 {
+			t.Fatalf("ParseSecret(%q) = %d bytes", raw, len(k))
+		}
+		p := webhook.Policy{AllowLoopbackHTTP: loopbackHTTP}
+		u, err := p.CheckURL(raw)
+		if err != nil {
+			return
+		}
+		host := u.Hostname()
+		a, aerr := netip.ParseAddr(host)
+		loopback := host == "localhost" || (aerr == nil && a.IsLoopback())
+		if host == "" || u.User != nil || !(u.Scheme == "https" || u.Scheme == "http" && loopbackHTTP && loopback) {
+			t.Fatalf("CheckURL(%q) under %+v took %#v", raw, p, u)
+		}
+		again, err := p.CheckURL(u.String())
+		if err != nil || again.String() != u.String() {
+			t.Fatalf("CheckURL(%q) = %q, which it takes as %v, %v", raw, u, again, err)
 		}
 	})
 }
