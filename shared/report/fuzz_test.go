@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -59,7 +60,12 @@ func validReport(r Report) bool {
 	default:
 		return false
 	}
-	return r.ProviderID != "" && r.Provider != "" && (r.Channel == notify.SMS || r.Channel == notify.Voice) && json.Valid(r.Raw)
+	// Each field within the longest a record may give it (a phone number
+	// made canonical is no longer than as sent).
+	within := len(r.ProviderID) <= maxID && len(r.Recipient) <= maxPhone && len(r.Code) <= maxCode &&
+		len(r.Text) <= maxText && len(r.OutID) <= maxOutID
+	return strings.TrimSpace(r.ProviderID) != "" && r.Provider != "" && (r.Channel == notify.SMS || r.Channel == notify.Voice) &&
+		json.Valid(r.Raw) && within
 }
 
 func fuzzReports(f *testing.F, parse func([]byte) ([]Report, error), files ...string) {
@@ -90,6 +96,9 @@ func FuzzAliyunSMSUp(f *testing.F) {
 	seeds(f, "aliyun-sms-up.json")
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := AliyunSMSUp(body)
-		checkOutcome(t, got, err, func(r Inbound) bool { return r.Recipient != "" && json.Valid(r.Raw) })
+		checkOutcome(t, got, err, func(r Inbound) bool {
+			return strings.TrimSpace(r.Recipient) != "" && json.Valid(r.Raw) && len(r.Recipient) <= maxPhone &&
+				len(r.Content) <= maxContent && len(r.SequenceID) <= maxID && len(r.DestCode) <= maxCode && len(r.SignName) <= maxText
+		})
 	})
 }
