@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -102,6 +103,40 @@ func FuzzLoad(f *testing.F) {
 		c, err := Load(env(map[string]string{"NOTIFY_GROUPS": groups, "NOTIFY_TEMPLATES": templates}))
 		if err == nil && len(c.Groups) == 0 {
 			t.Errorf("Load accepted %q with no groups", groups)
+		}
+	})
+}
+
+// FuzzLoadSecrets loads a group whose API key and webhook secret, and the
+// console, code and callback secrets, the providers' and the passwords of
+// the SMTP and database URLs, are fuzzed, with other settings that
+// may be wrong: whatever Load says of the configuration, it never shows
+// one of those secrets. Each secret ends in a marker no other setting
+// holds.
+func FuzzLoadSecrets(f *testing.F) {
+	f.Add("shop", "key-0123456789abcdef", "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", "https://h.example/x", "sms", "console-secret")
+	f.Add("shop", "short", "whsec_!!!", "http://u:pw@h/", "fax", "x")
+	f.Add("", "sha256:zz", "tiny", "", "", "")
+	f.Add("a b", "key with spaces in it", "a-webhook-secret-of-24-bytes", "ftp://h", "tts", "0123456789abcdef0123456789abcdef")
+	const marker = "QZXMARK"
+	f.Fuzz(func(t *testing.T, id, key, secret, url, channel, other string) {
+		id, url, channel = strings.ReplaceAll(id, marker, ""), strings.ReplaceAll(url, marker, ""), strings.ReplaceAll(channel, marker, "")
+		key, secret, other = key+marker, secret+marker, other+marker
+		type webhookJ struct {
+			URL     string   `json:"url"`
+			Secrets []string `json:"secrets"`
+		}
+		g, err := json.Marshal([]map[string]any{{"id": id, "channels": []string{channel}, "keys": []string{key},
+			"webhook": webhookJ{URL: url, Secrets: []string{secret}}}})
+		if err != nil {
+			return
+		}
+		_, err = Load(env(map[string]string{"NOTIFY_GROUPS": string(g), "NOTIFY_CONSOLE_SECRET": other,
+			"NOTIFY_CODE_SECRET": other, "NOTIFY_CALLBACK_TOKEN": other, "NOTIFY_CLOOPEN_AUTH_TOKEN": other,
+			"TENCENTCLOUD_SECRET_KEY": other, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": other,
+			"NOTIFY_SMTP_URL": "smtp://u:" + other + "@" + url, "NOTIFY_DATABASE_URL": "postgres://u:" + other + "@" + url}))
+		if err != nil && strings.Contains(err.Error(), marker) {
+			t.Fatalf("Load shows a secret: %v", err)
 		}
 	})
 }
