@@ -37,7 +37,7 @@ func fuzzCodeDecoder(f *testing.F, decode func([]byte) error) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if err := decode(body); err != nil {
 			var e *notify.Error
-			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" || !namesItsField(e) {
 				t.Fatalf("error %v is not an Invalid *notify.Error with a reason", err)
 			}
 		}

@@ -83,7 +83,7 @@ func fuzzDecoder[R any](f *testing.F, decode func([]byte) (R, error), seeds ...s
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if _, err := decode(body); err != nil {
 			var e *notify.Error
-			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" || !namesItsField(e) {
 				t.Fatalf("error %v is not an Invalid *notify.Error with a reason", err)
 			}
 		}
@@ -116,7 +116,7 @@ func FuzzDecodeMail(f *testing.F) {
 		r, err := DecodeMail(body)
 		if err != nil {
 			var e *notify.Error
-			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" || !namesItsField(e) {
 				t.Fatalf("error %v is not an Invalid *notify.Error with a reason", err)
 			}
 			return
@@ -147,4 +147,16 @@ func FuzzDecodeMail(f *testing.F) {
 			}
 		}
 	})
+}
+
+// namesItsField says whether e, a decoder's refusal, names the field at
+// fault when its reason says a field is: a caller told "invalid_field"
+// must learn which.
+func namesItsField(e *notify.Error) bool {
+	switch e.Reason {
+	case notify.ReasonInvalidField, notify.ReasonMissingField, notify.ReasonTooMany, notify.ReasonTooLong, notify.ReasonOutOfRange,
+		notify.ReasonInvalidPhone, notify.ReasonInvalidAddress, notify.ReasonHeaderInjection, notify.ReasonInvalidCode:
+		return e.Field != ""
+	}
+	return true
 }

@@ -108,7 +108,7 @@ func FuzzDecodeSMS(f *testing.F) {
 		r, err := DecodeSMS(body)
 		if err != nil {
 			var e *notify.Error
-			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" {
+			if !errors.As(err, &e) || e.Kind != notify.Invalid || e.Reason == "" || !namesItsField(e) {
 				t.Fatalf("DecodeSMS error %v is not an Invalid *notify.Error with a reason", err)
 			}
 			return
