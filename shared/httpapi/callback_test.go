@@ -560,3 +560,42 @@ func ExampleCallback() {
 	// 200 {"code":0,"msg":"接收成功"}
 	// 404 {"Code":"ERROR","Message":"no such route; this function serves POST /callback/{token}/{provider}/{push}","RequestId":"null","Reason":"no_such_route"}
 }
+
+// FuzzCallbackPush gives any body to each push route, with its token: the
+// reply is the provider's acknowledgement once something was recorded, or
+// a 4xx with nothing recorded; never a 5xx, which the provider would
+// answer by pushing the same body again and again. With a wrong token the
+// route does not exist, whatever the body.
+func FuzzCallbackPush(f *testing.F) {
+	seeds := []string{fmt.Sprintf(smsReportBody, phone, "1^0"), fmt.Sprintf(smsUpBody, phone, "1"),
+		fmt.Sprintf(voiceReportBody, phone, "1^1"),
+		`[{"sid":"1","report_status":"SUCCESS","nationcode":"86","mobile":"13800138000","errmsg":"DELIVRD"}]`,
+		`{"Request":{"content":"ff8080813c373cab013c94b0f0512345","status":"0","fromNum":"13800138000"}}`}
+	for i, s := range seeds {
+		f.Add(uint8(i), []byte(s), true)
+	}
+	f.Add(uint8(0), []byte(`[{}]`), false)
+	const token = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+	acks := []string{report.AliyunAck, report.AliyunAck, report.AliyunAck, report.TencentAck, report.CloopenAck}
+	f.Fuzz(func(t *testing.T, route uint8, body []byte, rightToken bool) {
+		i := int(route) % len(CallbackRoutes)
+		st := &countingStore{}
+		h := Callback(st, CallbackTokens{Aliyun: token, Tencent: token, Cloopen: token}, nil)
+		tok := token
+		if !rightToken {
+			tok = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+		}
+		_, p, _ := strings.Cut(CallbackRoutes[i], " ")
+		p = strings.Replace(p, "{token}", tok, 1)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, p, bytes.NewReader(body)))
+		recorded := st.reports + st.replies
+		switch {
+		case !rightToken && w.Code == 404 && recorded == 0:
+		case rightToken && w.Code == 200 && strings.TrimSpace(w.Body.String()) == acks[i] && recorded > 0:
+		case rightToken && w.Code/100 == 4 && recorded == 0:
+		default:
+			t.Fatalf("%s %q: reply %d %s after %d records", CallbackRoutes[i], body, w.Code, w.Body, recorded)
+		}
+	})
+}
