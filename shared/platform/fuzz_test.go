@@ -18,7 +18,8 @@ import (
 
 // FuzzInvoke feeds arbitrary payloads to the detector and the adapters. They
 // must never panic, a recognised payload must not fail detection twice in
-// different ways, and every successful invocation must answer JSON.
+// different ways, every successful invocation must answer JSON, and an
+// HTTP event that decodes never fails its invocation.
 func FuzzInvoke(f *testing.F) {
 	// The sample events, the timer's among them, seed the corpus.
 	addFiles(f, "testdata/events/*.json", "../../events/*/*.json")
@@ -58,6 +59,14 @@ func FuzzInvoke(f *testing.F) {
 			}
 			if err == nil && !json.Valid(resp) {
 				t.Fatalf("a %s event got a response that is not JSON: %q", k, resp)
+			}
+			// A request the caller got wrong (its method, path or body)
+			// is answered, 4xx, never an invocation that fails, which the
+			// trigger would answer 5xx.
+			if derr == nil && (k == HTTPAPI || k == RESTAPI || k == FunctionURL || k == FCHTTP) && err != nil {
+				if _, herr := decodeHTTP(k, payload); herr == nil {
+					t.Fatalf("a %s event that decodes failed its invocation: %v", k, err)
+				}
 			}
 		}
 	})
