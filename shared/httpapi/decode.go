@@ -63,21 +63,22 @@ func scalars(fs ...field) error {
 }
 
 // phoneList decodes PhoneNumbers: a string of comma-separated numbers, a JSON
-// number, or a list of strings and numbers.
+// number, or a list of strings and numbers, each of which may itself be
+// comma-separated numbers.
 func phoneList(raw json.RawMessage, field string) ([]string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "must be a list of phone numbers")
+		items, err := scalarList(raw, field)
+		if err != nil {
+			return nil, err
 		}
 		out := make([]string, 0, len(items))
-		for i, it := range items {
-			s, err := scalar(it, field)
-			if err != nil {
-				return nil, notify.Invalidf(field, notify.ReasonInvalidField, "item %d must be a string or a number", i+1)
+		for _, it := range items {
+			if strings.ContainsAny(it, ",，") {
+				out = append(out, splitNumbers(it)...)
+			} else {
+				out = append(out, it)
 			}
-			out = append(out, strings.TrimSpace(s))
 		}
 		return out, nil
 	}
@@ -85,11 +86,35 @@ func phoneList(raw json.RawMessage, field string) ([]string, error) {
 	if err != nil || strings.TrimSpace(s) == "" {
 		return nil, err
 	}
+	return splitNumbers(s), nil
+}
+
+// scalarList decodes a JSON list of strings and numbers, each as its
+// trimmed text.
+func scalarList(raw json.RawMessage, field string) ([]string, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, notify.Invalidf(field, notify.ReasonInvalidField, "must be a list of strings and numbers")
+	}
+	out := make([]string, 0, len(items))
+	for i, it := range items {
+		s, err := scalar(it, field)
+		if err != nil {
+			return nil, notify.Invalidf(field, notify.ReasonInvalidField, "item %d must be a string or a number", i+1)
+		}
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out, nil
+}
+
+// splitNumbers splits s at its commas (ASCII or full-width), trimming each
+// number and dropping empty ones.
+func splitNumbers(s string) []string {
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' })
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
-	return parts, nil
+	return parts
 }
 
 // templateParams decodes TemplateParam (or TtsParam): a JSON object, a string

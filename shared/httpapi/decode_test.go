@@ -25,6 +25,9 @@ func TestDecodeSMSQuirks(t *testing.T) {
 			[]string{"13800138000", "13900139000", "13700137000"}, map[string]string{"code": "1"}, "g", ""},
 		{"list of strings and numbers", `{"GroupID":"g","PhoneNumbers":["13800138000",13900139000]}`,
 			[]string{"13800138000", "13900139000"}, nil, "g", ""},
+		// An item is comma-separated numbers too, as the string is.
+		{"list items with commas", `{"GroupID":"g","PhoneNumbers":["13800138000, 13900139000，","13700137000"]}`,
+			[]string{"13800138000", "13900139000", "13700137000"}, nil, "g", ""},
 		{"params in a string", `{"GroupID":"g","TemplateParam":"{\"code\":\"1234\",\"product\":\"ytx\"}"}`,
 			nil, map[string]string{"code": "1234", "product": "ytx"}, "g", ""},
 		{"numeric param values become strings", `{"GroupID":"g","TemplateParam":{"code":123456,"ok":true,"big":18683441008}}`,

@@ -132,7 +132,7 @@ func addressList(raw json.RawMessage, field string) ([]string, error) {
 	items := []string{}
 	if len(raw) > 0 && raw[0] == '[' {
 		var err error
-		if items, err = phoneList(raw, field); err != nil { // the same shape: a list of strings
+		if items, err = scalarList(raw, field); err != nil {
 			return nil, err
 		}
 	} else {
