@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // keysByDecoder lists the member names of a JSON object as encoding/json's
@@ -135,5 +138,36 @@ func FuzzTopKeys(f *testing.F) {
 			t.Fatalf("topKeys(%q) = %q, %v; encoding/json reads %q, %v", body, got, ok, want, wantOK)
 		}
 		_, _ = groupOf(body, "GroupID")
+	})
+}
+
+// FuzzFoldName: two member names fold alike exactly when encoding/json
+// takes the one for a field named the other, so that twiceNamed refuses
+// a body naming one field twice in any two spellings, and only those.
+func FuzzFoldName(f *testing.F) {
+	for _, p := range [][2]string{{"GroupID", "groupid"}, {"K", "\u212a"}, {"S", "\u017f"}, {"ss", "ß"}, {"a_b", "ab"},
+		{"ǅ", "ǆ"}, {"Σ", "ς"}, {"İ", "i"}, {"x", "x "}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, key, name string) {
+		if name == "" || !utf8.ValidString(name) || !utf8.ValidString(key) || strings.ContainsAny(name, "\"\\,`") {
+			return
+		}
+		for _, r := range name {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", r) {
+				return // not a name encoding/json takes in a tag
+			}
+		}
+		typ := reflect.StructOf([]reflect.StructField{{Name: "F", Type: reflect.TypeFor[*int](),
+			Tag: reflect.StructTag(`json:"` + name + `"`)}})
+		v := reflect.New(typ)
+		body, _ := json.Marshal(map[string]int{key: 1})
+		if err := json.Unmarshal(body, v.Interface()); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", body, err)
+		}
+		matched := !v.Elem().Field(0).IsNil()
+		if folded := foldName(key) == foldName(name); folded != matched {
+			t.Fatalf("foldName(%q) == foldName(%q) is %v; encoding/json takes the one for the other: %v", key, name, folded, matched)
+		}
 	})
 }
