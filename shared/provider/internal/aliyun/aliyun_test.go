@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/alibabacloud-go/tea/tea"
 
@@ -283,4 +285,31 @@ func TestClassifyPlainAnswer(t *testing.T) {
 	if len(taken) != 1 {
 		t.Errorf("the TLS listener took %d requests, want 1", len(taken))
 	}
+}
+
+// FuzzSDKErrorRoundTrip: an answer written as darabonba-openapi writes an
+// SDKError's message ("code: <status>, <Message> request id: <id>"), or as
+// its data (the answer's JSON, statusCode added), is read back whole: the
+// status decides whether a failure is the provider's or the request's.
+func FuzzSDKErrorRoundTrip(f *testing.F) {
+	f.Add(400, "isv.MOBILE_NUMBER_ILLEGAL", "invalid mobile, code: 1, x", "7C2B-11")
+	f.Add(503, "ServiceUnavailable", "", "")
+	f.Add(0, "", "a request id: b", "r")
+	f.Fuzz(func(t *testing.T, status int, code, msg, id string) {
+		if strings.Contains(id, " request id: ") || !utf8.ValidString(code) || !utf8.ValidString(msg) || !utf8.ValidString(id) {
+			return
+		}
+		want := sdkAnswer{code: code, message: msg, requestID: id, status: status}
+		message := "code: " + strconv.Itoa(status) + ", " + msg + " request id: " + id
+		if got := parseSDKError(code, message, ""); got != want {
+			t.Fatalf("parseSDKError(%q, %q, \"\") = %+v, want %+v", code, message, got, want)
+		}
+		data, _ := json.Marshal(map[string]any{"Code": code, "Message": msg, "RequestId": id, "statusCode": status})
+		if code == "" || msg == "" || id == "" || status < 0 || status > 999 {
+			return // an empty one is taken from the message, as absent; JSON numbers are floats
+		}
+		if got := parseSDKError("", "", string(data)); got != want {
+			t.Fatalf("parseSDKError(\"\", \"\", %s) = %+v, want %+v", data, got, want)
+		}
+	})
 }
