@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -57,6 +58,16 @@ func TestDecodeMail(t *testing.T) {
 	}
 	if want := []string{`"Doe, John" <a@x.com>`, "b@x.com", `"O\"Neil, P" <c@x.com>`}; !reflect.DeepEqual(r.To, want) ||
 		!reflect.DeepEqual(r.Cc, []string{`"Roe, R" <r@x.com>`, "s@x.com"}) {
+		t.Errorf("to %q, cc %q; want %q and two", r.To, r.Cc, want)
+	}
+	// Nor at one in a comment, which CheckAddress reads as part of the
+	// address, as the CLI's --to does.
+	r, err = DecodeMail([]byte(`{"to":"Ann (Sales, East) <a@x.com>, b@x.com (Bo, B)","cc":["c@x.com (x \\), y), d@x.com"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Ann (Sales, East) <a@x.com>", "b@x.com (Bo, B)"}; !reflect.DeepEqual(r.To, want) ||
+		!reflect.DeepEqual(r.Cc, []string{`c@x.com (x \), y)`, "d@x.com"}) {
 		t.Errorf("to %q, cc %q; want %q and two", r.To, r.Cc, want)
 	}
 	for body, field := range map[string]string{
@@ -159,4 +170,31 @@ func namesItsField(e *notify.Error) bool {
 		return e.Field != ""
 	}
 	return true
+}
+
+// FuzzAddressList: an address CheckAddress takes whole, given alone as a
+// string or as a list's item, is one address, never split at a comma of
+// its own (in a quoted display name, a comment or <>). The seeds with
+// comments were split at their comma, and refused, before splitAddresses
+// knew comments; the CLI's --to kept them whole.
+func FuzzAddressList(f *testing.F) {
+	for _, s := range []string{"Ann (Sales, East) <a@x.com>", "a@x.com (Ann, B)", `"Doe, J" <j@x.com>`, `Ann (x \) , y) <a@x.com>`,
+		`"a (b, c" <a@x.com>`, "b@x.com"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, '，') || !utf8.ValidString(s) {
+			return // a full-width comma separates, wherever it is
+		}
+		if _, err := notify.CheckAddress(s); err != nil {
+			return
+		}
+		want := []string{strings.Trim(s, " \t,")}
+		for _, raw := range []any{s, []string{s}} {
+			b, _ := json.Marshal(raw)
+			if got, err := addressList(b, "to"); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("addressList(%s) = %q, %v; want %q, the one address CheckAddress takes", b, got, err, want)
+			}
+		}
+	})
 }

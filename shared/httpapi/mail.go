@@ -125,7 +125,7 @@ func DecodeMail(body []byte) (notify.MailRequest, error) {
 
 // addressList decodes a list of addresses, or one string of them separated
 // by commas. A string, or a list's item, is split at its commas outside a
-// quoted display name and outside <>: "\"Doe, J\" <j@x.com>, k@x.com" is
+// quoted display name, a comment and <>: "\"Doe, J\" <j@x.com>, k@x.com" is
 // two addresses, and an item's stray comma is dropped.
 func addressList(raw json.RawMessage, field string) ([]string, error) {
 	raw = bytes.TrimSpace(raw)
@@ -154,19 +154,26 @@ func addressList(raw json.RawMessage, field string) ([]string, error) {
 }
 
 // splitAddresses splits s at its commas (ASCII or full-width) outside
-// double quotes (where \ escapes) and outside <>.
+// double quotes (where \ escapes), outside comments (parentheses, which
+// nest, where \ escapes too) and outside <>: "Ann (Sales, East)
+// <a@x.com>" is one address, as CheckAddress reads it.
 func splitAddresses(s string) []string {
 	var parts []string
-	quoted, escaped, angle, start := false, false, 0, 0
+	quoted, escaped, angle, comment, start := false, false, 0, 0, 0
 	for i, r := range s {
 		switch {
 		case escaped:
 			escaped = false
-		case quoted && r == '\\':
+		case (quoted || comment > 0) && r == '\\':
 			escaped = true
-		case r == '"':
+		case comment == 0 && r == '"':
 			quoted = !quoted
 		case quoted:
+		case r == '(':
+			comment++
+		case r == ')' && comment > 0:
+			comment--
+		case comment > 0:
 		case r == '<':
 			angle++
 		case r == '>' && angle > 0:
