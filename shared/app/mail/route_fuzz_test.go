@@ -21,6 +21,7 @@ func FuzzMailRoute(f *testing.F) {
 	f.Add(`{"group_id":"inside","subject":"s","to":"a@icekredit.com, b@mail.icekredit.com","body":"x"}`)
 	f.Add(`{"group_id":"inside","subject":"s","to":["a@evil.com"],"bcc":"\"x@icekredit.com\"@evil.com","body":"x"}`)
 	f.Add(`{"group_id":"inside","subject":"s","to":["Ann <a@icekredit.com>"],"cc":["b@ICEKREDIT.COM."],"body":"x"}`)
+	f.Add(`{"group_id":"inside","subject":"s","to":"Ann (Sales, East) <a@icekredit.com>, b@icekredit.com (x@evil.com, y)","body":"x"}`)
 	f.Add(`{"group_id":"bc-fmb","subject":"s","to":["a@example.com"],"html":"<p>x</p>",` +
 		`"attachments":[{"name":"a.txt","content_type":"text/plain","content":"YWJj"}]}`)
 	f.Add(`{"group_id":"bc-fmb","to":"a@example.com","attachments":[{"name":"a","content":"` + strings.Repeat("QUFB", 400) + `"}]}`)
