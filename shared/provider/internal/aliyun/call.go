@@ -33,8 +33,9 @@ func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answ
 	if err := ctx.Err(); err != nil {
 		return notify.Acceptance{}, notify.E(op, notify.Transient, fmt.Errorf("not sent: %w", err))
 	}
-	api, creds, err := pool.get()
+	api, creds, lane, err := pool.get()
 	if err != nil {
+		pool.put(api, creds, lane, false)
 		return notify.Acceptance{}, notify.E(op, notify.Internal, err)
 	}
 	type result struct {
@@ -45,7 +46,7 @@ func Do[C any](ctx context.Context, op string, pool *Pool[C], call func(C) (Answ
 	go func() {
 		var r result
 		defer func() {
-			pool.put(api, creds)
+			pool.put(api, creds, lane, true)
 			if p := recover(); p != nil {
 				r = result{err: fmt.Errorf("the SDK panicked: %v", p)}
 			}

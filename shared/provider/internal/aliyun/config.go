@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -148,57 +149,91 @@ type sdkConfig[T any] interface {
 // signs with them alone, so a request never mixes an old key with a new
 // token. get says which credentials a client was made for, and put keeps
 // it idle only while those are still in force.
+//
+// Each client belongs to one of lanes lanes, and a call takes a client of
+// the lane with the fewest calls in progress: see lanes.
 type Pool[C any] struct {
 	keys *notify.Keys
-	make func(*notify.AccessKeys) (C, error)
+	make func(creds *notify.AccessKeys, lane int) (C, error)
 
 	mu   sync.Mutex
 	idle []pooled[C]
+	busy [lanes]int // calls in progress on each lane
 }
 
 type pooled[C any] struct {
 	c     C
 	creds *notify.AccessKeys
+	lane  int
 }
 
 // maxIdle is how many idle clients a Pool keeps: as many as calls were in
 // progress at once, up to this.
 const maxIdle = 64
 
+// lanes is how many HTTP clients of tea's the calls of a Pool spread over.
+// tea (v1.1.19) keeps one http.Client for each set of settings a request
+// names (timeouts, proxies, host), with a transport of net/http's
+// defaults, which it has no setting for: it keeps 2 idle connections to a
+// host. A third call at once opened a connection of its own, a TCP and TLS
+// handshake with Aliyun, and closed it after, leaving a socket in
+// TIME_WAIT: 2,000 sends 32 at a time opened about 1,400. A lane's clients
+// name a ConnectTimeout of their own (the settings' plus the lane, in
+// seconds to tea's dialer, where ReadTimeout, the whole request's bound,
+// ends the call long before: see sdkConfigOf), so each lane has an
+// http.Client of its own, and a call takes the lane with the fewest calls
+// in progress: up to 2*lanes calls at once keep their connections. One
+// call at a time uses lane 0 alone (docs/providers.md, "Connections").
+const lanes = 16
+
 // NewPool returns a Pool of clients newClient makes for s.
 func NewPool[T any, P sdkConfig[T], C any](s Settings, newClient func(P) (C, error)) *Pool[C] {
 	return &Pool[C]{keys: s.Keys,
-		make: func(creds *notify.AccessKeys) (C, error) { return newClient(sdkConfigOf[T, P](s, creds)) }}
+		make: func(creds *notify.AccessKeys, lane int) (C, error) {
+			return newClient(sdkConfigOf[T, P](s, creds, lane))
+		}}
 }
 
 // get returns a client no call in progress holds, made for the
-// credentials in force, and those credentials, for put.
-func (p *Pool[C]) get() (C, *notify.AccessKeys, error) {
+// credentials in force, of the lane with the fewest calls in progress,
+// and those credentials and that lane, for put. Idle clients made for
+// other credentials are dropped.
+func (p *Pool[C]) get() (C, *notify.AccessKeys, int, error) {
 	creds := p.keys.Current()
 	p.mu.Lock()
-	for n := len(p.idle); n > 0; n-- {
-		c := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		if c.creds == creds {
+	lane := 0
+	for i, n := range p.busy {
+		if n < p.busy[lane] {
+			lane = i
+		}
+	}
+	p.busy[lane]++
+	for i := len(p.idle) - 1; i >= 0; i-- {
+		c := p.idle[i]
+		if c.creds != creds {
+			p.idle = slices.Delete(p.idle, i, i+1)
+			continue
+		}
+		if c.lane == lane {
+			p.idle = slices.Delete(p.idle, i, i+1)
 			p.mu.Unlock()
-			return c.c, creds, nil
+			return c.c, creds, lane, nil
 		}
 	}
 	p.mu.Unlock()
-	c, err := p.make(creds)
-	return c, creds, err
+	c, err := p.make(creds, lane)
+	return c, creds, lane, err
 }
 
-// put gives back a client whose call is over, made for creds: it is kept
-// idle while they are the credentials in force, else dropped.
-func (p *Pool[C]) put(c C, creds *notify.AccessKeys) {
-	if creds != p.keys.Current() {
-		return
-	}
+// put gives back a client of lane whose call is over, made for creds: it
+// is kept idle while they are the credentials in force, else dropped.
+// Every get is followed by a put, its client made or not.
+func (p *Pool[C]) put(c C, creds *notify.AccessKeys, lane int, made bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.idle) < maxIdle {
-		p.idle = append(p.idle, pooled[C]{c, creds})
+	p.busy[lane]--
+	if made && creds == p.keys.Current() && len(p.idle) < maxIdle {
+		p.idle = append(p.idle, pooled[C]{c, creds, lane})
 	}
 }
 
@@ -211,7 +246,7 @@ func (p *Pool[C]) put(c C, creds *notify.AccessKeys) {
 // tea applies ReadTimeout (milliseconds) as http.Client.Timeout, which bounds
 // the whole request, dial included, while it reads ConnectTimeout as seconds
 // when it dials; ReadTimeout is thus the bound that counts.
-func sdkConfigOf[T any, P sdkConfig[T]](s Settings, creds *notify.AccessKeys) P {
+func sdkConfigOf[T any, P sdkConfig[T]](s Settings, creds *notify.AccessKeys, lane int) P {
 	c := P(new(T))
 	c.SetAccessKeyId(creds.AccessKeyID)
 	c.SetAccessKeySecret(creds.AccessKeySecret.Reveal())
@@ -224,6 +259,6 @@ func sdkConfigOf[T any, P sdkConfig[T]](s Settings, creds *notify.AccessKeys) P 
 		c.SetNoProxy(s.NoProxy)
 	}
 	c.SetReadTimeout(s.TimeoutMillis)
-	c.SetConnectTimeout(s.TimeoutMillis)
+	c.SetConnectTimeout(s.TimeoutMillis + lane) // the lane's own http.Client in tea: see lanes
 	return c
 }

@@ -37,7 +37,7 @@ func TestPoolRotation(t *testing.T) {
 			defer wg.Done()
 			for i := range 200 {
 				before := keys.Current().AccessKeyID
-				c, creds, _ := p.get()
+				c, creds, lane, _ := p.get()
 				after := keys.Current().AccessKeyID
 				if c.key != before && c.key != after {
 					t.Errorf("goroutine %d: got a client for %s while the keys went from %s to %s", g, c.key, before, after)
@@ -46,19 +46,76 @@ func TestPoolRotation(t *testing.T) {
 				if g == 0 && i%20 == 0 {
 					keys.Set(notify.AccessKeys{AccessKeyID: fmt.Sprint("k", i/20+1), AccessKeySecret: "s"})
 				}
-				p.put(c, creds)
+				p.put(c, creds, lane, true)
 			}
 		}()
 	}
 	wg.Wait()
 	last := keys.Current().AccessKeyID
 	for range 10 {
-		if c, _, _ := p.get(); c.key != last {
+		c, creds, lane, _ := p.get()
+		if c.key != last {
 			t.Fatalf("after the last change, a client for %s; want %s", c.key, last)
 		}
+		p.put(c, creds, lane, true)
 	}
 	if n := len(p.idle); n > maxIdle {
 		t.Errorf("%d idle clients, want at most %d", n, maxIdle)
+	}
+	if p.busy != [lanes]int{} {
+		t.Errorf("calls in progress by lane %v after every call ended; want none", p.busy)
+	}
+}
+
+// TestPoolLanes: a call takes a client of the lane with the fewest calls
+// in progress, so that calls at once spread over tea's HTTP clients; one
+// call at a time always takes lane 0's, and its idle client.
+func TestPoolLanes(t *testing.T) {
+	s, err := Check("pkg", "h", Config{Keys: keysFor("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made []int
+	p := NewPool(s, func(c *openapi.Config) (*client, error) {
+		made = append(made, tea.IntValue(c.ConnectTimeout)-s.TimeoutMillis)
+		return &client{key: tea.StringValue(c.AccessKeyId)}, nil
+	})
+	for range 3 {
+		c, creds, lane, _ := p.get()
+		if lane != 0 {
+			t.Errorf("one call at a time took lane %d; want 0", lane)
+		}
+		p.put(c, creds, lane, true)
+	}
+	type held struct {
+		c     *client
+		creds *notify.AccessKeys
+		lane  int
+	}
+	var hs []held
+	count := map[int]int{}
+	for range 2 * lanes {
+		c, creds, lane, _ := p.get()
+		hs = append(hs, held{c, creds, lane})
+		count[lane]++
+	}
+	for lane := range lanes {
+		if count[lane] != 2 {
+			t.Errorf("%d calls at once: lane %d has %d; want 2 on each lane (%v)", 2*lanes, lane, count[lane], count)
+		}
+	}
+	for _, h := range hs {
+		p.put(h.c, h.creds, h.lane, true)
+	}
+	// Lane 0's first client was reused; every other call at once made
+	// one of its lane, with the lane's own ConnectTimeout.
+	if len(made) != 2*lanes {
+		t.Fatalf("made %d clients; want %d", len(made), 2*lanes)
+	}
+	for i, lane := range made[1:] {
+		if lane < 0 || lane >= lanes {
+			t.Errorf("client %d made with ConnectTimeout off by %d; want a lane, 0 to %d", i+1, lane, lanes-1)
+		}
 	}
 }
 

@@ -3,9 +3,12 @@ package aliyuntest
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,6 +204,46 @@ func Run(t *testing.T, p Provider) {
 		Want(t, p.send(t, ctx, c), p.Op, notify.Transient, "", "")
 		if n := fake.Requests(); n != 0 {
 			t.Errorf("the fake got %d requests, want 0", n)
+		}
+	})
+
+	// Sends at once keep their connections to the service, rather than
+	// each one past tea's two idle connections opening one (a TCP and TLS
+	// handshake with Aliyun) and closing it after: see aliyun.Pool.
+	t.Run("connections kept", func(t *testing.T) {
+		fake, _ := p.NewFake(Keys())
+		var opened atomic.Int64
+		srv := httptest.NewUnstartedServer(fake)
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				opened.Add(1)
+			}
+		}
+		srv.Start()
+		t.Cleanup(func() {
+			srv.CloseClientConnections()
+			srv.Close()
+		})
+		c := Config(t, Keys(), fake)
+		c.Endpoint = srv.URL
+		send := p.Client(t, c)
+		const parallel, rounds = 32, 5
+		for range rounds {
+			var wg sync.WaitGroup
+			for range parallel {
+				wg.Go(func() {
+					if err := send(ctx); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		// The first round opens up to one connection a send; the others
+		// reuse them.
+		t.Logf("%d sends, %d at once, opened %d connections", rounds*parallel, parallel, opened.Load())
+		if n := opened.Load(); n > parallel+parallel/2 {
+			t.Errorf("%d sends, %d at once, opened %d connections; want at most %d", rounds*parallel, parallel, n, parallel+parallel/2)
 		}
 	})
 
