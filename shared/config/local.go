@@ -27,11 +27,14 @@ func LocalDefault(k string) string { return localDefaults[k] }
 // notLocal are the variables a local invoke drops: the keys that make a
 // function send for real, and the deployment's database, where sandbox
 // records would take real quotas and cooldowns and be seen by the
-// deployed callback function (events to the groups' webhooks).
+// deployed callback function (events to the groups' webhooks). A
+// provider that takes all of its variables or none (Tencent, Cloopen)
+// loses all of them: its app id kept without its keys would be a
+// provider configured in part, which Load refuses.
 var notLocal = []string{
 	"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
-	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
-	"NOTIFY_CLOOPEN_ACCOUNT_SID", "NOTIFY_CLOOPEN_AUTH_TOKEN",
+	"TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "NOTIFY_TENCENT_SMS_APP_ID",
+	"NOTIFY_CLOOPEN_ACCOUNT_SID", "NOTIFY_CLOOPEN_AUTH_TOKEN", "NOTIFY_CLOOPEN_APP_ID",
 	"NOTIFY_SMTP_URL",
 	"NOTIFY_DATABASE_URL",
 }

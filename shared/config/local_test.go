@@ -34,3 +34,24 @@ func TestLocalInvokeEnv(t *testing.T) {
 		t.Errorf("a build without the store: %v; want it to say EMBEDDED_STORE=1", err)
 	}
 }
+
+// TestLocalInvokeEnvWithProviders: a local invoke in a shell that has
+// every provider's settings exported for `s deploy` (s.yaml passes them
+// all on) starts, on the sandbox: dropping the keys of Tencent and
+// Cloopen but not their app ids would leave each configured in part.
+func TestLocalInvokeEnvWithProviders(t *testing.T) {
+	env := map[string]string{"NOTIFY_LOCAL": "true",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIdeployer", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "aliyun-secret",
+		"TENCENTCLOUD_SECRET_ID": "AKIDdeployer", "TENCENTCLOUD_SECRET_KEY": "tencent-secret",
+		"NOTIFY_TENCENT_SMS_APP_ID": "1400000000", "NOTIFY_TENCENT_SMS_REGION": "ap-guangzhou",
+		"NOTIFY_CLOOPEN_ACCOUNT_SID": "8a216da8", "NOTIFY_CLOOPEN_AUTH_TOKEN": "cloopen-token",
+		"NOTIFY_CLOOPEN_APP_ID": "8a216da9"}
+	c, err := load(LocalInvokeEnv(func(k string) string { return env[k] }), true)
+	if err != nil {
+		t.Fatalf("load of a local invoke's environment with every provider's settings: %v", err)
+	}
+	if c.Aliyun.Configured() || c.Tencent.Configured() || c.Cloopen.Configured() {
+		t.Errorf("a provider stays configured in a local invoke: aliyun %v, tencent %v, cloopen %v",
+			c.Aliyun.Configured(), c.Tencent.Configured(), c.Cloopen.Configured())
+	}
+}
