@@ -155,7 +155,10 @@ func escalation(p *problems, at string, t codeTemplateJSON) (time.Duration, noti
 // registry template through the providers it has an id for, Aliyun
 // always). A template the caller names at send time over the scene's is
 // checked then, and a send with no next provider is logged and dropped.
-func checkEscalations(p *problems, c Config) {
+// In a local invoke (localInvoke), which drops every provider's keys and
+// sends everything to the sandbox, the providers are not counted: the
+// deployment's groups hold escalations its providers' keys make good.
+func checkEscalations(p *problems, c Config, localInvoke bool) {
 	templates := notify.NewTemplates(c.Templates)
 	for i, g := range c.Groups {
 		for _, scene := range sortedKeysOf(g.Codes) {
@@ -179,7 +182,7 @@ func checkEscalations(p *problems, c Config) {
 					p.add("%s.escalate_to: %q but the group may not use channel tts", at, t.EscalateTo)
 				}
 			case notify.EscalateToNextProvider:
-				if t.Template == "" {
+				if t.Template == "" || localInvoke {
 					continue
 				}
 				if n := routable(c, g, templates.Lookup(t.Template)); len(n) < 2 {

@@ -118,8 +118,10 @@ func (c Callback) Configured() bool { return c.Aliyun != "" || c.Tencent != "" |
 
 // Variables are the environment variables Load reads that a deployment
 // sets: template.yaml and s.yaml give every function each of them. Load
-// also reads PORT and TMPDIR, which the runtime or the shell provides, and
-// AWS_LAMBDA_RUNTIME_API and FC_RUNTIME_API, which name the runtime.
+// also reads PORT and TMPDIR, which the runtime or the shell provides,
+// AWS_LAMBDA_RUNTIME_API and FC_RUNTIME_API, which name the runtime, and
+// AWS_SAM_LOCAL and NOTIFY_LOCAL, which say a local invoke (LocalInvoke):
+// no secret may set those.
 var Variables = []string{
 	"NOTIFY_GROUPS",
 	"NOTIFY_DATABASE_URL",
@@ -313,7 +315,7 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
 	c.Codes = loadCodes(getenv, &p)
 	n := len(p)
-	checkEscalations(&p, c)
+	checkEscalations(&p, c, LocalInvoke(getenv) != "")
 	p.markSince(n, groups)
 	c.SMTP = loadSMTP(getenv, &p)
 	c.Callback = loadCallback(getenv, &p)

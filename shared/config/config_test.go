@@ -172,14 +172,15 @@ func TestLoadNeverEchoesSecrets(t *testing.T) {
 	}
 }
 
-// Load reads exactly Variables, plus PORT, TMPDIR and the runtime's
-// variables: the deployment
+// Load reads exactly Variables, plus PORT, TMPDIR, the runtime's
+// variables and those that say a local invoke: the deployment
 // templates are checked against Variables, so a variable read but not
 // listed would be missing from them.
 func TestLoadReadsVariables(t *testing.T) {
 	read := map[string]bool{}
 	Load(func(k string) string { read[k] = true; return "" })
-	want := map[string]bool{"PORT": true, "TMPDIR": true, "AWS_LAMBDA_RUNTIME_API": true, "FC_RUNTIME_API": true}
+	want := map[string]bool{"PORT": true, "TMPDIR": true, "AWS_LAMBDA_RUNTIME_API": true, "FC_RUNTIME_API": true,
+		"AWS_SAM_LOCAL": true, "NOTIFY_LOCAL": true}
 	for _, v := range Variables {
 		want[v] = true
 	}

@@ -55,3 +55,31 @@ func TestLocalInvokeEnvWithProviders(t *testing.T) {
 			c.Aliyun.Configured(), c.Tencent.Configured(), c.Cloopen.Configured())
 	}
 }
+
+// TestLocalInvokeEscalation: a local invoke of a deployment's groups, one
+// of whose codes escalates to the next SMS provider, starts: the local
+// invoke drops the providers' keys, and a send with no next provider is
+// dropped at run time, as a local invoke's sandbox has none.
+func TestLocalInvokeEscalation(t *testing.T) {
+	env := map[string]string{"NOTIFY_LOCAL": "true",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIdeployer", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "aliyun-secret",
+		"TENCENTCLOUD_SECRET_ID": "AKIDdeployer", "TENCENTCLOUD_SECRET_KEY": "tencent-secret",
+		"NOTIFY_TENCENT_SMS_APP_ID": "1400000000",
+		"NOTIFY_TEMPLATES":          `[{"name":"login_code","ids":{"aliyun":"SMS_1","tencent":"2"}}]`,
+		"NOTIFY_GROUPS": `[{"id":"shop","channels":["sms"],"codes":{"login":{"template":"login_code",` +
+			`"escalate_after":"45s","escalate_to":"next_provider"}}}]`}
+	getenv := func(k string) string { return env[k] }
+	if _, err := load(getenv, true); err != nil {
+		t.Fatalf("the deployment's own configuration: %v", err)
+	}
+	if _, err := load(LocalInvokeEnv(getenv), true); err != nil {
+		t.Errorf("a local invoke of the deployment's configuration: %v", err)
+	}
+	delete(env, "NOTIFY_LOCAL")
+	delete(env, "TENCENTCLOUD_SECRET_ID")
+	delete(env, "TENCENTCLOUD_SECRET_KEY")
+	delete(env, "NOTIFY_TENCENT_SMS_APP_ID")
+	if _, err := load(getenv, true); err == nil || !strings.Contains(err.Error(), "needs two configured SMS providers") {
+		t.Errorf("outside a local invoke, one provider: %v; want the escalation refused", err)
+	}
+}
