@@ -361,7 +361,8 @@ func loadOperation(getenv func(string) string, c *Config, p *problems) {
 }
 
 // loadStore reads the port and the store: its URL (an embedded SQLite file
-// when none is set and the build has SQLite) and the timeout of its calls.
+// when none is set and the build has SQLite) and the timeout of its calls;
+// in a local run, the local server's NOTIFY_HOST and NOTIFY_TICK_EVERY too.
 func loadStore(getenv func(string) string, sqlite bool, c *Config, p *problems) {
 	c.StoreTimeout = DefaultStoreTimeout
 	if v := strings.TrimSpace(getenv("NOTIFY_STORE_TIMEOUT")); v != "" {
@@ -376,6 +377,16 @@ func loadStore(getenv func(string) string, sqlite bool, c *Config, p *problems) 
 		c.Port = DefaultPort
 	} else if n, err := strconv.Atoi(c.Port); err != nil || n < 1 || n > 65535 {
 		p.add("PORT: %q is not a port number", c.Port)
+	}
+	if c.Runtime == platform.Local {
+		// The local server's own settings, read when it listens: checked
+		// here too, with the rest, before the start says it is serving.
+		if err := platform.CheckHost(getenv); err != nil {
+			p.add("%v", err)
+		}
+		if _, err := platform.TickEvery(getenv); err != nil {
+			p.add("%s", strings.TrimPrefix(err.Error(), "platform: "))
+		}
 	}
 	if c.DatabaseURL == "" {
 		tmp := getenv("TMPDIR")

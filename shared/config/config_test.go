@@ -173,14 +173,15 @@ func TestLoadNeverEchoesSecrets(t *testing.T) {
 }
 
 // Load reads exactly Variables, plus PORT, TMPDIR, the runtime's
-// variables and those that say a local invoke: the deployment
+// variables, those that say a local invoke, and the local server's own
+// (NOTIFY_HOST, NOTIFY_TICK_EVERY): the deployment
 // templates are checked against Variables, so a variable read but not
 // listed would be missing from them.
 func TestLoadReadsVariables(t *testing.T) {
 	read := map[string]bool{}
 	Load(func(k string) string { read[k] = true; return "" })
 	want := map[string]bool{"PORT": true, "TMPDIR": true, "AWS_LAMBDA_RUNTIME_API": true, "FC_RUNTIME_API": true,
-		"AWS_SAM_LOCAL": true, "NOTIFY_LOCAL": true}
+		"AWS_SAM_LOCAL": true, "NOTIFY_LOCAL": true, "NOTIFY_HOST": true, "NOTIFY_TICK_EVERY": true}
 	for _, v := range Variables {
 		want[v] = true
 	}
@@ -267,5 +268,34 @@ func TestLoadCallbackTokenProblems(t *testing.T) {
 	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"demo","channels":["sms"]}]`,
 		"NOTIFY_CALLBACK_TOKEN": "exactly-22-characters-"})); err != nil {
 		t.Errorf("a 22-character token: %v", err)
+	}
+}
+
+// TestLoadLocalServer: the local server's NOTIFY_HOST and
+// NOTIFY_TICK_EVERY are checked with every other variable, before the
+// server says it serves, and only where it runs: on Lambda and FC they
+// are not read.
+func TestLoadLocalServer(t *testing.T) {
+	e := map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`, "NOTIFY_HOST": "999.1.1.1",
+		"NOTIFY_TICK_EVERY": "5", "NOTIFY_RETENTION_DAYS": "x"}
+	_, err := Load(env(e))
+	for _, w := range []string{`NOTIFY_HOST: "999.1.1.1" is not an IP address or a host name`,
+		`NOTIFY_TICK_EVERY "5" is no period`, `NOTIFY_RETENTION_DAYS: "x"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "platform: ") {
+		t.Errorf("a problem keeps its package's prefix: %v", err)
+	}
+	e["NOTIFY_RETENTION_DAYS"] = ""
+	e["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+	if _, err := Load(env(e)); err != nil {
+		t.Errorf("on Lambda, the local server's variables are not read: %v", err)
+	}
+	e = map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`, "NOTIFY_HOST": " 0.0.0.0\n",
+		"NOTIFY_TICK_EVERY": "30s\n", "PORT": "8010\n"}
+	if c, err := Load(env(e)); err != nil || c.Port != "8010" {
+		t.Errorf("values with spaces around them: port %q, %v; want 8010, no problem", c.Port, err)
 	}
 }

@@ -155,10 +155,32 @@ func TestListenAddr(t *testing.T) {
 		{"", "9000", "127.0.0.1:9000"},
 		{"0.0.0.0", "", "0.0.0.0:8010"},
 		{"::1", "8011", "[::1]:8011"},
+		// A value read from a file keeps its newline; Load drops spaces
+		// around PORT, and so does the listen.
+		{"0.0.0.0 ", "9000\n", "0.0.0.0:9000"},
 	} {
 		env := map[string]string{"NOTIFY_HOST": tc.host, "PORT": tc.port}
 		if got := listenAddr(func(k string) string { return env[k] }); got != tc.want {
 			t.Errorf("NOTIFY_HOST=%q PORT=%q: %s; want %s", tc.host, tc.port, got, tc.want)
+		}
+	}
+}
+
+// TestCheckHost: NOTIFY_HOST is an IP address or a host name; anything
+// else is refused naming it, before the server says it is serving.
+func TestCheckHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"", true}, {"127.0.0.1", true}, {"0.0.0.0", true}, {"::", true}, {"::1", true}, {"localhost", true},
+		{"gateway.internal", true}, {"host-1.example.com.", true}, {" 0.0.0.0\n", true},
+		{"999.1.1.1", false}, {"1.2.3", false}, {"[::1]", false}, {"0.0.0.0:8010", false}, {"my host", false},
+		{"-bad.example.com", false}, {"a..b", false},
+	} {
+		err := CheckHost(func(k string) string { return map[string]string{"NOTIFY_HOST": tc.host}[k] })
+		if (err == nil) != tc.ok || err != nil && !strings.HasPrefix(err.Error(), "NOTIFY_HOST: ") {
+			t.Errorf("CheckHost(%q) = %v; want ok %v, an error naming NOTIFY_HOST", tc.host, err, tc.ok)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,9 +52,10 @@ type Options struct {
 // by default 127.0.0.1:8010. This machine only, unless NOTIFY_HOST says
 // otherwise: a local run authorizes a group without keys by its id alone,
 // and may hold the developer's own provider keys. (Not HOST, which some
-// shells set to the machine's name.)
+// shells set to the machine's name.) Spaces around either are dropped,
+// as config.Load drops them.
 func listenAddr(getenv func(string) string) string {
-	host, port := getenv("NOTIFY_HOST"), getenv("PORT")
+	host, port := strings.TrimSpace(getenv("NOTIFY_HOST")), strings.TrimSpace(getenv("PORT"))
 	if host == "" {
 		host = "127.0.0.1"
 	}
@@ -61,6 +63,35 @@ func listenAddr(getenv func(string) string) string {
 		port = "8010"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// CheckHost checks NOTIFY_HOST, the address the local HTTP server
+// listens on: unset, an IP address, or a host name. A name is not looked
+// up: that is for the listen.
+func CheckHost(getenv func(string) string) error {
+	h := strings.TrimSpace(getenv("NOTIFY_HOST"))
+	if h == "" || net.ParseIP(h) != nil {
+		return nil
+	}
+	name := true
+	digits := true // digits and dots alone (999.1.1.1) are no name: they would be an IP address
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			name = false
+		}
+		for _, c := range []byte(label) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				name = false
+			}
+			if c < '0' || c > '9' {
+				digits = false
+			}
+		}
+	}
+	if !name || digits || len(h) > 253 {
+		return fmt.Errorf("NOTIFY_HOST: %q is not an IP address or a host name; want 127.0.0.1 (the default), 0.0.0.0 or ::", h)
+	}
+	return nil
 }
 
 // Start serves h on the runtime the environment names, and returns only
@@ -103,6 +134,9 @@ func Start(h http.Handler, o Options) error {
 		if every, err = TickEvery(getenv); err != nil {
 			return err
 		}
+	}
+	if err := CheckHost(getenv); err != nil {
+		return err
 	}
 	addr := listenAddr(getenv)
 	ln, err := net.Listen("tcp", addr)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -75,7 +76,7 @@ func RunTicker(ctx context.Context, t Ticker, every time.Duration, log *slog.Log
 // runs: a Go duration such as 30s; empty is one minute; "0" or "off" turns
 // the ticker off, which TickEvery reports as 0.
 func TickEvery(getenv func(string) string) (time.Duration, error) {
-	v := getenv("NOTIFY_TICK_EVERY")
+	v := strings.TrimSpace(getenv("NOTIFY_TICK_EVERY"))
 	switch v {
 	case "":
 		return time.Minute, nil

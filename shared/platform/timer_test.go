@@ -154,6 +154,7 @@ func TestTickEvery(t *testing.T) {
 		{"-1m", 0, true},
 		{"often", 0, true},
 		{"60", 0, true},
+		{"30s\n", 30 * time.Second, false},
 	}
 	for _, tt := range tests {
 		got, err := TickEvery(func(k string) string {
