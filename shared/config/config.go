@@ -6,12 +6,10 @@ package config
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -412,18 +410,8 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 		return nil
 	}
 	var in []groupJSON
-	if !fastDecode(raw, &in) {
-		in = nil
-		dec := json.NewDecoder(strings.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
-			return nil
-		}
-		if dec.More() {
-			p.add("%s: unexpected data after the list", v)
-			return nil
-		}
+	if !decodeList(v, raw, &in, p) {
+		return nil
 	}
 	if len(in) == 0 {
 		p.add("%s: the list is empty; no caller could send anything", v)

@@ -212,3 +212,87 @@ func tokenType(tok json.Token) string {
 		return "a number"
 	}
 }
+
+// decodeList decodes raw, the value of variable v, into *into, a list:
+// fastDecode's way when it can, else encoding/json's, which says what is
+// wrong. It refuses, adding the problem to p, what encoding/json would
+// take quietly: data after the list, and a key given twice in one object,
+// of which encoding/json keeps the last (a group's "keys" given twice,
+// the second time empty, would leave it authorized by its id alone).
+func decodeList(v, raw string, into any, p *problems) bool {
+	if fastDecode(raw, into) {
+		return true
+	}
+	rv := reflect.ValueOf(into).Elem()
+	rv.SetZero()
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		p.add("%s", describeJSONError(v, raw, rv.Type(), err))
+		return false
+	}
+	if dec.More() {
+		p.add("%s: unexpected data after the list", v)
+		rv.SetZero()
+		return false
+	}
+	w := jsonWalker{dec: json.NewDecoder(strings.NewReader(raw)), raw: raw}
+	if problem := w.twice(rv.Type(), v); problem != "" {
+		p.add("%s", problem)
+		rv.SetZero()
+		return false
+	}
+	return true
+}
+
+// twice reads one value, decoded into t at path, and returns the problem
+// of the first key given twice in one of its objects: the same field of a
+// struct (as encoding/json matches keys to fields, without regard to
+// case), or the same key of a map. "" when there is none.
+func (w *jsonWalker) twice(t reflect.Type, path string) string {
+	tok, err := w.dec.Token()
+	if err != nil {
+		w.broken = true
+		return ""
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	d, ok := tok.(json.Delim)
+	switch {
+	case !ok:
+		return ""
+	case d == '[' && t.Kind() == reflect.Slice:
+		for i := 0; w.more(); i++ {
+			if p := w.twice(t.Elem(), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+		w.dec.Token()
+	case d == '{' && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
+		seen := map[string]bool{}
+		for w.more() {
+			at := w.dec.InputOffset()
+			key, _ := w.key().(string)
+			elem, name := t, key
+			if t.Kind() == reflect.Struct {
+				f, _ := fieldOf(t, key) // decoded already: every key has its field
+				elem, name = f.Type, f.Name
+			} else {
+				elem = t.Elem()
+			}
+			if seen[name] {
+				line, col := position(w.raw, w.start(at))
+				return fmt.Sprintf("%s.%s: given twice in one object (line %d, column %d); give it once", path, key, line, col)
+			}
+			seen[name] = true
+			if p := w.twice(elem, path+"."+key); p != "" {
+				return p
+			}
+		}
+		w.dec.Token()
+	default:
+		w.skip(d)
+	}
+	return ""
+}

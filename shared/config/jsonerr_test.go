@@ -94,3 +94,39 @@ func TestLoadDatabaseURLWithoutSQLite(t *testing.T) {
 		t.Errorf("with SQLite, no URL: %v", err)
 	}
 }
+
+// TestLoadKeyGivenTwice: a key given twice in one object is refused,
+// naming it and where the second one is, not taken as encoding/json
+// takes it, the last one winning: a group's keys given again, empty,
+// would leave the group authorized by its id alone, with nothing but a
+// warning to say so. Data after the list is refused too.
+func TestLoadKeyGivenTwice(t *testing.T) {
+	const key = "0123456789abcdef-secret"
+	for _, tc := range []struct{ name, groups, templates, want string }{
+		{"a group's keys", `[{"id":"a","channels":["sms"],"keys":["` + key + `"],"keys":[]}]`, "",
+			`NOTIFY_GROUPS[0].keys: given twice in one object (line 1, column 66)`},
+		{"a field in another case", `[{"id":"a","channels":["sms"],"ID":"b"}]`, "",
+			`NOTIFY_GROUPS[0].ID: given twice in one object`},
+		{"a map's key", "[{\"id\":\"a\",\"channels\":[\"sms\"],\n\"codes\":{\"login\":{\"template\":\"SMS_1\"},\"login\":{\"template\":\"SMS_2\"}}}]", "",
+			`NOTIFY_GROUPS[0].codes.login: given twice in one object (line 2, column 39)`},
+		{"a template's id", `[{"id":"a","channels":["sms"]}]`, `[{"name":"t","ids":{"aliyun":"SMS_1","aliyun":"SMS_2"}}]`,
+			`NOTIFY_TEMPLATES[0].ids.aliyun: given twice in one object`},
+		{"templates then more", `[{"id":"a","channels":["sms"]}]`, `[{"name":"t","ids":{"aliyun":"SMS_1"}}] [1]`,
+			`NOTIFY_TEMPLATES: unexpected data after the list`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(env(map[string]string{"NOTIFY_GROUPS": tc.groups, "NOTIFY_TEMPLATES": tc.templates}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load: %v; want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), key) {
+				t.Errorf("the error shows a key: %v", err)
+			}
+		})
+	}
+	// Keys that differ, in a map, and the same key in two objects, stand.
+	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"],` +
+		`"codes":{"login":{"template":"SMS_1"},"Login":{"template":"SMS_2"}}},{"id":"b","channels":["sms"]}]`})); err != nil {
+		t.Errorf("keys that differ in case in a map, an id in two groups: %v", err)
+	}
+}

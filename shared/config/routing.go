@@ -1,8 +1,6 @@
 package config
 
 import (
-	"encoding/json"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -131,14 +129,8 @@ func loadTemplates(raw string, p *problems) []notify.Template {
 		return nil
 	}
 	var in []templateJSON
-	if !fastDecode(raw, &in) {
-		in = nil
-		dec := json.NewDecoder(strings.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			p.add("%s", describeJSONError(v, raw, reflect.TypeOf(in), err))
-			return nil
-		}
+	if !decodeList(v, raw, &in, p) {
+		return nil
 	}
 	out := make([]notify.Template, 0, len(in))
 	codes := make(map[string]int, 2*len(in)) // a name or Aliyun id -> the template that has it
