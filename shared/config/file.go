@@ -26,10 +26,14 @@ type source struct {
 // it starts with '@', the contents of the file it names (resolveFile
 // finds a relative path). ok is false, and a problem added, when the file
 // cannot be read, is empty or is larger than MaxFileBytes.
+//
+// A UTF-8 byte order mark at the start of the text, which some editors
+// write (Notepad) and `$(cat file)` passes on, is dropped, as JSON's RFC
+// lets a reader do: it would be malformed JSON, at a column nothing shows.
 func readSource(name, raw string, exeDir func() string, p *problems) (s source, ok bool) {
 	path, isFile := strings.CutPrefix(strings.TrimSpace(raw), "@")
 	if !isFile {
-		return source{text: raw}, true
+		return source{text: strings.TrimPrefix(raw, bom)}, true
 	}
 	if path == "" {
 		p.add("%s: @ names no file; want @path, such as @config/groups.json", name)
@@ -59,13 +63,16 @@ func readSource(name, raw string, exeDir func() string, p *problems) (s source, 
 	case len(b) > MaxFileBytes:
 		p.add("%s: larger than %d bytes (1 MiB)", at, MaxFileBytes)
 		return source{}, false
-	case strings.TrimSpace(string(b)) == "":
+	case strings.TrimSpace(strings.TrimPrefix(string(b), bom)) == "":
 		p.add("%s: empty", at)
 		return source{}, false
 	}
-	s.text = string(b)
+	s.text = strings.TrimPrefix(string(b), bom)
 	return s, true
 }
+
+// bom is the UTF-8 byte order mark.
+const bom = "\ufeff"
 
 // resolveFile returns where the file at path is: path itself when it is
 // absolute; else the path in exeDir, the directory of the running

@@ -150,3 +150,28 @@ func TestLoadFileProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadByteOrderMark: a file some editors saved, with a UTF-8 byte
+// order mark before the JSON, is read as the JSON it holds, and so is a
+// variable set from it with $(cat file); a file of the mark alone is
+// empty.
+func TestLoadByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	groups := writeFile(t, dir, "groups.json", "\ufeff"+fileGroups)
+	templates := writeFile(t, dir, "templates.json", "\ufeff"+fileTemplates+"\r\n")
+	for _, vars := range []map[string]string{
+		{"NOTIFY_GROUPS": "@" + groups, "NOTIFY_TEMPLATES": "@" + templates},
+		{"NOTIFY_GROUPS": "\ufeff" + fileGroups, "NOTIFY_TEMPLATES": "\ufeff" + fileTemplates},
+	} {
+		c, err := Load(env(vars))
+		if err != nil || len(c.Groups) != 1 || len(c.Templates) != 1 {
+			t.Errorf("Load with a byte order mark: %d groups, %d templates, %v; want 1, 1, no problem",
+				len(c.Groups), len(c.Templates), err)
+		}
+	}
+	only := writeFile(t, dir, "bom.json", "\ufeff\n")
+	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": "@" + only})); err == nil ||
+		!strings.Contains(err.Error(), "NOTIFY_GROUPS: @"+only+": empty") {
+		t.Errorf("a file of the mark alone: %v; want it called empty", err)
+	}
+}
