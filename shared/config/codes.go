@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,11 +37,18 @@ func loadCodes(getenv func(string) string, p *problems) Codes {
 		}
 		c.Secrets = append(c.Secrets, notify.Secret(s))
 	}
+	// A policy field of 0 takes its default (notify.CodePolicy.Check): a
+	// variable set to 0 is not left to mean that, as an operator who
+	// writes NOTIFY_CODE_COOLDOWN=0 or NOTIFY_CODE_MAX_ATTEMPTS=0 means
+	// something else than 60s or 5 attempts. zero lists them.
+	var zero []string
 	num := func(name string, into *int) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				p.add("%s: %q is not a whole number", name, v)
+			} else if n == 0 {
+				zero = append(zero, name)
 			}
 			*into = n
 		}
@@ -50,6 +58,8 @@ func loadCodes(getenv func(string) string, p *problems) Codes {
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				p.add("%s: %q is not a duration such as 5m or 60s", name, v)
+			} else if d == 0 {
+				zero = append(zero, name)
 			}
 			*into = d
 		}
@@ -61,9 +71,25 @@ func loadCodes(getenv func(string) string, p *problems) Codes {
 	policy, err := c.Policy.Check()
 	var names = map[string]string{"Length": "NOTIFY_CODE_LENGTH", "TTL": "NOTIFY_CODE_TTL",
 		"Cooldown": "NOTIFY_CODE_COOLDOWN", "MaxAttempts": "NOTIFY_CODE_MAX_ATTEMPTS"}
-	for _, e := range unjoin(err) {
+	errs := unjoin(err)
+	ttlWrong := slices.ContainsFunc(errs, func(e error) bool { return notify.AsError(e).Field == "TTL" })
+	for _, e := range errs {
 		ne := notify.AsError(e)
+		if ne.Field == "Cooldown" && ttlWrong && strings.TrimSpace(getenv(names[ne.Field])) == "" {
+			// The default cooldown is at most the TTL: out of range only
+			// because the TTL is, which has its own problem.
+			continue
+		}
 		p.add("%s: %s", names[ne.Field], ne.Err)
+	}
+	want := map[string]string{
+		"NOTIFY_CODE_LENGTH":       fmt.Sprintf("%d to %d digits", notify.MinCodeLength, notify.MaxCodeLength),
+		"NOTIFY_CODE_TTL":          fmt.Sprintf("1s to %v", notify.MaxCodeTTL),
+		"NOTIFY_CODE_COOLDOWN":     "1s to the TTL",
+		"NOTIFY_CODE_MAX_ATTEMPTS": fmt.Sprintf("1 to %d", notify.MaxCodeAttempts),
+	}
+	for _, name := range zero {
+		p.add("%s: is 0; want %s, or leave it unset for the default", name, want[name])
 	}
 	c.Policy = policy
 	return c

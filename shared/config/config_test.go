@@ -299,3 +299,37 @@ func TestLoadLocalServer(t *testing.T) {
 		t.Errorf("values with spaces around them: port %q, %v; want 8010, no problem", c.Port, err)
 	}
 }
+
+// TestLoadCodePolicy: a code policy variable set to 0 is refused, not
+// taken for its default (NOTIFY_CODE_COOLDOWN=0 meant no cooldown, and
+// got 60s); a TTL out of range is one problem, not one more for the
+// cooldown left unset, whose default follows the TTL.
+func TestLoadCodePolicy(t *testing.T) {
+	base := func(extra map[string]string) map[string]string {
+		e := map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`}
+		for k, v := range extra {
+			e[k] = v
+		}
+		return e
+	}
+	_, err := Load(env(base(map[string]string{"NOTIFY_CODE_LENGTH": "0", "NOTIFY_CODE_TTL": "0s",
+		"NOTIFY_CODE_COOLDOWN": "0", "NOTIFY_CODE_MAX_ATTEMPTS": "0"})))
+	for _, w := range []string{"NOTIFY_CODE_LENGTH: is 0; want 4 to 8 digits", "NOTIFY_CODE_TTL: is 0; want 1s to 10m0s",
+		"NOTIFY_CODE_COOLDOWN: is 0; want 1s to the TTL", "NOTIFY_CODE_MAX_ATTEMPTS: is 0; want 1 to 5"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("every policy variable 0: %v; want %q", err, w)
+		}
+	}
+	_, err = Load(env(base(map[string]string{"NOTIFY_CODE_TTL": "-5m"})))
+	if err == nil || !strings.Contains(err.Error(), "NOTIFY_CODE_TTL: is -5m0s") || strings.Contains(err.Error(), "COOLDOWN") {
+		t.Errorf("a negative TTL: %v; want its one problem, none of the cooldown left unset", err)
+	}
+	_, err = Load(env(base(map[string]string{"NOTIFY_CODE_TTL": "-5m", "NOTIFY_CODE_COOLDOWN": "90s"})))
+	if err == nil || !strings.Contains(err.Error(), "NOTIFY_CODE_COOLDOWN:") {
+		t.Errorf("a negative TTL and a cooldown set: %v; want the cooldown named too", err)
+	}
+	c, err := Load(env(base(map[string]string{"NOTIFY_CODE_TTL": "30s"})))
+	if err != nil || c.Codes.Policy.Cooldown != 30*time.Second || c.Codes.Policy.MaxAttempts != 5 {
+		t.Errorf("a TTL of 30s alone: %+v, %v; want the cooldown 30s, 5 attempts", c.Codes.Policy, err)
+	}
+}
