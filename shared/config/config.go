@@ -533,23 +533,41 @@ func loadAliyun(getenv func(string) string, p *problems) Aliyun {
 		a.Keys = notify.NewKeys(notify.AccessKeys{AccessKeyID: a.AccessKeyID, AccessKeySecret: a.AccessKeySecret,
 			SecurityToken: a.SecurityToken})
 	}
-	for _, e := range []struct{ name, val string }{
-		{"NOTIFY_ALIYUN_SMS_ENDPOINT", a.SMSEndpoint}, {"NOTIFY_ALIYUN_VOICE_ENDPOINT", a.VoiceEndpoint},
-	} {
-		if e.val != "" && !validEndpoint(e.val) {
-			p.add("%s: %q is not host[:port] or an http(s) URL", e.name, e.val)
-		}
-	}
+	checkEndpoint(p, "NOTIFY_ALIYUN_SMS_ENDPOINT", a.SMSEndpoint)
+	checkEndpoint(p, "NOTIFY_ALIYUN_VOICE_ENDPOINT", a.VoiceEndpoint)
 	return a
 }
 
-func validEndpoint(s string) bool {
-	if strings.Contains(s, "://") {
-		u, err := url.Parse(s)
-		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+// checkEndpoint adds a problem when the endpoint variable name is set to
+// what a provider's client would refuse: it takes a host, host:port (over
+// https) or an http(s) URL without a user, path, query or fragment, and a
+// port from 1 to 65535. The value is shown with any password taken out.
+func checkEndpoint(p *problems, name, ep string) {
+	if ep == "" {
+		return
 	}
-	u, err := url.Parse("http://" + s)
-	return err == nil && u.Host == s
+	raw := ep
+	if !strings.Contains(ep, "://") {
+		raw = "https://" + ep
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		p.add("%s: not a host, host:port or an http(s) URL", name)
+		return
+	}
+	ok := (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Hostname() != "" && u.User == nil &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && !u.ForceQuery && u.Fragment == ""
+	if port := u.Port(); ok && port != "" {
+		n, err := strconv.Atoi(port)
+		ok = err == nil && n >= 1 && n <= 65535
+	}
+	if !ok {
+		shown := ep
+		if u.User != nil {
+			shown = u.Redacted()
+		}
+		p.add("%s: %q is not host[:port] or an http(s) URL without a path", name, shown)
+	}
 }
 
 // MaxAttachmentBytesOn is the default of NOTIFY_MAIL_MAX_ATTACHMENT_BYTES on

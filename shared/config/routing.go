@@ -45,6 +45,16 @@ func loadTencent(getenv func(string) string, p *problems) Tencent {
 		Endpoint:  strings.TrimSpace(getenv("NOTIFY_TENCENT_SMS_ENDPOINT"))}
 	allOrNone(p, "Tencent Cloud SMS", map[string]bool{"TENCENTCLOUD_SECRET_ID": t.SecretID != "",
 		"TENCENTCLOUD_SECRET_KEY": t.SecretKey != "", "NOTIFY_TENCENT_SMS_APP_ID": t.AppID != ""})
+	// What the client (tencentsms.New) would refuse when the sms function
+	// makes it, after every other problem: said here, with them.
+	if t.AppID != "" && !onlyBytes(t.AppID, func(c byte) bool { return '0' <= c && c <= '9' }) {
+		p.add("NOTIFY_TENCENT_SMS_APP_ID: %q is not a number; want the SmsSdkAppId, such as 1400000000", t.AppID)
+	}
+	if t.Region != "" && (len(t.Region) > 32 ||
+		!onlyBytes(t.Region, func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' })) {
+		p.add("NOTIFY_TENCENT_SMS_REGION: %q is not a region name such as ap-guangzhou", t.Region)
+	}
+	checkEndpoint(p, "NOTIFY_TENCENT_SMS_ENDPOINT", t.Endpoint)
 	return t
 }
 
@@ -57,6 +67,11 @@ func loadCloopen(getenv func(string) string, p *problems) Cloopen {
 		Endpoint:  strings.TrimSpace(getenv("NOTIFY_CLOOPEN_ENDPOINT"))}
 	allOrNone(p, "Cloopen", map[string]bool{"NOTIFY_CLOOPEN_ACCOUNT_SID": c.AccountSID != "",
 		"NOTIFY_CLOOPEN_AUTH_TOKEN": c.AuthToken != "", "NOTIFY_CLOOPEN_APP_ID": c.AppID != ""})
+	// What the client (cloopensms.New) would refuse, as for Tencent.
+	if strings.ContainsAny(c.AccountSID, "/?#:% ") {
+		p.add("NOTIFY_CLOOPEN_ACCOUNT_SID: must not contain '/', '?', '#', ':', '%%' or spaces")
+	}
+	checkEndpoint(p, "NOTIFY_CLOOPEN_ENDPOINT", c.Endpoint)
 	return c
 }
 

@@ -140,3 +140,41 @@ func FuzzLoadSecrets(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadProviderSettings: what a provider's client refuses when the sms
+// function makes it (an app id that is not a number, a region, an
+// endpoint with a path) is a problem of Load's, named by its variable and
+// reported with every other one; before, the start stopped on the first
+// client's, in the client's words (SDKAppID, Endpoint), after the rest
+// had been fixed, and Cloopen's waited for Tencent's. A password in an
+// endpoint is never shown.
+func TestLoadProviderSettings(t *testing.T) {
+	_, err := Load(env(map[string]string{"NOTIFY_GROUPS": oneGroup, "NOTIFY_RETENTION_DAYS": "x",
+		"TENCENTCLOUD_SECRET_ID": "AKID", "TENCENTCLOUD_SECRET_KEY": "k", "NOTIFY_TENCENT_SMS_APP_ID": "abc",
+		"NOTIFY_TENCENT_SMS_REGION": "ap guangzhou", "NOTIFY_TENCENT_SMS_ENDPOINT": "ftp://sms.example.com",
+		"NOTIFY_CLOOPEN_ACCOUNT_SID": "a/b", "NOTIFY_CLOOPEN_AUTH_TOKEN": "t", "NOTIFY_CLOOPEN_APP_ID": "c",
+		"NOTIFY_CLOOPEN_ENDPOINT":      "https://user:endpoint-pw@cloopen.example.com/2013-12-26",
+		"NOTIFY_ALIYUN_VOICE_ENDPOINT": "dyvmsapi.example.com:99999"}))
+	for _, w := range []string{
+		`NOTIFY_TENCENT_SMS_APP_ID: "abc" is not a number`,
+		`NOTIFY_TENCENT_SMS_REGION: "ap guangzhou" is not a region name`,
+		`NOTIFY_TENCENT_SMS_ENDPOINT: "ftp://sms.example.com" is not host[:port] or an http(s) URL`,
+		`NOTIFY_CLOOPEN_ACCOUNT_SID: must not contain`,
+		`NOTIFY_CLOOPEN_ENDPOINT: "https://user:xxxxx@cloopen.example.com/2013-12-26" is not`,
+		`NOTIFY_ALIYUN_VOICE_ENDPOINT: "dyvmsapi.example.com:99999" is not`,
+		`NOTIFY_RETENTION_DAYS: "x"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "endpoint-pw") {
+		t.Errorf("the error shows a password: %v", err)
+	}
+	for _, ep := range []string{"sms.tencentcloudapi.com", "127.0.0.1:4000", "http://127.0.0.1:4000", "https://[::1]:443/"} {
+		if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": oneGroup, "NOTIFY_TENCENT_SMS_ENDPOINT": ep,
+			"NOTIFY_CLOOPEN_ENDPOINT": ep, "NOTIFY_ALIYUN_SMS_ENDPOINT": ep})); err != nil {
+			t.Errorf("endpoint %q: %v", ep, err)
+		}
+	}
+}
