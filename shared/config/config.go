@@ -18,6 +18,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/provider/smtpmail/smtpurl"
 	"github.com/seed4ddb146e/notify/shared/webhook"
 )
 
@@ -589,14 +590,11 @@ func loadSMTP(getenv func(string) string, p *problems) SMTP {
 		MaxAttachmentBytes: MaxAttachmentBytesOn(platform.RuntimeOf(getenv)),
 	}
 	if s.URL != "" {
-		u, err := url.Parse(s.URL.Reveal())
-		switch {
-		case err != nil:
-			p.add("NOTIFY_SMTP_URL: not a URL") // the URL may hold a password: never echo it
-		case u.Scheme != "smtp" && u.Scheme != "smtps":
-			p.add("NOTIFY_SMTP_URL: scheme %q; want smtp:// or smtps://", u.Scheme)
-		case u.Hostname() == "":
-			p.add("NOTIFY_SMTP_URL: no host")
+		// The mail function's client checks it as it is made, after every
+		// other problem; checked here, it is one of them. ParseURL's
+		// errors never quote the password.
+		if _, err := smtpurl.ParseURL(s.URL.Reveal()); err != nil {
+			p.add("NOTIFY_SMTP_URL: %s", strings.TrimPrefix(err.Error(), "smtpmail: "))
 		}
 	}
 	if s.From == "" {

@@ -132,7 +132,7 @@ func TestLoadProblems(t *testing.T) {
 			"NOTIFY_ALIYUN_SMS_ENDPOINT:",
 			`PORT: "http" is not a port number`,
 			"NOTIFY_DATABASE_URL: want sqlite:<path> or postgres://",
-			`NOTIFY_SMTP_URL: scheme "http"`,
+			`NOTIFY_SMTP_URL: the mail server URL has scheme "http"`,
 			"NOTIFY_MAIL_FROM:",
 			"NOTIFY_MAIL_MAX_ATTACHMENT_BYTES:",
 			`NOTIFY_STORE_TIMEOUT: "0s"`,
@@ -331,5 +331,36 @@ func TestLoadCodePolicy(t *testing.T) {
 	c, err := Load(env(base(map[string]string{"NOTIFY_CODE_TTL": "30s"})))
 	if err != nil || c.Codes.Policy.Cooldown != 30*time.Second || c.Codes.Policy.MaxAttempts != 5 {
 		t.Errorf("a TTL of 30s alone: %+v, %v; want the cooldown 30s, 5 attempts", c.Codes.Policy, err)
+	}
+}
+
+// TestLoadSMTPURL: NOTIFY_SMTP_URL is checked as the mail function's
+// client checks it, with every other variable and naming it: before, a
+// bad starttls or auth, a password for smtp:// without STARTTLS, or a
+// port out of range passed Load, and the mail function alone stopped on
+// it afterwards, in the client's words. No error shows the password.
+func TestLoadSMTPURL(t *testing.T) {
+	const pw = "smtp-pass-word"
+	for _, tc := range []struct{ url, want string }{
+		{"smtp://u:" + pw + "@mail.example.com:587?starttls=maybe", "NOTIFY_SMTP_URL: the mail server URL has a bad starttls"},
+		{"smtp://u:" + pw + "@mail.example.com:587?auth=cram-md5", "NOTIFY_SMTP_URL: the mail server URL has a bad auth"},
+		{"smtp://u:" + pw + "@mail.example.com:587?starttls=off", "NOTIFY_SMTP_URL: refusing starttls=off with a password"},
+		{"smtp://u:" + pw + "@mail.example.com:70000", "NOTIFY_SMTP_URL: the mail server URL has a port out of range"},
+		{"smtps://u:" + pw + "@mail.example.com?starttls=required", "NOTIFY_SMTP_URL: starttls does not apply to smtps://"},
+		{"smtp://u:pa/" + pw + "@mail.example.com", "NOTIFY_SMTP_URL:"},
+	} {
+		_, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["mail"]}]`,
+			"NOTIFY_SMTP_URL": tc.url, "NOTIFY_RETENTION_DAYS": "0"}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "NOTIFY_RETENTION_DAYS") {
+			t.Errorf("NOTIFY_SMTP_URL with the password redacted, %q: %v; want %q with the other problem",
+				strings.ReplaceAll(tc.url, pw, "xxxxx"), err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), pw) {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["mail"]}]`,
+		"NOTIFY_SMTP_URL": "smtps://u:p%40ss@mail.example.com?auth=login"})); err != nil {
+		t.Errorf("a good URL: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/smtpmail/smtpurl"
 )
 
 // DefaultTimeout bounds a whole session when Config.Timeout is zero.
@@ -95,7 +96,7 @@ func New(cfg Config) (*Client, error) {
 		c.tls.MinVersion = tls.VersionTLS12
 	}
 	if c.helo == "" {
-		if c.helo, err = os.Hostname(); err != nil || !validHELO(c.helo) {
+		if c.helo, err = os.Hostname(); err != nil || !smtpurl.ValidHELO(c.helo) {
 			c.helo = "localhost"
 		}
 	}
@@ -268,7 +269,7 @@ func (c *Client) auth(sc *smtp.Client) error {
 	}
 	// ParseURL allows clear text only on loopback; go-mail's own check
 	// knows just three spellings of it.
-	clear := c.ep.loopback()
+	clear := c.ep.Loopback()
 	pass := c.pass.Reveal()
 	if mech == AuthPlain {
 		return sc.Auth(smtp.PlainAuth("", c.ep.Username, pass, c.ep.Host, clear))
