@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -73,6 +74,11 @@ func run(ctx context.Context, args []string, std streams, getenv func(string) st
 	if err := utf8Args(args); err != nil {
 		fmt.Fprintf(std.err, "notify: %v\n", err)
 		return exitUsage
+	}
+	if len(args) > 0 && args[0] == "help" {
+		// notify help [command...], as go help and git help take it: the
+		// command's --help.
+		args = append(slices.Clone(args[1:]), "--help")
 	}
 	kctx, err := parser.Parse(args)
 	if err != nil {

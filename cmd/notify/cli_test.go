@@ -469,6 +469,9 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"status", "sms", "--to", "13800138000"}, 2, "", "--date"},
 		{[]string{"send", "sms", "--url", "localhost:1", "--to", "1", "--sign-name", "s", "--template", "t"}, 2, "", "--url"},
 		{[]string{"bogus"}, 2, "", "bogus"},
+		{[]string{"help"}, 0, "send sms", ""},
+		{[]string{"help", "send", "sms"}, 0, "--sign-name", ""},
+		{[]string{"help", "bogus"}, 2, "", "bogus"},
 		{[]string{"version"}, 0, "go1", ""},
 	}
 	for _, tt := range tests {
