@@ -51,7 +51,17 @@ func AsBuilder[H http.Handler](build func(ctx context.Context, cfg config.Config
 // Lambda, Aliyun FC 3, or a local HTTP server). queuePath is the route queue messages are replayed
 // to. It returns only when the function cannot start or its local server
 // stops.
-func Run(name, queuePath string, build Builder) error {
+//
+// An error before the runtime loop starts is also reported to AWS Lambda's
+// Runtime API (platform.ReportInitError), so that the invocation that
+// started the instance fails with it.
+func Run(name, queuePath string, build Builder) (err error) {
+	serving := false
+	defer func() {
+		if err != nil && !serving {
+			platform.ReportInitError(os.Getenv, err) // no secret can set the runtime's address
+		}
+	}()
 	ctx := context.Background()
 	gc := platform.TuneGC(os.Getenv)
 	flag := config.LocalInvoke(os.Getenv) // no secret can set it
@@ -126,6 +136,7 @@ func Run(name, queuePath string, build Builder) error {
 			}
 		}
 	}
+	serving = true
 	return platform.Start(h, o)
 }
 

@@ -32,16 +32,18 @@ import (
 
 // flavor is what sets one cloud's Runtime API apart.
 type flavor struct {
-	env      string // the variable the runtime reads the address from
-	prefix   string // the path prefix of the API
-	okStatus int    // the status of a successful /response or /error
-	headers  func(id string, deadline time.Time, timeout time.Duration) http.Header
+	initError bool   // the API takes POST .../init/error (Lambda's does)
+	env       string // the variable the runtime reads the address from
+	prefix    string // the path prefix of the API
+	okStatus  int    // the status of a successful /response or /error
+	headers   func(id string, deadline time.Time, timeout time.Duration) http.Header
 }
 
 var lambdaFlavor = flavor{
-	env:      "AWS_LAMBDA_RUNTIME_API",
-	prefix:   "/2018-06-01/runtime",
-	okStatus: http.StatusAccepted,
+	initError: true,
+	env:       "AWS_LAMBDA_RUNTIME_API",
+	prefix:    "/2018-06-01/runtime",
+	okStatus:  http.StatusAccepted,
 	headers: func(id string, deadline time.Time, _ time.Duration) http.Header {
 		return http.Header{
 			"Lambda-Runtime-Aws-Request-Id":       {id},
@@ -80,8 +82,9 @@ type Emulator struct {
 	closed chan struct{}
 	once   sync.Once
 
-	mu       sync.Mutex
-	inflight map[string]*pending // handed out, not yet answered
+	mu         sync.Mutex
+	inflight   map[string]*pending // handed out, not yet answered
+	initErrors []InitError
 
 	waiting atomic.Int32 // runtimes blocked in GET next
 }
@@ -205,6 +208,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NotFound", "no such path")
 	case r.Method == http.MethodGet && path == "/invocation/next":
 		e.next(w, r)
+	case r.Method == http.MethodPost && path == "/init/error" && e.fl.initError:
+		e.initError(w, r)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/invocation/"):
 		id, kind, _ := strings.Cut(strings.TrimPrefix(path, "/invocation/"), "/")
 		if kind != "response" && kind != "error" {
@@ -236,6 +241,41 @@ func (e *Emulator) next(w http.ResponseWriter, r *http.Request) {
 	case <-e.closed:
 		apiError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the emulator is closing")
 	}
+}
+
+// InitError is what a runtime posted to /runtime/init/error: it could not
+// start (AWS Lambda's Runtime API; the FC 3 emulator does not take it, as
+// FC's Go SDK makes no such call).
+type InitError struct {
+	Type    string // the Lambda-Runtime-Function-Error-Type header
+	Body    []byte // {"errorMessage":...,"errorType":...}
+	Message string // errorMessage
+}
+
+// InitErrors returns what runtimes posted to /runtime/init/error, in order.
+func (e *Emulator) InitErrors() []InitError {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]InitError(nil), e.initErrors...)
+}
+
+// initError takes a runtime's report that it cannot start.
+func (e *Emulator) initError(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "InvalidRequest", "read body: "+err.Error())
+		return
+	}
+	var v struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	_ = json.Unmarshal(body, &v)
+	e.mu.Lock()
+	e.initErrors = append(e.initErrors, InitError{Type: r.Header.Get("Lambda-Runtime-Function-Error-Type"), Body: body,
+		Message: v.ErrorMessage})
+	e.mu.Unlock()
+	w.WriteHeader(e.fl.okStatus)
+	_, _ = io.WriteString(w, `{"status":"OK"}`)
 }
 
 // answer takes a runtime's response or error for invocation id.
