@@ -322,6 +322,14 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	c.StatusReconcileAfter = loadAfter(getenv, "NOTIFY_STATUS_RECONCILE_AFTER", "5m", &p)
 	loadOperation(getenv, &c, &p)
 	loadStore(getenv, sqlite, &c, &p)
+	// LocalInvoke takes "true" alone: NOTIFY_LOCAL=1 or TRUE, for s local
+	// invoke, would run the function as deployed, with the deployer's
+	// keys, sending for real.
+	switch v := getenv("NOTIFY_LOCAL"); v {
+	case "", "true", "false":
+	default:
+		p.add("NOTIFY_LOCAL: %q; want true (a local invoke: every message to the sandbox), false or unset", v)
+	}
 	if len(p) > 0 {
 		return c, fmt.Errorf("config: %d problem(s): %s", len(p), strings.Join(p, "; "))
 	}

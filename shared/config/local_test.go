@@ -83,3 +83,25 @@ func TestLocalInvokeEscalation(t *testing.T) {
 		t.Errorf("outside a local invoke, one provider: %v; want the escalation refused", err)
 	}
 }
+
+// TestLocalInvokeFlagSpelling: NOTIFY_LOCAL is true, false or unset.
+// Another spelling (1, TRUE, "true " from a file) made no local invoke:
+// `NOTIFY_LOCAL=1 s local invoke` ran the function as deployed, with the
+// deployer's keys and database, and sent for real.
+func TestLocalInvokeFlagSpelling(t *testing.T) {
+	for _, v := range []string{"1", "TRUE", "True", "yes", "true "} {
+		e := map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`, "NOTIFY_LOCAL": v}
+		if LocalInvoke(env(e)) != "" {
+			t.Fatalf("NOTIFY_LOCAL=%q is a local invoke; this test wants a spelling LocalInvoke does not take", v)
+		}
+		if _, err := load(env(e), true); err == nil || !strings.Contains(err.Error(), "NOTIFY_LOCAL: ") {
+			t.Errorf("NOTIFY_LOCAL=%q: %v; want it refused, named", v, err)
+		}
+	}
+	for _, v := range []string{"", "true", "false"} {
+		e := map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["sms"]}]`, "NOTIFY_LOCAL": v}
+		if _, err := load(env(e), true); err != nil {
+			t.Errorf("NOTIFY_LOCAL=%q: %v", v, err)
+		}
+	}
+}
