@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/url"
@@ -442,7 +443,48 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 		groups = append(groups, gj.group(p, at, runtime == platform.Local))
 	}
 	checkOneSaaS(p, groups)
+	checkKeysOwn(p, groups)
 	return groups
+}
+
+// checkKeysOwn adds a problem for a key that two groups hold, or one
+// group twice, compared as their SHA-256, so that a key given in one
+// group and its sha256: form in another are the same key: a caller is
+// authorized by the group it names and that group's key, so a caller of
+// one group holding the other's key could send as the other. Never the
+// key itself in the problem.
+func checkKeysOwn(p *problems, groups []notify.Group) {
+	type place struct{ group, key int }
+	n := 0
+	for _, g := range groups {
+		n += len(g.Keys)
+	}
+	seen := make(map[[sha256.Size]byte]place, n)
+	for i, g := range groups {
+		for j, k := range g.Keys {
+			var d [sha256.Size]byte
+			if strings.HasPrefix(k.Reveal(), notify.KeyHashPrefix) {
+				var err error
+				if d, err = notify.ParseKeyHash(k); err != nil {
+					continue // a problem of its own already
+				}
+			} else {
+				d = sha256.Sum256([]byte(k.Reveal()))
+			}
+			first, dup := seen[d]
+			if !dup {
+				seen[d] = place{i, j}
+				continue
+			}
+			at := element("NOTIFY_GROUPS", i, "id", g.ID)
+			if first.group == i {
+				p.add("%s.keys[%d]: the same key as keys[%d] (as it is or as its sha256:); give it once", at, j, first.key)
+			} else {
+				p.add("%s.keys[%d]: the same key as %s.keys[%d]; give each group keys of its own",
+					at, j, element("NOTIFY_GROUPS", first.group, "id", groups[first.group].ID), first.key)
+			}
+		}
+	}
 }
 
 // group checks gj, the group at (its place in NOTIFY_GROUPS, for the

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"strings"
 	"testing"
@@ -362,5 +364,30 @@ func TestLoadSMTPURL(t *testing.T) {
 	if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": `[{"id":"a","channels":["mail"]}]`,
 		"NOTIFY_SMTP_URL": "smtps://u:p%40ss@mail.example.com?auth=login"})); err != nil {
 		t.Errorf("a good URL: %v", err)
+	}
+}
+
+// TestLoadKeysOwn: a key two groups hold, or one group twice, is refused
+// (a caller holding it could name either group), also when one gives it
+// as its sha256: form; never echoing it.
+func TestLoadKeysOwn(t *testing.T) {
+	const key = "shared-key-0123456789abcdef"
+	sum := sha256.Sum256([]byte(key))
+	hashed := "sha256:" + hex.EncodeToString(sum[:])
+	for _, tc := range []struct{ name, groups, want string }{
+		{"two groups", `[{"id":"a","channels":["sms"],"keys":["` + key + `"]},{"id":"b","channels":["sms"],"keys":["other-key-0123456789","` + key + `"]}]`,
+			`NOTIFY_GROUPS[1] (id "b").keys[1]: the same key as NOTIFY_GROUPS[0] (id "a").keys[0]`},
+		{"the key and its hash", `[{"id":"a","channels":["sms"],"keys":["` + hashed + `"]},{"id":"b","channels":["sms"],"keys":["` + key + `"]}]`,
+			`NOTIFY_GROUPS[1] (id "b").keys[0]: the same key as NOTIFY_GROUPS[0] (id "a").keys[0]`},
+		{"one group twice", `[{"id":"a","channels":["sms"],"keys":["` + key + `","` + key + `"]}]`,
+			`NOTIFY_GROUPS[0] (id "a").keys[1]: the same key as keys[0]`},
+	} {
+		_, err := Load(env(map[string]string{"NOTIFY_GROUPS": tc.groups}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want %q", tc.name, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), key) || strings.Contains(err.Error(), hashed[10:])) {
+			t.Errorf("%s: the error shows the key: %v", tc.name, err)
+		}
 	}
 }
