@@ -20,6 +20,7 @@ import (
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
 	"github.com/seed4ddb146e/notify/shared/provider/smtpmail/smtpurl"
+	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/webhook"
 )
 
@@ -409,6 +410,12 @@ func loadStore(getenv func(string) string, sqlite bool, c *Config, p *problems) 
 		p.add("NOTIFY_DATABASE_URL: %v", err)
 	} else if kind == "sqlite" && !sqlite {
 		p.add("NOTIFY_DATABASE_URL: %v", ErrNoSQLite)
+	} else if kind == "postgres" {
+		// As the store reads it when it opens, after every other problem,
+		// in words that do not name the variable. No password shows.
+		if err := postgres.CheckURL(c.DatabaseURL); err != nil {
+			p.add("NOTIFY_DATABASE_URL: %s", strings.TrimPrefix(err.Error(), "postgres: "))
+		}
 	}
 }
 
