@@ -81,7 +81,9 @@ func (e *Env) Getenv(k string) string {
 // that it is not ready), it asks again for up to ReadyWithin.
 func Overlay(ctx context.Context, getenv func(string) string, names []string) (*Env, error) {
 	e := &Env{getenv: getenv}
-	id := getenv(Variable)
+	// Spaces around the name, as a value read from a file keeps its
+	// newline, are none of it; only spaces are none at all.
+	id := strings.TrimSpace(getenv(Variable))
 	if id == "" {
 		return e, nil
 	}
@@ -120,7 +122,7 @@ func Overlay(ctx context.Context, getenv func(string) string, names []string) (*
 		switch {
 		case v == "":
 			delete(values, k) // as good as unset: the environment's stands
-		case getenv(k) != "":
+		case strings.TrimSpace(getenv(k)) != "": // as config.Load reads it: spaces alone are unset
 			both = append(both, k)
 		}
 	}

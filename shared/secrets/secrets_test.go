@@ -94,6 +94,23 @@ func TestOverlay(t *testing.T) {
 	}
 }
 
+// TestOverlaySpaces: spaces around NOTIFY_SECRETS (a value read from a
+// file keeps its newline) are not part of the secret's name, and spaces
+// alone name none; a variable of spaces alone in the environment, which
+// Load takes for unset, is not "set in both places".
+func TestOverlaySpaces(t *testing.T) {
+	ext := secretsext.New(secretsext.Config{Secrets: map[string]string{"notify/prod": value}})
+	defer ext.Close()
+	got, err := overlay(t, lambda.with(ext, "NOTIFY_SECRETS=notify/prod\n", "NOTIFY_CODE_SECRET= "))
+	if err != nil || got.Secret != "notify/prod" || got.Getenv("NOTIFY_CODE_SECRET") != codeSecret {
+		t.Errorf("NOTIFY_SECRETS with a newline: %+v, %v; want the secret notify/prod read", got, err)
+	}
+	got, err = overlay(t, env{"NOTIFY_SECRETS": " ", "NOTIFY_GROUPS": "[]"})
+	if err != nil || got.Secret != "" || got.Getenv("NOTIFY_GROUPS") != "[]" {
+		t.Errorf("NOTIFY_SECRETS of a space outside Lambda: %+v, %v; want none read, no error", got, err)
+	}
+}
+
 func TestOverlayWithoutSecret(t *testing.T) {
 	got, err := overlay(t, env{"NOTIFY_GROUPS": "[]"})
 	if err != nil || got.Secret != "" || got.Names != nil || got.Getenv("NOTIFY_GROUPS") != "[]" {
