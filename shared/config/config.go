@@ -314,6 +314,7 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 		p.markSince(n, templates)
 	}
 	c.SMSProviders = loadProviderOrder(getenv("NOTIFY_SMS_PROVIDERS"), &p)
+	checkProviderOrder(&p, c)
 	c.Codes = loadCodes(getenv, &p)
 	n := len(p)
 	checkEscalations(&p, c, LocalInvoke(getenv) != "")

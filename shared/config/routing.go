@@ -107,6 +107,35 @@ func loadProviderOrder(raw string, p *problems) []string {
 	return out
 }
 
+// checkProviderOrder adds a problem when NOTIFY_SMS_PROVIDERS lists no
+// configured provider while another one is configured: the sms function
+// would route every SMS to the sandbox, answering OK and sending nothing,
+// with a warning that no provider is configured. With none configured at
+// all (a local run, a local invoke), the sandbox is what is meant.
+func checkProviderOrder(p *problems, c Config) {
+	if len(c.SMSProviders) == 0 {
+		return
+	}
+	configured := map[string]bool{notify.ProviderAliyun: c.Aliyun.Configured(),
+		notify.ProviderTencent: c.Tencent.Configured(), notify.ProviderCloopen: c.Cloopen.Configured()}
+	var left []string
+	for _, name := range c.SMSProviders {
+		if configured[name] {
+			return
+		}
+	}
+	for _, name := range SMSProviders {
+		if configured[name] {
+			left = append(left, name)
+		}
+	}
+	if len(left) > 0 {
+		p.add("NOTIFY_SMS_PROVIDERS: %q lists no configured provider, and leaves out %s, which is: every SMS would go "+
+			"to the sandbox and not be sent; list %s, or configure one it lists",
+			strings.Join(c.SMSProviders, ","), strings.Join(left, ", "), strings.Join(left, " or "))
+	}
+}
+
 // checkProviders adds a problem for each unknown or repeated provider name
 // in list.
 func checkProviders(p *problems, at string, list []string) {

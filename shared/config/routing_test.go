@@ -178,3 +178,26 @@ func TestLoadProviderSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadProviderOrderConfigured: NOTIFY_SMS_PROVIDERS listing only
+// providers that are not configured, while another one is, is refused:
+// the sms function would send every SMS to the sandbox (answering OK, not
+// sent) and warn that no provider is configured, with Aliyun's keys set.
+// With no provider configured at all, the sandbox is meant.
+func TestLoadProviderOrderConfigured(t *testing.T) {
+	aliyun := map[string]string{"NOTIFY_GROUPS": oneGroup, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIexample",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "aliyun-secret", "NOTIFY_SMS_PROVIDERS": "tencent,cloopen"}
+	_, err := Load(env(aliyun))
+	if err == nil || !strings.Contains(err.Error(), `NOTIFY_SMS_PROVIDERS: "tencent,cloopen" lists no configured provider, and leaves out aliyun`) {
+		t.Errorf("only unconfigured providers listed, aliyun configured: %v; want it refused", err)
+	}
+	for name, e := range map[string]map[string]string{
+		"one listed is configured": {"NOTIFY_GROUPS": oneGroup, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIexample",
+			"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "aliyun-secret", "NOTIFY_SMS_PROVIDERS": "tencent,aliyun"},
+		"none configured": {"NOTIFY_GROUPS": oneGroup, "NOTIFY_SMS_PROVIDERS": "tencent"},
+	} {
+		if _, err := Load(env(e)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
