@@ -75,6 +75,20 @@ func sendDelivered(t *testing.T, svc *notify.Service, st notify.Store, group, ph
 	return sent.MessageID
 }
 
+// delivered is sendDelivered, and then puts the test clock a second past
+// the real time the store wrote the event at, if it is not already: the
+// clock starts a second after newHooks, and on a busy machine the store's
+// opening and the sends may take longer than that, leaving the event not
+// yet due at the test's first tick.
+func (h *hooks) delivered(t *testing.T, svc *notify.Service, st notify.Store, group, phone string) string {
+	t.Helper()
+	id := sendDelivered(t, svc, st, group, phone)
+	if now := time.Now().Add(time.Second); h.clock.Now().Before(now) {
+		h.clock.set(now)
+	}
+	return id
+}
+
 func tick(t *testing.T, svc *notify.Service) notify.TickReport {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -106,8 +120,8 @@ func TestWebhookRetried(t *testing.T) {
 	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
-	id := sendDelivered(t, svc, st, "shop", "13800138000")
-	sendDelivered(t, svc, st, "quiet", "13800138001")
+	id := h.delivered(t, svc, st, "shop", "13800138000")
+	h.delivered(t, svc, st, "quiet", "13800138001")
 	h.recv.FailFirst(2)
 
 	steps := []struct {
@@ -170,7 +184,7 @@ func TestTickShortDeadline(t *testing.T) {
 	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
-	sendDelivered(t, svc, st, "shop", "13800138000")
+	h.delivered(t, svc, st, "shop", "13800138000")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	r, err := svc.Tick(ctx)
@@ -186,7 +200,7 @@ func TestWebhookDead(t *testing.T) {
 	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
-	id := sendDelivered(t, svc, st, "shop", "13800138000")
+	id := h.delivered(t, svc, st, "shop", "13800138000")
 	h.recv.Down(true)
 	var first, last time.Time
 	for range 48 * 12 { // 48 hours, a tick every 5 minutes
@@ -437,7 +451,7 @@ func TestWebhookCutOff(t *testing.T) {
 	t.Parallel()
 	h := newHooks(t, "sqlite:"+filepath.Join(t.TempDir(), "notify.db"))
 	svc, st := h.service(t)
-	id := sendDelivered(t, svc, st, "shop", "13800138000")
+	id := h.delivered(t, svc, st, "shop", "13800138000")
 	h.recv.Stall(time.Minute)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
