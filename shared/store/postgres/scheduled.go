@@ -70,7 +70,17 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 	now, delivered, old := ms(p.Now), ms(p.DeliveredBefore), ms(p.MessagesBefore)
 	counts := [...]*int64{sqltext.CountKeys: &got.Keys, sqltext.CountEvents: &got.Events,
 		sqltext.CountMessages: &got.Messages, sqltext.CountReports: &got.Reports, sqltext.CountQuotas: &got.Quotas}
-	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, notify.IDBefore(p.MessagesBefore), quotaSweepSQL) {
+	oldID := notify.IDBefore(p.MessagesBefore)
+	for _, st := range sqltext.PurgeSteps(now, delivered, old, p.Limit, oldID, quotaSweepSQL) {
+		switch st.Query {
+		case sqltext.PurgeMessageReports:
+			if err := purgeOldMessages(ctx, tx, old, p.Limit, oldID, &got); err != nil {
+				return notify.Purged{}, err
+			}
+			continue
+		case sqltext.PurgeMessageEvents, sqltext.PurgeMessages:
+			continue // purgeOldMessages's
+		}
 		tag, err := tx.Exec(ctx, st.Query, st.Args...)
 		if err != nil {
 			return notify.Purged{}, fmt.Errorf("postgres: purge %s: %w", st.What, err)
@@ -81,4 +91,56 @@ func (s *Store) Purge(ctx context.Context, p notify.Purge) (notify.Purged, error
 		return notify.Purged{}, fmt.Errorf("postgres: purge: commit: %w", err)
 	}
 	return got, nil
+}
+
+// The statements of purgeOldMessages.
+const (
+	// lockOldMessagesSQL locks the old messages a purge deletes
+	// (sqltext.OldMessages), skipping those a report holds.
+	lockOldMessagesSQL   = sqltext.OldMessages + ` FOR UPDATE OF m SKIP LOCKED`
+	purgeReportsOfSQL    = `DELETE FROM reports WHERE message_id = ANY($1)`
+	purgeEventsOfSQL     = `DELETE FROM events WHERE message_id = ANY($1)`
+	purgeMessagesByIDSQL = `DELETE FROM messages WHERE id = ANY($1)`
+)
+
+// purgeOldMessages deletes, in tx, up to limit messages recorded before
+// old (and with ids before oldID), with their reports and events. The
+// messages are picked and locked first, and their reports and events
+// deleted by id after: each of the SQLite store's three statements picks
+// its messages again, at a snapshot of its own, and a purge running beside
+// it (another instance's, or the next tick's) that deleted the first batch
+// in between made the messages step of this one delete the next batch,
+// whose reports nobody deleted. The lock also keeps out a report of one of
+// them (a report locks its message): one that came first is in the
+// snapshot of the deletes, one that comes later finds its message gone
+// and is kept as an orphan, which a later purge deletes.
+func purgeOldMessages(ctx context.Context, tx pgx.Tx, old time.Time, limit int, oldID string, got *notify.Purged) error {
+	var ids []string
+	err := each(ctx, tx, lockOldMessagesSQL, []any{old, limit, oldID}, func(r pgx.Rows) error {
+		var id string
+		err := r.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: purge old messages: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	for _, st := range []struct {
+		what, query string
+		n           *int64
+	}{
+		{"reports of old messages", purgeReportsOfSQL, &got.Reports},
+		{"events of old messages", purgeEventsOfSQL, &got.Events},
+		{"old messages", purgeMessagesByIDSQL, &got.Messages},
+	} {
+		tag, err := tx.Exec(ctx, st.query, ids)
+		if err != nil {
+			return fmt.Errorf("postgres: purge %s: %w", st.what, err)
+		}
+		*st.n += tag.RowsAffected()
+	}
+	return nil
 }
