@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,6 +65,11 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 // the migrations while the others wait for its commit, then find nothing
 // left to do. Versions the database has and fsys lacks, from a newer binary,
 // are left alone: migrations only add, so older code keeps working.
+//
+// Under the migration lock, each statement waits for a table's lock at
+// most migrationLockTimeout; a migration that ran out of it is rolled back
+// and tried again, until ctx ends, so that the other instances' statements
+// on that table are never held up for longer than that.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	// The files are read while the database is asked for its versions. On
 	// a cold start, that question makes the pool's first connection, most
@@ -86,6 +92,49 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	if !missing(ms, applied) {
 		return nil
 	}
+	for {
+		err := migrateOnce(ctx, pool, ms)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != lockNotAvailable {
+			return err
+		}
+		// A table a migration changes is held by another transaction:
+		// give the statements queued behind the migration their turn,
+		// and try again.
+		select {
+		case <-time.After(migrationRetryAfter):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (a table it changes is held by another transaction)", err)
+		}
+	}
+}
+
+// migrationLockTimeout bounds the wait of each statement of a migration
+// for a lock on a table, and migrationRetryAfter is how long the runner
+// waits before it tries again after such a wait ran out. A migration that
+// changes a table asks for its exclusive lock, and, while it waits for a
+// transaction that holds the table (a long report query, a pg_dump, a
+// session left idle in a transaction), every statement of the other
+// instances on that table queues behind it: without a bound, each of
+// them would fail at its store timeout for as long as that transaction
+// lasted. With it, they wait at most migrationLockTimeout.
+const (
+	migrationLockTimeout = 500 * time.Millisecond
+	migrationRetryAfter  = 250 * time.Millisecond
+)
+
+// lockNotAvailable is PostgreSQL's SQLSTATE for a lock wait that ran out
+// (lock_timeout).
+const lockNotAvailable = "55P03"
+
+// migrationLockSQL sets the lock timeout of the migration's transaction,
+// once it holds the migration lock (which it waits for as long as it
+// takes: another instance is migrating).
+var migrationLockSQL = fmt.Sprintf(`SELECT set_config('lock_timeout', '%dms', true)`, migrationLockTimeout.Milliseconds())
+
+// migrateOnce applies, in one transaction, the migrations of ms that the
+// database has not seen, as migrate says.
+func migrateOnce(ctx context.Context, pool *pgxpool.Pool, ms []migration.Migration) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -94,6 +143,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}
+	if _, err := tx.Exec(ctx, migrationLockSQL); err != nil {
+		return fmt.Errorf("set the migration's lock timeout: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER     NOT NULL PRIMARY KEY,
 	name       TEXT        NOT NULL,
@@ -101,7 +153,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 )`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	if applied, err = appliedVersions(ctx, tx); err != nil {
+	applied, err := appliedVersions(ctx, tx)
+	if err != nil {
 		return err
 	}
 	for _, m := range ms {

@@ -818,3 +818,68 @@ func TestOpenWithStandardConformingStringsOff(t *testing.T) {
 		st.Close()
 	}
 }
+
+// TestMigrationBehindLongTransaction starts a migration of the messages
+// table while another session holds a transaction that read it (a long
+// report query, a pg_dump): the migration waits for that transaction, and
+// the sends of an instance already open, which queue behind the
+// migration's lock, must not wait with it. Once the transaction ends, the
+// migration is applied.
+func TestMigrationBehindLongTransaction(t *testing.T) {
+	ctx := t.Context()
+	url := pg.Database(t)
+	running := open(t, url)
+	create := func(i int) error {
+		now := time.Now()
+		m := &notify.Message{ID: notify.NewID(now), GroupID: "ops", Channel: notify.SMS, Recipients: []string{"13800138000"},
+			Provider: "aliyun", Status: notify.Accepted, CreatedAt: now, UpdatedAt: now}
+		// Generous on a busy machine: a migration that waits for the
+		// transaction holds the insert until it ends, far longer.
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return running.CreateMessage(cctx, m)
+	}
+	if err := create(0); err != nil {
+		t.Fatal(err)
+	}
+	long := connect(t, url)
+	tx, err := long.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	later := schema(t, fstest.MapFS{"999_later.sql": {Data: []byte("ALTER TABLE messages ADD COLUMN later_key TEXT NOT NULL DEFAULT '';\n")}})
+	migrated := make(chan error, 1)
+	go func() { migrated <- postgres.MigrateFS(ctx, url, later) }()
+	// Wait for the migration to wait for the table.
+	watch := connect(t, url)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var waiting bool
+		if err := watch.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'messages'::regclass AND NOT granted)`).
+			Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the migration never waited for the messages table")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 5 {
+		if err := create(i + 1); err != nil {
+			t.Fatalf("a send of a running instance while a migration waits for a long transaction: %v", err)
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-migrated; err != nil {
+		t.Fatalf("the migration after the transaction ended: %v", err)
+	}
+	exec(t, url, `SELECT later_key FROM messages`)
+}
