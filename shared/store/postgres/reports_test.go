@@ -133,3 +133,10 @@ func TestFindMessages(t *testing.T) {
 func BenchmarkRecordReport(b *testing.B) {
 	storetest.BenchRecordReport(b, func(b *testing.B) notify.Store { return open(b, pg.Database(b)) })
 }
+
+// TestLostOutcomeTwoStores races a lost outcome and a report of the
+// message through two Stores on one database (storetest.RaceLostOutcome).
+func TestLostOutcomeTwoStores(t *testing.T) {
+	url := pg.Database(t)
+	storetest.RaceLostOutcome(t, open(t, url), open(t, url))
+}

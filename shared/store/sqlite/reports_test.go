@@ -20,3 +20,10 @@ func BenchmarkRecordReport(b *testing.B) {
 		return openFile(b, filepath.Join(b.TempDir(), "notify.db"))
 	})
 }
+
+// TestLostOutcomeTwoStores races a lost outcome and a report of the
+// message through two Stores on one file (storetest.RaceLostOutcome).
+func TestLostOutcomeTwoStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.db")
+	storetest.RaceLostOutcome(t, openFile(t, path), openFile(t, path))
+}
