@@ -650,3 +650,56 @@ func TestReportBeforeOutcomeManyInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeAttemptsManyInstances checks one code with wrong guesses from
+// four instances at once: exactly the policy's checks are counted, each
+// mismatch with its own number of checks left, and then the code is void,
+// the right code too.
+func TestCodeAttemptsManyInstances(t *testing.T) {
+	e := newEscalation(t, pg.Database(t))
+	e.env["NOTIFY_GROUPS"] = multiGroups
+	svcs := e.instances(t, 4)
+	const rounds, guesses, maxAttempts = 10, 12, 5 // NOTIFY_CODE_MAX_ATTEMPTS's default
+	for round := range rounds {
+		phone := fmt.Sprintf("136001360%02d", round)
+		_, code := e.sendCode(t, svcs[0], phone, "login")
+		wrong := strings.Repeat("0", len(code))
+		if wrong == code {
+			wrong = strings.Repeat("1", len(code))
+		}
+		var (
+			wg    sync.WaitGroup
+			start = make(chan struct{})
+			mu    sync.Mutex
+			left  = map[int]int{}
+		)
+		for i := range guesses {
+			wg.Go(func() {
+				<-start
+				res, err := svcs[i%len(svcs)].VerifyCode(context.Background(), notify.VerifyRequest{Credentials: shopKey,
+					PhoneNumber: phone, Scene: "login", Code: wrong})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("round %d: VerifyCode: %v", round, err)
+				case res.Verified:
+					t.Errorf("round %d: a wrong code verified", round)
+				case res.Reason == notify.CodeMismatch:
+					left[res.AttemptsLeft]++
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for n := range maxAttempts {
+			if left[n] != 1 {
+				t.Errorf("round %d: mismatches by checks left %v; want one each of 0 to %d", round, left, maxAttempts-1)
+				break
+			}
+		}
+		if res := e.verify(t, svcs[1], phone, "login", code, time.Second); res.Verified {
+			t.Fatalf("round %d: the right code verified after %d wrong guesses at once: %+v", round, guesses, res)
+		}
+	}
+}
