@@ -47,3 +47,22 @@ func Read(fsys fs.FS) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// Check compares the migrations a database records as applied (version to
+// the file name recorded with it) with ms, this build's. A version both
+// have under different names is an error that names both: the database
+// was migrated by a build whose migration of that number was another
+// file, so this build's was never applied, and its statements would fail
+// on columns and indexes that are not there. Versions only the database
+// has are left alone: they are a newer build's, and migrations only add.
+func Check(ms []Migration, applied map[int]string) error {
+	for _, m := range ms {
+		name, ok := applied[m.Version]
+		if ok && name != m.Name {
+			return fmt.Errorf("migration %d is recorded as applied from %s, but this build's migration %d is %s: "+
+				"the database was migrated by a build with other migrations, and this build's %s was never applied "+
+				"(docs/stores.md, \"Migrations\")", m.Version, name, m.Version, m.Name, m.Name)
+		}
+	}
+	return nil
+}

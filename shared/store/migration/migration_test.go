@@ -47,3 +47,26 @@ func TestRead(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	ms := []Migration{{Version: 1, Name: "001_a.sql"}, {Version: 2, Name: "002_taken.sql"}}
+	for _, tt := range []struct {
+		name    string
+		applied map[int]string
+		wantErr string
+	}{
+		{"new database", map[int]string{}, ""},
+		{"behind", map[int]string{1: "001_a.sql"}, ""},
+		{"up to date", map[int]string{1: "001_a.sql", 2: "002_taken.sql"}, ""},
+		{"a newer build's version", map[int]string{1: "001_a.sql", 2: "002_taken.sql", 3: "003_later.sql"}, ""},
+		{"another file of a version", map[int]string{1: "001_a.sql", 2: "002_unsent.sql"},
+			"migration 2 is recorded as applied from 002_unsent.sql, but this build's migration 2 is 002_taken.sql"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Check(ms, tt.applied)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)) {
+				t.Errorf("Check = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -64,7 +64,9 @@ func migrateURL(ctx context.Context, url string, fsys fs.FS) error {
 // it: of several instances starting at once on a new database, one applies
 // the migrations while the others wait for its commit, then find nothing
 // left to do. Versions the database has and fsys lacks, from a newer binary,
-// are left alone: migrations only add, so older code keeps working.
+// are left alone: migrations only add, so older code keeps working. A
+// version the database records under another file name than fsys's is
+// refused (migration.Check), whether or not anything is missing.
 //
 // Under the migration lock, each statement waits for a table's lock at
 // most migrationLockTimeout; a migration that ran out of it is rolled back
@@ -89,6 +91,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 		return err
 	}
 	ms := read.ms
+	if err := migration.Check(ms, applied); err != nil {
+		return err
+	}
 	if !missing(ms, applied) {
 		return nil
 	}
@@ -157,8 +162,11 @@ func migrateOnce(ctx context.Context, pool *pgxpool.Pool, ms []migration.Migrati
 	if err != nil {
 		return err
 	}
+	if err := migration.Check(ms, applied); err != nil {
+		return err
+	}
 	for _, m := range ms {
-		if applied[m.Version] {
+		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		// No parameters: pgx sends it in the simple protocol, which runs
@@ -184,29 +192,30 @@ type readResult struct {
 }
 
 // missing reports whether any of ms is not applied.
-func missing(ms []migration.Migration, applied map[int]bool) bool {
+func missing(ms []migration.Migration, applied map[int]string) bool {
 	for _, m := range ms {
-		if !applied[m.Version] {
+		if _, ok := applied[m.Version]; !ok {
 			return true
 		}
 	}
 	return false
 }
 
-// appliedVersions reads schema_migrations, which may not exist yet, in one
-// round trip: on an up-to-date database, this is all an open does. It is
+// appliedVersions reads schema_migrations, each version with the file name
+// recorded with it, which may not exist yet, in one round trip: on an up-to-date database, this is all an open does. It is
 // sent in pgx's exec mode, as the unnamed statement: in pgx's default
 // mode, a statement's first use on a connection is prepared first, in a
 // round trip of its own, and this one runs once per connection. (Not as
 // a simple query: pgx refuses those on a server whose
 // standard_conforming_strings is off, which PostgreSQL still allows.)
-func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
-	applied := make(map[int]bool)
+func appliedVersions(ctx context.Context, q querier) (map[int]string, error) {
+	applied := make(map[int]string)
 	once := []any{pgx.QueryExecModeExec}
-	err := each(ctx, q, `SELECT version FROM schema_migrations`, once, func(r pgx.Rows) error {
+	err := each(ctx, q, `SELECT version, name FROM schema_migrations`, once, func(r pgx.Rows) error {
 		var v int32
-		err := r.Scan(&v)
-		applied[int(v)] = true
+		var name string
+		err := r.Scan(&v, &name)
+		applied[int(v)] = name
 		return err
 	})
 	var pe *pgconn.PgError

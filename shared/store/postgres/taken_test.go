@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -46,4 +47,48 @@ func TestTakenMigration(t *testing.T) {
 	s := open(t, url)
 	insert(storetest.LegacyAfter)
 	storetest.CheckTakenMigration(t, s)
+}
+
+// unsent011 is migration 011 as main had it for half an hour on
+// 2026-12-05, before 011_taken.sql replaced it under the same number: a
+// database that build migrated records 011 as applied, and has no taken
+// column.
+const unsent011 = `ALTER TABLE messages ADD COLUMN unsent BOOLEAN NOT NULL DEFAULT false;
+UPDATE messages SET unsent = true
+WHERE status = 'failed' AND provider_id = ''
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE reports.message_id = messages.id);
+DROP INDEX messages_queue_key;
+CREATE UNIQUE INDEX messages_queue_key ON messages (queue_key)
+	WHERE queue_key <> '' AND NOT unsent;
+`
+
+// TestOtherMigrationOfAVersion migrates a database as a build with
+// another migration 011 (011_unsent.sql) did, to this build's last
+// version. notify migrate, and the open of a function, then refuse it
+// with an error that names both files, where they took it as up to date,
+// said "migrated", and every read of a message failed on the missing
+// column.
+func TestOtherMigrationOfAVersion(t *testing.T) {
+	ctx := t.Context()
+	url := pg.Database(t)
+	other := fstest.MapFS{}
+	for name, f := range schema(t, nil) {
+		if name < "011" || name > "012" {
+			other[name] = f
+		}
+	}
+	other["011_unsent.sql"] = &fstest.MapFile{Data: []byte(unsent011)}
+	if err := postgres.MigrateFS(ctx, url, other); err != nil {
+		t.Fatalf("migrate as the other build: %v", err)
+	}
+	want := "migration 11 is recorded as applied from 011_unsent.sql, but this build's migration 11 is 011_taken.sql"
+	if err := postgres.Migrate(ctx, url); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Migrate = %v, want an error containing %q", err, want)
+	}
+	if s, err := postgres.Open(ctx, url); err == nil || !strings.Contains(err.Error(), want) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("Open = %v, want an error containing %q", err, want)
+	}
 }

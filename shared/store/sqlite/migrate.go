@@ -24,7 +24,9 @@ var migrations embed.FS
 // transactions, so of two processes opening a new file at once one applies a
 // migration while the other waits, then finds it applied and skips it.
 // Versions the database has and fsys lacks, from a newer binary, are left
-// alone: migrations only add, so older code keeps working.
+// alone: migrations only add, so older code keeps working. A version the
+// database records under another file name than fsys's is refused
+// (migration.Check).
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	ms, err := migration.Read(fsys)
 	if err != nil {
@@ -34,8 +36,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
+	if err := migration.Check(ms, applied); err != nil {
+		return err
+	}
 	for _, m := range ms {
-		if applied[m.Version] {
+		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		if err := apply(ctx, db, m); err != nil {
@@ -45,30 +50,32 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	return nil
 }
 
-// appliedVersions reads schema_migrations without taking the write lock, so
-// reopening an up-to-date database writes nothing.
-func appliedVersions(ctx context.Context, db *sql.DB) (map[int]bool, error) {
+// appliedVersions reads schema_migrations, each version with the file name
+// recorded with it, without taking the write lock, so reopening an
+// up-to-date database writes nothing.
+func appliedVersions(ctx context.Context, db *sql.DB) (map[int]string, error) {
 	var exists bool
 	err := db.QueryRowContext(ctx,
 		`SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`).Scan(&exists)
 	if err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
-	applied := make(map[int]bool)
+	applied := make(map[int]string)
 	if !exists {
 		return applied, nil
 	}
-	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	rows, err := db.QueryContext(ctx, `SELECT version, name FROM schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var v int
-		if err := rows.Scan(&v); err != nil {
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
 			return nil, fmt.Errorf("read schema version: %w", err)
 		}
-		applied[v] = true
+		applied[v] = name
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)

@@ -232,3 +232,52 @@ func TestTakenMigration(t *testing.T) {
 	insert(s.db, storetest.LegacyAfter)
 	storetest.CheckTakenMigration(t, s)
 }
+
+// unsent012 is the SQLite store's migration 012 as main had it for half
+// an hour on 2026-12-05, before 012_taken.sql replaced it under the same
+// number: a database that build migrated records 012 as applied, and
+// has no taken column.
+const unsent012 = `ALTER TABLE messages ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0 CHECK (unsent IN (0, 1));
+UPDATE messages SET unsent = 1
+WHERE status = 'failed' AND provider_id = ''
+	AND NOT EXISTS (SELECT 1 FROM reports WHERE reports.message_id = messages.id);
+DROP INDEX messages_queue_key;
+CREATE UNIQUE INDEX messages_queue_key ON messages (queue_key)
+	WHERE queue_key <> '' AND NOT unsent;
+`
+
+// TestOtherMigrationOfAVersion opens a file that a build with another
+// migration 012 (012_unsent.sql) migrated to this build's last version.
+// The open is refused with an error that names both files, rather than
+// the file taken as up to date, its 012_taken.sql never applied, and
+// every statement on messages failing on the missing column.
+func TestOtherMigrationOfAVersion(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	other := fstest.MapFS{}
+	for name, f := range schema(t, nil) {
+		if name < "012" {
+			other[name] = f
+		}
+	}
+	other["012_unsent.sql"] = &fstest.MapFile{Data: []byte(unsent012)}
+	for name, f := range schema(t, nil) {
+		if name > "013" {
+			other[name] = f
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := migrate(ctx, db, other); err != nil {
+		t.Fatalf("migrate as the other build: %v", err)
+	}
+	db.Close()
+	_, err = Open(ctx, path)
+	want := "migration 12 is recorded as applied from 012_unsent.sql, but this build's migration 12 is 012_taken.sql"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Open of a file another 012 migrated = %v, want an error containing %q", err, want)
+	}
+}
