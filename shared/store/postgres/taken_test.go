@@ -1,8 +1,12 @@
 package postgres_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 	"testing/fstest"
 
 	"github.com/seed4ddb146e/notify/shared/store/internal/sqltext"
@@ -90,5 +94,59 @@ func TestOtherMigrationOfAVersion(t *testing.T) {
 			s.Close()
 		}
 		t.Errorf("Open = %v, want an error containing %q", err, want)
+	}
+}
+
+// TestMigrationHoldsReads checks what docs/stores.md ("Migrations") says
+// of a migration that alters messages: it takes the table's ACCESS
+// EXCLUSIVE lock, which holds reads as well as writes until the one
+// transaction of all the missing migrations commits, and a migration
+// waiting for the lock behind a query that reads the table already holds
+// the reads that come after it.
+func TestMigrationHoldsReads(t *testing.T) {
+	ctx := t.Context()
+	url := pg.Database(t)
+	before := fstest.MapFS{}
+	for name, f := range schema(t, nil) {
+		if name < "011" {
+			before[name] = f
+		}
+	}
+	if err := postgres.MigrateFS(ctx, url, before); err != nil {
+		t.Fatalf("migrate to 010: %v", err)
+	}
+	// A long read, a statistics query say, in a transaction.
+	long := connect(t, url)
+	if _, err := long.Exec(ctx, `BEGIN; SELECT count(*) FROM messages`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- postgres.Migrate(ctx, url) }()
+	look := connect(t, url)
+	for waiting := false; !waiting; {
+		if err := look.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+	WHERE relation = 'messages'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Migrate ended (%v) while a read held messages", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// A status query now waits for the migration, not only a send.
+	if _, err := look.Exec(ctx, `SET lock_timeout = '200ms'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := look.Exec(ctx, `SELECT status FROM messages WHERE id = 'x'`)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "55P03" {
+		t.Errorf("a read while the migration waits for its lock = %v, want a lock timeout (55P03)", err)
+	}
+	if _, err := long.Exec(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Migrate: %v", err)
 	}
 }
