@@ -42,6 +42,8 @@ import (
 //   - unk: recorded from q-unk, finished unknown.
 //   - code_message: a code sent for 13800138009, scene "plain"; code is
 //     the code.
+//   - task_message: task 1 of station st-1, started: 3 units spent, its
+//     message submitted.
 //
 // And an Idempotency-Key "idem-1" (hash "h1") completed 200, a recharge
 // of 100 units for station st-1, and a quota window
@@ -137,7 +139,7 @@ func checkUpgrade(t *testing.T, databaseURL, idsFile string) {
 		"del": {notify.Delivered, "sqs:q-del", false, "1"}, "fail": {notify.Failed, "sqs:q-fail", true, "1"},
 		"sub": {notify.Submitted, "sqs:q-sub", false, "1"}, "ref": {notify.Failed, "sqs:q-ref", false, ""},
 		"acc": {notify.Accepted, "sqs:q-acc", false, "1"}, "unk": {notify.Unknown, "sqs:q-unk", false, "1"},
-		"code_message": {notify.Submitted, "", false, "1"},
+		"code_message": {notify.Submitted, "", false, "1"}, "task_message": {notify.Submitted, "", false, "1"},
 	}
 	for name, w := range want {
 		m, err := st.Message(ctx, ids[name])
@@ -199,8 +201,22 @@ func checkUpgrade(t *testing.T, databaseURL, idsFile string) {
 	if err != nil || k == nil || k.Status != 200 || !strings.Contains(string(k.Reply), ids["del"]) {
 		t.Errorf("ClaimIdempotency of the old code's key = %+v, %v; want its reply", k, err)
 	}
-	if units, err := st.Balance(ctx, "shop", "st-1"); err != nil || units != 100 {
-		t.Errorf("Balance = %d, %v; want 100", units, err)
+	// The station: recharged 100, 3 spent on its started task.
+	if units, err := st.Balance(ctx, "shop", "st-1"); err != nil || units != 97 {
+		t.Errorf("Balance = %d, %v; want 97", units, err)
+	}
+	day0 := time.Date(made.Year(), made.Month(), made.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	recs, _, err := st.SendRecords(ctx, notify.SendRecordQuery{GroupID: "shop", Station: "st-1", From: day0,
+		To: day0.AddDate(0, 0, 3), BusinessTypes: []int{0, 1}, Page: notify.Page{Limit: 10}})
+	if err != nil || len(recs) != 1 || recs[0].MessageID != ids["task_message"] || recs[0].Status != notify.Submitted {
+		t.Errorf("SendRecords = %+v, %v; want the started task, submitted", recs, err)
+	}
+	if tot, err := st.Totals(ctx, "shop"); err != nil || tot.Balance != 97 || tot.RechargedUnits != 100 || tot.RechargedFen != 1000 {
+		t.Errorf("Totals = %+v, %v; want 97 left of 100 bought for 1000 fen", tot, err)
+	}
+	if dc, err := st.DayCounts(ctx, "shop", "st-1", day0, day0.AddDate(0, 0, 3)); err != nil || len(dc) != 1 ||
+		dc[0].Status != notify.Submitted || dc[0].N != 1 {
+		t.Errorf("DayCounts = %+v, %v; want one submitted", dc, err)
 	}
 	if refused, _, err := st.TakeQuotas(ctx, now, []notify.Quota{{Key: "fixture:13800138000", Max: 1, Window: 24 * time.Hour}}); err != nil || refused != 0 {
 		t.Errorf("TakeQuotas at Max 1 over the old code's use = %d, %v; want refused", refused, err)

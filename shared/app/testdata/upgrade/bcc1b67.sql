@@ -307,35 +307,36 @@ CREATE TABLE public.schema_migrations (
 -- Data for Name: codes; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.codes VALUES ('shop', '13800138009', 'plain', '\xa046432ebf5144f602eb8a5a3a031bf2748fb95381c041b440d6bcc2294d5a99', '01a245379fb8e5dc0182ba2449e086bc', 0, false, '2026-12-05 08:00:03+00', '2026-12-05 08:05:03+00', '\x', NULL, '', false, '\x', '', 0, false, NULL, NULL);
+INSERT INTO public.codes VALUES ('shop', '13800138009', 'plain', '\xe28c1f0917ae269f1bb394330077cae7a1e595756ba6d8be3a131127294199ce', '01a245379fb809dfeaef3a43fcaae30c', 0, false, '2026-12-05 08:00:03+00', '2026-12-05 08:05:03+00', '\x', NULL, '', false, '\x', '', 0, false, NULL, NULL);
 
 
 --
 -- Data for Name: events; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.events VALUES ('evt_01a2453794000d5f263cc7fec0646712_0d', 'shop', '01a2453794000d5f263cc7fec0646712', 'message.delivered', 'sms', '13800138000', 'delivered', 'DELIVERED', 'DELIVERED', 'o-q-del', 'aliyun', '900619746936498440^0', '', '', 0, '2026-12-05 07:29:22.822+00', 'delivered', 1, '2026-12-05 08:02:01+00', 204, '', '2026-12-05 08:00:01+00');
-INSERT INTO public.events VALUES ('evt_01a2453797e809f18ae0fe575bd6dca4_0f', 'shop', '01a2453797e809f18ae0fe575bd6dca4', 'message.failed', 'sms', '13800138001', 'failed', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', 'o-q-fail', 'aliyun', '900619746936498441^0', '', '', 0, '2026-12-05 07:29:22.865+00', 'pending', 1, '2026-12-05 08:00:08.242+00', 503, 'webhook: event evt_01a2453797e809f18ae0fe575bd6dca4_0f to 127.0.0.1:44317: answered 503', NULL);
+INSERT INTO public.events VALUES ('evt_01a2453794009df95c7b8bfd798673ec_0d', 'shop', '01a2453794009df95c7b8bfd798673ec', 'message.delivered', 'sms', '13800138000', 'delivered', 'DELIVERED', 'DELIVERED', 'o-q-del', 'aliyun', '900619746936498440^0', '', '', 0, '2026-12-05 07:40:28.741+00', 'delivered', 1, '2026-12-05 08:02:01+00', 204, '', '2026-12-05 08:00:01+00');
+INSERT INTO public.events VALUES ('evt_01a2453797e8a78772fe597d38c5f5f8_0f', 'shop', '01a2453797e8a78772fe597d38c5f5f8', 'message.failed', 'sms', '13800138001', 'failed', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', 'o-q-fail', 'aliyun', '900619746936498441^0', '', '', 0, '2026-12-05 07:40:28.766+00', 'pending', 1, '2026-12-05 08:00:07.854+00', 503, 'webhook: event evt_01a2453797e8a78772fe597d38c5f5f8_0f to 127.0.0.1:41525: answered 503', NULL);
 
 
 --
 -- Data for Name: idempotency; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.idempotency VALUES ('shop', 'idem-1', 'h1', 200, '\x7b22436f6465223a224f4b222c224d6573736167654964223a223031613234353337393430303064356632363363633766656330363436373132227d', '2026-12-05 08:00:03+00', '2026-12-06 08:00:03+00', '2026-12-05 08:01:03+00');
+INSERT INTO public.idempotency VALUES ('shop', 'idem-1', 'h1', 200, '\x7b22436f6465223a224f4b222c224d6573736167654964223a223031613234353337393430303964663935633762386266643739383637336563227d', '2026-12-05 08:00:03+00', '2026-12-06 08:00:03+00', '2026-12-05 08:01:03+00');
 
 
 --
 -- Data for Name: messages; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.messages VALUES ('01a2453794000d5f263cc7fec0646712', 'shop', 'sms', '["13800138000"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-del', 'aliyun', 'delivered', '900619746936498440^0', '4C532902-74FA-CD81-2336-77356FD458EB', '', '', false, '2026-12-05 08:00:00+00', '2026-12-05 07:29:22.822+00', 'sqs:q-del', true, NULL);
-INSERT INTO public.messages VALUES ('01a2453797e809f18ae0fe575bd6dca4', 'shop', 'sms', '["13800138001"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-fail', 'aliyun', 'failed', '900619746936498441^0', 'DF6E0C8D-8D2C-35D9-4AA5-4384C077CA8E', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', false, '2026-12-05 08:00:01+00', '2026-12-05 07:29:22.865+00', 'sqs:q-fail', true, NULL);
-INSERT INTO public.messages VALUES ('01a245379fb82377fe893bf0b3bd095a', 'shop', 'sms', '["13800138002"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-sub', 'aliyun', 'submitted', '900619746936498442^0', '09157A91-E808-CA20-7BE9-F32AF89FB390', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-sub', true, NULL);
-INSERT INTO public.messages VALUES ('01a245379fb87791076a70ac0b07f8c6', 'shop', 'sms', '[]', '', '', '', '', '', 'failed', '', '', 'invalid_field', ': bad', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-ref', false, NULL);
-INSERT INTO public.messages VALUES ('01a245379fb89bad711fe6eca1886961', 'shop', 'sms', '["13800138003"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', '', 'aliyun', 'accepted', '', '', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-acc', false, NULL);
-INSERT INTO public.messages VALUES ('01a245379fb9a4450e96f7cf7b4f82d5', 'shop', 'sms', '["13800138004"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', '', 'aliyun', 'unknown', '', '', 'Ambiguous', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-unk', false, NULL);
-INSERT INTO public.messages VALUES ('01a245379fb8e5dc0182ba2449e086bc', 'shop', 'sms', '["13800138009"]', '冰鉴科技', 'login_code', '{"code":"REDACTED"}', '', 'aliyun', 'submitted', '900619746936498443^0', '6B0FEB58-D78C-1978-81A6-98D23F3A0E41', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', '', true, NULL);
+INSERT INTO public.messages VALUES ('01a2453794009df95c7b8bfd798673ec', 'shop', 'sms', '["13800138000"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-del', 'aliyun', 'delivered', '900619746936498440^0', '16223A50-3FCE-D5EB-AA01-AD48C329A479', '', '', false, '2026-12-05 08:00:00+00', '2026-12-05 07:40:28.741+00', 'sqs:q-del', true, NULL);
+INSERT INTO public.messages VALUES ('01a2453797e8a78772fe597d38c5f5f8', 'shop', 'sms', '["13800138001"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-fail', 'aliyun', 'failed', '900619746936498441^0', 'D37BC6EF-C44C-9747-3ED1-860383E20748', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', false, '2026-12-05 08:00:01+00', '2026-12-05 07:40:28.766+00', 'sqs:q-fail', true, NULL);
+INSERT INTO public.messages VALUES ('01a245379fb825f95409bd8d4e0cc22f', 'shop', 'sms', '["13800138002"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', 'o-q-sub', 'aliyun', 'submitted', '900619746936498442^0', '6476F46F-0AE1-17E2-4608-110ED58410E8', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-sub', true, NULL);
+INSERT INTO public.messages VALUES ('01a245379fb8b29f9c7605f29bc3ae4a', 'shop', 'sms', '[]', '', '', '', '', '', 'failed', '', '', 'invalid_field', ': bad', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-ref', false, NULL);
+INSERT INTO public.messages VALUES ('01a245379fb8a2220c12bf802712ab83', 'shop', 'sms', '["13800138003"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', '', 'aliyun', 'accepted', '', '', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-acc', false, NULL);
+INSERT INTO public.messages VALUES ('01a245379fb9a4799200b38c53610821', 'shop', 'sms', '["13800138004"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', '', 'aliyun', 'unknown', '', '', 'Ambiguous', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', 'sqs:q-unk', false, NULL);
+INSERT INTO public.messages VALUES ('01a245379fb809dfeaef3a43fcaae30c', 'shop', 'sms', '["13800138009"]', '冰鉴科技', 'login_code', '{"code":"REDACTED"}', '', 'aliyun', 'submitted', '900619746936498443^0', 'FC1F42F9-9B48-4E33-7BA4-6F690A8105BC', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', '', true, NULL);
+INSERT INTO public.messages VALUES ('01a245379fba5f3f541a345046d876b5', 'shop', 'sms', '["13800138005"]', '冰鉴科技', 'SMS_184105379', '{"code":"123456"}', '', 'aliyun', 'submitted', 'biz-task', '', '', '', false, '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00', '', false, NULL);
 
 
 --
@@ -355,15 +356,15 @@ INSERT INTO public.quotas VALUES ('fixture:13800138000', '2026-12-04 16:00:00+00
 -- Data for Name: reports; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.reports OVERRIDING SYSTEM VALUE VALUES (1, '01a2453794000d5f263cc7fec0646712', 'aliyun', 'sms', '900619746936498440^0', '13800138000', 'delivered', 'DELIVERED', 'DELIVERED', '', '2026-12-05 08:00:01+00', '2026-12-05 07:29:22.822+00', '\x');
-INSERT INTO public.reports OVERRIDING SYSTEM VALUE VALUES (2, '01a2453797e809f18ae0fe575bd6dca4', 'aliyun', 'sms', '900619746936498441^0', '13800138001', 'failed', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', '', '2026-12-05 08:00:02+00', '2026-12-05 07:29:22.865+00', '\x');
+INSERT INTO public.reports OVERRIDING SYSTEM VALUE VALUES (1, '01a2453794009df95c7b8bfd798673ec', 'aliyun', 'sms', '900619746936498440^0', '13800138000', 'delivered', 'DELIVERED', 'DELIVERED', '', '2026-12-05 08:00:01+00', '2026-12-05 07:40:28.741+00', '\x');
+INSERT INTO public.reports OVERRIDING SYSTEM VALUE VALUES (2, '01a2453797e8a78772fe597d38c5f5f8', 'aliyun', 'sms', '900619746936498441^0', '13800138001', 'failed', 'MOBILE_NOT_ON_SERVICE', 'MOBILE_NOT_ON_SERVICE', '', '2026-12-05 08:00:02+00', '2026-12-05 07:40:28.766+00', '\x');
 
 
 --
 -- Data for Name: saas_balances; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.saas_balances VALUES ('shop', 'st-1', 100, 100, 1000);
+INSERT INTO public.saas_balances VALUES ('shop', 'st-1', 97, 100, 1000);
 
 
 --
@@ -371,28 +372,30 @@ INSERT INTO public.saas_balances VALUES ('shop', 'st-1', 100, 100, 1000);
 --
 
 INSERT INTO public.saas_ledger OVERRIDING SYSTEM VALUE VALUES (1, 'shop', 'st-1', 'recharge', 100, 1000, '', 0, 1, '套餐包', '10', 'ops', 'deal-1', '', '2026-12-05 08:00:03+00');
+INSERT INTO public.saas_ledger OVERRIDING SYSTEM VALUE VALUES (2, 'shop', 'st-1', 'spend', -3, 0, '01a245379fba5f3f541a345046d876b5', 1, 0, '', '', '', '', '', '2026-12-05 08:00:03+00');
 
 
 --
 -- Data for Name: saas_tasks; Type: TABLE DATA; Schema: public; Owner: -
 --
 
+INSERT INTO public.saas_tasks OVERRIDING SYSTEM VALUE VALUES (1, 'shop', 'st-1', NULL, NULL, '13800138005', '您的订单已发货', 0, '01a245379fba5f3f541a345046d876b5', '2026-12-05 08:00:03+00', '2026-12-05 08:00:03+00');
 
 
 --
 -- Data for Name: schema_migrations; Type: TABLE DATA; Schema: public; Owner: -
 --
 
-INSERT INTO public.schema_migrations VALUES (1, '001_messages.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (2, '002_queue_key.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (3, '003_idempotency.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (4, '004_reports.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (5, '005_quotas.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (6, '006_codes.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (7, '007_saas.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (8, '008_events.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (9, '009_code_escalation.sql', '2026-12-05 07:29:22.628714+00');
-INSERT INTO public.schema_migrations VALUES (10, '010_code_restore.sql', '2026-12-05 07:29:22.628714+00');
+INSERT INTO public.schema_migrations VALUES (1, '001_messages.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (2, '002_queue_key.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (3, '003_idempotency.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (4, '004_reports.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (5, '005_quotas.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (6, '006_codes.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (7, '007_saas.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (8, '008_events.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (9, '009_code_escalation.sql', '2026-12-05 07:40:28.686852+00');
+INSERT INTO public.schema_migrations VALUES (10, '010_code_restore.sql', '2026-12-05 07:40:28.686852+00');
 
 
 --
@@ -413,14 +416,14 @@ SELECT pg_catalog.setval('public.reports_id_seq', 2, true);
 -- Name: saas_ledger_id_seq; Type: SEQUENCE SET; Schema: public; Owner: -
 --
 
-SELECT pg_catalog.setval('public.saas_ledger_id_seq', 1, true);
+SELECT pg_catalog.setval('public.saas_ledger_id_seq', 2, true);
 
 
 --
 -- Name: saas_tasks_id_seq; Type: SEQUENCE SET; Schema: public; Owner: -
 --
 
-SELECT pg_catalog.setval('public.saas_tasks_id_seq', 1, false);
+SELECT pg_catalog.setval('public.saas_tasks_id_seq', 1, true);
 
 
 --
