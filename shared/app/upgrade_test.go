@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/seed4ddb146e/notify/shared/config"
+	"github.com/seed4ddb146e/notify/shared/console"
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/dysmsapi"
 	"github.com/seed4ddb146e/notify/shared/fake/receiver"
 	"github.com/seed4ddb146e/notify/shared/notify"
@@ -236,6 +240,38 @@ func checkUpgrade(t *testing.T, databaseURL, idsFile string) {
 	}
 	if n := len(ali.Sends()); n != 1 {
 		t.Errorf("%d sends after the scheduled work; want the one of q-ref", n)
+	}
+
+	// The console's page of the delivered message: its latest status as the
+	// outcome (no answer was kept then), its report, its webhook delivered.
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	kon, err := console.New(console.Config{Base: "/console/", Groups: notify.NewGroups(cfg.Groups), Store: st, Service: svc,
+		Secret: []byte("a console secret of at least thirty-two bytes"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksrv := httptest.NewServer(kon)
+	t.Cleanup(ksrv.Close)
+	jar, _ := cookiejar.New(nil)
+	kc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res, err := kc.PostForm(ksrv.URL+"/console/login", url.Values{"group": {"shop"}, "key": {"shop-key-0123456789"}}); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	kres, err := kc.Get(ksrv.URL + "/console/messages/" + ids["del"] + "?lang=en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page2, _ := io.ReadAll(kres.Body)
+	kres.Body.Close()
+	body := string(page2)
+	if kres.StatusCode != 200 || !strings.Contains(body, `<li class="step-outcome">`) || !strings.Contains(body, `<li class="step-report">`) ||
+		!strings.Contains(body, "message.delivered") {
+		t.Errorf("the console's page of the delivered message: %d\n%s", kres.StatusCode, body)
 	}
 
 	// Alidayu's querySmsDetail over the local server, on the same records.
