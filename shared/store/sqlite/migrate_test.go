@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -279,5 +280,86 @@ func TestOtherMigrationOfAVersion(t *testing.T) {
 	want := "migration 12 is recorded as applied from 012_unsent.sql, but this build's migration 12 is 012_taken.sql"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Open of a file another 012 migrated = %v, want an error containing %q", err, want)
+	}
+}
+
+// TestMigrateWaitsForAnotherProcess opens a file whose write lock another
+// process holds past the busy timeout, as one applying a long migration
+// (012 on 800,000 messages took 18 s) holds it: the open waits for it, as
+// long as its context lets it, then finds what is left to apply. Before,
+// the BEGIN of the migration gave up at the busy timeout, and the open
+// failed "database is locked".
+func TestMigrateWaitsForAnotherProcess(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	open := func(busy time.Duration) *sql.DB {
+		t.Helper()
+		name := strings.Replace(dsn(path, "normal"), fmt.Sprintf("_busy_timeout=%d", busyTimeout.Milliseconds()),
+			fmt.Sprintf("_busy_timeout=%d", busy.Milliseconds()), 1)
+		db, err := sql.Open("sqlite", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	before := fstest.MapFS{}
+	for name, f := range schema(t, nil) {
+		if name < "014" {
+			before[name] = f
+		}
+	}
+	other := open(busyTimeout)
+	if err := setWAL(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, other, before); err != nil {
+		t.Fatal(err)
+	}
+	// The other process's long migration.
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	db := open(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- migrate(ctx, db, schema(t, nil)) }()
+	select {
+	case err := <-done:
+		t.Fatalf("migrate while another process holds the write lock = %v, want it to wait", err)
+	case <-time.After(500 * time.Millisecond): // ten busy timeouts
+	}
+	if _, err := lock.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("migrate once the lock is free: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 14`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("014 recorded %d times, %v; want once", n, err)
+	}
+	// A context that ends while it waits ends the wait.
+	if _, err := other.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 14`); err != nil {
+		t.Fatal(err)
+	}
+	lock, err = other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	defer lock.ExecContext(context.Background(), `ROLLBACK`)
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := migrate(short, db, schema(t, nil)); err == nil {
+		t.Error("migrate whose context ended while it waited = nil, want an error")
 	}
 }
