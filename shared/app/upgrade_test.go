@@ -242,6 +242,33 @@ func checkUpgrade(t *testing.T, databaseURL, idsFile string) {
 		t.Errorf("%d sends after the scheduled work; want the one of q-ref", n)
 	}
 
+	// A report this code takes of a message the old code sent: settled and
+	// taken, its event written and delivered once.
+	sub, err := st.Message(ctx, ids["sub"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordReport(ctx, notify.Report{Provider: "aliyun", Channel: notify.SMS, ProviderID: sub.ProviderID,
+		Recipient: "13800138002", Status: notify.Failed, Code: "MOBILE_NOT_ON_SERVICE", At: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := svc.Tick(ctx); err != nil {
+			t.Fatalf("Tick: %v", err)
+		}
+		clk.set(clk.Now().Add(time.Minute))
+	}
+	if m, err := st.Message(ctx, ids["sub"]); err != nil || m.Status != notify.Failed || !m.Taken {
+		t.Errorf("the old code's submitted message after this code's failed report = %+v, %v; want failed, taken", m, err)
+	}
+	if ds := recv.Deliveries(); len(ds) != 2 || !strings.Contains(string(ds[1].Body), ids["sub"]) {
+		t.Errorf("webhook deliveries = %d; want the report's event once more", len(ds))
+	}
+	if sent, err := redeliver("q-sub"); err != nil || sent.MessageID != ids["sub"] || len(ali.Sends()) != 1 {
+		t.Errorf("q-sub delivered again after its report failed it = %+v, %v, %d sends; want its record, not sent", sent, err,
+			len(ali.Sends()))
+	}
+
 	// The console's page of the delivered message: its latest status as the
 	// outcome (no answer was kept then), its report, its webhook delivered.
 	cfg, err := config.Load(func(k string) string { return env[k] })
@@ -282,7 +309,7 @@ func checkUpgrade(t *testing.T, databaseURL, idsFile string) {
 	for _, w := range []struct {
 		phone, code string
 		status      float64
-	}{{"13800138001", "MOBILE_NOT_ON_SERVICE", 2}, {"13800138002", "", 1}} {
+	}{{"13800138001", "MOBILE_NOT_ON_SERVICE", 2}, {"13800138002", "MOBILE_NOT_ON_SERVICE", 2}, {"13800138003", "", 1}} {
 		status, rep := c.get("/gw/alidayu/querySmsDetail", url.Values{"rec_num": {w.phone}, "query_date": {day},
 			"current_page": {"1"}, "page_size": {"10"}})
 		if status != 200 || rep.TotalCount != 1 || len(rep.Values) != 1 || rep.Values[0]["sms_status"] != w.status ||
