@@ -285,7 +285,7 @@ func TestOtherMigrationOfAVersion(t *testing.T) {
 
 // TestMigrateWaitsForAnotherProcess opens a file whose write lock another
 // process holds past the busy timeout, as one applying a long migration
-// (012 on 800,000 messages took 18 s) holds it: the open waits for it, as
+// (012 to 014 on 800,000 messages took 18 s in all) holds it: the open waits for it, as
 // long as its context lets it, then finds what is left to apply. Before,
 // the BEGIN of the migration gave up at the busy timeout, and the open
 // failed "database is locked".
