@@ -120,7 +120,7 @@ func TestOtherMigrationOfAVersion(t *testing.T) {
 // EXCLUSIVE lock, which holds reads as well as writes until the one
 // transaction of all the missing migrations commits, and a migration
 // waiting for the lock behind a query that reads the table already holds
-// the reads that come after it.
+// the reads that come after it, for its lock timeout (500 ms) at a time.
 func TestMigrationHoldsReads(t *testing.T) {
 	ctx := t.Context()
 	url := pg.Database(t)
@@ -153,7 +153,9 @@ func TestMigrationHoldsReads(t *testing.T) {
 		}
 	}
 	// A status query now waits for the migration, not only a send.
-	if _, err := look.Exec(ctx, `SET lock_timeout = '200ms'`); err != nil {
+	// Well within the migration's own lock timeout, after which it lets
+	// the reads through for a while.
+	if _, err := look.Exec(ctx, `SET lock_timeout = '50ms'`); err != nil {
 		t.Fatal(err)
 	}
 	_, err := look.Exec(ctx, `SELECT status FROM messages WHERE id = 'x'`)
