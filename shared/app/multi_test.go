@@ -270,28 +270,7 @@ func TestQueueRedeliveryManyInstances(t *testing.T) {
 		ctx := notify.WithOrigin(context.Background(), notify.Origin{Source: "sqs", MessageID: fmt.Sprintf("race-%d", round)})
 		r := queueSMS
 		r.PhoneNumbers = []string{fmt.Sprintf("135001350%02d", round)}
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			ids   = map[string]int{}
-		)
-		for i := range deliveries {
-			wg.Go(func() {
-				<-start
-				s, err := svcs[i%len(svcs)].SendSMS(ctx, r)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					ids[s.MessageID+"/"+s.ProviderID]++
-				case notify.AsError(err).Reason != notify.ReasonInFlight:
-					t.Errorf("round %d: delivery %d: %v", round, i, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		ids := deliverAtOnce(t, ctx, svcs, r, deliveries)
 		if n := e.sendsTo(r.PhoneNumbers[0]); n != 1 || len(ids) != 1 {
 			t.Fatalf("round %d: %d SMS sent for one queue message delivered %d times at once, answers %v; want 1 SMS, one answer",
 				round, n, deliveries, ids)
@@ -315,28 +294,7 @@ func TestQueueRedeliveryAfterFailureManyInstances(t *testing.T) {
 			t.Fatalf("round %d: the first delivery went through the fault", round)
 		}
 		e.ali.Heal()
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			ids   = map[string]int{}
-		)
-		for i := range deliveries {
-			wg.Go(func() {
-				<-start
-				s, err := svcs[i%len(svcs)].SendSMS(ctx, r)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					ids[s.MessageID+"/"+s.ProviderID]++
-				case notify.AsError(err).Reason != notify.ReasonInFlight:
-					t.Errorf("round %d: delivery %d: %v", round, i, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		ids := deliverAtOnce(t, ctx, svcs, r, deliveries)
 		if n := e.sendsTo(r.PhoneNumbers[0]); n != 1 || len(ids) != 1 {
 			t.Fatalf("round %d: %d SMS sent for a failed queue message delivered again %d times at once, answers %v; want 1 SMS, one answer",
 				round, n, deliveries, ids)
@@ -702,4 +660,35 @@ func TestCodeAttemptsManyInstances(t *testing.T) {
 			t.Fatalf("round %d: the right code verified after %d wrong guesses at once: %+v", round, guesses, res)
 		}
 	}
+}
+
+// deliverAtOnce delivers the queue message r (its origin in ctx) n times at
+// once, round robin over svcs, and counts the answers that sent it by
+// message and provider id; an answer other than that or 409 in_flight is
+// an error of the test.
+func deliverAtOnce(t *testing.T, ctx context.Context, svcs []*notify.Service, r notify.SMSRequest, n int) map[string]int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		mu    sync.Mutex
+		ids   = map[string]int{}
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			s, err := svcs[i%len(svcs)].SendSMS(ctx, r)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ids[s.MessageID+"/"+s.ProviderID]++
+			case notify.AsError(err).Reason != notify.ReasonInFlight:
+				t.Errorf("delivery %d of %s: %v", i, r.PhoneNumbers[0], err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return ids
 }

@@ -36,6 +36,26 @@ type Service struct {
 	c        atomic.Pointer[Credentials]
 	requests atomic.Int64
 	faults   faults.Queue[Error]
+	clock    atomic.Pointer[func() time.Time] // SetClock's
+}
+
+// SetClock makes now the time the product takes what it is sent at from
+// here on (TakenAt: a send's, a call's, and so the day a query finds it
+// under), as Aliyun's clock; nil is time.Now. Request timestamps are
+// still checked against Product.Now, the clock the SDK signs with.
+func (s *Service) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.clock.Store(&now)
+}
+
+// TakenAt is the time of what the product takes now: see SetClock.
+func (s *Service) TakenAt() time.Time {
+	if now := s.clock.Load(); now != nil {
+		return (*now)()
+	}
+	return time.Now()
 }
 
 // NewService returns a Service for p that accepts the credentials c.

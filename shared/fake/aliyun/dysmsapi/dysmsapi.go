@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
@@ -45,29 +44,9 @@ type Send struct {
 
 // Server is the fake service. Its methods are safe for concurrent use.
 type Server struct {
-	*acs.Service // ServeHTTP, Fail, Heal, Requests
+	*acs.Service // ServeHTTP, Fail, Heal, Requests, SetClock
 	sends        acs.Log[Send]
 	undelivered  sync.Map // canonical number -> the ErrCode QuerySendDetails gives its sends
-	clock        atomic.Pointer[func() time.Time]
-}
-
-// SetClock makes now the time the fake accepts sends at from here on
-// (Send.At, and so the day QuerySendDetails lists them under), as Aliyun's
-// clock; nil is time.Now. Request timestamps are still checked against
-// the real clock, which the SDK signs with.
-func (s *Server) SetClock(now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
-	s.clock.Store(&now)
-}
-
-// now is the time of a send accepted now.
-func (s *Server) now() time.Time {
-	if now := s.clock.Load(); now != nil {
-		return (*now)()
-	}
-	return time.Now()
 }
 
 // Undelivered makes QuerySendDetails say that every send to number failed
@@ -131,7 +110,7 @@ func (s *Server) sendSms(id string, p url.Values) (any, *acs.Error) {
 			TemplateCode:  p.Get("TemplateCode"),
 			TemplateParam: p.Get("TemplateParam"),
 			OutID:         p.Get("OutId"),
-			At:            s.now(),
+			At:            s.TakenAt(),
 		}
 	})
 	return sendReply{OK: acs.Success(id), BizID: m.BizID}, nil

@@ -15,7 +15,6 @@ import (
 	"github.com/seed4ddb146e/notify/shared/fake/internal/china"
 	"net/url"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/fake/aliyun/acs"
@@ -50,28 +49,8 @@ type Call struct {
 
 // Server is the fake service. Its methods are safe for concurrent use.
 type Server struct {
-	*acs.Service // ServeHTTP, Fail, Heal, Requests
+	*acs.Service // ServeHTTP, Fail, Heal, Requests, SetClock
 	calls        acs.Log[Call]
-	clock        atomic.Pointer[func() time.Time]
-}
-
-// SetClock makes now the time the fake accepts calls at from here on
-// (Call.At, and so the day QueryCallDetailByCallId finds them on), as
-// Aliyun's clock; nil is time.Now. Request timestamps are still checked
-// against the real clock, which the SDK signs with.
-func (s *Server) SetClock(now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
-	s.clock.Store(&now)
-}
-
-// now is the time of a call accepted now.
-func (s *Server) now() time.Time {
-	if now := s.clock.Load(); now != nil {
-		return (*now)()
-	}
-	return time.Now()
 }
 
 // New returns a fake voice service accepting the keys of c.
@@ -119,7 +98,7 @@ func (s *Server) singleCallByTts(id string, p url.Values) (any, *acs.Error) {
 		return nil, e
 	}
 	c := Call{RequestID: id, CalledNumber: p.Get("CalledNumber"), CalledShowNumber: p.Get("CalledShowNumber"),
-		TtsCode: p.Get("TtsCode"), TtsParam: p.Get("TtsParam"), OutID: p.Get("OutId"), At: s.now()}
+		TtsCode: p.Get("TtsCode"), TtsParam: p.Get("TtsParam"), OutID: p.Get("OutId"), At: s.TakenAt()}
 	if _, ok := acs.Mainland(c.CalledNumber); !ok {
 		return nil, acs.Errorf("isv.MOBILE_NUMBER_ILLEGAL", "号码格式非法")
 	}
