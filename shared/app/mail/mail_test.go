@@ -248,7 +248,10 @@ func TestMailServerFaults(t *testing.T) {
 			400, "provider_rejected", notify.Failed},
 		{"temporary failure", smtpd.Faults{TempFail: true}, nil, 10 * time.Second, 502, "provider_unavailable", notify.Failed},
 		{"dropped during DATA", smtpd.Faults{DropDuringData: true}, nil, 10 * time.Second, 504, "provider_outcome_unknown", notify.Unknown},
-		{"slow past the deadline", smtpd.Faults{Delay: smtpd.Delay{Step: smtpd.Data, For: time.Hour}}, nil, 300 * time.Millisecond,
+		// The deadline must come after DATA has begun (before it, nothing
+		// was sent: 502): 300 ms was too short on a machine busy with
+		// other builds, which took that long to reach DATA.
+		{"slow past the deadline", smtpd.Faults{Delay: smtpd.Delay{Step: smtpd.Data, For: time.Hour}}, nil, 2 * time.Second,
 			504, "provider_outcome_unknown", notify.Unknown},
 		{"wrong password", smtpd.Faults{RejectAuth: true}, nil, 10 * time.Second, 502, "provider_account", notify.Failed},
 	}
