@@ -72,8 +72,15 @@ func phoneList(raw json.RawMessage, field string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]string, 0, len(items))
-		for _, it := range items {
+		// Most lists hold one number an item: they are returned as
+		// decoded, without a copy.
+		i := slices.IndexFunc(items, func(it string) bool { return strings.ContainsAny(it, ",，") })
+		if i < 0 {
+			return items, nil
+		}
+		out := make([]string, i, len(items)+1)
+		copy(out, items[:i])
+		for _, it := range items[i:] {
 			if strings.ContainsAny(it, ",，") {
 				out = append(out, splitNumbers(it)...)
 			} else {
