@@ -175,6 +175,9 @@ func TestCheckHost(t *testing.T) {
 	}{
 		{"", true}, {"127.0.0.1", true}, {"0.0.0.0", true}, {"::", true}, {"::1", true}, {"localhost", true},
 		{"gateway.internal", true}, {"host-1.example.com.", true}, {" 0.0.0.0\n", true},
+		// What net.Listen takes and an operator may write: a link-local
+		// address with its zone, a Docker container's name.
+		{"fe80::1%eth0", true}, {"notify_gateway_1", true}, {"1.2.3.4%eth0", false}, {"fe80::1%", false},
 		{"999.1.1.1", false}, {"1.2.3", false}, {"[::1]", false}, {"0.0.0.0:8010", false}, {"my host", false},
 		{"-bad.example.com", false}, {"a..b", false},
 	} {

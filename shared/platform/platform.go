@@ -73,6 +73,11 @@ func CheckHost(getenv func(string) string) error {
 	if h == "" || net.ParseIP(h) != nil {
 		return nil
 	}
+	// An IPv6 address with its zone (fe80::1%eth0), as net.Listen takes
+	// a link-local one.
+	if ip, zone, ok := strings.Cut(h, "%"); ok && zone != "" && strings.Contains(ip, ":") && net.ParseIP(ip) != nil {
+		return nil
+	}
 	name := true
 	digits := true // digits and dots alone (999.1.1.1) are no name: they would be an IP address
 	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
@@ -80,7 +85,9 @@ func CheckHost(getenv func(string) string) error {
 			name = false
 		}
 		for _, c := range []byte(label) {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			// '_' as the resolver takes it: Docker names containers
+			// project_service_1.
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 				name = false
 			}
 			if c < '0' || c > '9' {
