@@ -600,7 +600,9 @@ func loadAliyun(getenv func(string) string, p *problems) Aliyun {
 // checkEndpoint adds a problem when the endpoint variable name is set to
 // what a provider's client would refuse: it takes a host, host:port (over
 // https) or an http(s) URL without a user, path, query or fragment, and a
-// port from 1 to 65535. The value is shown with any password taken out.
+// port from 1 to 65535, as endpoint.Parse, which the clients share, reads
+// it (TestEndpointAsTheClients). The value is shown with any password
+// taken out.
 func checkEndpoint(p *problems, name, ep string) {
 	if ep == "" {
 		return
@@ -615,7 +617,7 @@ func checkEndpoint(p *problems, name, ep string) {
 		return
 	}
 	ok := (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Hostname() != "" && u.User == nil &&
-		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && !u.ForceQuery && u.Fragment == ""
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
 	if port := u.Port(); ok && port != "" {
 		n, err := strconv.Atoi(port)
 		ok = err == nil && n >= 1 && n <= 65535

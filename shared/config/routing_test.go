@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
+	"github.com/seed4ddb146e/notify/shared/provider/cloopensms"
+	"github.com/seed4ddb146e/notify/shared/provider/tencentsms"
 )
 
 const oneGroup = `[{"id":"shop","channels":["sms"]}]`
@@ -175,6 +177,30 @@ func TestLoadProviderSettings(t *testing.T) {
 		if _, err := Load(env(map[string]string{"NOTIFY_GROUPS": oneGroup, "NOTIFY_TENCENT_SMS_ENDPOINT": ep,
 			"NOTIFY_CLOOPEN_ENDPOINT": ep, "NOTIFY_ALIYUN_SMS_ENDPOINT": ep})); err != nil {
 			t.Errorf("endpoint %q: %v", ep, err)
+		}
+	}
+}
+
+// TestEndpointAsTheClients: Load refuses an endpoint variable exactly when
+// the provider's client would refuse the endpoint as it is made, neither
+// more nor less: a value the client takes, which worked before Load
+// checked it, must not stop the start.
+func TestEndpointAsTheClients(t *testing.T) {
+	for _, ep := range []string{"sms.tencentcloudapi.com", "https://sms.example.com?", "https://sms.example.com/?#",
+		"h?#", "https://h/", "http://[::1]:8/", "https://h:0", "https://h?x=1", "https://h#f", "https://:443", "ftp://h",
+		"https://u@h", "https://h/p", "h:99999", "%zz"} {
+		_, tcErr := tencentsms.New(tencentsms.Config{SecretID: "id", SecretKey: "key", SDKAppID: "1400000000", Endpoint: ep})
+		_, clErr := cloopensms.New(cloopensms.Config{AccountSID: "sid", AuthToken: "token", AppID: "app", Endpoint: ep})
+		_, err := Load(env(map[string]string{"NOTIFY_GROUPS": oneGroup, "NOTIFY_TENCENT_SMS_ENDPOINT": ep,
+			"NOTIFY_CLOOPEN_ENDPOINT": ep}))
+		for _, c := range []struct {
+			name      string
+			clientErr error
+		}{{"NOTIFY_TENCENT_SMS_ENDPOINT", tcErr}, {"NOTIFY_CLOOPEN_ENDPOINT", clErr}} {
+			refused := err != nil && strings.Contains(err.Error(), c.name+":")
+			if refused != (c.clientErr != nil) {
+				t.Errorf("%s=%q: Load's problem %v, the client's %v; want both or neither", c.name, ep, err, c.clientErr)
+			}
 		}
 	}
 }
