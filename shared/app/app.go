@@ -22,10 +22,14 @@ import (
 
 // WarnKeyless logs, at cold start, each group that callers reach by GroupID
 // alone, as the legacy API did (docs/legacy.md): anyone who learns the id
-// can send.
+// can send; and each two groups that hold the same key.
 func WarnKeyless(ctx context.Context, log *slog.Logger, cfg config.Config) {
 	for _, id := range cfg.KeylessGroups {
 		log.WarnContext(ctx, "group has no API keys: callers are authorized by GroupID alone", "group", id)
+	}
+	for _, pair := range cfg.SharedKeys {
+		log.WarnContext(ctx, "two groups hold the same API key: a caller with it may name either",
+			"group", pair[1], "other_group", pair[0])
 	}
 }
 

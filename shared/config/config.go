@@ -73,6 +73,10 @@ type Config struct {
 	// KeylessGroups lists the groups authorized by GroupID alone, for the
 	// cold-start warning.
 	KeylessGroups []string
+	// SharedKeys lists, for the cold-start warning, each pair of groups
+	// that hold the same key (checkKeysOwn): a caller with it may name
+	// either.
+	SharedKeys [][2]string
 }
 
 // Aliyun holds the Alibaba Cloud credentials, by their standard names.
@@ -298,6 +302,7 @@ func load(getenv func(string) string, sqlite bool) (Config, error) {
 	if ok {
 		n := len(p)
 		c.Groups = loadGroups(groups.text, c.Runtime, &p)
+		c.SharedKeys = checkKeysOwn(&p, c.Groups)
 		p.markSince(n, groups)
 	}
 	for _, g := range c.Groups {
@@ -451,23 +456,25 @@ func loadGroups(raw string, runtime platform.Runtime, p *problems) []notify.Grou
 		groups = append(groups, gj.group(p, at, runtime == platform.Local))
 	}
 	checkOneSaaS(p, groups)
-	checkKeysOwn(p, groups)
 	return groups
 }
 
-// checkKeysOwn adds a problem for a key that two groups hold, or one
-// group twice, compared as their SHA-256, so that a key given in one
-// group and its sha256: form in another are the same key: a caller is
-// authorized by the group it names and that group's key, so a caller of
-// one group holding the other's key could send as the other. Never the
-// key itself in the problem.
-func checkKeysOwn(p *problems, groups []notify.Group) {
+// checkKeysOwn compares the groups' keys as their SHA-256, so that a key
+// given in one group and its sha256: form in another are the same key. A
+// group that lists a key twice is a problem (of its two live keys, one is
+// wasted). Two groups that hold one key are returned, as pairs of ids, for
+// a warning: a caller is authorized by the group it names and that
+// group's key, so one holding the key may name either; an operator may
+// mean that (one application, an SMS group and a mail group), or have
+// copied a group and forgotten its key. Never the key itself.
+func checkKeysOwn(p *problems, groups []notify.Group) [][2]string {
 	type place struct{ group, key int }
 	n := 0
 	for _, g := range groups {
 		n += len(g.Keys)
 	}
 	seen := make(map[[sha256.Size]byte]place, n)
+	var shared [][2]string
 	for i, g := range groups {
 		for j, k := range g.Keys {
 			var d [sha256.Size]byte
@@ -480,19 +487,18 @@ func checkKeysOwn(p *problems, groups []notify.Group) {
 				d = sha256.Sum256([]byte(k.Reveal()))
 			}
 			first, dup := seen[d]
-			if !dup {
+			switch {
+			case !dup:
 				seen[d] = place{i, j}
-				continue
-			}
-			at := element("NOTIFY_GROUPS", i, "id", g.ID)
-			if first.group == i {
-				p.add("%s.keys[%d]: the same key as keys[%d] (as it is or as its sha256:); give it once", at, j, first.key)
-			} else {
-				p.add("%s.keys[%d]: the same key as %s.keys[%d]; give each group keys of its own",
-					at, j, element("NOTIFY_GROUPS", first.group, "id", groups[first.group].ID), first.key)
+			case first.group == i:
+				p.add("%s.keys[%d]: the same key as keys[%d] (as it is or as its sha256:); give it once",
+					element("NOTIFY_GROUPS", i, "id", g.ID), j, first.key)
+			default:
+				shared = append(shared, [2]string{groups[first.group].ID, g.ID})
 			}
 		}
 	}
+	return shared
 }
 
 // group checks gj, the group at (its place in NOTIFY_GROUPS, for the
