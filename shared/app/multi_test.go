@@ -61,29 +61,22 @@ func TestCodeSendsManyInstances(t *testing.T) {
 	for round := range rounds {
 		phone := fmt.Sprintf("138001380%02d", round)
 		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			ok    int
+			mu sync.Mutex
+			ok int
 		)
-		for i := range senders {
-			wg.Go(func() {
-				<-start
-				_, err := svcs[i%len(svcs)].SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
-					PhoneNumber: phone, Scene: "login"})
-				mu.Lock()
-				defer mu.Unlock()
-				switch e := notify.AsError(err); {
-				case err == nil:
-					ok++
-				case e.Kind == notify.Throttled && (e.Reason == notify.ReasonCooldown || e.Reason == notify.ReasonRateLimited):
-				default:
-					t.Errorf("round %d: SendCode: %v", round, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(senders, func(i int) {
+			_, err := svcs[i%len(svcs)].SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
+				PhoneNumber: phone, Scene: "login"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch e := notify.AsError(err); {
+			case err == nil:
+				ok++
+			case e.Kind == notify.Throttled && (e.Reason == notify.ReasonCooldown || e.Reason == notify.ReasonRateLimited):
+			default:
+				t.Errorf("round %d: SendCode: %v", round, err)
+			}
+		})
 		if n := e.sendsTo(phone); ok != 1 || n != 1 {
 			t.Fatalf("round %d: %d of %d sends of one code from %d instances succeeded, %d SMS sent; want 1 and 1",
 				round, ok, senders, len(svcs), n)
@@ -102,29 +95,22 @@ func TestCodeLimitManyInstances(t *testing.T) {
 	for round := range rounds {
 		phone := fmt.Sprintf("139001390%02d", round)
 		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			ok    int
+			mu sync.Mutex
+			ok int
 		)
-		for i := range senders {
-			wg.Go(func() {
-				<-start
-				_, err := svcs[i%len(svcs)].SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
-					PhoneNumber: phone, Scene: fmt.Sprintf("scene%d", i)})
-				mu.Lock()
-				defer mu.Unlock()
-				switch e := notify.AsError(err); {
-				case err == nil:
-					ok++
-				case e.Kind == notify.Throttled:
-				default:
-					t.Errorf("round %d: SendCode: %v", round, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(senders, func(i int) {
+			_, err := svcs[i%len(svcs)].SendCode(context.Background(), notify.CodeRequest{Credentials: shopKey,
+				PhoneNumber: phone, Scene: fmt.Sprintf("scene%d", i)})
+			mu.Lock()
+			defer mu.Unlock()
+			switch e := notify.AsError(err); {
+			case err == nil:
+				ok++
+			case e.Kind == notify.Throttled:
+			default:
+				t.Errorf("round %d: SendCode: %v", round, err)
+			}
+		})
 		if n := e.sendsTo(phone); ok != 3 || n != 3 {
 			t.Fatalf("round %d: %d of %d codes to one number from %d instances succeeded, %d SMS sent; want 3 and 3",
 				round, ok, senders, len(svcs), n)
@@ -385,28 +371,21 @@ func TestIdempotencyKeyManyInstances(t *testing.T) {
 		body := smsBody(number)
 		key := fmt.Sprintf("race-%d", round)
 		var (
-			wg      sync.WaitGroup
-			start   = make(chan struct{})
 			mu      sync.Mutex
 			replies = map[string]int{}
 		)
-		for i := range retries {
-			wg.Go(func() {
-				<-start
-				status, reply, _ := postSMS(hs[i%len(hs)], key, body)
-				mu.Lock()
-				defer mu.Unlock()
-				switch status {
-				case http.StatusOK:
-					replies[reply]++
-				case http.StatusConflict:
-				default:
-					t.Errorf("round %d: request %d = %d %s", round, i, status, reply)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(retries, func(i int) {
+			status, reply, _ := postSMS(hs[i%len(hs)], key, body)
+			mu.Lock()
+			defer mu.Unlock()
+			switch status {
+			case http.StatusOK:
+				replies[reply]++
+			case http.StatusConflict:
+			default:
+				t.Errorf("round %d: request %d = %d %s", round, i, status, reply)
+			}
+		})
 		if n := e.sendsTo(number); n != 1 || len(replies) != 1 {
 			t.Fatalf("round %d: %d SMS sent for one request sent %d times at once with its key, replies %v; want 1 SMS, one reply",
 				round, n, retries, replies)
@@ -626,30 +605,23 @@ func TestCodeAttemptsManyInstances(t *testing.T) {
 			wrong = strings.Repeat("1", len(code))
 		}
 		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			mu    sync.Mutex
-			left  = map[int]int{}
+			mu   sync.Mutex
+			left = map[int]int{}
 		)
-		for i := range guesses {
-			wg.Go(func() {
-				<-start
-				res, err := svcs[i%len(svcs)].VerifyCode(context.Background(), notify.VerifyRequest{Credentials: shopKey,
-					PhoneNumber: phone, Scene: "login", Code: wrong})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					t.Errorf("round %d: VerifyCode: %v", round, err)
-				case res.Verified:
-					t.Errorf("round %d: a wrong code verified", round)
-				case res.Reason == notify.CodeMismatch:
-					left[res.AttemptsLeft]++
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(guesses, func(i int) {
+			res, err := svcs[i%len(svcs)].VerifyCode(context.Background(), notify.VerifyRequest{Credentials: shopKey,
+				PhoneNumber: phone, Scene: "login", Code: wrong})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Errorf("round %d: VerifyCode: %v", round, err)
+			case res.Verified:
+				t.Errorf("round %d: a wrong code verified", round)
+			case res.Reason == notify.CodeMismatch:
+				left[res.AttemptsLeft]++
+			}
+		})
 		for n := range maxAttempts {
 			if left[n] != 1 {
 				t.Errorf("round %d: mismatches by checks left %v; want one each of 0 to %d", round, left, maxAttempts-1)
@@ -669,26 +641,34 @@ func TestCodeAttemptsManyInstances(t *testing.T) {
 func deliverAtOnce(t *testing.T, ctx context.Context, svcs []*notify.Service, r notify.SMSRequest, n int) map[string]int {
 	t.Helper()
 	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		mu    sync.Mutex
-		ids   = map[string]int{}
+		mu  sync.Mutex
+		ids = map[string]int{}
 	)
+	atOnce(n, func(i int) {
+		s, err := svcs[i%len(svcs)].SendSMS(ctx, r)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			ids[s.MessageID+"/"+s.ProviderID]++
+		case notify.AsError(err).Reason != notify.ReasonInFlight:
+			t.Errorf("delivery %d of %s: %v", i, r.PhoneNumbers[0], err)
+		}
+	})
+	return ids
+}
+
+// atOnce runs f(0) to f(n-1), each on a goroutine of its own, let go
+// together once all have started, and returns when all have returned.
+func atOnce(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			s, err := svcs[i%len(svcs)].SendSMS(ctx, r)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ids[s.MessageID+"/"+s.ProviderID]++
-			case notify.AsError(err).Reason != notify.ReasonInFlight:
-				t.Errorf("delivery %d of %s: %v", i, r.PhoneNumbers[0], err)
-			}
+			f(i)
 		})
 	}
 	close(start)
 	wg.Wait()
-	return ids
 }
