@@ -19,6 +19,7 @@ import (
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 	"github.com/seed4ddb146e/notify/shared/platform"
+	"github.com/seed4ddb146e/notify/shared/provider/endpoint"
 	"github.com/seed4ddb146e/notify/shared/provider/smtpmail/smtpurl"
 	"github.com/seed4ddb146e/notify/shared/store/postgres"
 	"github.com/seed4ddb146e/notify/shared/webhook"
@@ -604,13 +605,13 @@ func loadAliyun(getenv func(string) string, p *problems) Aliyun {
 }
 
 // checkEndpoint adds a problem when the endpoint variable name is set to
-// what a provider's client would refuse: it takes a host, host:port (over
-// https) or an http(s) URL without a user, path, query or fragment, and a
-// port from 1 to 65535, as endpoint.Parse, which the clients share, reads
-// it (TestEndpointAsTheClients). The value is shown with any password
-// taken out.
+// what a provider's client would refuse, as endpoint.Parse, which the
+// clients share, reads it. The value is shown with any password taken out.
 func checkEndpoint(p *problems, name, ep string) {
 	if ep == "" {
+		return
+	}
+	if _, err := endpoint.Parse(ep); err == nil {
 		return
 	}
 	raw := ep
@@ -622,19 +623,11 @@ func checkEndpoint(p *problems, name, ep string) {
 		p.add("%s: not a host, host:port or an http(s) URL", name)
 		return
 	}
-	ok := (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Hostname() != "" && u.User == nil &&
-		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
-	if port := u.Port(); ok && port != "" {
-		n, err := strconv.Atoi(port)
-		ok = err == nil && n >= 1 && n <= 65535
+	shown := ep
+	if u.User != nil {
+		shown = u.Redacted()
 	}
-	if !ok {
-		shown := ep
-		if u.User != nil {
-			shown = u.Redacted()
-		}
-		p.add("%s: %q is not host[:port] or an http(s) URL without a path", name, shown)
-	}
+	p.add("%s: %q is not host[:port] or an http(s) URL without a path", name, shown)
 }
 
 // MaxAttachmentBytesOn is the default of NOTIFY_MAIL_MAX_ATTACHMENT_BYTES on

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
+	"github.com/seed4ddb146e/notify/shared/provider/endpoint"
 )
 
 // The service's defaults and limits.

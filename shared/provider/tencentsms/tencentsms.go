@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
+	"github.com/seed4ddb146e/notify/shared/provider/endpoint"
 )
 
 // Defaults of a Config's zero fields.

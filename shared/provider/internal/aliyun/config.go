@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
-	"github.com/seed4ddb146e/notify/shared/provider/internal/endpoint"
+	"github.com/seed4ddb146e/notify/shared/provider/endpoint"
 )
 
 // DefaultTimeout bounds one request when Config.Timeout is zero.
