@@ -55,8 +55,8 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 	var reports []notify.Report
 	for _, phone := range m.Recipients[:min(len(m.Recipients), n)] {
 		var details []*detail
-		for _, day := range sendDays(m) {
-			list, err := c.details(ctx, m, phone, day)
+		for _, day := range aliyun.TakenDays(m.CreatedAt) {
+			list, err := c.details(ctx, m, phone, day.Format("20060102"))
 			if err != nil {
 				return reports, err
 			}
@@ -98,18 +98,6 @@ type detail = dysms.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDT
 // lookupPages bounds the pages read to find a message without a BizId: the
 // SMS of one number on one day, 50 a page.
 const lookupPages = 2
-
-// sendDays are the SendDates (yyyyMMdd, Beijing) Aliyun may list m under:
-// the day Aliyun took its SendSms, which is the day m was recorded, or,
-// for one recorded within notify.InFlightFor (the longest a send runs) of
-// midnight, the next day.
-func sendDays(m *notify.Message) []string {
-	first := m.CreatedAt.In(notify.Beijing).Format("20060102")
-	if last := m.CreatedAt.Add(notify.InFlightFor).In(notify.Beijing).Format("20060102"); last != first {
-		return []string{first, last}
-	}
-	return []string{first}
-}
 
 // details lists the SMS to phone on day (SendDate): those of m's BizId,
 // or, without one, every one of that day.

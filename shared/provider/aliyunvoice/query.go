@@ -44,7 +44,7 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 		return nil, &notify.NoLookup{Why: "QueryCallDetailByCallId finds a call by its CallId alone, and this one has none"}
 	}
 	var data string
-	for _, day := range callDays(m) {
+	for _, day := range aliyun.TakenDays(m.CreatedAt) {
 		req := &dyvms.QueryCallDetailByCallIdRequest{CallId: tea.String(m.ProviderID), ProdId: tea.Int64(ProdVoiceNotice),
 			QueryDate: tea.Int64(day.UnixMilli())}
 		_, err := aliyun.Do(ctx, opQuery, c.api, func(api *dyvms.Client) (aliyun.Answer, error) {
@@ -86,15 +86,4 @@ func (c *Client) Query(ctx context.Context, m *notify.Message) ([]notify.Report,
 		}
 	}
 	return []notify.Report{r}, nil
-}
-
-// callDays are the times whose days (Beijing) Aliyun may know call m
-// under: its record's, and, when it is so close to midnight that the call
-// may have reached Aliyun the next day, a time of that day.
-func callDays(m *notify.Message) []time.Time {
-	first, last := m.CreatedAt.In(notify.Beijing), m.CreatedAt.Add(notify.InFlightFor).In(notify.Beijing)
-	if first.YearDay() != last.YearDay() {
-		return []time.Time{first, last}
-	}
-	return []time.Time{first}
 }

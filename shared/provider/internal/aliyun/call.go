@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/seed4ddb146e/notify/shared/notify"
 )
@@ -110,4 +111,17 @@ func KindOf(code string, status int) notify.Kind {
 		return notify.Transient
 	}
 	return notify.Rejected
+}
+
+// TakenDays are the times whose days, Beijing time, Aliyun may list a
+// message recorded at created under (QuerySendDetails' SendDate,
+// QueryCallDetailByCallId's QueryDate): the day Aliyun took it, which is
+// the day it was recorded or, for one recorded within notify.InFlightFor
+// (the longest a send runs) of midnight, the next day.
+func TakenDays(created time.Time) []time.Time {
+	first, last := created.In(notify.Beijing), created.Add(notify.InFlightFor).In(notify.Beijing)
+	if first.Format(time.DateOnly) != last.Format(time.DateOnly) {
+		return []time.Time{first, last}
+	}
+	return []time.Time{first}
 }
