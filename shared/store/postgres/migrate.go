@@ -201,9 +201,10 @@ func missing(ms []migration.Migration, applied map[int]string) bool {
 	return false
 }
 
-// appliedVersions reads schema_migrations, each version with the file name
-// recorded with it, which may not exist yet, in one round trip: on an up-to-date database, this is all an open does. It is
-// sent in pgx's exec mode, as the unnamed statement: in pgx's default
+// appliedVersions reads schema_migrations, which may not exist yet, each
+// version with the file name recorded with it, in one round trip: on an
+// up-to-date database, this is all an open does. It is sent in pgx's exec
+// mode, as the unnamed statement: in pgx's default
 // mode, a statement's first use on a connection is prepared first, in a
 // round trip of its own, and this one runs once per connection. (Not as
 // a simple query: pgx refuses those on a server whose

@@ -4,14 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
 
 	"github.com/seed4ddb146e/notify/shared/store/migration"
-	msqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // migrations holds the schema, one numbered file per change:
@@ -122,21 +119,14 @@ func apply(ctx context.Context, db *sql.DB, m migration.Migration) error {
 // beginWaiting begins an IMMEDIATE transaction on db, waiting for the
 // write lock as long as ctx lets it. Another process applying a migration
 // holds the lock for as long as the migration takes (012 to 014 on
-// 800,000 messages: 18 s in all), past the busy timeout, after which SQLite answers
-// SQLITE_BUSY: the BEGIN is tried again until ctx ends.
+// 800,000 messages: 18 s in all), past the busy timeout, after which
+// SQLite answers SQLITE_BUSY: the BEGIN is tried again (whileBusy) until
+// ctx ends.
 func beginWaiting(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
-	for {
-		tx, err := db.BeginTx(ctx, nil)
-		var e *msqlite.Error
-		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY {
-			return tx, err
-		}
-		t := time.NewTimer(10 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w (%w)", err, context.Cause(ctx))
-		case <-t.C:
-		}
-	}
+	var tx *sql.Tx
+	err := whileBusy(ctx, func() (err error) {
+		tx, err = db.BeginTx(ctx, nil)
+		return err
+	})
+	return tx, err
 }

@@ -242,25 +242,36 @@ func dsn(path, synchronous string) string {
 func setWAL(ctx context.Context, db *sql.DB) error {
 	ctx, cancel := context.WithTimeout(ctx, busyTimeout)
 	defer cancel()
+	var mode string
+	err := whileBusy(ctx, func() error { return db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode) })
+	switch {
+	case err != nil && ctx.Err() != nil: // still busy at busyTimeout
+		return fmt.Errorf("set WAL journal mode: %w", err)
+	case err != nil:
+		return err
+	case mode != "wal" && mode != "memory":
+		return fmt.Errorf("set WAL journal mode: the database stays in %s mode", mode)
+	}
+	return nil
+}
+
+// whileBusy calls try until it returns nil or an error other than
+// SQLITE_BUSY, pausing between tries (from 1 ms, doubling up to 50 ms,
+// with jitter). When ctx ends first, it returns the last SQLITE_BUSY with
+// ctx's cause.
+func whileBusy(ctx context.Context, try func() error) error {
 	delay := time.Millisecond
 	for {
-		var mode string
-		err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
-		if err == nil {
-			if mode != "wal" && mode != "memory" {
-				return fmt.Errorf("set WAL journal mode: the database stays in %s mode", mode)
-			}
-			return nil
-		}
+		err := try()
 		var e *msqlite.Error
-		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY {
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY {
 			return err
 		}
 		t := time.NewTimer(delay + rand.N(delay))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("set WAL journal mode: %w (%w)", err, context.Cause(ctx))
+			return fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 		case <-t.C:
 		}
 		delay = min(2*delay, 50*time.Millisecond)
