@@ -56,6 +56,7 @@ func readSource(name, raw string, exeDir func() string, p *problems) (s source, 
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	s.text = strings.TrimPrefix(string(b), bom)
 	switch {
 	case err != nil:
 		p.add("%s: %v", at, err)
@@ -63,11 +64,10 @@ func readSource(name, raw string, exeDir func() string, p *problems) (s source, 
 	case len(b) > MaxFileBytes:
 		p.add("%s: larger than %d bytes (1 MiB)", at, MaxFileBytes)
 		return source{}, false
-	case strings.TrimSpace(strings.TrimPrefix(string(b), bom)) == "":
+	case strings.TrimSpace(s.text) == "":
 		p.add("%s: empty", at)
 		return source{}, false
 	}
-	s.text = strings.TrimPrefix(string(b), bom)
 	return s, true
 }
 
